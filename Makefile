@@ -1,0 +1,40 @@
+# The two commands a new machine needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+PERIOD ?= 2025-Q4
+RETURN  = out/example-return-$(PERIOD).xlsx
+
+.PHONY: demo test lint check-return bench clean install
+
+$(STAMP): pyproject.toml examples/evaltool-example-plugin/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e examples/evaltool-example-plugin
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	@mkdir -p out
+	$(BIN)/evaltool score examples/data/example-service.xlsx --config examples/evaltool.toml \
+	    --period $(PERIOD) --out $(RETURN) --force
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check evaltool tests benchmarks examples
+	$(BIN)/ruff format --check evaltool tests benchmarks examples
+
+check-return: demo
+	@if command -v soffice >/dev/null 2>&1; then \
+	    soffice --headless --convert-to pdf --outdir out $(RETURN) >/dev/null && echo "PDF written: out/example-return-$(PERIOD).pdf"; \
+	else echo "LibreOffice (soffice) not installed: skipping check-return (apt-get install libreoffice-calc-nogui)"; fi
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,203 @@
+"""The library API: load -> validate -> score -> analyse. The CLI and the Excel writer use it.
+
+    from evaltool.api import load_settings, run
+    results = run("service.xlsx", load_settings("evaltool.toml"), "2025-Q3")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from evaltool.activity import activity_tables
+from evaltool.config import Settings, load_settings
+from evaltool.contract import CORE_TABLES
+from evaltool.errors import InvalidData
+from evaltool.instrument import Context, Instrument, SummaryTable
+from evaltool.loader import ROW, read_source
+from evaltool.periods import Period, parse_period
+from evaltool.problems import WARNING, Problem, Report
+from evaltool.registry import Registry, build_registry
+from evaltool.validate import Dataset, locate, validate_source
+
+__all__ = ["Loaded", "Results", "load", "load_settings", "run", "client_scores", "registry_for"]
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass
+class Loaded:
+    """Validated data with the instruments that apply to it."""
+
+    dataset: Dataset
+    report: Report
+    instruments: list[Instrument]
+    registry: Registry
+    settings: Settings
+
+    def context(self, period: Period, extract_date: dt.date | None = None) -> Context:
+        extract = extract_date or self.settings.extract_date or period.end
+        return Context(self.settings, period, extract, self.dataset.clients)
+
+    def table(self, instrument: Instrument) -> pd.DataFrame:
+        return self.dataset.tables[instrument.table().name]
+
+
+@dataclass
+class Results:
+    """Everything a return is made of, for one period."""
+
+    loaded: Loaded
+    period: Period
+    extract_date: dt.date
+    activity: list[SummaryTable]
+    summaries: dict[str, list[SummaryTable]]
+    headlines: dict[str, str]
+    generated_at: dt.datetime
+    extra: dict[str, object] = field(default_factory=dict)  # analyses added by later steps
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+    @property
+    def report(self) -> Report:
+        return self.loaded.report
+
+
+def registry_for(settings: Settings) -> Registry:
+    return build_registry(settings.instrument_paths)
+
+
+def choose_instruments(registry: Registry, settings: Settings, present: set[str],
+                       only: str | None = None) -> tuple[list[Instrument], dict[str, str]]:
+    """The instruments to run and the tables they make required (table -> why)."""
+    if only is not None:
+        chosen = [registry.get(only)]
+    elif settings.instruments is not None:
+        chosen = [registry.get(name) for name in settings.instruments]
+    else:
+        chosen = [i for i in registry.instruments.values() if i.table().name in present]
+    where = settings.config_file.name if settings.config_file else "the configuration"
+    required = {
+        i.table().name: (f"instrument '{i.name}' is enabled in {where}; add the table or remove "
+                         f"'{i.name}' from [instruments] enabled") if only is None else
+        f"instrument '{i.name}' reads it"
+        for i in chosen
+    }
+    return chosen, required
+
+
+def load(data: str | Path, settings: Settings | None = None, registry: Registry | None = None,
+         only: str | None = None, progress: Progress = _quiet) -> Loaded:
+    """Read and validate ``data``. Never raises for bad data: see ``Loaded.report``."""
+    settings = settings or Settings()
+    registry = registry or registry_for(settings)
+    progress("reading data")
+    source = read_source(Path(data), settings.columns)
+    instruments, required = choose_instruments(registry, settings, set(source.tables), only)
+    specs = list(CORE_TABLES) + _unique_specs(instruments)
+    progress("validating")
+    dataset, report = validate_source(source, specs, required)
+    for instrument in instruments:
+        table = dataset.tables.get(instrument.table().name)
+        if table is not None:
+            report.extend(_located(instrument.check(table), source, instrument))
+    if report.ok:
+        report.extend(_no_reading_warnings(dataset, instruments))
+    for info in registry.load_errors:
+        report.add(Problem(WARNING, f"plugin {info.package} ({info.name}) failed to load: "
+                                    f"{info.error}"))
+    return Loaded(dataset, report, instruments, registry, settings)
+
+
+def _unique_specs(instruments: list[Instrument]) -> list:
+    seen, out = set(), []
+    for i in instruments:
+        spec = i.table()
+        if spec.name not in seen:
+            seen.add(spec.name)
+            out.append(spec)
+    return out
+
+
+def _located(problems: list[Problem], source, instrument: Instrument) -> list[Problem]:
+    raw = source.tables.get(instrument.table().name)
+    if raw is None:
+        return problems
+    return [Problem(p.severity, p.message, p.file or raw.file, p.sheet or raw.sheet, p.row,
+                    p.column, p.value, p.expected) for p in problems]
+
+
+def _no_reading_warnings(dataset: Dataset, instruments: list[Instrument]) -> list[Problem]:
+    """A started service client with no readings at all in an outcome instrument."""
+    clients = dataset.clients
+    if "start_date" not in clients:
+        return []
+    started = clients["start_date"].notna()
+    if "cohort" in clients:
+        started &= clients["cohort"].fillna("service") == "service"
+    raw = dataset.raw["clients"]
+    out: list[Problem] = []
+    for instrument in instruments:
+        spec = instrument.table()
+        table = dataset.tables.get(spec.name)
+        if table is None or not instrument.measures() or not spec.client_linked:
+            continue
+        missing = started & ~clients["client_id"].isin(table["client_id"])
+        rows = clients.loc[missing, ROW].tolist()
+        out += [Problem(WARNING, f"client has started but has no readings in '{spec.name}' "
+                        f"({instrument.name})", raw.file, raw.sheet, r,
+                        locate(raw, "client_id")) for r in rows]
+    return out
+
+
+def run(data: str | Path, settings: Settings | None = None, period: str | Period | None = None,
+        extract_date: dt.date | None = None, registry: Registry | None = None,
+        progress: Progress = _quiet) -> Results:
+    """Load, validate and summarise every instrument for ``period``. Raises InvalidData."""
+    settings = settings or Settings()
+    if period is None:
+        raise ValueError("a period such as '2025-Q3' is required")
+    if isinstance(period, str):
+        period = parse_period(period, settings.calendar)
+    loaded = load(data, settings, registry, progress=progress)
+    if not loaded.report.ok:
+        raise InvalidData(loaded.report)
+    ctx = loaded.context(period, extract_date)
+    progress("activity")
+    activity = activity_tables(loaded.dataset.clients, period)
+    summaries: dict[str, list[SummaryTable]] = {}
+    headlines: dict[str, str] = {}
+    for instrument in loaded.instruments:
+        progress(f"scoring {instrument.name}")
+        table = loaded.table(instrument)
+        summaries[instrument.name] = instrument.summarise(table, ctx)
+        headlines[instrument.name] = instrument.headline(table, ctx)
+    return Results(loaded, period, ctx.extract_date, activity, summaries, headlines,
+                   dt.datetime.now().replace(microsecond=0))
+
+
+def client_scores(data: str | Path, instrument: str, settings: Settings | None = None,
+                  period: str | Period | None = None) -> pd.DataFrame:
+    """One instrument's client-level scored table (pseudonymous ids only). Raises InvalidData."""
+    settings = settings or Settings()
+    loaded = load(data, settings, only=instrument)
+    if not loaded.report.ok:
+        raise InvalidData(loaded.report)
+    chosen = loaded.instruments[0]
+    ctx = None
+    if period is not None:
+        p = parse_period(period, settings.calendar) if isinstance(period, str) else period
+        ctx = loaded.context(p)
+    return chosen.score(loaded.table(chosen), ctx)
+
+

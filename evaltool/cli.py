@@ -1,0 +1,257 @@
+"""The ``evaltool`` command line: a thin layer over :mod:`evaltool.api`.
+
+Heavy libraries (pandas, statsmodels, lifelines, matplotlib) are imported inside the commands
+that need them, so ``evaltool --help`` stays instant. Errors print one line, ``Error: ...``.
+
+Exit codes: 0 success; 1 an error you can fix (configuration, output file, plugin); 2 the data
+has problems (all listed) or the command line is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from evaltool import __version__
+from evaltool.errors import EvaltoolError, InvalidData
+
+app = typer.Typer(
+    name="evaltool",
+    help="Measure and evaluate services for parents in recurrent care proceedings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+T = TypeVar("T")
+
+DataArg = Annotated[Path, typer.Argument(help="An .xlsx workbook (a sheet per table) or a "
+                                               "folder of .csv files.", show_default=False)]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c",
+                                                help="Settings file (evaltool.toml).")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"evaltool {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Measure and evaluate services for parents in recurrent care proceedings."""
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(func: Callable[[], T]) -> T:
+    """Run a command body; turn our errors into one-line messages and exit codes."""
+    try:
+        return func()
+    except InvalidData as exc:
+        print_problems(exc.report)
+        fail(str(exc), exc.exit_code)
+    except EvaltoolError as exc:
+        fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        fail("interrupted; nothing was written", 130)
+    raise AssertionError("unreachable")
+
+
+def progress_printer() -> Callable[[str], None]:
+    if not sys.stderr.isatty():
+        return lambda _: None
+    return lambda step: typer.echo(f"  … {step}", err=True)
+
+
+def settings_from(config: Path | None, **overrides: Any):
+    from evaltool.config import load_settings
+
+    return load_settings(config).with_overrides(**overrides)
+
+
+def print_problems(report, limit_per_group: int = 25) -> None:
+    """Print every problem as one table: severity, file, sheet, row, column, value, expected."""
+    from evaltool.report.text import problems_table
+
+    typer.echo(problems_table(report, limit_per_group), err=True)
+
+
+@app.command()
+def validate(
+    data: DataArg,
+    config: ConfigOpt = None,
+    report_csv: Annotated[Path | None, typer.Option("--report", help="Also write every problem "
+                                                    "to this CSV file.")] = None,
+) -> None:
+    """Check the data against the contract and list every problem at once."""
+
+    def body() -> None:
+        from evaltool.api import load
+
+        loaded = load(data, settings_from(config), progress=progress_printer())
+        report = loaded.report
+        if report_csv is not None:
+            from evaltool.report.text import problems_csv
+
+            problems_csv(report, report_csv)
+        if report.problems:
+            print_problems(report)
+        if not report.ok:
+            raise InvalidData(report)
+        tables = ", ".join(f"{k} ({len(v)} rows)" for k, v in loaded.dataset.tables.items())
+        typer.echo(f"OK: {data} is valid. Tables: {tables}. Warnings: {len(report.warnings)}.")
+
+    guarded(body)
+
+
+@app.command()
+def score(
+    data: DataArg,
+    period: Annotated[str, typer.Option(help="Reporting quarter, e.g. 2025-Q3 (financial year "
+                                             "2025-26, Oct-Dec 2025).", show_default=False)],
+    out: Annotated[Path, typer.Option(help="The Excel return to write (.xlsx).",
+                                      show_default=False)],
+    config: ConfigOpt = None,
+    extract_date: Annotated[str | None, typer.Option(help="Date the data was extracted "
+                                                     "(yyyy-mm-dd); default: the period end.")
+                            ] = None,
+    force: Annotated[bool, typer.Option(help="Replace the return if it exists.")] = False,
+    internal: Annotated[bool, typer.Option(help="Add client-level sheets, marked INTERNAL – "
+                                                "NOT FOR CIRCULATION.")] = False,
+) -> None:
+    """Score every instrument for a quarter and write the funder return."""
+
+    def body() -> None:
+        from evaltool.config import parse_date_setting
+        from evaltool.pipeline import score_and_write
+
+        extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
+        settings = settings_from(config, extract_date=extract)
+        results = score_and_write(data, settings, period, out, force=force, internal=internal,
+                                  progress=progress_printer())
+        n_warn = len(results.report.warnings)
+        typer.echo(f"Wrote {out} — {results.period.describe()}; "
+                   f"{len(results.loaded.instruments)} instruments; {n_warn} warning(s)"
+                   + (" (see the Data quality sheet or `evaltool validate`)" if n_warn else ""))
+
+    guarded(body)
+
+
+@app.command()
+def scores(
+    data: DataArg,
+    instrument: Annotated[str, typer.Option(help="Instrument name (see `evaltool instruments`).",
+                                            show_default=False)],
+    out: Annotated[Path, typer.Option(help="CSV file to write.", show_default=False)],
+    config: ConfigOpt = None,
+    period: Annotated[str | None, typer.Option(help="Only readings up to the end of this "
+                                                    "quarter.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace the file if it exists.")] = False,
+) -> None:
+    """Export one instrument's client-level scores (pseudonymous ids) for evaluators."""
+
+    def body() -> None:
+        from evaltool.api import client_scores
+        from evaltool.report.text import write_csv_atomically
+
+        if out.exists() and not force:
+            raise EvaltoolError(f"{out} already exists; use --force to replace it")
+        table = client_scores(data, instrument, settings_from(config), period)
+        write_csv_atomically(table, out)
+        typer.echo(f"Wrote {out}: {len(table)} rows, {len(table.columns)} columns")
+
+    guarded(body)
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder for evaltool.toml and the template.")],
+    force: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+) -> None:
+    """Write a starter evaltool.toml and a blank template workbook to fill in."""
+
+    def body() -> None:
+        from evaltool.template import write_starter
+
+        written = write_starter(folder, force=force)
+        for path in written:
+            typer.echo(f"Wrote {path}")
+        typer.echo("Next: fill in the template, then run "
+                   f"`evaltool validate {written[1]} --config {written[0]}`")
+
+    guarded(body)
+
+
+@app.command()
+def plugins(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List installed plugins: name, version, hooks, instruments and load errors."""
+
+    def body() -> None:
+        from dataclasses import asdict
+
+        from evaltool.registry import build_registry
+
+        registry = build_registry()
+        if as_json:
+            typer.echo(json.dumps([asdict(p) for p in registry.plugins], indent=2))
+            return
+        for p in registry.plugins:
+            status = f"FAILED: {p.error}" if p.error else ("built-in" if p.builtin else "loaded")
+            typer.echo(f"{p.name}  ({p.package} {p.version})  [{status}]")
+            if p.hooks:
+                typer.echo(f"    hooks: {', '.join(p.hooks)}")
+            if p.kinds:
+                typer.echo(f"    kinds: {', '.join(p.kinds)}")
+            if p.instruments:
+                typer.echo(f"    instruments: {', '.join(p.instruments)}")
+
+    guarded(body)
+
+
+@app.command()
+def instruments(
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List instruments: kind, table, columns and scale."""
+
+    def body() -> None:
+        from evaltool.api import registry_for
+
+        registry = registry_for(settings_from(config))
+        rows = []
+        for name, inst in sorted(registry.instruments.items()):
+            spec = inst.table()
+            rows.append({"name": name, "title": inst.title, "kind": inst.kind,
+                         "table": spec.name, "columns": spec.column_names,
+                         "scale": inst.describe_scale(), "source": inst.source})
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        for r in rows:
+            typer.echo(f"{r['name']}  ({r['kind']})  {r['title']}")
+            typer.echo(f"    table: {r['table']}  columns: {', '.join(r['columns'])}")
+            typer.echo(f"    scale: {r['scale']}")
+        for p in registry.load_errors:
+            typer.echo(f"warning: plugin {p.package} ({p.name}) failed to load: {p.error}",
+                       err=True)
+
+    guarded(body)
+
+
+def main() -> None:
+    app()

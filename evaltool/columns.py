@@ -1,0 +1,205 @@
+"""Column specifications and whole-column type conversion.
+
+Every converter takes the raw column as read (text from CSV; text, numbers or datetimes from
+Excel) and returns the typed values plus a mask of cells that could not be converted, with the
+reason. No converter loops over rows in Python: everything is a vectorised pandas operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+TEXT, ID, DATE, INTEGER, NUMBER, YESNO, CATEGORY = (
+    "text",
+    "id",
+    "date",
+    "integer",
+    "number",
+    "yesno",
+    "category",
+)
+TYPES = (TEXT, ID, DATE, INTEGER, NUMBER, YESNO, CATEGORY)
+
+YES = ("yes", "y", "true", "t", "1", "1.0")
+NO = ("no", "n", "false", "f", "0", "0.0")
+
+#: Excel's day zero (serial 1 = 1900-01-01, with Excel's phantom 29 Feb 1900 before March 1900).
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+FIRST_DATE = pd.Timestamp("1900-03-01")
+LAST_DATE = pd.Timestamp("2099-12-31")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table in the data contract."""
+
+    name: str
+    type: str = TEXT
+    required: bool = False  # the column must be present and every value filled in
+    choices: tuple[str, ...] | None = None  # closed list of codes (CATEGORY)
+    min: float | None = None
+    max: float | None = None
+    description: str = ""
+
+    def expected(self) -> str:
+        """How a user should write a value in this column."""
+        if self.type == DATE:
+            return "a date: dd/mm/yyyy, yyyy-mm-dd or a spreadsheet date"
+        if self.type == YESNO:
+            return "yes or no (also y/n, true/false, 1/0)"
+        if self.type == CATEGORY and self.choices:
+            return "one of: " + ", ".join(self.choices)
+        if self.type in (INTEGER, NUMBER):
+            kind = "a whole number" if self.type == INTEGER else "a number"
+            if self.min is not None and self.max is not None:
+                return f"{kind} from {_fmt(self.min)} to {_fmt(self.max)}"
+            if self.min is not None:
+                return f"{kind} of at least {_fmt(self.min)}"
+            return kind
+        if self.type == ID:
+            return "an id (text)"
+        return "text"
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+@dataclass
+class Converted:
+    """Result of converting one column: typed values and the cells that failed, with reasons."""
+
+    values: pd.Series
+    bad: pd.Series  # boolean mask: non-blank cells that could not be converted
+    reason: pd.Series  # text reason per bad cell (only read where bad)
+
+
+def as_text(raw: pd.Series) -> pd.Series:
+    """Trimmed text with blanks as <NA>. Whole-number floats from Excel lose their '.0'."""
+    s = raw.astype("string").str.strip()
+    s = s.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
+    return s.mask(s.eq("") | s.str.lower().isin(["nan", "nat", "none"]))
+
+
+def convert(raw: pd.Series, column: Column) -> Converted:
+    """Convert a raw column to the column's type, vectorised."""
+    text = as_text(raw)
+    converter = _CONVERTERS[column.type]
+    return converter(text, column)
+
+
+def _no_problems(values: pd.Series) -> Converted:
+    false = pd.Series(False, index=values.index)
+    return Converted(values, false, pd.Series("", index=values.index, dtype="string"))
+
+
+def _text(text: pd.Series, column: Column) -> Converted:
+    return _no_problems(text)
+
+
+def _category(text: pd.Series, column: Column) -> Converted:
+    codes = text.str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    if not column.choices:
+        return _no_problems(codes)
+    bad = codes.notna() & ~codes.isin(column.choices)
+    reason = pd.Series("not one of the allowed codes", index=text.index, dtype="string")
+    return Converted(codes.mask(bad), bad.fillna(False).astype(bool), reason)
+
+
+def _yesno(text: pd.Series, column: Column) -> Converted:
+    low = text.str.lower()
+    values = pd.Series(pd.NA, index=text.index, dtype="boolean")
+    values[low.isin(YES).fillna(False).astype(bool)] = True
+    values[low.isin(NO).fillna(False).astype(bool)] = False
+    bad = (low.notna() & values.isna()).astype(bool)
+    reason = pd.Series("not yes or no", index=text.index, dtype="string")
+    return Converted(values, bad, reason)
+
+
+def _numeric(text: pd.Series, column: Column) -> Converted:
+    nums = pd.to_numeric(text.astype(object), errors="coerce").astype("float64")
+    reason = pd.Series("not a number", index=text.index, dtype="string")
+    bad = text.notna() & nums.isna()
+    if column.type == INTEGER:
+        frac = nums.notna() & (nums % 1 != 0)
+        reason = reason.mask(frac, "not a whole number")
+        bad |= frac
+    if column.min is not None:
+        low = nums < column.min
+        reason = reason.mask(low, "below the lowest allowed value")
+        bad |= low
+    if column.max is not None:
+        high = nums > column.max
+        reason = reason.mask(high, "above the highest allowed value")
+        bad |= high
+    bad = bad.fillna(False).astype(bool)
+    values = nums.mask(bad)
+    if column.type == INTEGER:
+        values = values.astype("Int64")
+    else:
+        values = values.astype("Float64")
+    return Converted(values, bad, reason)
+
+
+_ISO = r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_UK = r"(\d{1,2})/(\d{1,2})/(\d{4})"
+_UK_SHORT = r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}"
+_SERIAL = r"\d{1,7}(?:\.\d+)?"
+
+
+def parse_dates(text: pd.Series) -> Converted:
+    """Parse ISO, UK day-first and Excel serial dates; never guess.
+
+    Two-digit years are ambiguous and impossible dates (31/02/2026) are errors.
+    """
+    values = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    reason = pd.Series("not a date", index=text.index, dtype="string")
+    filled = text.notna()
+    s = text.fillna("")
+
+    iso = s.str.fullmatch(_ISO)
+    if iso.any():
+        parts = s[iso].str.extract(_ISO).astype(int)
+        values[iso] = pd.to_datetime(
+            {"year": parts[0], "month": parts[1], "day": parts[2]}, errors="coerce"
+        )
+    uk = s.str.fullmatch(_UK)
+    if uk.any():
+        parts = s[uk].str.extract(_UK).astype(int)
+        values[uk] = pd.to_datetime(
+            {"year": parts[2], "month": parts[1], "day": parts[0]}, errors="coerce"
+        )
+    serial = s.str.fullmatch(_SERIAL)
+    if serial.any():
+        days = np.floor(pd.to_numeric(s[serial].astype(object)).astype("float64"))
+        days = days.where(days <= 80_000, np.nan)  # beyond 2119: not a spreadsheet date
+        values[serial] = EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
+
+    impossible = (iso | uk) & values.isna()
+    reason = reason.mask(impossible, "impossible date (no such day)")
+    out_of_range = (values.notna() & ((values < FIRST_DATE) | (values > LAST_DATE))) | (
+        serial & values.isna()
+    )
+    reason = reason.mask(out_of_range, "date outside 1900-2099")
+    short = s.str.fullmatch(_UK_SHORT)
+    reason = reason.mask(short, "ambiguous two-digit year: write the year in full, dd/mm/yyyy")
+    bad = (filled & (values.isna() | out_of_range)).astype(bool)
+    return Converted(values.mask(bad), bad, reason)
+
+
+def _date(text: pd.Series, column: Column) -> Converted:
+    return parse_dates(text)
+
+
+_CONVERTERS = {
+    TEXT: _text,
+    ID: _text,
+    DATE: _date,
+    INTEGER: _numeric,
+    NUMBER: _numeric,
+    YESNO: _yesno,
+    CATEGORY: _category,
+}

@@ -1,0 +1,218 @@
+"""Settings: read from ``evaltool.toml``, overridden by command-line flags.
+
+Every key is checked; a misspelt key is an error naming the file, the key and the keys allowed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from evaltool.errors import ConfigError
+
+CALENDARS = ("financial", "calendar")
+ORIGINS = ("index", "start")
+CI_TRANSFORMS = ("log", "log-log")
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A reference recurrence figure drawn on the survival chart; never a hidden constant."""
+
+    proportion: float  # share with new proceedings by `days`
+    days: int
+    label: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str = "Unnamed service"
+    funder: str = ""
+    calendar: str = "financial"
+    small_number_threshold: int = 5
+    extract_date: dt.date | None = None
+    instruments: tuple[str, ...] | None = None  # None: every instrument whose table is present
+    instrument_paths: tuple[Path, ...] = ()
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> header -> name
+    compare_min_n: int = 5
+    compare_min_days: int = 28
+    survival_origin: str = "index"
+    survival_ci: str = "log"
+    survival_times: tuple[int, ...] = (182, 365, 730, 1095)
+    benchmark: Benchmark | None = None
+    config_file: Path | None = None
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the non-None overrides applied (command-line flags)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+_SCHEMA: dict[str, set[str]] = {
+    "service": {"name", "funder"},
+    "reporting": {"calendar", "small_number_threshold", "extract_date"},
+    "instruments": {"enabled", "paths"},
+    "columns": set(),  # free-form: table -> {header = contract name}
+    "compare": {"min_n", "min_days"},
+    "survival": {"origin", "ci", "times", "benchmark"},
+}
+_BENCHMARK_KEYS = {"proportion", "days", "label", "source"}
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read settings from a TOML file; ``None`` gives the defaults."""
+    if path is None:
+        return Settings()
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"configuration file {path} not found; create one with `evaltool init`")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    return _from_dict(data, path)
+
+
+def _from_dict(data: dict[str, Any], path: Path) -> Settings:
+    where = str(path)
+    for section, value in data.items():
+        if section not in _SCHEMA:
+            raise ConfigError(
+                f"{where}: unknown section [{section}]; allowed: {', '.join(sorted(_SCHEMA))}"
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: [{section}] must be a table of settings")
+        allowed = _SCHEMA[section]
+        if allowed:
+            for key in value:
+                if key not in allowed:
+                    raise ConfigError(
+                        f"{where}: unknown setting '{key}' in [{section}]; "
+                        f"allowed: {', '.join(sorted(allowed))}"
+                    )
+    service = data.get("service", {})
+    reporting = data.get("reporting", {})
+    instruments = data.get("instruments", {})
+    compare = data.get("compare", {})
+    survival = data.get("survival", {})
+    base = path.parent
+
+    kwargs: dict[str, Any] = {"config_file": path}
+    if "name" in service:
+        kwargs["service"] = _str(service["name"], where, "service.name")
+    if "funder" in service:
+        kwargs["funder"] = _str(service["funder"], where, "service.funder")
+    if "calendar" in reporting:
+        kwargs["calendar"] = _choice(reporting["calendar"], CALENDARS, where, "reporting.calendar")
+    if "small_number_threshold" in reporting:
+        kwargs["small_number_threshold"] = _int(
+            reporting["small_number_threshold"], where, "reporting.small_number_threshold", 0
+        )
+    if "extract_date" in reporting:
+        kwargs["extract_date"] = parse_date_setting(
+            reporting["extract_date"], f"{where}: reporting.extract_date"
+        )
+    if "enabled" in instruments:
+        enabled = instruments["enabled"]
+        if not isinstance(enabled, list) or not all(isinstance(x, str) for x in enabled):
+            raise ConfigError(f"{where}: instruments.enabled must be a list of instrument names")
+        kwargs["instruments"] = tuple(enabled)
+    if "paths" in instruments:
+        paths = instruments["paths"]
+        if not isinstance(paths, list):
+            raise ConfigError(f"{where}: instruments.paths must be a list of folders")
+        kwargs["instrument_paths"] = tuple((base / p).resolve() for p in paths)
+    columns = data.get("columns", {})
+    mapping: dict[str, dict[str, str]] = {}
+    for table, cols in columns.items():
+        if not isinstance(cols, dict) or not all(isinstance(v, str) for v in cols.values()):
+            raise ConfigError(
+                f'{where}: [columns.{table}] must map export headers to contract names, '
+                f'e.g. "Client Ref" = "client_id"'
+            )
+        mapping[table] = {k.strip().lower(): v.strip().lower() for k, v in cols.items()}
+    kwargs["columns"] = mapping
+    if "min_n" in compare:
+        kwargs["compare_min_n"] = _int(compare["min_n"], where, "compare.min_n", 2)
+    if "min_days" in compare:
+        kwargs["compare_min_days"] = _int(compare["min_days"], where, "compare.min_days", 0)
+    if "origin" in survival:
+        kwargs["survival_origin"] = _choice(survival["origin"], ORIGINS, where, "survival.origin")
+    if "ci" in survival:
+        kwargs["survival_ci"] = _choice(survival["ci"], CI_TRANSFORMS, where, "survival.ci")
+    if "times" in survival:
+        kwargs["survival_times"] = parse_times(survival["times"], f"{where}: survival.times")
+    if "benchmark" in survival:
+        kwargs["benchmark"] = _benchmark(survival["benchmark"], where)
+    return Settings(**kwargs)
+
+
+def _benchmark(value: Any, where: str) -> Benchmark:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: survival.benchmark must be a table")
+    unknown = set(value) - _BENCHMARK_KEYS
+    missing = _BENCHMARK_KEYS - set(value)
+    if unknown or missing:
+        raise ConfigError(
+            f"{where}: survival.benchmark needs exactly proportion, days, label and source"
+            + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
+            + (f"; missing: {', '.join(sorted(missing))}" if missing else "")
+        )
+    proportion = value["proportion"]
+    if not isinstance(proportion, int | float) or not 0 <= proportion <= 1:
+        raise ConfigError(
+            f"{where}: survival.benchmark.proportion must be a share from 0 to 1, e.g. 0.24"
+        )
+    return Benchmark(
+        proportion=float(proportion),
+        days=_int(value["days"], where, "survival.benchmark.days", 1),
+        label=_str(value["label"], where, "survival.benchmark.label"),
+        source=_str(value["source"], where, "survival.benchmark.source"),
+    )
+
+
+def parse_date_setting(value: Any, where: str) -> dt.date:
+    """A date setting: a TOML date or text yyyy-mm-dd."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{where}: '{value}' is not a date; write it as yyyy-mm-dd") from None
+
+
+def parse_times(value: Any, where: str) -> tuple[int, ...]:
+    """Times in days, from a list or a comma-separated string such as ``182,365``."""
+    items = value.split(",") if isinstance(value, str) else value
+    try:
+        times = tuple(int(str(x).strip()) for x in items)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{where}: times must be whole numbers of days, e.g. 182,365,730"
+        ) from None
+    if not times or any(t <= 0 for t in times):
+        raise ConfigError(f"{where}: times must be positive numbers of days, e.g. 182,365,730")
+    return times
+
+
+def _str(value: Any, where: str, key: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {key} must be text in quotes")
+    return value
+
+
+def _int(value: Any, where: str, key: str, minimum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigError(f"{where}: {key} must be a whole number of at least {minimum}")
+    return value
+
+
+def _choice(value: Any, choices: tuple[str, ...], where: str, key: str) -> str:
+    if value not in choices:
+        raise ConfigError(f"{where}: {key} is '{value}'; use one of: {', '.join(choices)}")
+    return value

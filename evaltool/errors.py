@@ -1,0 +1,40 @@
+"""Exceptions. Every message is written for a service manager: what is wrong, where, how to fix it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from evaltool.problems import Report
+
+
+class EvaltoolError(Exception):
+    """An error the user can fix; the CLI prints it as one line, ``Error: ...``, and exits 1."""
+
+    exit_code = 1
+
+
+class ConfigError(EvaltoolError):
+    """The configuration file or a command-line setting is wrong."""
+
+
+class PluginError(EvaltoolError):
+    """An instrument plugin or definition file is wrong (duplicate names, bad definition)."""
+
+
+class OutputError(EvaltoolError):
+    """The return cannot be written (exists without --force, locked, folder missing)."""
+
+
+class AnalysisError(EvaltoolError):
+    """An analysis cannot be run on this data (too few cases, model does not converge)."""
+
+
+class InvalidData(EvaltoolError):
+    """The input data has problems; ``report`` lists every one of them. Exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        super().__init__(f"the data has {report.error_count} problem(s); nothing was written")

@@ -1,0 +1,208 @@
+"""Read a service's data: one .xlsx with a sheet per table, or a folder with a .csv per table.
+
+Nothing is typed here: every cell is kept as read, with its spreadsheet row number (header = 1)
+and column letter, so validation can point at the exact cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from evaltool.errors import EvaltoolError
+from evaltool.problems import ERROR, Problem
+
+ROW = "_row"  # column holding the spreadsheet row number of each record
+
+
+@dataclass
+class RawTable:
+    name: str  # normalised sheet/file name
+    frame: pd.DataFrame  # columns: normalised headers (+ _row); values as read
+    file: str
+    sheet: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # normalised -> as written
+    letters: dict[str, str] = field(default_factory=dict)  # normalised -> column letter
+
+
+@dataclass
+class Source:
+    """Everything read from one data path."""
+
+    path: Path
+    tables: dict[str, RawTable]
+    hashes: dict[str, str]  # file name -> SHA-256
+    problems: list[Problem] = field(default_factory=list)
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def normalise(name: object) -> str:
+    return str(name).strip().lower() if name is not None else ""
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_source(path: Path, columns: dict[str, dict[str, str]] | None = None) -> Source:
+    """Read an .xlsx workbook or a folder of .csv files; apply the column mapping."""
+    path = Path(path)
+    if not path.exists():
+        raise EvaltoolError(f"{path} not found; give an .xlsx workbook or a folder of .csv files")
+    if path.is_dir():
+        source = _read_csv_folder(path)
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        source = _read_workbook(path)
+    elif path.suffix.lower() == ".csv":
+        raise EvaltoolError(
+            f"{path} is a single CSV file; give the folder that holds clients.csv and the others"
+        )
+    else:
+        raise EvaltoolError(
+            f"{path} is not an .xlsx workbook or a folder of .csv files; "
+            "save the workbook as .xlsx (Excel: File > Save As > Excel Workbook)"
+        )
+    for table in source.tables.values():
+        _apply_mapping(table, (columns or {}).get(table.name, {}), source.problems)
+    return source
+
+
+def _frame_from_rows(rows: list[tuple], name: str, file: str, sheet: str,
+                     problems: list[Problem]) -> RawTable | None:
+    if not rows:
+        return None
+    header, body = list(rows[0]), rows[1:]
+    frame = pd.DataFrame(body, dtype=object) if body else pd.DataFrame()
+    width = max(len(header), frame.shape[1])
+    header += [None] * (width - len(header))
+    for i in range(frame.shape[1], width):
+        frame[i] = None
+    return _finish(frame, header, name, file, sheet, problems)
+
+
+def _finish(frame: pd.DataFrame, header: list[object], name: str, file: str, sheet: str,
+            problems: list[Problem]) -> RawTable | None:
+    names = [normalise(h) for h in header]
+    keep = [i for i, n in enumerate(names) if n]
+    frame = frame.iloc[:, keep] if len(frame.columns) else pd.DataFrame(columns=keep)
+    frame.columns = [names[i] for i in keep]
+    headers = {names[i]: str(header[i]).strip() for i in keep}
+    letters = {names[i]: column_letter(i) for i in keep}
+    seen: dict[str, int] = {}
+    for i in keep:
+        if names[i] in seen:
+            problems.append(Problem(
+                ERROR, "two columns have the same header; rename or delete one",
+                file=file, sheet=sheet, row=1, column=column_letter(i),
+                value=str(header[i]).strip(), expected="a unique header",
+            ))
+        seen[names[i]] = i
+    frame = frame.loc[:, ~frame.columns.duplicated()]
+    frame.index = pd.RangeIndex(len(frame))
+    frame[ROW] = frame.index + 2
+    values = frame.drop(columns=ROW)
+    blank = values.isna() | values.astype("string").apply(lambda c: c.str.strip().eq(""))
+    frame = frame[~blank.all(axis=1)].reset_index(drop=True)
+    return RawTable(name, frame, file, sheet, headers, letters)
+
+
+def _read_workbook(path: Path) -> Source:
+    import openpyxl  # defusedxml, when installed, makes openpyxl parse XML safely
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zip errors, corrupt XML, encrypted files
+        raise EvaltoolError(
+            f"{path} could not be opened as an Excel workbook ({type(exc).__name__}: {exc}); "
+            "open it in Excel and save it again as .xlsx"
+        ) from None
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    try:
+        for ws in wb.worksheets:
+            name = normalise(ws.title)
+            rows = list(ws.iter_rows(values_only=True))
+            while rows and all(v is None or str(v).strip() == "" for v in rows[0]):
+                rows.pop(0)  # leading blank rows above the header are not expected, but tolerated
+                problems.append(Problem(
+                    "warning", "blank row above the header row; the header should be on row 1",
+                    file=path.name, sheet=ws.title, row=1,
+                ))
+            table = _frame_from_rows(rows, name, path.name, ws.title, problems)
+            if table is not None:
+                tables[name] = table
+    finally:
+        wb.close()
+    return Source(path, tables, {path.name: sha256(path)}, problems)
+
+
+def _read_csv_folder(path: Path) -> Source:
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    hashes: dict[str, str] = {}
+    files = sorted(path.glob("*.csv")) + sorted(path.glob("*.CSV"))
+    if not files:
+        raise EvaltoolError(f"{path} holds no .csv files; expected clients.csv and the others")
+    for file in files:
+        hashes[file.name] = sha256(file)
+        frame = _read_csv(file, problems)
+        if frame is None or frame.empty:
+            continue
+        header = list(frame.iloc[0])
+        body = frame.iloc[1:].reset_index(drop=True)
+        body.columns = range(body.shape[1])
+        table = _finish(body, header, normalise(file.stem), file.name, "", problems)
+        if table is not None:
+            tables[table.name] = table
+    return Source(path, tables, hashes, problems)
+
+
+def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
+    kwargs = dict(dtype=str, keep_default_na=False, header=None, skip_blank_lines=False)
+    try:
+        return pd.read_csv(file, encoding="utf-8-sig", **kwargs)
+    except UnicodeDecodeError:
+        problems.append(Problem(
+            "warning", "file is not UTF-8; read as Windows-1252 (save as 'CSV UTF-8' to avoid this)",
+            file=file.name,
+        ))
+        return pd.read_csv(file, encoding="cp1252", **kwargs)
+    except pd.errors.EmptyDataError:
+        return None
+    except pd.errors.ParserError as exc:
+        raise EvaltoolError(f"{file} could not be read as CSV: {exc}") from None
+
+
+def _apply_mapping(table: RawTable, mapping: dict[str, str], problems: list[Problem]) -> None:
+    """Rename an export's headers to contract names, as configured in [columns.<table>]."""
+    if not mapping:
+        return
+    rename = {h: mapping[h] for h in table.frame.columns if h in mapping}
+    for old, new in rename.items():
+        if new in table.frame.columns and new not in rename:
+            problems.append(Problem(
+                ERROR,
+                f"the column mapping renames '{table.headers[old]}' to '{new}', "
+                "but the sheet already has that column; remove one of them",
+                file=table.file, sheet=table.sheet, row=1, column=table.letters[old],
+                value=table.headers[old],
+            ))
+    table.frame = table.frame.rename(columns=rename)
+    table.headers = {rename.get(k, k): v for k, v in table.headers.items()}
+    table.letters = {rename.get(k, k): v for k, v in table.letters.items()}

@@ -1,0 +1,232 @@
+"""Pregnancies and their outcomes, and contraception uptake (reported neutrally).
+
+Rate: pregnancies known during involvement per 100 client-years of involvement, with an exact
+(Garwood) Poisson 95% interval: lower = chi2(a/2, 2k)/2, upper = chi2(1-a/2, 2k+2)/2, over T.
+Contraception is never a condition of service: uptake is reported as a count of choices made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaltool.columns import CATEGORY, DATE, ID, Column
+from evaltool.hookspecs import hookimpl
+from evaltool.instrument import Context, Definition, Instrument, SummaryTable
+from evaltool.scoring import in_window, setting
+from evaltool.tables import TableSpec
+
+OUTCOMES = ("ongoing", "live_birth", "miscarriage", "termination")
+CARE_STATUS = ("with_parent", "with_family", "in_care", "proceedings_issued")
+METHODS = ("larc", "short_acting", "other")
+DAYS_PER_YEAR = 365.25
+
+
+def poisson_exact_ci(events: int, exposure: float, level: float = 0.95) -> tuple[float, float]:
+    """Exact (Garwood) confidence interval for a Poisson rate ``events / exposure``."""
+    from scipy.stats import chi2
+
+    alpha = 1 - level
+    lower = chi2.ppf(alpha / 2, 2 * events) / 2 if events > 0 else 0.0
+    upper = chi2.ppf(1 - alpha / 2, 2 * events + 2) / 2
+    return lower / exposure, upper / exposure
+
+
+def involvement_years(clients: pd.DataFrame, start: dt.date | None, end: dt.date) -> float:
+    """Client-years of involvement (start_date to end_date, open cases to ``end``) in a window."""
+    if "start_date" not in clients:
+        return 0.0
+    service = clients[clients.get("cohort", pd.Series("service", index=clients.index))
+                      .fillna("service") == "service"]
+    begin = service["start_date"]
+    finish = service["end_date"].fillna(pd.Timestamp(end)) if "end_date" in service else (
+        pd.Series(pd.Timestamp(end), index=service.index))
+    finish = finish.clip(upper=pd.Timestamp(end))
+    if start is not None:
+        begin = begin.clip(lower=pd.Timestamp(start))
+    days = (finish - begin).dt.days + 1
+    return float(days[days > 0].sum()) / DAYS_PER_YEAR
+
+
+def timing(data: pd.DataFrame, clients: pd.DataFrame, date_col: str) -> pd.Series:
+    """'before', 'during' or 'after' involvement, or 'not started', for each row."""
+    cl = clients.set_index("client_id")
+    start = data["client_id"].map(cl["start_date"]) if "start_date" in cl else None
+    end = data["client_id"].map(cl["end_date"]) if "end_date" in cl else None
+    when = pd.Series("not started", index=data.index)
+    if start is None:
+        return when
+    date = data[date_col]
+    started = start.notna()
+    when[started & (date < start)] = "before"
+    after = started & end.notna() & (date > end) if end is not None else started & False
+    when[started & (date >= start) & ~after] = "during"
+    when[after] = "after"
+    return when
+
+
+def _with_total(counts: pd.Series, label: str, value: str, total: str) -> pd.DataFrame:
+    frame = pd.DataFrame({label: [str(i).replace("_", " ") for i in counts.index],
+                          value: counts.to_numpy()})
+    return pd.concat([frame, pd.DataFrame({label: [total], value: [int(counts.sum())]})],
+                     ignore_index=True)
+
+
+class Pregnancies(Instrument):
+    kind = "pregnancy_outcomes"
+    definition_keys = frozenset({"confidence"})
+
+    def __init__(self, name: str, title: str, definition: dict[str, Any] | None = None,
+                 source: str = "") -> None:
+        super().__init__(name, title, definition, source)
+        self.level = setting(self.definition, "confidence", float, 0.95, source)
+        self.table_name = setting(self.definition, "table", str, "pregnancies", source)
+
+    def table(self) -> TableSpec:
+        return TableSpec(
+            self.table_name,
+            (Column("client_id", ID, required=True), Column("known_date", DATE, required=True),
+             Column("outcome", CATEGORY, choices=OUTCOMES), Column("outcome_date", DATE),
+             Column("baby_care_status", CATEGORY, choices=CARE_STATUS)),
+            "Pregnancies known to the service: one row per pregnancy.",
+            date_order=(("known_date", "outcome_date"),),
+        )
+
+    def describe_scale(self) -> str:
+        return "rate per 100 client-years, exact Poisson CI; outcomes: " + ", ".join(OUTCOMES)
+
+    def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
+        if ctx is not None:
+            data = data[in_window(data["known_date"], None, ctx.period.end)]
+            when = timing(data, ctx.clients, "known_date")
+        else:
+            when = pd.Series("unknown", index=data.index)
+        frame = data.assign(when=when)
+        out = pd.crosstab(frame["client_id"], frame["when"]).add_prefix("pregnancies_")
+        out.insert(0, "pregnancies", out.sum(axis=1))
+        births = frame[frame["outcome"] == "live_birth"].groupby("client_id").size()
+        out["live_births"] = births.reindex(out.index).fillna(0).astype(int)
+        return out.reset_index().rename_axis(columns=None)
+
+    def rate_table(self, data: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+        when = timing(data, ctx.clients, "known_date")
+        rows = []
+        for label, start, end in ctx.windows:
+            inside = in_window(data["known_date"], start, end)
+            k = int((inside & (when == "during")).sum())
+            years = involvement_years(ctx.clients, start, end)
+            lo, hi = poisson_exact_ci(k, years, self.level) if years > 0 else (np.nan, np.nan)
+            rows.append({
+                "Window": label,
+                "Pregnancies during involvement": k,
+                "Pregnancies after closure": int((inside & (when == "after")).sum()),
+                "Client-years of involvement": years,
+                "Rate per 100 client-years": 100 * k / years if years > 0 else np.nan,
+                "Rate CI lower": 100 * lo, "Rate CI upper": 100 * hi,
+            })
+        return pd.DataFrame(rows)
+
+    def summarise(self, data: pd.DataFrame, ctx: Context) -> list[SummaryTable]:
+        rate = self.rate_table(data, ctx)
+        todate = data[in_window(data["known_date"], None, ctx.period.end)]
+        outcome = todate["outcome"].fillna("not recorded")
+        outcomes = outcome.value_counts().reindex([*OUTCOMES, "not recorded"], fill_value=0)
+        status = todate.loc[outcome == "live_birth", "baby_care_status"].fillna("not recorded")
+        statuses = status.value_counts().reindex([*CARE_STATUS, "not recorded"], fill_value=0)
+        pct = int(round(self.level * 100))
+        return [
+            SummaryTable("pregnancy-rate", f"{self.title}: rate during involvement", rate,
+                         counts=("Pregnancies during involvement", "Pregnancies after closure"),
+                         derived={"Rate per 100 client-years": "Pregnancies during involvement",
+                                  "Rate CI lower": "Pregnancies during involvement",
+                                  "Rate CI upper": "Pregnancies during involvement"},
+                         note=f"Exact Poisson {pct}% interval. Involvement runs from start date "
+                              "to end date (open cases: to the period end)."),
+            SummaryTable("pregnancy-outcomes", f"{self.title}: outcomes to date",
+                         _with_total(outcomes, "Outcome", "Pregnancies", "All pregnancies"),
+                         counts=("Pregnancies",), total_row="All pregnancies"),
+            SummaryTable("baby-care-status", f"{self.title}: where babies born live are living",
+                         _with_total(statuses, "Care status", "Babies", "All live births"),
+                         counts=("Babies",), total_row="All live births"),
+        ]
+
+    def headline(self, data: pd.DataFrame, ctx: Context) -> str:
+        row = self.rate_table(data, ctx).iloc[-1]
+        if not row["Client-years of involvement"]:
+            return "no client-years of involvement yet"
+        return (f"{row['Rate per 100 client-years']:.1f} pregnancies per 100 client-years of "
+                f"involvement to date ({int(self.level * 100)}% CI {row['Rate CI lower']:.1f} to "
+                f"{row['Rate CI upper']:.1f})")
+
+    def definitions(self) -> list[Definition]:
+        return [
+            Definition("Pregnancy rate", "Pregnancies known during involvement per 100 "
+                       "client-years of involvement (start to end date, open cases to the period "
+                       "end, 365.25 days a year), with an exact Poisson interval "
+                       "(Garwood 1936: chi-square quantiles).", "Garwood (1936) Biometrika 28"),
+            Definition("Pregnancy timing", "During involvement: known on or after the start date "
+                       "and on or before the end date; after closure: known after the end date.",
+                       "evaltool"),
+        ]
+
+
+class Contraception(Instrument):
+    kind = "contraception"
+
+    def __init__(self, name: str, title: str, definition: dict[str, Any] | None = None,
+                 source: str = "") -> None:
+        super().__init__(name, title, definition, source)
+        self.table_name = setting(self.definition, "table", str, "contraception", source)
+
+    def table(self) -> TableSpec:
+        return TableSpec(
+            self.table_name,
+            (Column("client_id", ID, required=True), Column("started_date", DATE, required=True),
+             Column("method", CATEGORY, choices=METHODS)),
+            "Contraception a client chose to start: one row per start.",
+        )
+
+    def describe_scale(self) -> str:
+        return "methods: " + ", ".join(METHODS)
+
+    def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
+        if ctx is not None:
+            data = data[in_window(data["started_date"], None, ctx.period.end)]
+        out = pd.crosstab(data["client_id"], data["method"].fillna("not recorded"))
+        return out.add_prefix("started_").reset_index().rename_axis(columns=None)
+
+    def summarise(self, data: pd.DataFrame, ctx: Context) -> list[SummaryTable]:
+        when = timing(data, ctx.clients, "started_date")
+        rows = []
+        for label, start, end in ctx.windows:
+            part = data[in_window(data["started_date"], start, end) & (when == "during")]
+            row = {"Window": label, "Clients who chose to start contraception":
+                   part["client_id"].nunique()}
+            for m in METHODS:
+                row[f"Method: {m.replace('_', ' ')}"] = part.loc[part["method"] == m,
+                                                                 "client_id"].nunique()
+            rows.append(row)
+        table = pd.DataFrame(rows)
+        return [SummaryTable("contraception", f"{self.title}: uptake during involvement", table,
+                             counts=tuple(c for c in table.columns if c != "Window"),
+                             note="Contraception is never a condition of the service; these are "
+                                  "choices clients made, counted once per client.")]
+
+    def headline(self, data: pd.DataFrame, ctx: Context) -> str:
+        n = data[in_window(data["started_date"], None, ctx.period.end)]["client_id"].nunique()
+        return f"{n} client(s) chose to start contraception to date" if n > (
+            ctx.settings.small_number_threshold) else (
+            "contraception uptake: see sheet")
+
+    def definitions(self) -> list[Definition]:
+        return [Definition("Contraception uptake", "Clients who chose to start a method during "
+                           "involvement; reported neutrally, never a condition of service.",
+                           "evaltool")]
+
+
+@hookimpl
+def evaltool_instrument_kinds() -> list[type[Instrument]]:
+    return [Pregnancies, Contraception]

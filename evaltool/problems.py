@@ -1,0 +1,70 @@
+"""Validation problems, collected all at once and printed as one table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located as a spreadsheet user would find it."""
+
+    severity: str  # "error" or "warning"
+    message: str  # what is wrong and how to fix it
+    file: str = ""
+    sheet: str = ""
+    row: int | None = None  # spreadsheet row number, header row = 1
+    column: str = ""
+    value: str = ""
+    expected: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "severity": self.severity,
+            "file": self.file,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "expected": self.expected,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Report:
+    """All problems found in one run; errors block scoring, warnings do not."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    def extend(self, problems: list[Problem]) -> None:
+        self.problems.extend(problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def sorted(self) -> list[Problem]:
+        order = {ERROR: 0, WARNING: 1}
+        return sorted(
+            self.problems,
+            key=lambda p: (order.get(p.severity, 2), p.file, p.sheet, p.row or 0, p.column),
+        )

@@ -1,0 +1,1 @@
+"""Writing results: disclosure control, safe cell values, and the Excel funder return."""

@@ -1,0 +1,373 @@
+"""The funder return: an Excel workbook with stable sheet names and order.
+
+Cover, Summary, one sheet per instrument, Before and after, Time to next proceedings,
+Data quality, Definitions. Counts are suppressed (see disclosure.py); no client ids, dates of
+birth or free text reach it. The file is written to a temporary file beside the target and
+renamed into place, so a failed run never leaves a half-made or overwritten return.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import LineChart, RadarChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from evaltool.errors import OutputError
+from evaltool.instrument import Definition, SummaryTable
+from evaltool.report.disclosure import NOT_APPLICABLE, NOT_AVAILABLE, SUPPRESSED, suppress
+from evaltool.report.safe import cell_value
+
+if TYPE_CHECKING:
+    from evaltool.api import Results
+
+TITLE = Font(bold=True, size=14)
+HEADING = Font(bold=True, size=11)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+NOTE = Font(italic=True, size=9, color="555555")
+INTERNAL_BANNER = "INTERNAL – NOT FOR CIRCULATION"
+SYMBOLS = (
+    (SUPPRESSED, "confidential: a count from 1 to the small-number threshold, or a figure "
+                 "that would reveal one"),
+    (NOT_APPLICABLE, "not applicable (e.g. a share of nobody)"),
+    (NOT_AVAILABLE, "not available"),
+    ("0", "a true zero"),
+)
+
+#: Sheets every return has, in this order. Instrument sheets come after Summary.
+FIXED_SHEETS = ("Cover", "Summary")
+TAIL_SHEETS = ("Before and after", "Time to next proceedings", "Data quality", "Definitions")
+
+
+def check_target(path: Path, force: bool) -> None:
+    """Refuse to overwrite without --force, and name a target that is open in another program."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise OutputError(f"the return must be an .xlsx file; got {path.name}")
+    if not path.parent.exists():
+        raise OutputError(f"folder {path.parent} does not exist; create it or choose another --out")
+    for lock in (path.parent / f".~lock.{path.name}#", path.parent / f"~${path.name}"):
+        if lock.exists():
+            raise OutputError(f"{path} is open in a spreadsheet program (lock file {lock.name}); "
+                              "close it and run again")
+    if path.exists() and not force:
+        raise OutputError(f"{path} already exists; use --force to replace it, or choose another "
+                          "--out")
+
+
+def save_atomically(wb: Workbook, path: Path) -> None:
+    """Save to a temporary file in the target folder, then rename into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except PermissionError:
+        raise OutputError(f"{path} cannot be replaced: it may be open in Excel; close it and run "
+                          "again") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class SheetWriter:
+    """Writes titled blocks down a worksheet and remembers column widths."""
+
+    def __init__(self, ws: Worksheet, title: str, internal: bool = False) -> None:
+        self.ws = ws
+        self.row = 1
+        self.widths: dict[int, int] = {}
+        if internal:
+            self.put(self.row, 1, INTERNAL_BANNER).font = Font(bold=True, color="C00000", size=12)
+            self.row += 1
+        self.put(self.row, 1, title).font = TITLE
+        self.row += 2
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_options.gridLines = False
+
+    def put(self, row: int, col: int, value: Any, fmt: str | None = None):
+        value = cell_value(value)
+        cell = self.ws.cell(row=row, column=col)
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"  # never a formula, whatever the text starts with
+            cell.quotePrefix = True
+        if fmt:
+            cell.number_format = fmt
+        width = len(str(value)) if value is not None else 0
+        if isinstance(value, float):
+            width = 8
+        self.widths[col] = max(self.widths.get(col, 0), min(width, 60))
+        return cell
+
+    def heading(self, text: str) -> None:
+        self.put(self.row, 1, text).font = HEADING
+        self.row += 1
+
+    def note(self, text: str) -> None:
+        if text:
+            cell = self.put(self.row, 1, text)
+            cell.font = NOTE
+            self.widths[1] = min(self.widths.get(1, 10), 40)
+            self.row += 1
+
+    def pairs(self, rows: Iterable[tuple[str, Any]]) -> None:
+        for key, value in rows:
+            self.put(self.row, 1, key).font = Font(bold=True)
+            self.put(self.row, 2, value)
+            self.row += 1
+        self.row += 1
+
+    def frame(self, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> tuple[int, int]:
+        """Write a header row and the data; return (header row, last row)."""
+        formats = formats or {}
+        header = self.row
+        for j, col in enumerate(frame.columns, start=1):
+            cell = self.put(header, j, str(col))
+            cell.font = Font(bold=True)
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            self.widths[j] = max(min(len(str(col)), 18), self.widths.get(j, 0) if j > 1 else 0)
+        for i, row in enumerate(frame.itertuples(index=False), start=header + 1):
+            for j, (col, value) in enumerate(zip(frame.columns, row, strict=True), start=1):
+                cell = self.put(i, j, value, formats.get(col) if not isinstance(value, str)
+                                else None)
+                if isinstance(value, str) and value in (SUPPRESSED, NOT_APPLICABLE,
+                                                        NOT_AVAILABLE):
+                    cell.alignment = Alignment(horizontal="right")
+        self.row = header + len(frame) + 1
+        return header, self.row - 1
+
+    def finish(self, freeze: str | None = "A3") -> None:
+        for col, width in self.widths.items():
+            self.ws.column_dimensions[get_column_letter(col)].width = max(10, width + 2)
+        if freeze:
+            self.ws.freeze_panes = freeze
+
+
+def formats_for(table: SummaryTable) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for col in table.data.columns:
+        if col in table.percent:
+            out[col] = "0.0%"
+        elif col in table.counts:
+            out[col] = "#,##0"
+        elif pd.api.types.is_float_dtype(table.data[col]):
+            out[col] = "0.00" if "Mean" in col or "mean" in col else "0.0"
+    return out
+
+
+def write_summary_table(sw: SheetWriter, table: SummaryTable, threshold: int) -> tuple[int, int]:
+    sw.heading(table.title)
+    shown = suppress(table, threshold)
+    header, last = sw.frame(shown.values, formats_for(table))
+    sw.note(table.note)
+    sw.row += 1
+    return header, last
+
+
+def _radar(ws: Worksheet, header: int, last: int, table: SummaryTable, anchor: str) -> None:
+    cols = list(table.data.columns)
+    chart = RadarChart()
+    chart.type = "marker"
+    chart.title = "First and latest readings (mean per domain)"
+    chart.style = 26
+    first, latest = cols.index("Mean first") + 1, cols.index("Mean latest") + 1
+    for col in (first, latest):
+        chart.add_data(Reference(ws, min_col=col, min_row=header, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last))
+    chart.height, chart.width = 10, 16
+    ws.add_chart(chart, anchor)
+
+
+def _trend(ws: Worksheet, header: int, last: int, table: SummaryTable, anchor: str) -> None:
+    cols = list(table.data.columns)
+    chart = LineChart()
+    chart.title = "Activity by quarter"
+    chart.y_axis.title = "People"
+    chart.height, chart.width = 8, 18
+    for name in ("Referrals", "Starts", "Active caseload at quarter end"):
+        col = cols.index(name) + 1
+        chart.add_data(Reference(ws, min_col=col, min_row=header, max_row=last),
+                       titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last))
+    ws.add_chart(chart, anchor)
+
+
+def sheet_title(name: str, used: set[str]) -> str:
+    """A valid, unique sheet name (31 characters, no []:*?/\\)."""
+    base = "".join(ch for ch in name if ch not in "[]:*?/\\")[:31].strip() or "Sheet"
+    title, n = base, 2
+    while title.lower() in used:
+        suffix = f" ({n})"
+        title = base[: 31 - len(suffix)] + suffix
+        n += 1
+    used.add(title.lower())
+    return title
+
+
+def build_workbook(results: Results, internal: bool = False) -> Workbook:
+    """Make the return workbook in memory."""
+    from evaltool import __version__
+
+    threshold = results.settings.small_number_threshold
+    wb = Workbook()
+    used: set[str] = set()
+
+    # Cover
+    ws = wb.active
+    ws.title = sheet_title("Cover", used)
+    sw = SheetWriter(ws, f"{results.settings.service}: quarterly return", internal)
+    s = results.settings
+    sw.pairs([
+        ("Service", s.service), ("Funder", s.funder or "not stated"),
+        ("Period", results.period.describe()),
+        ("Extract date", results.extract_date),
+        ("Generated at", results.generated_at),
+        ("evaltool version", __version__),
+        ("Data contract", "version 1"),
+    ])
+    sw.heading("Input files (SHA-256)")
+    sw.pairs(sorted(results.loaded.dataset.source.hashes.items()))
+    sw.heading("Plugins")
+    sw.pairs((f"{p.package} {p.version}", (p.name + (f": FAILED ({p.error})" if p.error else "")))
+             for p in results.loaded.registry.plugins)
+    sw.heading("Settings used")
+    sw.pairs(settings_rows(results))
+    sw.heading("Key to symbols")
+    sw.pairs(SYMBOLS)
+    sw.finish(None)
+    ws.column_dimensions["B"].width = 80
+
+    # Summary
+    ws = wb.create_sheet(sheet_title("Summary", used))
+    sw = SheetWriter(ws, f"Summary: {results.period.label}", internal)
+    sw.heading("Instruments")
+    sw.pairs((i.title, results.headlines.get(i.name, "")) for i in results.loaded.instruments)
+    trend, closures = results.activity
+    h, last = write_summary_table(sw, trend, threshold)
+    _trend(ws, h, last, trend, f"A{sw.row}")
+    sw.row += 17
+    write_summary_table(sw, closures, threshold)
+    sw.finish()
+
+    # Instruments
+    for instrument in results.loaded.instruments:
+        ws = wb.create_sheet(sheet_title(instrument.title, used))
+        sw = SheetWriter(ws, instrument.title, internal)
+        for table in results.summaries[instrument.name]:
+            h, last = write_summary_table(sw, table, threshold)
+            if table.chart == "radar":
+                _radar(ws, h, last, table, f"A{sw.row}")
+                sw.row += 21
+        sw.finish()
+
+    for name in TAIL_SHEETS[:2]:
+        ws = wb.create_sheet(sheet_title(name, used))
+        sw = SheetWriter(ws, name, internal)
+        writer = results.extra.get(f"sheet:{name}")
+        if callable(writer):
+            writer(sw, threshold)
+        else:
+            sw.note("Not part of this return.")
+        sw.finish()
+
+    ws = wb.create_sheet(sheet_title("Data quality", used))
+    sw = SheetWriter(ws, "Data quality", internal)
+    write_data_quality(sw, results)
+    sw.finish()
+
+    ws = wb.create_sheet(sheet_title("Definitions", used))
+    sw = SheetWriter(ws, "Definitions", internal)
+    defs = definitions(results)
+    sw.frame(pd.DataFrame([(d.term, d.meaning, d.source) for d in defs],
+                          columns=["Term", "Definition", "Source"]))
+    sw.finish()
+    ws.column_dimensions["B"].width = 90
+    for row in ws.iter_rows(min_row=4, min_col=2, max_col=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for extra in results.extra.get("internal_sheets", []) if internal else []:
+        extra(wb, used)
+    return wb
+
+
+def settings_rows(results: Results) -> list[tuple[str, Any]]:
+    s = results.settings
+    rows: list[tuple[str, Any]] = [
+        ("Configuration file", s.config_file.name if s.config_file else "none (defaults)"),
+        ("Reporting calendar", s.calendar),
+        ("Small-number threshold", f"counts 1 to {s.small_number_threshold} shown as c"),
+        ("Instruments", ", ".join(i.name for i in results.loaded.instruments)),
+    ]
+    rows += list(results.extra.get("settings_rows", []))
+    return rows
+
+
+def write_data_quality(sw: SheetWriter, results: Results) -> None:
+    dataset = results.loaded.dataset
+    sw.heading("Rows read")
+    sw.frame(pd.DataFrame([(name, len(frame)) for name, frame in dataset.tables.items()],
+                          columns=["Table", "Rows"]), {"Rows": "#,##0"})
+    sw.row += 1
+    sw.heading("Warnings (grouped; details with `evaltool validate`)")
+    warnings = results.report.warnings
+    if warnings:
+        frame = pd.DataFrame({"Sheet": [w.sheet or w.file for w in warnings],
+                              "Warning": [w.message for w in warnings]})
+        grouped = frame.groupby(["Sheet", "Warning"], sort=True).size().reset_index(name="Rows")
+        sw.frame(grouped, {"Rows": "#,##0"})
+    else:
+        sw.note("No warnings.")
+    sw.row += 1
+    for block in results.extra.get("data_quality", []):
+        title, frame = block
+        sw.heading(title)
+        sw.frame(frame)
+        sw.row += 1
+
+
+def definitions(results: Results) -> list[Definition]:
+    s = results.settings
+    defs = [
+        Definition("Period", f"{results.period.describe()}; financial quarters run April-March "
+                   "(Q1 = April-June)" if s.calendar == "financial" else results.period.describe(),
+                   "evaltool.toml [reporting] calendar"),
+        Definition("To date", "From the first record up to the last day of the period.", "evaltool"),
+        Definition("Referrals / starts / closures", "Service-cohort clients whose referral, start "
+                   "or end date falls in the quarter.", "evaltool"),
+        Definition("Active caseload", "Clients started on or before the quarter end and not "
+                   "closed by it.", "evaltool"),
+        Definition("Waiting", "Clients referred by the quarter end, not started and not closed.",
+                   "evaltool"),
+        Definition("Length of involvement", "Days from start date to end date of cases closed "
+                   "in the quarter (median).", "evaltool"),
+        Definition("c (suppressed)", f"Counts from 1 to {s.small_number_threshold} and any "
+                   "figure that would reveal them (shares, means, and a second cell where a "
+                   "total would allow subtraction).", "DfE children's statistics methodology"),
+    ]
+    for instrument in results.loaded.instruments:
+        defs += instrument.definitions()
+    defs += list(results.extra.get("definitions", []))
+    return defs
+
+
+def write_return(results: Results, path: Path, force: bool = False,
+                 internal: bool = False) -> Path:
+    """Build and save the return atomically. Raises OutputError."""
+    path = Path(path)
+    check_target(path, force)
+    wb = build_workbook(results, internal)
+    save_atomically(wb, path)
+    return path

@@ -1,0 +1,80 @@
+"""Helpers instruments share: reading definitions, windows, first/latest readings, counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaltool.errors import PluginError
+
+
+def setting(definition: dict[str, Any], key: str, kind: type | tuple[type, ...],
+            default: Any = None, source: str = "") -> Any:
+    """A definition value of the right type, or a PluginError naming the file and key."""
+    if key not in definition:
+        if default is None:
+            raise PluginError(f"instrument definition {source}: missing '{key}'")
+        return default
+    value = definition[key]
+    if kind in (float, (int, float)) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise PluginError(
+            f"instrument definition {source}: '{key}' must be {_type_name(kind)}, got {value!r}"
+        )
+    return value
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    names = {int: "a whole number", float: "a number", str: "text", list: "a list",
+             dict: "a table", bool: "true or false"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, kind.__name__)
+
+
+def ts(day: dt.date | None) -> pd.Timestamp | None:
+    return pd.Timestamp(day) if day is not None else None
+
+
+def in_window(dates: pd.Series, start: dt.date | None, end: dt.date) -> pd.Series:
+    """Dates inside [start, end]; ``start`` None means from the beginning."""
+    mask = dates <= pd.Timestamp(end)
+    if start is not None:
+        mask &= dates >= pd.Timestamp(start)
+    return mask.fillna(False).astype(bool)
+
+
+def first_and_latest(data: pd.DataFrame, keys: list[str], date: str) -> tuple[pd.DataFrame,
+                                                                             pd.DataFrame]:
+    """The earliest and the latest row per key (ties broken by row order), vectorised."""
+    ordered = data.sort_values(keys + [date], kind="stable")
+    grouped = ordered.groupby(keys, sort=False, observed=True)
+    return grouped.head(1).set_index(keys), grouped.tail(1).set_index(keys)
+
+
+def share(numerator: pd.Series | float, denominator: pd.Series | float) -> Any:
+    """numerator / denominator, with NaN (not an error) where the denominator is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.asarray(denominator) > 0,
+                        np.asarray(numerator, dtype=float) / np.asarray(denominator, dtype=float),
+                        np.nan)
+
+
+def quartiles(values: pd.Series) -> tuple[float, float, float]:
+    if values.dropna().empty:
+        return (np.nan, np.nan, np.nan)
+    q = values.dropna().astype(float).quantile([0.25, 0.5, 0.75])
+    return (float(q.iloc[0]), float(q.iloc[1]), float(q.iloc[2]))
+
+
+def scale_bounds(definition: dict[str, Any], source: str) -> tuple[int, int]:
+    scale = setting(definition, "scale", dict, source=source)
+    lo = setting(scale, "min", int, source=f"{source} [scale]")
+    hi = setting(scale, "max", int, source=f"{source} [scale]")
+    if lo >= hi:
+        raise PluginError(f"instrument definition {source}: scale.min must be below scale.max")
+    return lo, hi

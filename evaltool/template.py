@@ -1,0 +1,135 @@
+"""``evaltool init``: a starter evaltool.toml and a blank template workbook.
+
+The template's sheets and headers come from the same table specifications the validator uses,
+so the two never disagree. Coded columns get dropdown lists; date columns a dd/mm/yyyy format;
+id columns a text format so leading zeros stay.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from evaltool.columns import CATEGORY, DATE, ID, INTEGER, YESNO
+from evaltool.contract import CORE_TABLES, SUGGESTED_CODES
+from evaltool.errors import OutputError
+from evaltool.registry import build_registry
+from evaltool.report.excel import save_atomically
+from evaltool.tables import TableSpec
+
+TEMPLATE_ROWS = 1000
+GUIDE_SHEET = "Guide"
+
+STARTER_TOML = """\
+# evaltool settings. Every key is optional; see README.md.
+[service]
+name = "My service"
+funder = "My funder"
+
+[reporting]
+calendar = "financial"        # "financial" (April-March, Q1 = April-June) or "calendar"
+small_number_threshold = 5    # counts from 1 to this are shown as c in the return
+# extract_date = 2026-03-31   # default: the last day of the reporting period
+
+[instruments]
+enabled = {enabled}
+# paths = ["my-instruments"]  # folders of your own instrument definition files
+
+# Map your case-management export's headers onto the template's names, e.g.:
+# [columns.clients]
+# "Client Ref" = "client_id"
+# "Date Referred" = "referral_date"
+
+[compare]
+min_n = 5          # no statistical test below this many paired readings
+min_days = 28      # first and latest readings must be at least this far apart
+
+[survival]
+origin = "index"   # "index": conclusion of the index proceedings; "start": service start
+ci = "log"         # confidence interval transform: "log" (R's default) or "log-log"
+times = [182, 365, 730, 1095]
+# benchmark = {{ proportion = 0.24, days = 1825, label = "National recurrence", source = "cite it" }}
+"""
+
+
+def template_specs() -> list[TableSpec]:
+    registry = build_registry(autoload=False)
+    specs = list(CORE_TABLES)
+    seen = {s.name for s in specs}
+    for inst in sorted(registry.instruments.values(), key=lambda i: i.name):
+        spec = inst.table()
+        if spec.name not in seen:
+            seen.add(spec.name)
+            specs.append(spec)
+    return specs
+
+
+def write_template(path: Path) -> Path:
+    wb = Workbook()
+    guide = wb.active
+    guide.title = GUIDE_SHEET
+    guide.append(["Table (sheet)", "Column", "Type", "Required", "Allowed values / meaning"])
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    for spec in template_specs():
+        ws = wb.create_sheet(spec.name)
+        for j, col in enumerate(spec.columns, start=1):
+            letter = get_column_letter(j)
+            cell = ws.cell(row=1, column=j, value=col.name)
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="FCE4D6" if col.required else "DDEBF7")
+            cell.comment = Comment(f"{col.expected()}{' (required)' if col.required else ''}"
+                                   + (f": {col.description}" if col.description else ""),
+                                   "evaltool")
+            ws.column_dimensions[letter].width = max(14, len(col.name) + 2)
+            rng = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
+            choices = col.choices or SUGGESTED_CODES.get((spec.name, col.name))
+            if col.type == YESNO:
+                choices = ("yes", "no")
+            if col.type in (CATEGORY, YESNO) and choices:
+                dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"',
+                                    allow_blank=True, showErrorMessage=bool(col.choices)
+                                    or col.type == YESNO)
+                dv.error = f"Use one of: {', '.join(choices)}"
+                dv.add(rng)
+                ws.add_data_validation(dv)
+            if col.type == DATE:
+                for (c,) in ws.iter_rows(min_row=2, max_row=TEMPLATE_ROWS + 1, min_col=j,
+                                         max_col=j):
+                    c.number_format = "dd/mm/yyyy"
+            elif col.type == ID:
+                for (c,) in ws.iter_rows(min_row=2, max_row=TEMPLATE_ROWS + 1, min_col=j,
+                                         max_col=j):
+                    c.number_format = "@"
+            elif col.type == INTEGER and col.min is not None and col.max is not None:
+                dv = DataValidation(type="whole", operator="between", formula1=str(int(col.min)),
+                                    formula2=str(int(col.max)), allow_blank=True)
+                dv.error = col.expected()
+                dv.add(rng)
+                ws.add_data_validation(dv)
+            guide.append([spec.name, col.name, col.type, "yes" if col.required else "",
+                          col.expected() + (f" — {col.description}" if col.description else "")])
+        ws.freeze_panes = "A2"
+    for letter, width in zip("ABCDE", (18, 24, 10, 10, 90), strict=True):
+        guide.column_dimensions[letter].width = width
+    save_atomically(wb, path)
+    return path
+
+
+def write_starter(folder: Path, force: bool = False) -> list[Path]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    toml_path, xlsx_path = folder / "evaltool.toml", folder / "service-data.xlsx"
+    for path in (toml_path, xlsx_path):
+        if path.exists() and not force:
+            raise OutputError(f"{path} already exists; use --force to replace it")
+    registry = build_registry(autoload=False)
+    enabled = "[" + ", ".join(f'"{n}"' for n in sorted(registry.instruments)) + "]"
+    toml_path.write_text(STARTER_TOML.format(enabled=enabled), encoding="utf-8")
+    write_template(xlsx_path)
+    return [toml_path, xlsx_path]

@@ -1,0 +1,163 @@
+"""Check a source against table specifications; collect every problem; return typed tables.
+
+All checks run on whole columns. Problems carry file, sheet, spreadsheet row, column, the value
+found and what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from evaltool.columns import convert
+from evaltool.loader import ROW, RawTable, Source
+from evaltool.problems import ERROR, WARNING, Problem, Report
+from evaltool.tables import TableSpec
+
+
+#: sheets that carry notes for people, never data (the template's guide)
+IGNORED_SHEETS = {"guide", "readme", "notes"}
+
+
+@dataclass
+class Dataset:
+    """Typed tables ready for scoring; each keeps its ``_row`` column for later messages."""
+
+    tables: dict[str, pd.DataFrame]
+    source: Source
+    raw: dict[str, RawTable] = field(default_factory=dict)
+
+    def get(self, name: str) -> pd.DataFrame | None:
+        return self.tables.get(name)
+
+    @property
+    def clients(self) -> pd.DataFrame:
+        return self.tables["clients"]
+
+
+def locate(table: RawTable, column: str) -> str:
+    """How to name a column to a spreadsheet user: its header as written and its letter."""
+    header = table.headers.get(column, column)
+    letter = table.letters.get(column)
+    return f"{header} ({letter})" if letter else header
+
+
+def cell_problems(table: RawTable, column: str, mask: pd.Series, message: str | pd.Series,
+                  expected: str, severity: str = ERROR,
+                  values: pd.Series | None = None) -> list[Problem]:
+    """One problem per flagged row of a column, built from whole columns at once."""
+    if not mask.any():
+        return []
+    frame = table.frame
+    rows = frame.loc[mask, ROW].tolist()
+    shown = values if values is not None else frame[column] if column in frame else None
+    found = shown[mask].astype("string").fillna("(blank)").tolist() if shown is not None else None
+    msgs = message[mask].tolist() if isinstance(message, pd.Series) else None
+    where = locate(table, column)
+    return [
+        Problem(severity, msgs[i] if msgs else message, table.file, table.sheet, rows[i], where,
+                found[i] if found else "", expected)
+        for i in range(len(rows))
+    ]
+
+
+def check_table(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Problem]]:
+    """Type every contract column of a table and check values, keys and date order."""
+    problems: list[Problem] = []
+    frame = raw.frame
+    present = set(frame.columns)
+    missing = [c for c in spec.columns if c.required and c.name not in present]
+    for col in missing:
+        guess = difflib.get_close_matches(col.name, [h for h in present if h != ROW], n=1)
+        hint = (
+            f"; is '{raw.headers[guess[0]]}' meant? rename the header or map it in "
+            f"[columns.{spec.name}] of evaltool.toml"
+            if guess
+            else "; add the column (header on row 1)"
+        )
+        problems.append(Problem(
+            ERROR, f"required column '{col.name}' is missing" + hint, raw.file, raw.sheet, 1,
+            col.name, "", f"a column headed {col.name}",
+        ))
+    typed = pd.DataFrame({ROW: frame[ROW]})
+    for col in spec.columns:
+        if col.name not in present:
+            continue
+        result = convert(frame[col.name], col)
+        problems += cell_problems(raw, col.name, result.bad, result.reason, col.expected())
+        if col.required:
+            blank = result.values.isna() & ~result.bad
+            problems += cell_problems(raw, col.name, blank, "missing value", col.expected())
+        typed[col.name] = result.values
+    for extra in frame.columns:
+        if extra not in typed.columns:
+            typed[extra] = frame[extra]  # extra columns are kept, as read
+    if spec.unique and all(c in typed for c in spec.unique):
+        keys = typed[list(spec.unique)]
+        dup = keys.notna().all(axis=1) & keys.duplicated(keep=False)
+        if dup.any():
+            first_row = typed[dup].groupby(list(spec.unique), sort=False)[ROW].transform("min")
+            message = ("duplicate " + " + ".join(spec.unique) + ": also on row "
+                       + first_row.astype(str)).where(typed.loc[dup, ROW] != first_row,
+                                                       "duplicate " + " + ".join(spec.unique))
+            problems += cell_problems(raw, spec.unique[-1], dup, message.reindex(typed.index),
+                                      "each " + " + ".join(spec.unique) + " once")
+    for earlier, later in spec.date_order:
+        if earlier in typed and later in typed:
+            wrong = (typed[later] < typed[earlier]).fillna(False).astype(bool)
+            problems += cell_problems(
+                raw, later, wrong, f"{later} is before {earlier}",
+                f"a date on or after {earlier}",
+                values=typed[later].dt.strftime("%d/%m/%Y"),
+            )
+    return typed, problems
+
+
+def check_client_links(raw: RawTable, typed: pd.DataFrame, client_ids: pd.Series) -> list[Problem]:
+    if "client_id" not in typed:
+        return []
+    unknown = typed["client_id"].notna() & ~typed["client_id"].isin(client_ids)
+    return cell_problems(raw, "client_id", unknown.astype(bool),
+                         "client_id not found in the clients table",
+                         "a client_id listed in clients")
+
+
+def validate_source(source: Source, specs: list[TableSpec],
+                    required_tables: dict[str, str] | None = None) -> tuple[Dataset, Report]:
+    """Check every table named by ``specs``; ``required_tables`` maps a table to why it is needed."""
+    report = Report(list(source.problems))
+    where = source.path.name
+    tables: dict[str, pd.DataFrame] = {}
+    needed = dict(required_tables or {})
+    for spec in specs:
+        if spec.required:
+            needed.setdefault(spec.name, "it is required")
+    for spec in specs:
+        raw = source.tables.get(spec.name)
+        if raw is None:
+            if spec.name in needed:
+                report.add(Problem(
+                    ERROR, f"no '{spec.name}' table: {needed[spec.name]}; add a sheet (or "
+                    f"{spec.name}.csv) named '{spec.name}' with the contract's headers",
+                    file=where, sheet=spec.name, expected=f"a table named {spec.name}",
+                ))
+            continue
+        typed, problems = check_table(raw, spec)
+        report.extend(problems)
+        tables[spec.name] = typed
+    clients = tables.get("clients")
+    if clients is not None and "client_id" in clients:
+        ids = clients["client_id"].dropna()
+        for spec in specs:
+            if spec.client_linked and spec.name in tables:
+                report.extend(check_client_links(source.tables[spec.name], tables[spec.name], ids))
+    known = {s.name for s in specs} | IGNORED_SHEETS
+    for name, raw in source.tables.items():
+        if name not in known:
+            report.add(Problem(
+                WARNING, f"sheet '{raw.sheet or raw.file}' is not a table evaltool uses; ignored",
+                file=raw.file, sheet=raw.sheet,
+            ))
+    return Dataset(tables, source, dict(source.tables)), report
