@@ -22,6 +22,7 @@ demo: $(STAMP)
 	    --period $(PERIOD) --out $(RETURN) --force
 
 test: $(STAMP)
+	$(BIN)/ruff check evaltool tests benchmarks examples
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -18,15 +18,21 @@ def service_clients(clients: pd.DataFrame) -> pd.DataFrame:
 
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    return frame[name] if name in frame else pd.Series(pd.NaT, index=frame.index,
-                                                        dtype="datetime64[ns]")
+    return (
+        frame[name]
+        if name in frame
+        else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    )
 
 
 def quarter_counts(clients: pd.DataFrame, period: Period) -> dict[str, float]:
     """Activity figures for one quarter."""
     start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
-    referral, begun, closed = (clients["referral_date"], _col(clients, "start_date"),
-                               _col(clients, "end_date"))
+    referral, begun, closed = (
+        clients["referral_date"],
+        _col(clients, "start_date"),
+        _col(clients, "end_date"),
+    )
     open_at_end = closed.isna() | (closed > end)
     closing = closed.between(start, end)
     length = (closed - begun).dt.days[closing & begun.notna()]
@@ -35,8 +41,9 @@ def quarter_counts(clients: pd.DataFrame, period: Period) -> dict[str, float]:
         "Starts": int(begun.between(start, end).sum()),
         "Closures": int(closing.sum()),
         "Active caseload at quarter end": int(((begun <= end) & open_at_end).sum()),
-        "Waiting at quarter end": int(((referral <= end) & (begun.isna() | (begun > end))
-                                       & open_at_end).sum()),
+        "Waiting at quarter end": int(
+            ((referral <= end) & (begun.isna() | (begun > end)) & open_at_end).sum()
+        ),
         "Median days of involvement (closures)": float(length.median()) if len(length) else None,
     }
 
@@ -48,8 +55,11 @@ def activity_tables(clients: pd.DataFrame, period: Period) -> list[SummaryTable]
     quarters = quarters_between(first.date() if pd.notna(first) else period.start, period)
     trend = pd.DataFrame([{"Quarter": q.label, **quarter_counts(clients, q)} for q in quarters])
     closed = _col(clients, "end_date")
-    reasons = (clients["closure_reason"].fillna("not recorded") if "closure_reason" in clients
-               else pd.Series("not recorded", index=clients.index))
+    reasons = (
+        clients["closure_reason"].fillna("not recorded")
+        if "closure_reason" in clients
+        else pd.Series("not recorded", index=clients.index)
+    )
     rows = []
     for label, start in (("Quarter", period.start), ("To date", None)):
         mask = closed <= pd.Timestamp(period.end)
@@ -57,18 +67,37 @@ def activity_tables(clients: pd.DataFrame, period: Period) -> list[SummaryTable]
             mask &= closed >= pd.Timestamp(start)
         counts = reasons[mask.fillna(False)].value_counts()
         for reason, count in counts.sort_index().items():
-            rows.append({"Window": label, "Closure reason": str(reason).replace("_", " "),
-                         "Closures": int(count)})
-        rows.append({"Window": label, "Closure reason": "All closures",
-                     "Closures": int(mask.fillna(False).sum())})
+            rows.append(
+                {
+                    "Window": label,
+                    "Closure reason": str(reason).replace("_", " "),
+                    "Closures": int(count),
+                }
+            )
+        rows.append(
+            {
+                "Window": label,
+                "Closure reason": "All closures",
+                "Closures": int(mask.fillna(False).sum()),
+            }
+        )
     by_reason = pd.DataFrame(rows, columns=["Window", "Closure reason", "Closures"])
-    counts = tuple(c for c in trend.columns if c not in ("Quarter",) and not c.startswith(
-        "Median"))
+    counts = tuple(c for c in trend.columns if c not in ("Quarter",) and not c.startswith("Median"))
     return [
-        SummaryTable("activity", "Activity by quarter (service cohort)", trend, counts=counts,
-                     derived={"Median days of involvement (closures)": "Closures"},
-                     note="Caseload and waiting list are counted on the last day of each quarter.",
-                     chart="line"),
-        SummaryTable("closures", "Closures by reason", by_reason, counts=("Closures",),
-                     total_row="All closures"),
+        SummaryTable(
+            "activity",
+            "Activity by quarter (service cohort)",
+            trend,
+            counts=counts,
+            derived={"Median days of involvement (closures)": "Closures"},
+            note="Caseload and waiting list are counted on the last day of each quarter.",
+            chart="line",
+        ),
+        SummaryTable(
+            "closures",
+            "Closures by reason",
+            by_reason,
+            counts=("Closures",),
+            total_row="All closures",
+        ),
     ]

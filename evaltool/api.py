@@ -1,7 +1,7 @@
 """The library API: load -> validate -> score -> analyse. The CLI and the Excel writer use it.
 
-    from evaltool.api import load_settings, run
-    results = run("service.xlsx", load_settings("evaltool.toml"), "2025-Q3")
+from evaltool.api import load_settings, run
+results = run("service.xlsx", load_settings("evaltool.toml"), "2025-Q3")
 """
 
 from __future__ import annotations
@@ -77,8 +77,9 @@ def registry_for(settings: Settings) -> Registry:
     return build_registry(settings.instrument_paths)
 
 
-def choose_instruments(registry: Registry, settings: Settings, present: set[str],
-                       only: str | None = None) -> tuple[list[Instrument], dict[str, str]]:
+def choose_instruments(
+    registry: Registry, settings: Settings, present: set[str], only: str | None = None
+) -> tuple[list[Instrument], dict[str, str]]:
     """The instruments to run and the tables they make required (table -> why)."""
     if only is not None:
         chosen = [registry.get(only)]
@@ -88,16 +89,24 @@ def choose_instruments(registry: Registry, settings: Settings, present: set[str]
         chosen = [i for i in registry.instruments.values() if i.table().name in present]
     where = settings.config_file.name if settings.config_file else "the configuration"
     required = {
-        i.table().name: (f"instrument '{i.name}' is enabled in {where}; add the table or remove "
-                         f"'{i.name}' from [instruments] enabled") if only is None else
-        f"instrument '{i.name}' reads it"
+        i.table().name: (
+            f"instrument '{i.name}' is enabled in {where}; add the table or remove "
+            f"'{i.name}' from [instruments] enabled"
+        )
+        if only is None
+        else f"instrument '{i.name}' reads it"
         for i in chosen
     }
     return chosen, required
 
 
-def load(data: str | Path, settings: Settings | None = None, registry: Registry | None = None,
-         only: str | None = None, progress: Progress = _quiet) -> Loaded:
+def load(
+    data: str | Path,
+    settings: Settings | None = None,
+    registry: Registry | None = None,
+    only: str | None = None,
+    progress: Progress = _quiet,
+) -> Loaded:
     """Read and validate ``data``. Never raises for bad data: see ``Loaded.report``."""
     settings = settings or Settings()
     registry = registry or registry_for(settings)
@@ -106,7 +115,8 @@ def load(data: str | Path, settings: Settings | None = None, registry: Registry 
     instruments, required = choose_instruments(registry, settings, set(source.tables), only)
     specs = list(CORE_TABLES) + _unique_specs(instruments)
     progress("validating")
-    dataset, report = validate_source(source, specs, required)
+    others = {i.table().name for i in registry.instruments.values()}
+    dataset, report = validate_source(source, specs, required, others)
     for instrument in instruments:
         table = dataset.tables.get(instrument.table().name)
         if table is not None:
@@ -114,8 +124,9 @@ def load(data: str | Path, settings: Settings | None = None, registry: Registry 
     if report.ok:
         report.extend(_no_reading_warnings(dataset, instruments))
     for info in registry.load_errors:
-        report.add(Problem(WARNING, f"plugin {info.package} ({info.name}) failed to load: "
-                                    f"{info.error}"))
+        report.add(
+            Problem(WARNING, f"plugin {info.package} ({info.name}) failed to load: {info.error}")
+        )
     return Loaded(dataset, report, instruments, registry, settings)
 
 
@@ -133,8 +144,19 @@ def _located(problems: list[Problem], source, instrument: Instrument) -> list[Pr
     raw = source.tables.get(instrument.table().name)
     if raw is None:
         return problems
-    return [Problem(p.severity, p.message, p.file or raw.file, p.sheet or raw.sheet, p.row,
-                    p.column, p.value, p.expected) for p in problems]
+    return [
+        Problem(
+            p.severity,
+            p.message,
+            p.file or raw.file,
+            p.sheet or raw.sheet,
+            p.row,
+            p.column,
+            p.value,
+            p.expected,
+        )
+        for p in problems
+    ]
 
 
 def _no_reading_warnings(dataset: Dataset, instruments: list[Instrument]) -> list[Problem]:
@@ -154,15 +176,28 @@ def _no_reading_warnings(dataset: Dataset, instruments: list[Instrument]) -> lis
             continue
         missing = started & ~clients["client_id"].isin(table["client_id"])
         rows = clients.loc[missing, ROW].tolist()
-        out += [Problem(WARNING, f"client has started but has no readings in '{spec.name}' "
-                        f"({instrument.name})", raw.file, raw.sheet, r,
-                        locate(raw, "client_id")) for r in rows]
+        out += [
+            Problem(
+                WARNING,
+                f"client has started but has no readings in '{spec.name}' ({instrument.name})",
+                raw.file,
+                raw.sheet,
+                r,
+                locate(raw, "client_id"),
+            )
+            for r in rows
+        ]
     return out
 
 
-def run(data: str | Path, settings: Settings | None = None, period: str | Period | None = None,
-        extract_date: dt.date | None = None, registry: Registry | None = None,
-        progress: Progress = _quiet) -> Results:
+def run(
+    data: str | Path,
+    settings: Settings | None = None,
+    period: str | Period | None = None,
+    extract_date: dt.date | None = None,
+    registry: Registry | None = None,
+    progress: Progress = _quiet,
+) -> Results:
     """Load, validate and summarise every instrument for ``period``. Raises InvalidData."""
     settings = settings or Settings()
     if period is None:
@@ -182,12 +217,23 @@ def run(data: str | Path, settings: Settings | None = None, period: str | Period
         table = loaded.table(instrument)
         summaries[instrument.name] = instrument.summarise(table, ctx)
         headlines[instrument.name] = instrument.headline(table, ctx)
-    return Results(loaded, period, ctx.extract_date, activity, summaries, headlines,
-                   dt.datetime.now().replace(microsecond=0))
+    return Results(
+        loaded,
+        period,
+        ctx.extract_date,
+        activity,
+        summaries,
+        headlines,
+        dt.datetime.now().replace(microsecond=0),
+    )
 
 
-def client_scores(data: str | Path, instrument: str, settings: Settings | None = None,
-                  period: str | Period | None = None) -> pd.DataFrame:
+def client_scores(
+    data: str | Path,
+    instrument: str,
+    settings: Settings | None = None,
+    period: str | Period | None = None,
+) -> pd.DataFrame:
     """One instrument's client-level scored table (pseudonymous ids only). Raises InvalidData."""
     settings = settings or Settings()
     loaded = load(data, settings, only=instrument)
@@ -199,5 +245,3 @@ def client_scores(data: str | Path, instrument: str, settings: Settings | None =
         p = parse_period(period, settings.calendar) if isinstance(period, str) else period
         ctx = loaded.context(p)
     return chosen.score(loaded.table(chosen), ctx)
-
-

@@ -30,10 +30,15 @@ app = typer.Typer(
 
 T = TypeVar("T")
 
-DataArg = Annotated[Path, typer.Argument(help="An .xlsx workbook (a sheet per table) or a "
-                                               "folder of .csv files.", show_default=False)]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c",
-                                                help="Settings file (evaltool.toml).")]
+DataArg = Annotated[
+    Path,
+    typer.Argument(
+        help="An .xlsx workbook (a sheet per table) or a folder of .csv files.", show_default=False
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Settings file (evaltool.toml).")
+]
 
 
 def _version(value: bool) -> None:
@@ -44,8 +49,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Measure and evaluate services for parents in recurrent care proceedings."""
 
@@ -92,8 +101,9 @@ def print_problems(report, limit_per_group: int = 25) -> None:
 def validate(
     data: DataArg,
     config: ConfigOpt = None,
-    report_csv: Annotated[Path | None, typer.Option("--report", help="Also write every problem "
-                                                    "to this CSV file.")] = None,
+    report_csv: Annotated[
+        Path | None, typer.Option("--report", help="Also write every problem to this CSV file.")
+    ] = None,
 ) -> None:
     """Check the data against the contract and list every problem at once."""
 
@@ -119,17 +129,25 @@ def validate(
 @app.command()
 def score(
     data: DataArg,
-    period: Annotated[str, typer.Option(help="Reporting quarter, e.g. 2025-Q3 (financial year "
-                                             "2025-26, Oct-Dec 2025).", show_default=False)],
-    out: Annotated[Path, typer.Option(help="The Excel return to write (.xlsx).",
-                                      show_default=False)],
+    period: Annotated[
+        str,
+        typer.Option(
+            help="Reporting quarter, e.g. 2025-Q3 (financial year 2025-26, Oct-Dec 2025).",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option(help="The Excel return to write (.xlsx).", show_default=False)
+    ],
     config: ConfigOpt = None,
-    extract_date: Annotated[str | None, typer.Option(help="Date the data was extracted "
-                                                     "(yyyy-mm-dd); default: the period end.")
-                            ] = None,
+    extract_date: Annotated[
+        str | None,
+        typer.Option(help="Date the data was extracted (yyyy-mm-dd); default: the period end."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Replace the return if it exists.")] = False,
-    internal: Annotated[bool, typer.Option(help="Add client-level sheets, marked INTERNAL – "
-                                                "NOT FOR CIRCULATION.")] = False,
+    internal: Annotated[
+        bool, typer.Option(help="Add client-level sheets, marked INTERNAL – NOT FOR CIRCULATION.")
+    ] = False,
 ) -> None:
     """Score every instrument for a quarter and write the funder return."""
 
@@ -139,12 +157,15 @@ def score(
 
         extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
         settings = settings_from(config, extract_date=extract)
-        results = score_and_write(data, settings, period, out, force=force, internal=internal,
-                                  progress=progress_printer())
+        results = score_and_write(
+            data, settings, period, out, force=force, internal=internal, progress=progress_printer()
+        )
         n_warn = len(results.report.warnings)
-        typer.echo(f"Wrote {out} — {results.period.describe()}; "
-                   f"{len(results.loaded.instruments)} instruments; {n_warn} warning(s)"
-                   + (" (see the Data quality sheet or `evaltool validate`)" if n_warn else ""))
+        typer.echo(
+            f"Wrote {out} — {results.period.describe()}; "
+            f"{len(results.loaded.instruments)} instruments; {n_warn} warning(s)"
+            + (" (see the Data quality sheet or `evaltool validate`)" if n_warn else "")
+        )
 
     guarded(body)
 
@@ -152,12 +173,14 @@ def score(
 @app.command()
 def scores(
     data: DataArg,
-    instrument: Annotated[str, typer.Option(help="Instrument name (see `evaltool instruments`).",
-                                            show_default=False)],
+    instrument: Annotated[
+        str, typer.Option(help="Instrument name (see `evaltool instruments`).", show_default=False)
+    ],
     out: Annotated[Path, typer.Option(help="CSV file to write.", show_default=False)],
     config: ConfigOpt = None,
-    period: Annotated[str | None, typer.Option(help="Only readings up to the end of this "
-                                                    "quarter.")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Only readings up to the end of this quarter.")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Replace the file if it exists.")] = False,
 ) -> None:
     """Export one instrument's client-level scores (pseudonymous ids) for evaluators."""
@@ -188,8 +211,10 @@ def init(
         written = write_starter(folder, force=force)
         for path in written:
             typer.echo(f"Wrote {path}")
-        typer.echo("Next: fill in the template, then run "
-                   f"`evaltool validate {written[1]} --config {written[0]}`")
+        typer.echo(
+            "Next: fill in the template, then run "
+            f"`evaltool validate {written[1]} --config {written[0]}`"
+        )
 
     guarded(body)
 
@@ -236,9 +261,17 @@ def instruments(
         rows = []
         for name, inst in sorted(registry.instruments.items()):
             spec = inst.table()
-            rows.append({"name": name, "title": inst.title, "kind": inst.kind,
-                         "table": spec.name, "columns": spec.column_names,
-                         "scale": inst.describe_scale(), "source": inst.source})
+            rows.append(
+                {
+                    "name": name,
+                    "title": inst.title,
+                    "kind": inst.kind,
+                    "table": spec.name,
+                    "columns": spec.column_names,
+                    "scale": inst.describe_scale(),
+                    "source": inst.source,
+                }
+            )
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
             return
@@ -247,8 +280,9 @@ def instruments(
             typer.echo(f"    table: {r['table']}  columns: {', '.join(r['columns'])}")
             typer.echo(f"    scale: {r['scale']}")
         for p in registry.load_errors:
-            typer.echo(f"warning: plugin {p.package} ({p.name}) failed to load: {p.error}",
-                       err=True)
+            typer.echo(
+                f"warning: plugin {p.package} ({p.name}) failed to load: {p.error}", err=True
+            )
 
     guarded(body)
 

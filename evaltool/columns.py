@@ -137,10 +137,7 @@ def _numeric(text: pd.Series, column: Column) -> Converted:
         bad |= high
     bad = bad.fillna(False).astype(bool)
     values = nums.mask(bad)
-    if column.type == INTEGER:
-        values = values.astype("Int64")
-    else:
-        values = values.astype("Float64")
+    values = values.astype("Int64") if column.type == INTEGER else values.astype("Float64")
     return Converted(values, bad, reason)
 
 

@@ -130,7 +130,7 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
     for table, cols in columns.items():
         if not isinstance(cols, dict) or not all(isinstance(v, str) for v in cols.values()):
             raise ConfigError(
-                f'{where}: [columns.{table}] must map export headers to contract names, '
+                f"{where}: [columns.{table}] must map export headers to contract names, "
                 f'e.g. "Client Ref" = "client_id"'
             )
         mapping[table] = {k.strip().lower(): v.strip().lower() for k, v in cols.items()}

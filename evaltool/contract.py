@@ -33,8 +33,11 @@ CLIENTS = TableSpec(
     ),
     unique=("client_id",),
     client_linked=False,
-    date_order=(("referral_date", "start_date"), ("start_date", "end_date"),
-                ("referral_date", "end_date")),
+    date_order=(
+        ("referral_date", "start_date"),
+        ("start_date", "end_date"),
+        ("referral_date", "end_date"),
+    ),
     required=True,
 )
 

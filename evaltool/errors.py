@@ -1,4 +1,4 @@
-"""Exceptions. Every message is written for a service manager: what is wrong, where, how to fix it."""
+"""Exceptions. Each message says what is wrong, where, and how to fix it."""
 
 from __future__ import annotations
 

@@ -84,8 +84,9 @@ class Instrument:
     #: keys a definition file may hold, beyond name/title/kind/table/description/version
     definition_keys: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, name: str, title: str, definition: dict[str, Any] | None = None,
-                 source: str = "") -> None:
+    def __init__(
+        self, name: str, title: str, definition: dict[str, Any] | None = None, source: str = ""
+    ) -> None:
         self.name = name
         self.title = title
         self.definition = dict(definition or {})
@@ -94,8 +95,9 @@ class Instrument:
     @classmethod
     def from_definition(cls, definition: dict[str, Any], source: str) -> Instrument:
         """Build an instrument from a parsed definition file."""
-        return cls(definition["name"], definition.get("title", definition["name"]),
-                   definition, source)
+        return cls(
+            definition["name"], definition.get("title", definition["name"]), definition, source
+        )
 
     # -- the table -------------------------------------------------------------------------
     def table(self) -> TableSpec:

@@ -83,8 +83,9 @@ def read_source(path: Path, columns: dict[str, dict[str, str]] | None = None) ->
     return source
 
 
-def _frame_from_rows(rows: list[tuple], name: str, file: str, sheet: str,
-                     problems: list[Problem]) -> RawTable | None:
+def _frame_from_rows(
+    rows: list[tuple], name: str, file: str, sheet: str, problems: list[Problem]
+) -> RawTable | None:
     if not rows:
         return None
     header, body = list(rows[0]), rows[1:]
@@ -96,8 +97,14 @@ def _frame_from_rows(rows: list[tuple], name: str, file: str, sheet: str,
     return _finish(frame, header, name, file, sheet, problems)
 
 
-def _finish(frame: pd.DataFrame, header: list[object], name: str, file: str, sheet: str,
-            problems: list[Problem]) -> RawTable | None:
+def _finish(
+    frame: pd.DataFrame,
+    header: list[object],
+    name: str,
+    file: str,
+    sheet: str,
+    problems: list[Problem],
+) -> RawTable | None:
     names = [normalise(h) for h in header]
     keep = [i for i, n in enumerate(names) if n]
     frame = frame.iloc[:, keep] if len(frame.columns) else pd.DataFrame(columns=keep)
@@ -107,11 +114,18 @@ def _finish(frame: pd.DataFrame, header: list[object], name: str, file: str, she
     seen: dict[str, int] = {}
     for i in keep:
         if names[i] in seen:
-            problems.append(Problem(
-                ERROR, "two columns have the same header; rename or delete one",
-                file=file, sheet=sheet, row=1, column=column_letter(i),
-                value=str(header[i]).strip(), expected="a unique header",
-            ))
+            problems.append(
+                Problem(
+                    ERROR,
+                    "two columns have the same header; rename or delete one",
+                    file=file,
+                    sheet=sheet,
+                    row=1,
+                    column=column_letter(i),
+                    value=str(header[i]).strip(),
+                    expected="a unique header",
+                )
+            )
         seen[names[i]] = i
     frame = frame.loc[:, ~frame.columns.duplicated()]
     frame.index = pd.RangeIndex(len(frame))
@@ -140,10 +154,15 @@ def _read_workbook(path: Path) -> Source:
             rows = list(ws.iter_rows(values_only=True))
             while rows and all(v is None or str(v).strip() == "" for v in rows[0]):
                 rows.pop(0)  # leading blank rows above the header are not expected, but tolerated
-                problems.append(Problem(
-                    "warning", "blank row above the header row; the header should be on row 1",
-                    file=path.name, sheet=ws.title, row=1,
-                ))
+                problems.append(
+                    Problem(
+                        "warning",
+                        "blank row above the header row; the header should be on row 1",
+                        file=path.name,
+                        sheet=ws.title,
+                        row=1,
+                    )
+                )
             table = _frame_from_rows(rows, name, path.name, ws.title, problems)
             if table is not None:
                 tables[name] = table
@@ -178,10 +197,13 @@ def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
     try:
         return pd.read_csv(file, encoding="utf-8-sig", **kwargs)
     except UnicodeDecodeError:
-        problems.append(Problem(
-            "warning", "file is not UTF-8; read as Windows-1252 (save as 'CSV UTF-8' to avoid this)",
-            file=file.name,
-        ))
+        problems.append(
+            Problem(
+                "warning",
+                "file is not UTF-8; read as Windows-1252 (save as 'CSV UTF-8' to avoid this)",
+                file=file.name,
+            )
+        )
         return pd.read_csv(file, encoding="cp1252", **kwargs)
     except pd.errors.EmptyDataError:
         return None
@@ -196,13 +218,18 @@ def _apply_mapping(table: RawTable, mapping: dict[str, str], problems: list[Prob
     rename = {h: mapping[h] for h in table.frame.columns if h in mapping}
     for old, new in rename.items():
         if new in table.frame.columns and new not in rename:
-            problems.append(Problem(
-                ERROR,
-                f"the column mapping renames '{table.headers[old]}' to '{new}', "
-                "but the sheet already has that column; remove one of them",
-                file=table.file, sheet=table.sheet, row=1, column=table.letters[old],
-                value=table.headers[old],
-            ))
+            problems.append(
+                Problem(
+                    ERROR,
+                    f"the column mapping renames '{table.headers[old]}' to '{new}', "
+                    "but the sheet already has that column; remove one of them",
+                    file=table.file,
+                    sheet=table.sheet,
+                    row=1,
+                    column=table.letters[old],
+                    value=table.headers[old],
+                )
+            )
     table.frame = table.frame.rename(columns=rename)
     table.headers = {rename.get(k, k): v for k, v in table.headers.items()}
     table.letters = {rename.get(k, k): v for k, v in table.letters.items()}

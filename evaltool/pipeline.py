@@ -10,9 +10,15 @@ from evaltool.config import Settings
 from evaltool.report.excel import check_target, write_return
 
 
-def score_and_write(data: str | Path, settings: Settings, period: str, out: Path,
-                    force: bool = False, internal: bool = False,
-                    progress: Callable[[str], None] = lambda _: None) -> Results:
+def score_and_write(
+    data: str | Path,
+    settings: Settings,
+    period: str,
+    out: Path,
+    force: bool = False,
+    internal: bool = False,
+    progress: Callable[[str], None] = lambda _: None,
+) -> Results:
     """Refuse a bad target before any work; write nothing unless everything succeeded."""
     check_target(Path(out), force)
     results = run(data, settings, period, progress=progress)

@@ -58,8 +58,9 @@ class Registry:
         if name in self.instruments:
             return self.instruments[name]
         known = ", ".join(sorted(self.instruments)) or "none"
-        broken = "".join(f"; plugin {p.package} failed to load ({p.error})"
-                         for p in self.load_errors)
+        broken = "".join(
+            f"; plugin {p.package} failed to load ({p.error})" for p in self.load_errors
+        )
         raise PluginError(
             f"unknown instrument '{name}'; installed instruments: {known}{broken}. "
             "See `evaltool instruments`"
@@ -73,7 +74,7 @@ def plugin_manager() -> pluggy.PluginManager:
 
 
 def _builtin_dir() -> Path:
-    """The shipped ``instruments/`` folder: inside the wheel, or beside the package in a checkout."""
+    """The shipped ``instruments/`` folder: in the wheel, or beside the package in a checkout."""
     packaged = Path(__file__).parent / "_instruments"
     return packaged if packaged.is_dir() else Path(__file__).parent.parent / "instruments"
 
@@ -93,8 +94,7 @@ def load_plugins(pm: pluggy.PluginManager, autoload: bool | None = None) -> list
     for module_name in DEFAULT_PLUGINS:
         module = importlib.import_module(module_name)
         pm.register(module, name=module_name)
-        infos.append(PluginInfo(module_name, "evaltool", __version__, True,
-                                _hooks_of(pm, module)))
+        infos.append(PluginInfo(module_name, "evaltool", __version__, True, _hooks_of(pm, module)))
     pm.check_pending()  # a misspelt hook in a built-in plugin is a bug: fail loudly
     if autoload is None:
         autoload = os.environ.get(DISABLE_AUTOLOAD, "").strip().lower() not in ("1", "true", "yes")
@@ -132,8 +132,9 @@ def _explain_pending(exc: pluggy.PluginValidationError) -> str:
     if not match:
         return text
     name = match.group(1)
-    guess = difflib.get_close_matches(name, [n for n in dir(hookspecs) if n.startswith("evaltool_")],
-                                      n=1)
+    guess = difflib.get_close_matches(
+        name, [n for n in dir(hookspecs) if n.startswith("evaltool_")], n=1
+    )
     return f"unknown hook '{name}'" + (f"; did you mean '{guess[0]}'?" if guess else "")
 
 

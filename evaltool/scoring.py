@@ -11,8 +11,13 @@ import pandas as pd
 from evaltool.errors import PluginError
 
 
-def setting(definition: dict[str, Any], key: str, kind: type | tuple[type, ...],
-            default: Any = None, source: str = "") -> Any:
+def setting(
+    definition: dict[str, Any],
+    key: str,
+    kind: type | tuple[type, ...],
+    default: Any = None,
+    source: str = "",
+) -> Any:
     """A definition value of the right type, or a PluginError naming the file and key."""
     if key not in definition:
         if default is None:
@@ -29,8 +34,14 @@ def setting(definition: dict[str, Any], key: str, kind: type | tuple[type, ...],
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
-    names = {int: "a whole number", float: "a number", str: "text", list: "a list",
-             dict: "a table", bool: "true or false"}
+    names = {
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        list: "a list",
+        dict: "a table",
+        bool: "true or false",
+    }
     if isinstance(kind, tuple):
         return " or ".join(names.get(k, k.__name__) for k in kind)
     return names.get(kind, kind.__name__)
@@ -48,8 +59,9 @@ def in_window(dates: pd.Series, start: dt.date | None, end: dt.date) -> pd.Serie
     return mask.fillna(False).astype(bool)
 
 
-def first_and_latest(data: pd.DataFrame, keys: list[str], date: str) -> tuple[pd.DataFrame,
-                                                                             pd.DataFrame]:
+def first_and_latest(
+    data: pd.DataFrame, keys: list[str], date: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The earliest and the latest row per key (ties broken by row order), vectorised."""
     ordered = data.sort_values(keys + [date], kind="stable")
     grouped = ordered.groupby(keys, sort=False, observed=True)
@@ -59,9 +71,11 @@ def first_and_latest(data: pd.DataFrame, keys: list[str], date: str) -> tuple[pd
 def share(numerator: pd.Series | float, denominator: pd.Series | float) -> Any:
     """numerator / denominator, with NaN (not an error) where the denominator is 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.asarray(denominator) > 0,
-                        np.asarray(numerator, dtype=float) / np.asarray(denominator, dtype=float),
-                        np.nan)
+        return np.where(
+            np.asarray(denominator) > 0,
+            np.asarray(numerator, dtype=float) / np.asarray(denominator, dtype=float),
+            np.nan,
+        )
 
 
 def quartiles(values: pd.Series) -> tuple[float, float, float]:

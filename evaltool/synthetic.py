@@ -13,8 +13,16 @@ import numpy as np
 import pandas as pd
 
 DAY = np.timedelta64(1, "D")
-COMMENTS = ("Helpful", "My worker was kind", "More evening sessions please", "Good", "",
-            "I felt listened to", "Hard at first", "")
+COMMENTS = (
+    "Helpful",
+    "My worker was kind",
+    "More evening sessions please",
+    "Good",
+    "",
+    "I felt listened to",
+    "Hard at first",
+    "",
+)
 
 
 def _dates(base: np.datetime64, days: np.ndarray) -> np.ndarray:
@@ -28,9 +36,14 @@ def _repeat_rows(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return owner, np.arange(len(owner)) - starts
 
 
-def generate(n_clients: int = 150, seed: int = 20260401, first: str = "2023-04-01",
-             extract: str = "2026-03-31", comparison_share: float = 0.25,
-             reviews_per_goal: int | None = None) -> dict[str, pd.DataFrame]:
+def generate(
+    n_clients: int = 150,
+    seed: int = 20260401,
+    first: str = "2023-04-01",
+    extract: str = "2026-03-31",
+    comparison_share: float = 0.25,
+    reviews_per_goal: int | None = None,
+) -> dict[str, pd.DataFrame]:
     """Make every table of the contract for ``n_clients`` synthetic clients."""
     rng = np.random.default_rng(seed)
     t0, t1 = np.datetime64(first), np.datetime64(extract)
@@ -46,30 +59,38 @@ def generate(n_clients: int = 150, seed: int = 20260401, first: str = "2023-04-0
     length = rng.gamma(4, 110, n)
     end = _dates(start, length)
     end = np.where((end > t1) | np.isnat(start), np.datetime64("NaT"), end)
-    reasons = rng.choice(["completed", "disengaged", "moved_away", "other"], n,
-                         p=[0.6, 0.25, 0.1, 0.05])
+    reasons = rng.choice(
+        ["completed", "disengaged", "moved_away", "other"], n, p=[0.6, 0.25, 0.1, 0.05]
+    )
     age = rng.integers(17, 41, n)
     ref_year = referral.astype("datetime64[Y]").astype(int) + 1970
     yes_no = np.array(["no", "yes"])
-    clients = pd.DataFrame({
-        "client_id": ids,
-        "referral_date": referral,
-        "start_date": start,
-        "end_date": end,
-        "closure_reason": np.where(np.isnat(end), None, reasons),
-        "cohort": np.where(comparison, "comparison", "service"),
-        "gender": rng.choice(["female", "male", "other", "unknown"], n, p=[.9, .07, .01, .02]),
-        "birth_year": ref_year - age,
-        "ethnicity": rng.choice(["White British", "White other", "Mixed", "Asian", "Black",
-                                 "Other"], n, p=[.72, .06, .07, .07, .05, .03]),
-        "care_experienced": yes_no[(rng.random(n) < 0.4).astype(int)],
-        "prior_children_removed": 1 + rng.poisson(1.0, n),
-        "age_first_pregnancy": np.clip(rng.normal(18, 2.5, n).round(), 13, 35).astype(int),
-        "mental_health": yes_no[(rng.random(n) < 0.65).astype(int)],
-        "domestic_abuse": yes_no[(rng.random(n) < 0.6).astype(int)],
-        "substance_misuse": yes_no[(rng.random(n) < 0.4).astype(int)],
-        "learning_disability": yes_no[(rng.random(n) < 0.15).astype(int)],
-    })
+    clients = pd.DataFrame(
+        {
+            "client_id": ids,
+            "referral_date": referral,
+            "start_date": start,
+            "end_date": end,
+            "closure_reason": np.where(np.isnat(end), None, reasons),
+            "cohort": np.where(comparison, "comparison", "service"),
+            "gender": rng.choice(
+                ["female", "male", "other", "unknown"], n, p=[0.9, 0.07, 0.01, 0.02]
+            ),
+            "birth_year": ref_year - age,
+            "ethnicity": rng.choice(
+                ["White British", "White other", "Mixed", "Asian", "Black", "Other"],
+                n,
+                p=[0.72, 0.06, 0.07, 0.07, 0.05, 0.03],
+            ),
+            "care_experienced": yes_no[(rng.random(n) < 0.4).astype(int)],
+            "prior_children_removed": 1 + rng.poisson(1.0, n),
+            "age_first_pregnancy": np.clip(rng.normal(18, 2.5, n).round(), 13, 35).astype(int),
+            "mental_health": yes_no[(rng.random(n) < 0.65).astype(int)],
+            "domestic_abuse": yes_no[(rng.random(n) < 0.6).astype(int)],
+            "substance_misuse": yes_no[(rng.random(n) < 0.4).astype(int)],
+            "learning_disability": yes_no[(rng.random(n) < 0.15).astype(int)],
+        }
+    )
 
     # Proceedings: 1-3 sets before referral (the last is the index), then maybe a recurrence.
     prior = rng.integers(1, 4, n)
@@ -85,18 +106,34 @@ def generate(n_clients: int = 150, seed: int = 20260401, first: str = "2023-04-0
     origin = np.maximum(index_conclusion, origin_base - 30 * DAY)
     nxt = _dates(index_conclusion, next_days)
     recur = (nxt <= t1) & (nxt > origin)
-    proceedings = pd.DataFrame({
-        "client_id": np.concatenate([ids[owner], ids[recur]]),
-        "issued_date": np.concatenate([issued, nxt[recur]]),
-        "concluded_date": np.concatenate([
-            concluded, np.where(_dates(nxt[recur], 200) <= t1, _dates(nxt[recur], 200),
-                                np.datetime64("NaT"))]),
-        "outcome": np.concatenate([
-            rng.choice(["care_order", "placement_order", "sgo", "returned_home"], len(owner),
-                       p=[.35, .45, .15, .05]),
-            rng.choice(["care_order", "placement_order", "sgo", "returned_home"],
-                       int(recur.sum()), p=[.3, .4, .15, .15])]),
-    })
+    proceedings = pd.DataFrame(
+        {
+            "client_id": np.concatenate([ids[owner], ids[recur]]),
+            "issued_date": np.concatenate([issued, nxt[recur]]),
+            "concluded_date": np.concatenate(
+                [
+                    concluded,
+                    np.where(
+                        _dates(nxt[recur], 200) <= t1, _dates(nxt[recur], 200), np.datetime64("NaT")
+                    ),
+                ]
+            ),
+            "outcome": np.concatenate(
+                [
+                    rng.choice(
+                        ["care_order", "placement_order", "sgo", "returned_home"],
+                        len(owner),
+                        p=[0.35, 0.45, 0.15, 0.05],
+                    ),
+                    rng.choice(
+                        ["care_order", "placement_order", "sgo", "returned_home"],
+                        int(recur.sum()),
+                        p=[0.3, 0.4, 0.15, 0.15],
+                    ),
+                ]
+            ),
+        }
+    )
     proceedings.loc[proceedings["concluded_date"].isna(), "outcome"] = None
 
     started = ~np.isnat(start)
@@ -115,16 +152,21 @@ def generate(n_clients: int = 150, seed: int = 20260401, first: str = "2023-04-0
     goal_of = g_owner[r_owner]
     goal_no = g_seq[r_owner]
     base_level = rng.choice([-2, -1], len(g_owner), p=[0.6, 0.4])[r_owner]
-    level = np.clip(np.round(base_level + r_seq * progress[goal_of] * 0.6
-                             + rng.normal(0, 0.4, len(r_owner))), -2, 2).astype(int)
+    level = np.clip(
+        np.round(base_level + r_seq * progress[goal_of] * 0.6 + rng.normal(0, 0.4, len(r_owner))),
+        -2,
+        2,
+    ).astype(int)
     level = np.where(r_seq == 0, base_level, level)
-    goals = pd.DataFrame({
-        "client_id": ids[s_idx][goal_of],
-        "goal_id": np.char.add("G", (goal_no + 1).astype(str)),
-        "review_date": _dates(start[s_idx][goal_of], r_seq * 90 + 7),
-        "level": level,
-        "weight": rng.choice([1, 2, 3], len(g_owner))[r_owner],
-    })
+    goals = pd.DataFrame(
+        {
+            "client_id": ids[s_idx][goal_of],
+            "goal_id": np.char.add("G", (goal_no + 1).astype(str)),
+            "review_date": _dates(start[s_idx][goal_of], r_seq * 90 + 7),
+            "level": level,
+            "weight": rng.choice([1, 2, 3], len(g_owner))[r_owner],
+        }
+    )
     goals = goals[goals["review_date"] <= t1]
 
     # GBO: 2 goals rated 0-10 at each visit.
@@ -132,27 +174,51 @@ def generate(n_clients: int = 150, seed: int = 20260401, first: str = "2023-04-0
     r_owner, r_seq = _repeat_rows(visits[g_owner])
     goal_of = g_owner[r_owner]
     first_score = rng.integers(1, 5, len(g_owner))[r_owner]
-    score = np.clip(np.round(first_score + r_seq * (0.6 + progress[goal_of])
-                             + rng.normal(0, 1.5, len(r_owner))), 0, 10).astype(int)
-    gbo = pd.DataFrame({
-        "client_id": ids[s_idx][goal_of],
-        "goal_id": np.char.add("B", (g_seq[r_owner] + 1).astype(str)),
-        "rating_date": _dates(start[s_idx][goal_of], r_seq * 90 + 10),
-        "score": np.where(r_seq == 0, first_score, score),
-    })
+    score = np.clip(
+        np.round(
+            first_score + r_seq * (0.6 + progress[goal_of]) + rng.normal(0, 1.5, len(r_owner))
+        ),
+        0,
+        10,
+    ).astype(int)
+    gbo = pd.DataFrame(
+        {
+            "client_id": ids[s_idx][goal_of],
+            "goal_id": np.char.add("B", (g_seq[r_owner] + 1).astype(str)),
+            "rating_date": _dates(start[s_idx][goal_of], r_seq * 90 + 10),
+            "score": np.where(r_seq == 0, first_score, score),
+        }
+    )
     gbo = gbo[gbo["rating_date"] <= t1]
 
     # Domain scale: an assessment every ~120 days, ten domains 1-10.
     a_counts = np.maximum(1, active_days // 120 + 1)
     a_owner, a_seq = _repeat_rows(a_counts)
-    domains = ["emotional_wellbeing", "relationships", "housing", "money", "physical_health",
-               "sexual_health", "substance_use", "contact_children", "safety", "support_network"]
-    star = pd.DataFrame({"client_id": ids[s_idx][a_owner],
-                         "assessment_date": _dates(start[s_idx][a_owner], a_seq * 120 + 3)})
+    domains = [
+        "emotional_wellbeing",
+        "relationships",
+        "housing",
+        "money",
+        "physical_health",
+        "sexual_health",
+        "substance_use",
+        "contact_children",
+        "safety",
+        "support_network",
+    ]
+    star = pd.DataFrame(
+        {
+            "client_id": ids[s_idx][a_owner],
+            "assessment_date": _dates(start[s_idx][a_owner], a_seq * 120 + 3),
+        }
+    )
     baseline = rng.integers(2, 6, (len(s_idx), len(domains)))
     for j, dom in enumerate(domains):
-        val = baseline[a_owner, j] + a_seq * (0.5 + progress[a_owner]) + rng.normal(
-            0, 0.8, len(a_owner))
+        val = (
+            baseline[a_owner, j]
+            + a_seq * (0.5 + progress[a_owner])
+            + rng.normal(0, 0.8, len(a_owner))
+        )
         val = np.where(a_seq == 0, baseline[a_owner, j], np.round(val))
         col = pd.Series(np.clip(val, 1, 10).astype(int))
         col[rng.random(len(a_owner)) < 0.03] = pd.NA  # a domain sometimes not assessed
@@ -165,63 +231,102 @@ def generate(n_clients: int = 150, seed: int = 20260401, first: str = "2023-04-0
     fb_dates = fb_dates[fb_dates <= t1]
     k = len(fb_dates)
     feedback = pd.DataFrame({"response_date": fb_dates})
-    for item, p in (("listened", [.02, .03, .1, .35, .5]), ("respected", [.02, .03, .1, .35, .5]),
-                    ("helped", [.03, .07, .15, .4, .35]), ("judged", [.35, .35, .15, .1, .05]),
-                    ("recommend", [.03, .05, .12, .35, .45])):
+    for item, p in (
+        ("listened", [0.02, 0.03, 0.1, 0.35, 0.5]),
+        ("respected", [0.02, 0.03, 0.1, 0.35, 0.5]),
+        ("helped", [0.03, 0.07, 0.15, 0.4, 0.35]),
+        ("judged", [0.35, 0.35, 0.15, 0.1, 0.05]),
+        ("recommend", [0.03, 0.05, 0.12, 0.35, 0.45]),
+    ):
         feedback[item] = rng.choice([1, 2, 3, 4, 5], k, p=p)
     feedback["comment"] = rng.choice(COMMENTS, k)
 
     # Partner access: 0-3 referrals per started client.
     p_counts = rng.poisson(1.3, m)
     p_owner, _ = _repeat_rows(p_counts)
-    referred = _dates(start[s_idx][p_owner], rng.uniform(0, 1, len(p_owner))
-                      * np.maximum(active_days[p_owner], 1))
+    referred = _dates(
+        start[s_idx][p_owner], rng.uniform(0, 1, len(p_owner)) * np.maximum(active_days[p_owner], 1)
+    )
     delay = rng.gamma(2, 14, len(p_owner))
     accessed = _dates(referred, delay)
     got = (rng.random(len(p_owner)) < 0.72) & (accessed <= t1)
-    partner = pd.DataFrame({
-        "client_id": ids[s_idx][p_owner],
-        "service_type": rng.choice(["mental_health", "substance_misuse", "sexual_health",
-                                    "housing", "domestic_abuse", "other"], len(p_owner),
-                                   p=[.3, .15, .2, .15, .15, .05]),
-        "referred_date": referred,
-        "accessed_date": np.where(got, accessed, np.datetime64("NaT")),
-        "outcome": np.where(got, rng.choice(["engaged", "attended_once"], len(p_owner)), None),
-    })
+    partner = pd.DataFrame(
+        {
+            "client_id": ids[s_idx][p_owner],
+            "service_type": rng.choice(
+                [
+                    "mental_health",
+                    "substance_misuse",
+                    "sexual_health",
+                    "housing",
+                    "domestic_abuse",
+                    "other",
+                ],
+                len(p_owner),
+                p=[0.3, 0.15, 0.2, 0.15, 0.15, 0.05],
+            ),
+            "referred_date": referred,
+            "accessed_date": np.where(got, accessed, np.datetime64("NaT")),
+            "outcome": np.where(got, rng.choice(["engaged", "attended_once"], len(p_owner)), None),
+        }
+    )
 
     # Pregnancies: about 8 per 100 client-years of involvement, some after closure.
     years = np.maximum(active_days, 1) / 365.25
     p_n = rng.poisson(0.08 * years * 1.4)
     q_owner, _ = _repeat_rows(p_n)
-    known = _dates(start[s_idx][q_owner], rng.uniform(0, 1.4, len(q_owner))
-                   * np.maximum(active_days[q_owner], 1))
+    known = _dates(
+        start[s_idx][q_owner],
+        rng.uniform(0, 1.4, len(q_owner)) * np.maximum(active_days[q_owner], 1),
+    )
     keep = known <= t1
     q_owner, known = q_owner[keep], known[keep]
-    outcome = rng.choice(["live_birth", "miscarriage", "termination"], len(q_owner),
-                         p=[.55, .2, .25])
+    outcome = rng.choice(
+        ["live_birth", "miscarriage", "termination"], len(q_owner), p=[0.55, 0.2, 0.25]
+    )
     outcome_date = _dates(known, rng.uniform(30, 220, len(q_owner)))
     outcome = np.where(outcome_date > t1, "ongoing", outcome)
-    pregnancies = pd.DataFrame({
-        "client_id": ids[s_idx][q_owner], "known_date": known, "outcome": outcome,
-        "outcome_date": np.where(outcome == "ongoing", np.datetime64("NaT"), outcome_date),
-        "baby_care_status": np.where(outcome == "live_birth", rng.choice(
-            ["with_parent", "with_family", "in_care", "proceedings_issued"], len(q_owner),
-            p=[.5, .2, .2, .1]), None),
-    })
+    pregnancies = pd.DataFrame(
+        {
+            "client_id": ids[s_idx][q_owner],
+            "known_date": known,
+            "outcome": outcome,
+            "outcome_date": np.where(outcome == "ongoing", np.datetime64("NaT"), outcome_date),
+            "baby_care_status": np.where(
+                outcome == "live_birth",
+                rng.choice(
+                    ["with_parent", "with_family", "in_care", "proceedings_issued"],
+                    len(q_owner),
+                    p=[0.5, 0.2, 0.2, 0.1],
+                ),
+                None,
+            ),
+        }
+    )
 
     # Contraception: about 40% of started clients choose a method.
     chose = rng.random(m) < 0.4
     c_idx = np.flatnonzero(chose)
-    contraception = pd.DataFrame({
-        "client_id": ids[s_idx][c_idx],
-        "started_date": _dates(start[s_idx][c_idx], rng.uniform(14, 200, len(c_idx))),
-        "method": rng.choice(["larc", "short_acting", "other"], len(c_idx), p=[.6, .3, .1]),
-    })
+    contraception = pd.DataFrame(
+        {
+            "client_id": ids[s_idx][c_idx],
+            "started_date": _dates(start[s_idx][c_idx], rng.uniform(14, 200, len(c_idx))),
+            "method": rng.choice(["larc", "short_acting", "other"], len(c_idx), p=[0.6, 0.3, 0.1]),
+        }
+    )
     contraception = contraception[contraception["started_date"] <= t1]
 
-    return {"clients": clients, "proceedings": proceedings, "goals": goals, "gbo": gbo,
-            "star": star, "feedback": feedback, "partner_access": partner,
-            "pregnancies": pregnancies, "contraception": contraception}
+    return {
+        "clients": clients,
+        "proceedings": proceedings,
+        "goals": goals,
+        "gbo": gbo,
+        "star": star,
+        "feedback": feedback,
+        "partner_access": partner,
+        "pregnancies": pregnancies,
+        "contraception": contraception,
+    }
 
 
 def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> Path:
@@ -238,8 +343,12 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> Path:
             if pd.api.types.is_datetime64_any_dtype(col):
                 cols.append([None if pd.isna(v) else v.date() for v in col])
             else:
-                cols.append([None if pd.isna(v) else (v.item() if hasattr(v, "item") else v)
-                             for v in col.astype(object)])
+                cols.append(
+                    [
+                        None if pd.isna(v) else (v.item() if hasattr(v, "item") else v)
+                        for v in col.astype(object)
+                    ]
+                )
         for row in zip(*cols, strict=True):
             ws.append(row)
     path.parent.mkdir(parents=True, exist_ok=True)

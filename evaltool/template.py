@@ -53,7 +53,7 @@ min_days = 28      # first and latest readings must be at least this far apart
 origin = "index"   # "index": conclusion of the index proceedings; "start": service start
 ci = "log"         # confidence interval transform: "log" (R's default) or "log-log"
 times = [182, 365, 730, 1095]
-# benchmark = {{ proportion = 0.24, days = 1825, label = "National recurrence", source = "cite it" }}
+# benchmark = {{ proportion = 0.24, days = 1825, label = "National", source = "cite it" }}
 """
 
 
@@ -83,37 +83,56 @@ def write_template(path: Path) -> Path:
             cell = ws.cell(row=1, column=j, value=col.name)
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="FCE4D6" if col.required else "DDEBF7")
-            cell.comment = Comment(f"{col.expected()}{' (required)' if col.required else ''}"
-                                   + (f": {col.description}" if col.description else ""),
-                                   "evaltool")
+            cell.comment = Comment(
+                f"{col.expected()}{' (required)' if col.required else ''}"
+                + (f": {col.description}" if col.description else ""),
+                "evaltool",
+            )
             ws.column_dimensions[letter].width = max(14, len(col.name) + 2)
             rng = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
             choices = col.choices or SUGGESTED_CODES.get((spec.name, col.name))
             if col.type == YESNO:
                 choices = ("yes", "no")
             if col.type in (CATEGORY, YESNO) and choices:
-                dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"',
-                                    allow_blank=True, showErrorMessage=bool(col.choices)
-                                    or col.type == YESNO)
+                dv = DataValidation(
+                    type="list",
+                    formula1='"' + ",".join(choices) + '"',
+                    allow_blank=True,
+                    showErrorMessage=bool(col.choices) or col.type == YESNO,
+                )
                 dv.error = f"Use one of: {', '.join(choices)}"
                 dv.add(rng)
                 ws.add_data_validation(dv)
             if col.type == DATE:
-                for (c,) in ws.iter_rows(min_row=2, max_row=TEMPLATE_ROWS + 1, min_col=j,
-                                         max_col=j):
+                for (c,) in ws.iter_rows(
+                    min_row=2, max_row=TEMPLATE_ROWS + 1, min_col=j, max_col=j
+                ):
                     c.number_format = "dd/mm/yyyy"
             elif col.type == ID:
-                for (c,) in ws.iter_rows(min_row=2, max_row=TEMPLATE_ROWS + 1, min_col=j,
-                                         max_col=j):
+                for (c,) in ws.iter_rows(
+                    min_row=2, max_row=TEMPLATE_ROWS + 1, min_col=j, max_col=j
+                ):
                     c.number_format = "@"
             elif col.type == INTEGER and col.min is not None and col.max is not None:
-                dv = DataValidation(type="whole", operator="between", formula1=str(int(col.min)),
-                                    formula2=str(int(col.max)), allow_blank=True)
+                dv = DataValidation(
+                    type="whole",
+                    operator="between",
+                    formula1=str(int(col.min)),
+                    formula2=str(int(col.max)),
+                    allow_blank=True,
+                )
                 dv.error = col.expected()
                 dv.add(rng)
                 ws.add_data_validation(dv)
-            guide.append([spec.name, col.name, col.type, "yes" if col.required else "",
-                          col.expected() + (f" — {col.description}" if col.description else "")])
+            guide.append(
+                [
+                    spec.name,
+                    col.name,
+                    col.type,
+                    "yes" if col.required else "",
+                    col.expected() + (f" — {col.description}" if col.description else ""),
+                ]
+            )
         ws.freeze_panes = "A2"
     for letter, width in zip("ABCDE", (18, 24, 10, 10, 90), strict=True):
         guide.column_dimensions[letter].width = width

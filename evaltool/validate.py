@@ -16,7 +16,6 @@ from evaltool.loader import ROW, RawTable, Source
 from evaltool.problems import ERROR, WARNING, Problem, Report
 from evaltool.tables import TableSpec
 
-
 #: sheets that carry notes for people, never data (the template's guide)
 IGNORED_SHEETS = {"guide", "readme", "notes"}
 
@@ -44,21 +43,35 @@ def locate(table: RawTable, column: str) -> str:
     return f"{header} ({letter})" if letter else header
 
 
-def cell_problems(table: RawTable, column: str, mask: pd.Series, message: str | pd.Series,
-                  expected: str, severity: str = ERROR,
-                  values: pd.Series | None = None) -> list[Problem]:
+def cell_problems(
+    table: RawTable,
+    column: str,
+    mask: pd.Series,
+    message: str | pd.Series,
+    expected: str,
+    severity: str = ERROR,
+    values: pd.Series | None = None,
+) -> list[Problem]:
     """One problem per flagged row of a column, built from whole columns at once."""
     if not mask.any():
         return []
     frame = table.frame
     rows = frame.loc[mask, ROW].tolist()
-    shown = values if values is not None else frame[column] if column in frame else None
+    shown = values if values is not None else frame.get(column, None)
     found = shown[mask].astype("string").fillna("(blank)").tolist() if shown is not None else None
     msgs = message[mask].tolist() if isinstance(message, pd.Series) else None
     where = locate(table, column)
     return [
-        Problem(severity, msgs[i] if msgs else message, table.file, table.sheet, rows[i], where,
-                found[i] if found else "", expected)
+        Problem(
+            severity,
+            msgs[i] if msgs else message,
+            table.file,
+            table.sheet,
+            rows[i],
+            where,
+            found[i] if found else "",
+            expected,
+        )
         for i in range(len(rows))
     ]
 
@@ -77,10 +90,18 @@ def check_table(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Prob
             if guess
             else "; add the column (header on row 1)"
         )
-        problems.append(Problem(
-            ERROR, f"required column '{col.name}' is missing" + hint, raw.file, raw.sheet, 1,
-            col.name, "", f"a column headed {col.name}",
-        ))
+        problems.append(
+            Problem(
+                ERROR,
+                f"required column '{col.name}' is missing" + hint,
+                raw.file,
+                raw.sheet,
+                1,
+                col.name,
+                "",
+                f"a column headed {col.name}",
+            )
+        )
     typed = pd.DataFrame({ROW: frame[ROW]})
     for col in spec.columns:
         if col.name not in present:
@@ -99,16 +120,24 @@ def check_table(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Prob
         dup = keys.notna().all(axis=1) & keys.duplicated(keep=False)
         if dup.any():
             first_row = typed[dup].groupby(list(spec.unique), sort=False)[ROW].transform("min")
-            message = ("duplicate " + " + ".join(spec.unique) + ": also on row "
-                       + first_row.astype(str)).where(typed.loc[dup, ROW] != first_row,
-                                                       "duplicate " + " + ".join(spec.unique))
-            problems += cell_problems(raw, spec.unique[-1], dup, message.reindex(typed.index),
-                                      "each " + " + ".join(spec.unique) + " once")
+            message = (
+                "duplicate " + " + ".join(spec.unique) + ": also on row " + first_row.astype(str)
+            ).where(typed.loc[dup, ROW] != first_row, "duplicate " + " + ".join(spec.unique))
+            problems += cell_problems(
+                raw,
+                spec.unique[-1],
+                dup,
+                message.reindex(typed.index),
+                "each " + " + ".join(spec.unique) + " once",
+            )
     for earlier, later in spec.date_order:
         if earlier in typed and later in typed:
             wrong = (typed[later] < typed[earlier]).fillna(False).astype(bool)
             problems += cell_problems(
-                raw, later, wrong, f"{later} is before {earlier}",
+                raw,
+                later,
+                wrong,
+                f"{later} is before {earlier}",
                 f"a date on or after {earlier}",
                 values=typed[later].dt.strftime("%d/%m/%Y"),
             )
@@ -119,14 +148,26 @@ def check_client_links(raw: RawTable, typed: pd.DataFrame, client_ids: pd.Series
     if "client_id" not in typed:
         return []
     unknown = typed["client_id"].notna() & ~typed["client_id"].isin(client_ids)
-    return cell_problems(raw, "client_id", unknown.astype(bool),
-                         "client_id not found in the clients table",
-                         "a client_id listed in clients")
+    return cell_problems(
+        raw,
+        "client_id",
+        unknown.astype(bool),
+        "client_id not found in the clients table",
+        "a client_id listed in clients",
+    )
 
 
-def validate_source(source: Source, specs: list[TableSpec],
-                    required_tables: dict[str, str] | None = None) -> tuple[Dataset, Report]:
-    """Check every table named by ``specs``; ``required_tables`` maps a table to why it is needed."""
+def validate_source(
+    source: Source,
+    specs: list[TableSpec],
+    required_tables: dict[str, str] | None = None,
+    other_tables: set[str] | frozenset[str] = frozenset(),
+) -> tuple[Dataset, Report]:
+    """Check every table named by ``specs``; ``required_tables`` maps a table to why it is needed.
+
+    ``other_tables`` are tables known to installed instruments that this run does not use: they
+    are skipped quietly; any other sheet gets a warning.
+    """
     report = Report(list(source.problems))
     where = source.path.name
     tables: dict[str, pd.DataFrame] = {}
@@ -138,11 +179,16 @@ def validate_source(source: Source, specs: list[TableSpec],
         raw = source.tables.get(spec.name)
         if raw is None:
             if spec.name in needed:
-                report.add(Problem(
-                    ERROR, f"no '{spec.name}' table: {needed[spec.name]}; add a sheet (or "
-                    f"{spec.name}.csv) named '{spec.name}' with the contract's headers",
-                    file=where, sheet=spec.name, expected=f"a table named {spec.name}",
-                ))
+                report.add(
+                    Problem(
+                        ERROR,
+                        f"no '{spec.name}' table: {needed[spec.name]}; add a sheet (or "
+                        f"{spec.name}.csv) named '{spec.name}' with the contract's headers",
+                        file=where,
+                        sheet=spec.name,
+                        expected=f"a table named {spec.name}",
+                    )
+                )
             continue
         typed, problems = check_table(raw, spec)
         report.extend(problems)
@@ -153,11 +199,15 @@ def validate_source(source: Source, specs: list[TableSpec],
         for spec in specs:
             if spec.client_linked and spec.name in tables:
                 report.extend(check_client_links(source.tables[spec.name], tables[spec.name], ids))
-    known = {s.name for s in specs} | IGNORED_SHEETS
+    known = {s.name for s in specs} | IGNORED_SHEETS | set(other_tables)
     for name, raw in source.tables.items():
         if name not in known:
-            report.add(Problem(
-                WARNING, f"sheet '{raw.sheet or raw.file}' is not a table evaltool uses; ignored",
-                file=raw.file, sheet=raw.sheet,
-            ))
+            report.add(
+                Problem(
+                    WARNING,
+                    f"sheet '{raw.sheet or raw.file}' is not a table evaltool uses; ignored",
+                    file=raw.file,
+                    sheet=raw.sheet,
+                )
+            )
     return Dataset(tables, source, dict(source.tables)), report

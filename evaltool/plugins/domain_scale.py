@@ -24,8 +24,9 @@ class DomainScale(Instrument):
     kind = "domain_scale"
     definition_keys = frozenset({"scale", "domains", "stages", "date_column", "source"})
 
-    def __init__(self, name: str, title: str, definition: dict[str, Any] | None = None,
-                 source: str = "") -> None:
+    def __init__(
+        self, name: str, title: str, definition: dict[str, Any] | None = None, source: str = ""
+    ) -> None:
         super().__init__(name, title, definition, source)
         d = self.definition
         self.lo, self.hi = scale_bounds(d, source)
@@ -38,48 +39,71 @@ class DomainScale(Instrument):
         self.domains: list[dict[str, Any]] = []
         for i, dom in enumerate(domains):
             where = f"{source} domains[{i}]"
-            self.domains.append({
-                "id": setting(dom, "id", str, source=where).strip().lower(),
-                "label": setting(dom, "label", str, source=where),
-                "reliability": dom.get("reliability"),
-            })
+            self.domains.append(
+                {
+                    "id": setting(dom, "id", str, source=where).strip().lower(),
+                    "label": setting(dom, "label", str, source=where),
+                    "reliability": dom.get("reliability"),
+                }
+            )
         ids = [x["id"] for x in self.domains]
         if len(set(ids)) != len(ids):
             raise PluginError(f"instrument definition {source}: domain ids must be unique")
         self.stages: list[tuple[str, int, int]] = []
         for i, st in enumerate(setting(d, "stages", list, [], source)):
             where = f"{source} stages[{i}]"
-            self.stages.append((setting(st, "name", str, source=where),
-                                setting(st, "from", int, source=where),
-                                setting(st, "to", int, source=where)))
+            self.stages.append(
+                (
+                    setting(st, "name", str, source=where),
+                    setting(st, "from", int, source=where),
+                    setting(st, "to", int, source=where),
+                )
+            )
         covered = sorted(v for _, a, b in self.stages for v in range(a, b + 1))
         if self.stages and covered != list(range(self.lo, self.hi + 1)):
-            raise PluginError(f"instrument definition {source}: stages must cover each point "
-                              f"of the scale {self.lo}-{self.hi} exactly once")
+            raise PluginError(
+                f"instrument definition {source}: stages must cover each point "
+                f"of the scale {self.lo}-{self.hi} exactly once"
+            )
 
     @property
     def domain_ids(self) -> list[str]:
         return [d["id"] for d in self.domains]
 
     def table(self) -> TableSpec:
-        cols = [Column("client_id", ID, required=True), Column(self.date_column, DATE,
-                                                                required=True)]
-        cols += [Column(d["id"], INTEGER, min=self.lo, max=self.hi, description=d["label"])
-                 for d in self.domains]
-        return TableSpec(name=self.table_name, columns=tuple(cols),
-                         description=f"{self.title}: one row per assessment, one column a domain.",
-                         unique=("client_id", self.date_column))
+        cols = [
+            Column("client_id", ID, required=True),
+            Column(self.date_column, DATE, required=True),
+        ]
+        cols += [
+            Column(d["id"], INTEGER, min=self.lo, max=self.hi, description=d["label"])
+            for d in self.domains
+        ]
+        return TableSpec(
+            name=self.table_name,
+            columns=tuple(cols),
+            description=f"{self.title}: one row per assessment, one column a domain.",
+            unique=("client_id", self.date_column),
+        )
 
     def check(self, data: pd.DataFrame) -> list[Problem]:
         missing = [d for d in self.domain_ids if d not in data]
         if missing:
-            return [Problem(WARNING, f"no column for domain(s) {', '.join(missing)}; they are "
-                            "reported as not assessed", sheet=self.table_name)]
+            return [
+                Problem(
+                    WARNING,
+                    f"no column for domain(s) {', '.join(missing)}; they are "
+                    "reported as not assessed",
+                    sheet=self.table_name,
+                )
+            ]
         return []
 
     def describe_scale(self) -> str:
         stages = ", ".join(f"{n} {a}-{b}" for n, a, b in self.stages)
-        return f"{len(self.domains)} domains, {self.lo}-{self.hi}" + (f"; {stages}" if stages else "")
+        return f"{len(self.domains)} domains, {self.lo}-{self.hi}" + (
+            f"; {stages}" if stages else ""
+        )
 
     def stage_of(self, values: pd.Series) -> pd.Series:
         """Stage number (1-based) of each reading, vectorised."""
@@ -91,8 +115,12 @@ class DomainScale(Instrument):
     def long(self, data: pd.DataFrame) -> pd.DataFrame:
         """One row per client, date and assessed domain."""
         present = [d for d in self.domain_ids if d in data]
-        melted = data.melt(id_vars=["client_id", self.date_column], value_vars=present,
-                           var_name="domain", value_name="value").dropna(subset=["value"])
+        melted = data.melt(
+            id_vars=["client_id", self.date_column],
+            value_vars=present,
+            var_name="domain",
+            value_name="value",
+        ).dropna(subset=["value"])
         melted["value"] = melted["value"].astype(float)
         return melted.rename(columns={self.date_column: "date"})
 
@@ -103,8 +131,9 @@ class DomainScale(Instrument):
             readings = readings[in_window(readings["date"], None, end)]
         ordered = readings.sort_values(["client_id", "domain", "date"], kind="stable")
         g = ordered.groupby(["client_id", "domain"], sort=False)
-        out = pd.DataFrame({"first": g["value"].first(), "latest": g["value"].last(),
-                            "readings": g.size()})
+        out = pd.DataFrame(
+            {"first": g["value"].first(), "latest": g["value"].last(), "readings": g.size()}
+        )
         out["change"] = (out["latest"] - out["first"]).where(out["readings"] > 1)
         if self.stages:
             out["first_stage"] = self.stage_of(out["first"])
@@ -113,25 +142,39 @@ class DomainScale(Instrument):
 
     def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
         changes = self.domain_changes(data, ctx.period.end if ctx else None)
-        wide = changes.pivot(index="client_id", columns="domain",
-                             values=["first", "latest", "change"])
+        wide = changes.pivot(
+            index="client_id", columns="domain", values=["first", "latest", "change"]
+        )
         wide.columns = [f"{stat}_{dom}" for stat, dom in wide.columns]
         order = [f"{s}_{d}" for d in self.domain_ids for s in ("first", "latest", "change")]
         wide = wide.reindex(columns=[c for c in order if c in wide.columns])
         counts = self.long(data).groupby("client_id")["date"].nunique().rename("assessments")
-        return wide.join(counts).reset_index()[
-            ["client_id", "assessments"] + list(wide.columns)]
+        return wide.join(counts).reset_index()[["client_id", "assessments"] + list(wide.columns)]
 
     def measures(self) -> list[Measure]:
-        return [Measure(d["id"], d["label"], True, d["reliability"], "client",
-                        f"{self.title} domain '{d['label']}', {self.lo}-{self.hi}")
-                for d in self.domains]
+        return [
+            Measure(
+                d["id"],
+                d["label"],
+                True,
+                d["reliability"],
+                "client",
+                f"{self.title} domain '{d['label']}', {self.lo}-{self.hi}",
+            )
+            for d in self.domains
+        ]
 
     def readings(self, data: pd.DataFrame) -> pd.DataFrame:
         long = self.long(data)
-        return pd.DataFrame({"unit": long["client_id"], "client_id": long["client_id"],
-                             "measure": long["domain"], "date": long["date"],
-                             "value": long["value"]})
+        return pd.DataFrame(
+            {
+                "unit": long["client_id"],
+                "client_id": long["client_id"],
+                "measure": long["domain"],
+                "date": long["date"],
+                "value": long["value"],
+            }
+        )
 
     def summarise(self, data: pd.DataFrame, ctx: Context) -> list[SummaryTable]:
         tables = []
@@ -141,37 +184,52 @@ class DomainScale(Instrument):
             ch = self.domain_changes(data[data["client_id"].isin(assessed)], end)
             ch = ch[ch["change"].notna()]
             g = ch.groupby("domain")
-            table = pd.DataFrame({
-                "Clients with 2+ readings": g.size(),
-                "Mean first": g["first"].mean(),
-                "Mean latest": g["latest"].mean(),
-                "Mean distance travelled": g["change"].mean(),
-                "Improved": g["change"].apply(lambda s: int((s > 0).sum())),
-                "Unchanged": g["change"].apply(lambda s: int((s == 0).sum())),
-                "Worse": g["change"].apply(lambda s: int((s < 0).sum())),
-            }).reindex(self.domain_ids)
+            table = pd.DataFrame(
+                {
+                    "Clients with 2+ readings": g.size(),
+                    "Mean first": g["first"].mean(),
+                    "Mean latest": g["latest"].mean(),
+                    "Mean distance travelled": g["change"].mean(),
+                    "Improved": g["change"].apply(lambda s: int((s > 0).sum())),
+                    "Unchanged": g["change"].apply(lambda s: int((s == 0).sum())),
+                    "Worse": g["change"].apply(lambda s: int((s < 0).sum())),
+                }
+            ).reindex(self.domain_ids)
             if self.stages:
                 moved = (ch["latest_stage"] - ch["first_stage"]).groupby(ch["domain"])
                 table["Moved up a stage or more"] = moved.apply(lambda s: int((s > 0).sum()))
                 table["Moved down a stage or more"] = moved.apply(lambda s: int((s < 0).sum()))
             table = table.fillna({c: 0 for c in table.columns if not c.startswith("Mean")})
             table["Share improved"] = table["Improved"] / table["Clients with 2+ readings"].where(
-                table["Clients with 2+ readings"] > 0)
+                table["Clients with 2+ readings"] > 0
+            )
             table.insert(0, "Domain", [labels[d] for d in table.index])
-            counts = tuple(c for c in table.columns if c not in ("Domain", "Share improved")
-                           and not c.startswith("Mean"))
+            counts = tuple(
+                c
+                for c in table.columns
+                if c not in ("Domain", "Share improved") and not c.startswith("Mean")
+            )
             derived = {c: "Clients with 2+ readings" for c in table.columns if c.startswith("Mean")}
             derived["Share improved"] = "Improved"
-            tables.append(SummaryTable(
-                f"{self.name}-{label.lower().replace(' ', '-')}",
-                f"{self.title}: {label.lower()} (first vs latest reading)",
-                table.reset_index(drop=True), counts, derived, percent=("Share improved",),
-                sums={"Clients with 2+ readings": ("Improved", "Unchanged", "Worse")},
-                note=f"Scale {self.lo}-{self.hi}; clients with at least two readings up to the "
-                     "period end. " + ("Quarter: clients assessed in the quarter."
-                                       if start else "To date: everyone assessed so far."),
-                chart="radar" if start is None else None,
-            ))
+            tables.append(
+                SummaryTable(
+                    f"{self.name}-{label.lower().replace(' ', '-')}",
+                    f"{self.title}: {label.lower()} (first vs latest reading)",
+                    table.reset_index(drop=True),
+                    counts,
+                    derived,
+                    percent=("Share improved",),
+                    sums={"Clients with 2+ readings": ("Improved", "Unchanged", "Worse")},
+                    note=f"Scale {self.lo}-{self.hi}; clients with at least two readings up to the "
+                    "period end. "
+                    + (
+                        "Quarter: clients assessed in the quarter."
+                        if start
+                        else "To date: everyone assessed so far."
+                    ),
+                    chart="radar" if start is None else None,
+                )
+            )
         return tables
 
     def headline(self, data: pd.DataFrame, ctx: Context) -> str:
@@ -180,20 +238,31 @@ class DomainScale(Instrument):
         if ch.empty:
             return "no client assessed twice yet"
         improved = (ch.groupby("domain")["change"].mean() > 0).sum()
-        return (f"average distance travelled {ch['change'].mean():+.2f} points "
-                f"(scale {self.lo}-{self.hi}); {improved} of {len(self.domains)} domains improved "
-                "on average")
+        return (
+            f"average distance travelled {ch['change'].mean():+.2f} points "
+            f"(scale {self.lo}-{self.hi}); {improved} of {len(self.domains)} domains improved "
+            "on average"
+        )
 
     def definitions(self) -> list[Definition]:
         stages = "; ".join(f"{n} = {a}-{b}" for n, a, b in self.stages)
         defs = [
-            Definition(f"{self.title}: distance travelled",
-                       "Latest minus first reading of a domain, for clients read at least twice, "
-                       "up to the period end.", self.citation),
+            Definition(
+                f"{self.title}: distance travelled",
+                "Latest minus first reading of a domain, for clients read at least twice, "
+                "up to the period end.",
+                self.citation,
+            ),
             Definition(f"{self.title}: stages", stages or "No stages defined.", self.citation),
         ]
-        return defs + [Definition(f"{self.title}: {d['label']}", f"domain '{d['id']}', scored "
-                                  f"{self.lo}-{self.hi}", self.citation) for d in self.domains]
+        return defs + [
+            Definition(
+                f"{self.title}: {d['label']}",
+                f"domain '{d['id']}', scored {self.lo}-{self.hi}",
+                self.citation,
+            )
+            for d in self.domains
+        ]
 
 
 @hookimpl

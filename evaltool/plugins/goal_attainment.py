@@ -18,11 +18,18 @@ from evaltool.scoring import first_and_latest, in_window, setting
 from evaltool.tables import TableSpec
 
 
-def t_score(levels: pd.Series, weights: pd.Series, clients: pd.Series,
-            rho: float = 0.3) -> pd.Series:
+def t_score(
+    levels: pd.Series, weights: pd.Series, clients: pd.Series, rho: float = 0.3
+) -> pd.Series:
     """Kiresuk-Sherman T per client from one level and weight per goal, vectorised."""
-    frame = pd.DataFrame({"c": clients.to_numpy(), "wx": (weights * levels).to_numpy(float),
-                          "w2": (weights**2).to_numpy(float), "w": weights.to_numpy(float)})
+    frame = pd.DataFrame(
+        {
+            "c": clients.to_numpy(),
+            "wx": (weights * levels).to_numpy(float),
+            "w2": (weights**2).to_numpy(float),
+            "w": weights.to_numpy(float),
+        }
+    )
     sums = frame.groupby("c", sort=False).sum()
     denominator = np.sqrt((1 - rho) * sums["w2"] + rho * sums["w"] ** 2)
     return 50 + 10 * sums["wx"] / denominator
@@ -32,8 +39,9 @@ class GoalAttainment(Instrument):
     kind = "goal_attainment"
     definition_keys = frozenset({"rho", "lowest_level", "expected_level"})
 
-    def __init__(self, name: str, title: str, definition: dict[str, Any] | None = None,
-                 source: str = "") -> None:
+    def __init__(
+        self, name: str, title: str, definition: dict[str, Any] | None = None, source: str = ""
+    ) -> None:
         super().__init__(name, title, definition, source)
         d = self.definition
         self.rho = setting(d, "rho", float, 0.3, source)
@@ -53,8 +61,14 @@ class GoalAttainment(Instrument):
                 Column("client_id", ID, required=True),
                 Column("goal_id", TEXT, required=True),
                 Column("review_date", DATE, required=True),
-                Column("level", INTEGER, required=True, min=self.lowest, max=2,
-                       description=f"attainment level {self.lowest}..+2, expected = 0"),
+                Column(
+                    "level",
+                    INTEGER,
+                    required=True,
+                    min=self.lowest,
+                    max=2,
+                    description=f"attainment level {self.lowest}..+2, expected = 0",
+                ),
                 Column("weight", NUMBER, min=0.0001, description="importance (default 1)"),
             ),
             unique=("client_id", "goal_id", "review_date"),
@@ -73,39 +87,60 @@ class GoalAttainment(Instrument):
         if end is not None:
             data = data[in_window(data["review_date"], None, end)]
         first, last = first_and_latest(data, ["client_id", "goal_id"], "review_date")
-        goals = pd.DataFrame({
-            "baseline_level": first["level"].astype(float),
-            "baseline_date": first["review_date"],
-            "level": last["level"].astype(float),
-            "date": last["review_date"],
-            "weight": self._weights(last),
-        })
+        goals = pd.DataFrame(
+            {
+                "baseline_level": first["level"].astype(float),
+                "baseline_date": first["review_date"],
+                "level": last["level"].astype(float),
+                "date": last["review_date"],
+                "weight": self._weights(last),
+            }
+        )
         return goals.reset_index()
 
     def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
         goals = self._goal_frame(data, ctx.period.end if ctx else None)
         ids = goals["client_id"]
-        out = pd.DataFrame({
-            "goals": goals.groupby("client_id", sort=False).size(),
-            "t_score_baseline": t_score(goals["baseline_level"], goals["weight"], ids, self.rho),
-            "t_score": t_score(goals["level"], goals["weight"], ids, self.rho),
-            "goals_at_or_above_expected": (goals["level"] >= self.expected)
-            .groupby(ids, sort=False).sum(),
-            "first_review": goals.groupby("client_id", sort=False)["baseline_date"].min(),
-            "latest_review": goals.groupby("client_id", sort=False)["date"].max(),
-        })
+        out = pd.DataFrame(
+            {
+                "goals": goals.groupby("client_id", sort=False).size(),
+                "t_score_baseline": t_score(
+                    goals["baseline_level"], goals["weight"], ids, self.rho
+                ),
+                "t_score": t_score(goals["level"], goals["weight"], ids, self.rho),
+                "goals_at_or_above_expected": (goals["level"] >= self.expected)
+                .groupby(ids, sort=False)
+                .sum(),
+                "first_review": goals.groupby("client_id", sort=False)["baseline_date"].min(),
+                "latest_review": goals.groupby("client_id", sort=False)["date"].max(),
+            }
+        )
         out.index.name = "client_id"
         return out.reset_index().sort_values("client_id", kind="stable").reset_index(drop=True)
 
     def measures(self) -> list[Measure]:
-        return [Measure("t_score", "GAS T-score", True, None, "client",
-                        "Kiresuk-Sherman T-score over all of a client's goals")]
+        return [
+            Measure(
+                "t_score",
+                "GAS T-score",
+                True,
+                None,
+                "client",
+                "Kiresuk-Sherman T-score over all of a client's goals",
+            )
+        ]
 
     def readings(self, data: pd.DataFrame) -> pd.DataFrame:
         scored = self.score(data)
-        base = pd.DataFrame({"unit": scored["client_id"], "client_id": scored["client_id"],
-                             "measure": "t_score", "date": scored["first_review"],
-                             "value": scored["t_score_baseline"]})
+        base = pd.DataFrame(
+            {
+                "unit": scored["client_id"],
+                "client_id": scored["client_id"],
+                "measure": "t_score",
+                "date": scored["first_review"],
+                "value": scored["t_score_baseline"],
+            }
+        )
         last = base.assign(date=scored["latest_review"], value=scored["t_score"])
         return pd.concat([base, last], ignore_index=True)
 
@@ -114,49 +149,69 @@ class GoalAttainment(Instrument):
         for label, start, end in ctx.windows:
             reviewed = data[in_window(data["review_date"], start, end)]["client_id"].unique()
             scored = self.score(data[data["client_id"].isin(reviewed)], ctx)
-            rows.append({
-                "Window": label,
-                "Clients": len(scored),
-                "Goals": int(scored["goals"].sum()),
-                "Mean baseline T": scored["t_score_baseline"].mean(),
-                "Mean latest T": scored["t_score"].mean(),
-                "Mean change in T": (scored["t_score"] - scored["t_score_baseline"]).mean(),
-                "Goals at or above expected": int(scored["goals_at_or_above_expected"].sum()),
-            })
+            rows.append(
+                {
+                    "Window": label,
+                    "Clients": len(scored),
+                    "Goals": int(scored["goals"].sum()),
+                    "Mean baseline T": scored["t_score_baseline"].mean(),
+                    "Mean latest T": scored["t_score"].mean(),
+                    "Mean change in T": (scored["t_score"] - scored["t_score_baseline"]).mean(),
+                    "Goals at or above expected": int(scored["goals_at_or_above_expected"].sum()),
+                }
+            )
         table = pd.DataFrame(rows)
-        table["Share of goals at or above expected"] = (
-            table["Goals at or above expected"] / table["Goals"].where(table["Goals"] > 0)
-        )
-        return [SummaryTable(
-            "gas", f"{self.title}: T-scores", table,
-            counts=("Clients", "Goals", "Goals at or above expected"),
-            derived={"Mean baseline T": "Clients", "Mean latest T": "Clients",
-                     "Mean change in T": "Clients",
-                     "Share of goals at or above expected": "Goals at or above expected"},
-            percent=("Share of goals at or above expected",),
-            note="Quarter: clients with a goal review in the quarter, scored on all their "
-                 "reviews up to the quarter end. To date: every client with a review.",
-        )]
+        table["Share of goals at or above expected"] = table["Goals at or above expected"] / table[
+            "Goals"
+        ].where(table["Goals"] > 0)
+        return [
+            SummaryTable(
+                "gas",
+                f"{self.title}: T-scores",
+                table,
+                counts=("Clients", "Goals", "Goals at or above expected"),
+                derived={
+                    "Mean baseline T": "Clients",
+                    "Mean latest T": "Clients",
+                    "Mean change in T": "Clients",
+                    "Share of goals at or above expected": "Goals at or above expected",
+                },
+                percent=("Share of goals at or above expected",),
+                note="Quarter: clients with a goal review in the quarter, scored on all their "
+                "reviews up to the quarter end. To date: every client with a review.",
+            )
+        ]
 
     def headline(self, data: pd.DataFrame, ctx: Context) -> str:
         scored = self.score(data, ctx)
         if scored.empty:
             return "no goal reviews"
         change = (scored["t_score"] - scored["t_score_baseline"]).mean()
-        return (f"mean GAS T-score {scored['t_score_baseline'].mean():.1f} at baseline, "
-                f"{scored['t_score'].mean():.1f} latest (change {change:+.1f}); 50 = goals met")
+        return (
+            f"mean GAS T-score {scored['t_score_baseline'].mean():.1f} at baseline, "
+            f"{scored['t_score'].mean():.1f} latest (change {change:+.1f}); 50 = goals met"
+        )
 
     def definitions(self) -> list[Definition]:
         return [
-            Definition("GAS T-score",
-                       "Kiresuk-Sherman T = 50 + 10*sum(w*x) / sqrt((1-rho)*sum(w^2) + "
-                       f"rho*(sum w)^2) over a client's goals, x = level, w = weight, "
-                       f"rho = {self.rho}. 50 means goals attained as expected.",
-                       "Kiresuk & Sherman (1968) Community Mental Health Journal 4(6)"),
-            Definition("Baseline / latest T", "Baseline uses each goal's earliest review; latest "
-                       "uses each goal's most recent review up to the period end.", "evaltool"),
-            Definition("Goals at or above expected",
-                       f"Goals whose latest level is {self.expected} or higher.", "evaltool"),
+            Definition(
+                "GAS T-score",
+                "Kiresuk-Sherman T = 50 + 10*sum(w*x) / sqrt((1-rho)*sum(w^2) + "
+                f"rho*(sum w)^2) over a client's goals, x = level, w = weight, "
+                f"rho = {self.rho}. 50 means goals attained as expected.",
+                "Kiresuk & Sherman (1968) Community Mental Health Journal 4(6)",
+            ),
+            Definition(
+                "Baseline / latest T",
+                "Baseline uses each goal's earliest review; latest "
+                "uses each goal's most recent review up to the period end.",
+                "evaltool",
+            ),
+            Definition(
+                "Goals at or above expected",
+                f"Goals whose latest level is {self.expected} or higher.",
+                "evaltool",
+            ),
         ]
 
 

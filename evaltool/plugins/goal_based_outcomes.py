@@ -21,8 +21,9 @@ class GoalBasedOutcomes(Instrument):
     kind = "goal_based_outcomes"
     definition_keys = frozenset({"scale", "reliable_change", "reliable_change_source"})
 
-    def __init__(self, name: str, title: str, definition: dict[str, Any] | None = None,
-                 source: str = "") -> None:
+    def __init__(
+        self, name: str, title: str, definition: dict[str, Any] | None = None, source: str = ""
+    ) -> None:
         super().__init__(name, title, definition, source)
         d = self.definition
         self.lo, self.hi = scale_bounds(d, source) if "scale" in d else (0, 10)
@@ -46,7 +47,11 @@ class GoalBasedOutcomes(Instrument):
         )
 
     def describe_scale(self) -> str:
-        rc = f"reliable change >= {self.threshold:g}" if self.threshold else "reliable change: not set"
+        rc = (
+            f"reliable change >= {self.threshold:g}"
+            if self.threshold
+            else "reliable change: not set"
+        )
         return f"{self.lo}-{self.hi} per goal; {rc}"
 
     def goals(self, data: pd.DataFrame, end: Any = None) -> pd.DataFrame:
@@ -54,41 +59,60 @@ class GoalBasedOutcomes(Instrument):
             data = data[in_window(data["rating_date"], None, end)]
         first, last = first_and_latest(data, ["client_id", "goal_id"], "rating_date")
         counts = data.groupby(["client_id", "goal_id"], sort=False).size()
-        goals = pd.DataFrame({
-            "first": first["score"].astype(float), "first_date": first["rating_date"],
-            "latest": last["score"].astype(float), "latest_date": last["rating_date"],
-            "ratings": counts.reindex(first.index),
-        })
+        goals = pd.DataFrame(
+            {
+                "first": first["score"].astype(float),
+                "first_date": first["rating_date"],
+                "latest": last["score"].astype(float),
+                "latest_date": last["rating_date"],
+                "ratings": counts.reindex(first.index),
+            }
+        )
         goals["change"] = (goals["latest"] - goals["first"]).where(goals["ratings"] > 1)
         if self.threshold is not None:
             goals["reliable_improvement"] = (goals["change"] >= self.threshold).where(
-                goals["change"].notna())
+                goals["change"].notna()
+            )
         return goals.reset_index()
 
     def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
         goals = self.goals(data, ctx.period.end if ctx else None)
         g = goals.groupby("client_id", sort=True)
-        out = pd.DataFrame({
-            "goals": g.size(),
-            "mean_first": g["first"].mean(),
-            "mean_latest": g["latest"].mean(),
-            "mean_change": g["change"].mean(),
-            "goals_with_change": g["change"].count(),
-        })
+        out = pd.DataFrame(
+            {
+                "goals": g.size(),
+                "mean_first": g["first"].mean(),
+                "mean_latest": g["latest"].mean(),
+                "mean_change": g["change"].mean(),
+                "goals_with_change": g["change"].count(),
+            }
+        )
         if self.threshold is not None:
             out["goals_reliably_improved"] = g["reliable_improvement"].sum().astype(int)
         return out.reset_index()
 
     def measures(self) -> list[Measure]:
-        return [Measure("score", "GBO goal rating", True, None, "goal",
-                        f"Rating of progress towards one goal, {self.lo}-{self.hi}")]
+        return [
+            Measure(
+                "score",
+                "GBO goal rating",
+                True,
+                None,
+                "goal",
+                f"Rating of progress towards one goal, {self.lo}-{self.hi}",
+            )
+        ]
 
     def readings(self, data: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({
-            "unit": data["client_id"].astype(str) + ":" + data["goal_id"].astype(str),
-            "client_id": data["client_id"], "measure": "score",
-            "date": data["rating_date"], "value": data["score"].astype(float),
-        })
+        return pd.DataFrame(
+            {
+                "unit": data["client_id"].astype(str) + ":" + data["goal_id"].astype(str),
+                "client_id": data["client_id"],
+                "measure": "score",
+                "date": data["rating_date"],
+                "value": data["score"].astype(float),
+            }
+        )
 
     def summarise(self, data: pd.DataFrame, ctx: Context) -> list[SummaryTable]:
         rows = []
@@ -111,45 +135,68 @@ class GoalBasedOutcomes(Instrument):
             rows.append(row)
         table = pd.DataFrame(rows)
         table["Share of goals improved"] = table["Goals improved"] / table[
-            "Goals rated twice or more"].where(table["Goals rated twice or more"] > 0)
+            "Goals rated twice or more"
+        ].where(table["Goals rated twice or more"] > 0)
         counts = ["Clients", "Goals", "Goals rated twice or more", "Goals improved"]
-        derived = {"Mean first rating": "Goals rated twice or more",
-                   "Mean latest rating": "Goals rated twice or more",
-                   "Mean change": "Goals rated twice or more",
-                   "Share of goals improved": "Goals improved"}
+        derived = {
+            "Mean first rating": "Goals rated twice or more",
+            "Mean latest rating": "Goals rated twice or more",
+            "Mean change": "Goals rated twice or more",
+            "Share of goals improved": "Goals improved",
+        }
         if self.threshold is not None:
             counts.append("Goals reliably improved")
-        note = ("Reliable change threshold: " + (f"{self.threshold:g} points "
-                f"(source: {self.threshold_source})" if self.threshold is not None
-                else "not set in the definition, so not reported"))
-        return [SummaryTable("gbo", f"{self.title}: goal ratings", table, tuple(counts), derived,
-                             percent=("Share of goals improved",), note=note)]
+        note = "Reliable change threshold: " + (
+            f"{self.threshold:g} points (source: {self.threshold_source})"
+            if self.threshold is not None
+            else "not set in the definition, so not reported"
+        )
+        return [
+            SummaryTable(
+                "gbo",
+                f"{self.title}: goal ratings",
+                table,
+                tuple(counts),
+                derived,
+                percent=("Share of goals improved",),
+                note=note,
+            )
+        ]
 
     def headline(self, data: pd.DataFrame, ctx: Context) -> str:
         goals = self.goals(data, ctx.period.end)
         changed = goals[goals["change"].notna()]
         if changed.empty:
             return "no goal rated twice yet"
-        return (f"goals rated {changed['first'].mean():.1f} at first, "
-                f"{changed['latest'].mean():.1f} latest (scale {self.lo}-{self.hi})")
+        return (
+            f"goals rated {changed['first'].mean():.1f} at first, "
+            f"{changed['latest'].mean():.1f} latest (scale {self.lo}-{self.hi})"
+        )
 
     def definitions(self) -> list[Definition]:
         return [
-            Definition("GBO rating", f"Client's rating of progress towards a goal they chose, "
-                       f"{self.lo} (not at all) to {self.hi} (goal reached).",
-                       "Law & Jacob (2015) Goals and Goal Based Outcomes, CORC"),
-            Definition("GBO change", "Latest minus first rating of each goal rated at least "
-                       "twice; improved = change above 0.", "evaltool"),
-            Definition("GBO reliable improvement",
-                       f"Change of at least {self.threshold:g} points ({self.threshold_source})"
-                       if self.threshold is not None else
-                       "Not reported: no threshold is set in the instrument definition.",
-                       "instrument definition"),
+            Definition(
+                "GBO rating",
+                f"Client's rating of progress towards a goal they chose, "
+                f"{self.lo} (not at all) to {self.hi} (goal reached).",
+                "Law & Jacob (2015) Goals and Goal Based Outcomes, CORC",
+            ),
+            Definition(
+                "GBO change",
+                "Latest minus first rating of each goal rated at least "
+                "twice; improved = change above 0.",
+                "evaltool",
+            ),
+            Definition(
+                "GBO reliable improvement",
+                f"Change of at least {self.threshold:g} points ({self.threshold_source})"
+                if self.threshold is not None
+                else "Not reported: no threshold is set in the instrument definition.",
+                "instrument definition",
+            ),
         ]
 
 
 @hookimpl
 def evaltool_instrument_kinds() -> list[type[Instrument]]:
     return [GoalBasedOutcomes]
-
-

@@ -12,16 +12,23 @@ from evaltool.instrument import Context, Definition, Instrument, SummaryTable
 from evaltool.scoring import in_window, quartiles, setting
 from evaltool.tables import TableSpec
 
-SERVICE_TYPES = ("mental_health", "substance_misuse", "sexual_health", "housing",
-                 "domestic_abuse", "other")
+SERVICE_TYPES = (
+    "mental_health",
+    "substance_misuse",
+    "sexual_health",
+    "housing",
+    "domestic_abuse",
+    "other",
+)
 
 
 class PartnerAccess(Instrument):
     kind = "partner_access"
     definition_keys = frozenset({"service_types"})
 
-    def __init__(self, name: str, title: str, definition: dict[str, Any] | None = None,
-                 source: str = "") -> None:
+    def __init__(
+        self, name: str, title: str, definition: dict[str, Any] | None = None, source: str = ""
+    ) -> None:
         super().__init__(name, title, definition, source)
         types = setting(self.definition, "service_types", list, list(SERVICE_TYPES), source)
         self.service_types = tuple(str(t).lower() for t in types)
@@ -30,11 +37,13 @@ class PartnerAccess(Instrument):
     def table(self) -> TableSpec:
         return TableSpec(
             self.table_name,
-            (Column("client_id", ID, required=True),
-             Column("service_type", CATEGORY, required=True, choices=self.service_types),
-             Column("referred_date", DATE, required=True),
-             Column("accessed_date", DATE, description="blank: not yet"),
-             Column("outcome", TEXT)),
+            (
+                Column("client_id", ID, required=True),
+                Column("service_type", CATEGORY, required=True, choices=self.service_types),
+                Column("referred_date", DATE, required=True),
+                Column("accessed_date", DATE, description="blank: not yet"),
+                Column("outcome", TEXT),
+            ),
             "Referrals to partner services: one row per referral.",
             date_order=(("referred_date", "accessed_date"),),
         )
@@ -48,11 +57,14 @@ class PartnerAccess(Instrument):
         days = (data["accessed_date"] - data["referred_date"]).dt.days
         frame = data.assign(accessed=data["accessed_date"].notna(), days=days)
         g = frame.groupby("client_id", sort=True)
-        return pd.DataFrame({
-            "referrals": g.size(), "accessed": g["accessed"].sum().astype(int),
-            "service_types": g["service_type"].nunique(),
-            "median_days_to_access": g["days"].median(),
-        }).reset_index()
+        return pd.DataFrame(
+            {
+                "referrals": g.size(),
+                "accessed": g["accessed"].sum().astype(int),
+                "service_types": g["service_type"].nunique(),
+                "median_days_to_access": g["days"].median(),
+            }
+        ).reset_index()
 
     def summarise(self, data: pd.DataFrame, ctx: Context) -> list[SummaryTable]:
         tables = []
@@ -60,51 +72,75 @@ class PartnerAccess(Instrument):
             end_ts = pd.Timestamp(end)
             referred = data[in_window(data["referred_date"], start, end)]
             accessed = referred["accessed_date"].notna() & (referred["accessed_date"] <= end_ts)
-            frame = referred.assign(accessed=accessed, days=(
-                referred["accessed_date"] - referred["referred_date"]).dt.days.where(accessed))
+            frame = referred.assign(
+                accessed=accessed,
+                days=(referred["accessed_date"] - referred["referred_date"]).dt.days.where(
+                    accessed
+                ),
+            )
             rows = []
             for stype in [*self.service_types, None]:
                 part = frame if stype is None else frame[frame["service_type"] == stype]
                 q1, med, q3 = quartiles(part["days"])
-                rows.append({
-                    "Service type": "All services" if stype is None else stype.replace("_", " "),
-                    "Clients referred": part["client_id"].nunique(),
-                    "Clients accessed": part.loc[part["accessed"], "client_id"].nunique(),
-                    "Referrals still waiting": int((~part["accessed"]).sum()),
-                    "Median days to access": med, "Lower quartile days": q1,
-                    "Upper quartile days": q3,
-                })
+                rows.append(
+                    {
+                        "Service type": "All services"
+                        if stype is None
+                        else stype.replace("_", " "),
+                        "Clients referred": part["client_id"].nunique(),
+                        "Clients accessed": part.loc[part["accessed"], "client_id"].nunique(),
+                        "Referrals still waiting": int((~part["accessed"]).sum()),
+                        "Median days to access": med,
+                        "Lower quartile days": q1,
+                        "Upper quartile days": q3,
+                    }
+                )
             table = pd.DataFrame(rows)
             table["Share accessed"] = table["Clients accessed"] / table["Clients referred"].where(
-                table["Clients referred"] > 0)
-            tables.append(SummaryTable(
-                f"{self.name}-{label.lower().replace(' ', '-')}",
-                f"{self.title}: referrals made {'in the quarter' if start else 'to date'}",
-                table, counts=("Clients referred", "Clients accessed", "Referrals still waiting"),
-                derived={"Share accessed": "Clients accessed",
-                         "Median days to access": "Clients accessed",
-                         "Lower quartile days": "Clients accessed",
-                         "Upper quartile days": "Clients accessed"},
-                percent=("Share accessed",), total_row="All services",
-                note="Accessed = first appointment attended by the period end. "
-                     "'All services' counts each client once.",
-            ))
+                table["Clients referred"] > 0
+            )
+            tables.append(
+                SummaryTable(
+                    f"{self.name}-{label.lower().replace(' ', '-')}",
+                    f"{self.title}: referrals made {'in the quarter' if start else 'to date'}",
+                    table,
+                    counts=("Clients referred", "Clients accessed", "Referrals still waiting"),
+                    derived={
+                        "Share accessed": "Clients accessed",
+                        "Median days to access": "Clients accessed",
+                        "Lower quartile days": "Clients accessed",
+                        "Upper quartile days": "Clients accessed",
+                    },
+                    percent=("Share accessed",),
+                    total_row="All services",
+                    note="Accessed = first appointment attended by the period end. "
+                    "'All services' counts each client once.",
+                )
+            )
         return tables
 
     def headline(self, data: pd.DataFrame, ctx: Context) -> str:
         part = data[in_window(data["referred_date"], None, ctx.period.end)]
         if part.empty:
             return "no referrals to partner services"
-        done = part["accessed_date"].notna() & (part["accessed_date"] <= pd.Timestamp(
-            ctx.period.end))
+        done = part["accessed_date"].notna() & (
+            part["accessed_date"] <= pd.Timestamp(ctx.period.end)
+        )
         return f"{done.mean():.1%} of referrals to partner services accessed to date"
 
     def definitions(self) -> list[Definition]:
         return [
-            Definition("Partner access: share accessed", "Clients who attended the partner "
-                       "service by the period end, divided by clients referred.", "evaltool"),
-            Definition("Partner access: days to access", "Days from referral to first access; "
-                       "median and quartiles over referrals accessed.", "evaltool"),
+            Definition(
+                "Partner access: share accessed",
+                "Clients who attended the partner "
+                "service by the period end, divided by clients referred.",
+                "evaltool",
+            ),
+            Definition(
+                "Partner access: days to access",
+                "Days from referral to first access; median and quartiles over referrals accessed.",
+                "evaltool",
+            ),
         ]
 
 

@@ -39,11 +39,16 @@ def involvement_years(clients: pd.DataFrame, start: dt.date | None, end: dt.date
     """Client-years of involvement (start_date to end_date, open cases to ``end``) in a window."""
     if "start_date" not in clients:
         return 0.0
-    service = clients[clients.get("cohort", pd.Series("service", index=clients.index))
-                      .fillna("service") == "service"]
+    service = clients[
+        clients.get("cohort", pd.Series("service", index=clients.index)).fillna("service")
+        == "service"
+    ]
     begin = service["start_date"]
-    finish = service["end_date"].fillna(pd.Timestamp(end)) if "end_date" in service else (
-        pd.Series(pd.Timestamp(end), index=service.index))
+    finish = (
+        service["end_date"].fillna(pd.Timestamp(end))
+        if "end_date" in service
+        else (pd.Series(pd.Timestamp(end), index=service.index))
+    )
     finish = finish.clip(upper=pd.Timestamp(end))
     if start is not None:
         begin = begin.clip(lower=pd.Timestamp(start))
@@ -69,18 +74,21 @@ def timing(data: pd.DataFrame, clients: pd.DataFrame, date_col: str) -> pd.Serie
 
 
 def _with_total(counts: pd.Series, label: str, value: str, total: str) -> pd.DataFrame:
-    frame = pd.DataFrame({label: [str(i).replace("_", " ") for i in counts.index],
-                          value: counts.to_numpy()})
-    return pd.concat([frame, pd.DataFrame({label: [total], value: [int(counts.sum())]})],
-                     ignore_index=True)
+    frame = pd.DataFrame(
+        {label: [str(i).replace("_", " ") for i in counts.index], value: counts.to_numpy()}
+    )
+    return pd.concat(
+        [frame, pd.DataFrame({label: [total], value: [int(counts.sum())]})], ignore_index=True
+    )
 
 
 class Pregnancies(Instrument):
     kind = "pregnancy_outcomes"
     definition_keys = frozenset({"confidence"})
 
-    def __init__(self, name: str, title: str, definition: dict[str, Any] | None = None,
-                 source: str = "") -> None:
+    def __init__(
+        self, name: str, title: str, definition: dict[str, Any] | None = None, source: str = ""
+    ) -> None:
         super().__init__(name, title, definition, source)
         self.level = setting(self.definition, "confidence", float, 0.95, source)
         self.table_name = setting(self.definition, "table", str, "pregnancies", source)
@@ -88,9 +96,13 @@ class Pregnancies(Instrument):
     def table(self) -> TableSpec:
         return TableSpec(
             self.table_name,
-            (Column("client_id", ID, required=True), Column("known_date", DATE, required=True),
-             Column("outcome", CATEGORY, choices=OUTCOMES), Column("outcome_date", DATE),
-             Column("baby_care_status", CATEGORY, choices=CARE_STATUS)),
+            (
+                Column("client_id", ID, required=True),
+                Column("known_date", DATE, required=True),
+                Column("outcome", CATEGORY, choices=OUTCOMES),
+                Column("outcome_date", DATE),
+                Column("baby_care_status", CATEGORY, choices=CARE_STATUS),
+            ),
             "Pregnancies known to the service: one row per pregnancy.",
             date_order=(("known_date", "outcome_date"),),
         )
@@ -119,14 +131,17 @@ class Pregnancies(Instrument):
             k = int((inside & (when == "during")).sum())
             years = involvement_years(ctx.clients, start, end)
             lo, hi = poisson_exact_ci(k, years, self.level) if years > 0 else (np.nan, np.nan)
-            rows.append({
-                "Window": label,
-                "Pregnancies during involvement": k,
-                "Pregnancies after closure": int((inside & (when == "after")).sum()),
-                "Client-years of involvement": years,
-                "Rate per 100 client-years": 100 * k / years if years > 0 else np.nan,
-                "Rate CI lower": 100 * lo, "Rate CI upper": 100 * hi,
-            })
+            rows.append(
+                {
+                    "Window": label,
+                    "Pregnancies during involvement": k,
+                    "Pregnancies after closure": int((inside & (when == "after")).sum()),
+                    "Client-years of involvement": years,
+                    "Rate per 100 client-years": 100 * k / years if years > 0 else np.nan,
+                    "Rate CI lower": 100 * lo,
+                    "Rate CI upper": 100 * hi,
+                }
+            )
         return pd.DataFrame(rows)
 
     def summarise(self, data: pd.DataFrame, ctx: Context) -> list[SummaryTable]:
@@ -138,54 +153,81 @@ class Pregnancies(Instrument):
         statuses = status.value_counts().reindex([*CARE_STATUS, "not recorded"], fill_value=0)
         pct = int(round(self.level * 100))
         return [
-            SummaryTable("pregnancy-rate", f"{self.title}: rate during involvement", rate,
-                         counts=("Pregnancies during involvement", "Pregnancies after closure"),
-                         derived={"Rate per 100 client-years": "Pregnancies during involvement",
-                                  "Rate CI lower": "Pregnancies during involvement",
-                                  "Rate CI upper": "Pregnancies during involvement"},
-                         note=f"Exact Poisson {pct}% interval. Involvement runs from start date "
-                              "to end date (open cases: to the period end)."),
-            SummaryTable("pregnancy-outcomes", f"{self.title}: outcomes to date",
-                         _with_total(outcomes, "Outcome", "Pregnancies", "All pregnancies"),
-                         counts=("Pregnancies",), total_row="All pregnancies"),
-            SummaryTable("baby-care-status", f"{self.title}: where babies born live are living",
-                         _with_total(statuses, "Care status", "Babies", "All live births"),
-                         counts=("Babies",), total_row="All live births"),
+            SummaryTable(
+                "pregnancy-rate",
+                f"{self.title}: rate during involvement",
+                rate,
+                counts=("Pregnancies during involvement", "Pregnancies after closure"),
+                derived={
+                    "Rate per 100 client-years": "Pregnancies during involvement",
+                    "Rate CI lower": "Pregnancies during involvement",
+                    "Rate CI upper": "Pregnancies during involvement",
+                },
+                note=f"Exact Poisson {pct}% interval. Involvement runs from start date "
+                "to end date (open cases: to the period end).",
+            ),
+            SummaryTable(
+                "pregnancy-outcomes",
+                f"{self.title}: outcomes to date",
+                _with_total(outcomes, "Outcome", "Pregnancies", "All pregnancies"),
+                counts=("Pregnancies",),
+                total_row="All pregnancies",
+            ),
+            SummaryTable(
+                "baby-care-status",
+                f"{self.title}: where babies born live are living",
+                _with_total(statuses, "Care status", "Babies", "All live births"),
+                counts=("Babies",),
+                total_row="All live births",
+            ),
         ]
 
     def headline(self, data: pd.DataFrame, ctx: Context) -> str:
         row = self.rate_table(data, ctx).iloc[-1]
         if not row["Client-years of involvement"]:
             return "no client-years of involvement yet"
-        return (f"{row['Rate per 100 client-years']:.1f} pregnancies per 100 client-years of "
-                f"involvement to date ({int(self.level * 100)}% CI {row['Rate CI lower']:.1f} to "
-                f"{row['Rate CI upper']:.1f})")
+        return (
+            f"{row['Rate per 100 client-years']:.1f} pregnancies per 100 client-years of "
+            f"involvement to date ({int(self.level * 100)}% CI {row['Rate CI lower']:.1f} to "
+            f"{row['Rate CI upper']:.1f})"
+        )
 
     def definitions(self) -> list[Definition]:
         return [
-            Definition("Pregnancy rate", "Pregnancies known during involvement per 100 "
-                       "client-years of involvement (start to end date, open cases to the period "
-                       "end, 365.25 days a year), with an exact Poisson interval "
-                       "(Garwood 1936: chi-square quantiles).", "Garwood (1936) Biometrika 28"),
-            Definition("Pregnancy timing", "During involvement: known on or after the start date "
-                       "and on or before the end date; after closure: known after the end date.",
-                       "evaltool"),
+            Definition(
+                "Pregnancy rate",
+                "Pregnancies known during involvement per 100 "
+                "client-years of involvement (start to end date, open cases to the period "
+                "end, 365.25 days a year), with an exact Poisson interval "
+                "(Garwood 1936: chi-square quantiles).",
+                "Garwood (1936) Biometrika 28",
+            ),
+            Definition(
+                "Pregnancy timing",
+                "During involvement: known on or after the start date "
+                "and on or before the end date; after closure: known after the end date.",
+                "evaltool",
+            ),
         ]
 
 
 class Contraception(Instrument):
     kind = "contraception"
 
-    def __init__(self, name: str, title: str, definition: dict[str, Any] | None = None,
-                 source: str = "") -> None:
+    def __init__(
+        self, name: str, title: str, definition: dict[str, Any] | None = None, source: str = ""
+    ) -> None:
         super().__init__(name, title, definition, source)
         self.table_name = setting(self.definition, "table", str, "contraception", source)
 
     def table(self) -> TableSpec:
         return TableSpec(
             self.table_name,
-            (Column("client_id", ID, required=True), Column("started_date", DATE, required=True),
-             Column("method", CATEGORY, choices=METHODS)),
+            (
+                Column("client_id", ID, required=True),
+                Column("started_date", DATE, required=True),
+                Column("method", CATEGORY, choices=METHODS),
+            ),
             "Contraception a client chose to start: one row per start.",
         )
 
@@ -203,28 +245,44 @@ class Contraception(Instrument):
         rows = []
         for label, start, end in ctx.windows:
             part = data[in_window(data["started_date"], start, end) & (when == "during")]
-            row = {"Window": label, "Clients who chose to start contraception":
-                   part["client_id"].nunique()}
+            row = {
+                "Window": label,
+                "Clients who chose to start contraception": part["client_id"].nunique(),
+            }
             for m in METHODS:
-                row[f"Method: {m.replace('_', ' ')}"] = part.loc[part["method"] == m,
-                                                                 "client_id"].nunique()
+                row[f"Method: {m.replace('_', ' ')}"] = part.loc[
+                    part["method"] == m, "client_id"
+                ].nunique()
             rows.append(row)
         table = pd.DataFrame(rows)
-        return [SummaryTable("contraception", f"{self.title}: uptake during involvement", table,
-                             counts=tuple(c for c in table.columns if c != "Window"),
-                             note="Contraception is never a condition of the service; these are "
-                                  "choices clients made, counted once per client.")]
+        return [
+            SummaryTable(
+                "contraception",
+                f"{self.title}: uptake during involvement",
+                table,
+                counts=tuple(c for c in table.columns if c != "Window"),
+                note="Contraception is never a condition of the service; these are "
+                "choices clients made, counted once per client.",
+            )
+        ]
 
     def headline(self, data: pd.DataFrame, ctx: Context) -> str:
         n = data[in_window(data["started_date"], None, ctx.period.end)]["client_id"].nunique()
-        return f"{n} client(s) chose to start contraception to date" if n > (
-            ctx.settings.small_number_threshold) else (
-            "contraception uptake: see sheet")
+        return (
+            f"{n} client(s) chose to start contraception to date"
+            if n > (ctx.settings.small_number_threshold)
+            else ("contraception uptake: see sheet")
+        )
 
     def definitions(self) -> list[Definition]:
-        return [Definition("Contraception uptake", "Clients who chose to start a method during "
-                           "involvement; reported neutrally, never a condition of service.",
-                           "evaltool")]
+        return [
+            Definition(
+                "Contraception uptake",
+                "Clients who chose to start a method during "
+                "involvement; reported neutrally, never a condition of service.",
+                "evaltool",
+            )
+        ]
 
 
 @hookimpl

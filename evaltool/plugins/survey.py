@@ -20,11 +20,13 @@ from evaltool.tables import TableSpec
 
 class Survey(Instrument):
     kind = "survey"
-    definition_keys = frozenset({"scale", "items", "positive_from", "options", "comment_column",
-                                 "source"})
+    definition_keys = frozenset(
+        {"scale", "items", "positive_from", "options", "comment_column", "source"}
+    )
 
-    def __init__(self, name: str, title: str, definition: dict[str, Any] | None = None,
-                 source: str = "") -> None:
+    def __init__(
+        self, name: str, title: str, definition: dict[str, Any] | None = None, source: str = ""
+    ) -> None:
         super().__init__(name, title, definition, source)
         d = self.definition
         self.lo, self.hi = scale_bounds(d, source)
@@ -34,37 +36,54 @@ class Survey(Instrument):
         self.comment = setting(d, "comment_column", str, "comment", source).lower()
         self.citation = setting(d, "source", str, "instrument definition", source)
         if self.options and len(self.options) != self.hi - self.lo + 1:
-            raise PluginError(f"instrument definition {source}: 'options' needs one label per "
-                              f"scale point ({self.hi - self.lo + 1})")
+            raise PluginError(
+                f"instrument definition {source}: 'options' needs one label per "
+                f"scale point ({self.hi - self.lo + 1})"
+            )
         if not self.lo <= self.positive_from <= self.hi:
             raise PluginError(f"instrument definition {source}: positive_from must be on the scale")
         self.items = []
         for i, item in enumerate(setting(d, "items", list, source=source)):
             where = f"{source} items[{i}]"
-            self.items.append({"id": setting(item, "id", str, source=where).lower(),
-                               "text": setting(item, "text", str, source=where),
-                               "reverse": setting(item, "reverse", bool, False, where)})
+            self.items.append(
+                {
+                    "id": setting(item, "id", str, source=where).lower(),
+                    "text": setting(item, "text", str, source=where),
+                    "reverse": setting(item, "reverse", bool, False, where),
+                }
+            )
         if not self.items:
             raise PluginError(f"instrument definition {source}: 'items' is empty")
 
     def table(self) -> TableSpec:
         cols = [Column("response_date", DATE, required=True)]
-        cols += [Column(i["id"], INTEGER, min=self.lo, max=self.hi, description=i["text"])
-                 for i in self.items]
+        cols += [
+            Column(i["id"], INTEGER, min=self.lo, max=self.hi, description=i["text"])
+            for i in self.items
+        ]
         cols.append(Column(self.comment, TEXT, description="free text: never reported"))
-        return TableSpec(self.table_name, tuple(cols), f"{self.title}: one row per response "
-                         "(anonymous)", client_linked=False)
+        return TableSpec(
+            self.table_name,
+            tuple(cols),
+            f"{self.title}: one row per response (anonymous)",
+            client_linked=False,
+        )
 
     def describe_scale(self) -> str:
         opts = f" ({self.options[0]} .. {self.options[-1]})" if self.options else ""
-        return f"{len(self.items)} items, {self.lo}-{self.hi}{opts}; positive >= {self.positive_from}"
+        return (
+            f"{len(self.items)} items, {self.lo}-{self.hi}{opts}; positive >= {self.positive_from}"
+        )
 
     def keyed(self, data: pd.DataFrame) -> pd.DataFrame:
         """Item scores with reverse-keyed items flipped (x -> lo + hi - x)."""
         out = pd.DataFrame(index=data.index)
         for item in self.items:
-            values = data[item["id"]].astype(float) if item["id"] in data else pd.Series(
-                float("nan"), index=data.index)
+            values = (
+                data[item["id"]].astype(float)
+                if item["id"] in data
+                else pd.Series(float("nan"), index=data.index)
+            )
             out[item["id"]] = self.lo + self.hi - values if item["reverse"] else values
         return out
 
@@ -73,8 +92,9 @@ class Survey(Instrument):
         if ctx is not None:
             data = data[in_window(data["response_date"], None, ctx.period.end)]
         keyed = self.keyed(data)
-        out = pd.DataFrame({"response": range(1, len(data) + 1),
-                            "response_date": data["response_date"].to_numpy()})
+        out = pd.DataFrame(
+            {"response": range(1, len(data) + 1), "response_date": data["response_date"].to_numpy()}
+        )
         for col in keyed:
             out[col] = keyed[col].to_numpy()
         out["items_answered"] = keyed.notna().sum(axis=1).to_numpy()
@@ -87,31 +107,54 @@ class Survey(Instrument):
             keyed = self.keyed(data[in_window(data["response_date"], start, end)])
             for item in self.items:
                 answers = keyed[item["id"]].dropna()
-                rows.append({"Window": label,
-                             "Item": item["text"] + (" (reverse-keyed)" if item["reverse"] else ""),
-                             "Answers": len(answers), "Mean": answers.mean(),
-                             "Positive answers": int((answers >= self.positive_from).sum())})
+                rows.append(
+                    {
+                        "Window": label,
+                        "Item": item["text"] + (" (reverse-keyed)" if item["reverse"] else ""),
+                        "Answers": len(answers),
+                        "Mean": answers.mean(),
+                        "Positive answers": int((answers >= self.positive_from).sum()),
+                    }
+                )
             complete = keyed.dropna()
-            rows.append({"Window": label, "Item": "Total score (complete responses)",
-                         "Answers": len(complete), "Mean": complete.sum(axis=1).mean(),
-                         "Positive answers": None})
+            rows.append(
+                {
+                    "Window": label,
+                    "Item": "Total score (complete responses)",
+                    "Answers": len(complete),
+                    "Mean": complete.sum(axis=1).mean(),
+                    "Positive answers": None,
+                }
+            )
         table = pd.DataFrame(rows)
-        table["Share positive"] = table["Positive answers"].astype(float) / table[
-            "Answers"].where(table["Answers"] > 0)
-        responses = [(label, int(in_window(data["response_date"], start, end).sum()))
-                     for label, start, end in ctx.windows]
+        table["Share positive"] = table["Positive answers"].astype(float) / table["Answers"].where(
+            table["Answers"] > 0
+        )
+        responses = [
+            (label, int(in_window(data["response_date"], start, end).sum()))
+            for label, start, end in ctx.windows
+        ]
         counts_table = pd.DataFrame(responses, columns=["Window", "Responses"])
-        positive = self.options[self.positive_from - self.lo] if self.options else str(
-            self.positive_from)
+        positive = (
+            self.options[self.positive_from - self.lo] if self.options else str(self.positive_from)
+        )
         return [
-            SummaryTable(f"{self.name}-responses", f"{self.title}: responses", counts_table,
-                         counts=("Responses",)),
-            SummaryTable(f"{self.name}-items", f"{self.title}: items", table,
-                         counts=("Answers", "Positive answers"),
-                         derived={"Mean": "Answers", "Share positive": "Positive answers"},
-                         percent=("Share positive",),
-                         note=f"Scale {self.lo}-{self.hi}; positive = {positive} or better, after "
-                              "reverse keying. Comments are never included in this return."),
+            SummaryTable(
+                f"{self.name}-responses",
+                f"{self.title}: responses",
+                counts_table,
+                counts=("Responses",),
+            ),
+            SummaryTable(
+                f"{self.name}-items",
+                f"{self.title}: items",
+                table,
+                counts=("Answers", "Positive answers"),
+                derived={"Mean": "Answers", "Share positive": "Positive answers"},
+                percent=("Share positive",),
+                note=f"Scale {self.lo}-{self.hi}; positive = {positive} or better, after "
+                "reverse keying. Comments are never included in this return.",
+            ),
         ]
 
     def headline(self, data: pd.DataFrame, ctx: Context) -> str:
@@ -123,14 +166,26 @@ class Survey(Instrument):
 
     def definitions(self) -> list[Definition]:
         return [
-            Definition(f"{self.title}: share positive",
-                       f"Answers scoring {self.positive_from} or more on a {self.lo}-{self.hi} "
-                       "scale after reverse-keyed items are flipped (x -> min + max - x), "
-                       "divided by the answers given.", self.citation),
-            Definition(f"{self.title}: total", "Sum of keyed items over responses that "
-                       "answered every item.", self.citation),
-        ] + [Definition(f"{self.title}: item '{i['id']}'", i["text"] + (
-            " (reverse-keyed)" if i["reverse"] else ""), self.citation) for i in self.items]
+            Definition(
+                f"{self.title}: share positive",
+                f"Answers scoring {self.positive_from} or more on a {self.lo}-{self.hi} "
+                "scale after reverse-keyed items are flipped (x -> min + max - x), "
+                "divided by the answers given.",
+                self.citation,
+            ),
+            Definition(
+                f"{self.title}: total",
+                "Sum of keyed items over responses that answered every item.",
+                self.citation,
+            ),
+        ] + [
+            Definition(
+                f"{self.title}: item '{i['id']}'",
+                i["text"] + (" (reverse-keyed)" if i["reverse"] else ""),
+                self.citation,
+            )
+            for i in self.items
+        ]
 
 
 @hookimpl

@@ -70,8 +70,7 @@ def suppress(table: SummaryTable, threshold: int) -> Suppressed:
             hidden = [cell for cell in group if sup.at[cell]]
             if len(hidden) != 1:
                 continue
-            parts = [cell for cell in group[:-1]
-                     if not sup.at[cell] and _num(frame.at[cell]) > 0]
+            parts = [cell for cell in group[:-1] if not sup.at[cell] and _num(frame.at[cell]) > 0]
             pick = min(parts, key=lambda cell: _num(frame.at[cell])) if parts else group[-1]
             if sup.at[pick]:
                 continue
@@ -88,8 +87,11 @@ def suppress(table: SummaryTable, threshold: int) -> Suppressed:
         numeric = pd.api.types.is_numeric_dtype(frame[col]) or col in table.counts
         if numeric:
             base = table.derived.get(col)
-            zero_base = (pd.to_numeric(frame[base], errors="coerce") == 0) if base in frame else (
-                pd.Series(False, index=frame.index))
+            zero_base = (
+                (pd.to_numeric(frame[base], errors="coerce") == 0)
+                if base in frame
+                else (pd.Series(False, index=frame.index))
+            )
             missing = frame[col].isna()
             shown.loc[missing & zero_base, col] = NOT_APPLICABLE
             shown.loc[missing & ~zero_base, col] = NOT_AVAILABLE

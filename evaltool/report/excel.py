@@ -35,8 +35,11 @@ HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 NOTE = Font(italic=True, size=9, color="555555")
 INTERNAL_BANNER = "INTERNAL – NOT FOR CIRCULATION"
 SYMBOLS = (
-    (SUPPRESSED, "confidential: a count from 1 to the small-number threshold, or a figure "
-                 "that would reveal one"),
+    (
+        SUPPRESSED,
+        "confidential: a count from 1 to the small-number threshold, or a figure "
+        "that would reveal one",
+    ),
     (NOT_APPLICABLE, "not applicable (e.g. a share of nobody)"),
     (NOT_AVAILABLE, "not available"),
     ("0", "a true zero"),
@@ -56,11 +59,14 @@ def check_target(path: Path, force: bool) -> None:
         raise OutputError(f"folder {path.parent} does not exist; create it or choose another --out")
     for lock in (path.parent / f".~lock.{path.name}#", path.parent / f"~${path.name}"):
         if lock.exists():
-            raise OutputError(f"{path} is open in a spreadsheet program (lock file {lock.name}); "
-                              "close it and run again")
+            raise OutputError(
+                f"{path} is open in a spreadsheet program (lock file {lock.name}); "
+                "close it and run again"
+            )
     if path.exists() and not force:
-        raise OutputError(f"{path} already exists; use --force to replace it, or choose another "
-                          "--out")
+        raise OutputError(
+            f"{path} already exists; use --force to replace it, or choose another --out"
+        )
 
 
 def save_atomically(wb: Workbook, path: Path) -> None:
@@ -71,8 +77,9 @@ def save_atomically(wb: Workbook, path: Path) -> None:
         wb.save(tmp)
         os.replace(tmp, path)
     except PermissionError:
-        raise OutputError(f"{path} cannot be replaced: it may be open in Excel; close it and run "
-                          "again") from None
+        raise OutputError(
+            f"{path} cannot be replaced: it may be open in Excel; close it and run again"
+        ) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -141,10 +148,10 @@ class SheetWriter:
             self.widths[j] = max(min(len(str(col)), 18), self.widths.get(j, 0) if j > 1 else 0)
         for i, row in enumerate(frame.itertuples(index=False), start=header + 1):
             for j, (col, value) in enumerate(zip(frame.columns, row, strict=True), start=1):
-                cell = self.put(i, j, value, formats.get(col) if not isinstance(value, str)
-                                else None)
-                if isinstance(value, str) and value in (SUPPRESSED, NOT_APPLICABLE,
-                                                        NOT_AVAILABLE):
+                cell = self.put(
+                    i, j, value, formats.get(col) if not isinstance(value, str) else None
+                )
+                if isinstance(value, str) and value in (SUPPRESSED, NOT_APPLICABLE, NOT_AVAILABLE):
                     cell.alignment = Alignment(horizontal="right")
         self.row = header + len(frame) + 1
         return header, self.row - 1
@@ -185,7 +192,9 @@ def _radar(ws: Worksheet, header: int, last: int, table: SummaryTable, anchor: s
     chart.style = 26
     first, latest = cols.index("Mean first") + 1, cols.index("Mean latest") + 1
     for col in (first, latest):
-        chart.add_data(Reference(ws, min_col=col, min_row=header, max_row=last), titles_from_data=True)
+        chart.add_data(
+            Reference(ws, min_col=col, min_row=header, max_row=last), titles_from_data=True
+        )
     chart.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last))
     chart.height, chart.width = 10, 16
     ws.add_chart(chart, anchor)
@@ -199,8 +208,9 @@ def _trend(ws: Worksheet, header: int, last: int, table: SummaryTable, anchor: s
     chart.height, chart.width = 8, 18
     for name in ("Referrals", "Starts", "Active caseload at quarter end"):
         col = cols.index(name) + 1
-        chart.add_data(Reference(ws, min_col=col, min_row=header, max_row=last),
-                       titles_from_data=True)
+        chart.add_data(
+            Reference(ws, min_col=col, min_row=header, max_row=last), titles_from_data=True
+        )
     chart.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last))
     ws.add_chart(chart, anchor)
 
@@ -230,19 +240,24 @@ def build_workbook(results: Results, internal: bool = False) -> Workbook:
     ws.title = sheet_title("Cover", used)
     sw = SheetWriter(ws, f"{results.settings.service}: quarterly return", internal)
     s = results.settings
-    sw.pairs([
-        ("Service", s.service), ("Funder", s.funder or "not stated"),
-        ("Period", results.period.describe()),
-        ("Extract date", results.extract_date),
-        ("Generated at", results.generated_at),
-        ("evaltool version", __version__),
-        ("Data contract", "version 1"),
-    ])
+    sw.pairs(
+        [
+            ("Service", s.service),
+            ("Funder", s.funder or "not stated"),
+            ("Period", results.period.describe()),
+            ("Extract date", results.extract_date),
+            ("Generated at", results.generated_at),
+            ("evaltool version", __version__),
+            ("Data contract", "version 1"),
+        ]
+    )
     sw.heading("Input files (SHA-256)")
     sw.pairs(sorted(results.loaded.dataset.source.hashes.items()))
     sw.heading("Plugins")
-    sw.pairs((f"{p.package} {p.version}", (p.name + (f": FAILED ({p.error})" if p.error else "")))
-             for p in results.loaded.registry.plugins)
+    sw.pairs(
+        (f"{p.package} {p.version}", (p.name + (f": FAILED ({p.error})" if p.error else "")))
+        for p in results.loaded.registry.plugins
+    )
     sw.heading("Settings used")
     sw.pairs(settings_rows(results))
     sw.heading("Key to symbols")
@@ -291,8 +306,11 @@ def build_workbook(results: Results, internal: bool = False) -> Workbook:
     ws = wb.create_sheet(sheet_title("Definitions", used))
     sw = SheetWriter(ws, "Definitions", internal)
     defs = definitions(results)
-    sw.frame(pd.DataFrame([(d.term, d.meaning, d.source) for d in defs],
-                          columns=["Term", "Definition", "Source"]))
+    sw.frame(
+        pd.DataFrame(
+            [(d.term, d.meaning, d.source) for d in defs], columns=["Term", "Definition", "Source"]
+        )
+    )
     sw.finish()
     ws.column_dimensions["B"].width = 90
     for row in ws.iter_rows(min_row=4, min_col=2, max_col=2):
@@ -318,14 +336,23 @@ def settings_rows(results: Results) -> list[tuple[str, Any]]:
 def write_data_quality(sw: SheetWriter, results: Results) -> None:
     dataset = results.loaded.dataset
     sw.heading("Rows read")
-    sw.frame(pd.DataFrame([(name, len(frame)) for name, frame in dataset.tables.items()],
-                          columns=["Table", "Rows"]), {"Rows": "#,##0"})
+    sw.frame(
+        pd.DataFrame(
+            [(name, len(frame)) for name, frame in dataset.tables.items()],
+            columns=["Table", "Rows"],
+        ),
+        {"Rows": "#,##0"},
+    )
     sw.row += 1
     sw.heading("Warnings (grouped; details with `evaltool validate`)")
     warnings = results.report.warnings
     if warnings:
-        frame = pd.DataFrame({"Sheet": [w.sheet or w.file for w in warnings],
-                              "Warning": [w.message for w in warnings]})
+        frame = pd.DataFrame(
+            {
+                "Sheet": [w.sheet or w.file for w in warnings],
+                "Warning": [w.message for w in warnings],
+            }
+        )
         grouped = frame.groupby(["Sheet", "Warning"], sort=True).size().reset_index(name="Rows")
         sw.frame(grouped, {"Rows": "#,##0"})
     else:
@@ -341,21 +368,43 @@ def write_data_quality(sw: SheetWriter, results: Results) -> None:
 def definitions(results: Results) -> list[Definition]:
     s = results.settings
     defs = [
-        Definition("Period", f"{results.period.describe()}; financial quarters run April-March "
-                   "(Q1 = April-June)" if s.calendar == "financial" else results.period.describe(),
-                   "evaltool.toml [reporting] calendar"),
-        Definition("To date", "From the first record up to the last day of the period.", "evaltool"),
-        Definition("Referrals / starts / closures", "Service-cohort clients whose referral, start "
-                   "or end date falls in the quarter.", "evaltool"),
-        Definition("Active caseload", "Clients started on or before the quarter end and not "
-                   "closed by it.", "evaltool"),
-        Definition("Waiting", "Clients referred by the quarter end, not started and not closed.",
-                   "evaltool"),
-        Definition("Length of involvement", "Days from start date to end date of cases closed "
-                   "in the quarter (median).", "evaltool"),
-        Definition("c (suppressed)", f"Counts from 1 to {s.small_number_threshold} and any "
-                   "figure that would reveal them (shares, means, and a second cell where a "
-                   "total would allow subtraction).", "DfE children's statistics methodology"),
+        Definition(
+            "Period",
+            f"{results.period.describe()}; financial quarters run April-March (Q1 = April-June)"
+            if s.calendar == "financial"
+            else results.period.describe(),
+            "evaltool.toml [reporting] calendar",
+        ),
+        Definition(
+            "To date", "From the first record up to the last day of the period.", "evaltool"
+        ),
+        Definition(
+            "Referrals / starts / closures",
+            "Service-cohort clients whose referral, start or end date falls in the quarter.",
+            "evaltool",
+        ),
+        Definition(
+            "Active caseload",
+            "Clients started on or before the quarter end and not closed by it.",
+            "evaltool",
+        ),
+        Definition(
+            "Waiting",
+            "Clients referred by the quarter end, not started and not closed.",
+            "evaltool",
+        ),
+        Definition(
+            "Length of involvement",
+            "Days from start date to end date of cases closed in the quarter (median).",
+            "evaltool",
+        ),
+        Definition(
+            "c (suppressed)",
+            f"Counts from 1 to {s.small_number_threshold} and any "
+            "figure that would reveal them (shares, means, and a second cell where a "
+            "total would allow subtraction).",
+            "DfE children's statistics methodology",
+        ),
     ]
     for instrument in results.loaded.instruments:
         defs += instrument.definitions()
@@ -363,8 +412,7 @@ def definitions(results: Results) -> list[Definition]:
     return defs
 
 
-def write_return(results: Results, path: Path, force: bool = False,
-                 internal: bool = False) -> Path:
+def write_return(results: Results, path: Path, force: bool = False, internal: bool = False) -> Path:
     """Build and save the return atomically. Raises OutputError."""
     path = Path(path)
     check_target(path, force)

@@ -25,14 +25,36 @@ def problems_table(report: Report, limit_per_group: int = 25) -> str:
             hidden[key] = hidden.get(key, 0) + 1
             continue
         value = p.value if len(p.value) <= 30 else p.value[:27] + "..."
-        rows.append((p.severity.upper(), p.file, p.sheet, "" if p.row is None else str(p.row),
-                     p.column, value, p.expected, p.message))
+        rows.append(
+            (
+                p.severity.upper(),
+                p.file,
+                p.sheet,
+                "" if p.row is None else str(p.row),
+                p.column,
+                value,
+                p.expected,
+                p.message,
+            )
+        )
     for key, n in hidden.items():
-        rows.append((key[0].upper(), key[1], key[2], "", key[3], "", "",
-                     f"... and {n} more rows like this (use --report FILE.csv for all)"))
+        rows.append(
+            (
+                key[0].upper(),
+                key[1],
+                key[2],
+                "",
+                key[3],
+                "",
+                "",
+                f"... and {n} more rows like this (use --report FILE.csv for all)",
+            )
+        )
     widths = [min(max(len(r[i]) for r in rows), 40) for i in range(len(rows[0]) - 1)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
-             for r in rows]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
+        for r in rows
+    ]
     lines.append(f"{report.error_count} error(s), {len(report.warnings)} warning(s)")
     return "\n".join(lines)
 

@@ -22,8 +22,9 @@ class ConfidenceScale(Instrument):
     kind = "confidence_scale"
     definition_keys = frozenset({"scale", "question", "reliability"})
 
-    def __init__(self, name: str, title: str, definition: dict[str, Any] | None = None,
-                 source: str = "") -> None:
+    def __init__(
+        self, name: str, title: str, definition: dict[str, Any] | None = None, source: str = ""
+    ) -> None:
         super().__init__(name, title, definition, source)
         self.lo, self.hi = scale_bounds(self.definition, source)
         self.question = str(self.definition.get("question", title))
@@ -31,11 +32,16 @@ class ConfidenceScale(Instrument):
         self.table_name = str(self.definition.get("table", name.replace("-", "_")))
 
     def table(self) -> TableSpec:
-        return TableSpec(self.table_name, (
-            Column("client_id", ID, required=True),
-            Column("rating_date", DATE, required=True),
-            Column("rating", INTEGER, required=True, min=self.lo, max=self.hi),
-        ), f"{self.title}: one row per rating.", unique=("client_id", "rating_date"))
+        return TableSpec(
+            self.table_name,
+            (
+                Column("client_id", ID, required=True),
+                Column("rating_date", DATE, required=True),
+                Column("rating", INTEGER, required=True, min=self.lo, max=self.hi),
+            ),
+            f"{self.title}: one row per rating.",
+            unique=("client_id", "rating_date"),
+        )
 
     def describe_scale(self) -> str:
         return f"{self.lo}-{self.hi}, higher is better"
@@ -44,39 +50,65 @@ class ConfidenceScale(Instrument):
         if ctx is not None:
             data = data[in_window(data["rating_date"], None, ctx.period.end)]
         first, last = first_and_latest(data, ["client_id"], "rating_date")
-        return pd.DataFrame({"first": first["rating"].astype(float),
-                             "latest": last["rating"].astype(float),
-                             "change": last["rating"].astype(float) - first["rating"].astype(
-                                 float)}).reset_index()
+        return pd.DataFrame(
+            {
+                "first": first["rating"].astype(float),
+                "latest": last["rating"].astype(float),
+                "change": last["rating"].astype(float) - first["rating"].astype(float),
+            }
+        ).reset_index()
 
     def measures(self) -> list[Measure]:
         return [Measure("rating", self.question, True, self.reliability)]
 
     def readings(self, data: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({"unit": data["client_id"], "client_id": data["client_id"],
-                             "measure": "rating", "date": data["rating_date"],
-                             "value": data["rating"].astype(float)})
+        return pd.DataFrame(
+            {
+                "unit": data["client_id"],
+                "client_id": data["client_id"],
+                "measure": "rating",
+                "date": data["rating_date"],
+                "value": data["rating"].astype(float),
+            }
+        )
 
     def summarise(self, data: pd.DataFrame, ctx: Context) -> list[SummaryTable]:
         rows = []
         for label, start, end in ctx.windows:
             rated = data[in_window(data["rating_date"], start, end)]["client_id"].unique()
             scored = self.score(data[data["client_id"].isin(rated)], ctx)
-            rows.append({"Window": label, "Clients": len(scored),
-                         "Mean first": scored["first"].mean(),
-                         "Mean latest": scored["latest"].mean(),
-                         "Improved": int((scored["change"] > 0).sum())})
+            rows.append(
+                {
+                    "Window": label,
+                    "Clients": len(scored),
+                    "Mean first": scored["first"].mean(),
+                    "Mean latest": scored["latest"].mean(),
+                    "Improved": int((scored["change"] > 0).sum()),
+                }
+            )
         table = pd.DataFrame(rows)
-        return [SummaryTable(self.name, self.title, table, counts=("Clients", "Improved"),
-                             derived={"Mean first": "Clients", "Mean latest": "Clients"})]
+        return [
+            SummaryTable(
+                self.name,
+                self.title,
+                table,
+                counts=("Clients", "Improved"),
+                derived={"Mean first": "Clients", "Mean latest": "Clients"},
+            )
+        ]
 
     def headline(self, data: pd.DataFrame, ctx: Context) -> str:
         scored = self.score(data, ctx)
-        return f"mean rating {scored['first'].mean():.1f} first, {scored['latest'].mean():.1f} latest"
+        return (
+            f"mean rating {scored['first'].mean():.1f} first, {scored['latest'].mean():.1f} latest"
+        )
 
     def definitions(self) -> list[Definition]:
-        return [Definition(self.title, f"{self.question} ({self.lo}-{self.hi})",
-                           "evaltool-example-plugin")]
+        return [
+            Definition(
+                self.title, f"{self.question} ({self.lo}-{self.hi})", "evaltool-example-plugin"
+            )
+        ]
 
 
 @hookimpl

@@ -1,0 +1,243 @@
+"""A test harness for instrument plugins, shipped with evaltool (also a pytest plugin).
+
+    from evaltool.testing import check_instrument
+    def test_my_instrument():
+        check_instrument(MyKind.from_definition({...}, "test"))
+
+``check_instrument`` makes a valid synthetic table from the instrument's own table spec, runs
+it through evaluation's validator, and checks every part of the contract: the table spec, the
+client-level scores, the measures and readings, the summaries (including that no client id
+leaks into a funder table), the definitions and the headline. Pass ``data`` to use your own.
+Within pytest the ``evaltool_check`` fixture gives the same function.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from evaltool.instrument import Instrument
+
+READING_COLUMNS = ["unit", "client_id", "measure", "date", "value"]
+
+
+class ContractViolation(AssertionError):
+    """An instrument does not honour the plugin contract."""
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ContractViolation(message)
+
+
+def instrument_from_registry(name: str) -> Instrument:
+    """An installed instrument by name (plugins and definition files included)."""
+    from evaltool.registry import build_registry
+
+    return build_registry().get(name)
+
+
+def synthetic_clients(n: int = 40, seed: int = 7) -> pd.DataFrame:
+    """A typed clients table: ids with leading zeros, all started, some closed."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2024-04-01") + pd.to_timedelta(rng.integers(0, 200, n), unit="D")
+    end = start + pd.to_timedelta(rng.integers(200, 700, n), unit="D")
+    end = end.where(end <= pd.Timestamp("2026-03-31"))
+    return pd.DataFrame(
+        {
+            "_row": range(2, n + 2),
+            "client_id": [f"{i:05d}" for i in range(1, n + 1)],
+            "referral_date": start - pd.Timedelta(days=14),
+            "start_date": start,
+            "end_date": end,
+            "cohort": "service",
+        }
+    )
+
+
+def synthetic_table(
+    instrument: Instrument, clients: pd.DataFrame, rows_per_client: int = 4, seed: int = 11
+) -> pd.DataFrame:
+    """Raw cells (as a spreadsheet would give them) valid for the instrument's table spec."""
+    import numpy as np
+    import pandas as pd
+
+    from evaltool.columns import CATEGORY, DATE, ID, INTEGER, NUMBER, YESNO
+
+    rng = np.random.default_rng(seed)
+    spec = instrument.table()
+    n = len(clients) * rows_per_client
+    owner = np.repeat(np.arange(len(clients)), rows_per_client)
+    seq = np.tile(np.arange(rows_per_client), len(clients))
+    base = clients["start_date"].to_numpy()[owner]
+    out: dict[str, object] = {}
+    first_date = True
+    for col in spec.columns:
+        if col.type == ID:
+            out[col.name] = clients["client_id"].to_numpy()[owner]
+        elif col.type == DATE:
+            offset = seq * 90 + (0 if first_date else 30)
+            first_date = False
+            out[col.name] = (
+                pd.Series(base + pd.to_timedelta(offset, unit="D"))
+                .dt.strftime("%d/%m/%Y")
+                .to_numpy()
+            )
+        elif col.type in (INTEGER, NUMBER):
+            lo = col.min if col.min is not None else 0
+            hi = col.max if col.max is not None else lo + 10
+            out[col.name] = rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, n)
+        elif col.type == CATEGORY:
+            choices = col.choices or ("other",)
+            out[col.name] = rng.choice(list(choices), n)
+        elif col.type == YESNO:
+            out[col.name] = rng.choice(["yes", "no"], n)
+        else:
+            out[col.name] = [
+                f"G{i % rows_per_client + 1}" if "id" in col.name else "text" for i in range(n)
+            ]
+    frame = pd.DataFrame(out)
+    for key in spec.unique:  # make composite keys unique: one row per client and sequence
+        if key not in ("client_id",) and spec.column(key).type not in (DATE,):
+            frame[key] = [f"G{s + 1}" for s in seq]
+    return frame.astype(object)
+
+
+def check_instrument(
+    instrument: Instrument,
+    data: pd.DataFrame | None = None,
+    clients: pd.DataFrame | None = None,
+    period: str = "2025-Q4",
+) -> None:
+    """Raise ContractViolation where ``instrument`` breaks the plugin contract."""
+    import pandas as pd
+
+    from evaltool.config import Settings
+    from evaltool.instrument import Context, Definition, Measure, SummaryTable
+    from evaltool.loader import ROW, RawTable
+    from evaltool.periods import parse_period
+    from evaltool.tables import TableSpec
+    from evaltool.validate import check_table
+
+    name = type(instrument).__name__
+    _require(bool(getattr(instrument, "kind", "")), f"{name}: set a class attribute `kind`")
+    _require(bool(instrument.name), f"{name}: the instrument has no name")
+    spec = instrument.table()
+    _require(isinstance(spec, TableSpec), f"{name}.table() must return a TableSpec")
+    _require(len(spec.columns) > 0, f"{name}.table() declares no columns")
+    _require(
+        len(set(spec.column_names)) == len(spec.column_names),
+        f"{name}.table() repeats a column name",
+    )
+    if spec.client_linked:
+        _require(
+            "client_id" in spec.column_names,
+            f"{name}: a client-linked table needs a client_id column",
+        )
+    for key in spec.unique:
+        _require(key in spec.column_names, f"{name}: unique key '{key}' is not a column")
+
+    clients = clients if clients is not None else synthetic_clients()
+    raw = data if data is not None else synthetic_table(instrument, clients)
+    raw = raw.reset_index(drop=True).astype(object)
+    raw[ROW] = raw.index + 2
+    typed, problems = check_table(RawTable(spec.name, raw, "harness.xlsx", spec.name), spec)
+    errors = [p for p in problems if p.severity == "error"]
+    _require(
+        not errors,
+        f"{name}: the harness's valid data failed validation: "
+        + "; ".join(f"row {p.row} {p.column}: {p.message}" for p in errors[:5]),
+    )
+
+    p = parse_period(period, "financial")
+    ctx = Context(Settings(), p, p.end, clients)
+    scored = instrument.score(typed, ctx)
+    _require(isinstance(scored, pd.DataFrame), f"{name}.score() must return a DataFrame")
+    if spec.client_linked:
+        _require(
+            list(scored.columns[:1]) == ["client_id"],
+            f"{name}.score(): the first column must be client_id, got {list(scored.columns[:1])}",
+        )
+        _require(
+            not scored["client_id"].duplicated().any(),
+            f"{name}.score(): one row per client expected",
+        )
+        _require(
+            set(scored["client_id"]) <= set(typed["client_id"]),
+            f"{name}.score(): client ids not in the input",
+        )
+        _require(len(scored) > 0, f"{name}.score() returned no rows for valid data")
+    else:
+        _require(
+            "client_id" not in scored.columns,
+            f"{name}.score(): an anonymous table must not gain a client_id",
+        )
+
+    measures = instrument.measures()
+    _require(all(isinstance(m, Measure) for m in measures), f"{name}.measures(): Measure items")
+    for m in measures:
+        _require(
+            m.unit in ("client", "goal"),
+            f"{name}: measure {m.name} unit must be 'client' or 'goal'",
+        )
+        if m.reliability is not None:
+            _require(
+                0 < m.reliability < 1,
+                f"{name}: measure {m.name} reliability must be between 0 and 1",
+            )
+    readings = instrument.readings(typed)
+    _require(
+        list(readings.columns) == READING_COLUMNS,
+        f"{name}.readings() columns must be {READING_COLUMNS}, got {list(readings.columns)}",
+    )
+    if measures:
+        _require(len(readings) > 0, f"{name}.readings() is empty for valid data")
+        unknown = set(readings["measure"]) - {m.name for m in measures}
+        _require(not unknown, f"{name}.readings(): undeclared measures {sorted(unknown)}")
+
+    tables = instrument.summarise(typed, ctx)
+    _require(
+        isinstance(tables, list) and tables and all(isinstance(t, SummaryTable) for t in tables),
+        f"{name}.summarise() must return a non-empty list of SummaryTable",
+    )
+    ids = set(clients["client_id"].astype(str))
+    for t in tables:
+        where = f"{name}.summarise() table '{t.name}'"
+        cols = set(t.data.columns)
+        for c in (*t.counts, *t.percent, *t.derived, *t.derived.values()):
+            _require(c in cols, f"{where}: column '{c}' is declared but missing")
+        for c in t.counts:
+            values = pd.to_numeric(t.data[c], errors="coerce").dropna()
+            _require(
+                bool((values >= 0).all() and (values % 1 == 0).all()),
+                f"{where}: counts in '{c}' must be whole numbers of at least 0",
+            )
+        for c in t.percent:
+            values = pd.to_numeric(t.data[c], errors="coerce").dropna()
+            _require(
+                bool(((values >= 0) & (values <= 1)).all()),
+                f"{where}: shares in '{c}' must be from 0 to 1",
+            )
+        text = {str(v) for v in t.data.astype(str).to_numpy().ravel()}
+        _require(not (text & ids), f"{where}: client ids must never appear in a summary")
+    headline = instrument.headline(typed, ctx)
+    _require(isinstance(headline, str), f"{name}.headline() must return text")
+    _require(not any(i in headline for i in ids), f"{name}.headline() shows a client id")
+    defs = instrument.definitions()
+    _require(
+        bool(defs) and all(isinstance(d, Definition) for d in defs),
+        f"{name}.definitions() must return at least one Definition",
+    )
+
+
+@pytest.fixture
+def evaltool_check():
+    """The instrument contract checker, as a pytest fixture."""
+    return check_instrument

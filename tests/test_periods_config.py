@@ -1,0 +1,74 @@
+"""Reporting periods and the settings file."""
+
+import datetime as dt
+
+import pytest
+
+from evaltool.config import load_settings
+from evaltool.errors import ConfigError
+from evaltool.periods import parse_period, quarters_between
+
+
+@pytest.mark.parametrize(
+    "code, calendar, start, end",
+    [
+        ("2025-Q1", "financial", dt.date(2025, 4, 1), dt.date(2025, 6, 30)),
+        ("2025-Q3", "financial", dt.date(2025, 10, 1), dt.date(2025, 12, 31)),
+        ("2025-Q4", "financial", dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        ("2025-Q1", "calendar", dt.date(2025, 1, 1), dt.date(2025, 3, 31)),
+        ("2024-Q4", "calendar", dt.date(2024, 10, 1), dt.date(2024, 12, 31)),
+    ],
+)
+def test_quarters(code, calendar, start, end):
+    period = parse_period(code, calendar)
+    assert (period.start, period.end) == (start, end)
+
+
+def test_financial_label_names_the_year_span():
+    assert parse_period("2025-Q4", "financial").label == "2025-26 Q4"
+
+
+def test_bad_period_says_how_to_write_it():
+    with pytest.raises(ConfigError, match="write it like 2025-Q3"):
+        parse_period("Q3 2025", "financial")
+
+
+def test_quarters_between_runs_in_order():
+    last = parse_period("2025-Q2", "financial")
+    codes = [p.code for p in quarters_between(dt.date(2024, 5, 1), last)]
+    assert codes == ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2"]
+
+
+def test_settings_file_values_and_overrides(tmp_path):
+    cfg = tmp_path / "evaltool.toml"
+    cfg.write_text(
+        '[service]\nname = "S"\n[reporting]\ncalendar = "calendar"\n'
+        "small_number_threshold = 3\nextract_date = 2026-01-31\n"
+        '[columns.clients]\n"Client Ref" = "client_id"\n'
+    )
+    s = load_settings(cfg)
+    assert (s.service, s.calendar, s.small_number_threshold) == ("S", "calendar", 3)
+    assert s.extract_date == dt.date(2026, 1, 31)
+    assert s.columns == {"clients": {"client ref": "client_id"}}
+    assert s.with_overrides(extract_date=dt.date(2026, 2, 1)).extract_date == dt.date(2026, 2, 1)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[reporting]\ncalender = 'financial'\n", "unknown setting 'calender' in \\[reporting\\]"),
+        ("[report]\n", "unknown section \\[report\\]"),
+        ("[reporting]\ncalendar = 'fiscal'\n", "use one of: financial, calendar"),
+        ("[reporting]\nsmall_number_threshold = -1\n", "whole number of at least 0"),
+        (
+            "[survival]\nbenchmark = { proportion = 24, days = 365, label = 'x', source = 'y' }\n",
+            "share from 0 to 1",
+        ),
+        ("[reporting\n", "not valid TOML"),
+    ],
+)
+def test_config_mistakes_name_the_key(tmp_path, text, message):
+    cfg = tmp_path / "evaltool.toml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(cfg)

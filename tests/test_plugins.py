@@ -1,0 +1,229 @@
+"""Plugin loading: built-ins like third parties, fault isolation, loud mistakes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from evaltool.cli import app
+from evaltool.errors import PluginError
+from evaltool.registry import DISABLE_AUTOLOAD, build_registry
+from evaltool.testing import check_instrument
+
+BUILTIN = {
+    "gas",
+    "gbo",
+    "recurrent-care-star",
+    "service-feedback",
+    "partner-access",
+    "pregnancies",
+    "contraception",
+}
+
+
+def fake_distribution(
+    root: Path, dist: str, module: str, source: str, ep_name: str | None = None
+) -> Path:
+    """An installed-looking distribution with an `evaltool` entry point, in ``root``."""
+    info = root / f"{dist}-0.3.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.3\n")
+    (info / "entry_points.txt").write_text(f"[evaltool]\n{ep_name or dist} = {module}\n")
+    (root / f"{module}.py").write_text(textwrap.dedent(source))
+    return root
+
+
+@pytest.fixture
+def plugin_dir(tmp_path, monkeypatch):
+    root = tmp_path / "site"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
+    return root
+
+
+def test_builtins_and_the_installed_example_plugin():
+    registry = build_registry()
+    assert set(registry.instruments) >= BUILTIN
+    example = next(p for p in registry.plugins if p.package == "evaltool-example-plugin")
+    assert example.error is None
+    assert example.kinds == ["confidence_scale"]
+    assert example.instruments == ["parenting-confidence"]
+    assert registry.get("parenting-confidence").kind == "confidence_scale"
+
+
+def test_every_builtin_instrument_passes_the_harness():
+    registry = build_registry(autoload=False)
+    for name in sorted(BUILTIN):
+        check_instrument(registry.get(name))
+
+
+def test_the_example_plugin_passes_the_harness(evaltool_check):
+    evaltool_check(build_registry().get("parenting-confidence"))
+
+
+def test_a_broken_plugin_is_reported_and_the_others_still_load(plugin_dir):
+    fake_distribution(
+        plugin_dir, "brokenplug", "brokenplug_mod", "raise ImportError('no numpy 0.1')"
+    )
+    registry = build_registry()
+    broken = next(p for p in registry.plugins if p.package == "brokenplug")
+    assert broken.error == "ImportError: no numpy 0.1"
+    assert BUILTIN | {"parenting-confidence"} <= set(registry.instruments)
+
+
+def test_a_misspelt_hook_fails_loudly_with_a_suggestion(plugin_dir):
+    fake_distribution(
+        plugin_dir,
+        "typoplug",
+        "typoplug_mod",
+        """
+        from evaltool.hookspecs import hookimpl
+        @hookimpl
+        def evaltool_instrument_kind():
+            return []
+    """,
+    )
+    registry = build_registry()
+    typo = next(p for p in registry.plugins if p.package == "typoplug")
+    assert typo.error == (
+        "unknown hook 'evaltool_instrument_kind'; did you mean 'evaltool_instrument_kinds'?"
+    )
+
+
+def test_two_plugins_offering_one_instrument_name_is_an_error_naming_both(plugin_dir):
+    fake_distribution(
+        plugin_dir,
+        "dupplug",
+        "dupplug_mod",
+        """
+        from evaltool.hookspecs import hookimpl
+        from evaltool.plugins.goal_attainment import GoalAttainment
+        @hookimpl
+        def evaltool_instruments():
+            return [GoalAttainment("gas", "Another GAS", {}, "dupplug")]
+    """,
+    )
+    with pytest.raises(PluginError) as err:
+        build_registry()
+    assert "two plugins offer the instrument 'gas'" in str(err.value)
+    assert "plugin dupplug" in str(err.value) and "gas.toml" in str(err.value)
+
+
+def test_two_plugins_offering_one_kind_is_an_error(plugin_dir):
+    fake_distribution(
+        plugin_dir,
+        "kindplug",
+        "kindplug_mod",
+        """
+        from evaltool.hookspecs import hookimpl
+        from evaltool.plugins.survey import Survey
+        class Other(Survey):
+            pass
+        @hookimpl
+        def evaltool_instrument_kinds():
+            return [Other]
+    """,
+    )
+    with pytest.raises(
+        PluginError,
+        match="two plugins offer the instrument kind 'survey': "
+        "evaltool.plugins.survey and kindplug",
+    ):
+        build_registry()
+
+
+def test_autoload_can_be_turned_off(monkeypatch, plugin_dir):
+    fake_distribution(plugin_dir, "brokenplug", "brokenplug_mod", "raise ImportError('x')")
+    monkeypatch.setenv(DISABLE_AUTOLOAD, "1")
+    registry = build_registry()
+    assert all(p.builtin for p in registry.plugins)
+    assert "parenting-confidence" not in registry.instruments
+
+
+def test_plugins_command_shows_versions_hooks_and_failures(plugin_dir, runner):
+    fake_distribution(plugin_dir, "brokenplug", "brokenplug_mod", "raise RuntimeError('boom')")
+    result = runner.invoke(app, ["plugins"])
+    assert result.exit_code == 0
+    assert "example  (evaltool-example-plugin 0.1.0)  [loaded]" in result.output
+    assert "instruments: parenting-confidence" in result.output
+    assert "brokenplug  (brokenplug 0.3)  [FAILED: RuntimeError: boom]" in result.output
+    data = json.loads(runner.invoke(app, ["plugins", "--json"]).output)
+    assert {p["name"] for p in data} >= {"example", "evaltool.plugins.goal_attainment"}
+
+
+def test_instruments_command_lists_the_plugin_instrument(runner):
+    result = runner.invoke(app, ["instruments", "--json"])
+    rows = {r["name"]: r for r in json.loads(result.output)}
+    assert rows["parenting-confidence"]["columns"] == ["client_id", "rating_date", "rating"]
+    assert rows["recurrent-care-star"]["scale"].startswith("10 domains, 1-10")
+    text = runner.invoke(app, ["instruments"]).output
+    assert "parenting-confidence  (confidence_scale)" in text
+
+
+def test_a_service_definition_file_adds_an_instrument_without_code(tmp_path):
+    folder = tmp_path / "defs"
+    folder.mkdir()
+    (folder / "wellbeing.toml").write_text(
+        textwrap.dedent("""
+        name = "wellbeing-5"
+        kind = "domain_scale"
+        title = "Wellbeing (5-point)"
+        table = "wellbeing"
+        scale = { min = 1, max = 5 }
+        domains = [{ id = "mood", label = "Mood", reliability = 0.8 },
+                   { id = "sleep", label = "Sleep" }]
+    """)
+    )
+    registry = build_registry([folder], autoload=False)
+    inst = registry.get("wellbeing-5")
+    assert inst.table().column_names == ["client_id", "assessment_date", "mood", "sleep"]
+    assert [m.reliability for m in inst.measures()] == [0.8, None]
+    check_instrument(inst)
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('name = "x"\nkind = "nope"\n', "unknown kind 'nope'"),
+        ('kind = "survey"\n', "missing 'name = ...'"),
+        (
+            'name = "x"\nkind = "domain_scale"\nscale = {min = 1, max = 10}\ndomains = []\n',
+            "'domains' is empty",
+        ),
+        ('name = "x"\nkind = "goal_attainment"\nrhoo = 0.3\n', "unknown key\\(s\\) rhoo"),
+        ('name = "x"\nkind = "goal_attainment"\nlowest_level = -4\n', "lowest_level must be -2"),
+        ('name = "Bad Name"\nkind = "goal_attainment"\n', "must be lower-case letters"),
+        (
+            'name = "x"\nkind = "domain_scale"\nscale = {min = 1, max = 10}\n'
+            'domains = [{id = "a", label = "A"}]\nstages = [{name = "S", from = 1, to = 4}]\n',
+            "stages must cover each point",
+        ),
+    ],
+)
+def test_bad_definition_files_name_the_file_and_the_key(tmp_path, body, message):
+    (tmp_path / "bad.toml").write_text(body)
+    with pytest.raises(PluginError, match=message) as err:
+        build_registry([tmp_path], autoload=False)
+    assert "bad.toml" in str(err.value)
+
+
+def test_broken_plugin_via_the_real_cli_process(tmp_path):
+    """In a real process too: the broken plugin is listed and the command succeeds."""
+    root = fake_distribution(tmp_path, "brokenplug", "brokenplug_mod", "1/0")
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "evaltool", "plugins"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "[FAILED: ZeroDivisionError: division by zero]" in proc.stdout
+    assert "instruments: parenting-confidence" in proc.stdout

@@ -1,0 +1,195 @@
+"""Validation on copies of the example workbook with injected faults: every fault is listed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+
+from evaltool.api import load
+from evaltool.cli import app
+from evaltool.config import load_settings
+from evaltool.synthetic import generate, write_csv_folder
+from tests.conftest import EXAMPLE_CONFIG, get_cell, header_index, set_cells
+
+
+def problems_at(report, sheet, row, column_header):
+    return [
+        p
+        for p in report.errors
+        if p.sheet == sheet and p.row == row and p.column.startswith(column_header)
+    ]
+
+
+def test_the_example_is_valid(example):
+    loaded = load(example, load_settings(EXAMPLE_CONFIG))
+    assert loaded.report.ok, loaded.report.errors[:3]
+    assert len(loaded.dataset.clients) == 150
+    assert loaded.dataset.clients["client_id"].str.len().eq(5).all()  # leading zeros kept
+
+
+def test_injected_faults_are_all_reported_with_sheet_row_and_column(example, runner, tmp_path):
+    set_cells(example, "clients", {(5, "referral_date"): "31/02/2025"})
+    set_cells(example, "goals", {(7, "level"): 3})
+    set_cells(example, "star", {(4, "housing"): 11})
+    set_cells(example, "proceedings", {(9, "client_id"): "99999"})
+    wb = openpyxl.load_workbook(example)
+    ws = wb["partner_access"]
+    ws.delete_cols(header_index(ws, "referred_date"))
+    wb.save(example)
+
+    report = load(example, load_settings(EXAMPLE_CONFIG)).report
+    assert problems_at(report, "clients", 5, "referral_date (B)")[0].value == "31/02/2025"
+    level = problems_at(report, "goals", 7, "level")[0]
+    assert (level.value, level.expected) == ("3", "a whole number from -2 to 2")
+    assert problems_at(report, "star", 4, "housing")[0].message == "above the highest allowed value"
+    unknown = problems_at(report, "proceedings", 9, "client_id (A)")[0]
+    assert (unknown.value, unknown.message) == ("99999", "client_id not found in the clients table")
+    missing = [p for p in report.errors if p.sheet == "partner_access" and p.row == 1]
+    assert "required column 'referred_date' is missing" in missing[0].message
+    assert report.error_count == 5
+
+    out = tmp_path / "never.xlsx"
+    result = runner.invoke(app, ["validate", str(example), "--config", str(EXAMPLE_CONFIG)])
+    assert result.exit_code == 2
+    for needle in (
+        "31/02/2025",
+        "impossible date",
+        "99999",
+        "above the highest allowed value",
+        "referred_date",
+        "5 error(s)",
+    ):
+        assert needle in result.output
+    assert "Traceback" not in result.output
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(example),
+            "--config",
+            str(EXAMPLE_CONFIG),
+            "--period",
+            "2025-Q4",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 2
+    assert not out.exists()
+    assert "nothing was written" in result.output
+
+
+def test_score_never_touches_an_existing_return_when_data_is_bad(example, runner, tmp_path):
+    out = tmp_path / "return.xlsx"
+    out.write_bytes(b"last quarter's return")
+    set_cells(example, "clients", {(3, "start_date"): "soon"})
+    result = runner.invoke(
+        app, ["score", str(example), "--period", "2025-Q4", "--out", str(out), "--force"]
+    )
+    assert result.exit_code == 2
+    assert out.read_bytes() == b"last quarter's return"
+    assert sorted(tmp_path.iterdir()) == sorted([out, example])  # no temporary file left
+
+
+def test_duplicates_and_date_order(example):
+    first_id = get_cell(example, "clients", 2, "client_id")
+    set_cells(example, "clients", {(10, "client_id"): first_id})
+    set_cells(
+        example,
+        "clients",
+        {
+            (11, "referral_date"): dt.date(2026, 1, 10),
+            (11, "start_date"): dt.date(2026, 1, 5),
+            (11, "end_date"): None,
+        },
+    )
+    report = load(example).report
+    dup = problems_at(report, "clients", 10, "client_id")
+    assert dup and dup[0].message == "duplicate client_id: also on row 2"
+    assert problems_at(report, "clients", 2, "client_id")[0].message == "duplicate client_id"
+    order = problems_at(report, "clients", 11, "start_date")
+    assert order[0].message == "start_date is before referral_date"
+    assert order[0].value == "05/01/2026"
+
+
+def test_missing_table_enabled_in_config_names_the_fix(example):
+    wb = openpyxl.load_workbook(example)
+    del wb["gbo"]
+    wb.save(example)
+    report = load(example, load_settings(EXAMPLE_CONFIG)).report
+    [problem] = report.errors
+    assert "no 'gbo' table" in problem.message
+    assert "remove 'gbo' from [instruments] enabled" in problem.message
+
+
+def test_misnamed_header_gets_a_suggestion(example):
+    wb = openpyxl.load_workbook(example)
+    wb["clients"].cell(row=1, column=2, value="referal_date")
+    wb.save(example)
+    [problem] = load(example).report.errors
+    assert "required column 'referral_date' is missing" in problem.message
+    assert "is 'referal_date' meant?" in problem.message
+
+
+def test_blank_rows_are_ignored_and_row_numbers_stay_true(example):
+    wb = openpyxl.load_workbook(example)
+    ws = wb["clients"]
+    ws.insert_rows(4, amount=2)
+    wb.save(example)
+    set_cells(example, "clients", {(8, "birth_year"): "nineteen"})
+    report = load(example).report
+    assert [(p.row, p.column) for p in report.errors] == [(8, "birth_year (H)")]
+
+
+def test_csv_folder_with_uk_dates_and_column_mapping(tmp_path):
+    tables = generate(40, seed=3)
+    folder = write_csv_folder(tables, tmp_path / "csv")
+    clients = (folder / "clients.csv").read_text().replace("client_id,", "Client Ref,", 1)
+    (folder / "clients.csv").write_text(clients)
+    cfg = tmp_path / "evaltool.toml"
+    cfg.write_text('[columns.clients]\n"Client Ref" = "client_id"\n')
+    loaded = load(folder, load_settings(cfg))
+    assert loaded.report.ok, loaded.report.errors[:3]
+    got = loaded.dataset.clients.set_index("client_id")["referral_date"]
+    want = tables["clients"].set_index("client_id")["referral_date"]
+    assert got.sort_index().to_dict() == want.sort_index().to_dict()
+
+
+def test_csv_errors_count_the_header_as_row_1(tmp_path):
+    folder = write_csv_folder(generate(20, seed=4), tmp_path / "csv")
+    lines = (folder / "clients.csv").read_text().splitlines()
+    cells = lines[3].split(",")
+    cells[1] = "2025-13-01"
+    lines[3] = ",".join(cells)
+    (folder / "clients.csv").write_text("\n".join(lines) + "\n")
+    [problem] = load(folder).report.errors
+    assert (problem.file, problem.row, problem.value) == ("clients.csv", 4, "2025-13-01")
+
+
+def test_not_a_workbook(tmp_path, runner):
+    bad = tmp_path / "data.xlsx"
+    bad.write_text("this is not a zip file")
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ")
+    assert "could not be opened as an Excel workbook" in result.output
+
+
+@pytest.mark.parametrize("name", ["data.ods", "data.csv"])
+def test_wrong_kind_of_input_names_the_fix(tmp_path, runner, name):
+    path = tmp_path / name
+    path.write_text("x")
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert "Error:" in result.output and ("folder" in result.output)
+
+
+def test_report_csv_lists_every_problem(example, runner, tmp_path):
+    set_cells(example, "goals", {(r, "level"): 9 for r in range(2, 62)})
+    report_csv = tmp_path / "problems.csv"
+    result = runner.invoke(app, ["validate", str(example), "--report", str(report_csv)])
+    assert result.exit_code == 2
+    assert "and 35 more rows like this" in result.output  # 25 shown, the rest summarised
+    assert len(report_csv.read_text().strip().splitlines()) == 61
