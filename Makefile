@@ -5,6 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 PERIOD ?= 2025-Q4
 RETURN  = out/example-return-$(PERIOD).xlsx
+LINT_PATHS = evaltool tests examples $(wildcard benchmarks)
 
 .PHONY: demo test lint check-return bench clean install
 
@@ -22,12 +23,12 @@ demo: $(STAMP)
 	    --period $(PERIOD) --out $(RETURN) --force
 
 test: $(STAMP)
-	$(BIN)/ruff check evaltool tests benchmarks examples
+	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check evaltool tests benchmarks examples
-	$(BIN)/ruff format --check evaltool tests benchmarks examples
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 check-return: demo
 	@if command -v soffice >/dev/null 2>&1; then \
