@@ -71,6 +71,13 @@ class Context:
     extract_date: dt.date
     clients: pd.DataFrame  # the typed clients table
 
+    def too_few(self, n: int) -> str | None:
+        """Text to show instead of figures when ``n`` is from 1 to the small-number threshold."""
+        threshold = self.settings.small_number_threshold
+        if 0 < n <= threshold:
+            return f"figures not shown: {threshold} or fewer people (small-number rule)"
+        return None
+
     @property
     def windows(self) -> list[tuple[str, dt.date | None, dt.date]]:
         """The two reporting windows: this quarter, and cumulative to the end of it."""

@@ -57,3 +57,43 @@ def all_cell_text(path: Path) -> list[str]:
         for c in row
         if c.value is not None
     ]
+
+
+def workbook(tmp_path: Path, tables: dict[str, list[dict]], name: str = "data.xlsx") -> Path:
+    """A small workbook from lists of row dicts (dates as dd/mm/yyyy text, as typed by hand)."""
+    import pandas as pd
+
+    from evaltool.synthetic import write_xlsx
+
+    return write_xlsx({k: pd.DataFrame(v) for k, v in tables.items()}, tmp_path / name)
+
+
+def clients_rows(ids, start="01/04/2024", end=None, referral="15/03/2024", **extra):
+    """Client rows that all started on ``start``; ``extra`` adds columns (lists or scalars)."""
+    rows = []
+    for i, cid in enumerate(ids):
+        row = {"client_id": cid, "referral_date": referral, "start_date": start, "end_date": end}
+        for key, value in extra.items():
+            row[key] = value[i] if isinstance(value, list) else value
+        rows.append(row)
+    return rows
+
+
+def sheet_rows(ws):
+    return [[c.value for c in row] for row in ws.iter_rows()]
+
+
+def find_table(ws, title):
+    """The header and data rows of the table titled ``title`` on a sheet."""
+    rows = sheet_rows(ws)
+    start = next(i for i, r in enumerate(rows[:-1]) if r[0] == title and rows[i + 1][0])
+    header = rows[start + 1]
+    body = []
+    for r in rows[start + 2 :]:
+        if r[0] is None or (len(r) > 1 and all(v is None for v in r[1:]) and r[0] != ""):
+            break
+        body.append(r)
+    n = len([h for h in header if h is not None])
+    import pandas as pd
+
+    return pd.DataFrame([b[:n] for b in body], columns=header[:n])

@@ -237,6 +237,8 @@ class DomainScale(Instrument):
         ch = ch[ch["change"].notna()]
         if ch.empty:
             return "no client assessed twice yet"
+        if small := ctx.too_few(ch["client_id"].nunique()):
+            return small
         improved = (ch.groupby("domain")["change"].mean() > 0).sum()
         return (
             f"average distance travelled {ch['change'].mean():+.2f} points "

@@ -186,6 +186,8 @@ class GoalAttainment(Instrument):
         scored = self.score(data, ctx)
         if scored.empty:
             return "no goal reviews"
+        if small := ctx.too_few(len(scored)):
+            return small
         change = (scored["t_score"] - scored["t_score_baseline"]).mean()
         return (
             f"mean GAS T-score {scored['t_score_baseline'].mean():.1f} at baseline, "

@@ -168,6 +168,8 @@ class GoalBasedOutcomes(Instrument):
         changed = goals[goals["change"].notna()]
         if changed.empty:
             return "no goal rated twice yet"
+        if small := ctx.too_few(changed["client_id"].nunique()):
+            return small
         return (
             f"goals rated {changed['first'].mean():.1f} at first, "
             f"{changed['latest'].mean():.1f} latest (scale {self.lo}-{self.hi})"

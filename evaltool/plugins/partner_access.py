@@ -123,6 +123,8 @@ class PartnerAccess(Instrument):
         part = data[in_window(data["referred_date"], None, ctx.period.end)]
         if part.empty:
             return "no referrals to partner services"
+        if small := ctx.too_few(part["client_id"].nunique()):
+            return small
         done = part["accessed_date"].notna() & (
             part["accessed_date"] <= pd.Timestamp(ctx.period.end)
         )

@@ -186,6 +186,8 @@ class Pregnancies(Instrument):
         row = self.rate_table(data, ctx).iloc[-1]
         if not row["Client-years of involvement"]:
             return "no client-years of involvement yet"
+        if small := ctx.too_few(int(row["Pregnancies during involvement"])):
+            return small
         return (
             f"{row['Rate per 100 client-years']:.1f} pregnancies per 100 client-years of "
             f"involvement to date ({int(self.level * 100)}% CI {row['Rate CI lower']:.1f} to "

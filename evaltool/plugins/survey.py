@@ -162,6 +162,8 @@ class Survey(Instrument):
         answers = keyed.stack().dropna()
         if answers.empty:
             return "no responses"
+        if small := ctx.too_few(len(keyed)):
+            return small
         return f"{(answers >= self.positive_from).mean():.1%} of answers positive to date"
 
     def definitions(self) -> list[Definition]:
