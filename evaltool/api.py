@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -62,7 +62,8 @@ class Results:
     summaries: dict[str, list[SummaryTable]]
     headlines: dict[str, str]
     generated_at: dt.datetime
-    extra: dict[str, object] = field(default_factory=dict)  # analyses added by later steps
+    comparisons: pd.DataFrame | None = None  # before/after summary, see compare.py
+    survival: object | None = None  # time to next proceedings, see survival.py
 
     @property
     def settings(self) -> Settings:
@@ -217,6 +218,10 @@ def run(
         table = loaded.table(instrument)
         summaries[instrument.name] = instrument.summarise(table, ctx)
         headlines[instrument.name] = instrument.headline(table, ctx)
+    progress("before/after comparisons")
+    from evaltool.compare import compare_instruments
+
+    comparisons = compare_instruments(loaded, end=period.end)
     return Results(
         loaded,
         period,
@@ -225,6 +230,7 @@ def run(
         summaries,
         headlines,
         dt.datetime.now().replace(microsecond=0),
+        comparisons=comparisons,
     )
 
 

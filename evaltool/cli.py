@@ -198,6 +198,62 @@ def scores(
     guarded(body)
 
 
+JSON_COMPARE = [
+    "instrument",
+    "measure",
+    "n",
+    "baseline_mean",
+    "latest_mean",
+    "mean_change",
+    "ci_low",
+    "ci_high",
+    "t",
+    "df",
+    "p_t",
+    "wilcoxon_v",
+    "p_wilcoxon",
+    "dz",
+    "g",
+    "improved",
+    "unchanged",
+    "worse",
+    "p_holm",
+]
+
+
+@app.command()
+def compare(
+    data: DataArg,
+    instrument: Annotated[str | None, typer.Option(help="Only this instrument.")] = None,
+    config: ConfigOpt = None,
+    period: Annotated[
+        str | None, typer.Option(help="Only readings up to the end of this quarter.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Before/after comparison (first vs latest reading) of every measure."""
+
+    def body() -> None:
+        from evaltool.api import load
+        from evaltool.compare import compare_instruments
+        from evaltool.periods import parse_period
+        from evaltool.report.text import compare_table, records
+
+        settings = settings_from(config)
+        loaded = load(data, settings, only=instrument, progress=progress_printer())
+        if not loaded.report.ok:
+            raise InvalidData(loaded.report)
+        end = parse_period(period, settings.calendar).end if period else None
+        summary = compare_instruments(loaded, instrument, end)
+        if as_json:
+            keys = JSON_COMPARE + [c for c in summary.columns if c not in JSON_COMPARE]
+            typer.echo(json.dumps(records(summary[keys]), indent=2))
+        else:
+            typer.echo(compare_table(summary, settings.compare_min_days))
+
+    guarded(body)
+
+
 @app.command()
 def init(
     folder: Annotated[Path, typer.Argument(help="Folder for evaltool.toml and the template.")],

@@ -19,6 +19,8 @@ from evaltool.problems import WARNING, Problem
 from evaltool.scoring import in_window, scale_bounds, setting
 from evaltool.tables import TableSpec
 
+DOMAIN_KEYS = {"id", "label", "reliability", "lower_is_better"}
+
 
 class DomainScale(Instrument):
     kind = "domain_scale"
@@ -39,11 +41,25 @@ class DomainScale(Instrument):
         self.domains: list[dict[str, Any]] = []
         for i, dom in enumerate(domains):
             where = f"{source} domains[{i}]"
+            unknown = set(dom) - DOMAIN_KEYS
+            if unknown:
+                raise PluginError(
+                    f"instrument definition {where}: unknown key(s) {', '.join(sorted(unknown))}; "
+                    f"allowed: {', '.join(sorted(DOMAIN_KEYS))}"
+                )
+            reliability = dom.get("reliability")
+            if reliability is not None:
+                reliability = setting(dom, "reliability", float, source=where)
+                if not 0 < reliability < 1:
+                    raise PluginError(
+                        f"instrument definition {where}: reliability must be between 0 and 1"
+                    )
             self.domains.append(
                 {
                     "id": setting(dom, "id", str, source=where).strip().lower(),
                     "label": setting(dom, "label", str, source=where),
-                    "reliability": dom.get("reliability"),
+                    "reliability": reliability,
+                    "higher_is_better": not setting(dom, "lower_is_better", bool, False, where),
                 }
             )
         ids = [x["id"] for x in self.domains]
@@ -156,7 +172,7 @@ class DomainScale(Instrument):
             Measure(
                 d["id"],
                 d["label"],
-                True,
+                d["higher_is_better"],
                 d["reliability"],
                 "client",
                 f"{self.title} domain '{d['label']}', {self.lo}-{self.hi}",

@@ -288,15 +288,15 @@ def build_workbook(results: Results, internal: bool = False) -> Workbook:
                 sw.row += 21
         sw.finish()
 
-    for name in TAIL_SHEETS[:2]:
-        ws = wb.create_sheet(sheet_title(name, used))
-        sw = SheetWriter(ws, name, internal)
-        writer = results.extra.get(f"sheet:{name}")
-        if callable(writer):
-            writer(sw, threshold)
-        else:
-            sw.note("Not part of this return.")
-        sw.finish()
+    ws = wb.create_sheet(sheet_title("Before and after", used))
+    sw = SheetWriter(ws, "Before and after: first vs latest reading", internal)
+    write_before_after(sw, results, threshold)
+    sw.finish()
+
+    ws = wb.create_sheet(sheet_title("Time to next proceedings", used))
+    sw = SheetWriter(ws, "Time to next care proceedings", internal)
+    write_survival(sw, ws, results, threshold)
+    sw.finish()
 
     ws = wb.create_sheet(sheet_title("Data quality", used))
     sw = SheetWriter(ws, "Data quality", internal)
@@ -316,9 +316,26 @@ def build_workbook(results: Results, internal: bool = False) -> Workbook:
     for row in ws.iter_rows(min_row=4, min_col=2, max_col=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for extra in results.extra.get("internal_sheets", []) if internal else []:
-        extra(wb, used)
     return wb
+
+
+def write_before_after(sw: SheetWriter, results: Results, threshold: int) -> None:
+    from evaltool.compare import comparison_tables
+
+    summary = results.comparisons
+    if summary is None or summary.empty:
+        sw.note("No instrument in this return declares measures for comparison.")
+        return
+    titles = {i.name: i.title for i in results.loaded.instruments}
+    for table in comparison_tables(summary, titles, results.settings.compare_min_days):
+        write_summary_table(sw, table, threshold)
+
+
+def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, threshold: int) -> None:
+    if results.survival is None:
+        sw.note("Not available: no proceedings table.")
+        return
+    results.survival.write_sheet(sw, ws, threshold)
 
 
 def settings_rows(results: Results) -> list[tuple[str, Any]]:
@@ -329,7 +346,21 @@ def settings_rows(results: Results) -> list[tuple[str, Any]]:
         ("Small-number threshold", f"counts 1 to {s.small_number_threshold} shown as c"),
         ("Instruments", ", ".join(i.name for i in results.loaded.instruments)),
     ]
-    rows += list(results.extra.get("settings_rows", []))
+    rows += [
+        (
+            "Before/after",
+            f"first vs latest reading at least {s.compare_min_days} days apart; "
+            f"tests need n >= {s.compare_min_n}",
+        ),
+        (
+            "Survival",
+            f"origin {s.survival_origin}; CI transform {s.survival_ci}; times "
+            f"{', '.join(str(t) for t in s.survival_times)} days",
+        ),
+    ]
+    if s.benchmark:
+        b = s.benchmark
+        rows.append(("Benchmark", f"{b.label}: {b.proportion:.1%} by {b.days} days ({b.source})"))
     return rows
 
 
@@ -358,10 +389,9 @@ def write_data_quality(sw: SheetWriter, results: Results) -> None:
     else:
         sw.note("No warnings.")
     sw.row += 1
-    for block in results.extra.get("data_quality", []):
-        title, frame = block
-        sw.heading(title)
-        sw.frame(frame)
+    if results.survival is not None:
+        sw.heading("Time to next proceedings: exclusions")
+        sw.frame(results.survival.exclusions_table())
         sw.row += 1
 
 
@@ -408,7 +438,11 @@ def definitions(results: Results) -> list[Definition]:
     ]
     for instrument in results.loaded.instruments:
         defs += instrument.definitions()
-    defs += list(results.extra.get("definitions", []))
+    from evaltool.compare import DEFINITIONS as COMPARE_DEFINITIONS
+
+    defs += COMPARE_DEFINITIONS
+    if results.survival is not None:
+        defs += results.survival.definitions()
     return defs
 
 

@@ -86,3 +86,94 @@ def write_csv_atomically(frame, path: Path) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def records(frame) -> list[dict]:
+    """DataFrame rows as JSON-ready dicts: NaN becomes null, numpy scalars plain numbers."""
+    import math
+
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for k, v in row.items():
+            if hasattr(v, "item"):
+                v = v.item()
+            if isinstance(v, float) and math.isnan(v):
+                v = None
+            clean[k] = v
+        out.append(clean)
+    return out
+
+
+def _f(x, spec: str = ".2f") -> str:
+    import math
+
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+
+def _p(x) -> str:
+    import math
+
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    return "<0.001" if x < 0.001 else f"{x:.3f}"
+
+
+def compare_table(summary, min_days: int) -> str:
+    """The before/after summary as a readable text table."""
+    head = (
+        "instrument",
+        "measure",
+        "n",
+        "first",
+        "latest",
+        "change [95% CI]",
+        "t (df)",
+        "p",
+        "V",
+        "p (Wilcoxon)",
+        "dz",
+        "g",
+        "better/same/worse",
+        "p (Holm)",
+    )
+    rows = [head]
+    notes = []
+    for r in summary.to_dict(orient="records"):
+        change = (
+            f"{_f(r['mean_change'], '+.2f')} [{_f(r['ci_low'])}, {_f(r['ci_high'])}]"
+            if _f(r["ci_low"])
+            else _f(r["mean_change"], "+.2f")
+        )
+        t = f"{_f(r['t'])} ({int(r['df'])})" if _f(r["t"]) else ""
+        rows.append(
+            (
+                r["instrument"],
+                r["measure"],
+                str(r["n"]),
+                _f(r["baseline_mean"]),
+                _f(r["latest_mean"]),
+                change,
+                t,
+                _p(r["p_t"]),
+                _f(r["wilcoxon_v"], "g"),
+                _p(r["p_wilcoxon"]),
+                _f(r["dz"]),
+                _f(r["g"]),
+                f"{r['improved']}/{r['unchanged']}/{r['worse']}",
+                _p(r["p_holm"]),
+            )
+        )
+        if r["note"]:
+            notes.append(f"{r['instrument']} {r['measure']}: {r['note']}")
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    lines.append("")
+    lines.append(
+        f"Pairs: first and latest reading per unit, at least {min_days} days apart. "
+        "Wilcoxon: zero changes dropped, ties mid-ranked, normal approximation with "
+        "continuity correction (R: exact=FALSE, correct=TRUE). Holm across the "
+        "measures of each instrument."
+    )
+    lines += notes
+    return "\n".join(lines)

@@ -1,0 +1,378 @@
+"""Before/after comparison of each measure: first vs latest reading per unit.
+
+Per measure: n, means and SDs, mean change with a t-based 95% CI, paired t-test, Wilcoxon
+signed-rank (V = sum of ranks of positive changes, as R reports it; zero changes dropped, tied
+absolute changes get mid-ranks, normal approximation with tie-corrected variance and continuity
+correction = R's ``wilcox.test(latest, first, paired=TRUE, exact=FALSE, correct=TRUE)``),
+Cohen's dz, Hedges-corrected g, improved/unchanged/worse in the measure's own direction,
+Jacobson-Truax reliable change where a reliability is given, and Holm-adjusted p-values across
+the measures of one instrument.
+
+    ba = BeforeAfter(min_n=5, min_days=28).fit(readings, measures, instrument="gas")
+    ba.summary_   # one row per measure
+    ba.pairs_     # one row per unit and measure
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from evaltool.instrument import Definition, Measure, SummaryTable
+
+Z_RELIABLE = 1.96
+
+SUMMARY_COLUMNS = [
+    "instrument",
+    "measure",
+    "label",
+    "unit",
+    "direction",
+    "n",
+    "excluded_single",
+    "excluded_too_close",
+    "baseline_mean",
+    "baseline_sd",
+    "latest_mean",
+    "latest_sd",
+    "mean_change",
+    "sd_change",
+    "ci_low",
+    "ci_high",
+    "t",
+    "df",
+    "p_t",
+    "wilcoxon_v",
+    "wilcoxon_n",
+    "p_wilcoxon",
+    "dz",
+    "g",
+    "improved",
+    "unchanged",
+    "worse",
+    "reliability",
+    "reliable_improved",
+    "reliable_worse",
+    "p_holm",
+    "p_wilcoxon_holm",
+    "note",
+]
+
+
+def pair_readings(readings: pd.DataFrame, min_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """First and latest reading per (measure, unit), and the units excluded, with the reason."""
+    r = readings.dropna(subset=["value", "date"]).sort_values(
+        ["measure", "unit", "date"], kind="stable"
+    )
+    g = r.groupby(["measure", "unit"], sort=False)
+    first, last = g.head(1).set_index(["measure", "unit"]), g.tail(1).set_index(["measure", "unit"])
+    pairs = pd.DataFrame(
+        {
+            "client_id": first["client_id"],
+            "first_date": first["date"],
+            "first": first["value"],
+            "latest_date": last["date"],
+            "latest": last["value"],
+            "readings": g.size(),
+        }
+    )
+    pairs["days"] = (pairs["latest_date"] - pairs["first_date"]).dt.days
+    pairs["reason"] = np.where(
+        pairs["readings"] < 2, "single reading", np.where(pairs["days"] < min_days, "too close", "")
+    )
+    kept = pairs[pairs["reason"] == ""].copy()
+    kept["change"] = kept["latest"] - kept["first"]
+    return kept.reset_index(), pairs[pairs["reason"] != ""].reset_index()
+
+
+def wilcoxon_signed_rank(d: np.ndarray) -> tuple[float, int, float]:
+    """(V, n without zeros, two-sided p), as R's exact=FALSE, correct=TRUE."""
+    from scipy.stats import norm, rankdata
+
+    d = d[d != 0]
+    n = len(d)
+    if n == 0:
+        return (math.nan, 0, math.nan)
+    ranks = rankdata(np.abs(d))
+    v = float(ranks[d > 0].sum())
+    _, counts = np.unique(ranks, return_counts=True)
+    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float((counts**3 - counts).sum()) / 48)
+    if sigma == 0:
+        return (v, n, math.nan)
+    z = v - n * (n + 1) / 4
+    z = (z - math.copysign(0.5, z) if z != 0 else 0.0) / sigma
+    return (v, n, float(2 * min(norm.cdf(z), norm.sf(z))))
+
+
+@dataclass
+class BeforeAfter:
+    """Compare first and latest readings of every measure of one instrument."""
+
+    min_n: int = 5
+    min_days: int = 28
+    level: float = 0.95
+
+    def fit(
+        self, readings: pd.DataFrame, measures: list[Measure], instrument: str = ""
+    ) -> BeforeAfter:
+        from scipy.stats import t as t_dist
+        from statsmodels.stats.multitest import multipletests
+
+        pairs, excluded = pair_readings(readings, self.min_days)
+        rows, unit_rows = [], []
+        for m in measures:
+            p = pairs[pairs["measure"] == m.name].copy()
+            ex = excluded[excluded["measure"] == m.name]["reason"].value_counts()
+            sign = 1 if m.higher_is_better else -1
+            d = p["change"].to_numpy(float)
+            n = len(d)
+            row: dict[str, object] = {
+                "instrument": instrument,
+                "measure": m.name,
+                "label": m.label,
+                "unit": m.unit,
+                "direction": "higher is better" if m.higher_is_better else "lower is better",
+                "n": n,
+                "excluded_single": int(ex.get("single reading", 0)),
+                "excluded_too_close": int(ex.get("too close", 0)),
+                "baseline_mean": _mean(p["first"]),
+                "baseline_sd": _sd(p["first"]),
+                "latest_mean": _mean(p["latest"]),
+                "latest_sd": _sd(p["latest"]),
+                "mean_change": _mean(p["change"]),
+                "sd_change": _sd(p["change"]),
+                "improved": int((sign * d > 0).sum()),
+                "unchanged": int((d == 0).sum()),
+                "worse": int((sign * d < 0).sum()),
+                "reliability": m.reliability,
+            }
+            row.update(
+                dict.fromkeys(
+                    (
+                        "ci_low",
+                        "ci_high",
+                        "t",
+                        "df",
+                        "p_t",
+                        "wilcoxon_v",
+                        "wilcoxon_n",
+                        "p_wilcoxon",
+                        "dz",
+                        "g",
+                    ),
+                    math.nan,
+                )
+            )
+            row["note"] = self._refusal(n, d, excluded_any=bool(len(ex)))
+            if not row["note"]:
+                mean, sd = float(d.mean()), float(d.std(ddof=1))
+                se, df = sd / math.sqrt(n), n - 1
+                q = t_dist.ppf(1 - (1 - self.level) / 2, df)
+                t_stat = mean / se
+                dz = mean / sd
+                v, n_w, p_w = wilcoxon_signed_rank(d)
+                row.update(
+                    {
+                        "ci_low": mean - q * se,
+                        "ci_high": mean + q * se,
+                        "t": t_stat,
+                        "df": df,
+                        "p_t": float(2 * t_dist.sf(abs(t_stat), df)),
+                        "wilcoxon_v": v,
+                        "wilcoxon_n": n_w,
+                        "p_wilcoxon": p_w,
+                        "dz": dz,
+                        "g": dz * (1 - 3 / (4 * df - 1)),
+                    }
+                )
+                if n_w < n:
+                    row["note"] = f"Wilcoxon: {n - n_w} zero change(s) dropped"
+            p["rc"] = math.nan
+            if m.reliability is not None and n >= 2:
+                s_diff = math.sqrt(2) * float(p["first"].std(ddof=1)) * math.sqrt(1 - m.reliability)
+                if s_diff > 0:
+                    p["rc"] = p["change"] / s_diff
+                row["reliable_improved"] = int((sign * p["rc"] > Z_RELIABLE).sum())
+                row["reliable_worse"] = int((sign * p["rc"] < -Z_RELIABLE).sum())
+            else:
+                row["reliable_improved"] = row["reliable_worse"] = None
+            rows.append(row)
+            unit_rows.append(p.assign(instrument=instrument))
+        summary = pd.DataFrame(
+            rows, columns=[c for c in SUMMARY_COLUMNS if c not in ("p_holm", "p_wilcoxon_holm")]
+        )
+        for source, target in (("p_t", "p_holm"), ("p_wilcoxon", "p_wilcoxon_holm")):
+            summary[target] = math.nan
+            ok = summary[source].notna() if len(summary) else pd.Series(dtype=bool)
+            if ok.any():
+                summary.loc[ok, target] = multipletests(summary.loc[ok, source], method="holm")[1]
+        self.summary_ = summary[SUMMARY_COLUMNS]
+        self.pairs_ = pd.concat(unit_rows, ignore_index=True) if unit_rows else pd.DataFrame()
+        return self
+
+    def _refusal(self, n: int, d: np.ndarray, excluded_any: bool) -> str:
+        """Why no test is run, or '' when one is."""
+        if n == 0:
+            return (
+                f"no unit has two readings at least {self.min_days} days apart"
+                if excluded_any
+                else "no readings"
+            )
+        if n < self.min_n:
+            return f"n = {n} is below the minimum of {self.min_n}: no test run"
+        if float(np.std(d)) == 0.0:
+            return (
+                "every change is zero: no test run"
+                if not d.any()
+                else "every change is the same: no test run (no variation)"
+            )
+        return ""
+
+
+def _mean(s: pd.Series) -> float:
+    return float(s.mean()) if len(s) else math.nan
+
+
+def _sd(s: pd.Series) -> float:
+    return float(s.std(ddof=1)) if len(s) > 1 else math.nan
+
+
+def compare_instruments(loaded, instrument: str | None = None, end=None) -> pd.DataFrame:
+    """Before/after summaries for every enabled instrument with measures (or just one)."""
+    settings = loaded.settings
+    frames = []
+    for inst in loaded.instruments:
+        if instrument is not None and inst.name != instrument:
+            continue
+        measures = inst.measures()
+        if not measures:
+            continue
+        readings = inst.readings(loaded.table(inst))
+        if end is not None:
+            readings = readings[readings["date"] <= pd.Timestamp(end)]
+        fitted = BeforeAfter(settings.compare_min_n, settings.compare_min_days).fit(
+            readings, measures, inst.name
+        )
+        frames.append(fitted.summary_)
+    records = [row for frame in frames for row in frame.to_dict(orient="records")]
+    return pd.DataFrame.from_records(records, columns=SUMMARY_COLUMNS)
+
+
+#: Return columns: (summary column, heading). Counts first, so suppression knows them.
+SHEET_COLUMNS = [
+    ("label", "Measure"),
+    ("direction", "Better is"),
+    ("n", "Pairs"),
+    ("baseline_mean", "First mean"),
+    ("latest_mean", "Latest mean"),
+    ("mean_change", "Mean change"),
+    ("ci_low", "95% CI low"),
+    ("ci_high", "95% CI high"),
+    ("t", "t"),
+    ("df", "df"),
+    ("p_t", "p (t-test)"),
+    ("wilcoxon_v", "Wilcoxon V"),
+    ("p_wilcoxon", "p (Wilcoxon)"),
+    ("dz", "Cohen's dz"),
+    ("g", "Hedges' g"),
+    ("improved", "Improved"),
+    ("unchanged", "Unchanged"),
+    ("worse", "Worse"),
+    ("reliable_improved", "Reliably improved"),
+    ("reliable_worse", "Reliably worse"),
+    ("p_holm", "p (Holm)"),
+    ("note", "Note"),
+]
+_COUNTS = ("Pairs", "Improved", "Unchanged", "Worse", "Reliably improved", "Reliably worse")
+
+
+def return_notes(notes: pd.Series) -> pd.Series:
+    """Notes for a funder return carry no numbers: a count in a note could undo suppression."""
+    return notes.str.replace(
+        r"^n = \d+ is below the minimum of \d+: no test run$",
+        "too few pairs for a test",
+        regex=True,
+    ).str.replace(
+        r"^Wilcoxon: \d+ zero change\(s\) dropped$", "Wilcoxon: zero changes dropped", regex=True
+    )
+
+
+def comparison_tables(
+    summary: pd.DataFrame, titles: dict[str, str], min_days: int
+) -> list[SummaryTable]:
+    """One table per instrument for the return's Before and after sheet."""
+    tables = []
+    for instrument, part in summary.groupby("instrument", sort=False):
+        frame = part[[c for c, _ in SHEET_COLUMNS]].rename(columns=dict(SHEET_COLUMNS))
+        frame["Better is"] = frame["Better is"].str.replace(" is better", "", regex=False)
+        frame["Note"] = return_notes(frame["Note"].fillna(""))
+        derived = {
+            h: "Pairs"
+            for _, h in SHEET_COLUMNS
+            if h not in _COUNTS and h not in ("Measure", "Better is", "Note")
+        }
+        tables.append(
+            SummaryTable(
+                f"compare-{instrument}",
+                f"{titles.get(instrument, instrument)}: first vs latest",
+                frame.reset_index(drop=True),
+                counts=_COUNTS,
+                derived=derived,
+                sums={"Pairs": ("Improved", "Unchanged", "Worse")},
+                note=f"Pairs: each unit's first and latest reading up to the period end, at least "
+                f"{min_days} days apart. Reliable change only where the instrument gives a "
+                "reliability; blank otherwise (never invented).",
+            )
+        )
+    return tables
+
+
+DEFINITIONS = [
+    Definition(
+        "Before/after pair",
+        "A unit's (client's, or goal's) first and latest reading "
+        "up to the period end, at least the configured number of days apart.",
+        "evaltool",
+    ),
+    Definition(
+        "Mean change and 95% CI",
+        "Mean of latest minus first, with a t-based 95% "
+        "confidence interval; paired t-test, two-sided.",
+        "Student (1908); R t.test",
+    ),
+    Definition(
+        "Wilcoxon signed-rank",
+        "V = sum of the ranks of positive changes; zero changes "
+        "dropped; tied |changes| get mid-ranks; normal approximation with tie-corrected "
+        "variance and continuity correction, two-sided (R: wilcox.test(paired = TRUE, "
+        "exact = FALSE, correct = TRUE)).",
+        "Wilcoxon (1945); R wilcox.test",
+    ),
+    Definition(
+        "Cohen's dz / Hedges' g",
+        "dz = mean change / SD of changes; g = dz x "
+        "(1 - 3 / (4(n - 1) - 1)), Hedges' small-sample correction.",
+        "Cohen (1988); Hedges (1981)",
+    ),
+    Definition(
+        "Improved / unchanged / worse",
+        "Counted in each measure's own direction (for some measures lower is better).",
+        "instrument definition",
+    ),
+    Definition(
+        "Reliable change",
+        "Jacobson-Truax: SE = SD(first) x sqrt(1 - r), S_diff = "
+        "sqrt(2) x SE, RC = change / S_diff; reliable when |RC| > 1.96 in the measure's "
+        "direction. Only where the instrument states a reliability r.",
+        "Jacobson & Truax (1991) J Consult Clin Psychol 59(1)",
+    ),
+    Definition(
+        "p (Holm)",
+        "t-test p-values adjusted across the measures of one instrument by "
+        "Holm's step-down method.",
+        "Holm (1979)",
+    ),
+]

@@ -1,0 +1,239 @@
+"""Before/after comparisons against R (t.test, wilcox.test, p.adjust) and worked examples."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaltool.api import load
+from evaltool.cli import app
+from evaltool.compare import BeforeAfter, compare_instruments, wilcoxon_signed_rank
+from evaltool.config import load_settings
+from evaltool.instrument import Measure
+
+FIXTURE = Path(__file__).parent / "fixtures" / "before_after"
+COLUMNS = [
+    "n",
+    "baseline_mean",
+    "baseline_sd",
+    "latest_mean",
+    "latest_sd",
+    "mean_change",
+    "ci_low",
+    "ci_high",
+    "t",
+    "df",
+    "p_t",
+    "wilcoxon_v",
+    "p_wilcoxon",
+    "dz",
+    "g",
+    "improved",
+    "unchanged",
+    "worse",
+    "reliable_improved",
+    "reliable_worse",
+    "p_holm",
+]
+
+
+def r_expected() -> list[dict]:
+    with open(FIXTURE / "expected.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def fixture_summary() -> pd.DataFrame:
+    settings = load_settings(FIXTURE / "evaltool.toml")
+    loaded = load(FIXTURE / "data", settings)
+    assert loaded.report.ok, loaded.report.errors[:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no runtime or pandas warnings on the way
+        return compare_instruments(loaded)
+
+
+def test_every_figure_matches_r(fixture_summary):
+    ours = fixture_summary.set_index(["instrument", "measure"])
+    expected = r_expected()
+    assert len(expected) == len(ours) == 4
+    for row in expected:
+        got = ours.loc[(row["instrument"], row["measure"])]
+        for col in COLUMNS:
+            want = row[col]
+            if want == "NA":
+                assert got[col] is None or pd.isna(got[col]), (row["measure"], col)
+            else:
+                assert float(got[col]) == pytest.approx(float(want), rel=1e-9, abs=1e-12), (
+                    row["measure"],
+                    col,
+                )
+
+
+def test_excluded_units_are_counted(fixture_summary):
+    calm = fixture_summary.set_index("measure").loc["calm"]
+    # client 0013 has a single reading; client 0014's readings are 10 days apart
+    assert (calm["excluded_single"], calm["excluded_too_close"]) == (1, 1)
+
+
+def test_holm_is_not_holm_sidak(fixture_summary):
+    ba = fixture_summary[fixture_summary["instrument"] == "ba-scale"]
+    p = sorted(ba["p_t"])
+    # Holm by hand: min(1, 3*p1), then max(previous, 2*p2), max(previous, p3)
+    holm = [min(1, 3 * p[0])]
+    holm.append(max(holm[0], min(1, 2 * p[1])))
+    holm.append(max(holm[1], min(1, p[2])))
+    assert sorted(ba["p_holm"]) == pytest.approx(holm)
+    sidak_first = 1 - (1 - p[0]) ** 3
+    assert min(ba["p_holm"]) != pytest.approx(sidak_first)
+
+
+def test_wilcoxon_worked_example():
+    # changes 1, -2, 2, 3, 0: the zero is dropped; |d| ranks 1, 2.5, 2.5, 4; V = 1 + 2.5 + 4.
+    # var = n(n+1)(2n+1)/24 - sum(t^3 - t)/48 = 7.5 - 6/48; z = (7.5 - 5 - 0.5) / sqrt(var)
+    # R: wilcox.test(c(1,-2,2,3,0), exact=FALSE, correct=TRUE) -> V = 7.5, p = 0.461450987833
+    v, n, p = wilcoxon_signed_rank(np.array([1, -2, 2, 3, 0.0]))
+    assert (v, n) == (7.5, 4)
+    assert p == pytest.approx(0.461450987833, rel=1e-10)
+
+
+def readings(rows):
+    frame = pd.DataFrame(rows, columns=["unit", "measure", "date", "value"])
+    frame["client_id"] = frame["unit"]
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame[["unit", "client_id", "measure", "date", "value"]]
+
+
+def fit(rows, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return BeforeAfter(**kw).fit(readings(rows), [Measure("m", "M")], "x").summary_.iloc[0]
+
+
+def test_n_of_one_is_refused_with_a_reason():
+    row = fit([("a", "m", "2025-01-01", 3), ("a", "m", "2025-06-01", 5)])
+    assert row["n"] == 1 and row["mean_change"] == 2
+    assert row["note"] == "n = 1 is below the minimum of 5: no test run"
+    assert math.isnan(row["t"]) and math.isnan(row["p_t"]) and math.isnan(row["p_holm"])
+
+
+def test_all_changes_zero_is_refused_with_a_reason():
+    rows = [(u, "m", d, 4) for u in "abcdef" for d in ("2025-01-01", "2025-06-01")]
+    row = fit(rows)
+    assert row["n"] == 6 and row["unchanged"] == 6
+    assert row["note"] == "every change is zero: no test run"
+    assert math.isnan(row["p_wilcoxon"]) and math.isnan(row["dz"])
+
+
+def test_identical_nonzero_changes_are_refused():
+    rows = [(u, "m", d, v) for u in "abcdef" for d, v in (("2025-01-01", 4), ("2025-06-01", 6))]
+    assert fit(rows)["note"] == "every change is the same: no test run (no variation)"
+
+
+def test_a_measure_with_no_second_reading():
+    rows = [(u, "m", "2025-01-01", 4) for u in "abcdef"]
+    row = fit(rows)
+    assert (row["n"], row["excluded_single"]) == (0, 6)
+    assert row["note"] == "no unit has two readings at least 28 days apart"
+    assert math.isnan(row["baseline_mean"])
+
+
+def test_min_days_is_a_setting():
+    rows = [
+        (u, "m", d, v)
+        for u in "abcdef"
+        for d, v in (("2025-01-01", 1), ("2025-01-20", 2 + "abcdef".index(u)))
+    ]
+    assert fit(rows)["n"] == 0
+    assert fit(rows, min_days=14)["n"] == 6
+
+
+def test_cli_json_has_the_documented_keys_and_r_values(runner):
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            str(FIXTURE / "data"),
+            "--config",
+            str(FIXTURE / "evaltool.toml"),
+            "--instrument",
+            "gbo",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.output)
+    for key in (
+        "instrument",
+        "measure",
+        "n",
+        "baseline_mean",
+        "latest_mean",
+        "mean_change",
+        "ci_low",
+        "ci_high",
+        "t",
+        "df",
+        "p_t",
+        "wilcoxon_v",
+        "p_wilcoxon",
+        "dz",
+        "g",
+        "improved",
+        "unchanged",
+        "worse",
+        "p_holm",
+    ):
+        assert key in row
+    r = next(e for e in r_expected() if e["instrument"] == "gbo")
+    assert row["wilcoxon_v"] == float(r["wilcoxon_v"]) == 160.5
+    assert row["p_wilcoxon"] == pytest.approx(float(r["p_wilcoxon"]), rel=1e-9)
+    assert row["reliable_improved"] is None  # no reliability for GBO: not invented
+
+
+def test_cli_table_states_the_method(runner):
+    result = runner.invoke(
+        app, ["compare", str(FIXTURE / "data"), "--config", str(FIXTURE / "evaltool.toml")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "continuity correction (R: exact=FALSE, correct=TRUE)" in result.output
+    assert "ba-scale worry: Wilcoxon: 3 zero change(s) dropped" in result.output
+
+
+def test_the_return_sheet_carries_r_figures_and_no_counts_in_notes(runner, tmp_path):
+    import openpyxl
+
+    from tests.conftest import find_table
+
+    out = tmp_path / "r.xlsx"
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(FIXTURE / "data"),
+            "--config",
+            str(FIXTURE / "evaltool.toml"),
+            "--period",
+            "2025-Q4",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(out)["Before and after"]
+    table = find_table(ws, "Before/after fixture scale: first vs latest").set_index("Measure")
+    r = {e["measure"]: e for e in r_expected()}
+    assert table.loc["Calm", "Pairs"] == 12
+    assert table.loc["Calm", "Mean change"] == pytest.approx(float(r["calm"]["mean_change"]))
+    assert table.loc["Worry", "p (Holm)"] == pytest.approx(float(r["worry"]["p_holm"]))
+    assert table.loc["Worry", "Better is"] == "lower"
+    assert table.loc["Worry", "Note"] == "Wilcoxon: zero changes dropped"
+    # Unchanged = 1 for calm is a small count: suppressed, and so is its partner cell
+    assert table.loc["Calm", "Unchanged"] == "c"
+    assert sum(v == "c" for v in table.loc["Calm", ["Improved", "Unchanged", "Worse"]]) >= 2
