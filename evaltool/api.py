@@ -222,6 +222,22 @@ def run(
     from evaltool.compare import compare_instruments
 
     comparisons = compare_instruments(loaded, end=period.end)
+    survival = None
+    if "proceedings" in loaded.dataset.tables:
+        progress("time to next proceedings")
+        from evaltool.errors import AnalysisError
+        from evaltool.survival import analyse
+
+        try:
+            survival = analyse(
+                loaded,
+                ctx.extract_date,
+                covariates=settings.survival_covariates,
+                group=settings.survival_group,
+                strict=False,
+            )
+        except AnalysisError as exc:
+            loaded.report.add(Problem(WARNING, f"time to next proceedings not reported: {exc}"))
     return Results(
         loaded,
         period,
@@ -231,6 +247,7 @@ def run(
         headlines,
         dt.datetime.now().replace(microsecond=0),
         comparisons=comparisons,
+        survival=survival,
     )
 
 

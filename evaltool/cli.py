@@ -4,12 +4,13 @@ Heavy libraries (pandas, statsmodels, lifelines, matplotlib) are imported inside
 that need them, so ``evaltool --help`` stays instant. Errors print one line, ``Error: ...``.
 
 Exit codes: 0 success; 1 an error you can fix (configuration, output file, plugin); 2 the data
-has problems (all listed) or the command line is wrong.
+has problems (all listed) or the command line is wrong; 3 an internal error (a bug).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +76,15 @@ def guarded(func: Callable[[], T]) -> T:
         fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         fail("interrupted; nothing was written", 130)
+    except Exception as exc:  # a bug: say so plainly, traceback on request
+        if os.environ.get("EVALTOOL_DEBUG"):
+            raise
+        fail(
+            f"unexpected internal error ({type(exc).__name__}: {exc}). This is a bug in "
+            "evaltool or a plugin, not in your data; nothing was written. Please report it "
+            "with the command you ran (set EVALTOOL_DEBUG=1 to see the details).",
+            3,
+        )
     raise AssertionError("unreachable")
 
 
@@ -250,6 +260,82 @@ def compare(
             typer.echo(json.dumps(records(summary[keys]), indent=2))
         else:
             typer.echo(compare_table(summary, settings.compare_min_days))
+
+    guarded(body)
+
+
+@app.command()
+def survival(
+    data: DataArg,
+    config: ConfigOpt = None,
+    extract_date: Annotated[
+        str | None,
+        typer.Option(
+            help="Follow-up ends on this date (yyyy-mm-dd); default: setting, else today."
+        ),
+    ] = None,
+    origin: Annotated[
+        str | None, typer.Option(help="index (conclusion of the index proceedings) or start.")
+    ] = None,
+    times: Annotated[str | None, typer.Option(help="Days to report, e.g. 182,365,730.")] = None,
+    ci: Annotated[
+        str | None,
+        typer.Option(help="CI transform: log (R's default) or log-log (lifelines' default)."),
+    ] = None,
+    covariates: Annotated[
+        str | None,
+        typer.Option(help="Cox model covariates, e.g. cohort,age_at_origin,care_experienced."),
+    ] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Also estimate by this column, e.g. age_band.")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write the Kaplan-Meier chart to this PNG.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Time to next care proceedings: Kaplan-Meier, log-rank, Cox model and benchmark."""
+
+    def body() -> None:
+        import datetime as dt
+
+        from evaltool.api import load
+        from evaltool.config import CI_TRANSFORMS, ORIGINS, parse_date_setting, parse_times
+        from evaltool.errors import ConfigError
+        from evaltool.report.text import survival_text
+        from evaltool.survival import analyse
+
+        if origin is not None and origin not in ORIGINS:
+            raise ConfigError(f"--origin {origin}: use one of {', '.join(ORIGINS)}")
+        if ci is not None and ci not in CI_TRANSFORMS:
+            raise ConfigError(f"--ci {ci}: use one of {', '.join(CI_TRANSFORMS)}")
+        settings = settings_from(config)
+        extract = (
+            parse_date_setting(extract_date, "--extract-date")
+            if extract_date
+            else settings.extract_date or dt.date.today()
+        )
+        loaded = load(data, settings, progress=progress_printer())
+        if not loaded.report.ok:
+            raise InvalidData(loaded.report)
+        covs = tuple(c.strip() for c in covariates.split(",") if c.strip()) if covariates else ()
+        result = analyse(
+            loaded,
+            extract,
+            origin,
+            ci,
+            parse_times(times, "--times") if times else None,
+            covs,
+            group,
+        )
+        if plot is not None:
+            result.plot_png(plot)
+        if as_json:
+            typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        else:
+            typer.echo(survival_text(result))
+        for warning in result.warnings:
+            typer.echo(f"warning: {warning}", err=True)
 
     guarded(body)
 

@@ -44,6 +44,8 @@ class Settings:
     survival_ci: str = "log"
     survival_times: tuple[int, ...] = (182, 365, 730, 1095)
     benchmark: Benchmark | None = None
+    survival_covariates: tuple[str, ...] = ("cohort",)
+    survival_group: str | None = None
     config_file: Path | None = None
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -57,7 +59,7 @@ _SCHEMA: dict[str, set[str]] = {
     "instruments": {"enabled", "paths"},
     "columns": set(),  # free-form: table -> {header = contract name}
     "compare": {"min_n", "min_days"},
-    "survival": {"origin", "ci", "times", "benchmark"},
+    "survival": {"origin", "ci", "times", "benchmark", "covariates", "group"},
 }
 _BENCHMARK_KEYS = {"proportion", "days", "label", "source"}
 
@@ -145,6 +147,16 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
         kwargs["survival_ci"] = _choice(survival["ci"], CI_TRANSFORMS, where, "survival.ci")
     if "times" in survival:
         kwargs["survival_times"] = parse_times(survival["times"], f"{where}: survival.times")
+    if "covariates" in survival:
+        covs = survival["covariates"]
+        if not isinstance(covs, list) or not all(isinstance(c, str) for c in covs):
+            raise ConfigError(
+                f"{where}: survival.covariates must be a list of column names, "
+                'e.g. ["cohort", "age_at_origin"]'
+            )
+        kwargs["survival_covariates"] = tuple(covs)
+    if "group" in survival:
+        kwargs["survival_group"] = _str(survival["group"], where, "survival.group")
     if "benchmark" in survival:
         kwargs["benchmark"] = _benchmark(survival["benchmark"], where)
     return Settings(**kwargs)

@@ -177,3 +177,75 @@ def compare_table(summary, min_days: int) -> str:
     )
     lines += notes
     return "\n".join(lines)
+
+
+def survival_text(result) -> str:
+    """The survival analysis as readable text."""
+    lines = [
+        f"Time to next care proceedings: origin {result.settings.survival_origin}, "
+        f"follow-up to {result.extract_date}, 95% CI {result.ci} transform",
+        f"Clients analysed: {len(result.table)}; new proceedings: "
+        f"{int(result.table['event'].sum())}",
+    ]
+    for r in records(result.exclusions):
+        lines.append(f"  excluded: {r['Clients']} ({r['Reason']})")
+    lines.append("")
+    head = (
+        "group",
+        "days",
+        "at risk",
+        "events",
+        "free of new proceedings [95% CI]",
+        "new proceedings [95% CI]",
+    )
+    rows = [head]
+    for r in records(result.survival_at):
+        if r["survival"] is None:
+            s = i = "not followed up this long"
+        else:
+            s = f"{r['survival']:.1%} [{_f(r['ci_low'], '.1%')}, {_f(r['ci_high'], '.1%')}]"
+            i = (
+                f"{r['cumulative_incidence']:.1%} [{_f(r['ci_incidence_low'], '.1%')}, "
+                f"{_f(r['ci_incidence_high'], '.1%')}]"
+            )
+        rows.append((r["group"], str(r["days"]), str(r["at_risk"]), str(r["events"]), s, i))
+    widths = [max(len(row[k]) for row in rows) for k in range(len(head))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    lines.append("")
+    for m in records(result.medians):
+        med = "not reached" if m["median_days"] is None else f"{m['median_days']:g} days"
+        lines.append(
+            f"median ({m['group']}): {med} [95% CI {_f(m['median_ci_low'], 'g') or 'NA'}"
+            f", {_f(m['median_ci_high'], 'g') or 'NA'}]"
+        )
+    if result.logrank:
+        lr = result.logrank
+        lines.append(
+            f"log-rank ({' vs '.join(lr['groups'])}): chi-square {lr['chi2']:.3f}, "
+            f"df {lr['df']}, p {_p(lr['p'])}"
+        )
+    if result.cox is not None:
+        lines.append("")
+        lines.append("Cox model (Efron ties): covariate, HR [95% CI], coef (SE), p")
+        for c in records(result.cox):
+            lines.append(
+                f"  {c['covariate']}: {c['hr']:.3f} [{c['hr_low']:.3f}, "
+                f"{c['hr_high']:.3f}], {c['coef']:.4f} ({c['se']:.4f}), p {_p(c['p'])}"
+            )
+        for c in records(result.ph_test):
+            lines.append(
+                f"  proportional hazards, {c['covariate']}: Schoenfeld chi-square "
+                f"{c['chi2']:.3f}, p {_p(c['p'])}"
+            )
+    if result.benchmark:
+        b = result.benchmark
+        ours = (
+            f"not reached (longest follow-up {b['longest_follow_up_days']:g} days)"
+            if b["incidence"] != b["incidence"]
+            else f"{b['incidence']:.1%} [{b['ci_low']:.1%}, {b['ci_high']:.1%}]"
+        )
+        lines.append(
+            f"benchmark: {b['label']} {b['benchmark_incidence']:.1%} by {b['days']} "
+            f"days ({b['source']}); {b['group']}: {ours}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""Kaplan-Meier chart: cumulative incidence of new proceedings with CI bands, numbers at risk,
+and the benchmark. matplotlib is imported only here, and only when a chart is drawn."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+
+def km_plot(
+    fits: dict[str, Any],
+    times: tuple[int, ...],
+    benchmark: Any,
+    ci: str,
+    threshold: int,
+    path: Any = None,
+):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    horizon = max(max(times), max(float(f.time_.max()) for f in fits.values()))
+    for name, km in fits.items():
+        tab = km.table_
+        t = np.concatenate([[0], tab["time"].to_numpy(), [km.time_.max()]])
+        inc = np.concatenate(
+            [
+                [0],
+                1 - tab["survival"].to_numpy(),
+                [1 - tab["survival"].to_numpy()[-1] if len(tab) else 0],
+            ]
+        )
+        lo = np.concatenate(
+            [
+                [0],
+                1 - tab["ci_high"].to_numpy(),
+                [1 - tab["ci_high"].to_numpy()[-1] if len(tab) else 0],
+            ]
+        )
+        hi = np.concatenate(
+            [
+                [0],
+                1 - tab["ci_low"].to_numpy(),
+                [1 - tab["ci_low"].to_numpy()[-1] if len(tab) else 0],
+            ]
+        )
+        line = ax.step(t, inc, where="post", label=name.split("=")[-1])[0]
+        ax.fill_between(t, lo, hi, step="post", alpha=0.2, color=line.get_color())
+    if benchmark is not None:
+        ax.axhline(benchmark.proportion, color="grey", linestyle="--", linewidth=1)
+        ax.annotate(
+            f"{benchmark.label}: {benchmark.proportion:.0%} by {benchmark.days} days",
+            (0, benchmark.proportion),
+            xytext=(5, 4),
+            textcoords="offset points",
+            fontsize=8,
+            color="grey",
+        )
+    ax.set_xlim(0, horizon)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("Days since origin")
+    ax.set_ylabel("New care proceedings (cumulative)")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_title(f"Time to next care proceedings (95% CI, {ci} transform)")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    # numbers at risk under the axis, with small numbers suppressed
+    rows = []
+    for km in fits.values():
+        cells = []
+        for t in times:
+            n = int((km.time_ >= t).sum())
+            cells.append("c" if 0 < n <= threshold else str(n))
+        rows.append(cells)
+    table = ax.table(
+        cellText=rows,
+        rowLabels=[n.split("=")[-1] for n in fits],
+        colLabels=[f"{t} d" for t in times],
+        loc="bottom",
+        bbox=[0.0, -0.42, 1.0, 0.22],
+        cellLoc="center",
+    )
+    table.auto_set_font_size(False)
+    table.set_fontsize(8)
+    ax.text(0, -0.16, "Numbers at risk", transform=ax.transAxes, fontsize=8, va="top")
+    fig.subplots_adjust(bottom=0.32, left=0.2, right=0.97)
+    buf = io.BytesIO() if path is None else path
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    if path is None:
+        buf.seek(0)
+        return buf
+    return path

@@ -1,0 +1,235 @@
+"""Time to next proceedings, checked against R's survival package (survfit, survdiff, coxph)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaltool.api import load
+from evaltool.cli import app
+from evaltool.config import load_settings
+from evaltool.errors import AnalysisError
+from evaltool.survival import KaplanMeier, analyse, survival_table
+from tests.conftest import clients_rows, workbook
+
+FIXTURES = Path(__file__).parent / "fixtures" / "survival"
+EXPECTED = FIXTURES / "expected"
+EXTRACT = dt.date(2025, 12, 31)
+COVARIATES = ("cohort", "age_at_origin", "prior_children_removed", "care_experienced")
+DATASETS = ("example", "ties")
+
+
+def r_csv(name: str) -> pd.DataFrame:
+    return pd.read_csv(EXPECTED / name, dtype={"client_id": str})
+
+
+def analysed(dataset: str, ci: str = "log"):
+    settings = load_settings(FIXTURES / "evaltool.toml")
+    loaded = load(FIXTURES / dataset, settings)
+    assert loaded.report.ok, loaded.report.errors[:3]
+    return analyse(loaded, EXTRACT, ci=ci, covariates=COVARIATES)
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_survival_table_matches_r(dataset):
+    ours = analysed(dataset).table.set_index("client_id").sort_index()
+    r = r_csv(f"{dataset}_table.csv").set_index("client_id").sort_index()
+    assert list(ours.index) == list(r.index)
+    assert ours["time"].tolist() == r["time"].tolist()
+    assert ours["event"].tolist() == r["status"].tolist()
+    assert ours["age_at_origin"].tolist() == r["age_at_origin"].tolist()
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("ci", ["log", "log-log"])
+def test_kaplan_meier_steps_match_survfit(dataset, ci):
+    result = analysed(dataset, ci)
+    r = r_csv(f"{dataset}_km_steps.csv")
+    r = r[r["conf"] == ci]
+    for group in ("all", "service", "comparison"):
+        want = r[r["group"] == group].reset_index(drop=True)
+        got = result.km[group].table_
+        assert got["time"].tolist() == want["time"].tolist()
+        assert got["at_risk"].tolist() == want["n_risk"].tolist()
+        assert got["events"].tolist() == want["n_event"].tolist()
+        np.testing.assert_allclose(got["survival"], want["survival"], rtol=1e-10)
+        np.testing.assert_allclose(got["se_log"], want["std_err"], rtol=1e-9)
+        np.testing.assert_allclose(got["ci_low"], want["lower"], rtol=1e-9, equal_nan=True)
+        np.testing.assert_allclose(got["ci_high"], want["upper"], rtol=1e-9, equal_nan=True)
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("ci", ["log", "log-log"])
+def test_values_at_times_match_summary_survfit(dataset, ci):
+    result = analysed(dataset, ci)
+    r = r_csv(f"{dataset}_km_at.csv")
+    r = r[r["conf"] == ci]
+    for group in ("all", "service", "comparison"):
+        want = r[r["group"] == group].set_index("days")
+        got = result.survival_at[result.survival_at["group"] == group].set_index("days")
+        for days, row in want.iterrows():
+            mine = got.loc[days]
+            assert (mine["at_risk"], mine["events"]) == (row["at_risk"], row["events"])
+            assert mine["survival"] == pytest.approx(row["survival"], rel=1e-10)
+            assert mine["ci_low"] == pytest.approx(row["ci_low"], rel=1e-9, nan_ok=True)
+            assert mine["ci_high"] == pytest.approx(row["ci_high"], rel=1e-9, nan_ok=True)
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("ci", ["log", "log-log"])
+def test_medians_and_their_limits_match_r(dataset, ci):
+    result = analysed(dataset, ci)
+    r = r_csv(f"{dataset}_medians.csv")
+    r = r[r["conf"] == ci].set_index("group")
+    ours = result.medians.set_index("group")
+    for group in ("all", "service", "comparison"):
+        for mine, theirs in (
+            ("median_days", "median"),
+            ("median_ci_low", "lcl"),
+            ("median_ci_high", "ucl"),
+        ):
+            a, b = ours.loc[group, mine], r.loc[group, theirs]
+            assert (np.isnan(a) and np.isnan(b)) or a == pytest.approx(b), (group, mine)
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_logrank_matches_survdiff(dataset):
+    lr = analysed(dataset).logrank
+    r = r_csv(f"{dataset}_logrank.csv").iloc[0]
+    assert lr["chi2"] == pytest.approx(r["chi2"], rel=1e-8)
+    assert lr["df"] == r["df"] == 1
+    assert lr["p"] == pytest.approx(r["p"], rel=1e-7)
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_cox_matches_coxph_efron(dataset):
+    cox = analysed(dataset).cox.set_index("covariate")
+    r = (
+        r_csv(f"{dataset}_cox.csv")
+        .set_index("covariate")
+        .rename(index={"cohort_service": "cohort"})
+    )
+    for cov in COVARIATES:
+        for col in ("coef", "hr", "hr_low", "hr_high", "se", "p"):
+            assert cox.loc[cov, col] == pytest.approx(r.loc[cov, col], rel=1e-5), (cov, col)
+
+
+def test_a_known_km_by_hand():
+    # times 2, 3, 3, 5+, 7 with events 1, 1, 1, 0, 1 -> S(2) = 4/5, S(3) = 4/5 * 1/4 ... by hand:
+    # at 2: 5 at risk, 1 event -> 0.8; at 3: 4 at risk, 2 events -> 0.4; at 7: 1 at risk -> 0
+    km = KaplanMeier().fit(np.array([2, 3, 3, 5, 7]), np.array([1, 1, 1, 0, 1]))
+    assert km.table_["survival"].tolist() == pytest.approx([0.8, 0.4, 0.0])
+    # Greenwood: var log S(3) = 1/(5*4) + 2/(4*2) = 0.05 + 0.25
+    assert km.table_["se_log"].iloc[1] == pytest.approx(np.sqrt(0.30))
+    # median: first time S <= 0.5 is 3
+    assert km.median()[0] == 3
+
+
+def survival_workbook(tmp_path, proceedings, clients=None):
+    clients = clients or clients_rows(["A"], start="01/04/2024", referral="01/03/2024")
+    return workbook(tmp_path, {"clients": clients, "proceedings": proceedings})
+
+
+def test_an_event_on_the_extract_date_counts(tmp_path):
+    path = survival_workbook(
+        tmp_path,
+        [
+            {"client_id": "A", "issued_date": "01/01/2023", "concluded_date": "01/06/2023"},
+            {"client_id": "A", "issued_date": "31/12/2025", "concluded_date": None},
+        ],
+    )
+    loaded = load(path)
+    table, _ = survival_table(loaded.dataset.clients, loaded.dataset.tables["proceedings"], EXTRACT)
+    assert table.loc[0, "event"] == 1
+    assert table.loc[0, "time"] == (dt.date(2025, 12, 31) - dt.date(2023, 6, 1)).days
+    table, _ = survival_table(
+        loaded.dataset.clients, loaded.dataset.tables["proceedings"], dt.date(2025, 12, 30)
+    )
+    assert table.loc[0, "event"] == 0  # a day earlier it is not yet an event
+
+
+def test_exclusions_are_counted_with_reasons(tmp_path):
+    clients = clients_rows(["A", "B", "C"], start="01/04/2024", referral="01/03/2024")
+    clients[2]["start_date"] = None
+    path = survival_workbook(
+        tmp_path,
+        [
+            {"client_id": "A", "issued_date": "01/01/2023", "concluded_date": "01/06/2023"},
+            {"client_id": "B", "issued_date": "01/01/2024", "concluded_date": "01/06/2024"},
+        ],
+        clients,
+    )
+    loaded = load(path)
+    table, excluded = survival_table(
+        loaded.dataset.clients, loaded.dataset.tables["proceedings"], EXTRACT
+    )
+    assert table["client_id"].tolist() == ["A"]
+    reasons = dict(zip(excluded["Reason"], excluded["Clients"], strict=True))
+    assert reasons == {
+        "no proceedings concluded by the start (comparison: referral) date": 1,
+        "service cohort: never started": 1,
+    }
+    started, _ = survival_table(
+        loaded.dataset.clients, loaded.dataset.tables["proceedings"], EXTRACT, origin="start"
+    )
+    assert started["client_id"].tolist() == ["A", "B"]
+    assert started.loc[0, "time"] == (dt.date(2025, 12, 31) - dt.date(2024, 4, 1)).days
+
+
+def test_cox_errors_and_warnings_are_clear():
+    settings = load_settings(FIXTURES / "evaltool.toml")
+    loaded = load(FIXTURES / "ties", settings)
+    result = analyse(loaded, EXTRACT, covariates=COVARIATES)
+    assert any("under 10 per covariate" in w for w in result.warnings)
+    with pytest.raises(AnalysisError, match="covariate 'shoe_size' is not a column"):
+        analyse(loaded, EXTRACT, covariates=("shoe_size",))
+    with pytest.raises(AnalysisError, match="not numeric or yes/no"):
+        analyse(loaded, EXTRACT, covariates=("client_id",))
+
+
+def test_cli_json_shape_and_values(runner, tmp_path):
+    png = tmp_path / "km.png"
+    result = runner.invoke(
+        app,
+        [
+            "survival",
+            str(FIXTURES / "ties"),
+            "--config",
+            str(FIXTURES / "evaltool.toml"),
+            "--times",
+            "365,730",
+            "--ci",
+            "log-log",
+            "--covariates",
+            ",".join(COVARIATES),
+            "--plot",
+            str(png),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["ci_transform"] == "log-log"
+    rows = {(r["group"], r["days"]): r for r in out["survival_at"]}
+    r = r_csv("ties_km_at.csv")
+    want = r[(r["conf"] == "log-log") & (r["group"] == "all") & (r["days"] == 730)].iloc[0]
+    got = rows[("all", 730)]
+    assert got["survival"] == pytest.approx(want["survival"])
+    assert (got["at_risk"], got["events"]) == (want["at_risk"], want["events"])
+    assert set(out["logrank"]) >= {"chi2", "df", "p"}
+    assert {c["covariate"] for c in out["cox"]} == set(COVARIATES)
+    assert set(out["cox"][0]) >= {"covariate", "coef", "hr", "hr_low", "hr_high", "se", "p"}
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_bad_option_values(runner):
+    result = runner.invoke(app, ["survival", str(FIXTURES / "ties"), "--ci", "plain"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: --ci plain: use one of log, log-log"
+    result = runner.invoke(app, ["survival", str(FIXTURES / "ties"), "--times", "a,b"])
+    assert "times must be whole numbers of days" in result.output
