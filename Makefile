@@ -33,6 +33,8 @@ lint: $(STAMP)
 check-return: demo
 	@if command -v soffice >/dev/null 2>&1; then \
 	    soffice --headless --convert-to pdf --outdir out $(RETURN) >/dev/null && echo "PDF written: out/example-return-$(PERIOD).pdf"; \
+	    if command -v pdftoppm >/dev/null 2>&1; then mkdir -p out/pages && \
+	        pdftoppm -r 80 -png out/example-return-$(PERIOD).pdf out/pages/page && echo "Pages as pictures: out/pages/"; fi; \
 	else echo "LibreOffice (soffice) not installed: skipping check-return (apt-get install libreoffice-calc-nogui)"; fi
 
 bench: $(STAMP)

@@ -90,6 +90,7 @@ def activity_tables(clients: pd.DataFrame, period: Period) -> list[SummaryTable]
             trend,
             counts=counts,
             derived={"Median days of involvement (closures)": "Closures"},
+            formats={"Median days of involvement (closures)": "0"},
             note="Caseload and waiting list are counted on the last day of each quarter.",
             chart="line",
         ),

@@ -322,6 +322,7 @@ def comparison_tables(
                 counts=_COUNTS,
                 derived=derived,
                 sums={"Pairs": ("Improved", "Unchanged", "Worse")},
+                formats={"df": "0", "Wilcoxon V": "0.0"},
                 note=f"Pairs: each unit's first and latest reading up to the period end, at least "
                 f"{min_days} days apart. Reliable change only where the instrument gives a "
                 "reliability; blank otherwise (never invented).",

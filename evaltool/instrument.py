@@ -59,6 +59,7 @@ class SummaryTable:
     total_row: str | None = None  # label of the row that totals the other rows of its window
     sums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # total column -> its parts
     note: str = ""
+    formats: dict[str, str] = field(default_factory=dict)  # column -> Excel number format
     chart: str | None = None  # "radar" or "line": a native Excel chart of this table
 
 

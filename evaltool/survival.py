@@ -395,6 +395,7 @@ class SurvivalAnalysis:
                 counts=("At risk", "Events so far"),
                 derived={c: "At risk" for c in pct},
                 percent=pct,
+                formats={"Days": "0", "Months": "0.0"},
                 note=f"95% CIs, {self.ci} transform (Greenwood variance). 'Events so far' counts "
                 "new proceedings up to that day; 'At risk' is still followed up on that day.",
             )
@@ -415,6 +416,7 @@ class SurvivalAnalysis:
                 "Median time to new proceedings",
                 med,
                 counts=("Clients", "Events"),
+                formats={"Median days": "0", "Median CI low": "0", "Median CI high": "0"},
                 derived={
                     "Median days": "Events",
                     "Median CI low": "Events",
@@ -523,6 +525,7 @@ class SurvivalAnalysis:
                     "cox",
                     "Cox proportional hazards model",
                     cox,
+                    formats={"Coefficient": "0.000", "SE": "0.000"},
                     note="Efron ties; cohort coded service = 1.",
                 ),
                 threshold,
@@ -530,11 +533,14 @@ class SurvivalAnalysis:
         png = self.plot_png()
         if png is not None:
             from openpyxl.drawing.image import Image
+            from openpyxl.worksheet.pagebreak import Break
 
             img = Image(png)
+            img.width, img.height = int(img.width * 0.75), int(img.height * 0.75)
+            ws.row_breaks.append(Break(id=sw.row))  # the chart starts a printed page
             img.anchor = f"A{sw.row + 1}"
             ws.add_image(img)
-            sw.row += 30
+            sw.row += 25
         for w in self.warnings:
             sw.note(f"Warning: {w}")
 

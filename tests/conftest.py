@@ -93,7 +93,7 @@ def find_table(ws, title):
         if r[0] is None or (len(r) > 1 and all(v is None for v in r[1:]) and r[0] != ""):
             break
         body.append(r)
-    n = len([h for h in header if h is not None])
+    n = header.index(None) if None in header else len(header)  # chart data may sit beside
     import pandas as pd
 
     return pd.DataFrame([b[:n] for b in body], columns=header[:n])

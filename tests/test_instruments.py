@@ -417,8 +417,9 @@ def test_pregnancy_rate_timing_and_outcomes(tmp_path):
     years = (365 + 183) / 365.25
     assert involvement_years(ctx.clients, None, PERIOD.end) == pytest.approx(years)
     todate = rate.loc["To date"]
-    assert todate["Pregnancies during involvement"] == 2
-    assert todate["Pregnancies after closure"] == 1
+    assert todate["During involvement"] == 2
+    assert todate["After closure"] == 1
+    assert todate["Pregnancies known"] == 3 and todate["Before start"] == 0
     assert todate["Rate per 100 client-years"] == pytest.approx(100 * 2 / years)
     lo, hi = poisson_exact_ci(2, years)
     assert (todate["Rate CI lower"], todate["Rate CI upper"]) == (

@@ -23,6 +23,7 @@ OUTCOMES = ("ongoing", "live_birth", "miscarriage", "termination")
 CARE_STATUS = ("with_parent", "with_family", "in_care", "proceedings_issued")
 METHODS = ("larc", "short_acting", "other")
 DAYS_PER_YEAR = 365.25
+PARTS = ("Before start", "During involvement", "After closure", "Client never started")
 
 
 def poisson_exact_ci(events: int, exposure: float, level: float = 0.95) -> tuple[float, float]:
@@ -134,8 +135,11 @@ class Pregnancies(Instrument):
             rows.append(
                 {
                     "Window": label,
-                    "Pregnancies during involvement": k,
-                    "Pregnancies after closure": int((inside & (when == "after")).sum()),
+                    "Pregnancies known": int(inside.sum()),
+                    "Before start": int((inside & (when == "before")).sum()),
+                    "During involvement": k,
+                    "After closure": int((inside & (when == "after")).sum()),
+                    "Client never started": int((inside & (when == "not started")).sum()),
                     "Client-years of involvement": years,
                     "Rate per 100 client-years": 100 * k / years if years > 0 else np.nan,
                     "Rate CI lower": 100 * lo,
@@ -155,16 +159,24 @@ class Pregnancies(Instrument):
         return [
             SummaryTable(
                 "pregnancy-rate",
-                f"{self.title}: rate during involvement",
+                f"{self.title}: known in the window, and the rate during involvement",
                 rate,
-                counts=("Pregnancies during involvement", "Pregnancies after closure"),
+                counts=PARTS + ("Pregnancies known",),
                 derived={
-                    "Rate per 100 client-years": "Pregnancies during involvement",
-                    "Rate CI lower": "Pregnancies during involvement",
-                    "Rate CI upper": "Pregnancies during involvement",
+                    "Rate per 100 client-years": "During involvement",
+                    "Rate CI lower": "During involvement",
+                    "Rate CI upper": "During involvement",
+                },
+                sums={"Pregnancies known": PARTS},
+                formats={
+                    "Client-years of involvement": "0.0",
+                    "Rate per 100 client-years": "0.0",
+                    "Rate CI lower": "0.0",
+                    "Rate CI upper": "0.0",
                 },
                 note=f"Exact Poisson {pct}% interval. Involvement runs from start date "
-                "to end date (open cases: to the period end).",
+                "to end date (open cases: to the period end). 'Pregnancies known' is the sum of "
+                "the four columns after it, and matches the outcome table's total.",
             ),
             SummaryTable(
                 "pregnancy-outcomes",
@@ -186,7 +198,7 @@ class Pregnancies(Instrument):
         row = self.rate_table(data, ctx).iloc[-1]
         if not row["Client-years of involvement"]:
             return "no client-years of involvement yet"
-        if small := ctx.too_few(int(row["Pregnancies during involvement"])):
+        if small := ctx.too_few(int(row["During involvement"])):
             return small
         return (
             f"{row['Rate per 100 client-years']:.1f} pregnancies per 100 client-years of "

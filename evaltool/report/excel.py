@@ -8,15 +8,17 @@ renamed into place, so a failed run never leaves a half-made or overwritten retu
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.chart import LineChart, RadarChart, Reference
+from openpyxl.chart import LineChart, RadarChart, Reference, Series
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -93,7 +95,11 @@ class SheetWriter:
         self.row = 1
         self.widths: dict[int, int] = {}
         if internal:
-            self.put(self.row, 1, INTERNAL_BANNER).font = Font(bold=True, color="C00000", size=12)
+            self.put(self.row, 1, INTERNAL_BANNER, track=False).font = Font(
+                bold=True, color="C00000", size=12
+            )
+            ws.oddHeader.center.text = INTERNAL_BANNER  # on every printed page too
+            ws.sheet_properties.tabColor = "C00000"
             self.row += 1
         self.put(self.row, 1, title).font = TITLE
         self.row += 2
@@ -103,7 +109,8 @@ class SheetWriter:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_options.gridLines = False
 
-    def put(self, row: int, col: int, value: Any, fmt: str | None = None):
+    def put(self, row: int, col: int, value: Any, fmt: str | None = None, track: bool = True):
+        """Write one cell; input text always as text. ``track``: let it widen its column."""
         value = cell_value(value)
         cell = self.ws.cell(row=row, column=col)
         cell.value = value
@@ -112,10 +119,11 @@ class SheetWriter:
             cell.quotePrefix = True
         if fmt:
             cell.number_format = fmt
-        width = len(str(value)) if value is not None else 0
-        if isinstance(value, float):
-            width = 8
-        self.widths[col] = max(self.widths.get(col, 0), min(width, 60))
+        if track:
+            width = len(str(value)) if value is not None else 0
+            if isinstance(value, float):
+                width = 8
+            self.widths[col] = max(self.widths.get(col, 0), min(width, 60))
         return cell
 
     def heading(self, text: str) -> None:
@@ -123,16 +131,17 @@ class SheetWriter:
         self.row += 1
 
     def note(self, text: str) -> None:
+        """A line of explanation; it overflows to the right rather than widening column A."""
         if text:
-            cell = self.put(self.row, 1, text)
-            cell.font = NOTE
-            self.widths[1] = min(self.widths.get(1, 10), 40)
+            self.put(self.row, 1, text, track=False).font = NOTE
             self.row += 1
 
     def pairs(self, rows: Iterable[tuple[str, Any]]) -> None:
+        """Label and value lines; values overflow to the right and widen nothing."""
         for key, value in rows:
             self.put(self.row, 1, key).font = Font(bold=True)
-            self.put(self.row, 2, value)
+            cell = self.put(self.row, 2, value, track=False)
+            cell.alignment = Alignment(horizontal="left")
             self.row += 1
         self.row += 1
 
@@ -141,16 +150,23 @@ class SheetWriter:
         formats = formats or {}
         header = self.row
         for j, col in enumerate(frame.columns, start=1):
-            cell = self.put(header, j, str(col))
+            cell = self.put(header, j, str(col), track=False)
             cell.font = Font(bold=True)
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-            self.widths[j] = max(min(len(str(col)), 18), self.widths.get(j, 0) if j > 1 else 0)
+            longest_word = max((len(w) for w in str(col).split()), default=0)
+            self.widths[j] = max(min(len(str(col)), 16), longest_word, self.widths.get(j, 0))
+        lines = max(
+            (
+                math.ceil(len(str(col)) / max(self.widths.get(j, 10), 8))
+                for j, col in enumerate(frame.columns, start=1)
+            ),
+            default=1,
+        )
+        self.ws.row_dimensions[header].height = 13 * max(lines, 1) + 4
         for i, row in enumerate(frame.itertuples(index=False), start=header + 1):
             for j, (col, value) in enumerate(zip(frame.columns, row, strict=True), start=1):
-                cell = self.put(
-                    i, j, value, formats.get(col) if not isinstance(value, str) else None
-                )
+                cell = self.put(i, j, value, formats.get(col))
                 if isinstance(value, str) and value in (SUPPRESSED, NOT_APPLICABLE, NOT_AVAILABLE):
                     cell.alignment = Alignment(horizontal="right")
         self.row = header + len(frame) + 1
@@ -163,55 +179,107 @@ class SheetWriter:
             self.ws.freeze_panes = freeze
 
 
+P_VALUE = '[<0.001]"<0.001";0.000'
+
+
 def formats_for(table: SummaryTable) -> dict[str, str]:
+    """Number formats: the table's own, then shares, counts, p-values and plain decimals."""
     out: dict[str, str] = {}
     for col in table.data.columns:
-        if col in table.percent:
+        if col in table.formats:
+            out[col] = table.formats[col]
+        elif col in table.percent:
             out[col] = "0.0%"
         elif col in table.counts:
             out[col] = "#,##0"
+        elif col == "p" or col.startswith("p ("):
+            out[col] = P_VALUE
         elif pd.api.types.is_float_dtype(table.data[col]):
-            out[col] = "0.00" if "Mean" in col or "mean" in col else "0.0"
+            out[col] = "0.00"
     return out
 
 
-def write_summary_table(sw: SheetWriter, table: SummaryTable, threshold: int) -> tuple[int, int]:
+@dataclass
+class Written:
+    """Where a summary table landed on its sheet, and what was shown."""
+
+    header: int
+    last: int
+    shown: pd.DataFrame  # values with symbols in place
+
+
+def write_summary_table(sw: SheetWriter, table: SummaryTable, threshold: int) -> Written:
     sw.heading(table.title)
     shown = suppress(table, threshold)
     header, last = sw.frame(shown.values, formats_for(table))
     sw.note(table.note)
     sw.row += 1
-    return header, last
+    return Written(header, last, shown.values)
 
 
-def _radar(ws: Worksheet, header: int, last: int, table: SummaryTable, anchor: str) -> None:
-    cols = list(table.data.columns)
+def chart_data(ws: Worksheet, written: Written, columns: list[str], first_col: int) -> list[int]:
+    """Copy columns for a chart beside the table, with symbols (c, z, :) left blank.
+
+    A chart reading the shown table would draw a suppressed ``c`` as 0; blank cells are gaps.
+    """
+    out = []
+    for k, name in enumerate(columns):
+        col = first_col + k
+        cell = ws.cell(row=written.header, column=col, value=name)
+        cell.font = NOTE
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(col)].width = 12
+        for i, value in enumerate(written.shown[name], start=written.header + 1):
+            data = ws.cell(
+                row=i, column=col, value=None if isinstance(value, str) else cell_value(value)
+            )
+            data.font = NOTE
+            data.number_format = "0.00"
+        out.append(col)
+    label = ws.cell(
+        row=written.header - 1, column=first_col, value="Chart data (suppressed cells left blank)"
+    )
+    label.font = NOTE
+    return out
+
+
+def _chart_refs(
+    chart, ws: Worksheet, written: Written, columns: list[str], first_col: int, titles: list[str]
+) -> None:
+    for col, title in zip(chart_data(ws, written, columns, first_col), titles, strict=True):
+        ref = Reference(ws, min_col=col, min_row=written.header + 1, max_row=written.last)
+        series = Series(ref, title=title)
+        series.smooth = False
+        chart.series.append(series)
+    chart.set_categories(Reference(ws, min_col=1, min_row=written.header + 1, max_row=written.last))
+    chart.display_blanks = "gap"
+
+
+def _radar(ws: Worksheet, written: Written, anchor: str) -> None:
     chart = RadarChart()
     chart.type = "marker"
     chart.title = "First and latest readings (mean per domain)"
     chart.style = 26
-    first, latest = cols.index("Mean first") + 1, cols.index("Mean latest") + 1
-    for col in (first, latest):
-        chart.add_data(
-            Reference(ws, min_col=col, min_row=header, max_row=last), titles_from_data=True
-        )
-    chart.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last))
-    chart.height, chart.width = 10, 16
+    first_col = written.shown.shape[1] + 2
+    _chart_refs(
+        chart,
+        ws,
+        written,
+        ["Mean first", "Mean latest"],
+        first_col,
+        ["First reading", "Latest reading"],
+    )
+    chart.height, chart.width = 13, 20
     ws.add_chart(chart, anchor)
 
 
-def _trend(ws: Worksheet, header: int, last: int, table: SummaryTable, anchor: str) -> None:
-    cols = list(table.data.columns)
+def _trend(ws: Worksheet, written: Written, anchor: str) -> None:
     chart = LineChart()
     chart.title = "Activity by quarter"
     chart.y_axis.title = "People"
-    chart.height, chart.width = 8, 18
-    for name in ("Referrals", "Starts", "Active caseload at quarter end"):
-        col = cols.index(name) + 1
-        chart.add_data(
-            Reference(ws, min_col=col, min_row=header, max_row=last), titles_from_data=True
-        )
-    chart.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last))
+    chart.height, chart.width = 8, 20
+    names = ["Referrals", "Starts", "Active caseload at quarter end"]
+    _chart_refs(chart, ws, written, names, written.shown.shape[1] + 2, names)
     ws.add_chart(chart, anchor)
 
 
@@ -271,8 +339,7 @@ def build_workbook(results: Results, internal: bool = False) -> Workbook:
     sw.heading("Instruments")
     sw.pairs((i.title, results.headlines.get(i.name, "")) for i in results.loaded.instruments)
     trend, closures = results.activity
-    h, last = write_summary_table(sw, trend, threshold)
-    _trend(ws, h, last, trend, f"A{sw.row}")
+    _trend(ws, write_summary_table(sw, trend, threshold), f"A{sw.row}")
     sw.row += 17
     write_summary_table(sw, closures, threshold)
     sw.finish()
@@ -282,10 +349,10 @@ def build_workbook(results: Results, internal: bool = False) -> Workbook:
         ws = wb.create_sheet(sheet_title(instrument.title, used))
         sw = SheetWriter(ws, instrument.title, internal)
         for table in results.summaries[instrument.name]:
-            h, last = write_summary_table(sw, table, threshold)
+            written = write_summary_table(sw, table, threshold)
             if table.chart == "radar":
-                _radar(ws, h, last, table, f"A{sw.row}")
-                sw.row += 21
+                _radar(ws, written, f"A{sw.row}")
+                sw.row += 27
         sw.finish()
 
     ws = wb.create_sheet(sheet_title("Before and after", used))
@@ -313,10 +380,32 @@ def build_workbook(results: Results, internal: bool = False) -> Workbook:
     )
     sw.finish()
     ws.column_dimensions["B"].width = 90
-    for row in ws.iter_rows(min_row=4, min_col=2, max_col=2):
+    ws.column_dimensions["C"].width = 45
+    for row in ws.iter_rows(min_row=4):
+        lines = max(
+            math.ceil(len(str(row[1].value or "")) / 95),
+            math.ceil(len(str(row[2].value or "")) / 45),
+            1,
+        )
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row[0].row].height = 13 * lines
+    if internal:
+        write_internal_sheets(wb, results, used)
     return wb
+
+
+def write_internal_sheets(wb: Workbook, results: Results, used: set[str]) -> None:
+    """Client-level scores, one sheet per instrument: pseudonymous ids, never for funders."""
+    ctx = results.loaded.context(results.period, results.extract_date)
+    for instrument in results.loaded.instruments:
+        ws = wb.create_sheet(sheet_title(f"INTERNAL {instrument.name}", used))
+        sw = SheetWriter(ws, f"{instrument.title}: client-level scores", internal=True)
+        scored = instrument.score(results.loaded.table(instrument), ctx)
+        sw.frame(
+            scored, {c: "0.00" for c in scored.columns if pd.api.types.is_float_dtype(scored[c])}
+        )
+        sw.finish("A4")
 
 
 def write_before_after(sw: SheetWriter, results: Results, threshold: int) -> None:

@@ -1,0 +1,244 @@
+"""The funder return read back with openpyxl: figures, safety, privacy, structure."""
+
+from __future__ import annotations
+
+import hashlib
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from evaltool import __version__
+from evaltool.api import run
+from evaltool.cli import app
+from evaltool.config import load_settings
+from evaltool.errors import OutputError
+from evaltool.report import excel
+from evaltool.report.excel import write_return
+from evaltool.synthetic import generate, write_csv_folder
+from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, all_cell_text, find_table, sheet_rows
+
+PERIOD_START, PERIOD_END = pd.Timestamp("2026-01-01"), pd.Timestamp("2026-03-31")
+
+
+@pytest.fixture(scope="module")
+def example_return(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ret") / "return.xlsx"
+    results = run(EXAMPLE, load_settings(EXAMPLE_CONFIG), "2025-Q4")
+    write_return(results, out)
+    return results, openpyxl.load_workbook(out), out
+
+
+def test_sheets_have_stable_names_and_order(example_return):
+    results, wb, _ = example_return
+    titles = [i.title[:31] for i in results.loaded.instruments]
+    assert wb.sheetnames == [
+        "Cover",
+        "Summary",
+        *titles,
+        "Before and after",
+        "Time to next proceedings",
+        "Data quality",
+        "Definitions",
+    ]
+    for ws in wb.worksheets[1:]:
+        assert ws.freeze_panes == "A3"
+        assert ws.page_setup.orientation == "landscape"
+
+
+def test_cover_names_period_version_and_input_hashes(example_return):
+    _, wb, _ = example_return
+    rows = {r[0]: r[1] for r in sheet_rows(wb["Cover"]) if r[0]}
+    assert rows["evaltool version"] == __version__
+    assert rows["Period"] == "2025-26 Q4 (financial year): 01 Jan 2026 to 31 Mar 2026"
+    digest = hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
+    assert rows["example-service.xlsx"] == digest
+    assert rows["c"].startswith("confidential")
+
+
+def test_activity_matches_an_independent_count(example_return):
+    _, wb, _ = example_return
+    clients = generate()["clients"]  # the example workbook is generate()'s default output
+    service = clients[clients["cohort"] == "service"]
+    referrals = service["referral_date"].between(PERIOD_START, PERIOD_END).sum()
+    caseload = (
+        (service["start_date"] <= PERIOD_END)
+        & (service["end_date"].isna() | (service["end_date"] > PERIOD_END))
+    ).sum()
+    trend = find_table(wb["Summary"], "Activity by quarter (service cohort)").set_index("Quarter")
+    assert trend.loc["2025-26 Q4", "Referrals"] == referrals
+    assert trend.loc["2025-26 Q4", "Active caseload at quarter end"] == caseload
+
+
+def test_instrument_sheets_match_the_analyses(example_return):
+    results, wb, _ = example_return
+    for inst in results.loaded.instruments:
+        ws = wb[inst.title[:31]]
+        for table in results.summaries[inst.name]:
+            got = find_table(ws, table.title)
+            want = table.data.reset_index(drop=True)
+            assert list(got.columns) == list(want.columns)
+            for col in want.columns:
+                for mine, theirs in zip(got[col], want[col], strict=True):
+                    if mine in ("c", "z", ":"):
+                        continue
+                    if isinstance(theirs, float):
+                        assert mine == pytest.approx(theirs), (table.title, col)
+                    else:
+                        assert mine == theirs, (table.title, col)
+
+
+def test_before_after_and_survival_sheets_match_the_analyses(example_return):
+    results, wb, _ = example_return
+    gas = find_table(wb["Before and after"], "Goal attainment (GAS): first vs latest")
+    row = results.comparisons.set_index("measure").loc["t_score"]
+    assert gas.loc[0, "Pairs"] == row["n"]
+    assert gas.loc[0, "t"] == pytest.approx(row["t"])
+    assert gas.loc[0, "p (Holm)"] == pytest.approx(row["p_holm"])
+    km = find_table(wb["Time to next proceedings"], "Kaplan-Meier estimates")
+    at = results.survival.survival_at
+    mine = km[(km["Group"] == "service") & (km["Days"] == 1095)].iloc[0]
+    theirs = at[(at["group"] == "service") & (at["days"] == 1095)].iloc[0]
+    assert mine["Still free of new proceedings"] == pytest.approx(theirs["survival"])
+    assert mine["At risk"] == theirs["at_risk"]
+    assert wb["Time to next proceedings"]._images, "the KM chart is in the sheet"
+
+
+def test_number_formats(example_return):
+    _, wb, _ = example_return
+    ws = wb["Access to partner services"]
+    rows = sheet_rows(ws)
+    header = next(i for i, r in enumerate(rows) if r[0] == "Service type")
+    col = rows[header].index("Share accessed") + 1
+    assert ws.cell(row=header + 2, column=col).number_format == "0.0%"
+    ba = wb["Before and after"]
+    hdr = next(i for i, r in enumerate(sheet_rows(ba)) if r[0] == "Measure")
+    p_col = sheet_rows(ba)[hdr].index("p (t-test)") + 1
+    assert ba.cell(row=hdr + 2, column=p_col).number_format == excel.P_VALUE
+
+
+def test_no_formula_anywhere(example_return):
+    _, wb, _ = example_return
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate)
+
+
+def hostile_example(tmp_path, reasons: list[str]) -> tuple:
+    tables = generate(150)
+    clients = tables["clients"]
+    closed = clients.index[clients["end_date"].between(PERIOD_START, PERIOD_END)]
+    for k, idx in enumerate(closed):
+        clients.loc[idx, "closure_reason"] = reasons[k % len(reasons)]
+    # ids that cannot be mistaken for numbers, and a comment that must never be copied
+    mapping = {cid: f"ID-{i:05d}" for i, cid in enumerate(clients["client_id"])}
+    for frame in tables.values():
+        if "client_id" in frame:
+            frame["client_id"] = frame["client_id"].map(mapping)
+    tables["feedback"].loc[:, "comment"] = "SECRET COMMENT about a named person"
+    return write_csv_folder(tables, tmp_path / "hostile"), mapping
+
+
+def test_formula_text_from_input_is_written_as_text(tmp_path, runner):
+    reasons = ['=HYPERLINK("http://example.invalid","x")', "+1+2", "@SUM(A1)", "\tmoved\x07away"]
+    data, _ = hostile_example(tmp_path, reasons)
+    out = tmp_path / "r.xlsx"
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(data),
+            "--config",
+            str(EXAMPLE_CONFIG),
+            "--period",
+            "2025-Q4",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(out)["Summary"]
+    cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    link = cells['=hyperlink("http://example.invalid","x")']
+    assert link.data_type == "s" and link.quotePrefix
+    for text in ("+1+2", "@sum(a1)"):
+        assert cells[text].data_type == "s" and cells[text].quotePrefix
+    assert "movedaway" in cells  # tab trimmed, control character removed
+    assert not any("\x07" in str(v) for v in all_cell_text(out))
+
+
+def test_no_client_id_dates_of_birth_or_free_text_in_the_return(tmp_path, runner):
+    data, mapping = hostile_example(tmp_path, ["completed"])
+    out = tmp_path / "r.xlsx"
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(data),
+            "--config",
+            str(EXAMPLE_CONFIG),
+            "--period",
+            "2025-Q4",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(all_cell_text(out))
+    assert "ID-" not in text
+    assert "SECRET COMMENT" not in text
+    assert "birth_year" not in text
+    internal = tmp_path / "internal.xlsx"
+    runner.invoke(
+        app,
+        [
+            "score",
+            str(data),
+            "--config",
+            str(EXAMPLE_CONFIG),
+            "--period",
+            "2025-Q4",
+            "--out",
+            str(internal),
+            "--internal",
+        ],
+    )
+    wb = openpyxl.load_workbook(internal)
+    marked = [ws for ws in wb.worksheets if ws["A1"].value == "INTERNAL – NOT FOR CIRCULATION"]
+    with_ids = [
+        ws
+        for ws in wb.worksheets
+        if any("ID-" in str(c.value) for row in ws.iter_rows() for c in row)
+    ]
+    assert with_ids and all(ws in marked for ws in with_ids)
+    assert all(ws.oddHeader.center.text == "INTERNAL – NOT FOR CIRCULATION" for ws in marked)
+    assert "SECRET COMMENT" not in " ".join(all_cell_text(internal))
+
+
+def test_a_failed_save_leaves_the_old_return_and_no_temporary_file(
+    example_return, tmp_path, monkeypatch
+):
+    results, _, _ = example_return
+    out = tmp_path / "r.xlsx"
+    out.write_bytes(b"previous")
+
+    def locked(src, dst):
+        raise PermissionError("file is locked")
+
+    monkeypatch.setattr(excel.os, "replace", locked)
+    with pytest.raises(OutputError, match="may be open in Excel"):
+        write_return(results, out, force=True)
+    assert out.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx"]
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1-2", "@SUM(A1)", "\tx", "\rx", "\nx"])
+def test_the_writer_never_makes_a_formula(tmp_path, text):
+    wb = openpyxl.Workbook()
+    sw = excel.SheetWriter(wb.active, "t")
+    cell = sw.put(5, 1, text)
+    assert cell.data_type == "s" and cell.quotePrefix
+    wb.save(tmp_path / "t.xlsx")
+    back = openpyxl.load_workbook(tmp_path / "t.xlsx").active["A5"]
+    assert back.data_type == "s" and back.value.strip() == text.strip()  # XML: CR -> LF
