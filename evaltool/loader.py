@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from evaltool.errors import EvaltoolError
@@ -130,10 +131,23 @@ def _finish(
     frame = frame.loc[:, ~frame.columns.duplicated()]
     frame.index = pd.RangeIndex(len(frame))
     frame[ROW] = frame.index + 2
-    values = frame.drop(columns=ROW)
-    blank = values.isna() | values.astype("string").apply(lambda c: c.str.strip().eq(""))
-    frame = frame[~blank.all(axis=1)].reset_index(drop=True)
+    frame = frame[~_blank_rows(frame.drop(columns=ROW))].reset_index(drop=True)
     return RawTable(name, frame, file, sheet, headers, letters)
+
+
+def _blank_rows(values: pd.DataFrame) -> pd.Series:
+    """Rows with nothing in any cell. Column by column, only on rows still blank so far; each
+    column's distinct values are checked once (``pd.factorize``)."""
+    blank = np.ones(len(values), dtype=bool)
+    for col in values.columns:
+        if not blank.any():
+            break
+        codes, uniques = pd.factorize(values[col].to_numpy(dtype=object)[blank])
+        empty_unique = pd.Series(uniques, dtype="string").str.strip().eq("").fillna(True)
+        lookup = np.append(empty_unique.to_numpy(dtype=bool), True)  # code -1 (NA) -> blank
+        empty = lookup[codes]
+        blank[blank] = empty
+    return pd.Series(blank, index=values.index)
 
 
 def _read_workbook(path: Path) -> Source:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -92,3 +94,23 @@ def scale_bounds(definition: dict[str, Any], source: str) -> tuple[int, int]:
     if lo >= hi:
         raise PluginError(f"instrument definition {source}: scale.min must be below scale.max")
     return lo, hi
+
+
+def remember_last(method: Callable) -> Callable:
+    """Reuse a method's last result when called again with the same frame and arguments.
+
+    A quarterly run asks an instrument for its summary and then its headline from the same
+    data; this spares the second pass. The frame itself is kept, so its id cannot be reused.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Any, data: pd.DataFrame, *args: Any) -> Any:
+        cache = self.__dict__.setdefault("_remembered", {})
+        hit = cache.get(method.__name__)
+        if hit is not None and hit[0] is data and hit[1] == args:
+            return hit[2]
+        result = method(self, data, *args)
+        cache[method.__name__] = (data, args, result)
+        return result
+
+    return wrapper

@@ -43,6 +43,9 @@ def generate(
     extract: str = "2026-03-31",
     comparison_share: float = 0.25,
     reviews_per_goal: int | None = None,
+    star_interval: int = 120,
+    partner_rate: float = 1.3,
+    feedback_rate: float = 1.0,
 ) -> dict[str, pd.DataFrame]:
     """Make every table of the contract for ``n_clients`` synthetic clients."""
     rng = np.random.default_rng(seed)
@@ -192,7 +195,7 @@ def generate(
     gbo = gbo[gbo["rating_date"] <= t1]
 
     # Domain scale: an assessment every ~120 days, ten domains 1-10.
-    a_counts = np.maximum(1, active_days // 120 + 1)
+    a_counts = np.maximum(1, active_days // star_interval + 1)
     a_owner, a_seq = _repeat_rows(a_counts)
     domains = [
         "emotional_wellbeing",
@@ -209,7 +212,7 @@ def generate(
     star = pd.DataFrame(
         {
             "client_id": ids[s_idx][a_owner],
-            "assessment_date": _dates(start[s_idx][a_owner], a_seq * 120 + 3),
+            "assessment_date": _dates(start[s_idx][a_owner], a_seq * star_interval + 3),
         }
     )
     baseline = rng.integers(2, 6, (len(s_idx), len(domains)))
@@ -227,7 +230,10 @@ def generate(
 
     # Feedback: anonymous, about one response per started client.
     m = len(s_idx)
-    fb_dates = _dates(start[s_idx], rng.uniform(30, 400, m))
+    fb_owner, _ = _repeat_rows(
+        rng.poisson(feedback_rate, m) if feedback_rate != 1.0 else np.ones(m, dtype=int)
+    )
+    fb_dates = _dates(start[s_idx][fb_owner], rng.uniform(30, 400, len(fb_owner)))
     fb_dates = fb_dates[fb_dates <= t1]
     k = len(fb_dates)
     feedback = pd.DataFrame({"response_date": fb_dates})
@@ -242,7 +248,7 @@ def generate(
     feedback["comment"] = rng.choice(COMMENTS, k)
 
     # Partner access: 0-3 referrals per started client.
-    p_counts = rng.poisson(1.3, m)
+    p_counts = rng.poisson(partner_rate, m)
     p_owner, _ = _repeat_rows(p_counts)
     referred = _dates(
         start[s_idx][p_owner], rng.uniform(0, 1, len(p_owner)) * np.maximum(active_days[p_owner], 1)

@@ -133,14 +133,16 @@ def check_table(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Prob
     for earlier, later in spec.date_order:
         if earlier in typed and later in typed:
             wrong = (typed[later] < typed[earlier]).fillna(False).astype(bool)
-            problems += cell_problems(
-                raw,
-                later,
-                wrong,
-                f"{later} is before {earlier}",
-                f"a date on or after {earlier}",
-                values=typed[later].dt.strftime("%d/%m/%Y"),
-            )
+            if wrong.any():  # format only the flagged dates
+                shown = typed.loc[wrong, later].dt.strftime("%d/%m/%Y").reindex(typed.index)
+                problems += cell_problems(
+                    raw,
+                    later,
+                    wrong,
+                    f"{later} is before {earlier}",
+                    f"a date on or after {earlier}",
+                    values=shown,
+                )
     return typed, problems
 
 

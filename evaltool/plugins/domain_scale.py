@@ -16,7 +16,7 @@ from evaltool.errors import PluginError
 from evaltool.hookspecs import hookimpl
 from evaltool.instrument import Context, Definition, Instrument, Measure, SummaryTable
 from evaltool.problems import WARNING, Problem
-from evaltool.scoring import in_window, scale_bounds, setting
+from evaltool.scoring import in_window, remember_last, scale_bounds, setting
 from evaltool.tables import TableSpec
 
 DOMAIN_KEYS = {"id", "label", "reliability", "lower_is_better"}
@@ -140,16 +140,27 @@ class DomainScale(Instrument):
         melted["value"] = melted["value"].astype(float)
         return melted.rename(columns={self.date_column: "date"})
 
+    @remember_last
     def domain_changes(self, data: pd.DataFrame, end: Any = None) -> pd.DataFrame:
-        """Per client and domain: first and latest reading, change and stages."""
-        readings = self.long(data)
+        """Per client and domain: first and latest reading, change and stages.
+
+        One groupby over the wide table (first/last skip blanks), not a melt to one row per
+        domain reading: at national scale that is ten times fewer rows to sort.
+        """
+        present = [d for d in self.domain_ids if d in data]
         if end is not None:
-            readings = readings[in_window(readings["date"], None, end)]
-        ordered = readings.sort_values(["client_id", "domain", "date"], kind="stable")
-        g = ordered.groupby(["client_id", "domain"], sort=False)
+            data = data[in_window(data[self.date_column], None, end)]
+        ordered = data.sort_values(["client_id", self.date_column], kind="stable")
+        g = ordered[["client_id", *present]].groupby("client_id", sort=False)
+        first, latest, readings = g.first(), g.last(), g.count()
         out = pd.DataFrame(
-            {"first": g["value"].first(), "latest": g["value"].last(), "readings": g.size()}
-        )
+            {
+                "first": first.stack(future_stack=True),
+                "latest": latest.stack(future_stack=True),
+                "readings": readings.stack(future_stack=True),
+            }
+        ).rename_axis(["client_id", "domain"])
+        out = out[out["readings"] > 0].astype({"first": float, "latest": float})
         out["change"] = (out["latest"] - out["first"]).where(out["readings"] > 1)
         if self.stages:
             out["first_stage"] = self.stage_of(out["first"])
@@ -195,9 +206,10 @@ class DomainScale(Instrument):
     def summarise(self, data: pd.DataFrame, ctx: Context) -> list[SummaryTable]:
         tables = []
         labels = {d["id"]: d["label"] for d in self.domains}
+        everyone = self.domain_changes(data, ctx.period.end)  # per client: windows are subsets
         for label, start, end in ctx.windows:
             assessed = data[in_window(data[self.date_column], start, end)]["client_id"].unique()
-            ch = self.domain_changes(data[data["client_id"].isin(assessed)], end)
+            ch = everyone[everyone["client_id"].isin(assessed)]
             ch = ch[ch["change"].notna()]
             g = ch.groupby("domain")
             table = pd.DataFrame(

@@ -14,7 +14,7 @@ import pandas as pd
 from evaltool.columns import DATE, ID, INTEGER, NUMBER, TEXT, Column
 from evaltool.hookspecs import hookimpl
 from evaltool.instrument import Context, Definition, Instrument, Measure, SummaryTable
-from evaltool.scoring import first_and_latest, in_window, setting
+from evaltool.scoring import first_and_latest, in_window, remember_last, setting
 from evaltool.tables import TableSpec
 
 
@@ -82,6 +82,7 @@ class GoalAttainment(Instrument):
             return pd.Series(1.0, index=frame.index)
         return frame["weight"].astype("Float64").fillna(1.0).astype(float)
 
+    @remember_last
     def _goal_frame(self, data: pd.DataFrame, end: Any = None) -> pd.DataFrame:
         """One row per goal: baseline and latest level and date, and its weight."""
         if end is not None:
@@ -146,9 +147,10 @@ class GoalAttainment(Instrument):
 
     def summarise(self, data: pd.DataFrame, ctx: Context) -> list[SummaryTable]:
         rows = []
+        everyone = self.score(data, ctx)  # per client: each window is a subset of clients
         for label, start, end in ctx.windows:
             reviewed = data[in_window(data["review_date"], start, end)]["client_id"].unique()
-            scored = self.score(data[data["client_id"].isin(reviewed)], ctx)
+            scored = everyone[everyone["client_id"].isin(reviewed)]
             rows.append(
                 {
                     "Window": label,

@@ -1,0 +1,163 @@
+"""Benchmarks: each figure a ratio of two timings taken in the same run (machines are noisy).
+
+    python benchmarks/run.py            # generates benchmarks/data on first use (about 2 min)
+
+1. `evaltool --help` wall time / `python -c "import typer"`          target <= 1.5
+2. `evaltool score` on the national CSV folder / the floor            target <= 3.0 (aim 2.0)
+   (floor: a process that reads the same CSVs with pandas and fits one Kaplan-Meier)
+3. the same at one tenth of the scale: full-scale score / tenth-scale score   target <= 11
+4. peak memory (RSS) of the full-scale score                           target <= 2 GiB
+5. reading the national XLSX: evaltool's reader / pandas read_excel(engine="calamine"), and the
+   openpyxl reader for reference
+Not a test: CI does not run it.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+BIN = Path(sys.executable).parent
+EVALTOOL = str(BIN / "evaltool")
+
+FLOOR = """
+import sys, glob, pandas as pd
+from lifelines import KaplanMeierFitter
+frames = {f: pd.read_csv(f) for f in glob.glob(sys.argv[1] + "/*.csv")}
+p = frames[sys.argv[1] + "/proceedings.csv"]
+t = pd.to_datetime(p["issued_date"], format="%d/%m/%Y")
+days = (t - t.min()).dt.days + 1
+KaplanMeierFitter().fit(days, event_observed=[1] * len(days))
+"""
+
+RSS = """
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+XLSX = """
+import sys, time
+from pathlib import Path
+import pandas as pd
+path = Path(sys.argv[1])
+t = time.perf_counter()
+if sys.argv[2] == "evaltool":
+    from evaltool.loader import read_source
+    read_source(path)
+elif sys.argv[2] == "openpyxl":
+    from evaltool.loader import read_source
+    read_source(path, engine="openpyxl")
+else:
+    pd.read_excel(path, sheet_name=None, engine="calamine", dtype=object)
+print(time.perf_counter() - t)
+"""
+
+
+def timed(cmd: list[str], repeat: int = 1) -> float:
+    """Median wall time of ``cmd`` over ``repeat`` runs."""
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def ensure_data() -> None:
+    for scale in ("0.1", "1"):
+        if (
+            not (DATA / f"national-{scale}").exists()
+            or not (DATA / f"national-{scale}.xlsx").exists()
+        ):
+            subprocess.run(
+                [sys.executable, str(HERE / "generate.py"), "--scale", scale], check=True
+            )
+
+
+def score_cmd(folder: Path, out: Path) -> list[str]:
+    return [EVALTOOL, "score", str(folder), "--period", "2025-Q4", "--out", str(out), "--force"]
+
+
+def main() -> None:
+    ensure_data()
+    env_note = f"python {sys.version.split()[0]}, {os.cpu_count()} cores"
+    full, tenth = DATA / "national-1", DATA / "national-0.1"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "r.xlsx"
+        timed(score_cmd(tenth, out))  # warm the file cache and .pyc files
+        help_t = timed([EVALTOOL, "--help"], repeat=7)
+        typer_t = timed([sys.executable, "-c", "import typer"], repeat=7)
+        score_full = timed(score_cmd(full, out), repeat=3)
+        floor_full = timed([sys.executable, "-c", FLOOR, str(full)], repeat=3)
+        score_tenth = timed(score_cmd(tenth, out), repeat=3)
+        floor_tenth = timed([sys.executable, "-c", FLOOR, str(tenth)], repeat=3)
+        rss_kib = int(
+            subprocess.run(
+                [sys.executable, "-c", RSS, *score_cmd(full, out)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+    xlsx = DATA / "national-1.xlsx"
+    reads = {}
+    for reader in ("evaltool", "calamine", "openpyxl"):
+        reads[reader] = float(
+            subprocess.run(
+                [sys.executable, "-c", XLSX, str(xlsx), reader],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+
+    def line(label: str, ratio: float, target: str, detail: str) -> None:
+        print(f"{label:<58} {ratio:6.2f}   target {target:<8} {detail}")
+
+    print(f"evaltool benchmarks ({env_note})")
+    line(
+        "1. --help / import typer", help_t / typer_t, "<= 1.5", f"{help_t:.2f} s / {typer_t:.2f} s"
+    )
+    line(
+        "2. score (50,000 clients, CSV) / floor",
+        score_full / floor_full,
+        "<= 3.0",
+        f"{score_full:.1f} s / {floor_full:.1f} s",
+    )
+    line(
+        "   score (5,000 clients, CSV) / floor",
+        score_tenth / floor_tenth,
+        "",
+        f"{score_tenth:.1f} s / {floor_tenth:.1f} s",
+    )
+    line(
+        "3. score full scale / score tenth scale",
+        score_full / score_tenth,
+        "<= 11",
+        f"{score_full:.1f} s / {score_tenth:.1f} s",
+    )
+    line("4. peak RSS of the full-scale score (GiB)", rss_kib / 2**20, "<= 2", f"{rss_kib:,} KiB")
+    line(
+        "5. read national XLSX: evaltool / pandas calamine",
+        reads["evaltool"] / reads["calamine"],
+        "",
+        f"{reads['evaltool']:.1f} s / {reads['calamine']:.1f} s",
+    )
+    line(
+        "   read national XLSX: openpyxl reader / pandas calamine",
+        reads["openpyxl"] / reads["calamine"],
+        "",
+        f"{reads['openpyxl']:.1f} s / {reads['calamine']:.1f} s",
+    )
+
+
+if __name__ == "__main__":
+    main()
