@@ -22,6 +22,7 @@ from evaltool.loader import ROW, read_source
 from evaltool.periods import Period, parse_period
 from evaltool.problems import WARNING, Problem, Report
 from evaltool.registry import Registry, build_registry
+from evaltool.tables import up_to
 from evaltool.validate import Dataset, locate, validate_source
 
 __all__ = ["Loaded", "Results", "load", "load_settings", "run", "client_scores", "registry_for"]
@@ -215,7 +216,7 @@ def run(
     headlines: dict[str, str] = {}
     for instrument in loaded.instruments:
         progress(f"scoring {instrument.name}")
-        table = loaded.table(instrument)
+        table = up_to(loaded.table(instrument), instrument.table(), period.end)
         summaries[instrument.name] = instrument.summarise(table, ctx)
         headlines[instrument.name] = instrument.headline(table, ctx)
     progress("before/after comparisons")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -27,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: importing rich for it costs more than typer itself
 )
 
 T = TypeVar("T")
@@ -88,10 +90,32 @@ def guarded(func: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def progress_printer() -> Callable[[str], None]:
+@contextmanager
+def progress_display() -> Iterator[Callable[[str], None]]:
+    """Show each long step with a spinner and its time when run in a terminal; quiet otherwise
+    (pipes, files, CI). Yields a callback: call it with the name of each new step."""
     if not sys.stderr.isatty():
-        return lambda _: None
-    return lambda step: typer.echo(f"  … {step}", err=True)
+        yield lambda _: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(finished_text="✓"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    ) as bar:
+        current: list[int] = []
+
+        def step(name: str) -> None:
+            if current:
+                bar.update(current[-1], total=1, completed=1)
+            current.append(bar.add_task(name, total=None))
+
+        yield step
+        if current:
+            bar.update(current[-1], total=1, completed=1)
 
 
 def settings_from(config: Path | None, **overrides: Any):
@@ -120,7 +144,8 @@ def validate(
     def body() -> None:
         from evaltool.api import load
 
-        loaded = load(data, settings_from(config), progress=progress_printer())
+        with progress_display() as progress:
+            loaded = load(data, settings_from(config), progress=progress)
         report = loaded.report
         if report_csv is not None:
             from evaltool.report.text import problems_csv
@@ -167,9 +192,10 @@ def score(
 
         extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
         settings = settings_from(config, extract_date=extract)
-        results = score_and_write(
-            data, settings, period, out, force=force, internal=internal, progress=progress_printer()
-        )
+        with progress_display() as progress:
+            results = score_and_write(
+                data, settings, period, out, force=force, internal=internal, progress=progress
+            )
         n_warn = len(results.report.warnings)
         typer.echo(
             f"Wrote {out} — {results.period.describe()}; "
@@ -250,7 +276,8 @@ def compare(
         from evaltool.report.text import compare_table, records
 
         settings = settings_from(config)
-        loaded = load(data, settings, only=instrument, progress=progress_printer())
+        with progress_display() as progress:
+            loaded = load(data, settings, only=instrument, progress=progress)
         if not loaded.report.ok:
             raise InvalidData(loaded.report)
         end = parse_period(period, settings.calendar).end if period else None
@@ -315,7 +342,8 @@ def survival(
             if extract_date
             else settings.extract_date or dt.date.today()
         )
-        loaded = load(data, settings, progress=progress_printer())
+        with progress_display() as progress:
+            loaded = load(data, settings, progress=progress)
         if not loaded.report.ok:
             raise InvalidData(loaded.report)
         covs = tuple(c.strip() for c in covariates.split(",") if c.strip()) if covariates else ()

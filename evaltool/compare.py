@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from evaltool.instrument import Definition, Measure, SummaryTable
+from evaltool.tables import up_to
 
 Z_RELIABLE = 1.96
 
@@ -65,17 +66,23 @@ SUMMARY_COLUMNS = [
 def pair_readings(readings: pd.DataFrame, min_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """First and latest reading per (measure, unit), and the units excluded, with the reason.
 
-    One stable numpy lexsort on integer codes and the group boundaries, rather than a pandas
-    sort and groupby over millions of rows; ties on a date keep the input order.
+    One stable numpy sort on a composite integer key (measure, unit, day) and the group
+    boundaries, rather than a pandas sort and groupby over millions of rows; ties on a day
+    keep the input order.
     """
     r = readings.dropna(subset=["value", "date"])
     m_codes, measures = pd.factorize(r["measure"])
     u_codes, units = pd.factorize(r["unit"])
     dates = r["date"].to_numpy(dtype="datetime64[ns]")
-    order = np.lexsort((np.arange(len(r)), dates.view("int64"), u_codes, m_codes))
+    days = dates.astype("datetime64[D]").astype(np.int64)
+    day_span = int(days.max() - days.min()) + 1 if len(days) else 1
+    group = m_codes.astype(np.int64) * (len(units) + 1) + u_codes
+    # one composite key (group, day): a single stable sort keeps input order on ties
+    order = np.argsort(group * day_span + (days - (days.min() if len(days) else 0)), kind="stable")
+    g = group[order]
     mc, uc = m_codes[order], u_codes[order]
     new = np.ones(len(order), dtype=bool)
-    new[1:] = (mc[1:] != mc[:-1]) | (uc[1:] != uc[:-1])
+    new[1:] = g[1:] != g[:-1]
     starts = np.flatnonzero(new)
     ends = np.append(starts[1:], len(order)) - 1
     first, last = order[starts], order[ends]
@@ -263,7 +270,9 @@ def compare_instruments(loaded, instrument: str | None = None, end=None) -> pd.D
         measures = inst.measures()
         if not measures:
             continue
-        readings = inst.readings(loaded.table(inst))
+        # readings from rows up to the end only: a review after the period end must not
+        # displace the latest review within it
+        readings = inst.readings(up_to(loaded.table(inst), inst.table(), end))
         if end is not None:
             readings = readings[readings["date"] <= pd.Timestamp(end)]
         fitted = BeforeAfter(settings.compare_min_n, settings.compare_min_days).fit(

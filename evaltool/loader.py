@@ -7,6 +7,7 @@ and column letter, so validation can point at the exact cell.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,15 +62,18 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_source(path: Path, columns: dict[str, dict[str, str]] | None = None) -> Source:
-    """Read an .xlsx workbook or a folder of .csv files; apply the column mapping."""
+def read_source(
+    path: Path, columns: dict[str, dict[str, str]] | None = None, engine: str = "calamine"
+) -> Source:
+    """Read an .xlsx workbook (``engine``: calamine or openpyxl) or a folder of .csv files;
+    apply the column mapping."""
     path = Path(path)
     if not path.exists():
         raise EvaltoolError(f"{path} not found; give an .xlsx workbook or a folder of .csv files")
     if path.is_dir():
         source = _read_csv_folder(path)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        source = _read_workbook(path)
+        source = _read_workbook(path, engine)
     elif path.suffix.lower() == ".csv":
         raise EvaltoolError(
             f"{path} is a single CSV file; give the folder that holds clients.csv and the others"
@@ -85,7 +89,7 @@ def read_source(path: Path, columns: dict[str, dict[str, str]] | None = None) ->
 
 
 def _frame_from_rows(
-    rows: list[tuple], name: str, file: str, sheet: str, problems: list[Problem]
+    rows: list, name: str, file: str, sheet: str, problems: list[Problem], header_row: int = 1
 ) -> RawTable | None:
     if not rows:
         return None
@@ -95,7 +99,7 @@ def _frame_from_rows(
     header += [None] * (width - len(header))
     for i in range(frame.shape[1], width):
         frame[i] = None
-    return _finish(frame, header, name, file, sheet, problems)
+    return _finish(frame, header, name, file, sheet, problems, header_row)
 
 
 def _finish(
@@ -105,6 +109,7 @@ def _finish(
     file: str,
     sheet: str,
     problems: list[Problem],
+    header_row: int = 1,
 ) -> RawTable | None:
     names = [normalise(h) for h in header]
     keep = [i for i, n in enumerate(names) if n]
@@ -130,7 +135,7 @@ def _finish(
         seen[names[i]] = i
     frame = frame.loc[:, ~frame.columns.duplicated()]
     frame.index = pd.RangeIndex(len(frame))
-    frame[ROW] = frame.index + 2
+    frame[ROW] = frame.index + header_row + 1
     frame = frame[~_blank_rows(frame.drop(columns=ROW))].reset_index(drop=True)
     return RawTable(name, frame, file, sheet, headers, letters)
 
@@ -150,38 +155,64 @@ def _blank_rows(values: pd.DataFrame) -> pd.Series:
     return pd.Series(blank, index=values.index)
 
 
-def _read_workbook(path: Path) -> Source:
+#: Workbook readers. calamine (Rust, python-calamine) is the default: see benchmarks/run.py.
+ENGINES = ("calamine", "openpyxl")
+
+
+def _sheets_calamine(path: Path) -> Iterator[tuple[str, list[list[object]]]]:
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    for title in wb.sheet_names:
+        yield title, wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
+
+
+def _sheets_openpyxl(path: Path) -> Iterator[tuple[str, list[tuple[object, ...]]]]:
     import openpyxl  # defusedxml, when installed, makes openpyxl parse XML safely
 
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zip errors, corrupt XML, encrypted files
+        for ws in wb.worksheets:
+            yield ws.title, list(ws.iter_rows(values_only=True))
+    finally:
+        wb.close()
+
+
+def _read_workbook(path: Path, engine: str = "calamine") -> Source:
+    if engine not in ENGINES:
+        raise EvaltoolError(f"unknown workbook reader '{engine}'; use one of {', '.join(ENGINES)}")
+    sheets = _sheets_calamine if engine == "calamine" else _sheets_openpyxl
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    try:
+        for title, rows in sheets(path):
+            skipped = 0
+            while rows and all(v is None or str(v).strip() == "" for v in rows[0]):
+                rows.pop(0)  # blank rows above the header: tolerated, and row numbers stay true
+                skipped += 1
+            if skipped and rows:
+                problems.append(
+                    Problem(
+                        "warning",
+                        f"{skipped} blank row(s) above the header row; the header "
+                        "should be on row 1",
+                        file=path.name,
+                        sheet=title,
+                        row=1,
+                    )
+                )
+            table = _frame_from_rows(
+                rows, normalise(title), path.name, title, problems, header_row=1 + skipped
+            )
+            if table is not None:
+                tables[table.name] = table
+    except EvaltoolError:
+        raise
+    except Exception as exc:  # zip errors, corrupt XML, encrypted or foreign files
         raise EvaltoolError(
             f"{path} could not be opened as an Excel workbook ({type(exc).__name__}: {exc}); "
             "open it in Excel and save it again as .xlsx"
         ) from None
-    problems: list[Problem] = []
-    tables: dict[str, RawTable] = {}
-    try:
-        for ws in wb.worksheets:
-            name = normalise(ws.title)
-            rows = list(ws.iter_rows(values_only=True))
-            while rows and all(v is None or str(v).strip() == "" for v in rows[0]):
-                rows.pop(0)  # leading blank rows above the header are not expected, but tolerated
-                problems.append(
-                    Problem(
-                        "warning",
-                        "blank row above the header row; the header should be on row 1",
-                        file=path.name,
-                        sheet=ws.title,
-                        row=1,
-                    )
-                )
-            table = _frame_from_rows(rows, name, path.name, ws.title, problems)
-            if table is not None:
-                tables[name] = table
-    finally:
-        wb.close()
     return Source(path, tables, {path.name: sha256(path)}, problems)
 
 

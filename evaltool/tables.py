@@ -18,6 +18,7 @@ class TableSpec:
     client_linked: bool = True  # client_id must exist in clients
     date_order: tuple[tuple[str, str], ...] = ()  # (earlier, later) pairs
     required: bool = False  # the table must be present for the run
+    time_column: str | None = None  # the date that places a row in time (a reading's date)
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -28,6 +29,16 @@ class TableSpec:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+
+def up_to(frame: object, spec: TableSpec, end: object) -> object:
+    """Rows dated on or before ``end`` by the spec's time column (all rows if it has none)."""
+    import pandas as pd
+
+    if end is None or spec.time_column is None or spec.time_column not in frame:  # type: ignore
+        return frame
+    dates = frame[spec.time_column]  # type: ignore[index]
+    return frame[(dates <= pd.Timestamp(end)).fillna(False).to_numpy(dtype=bool)]  # type: ignore
 
 
 @dataclass

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from evaltool.columns import convert
+from evaltool.columns import as_text, convert
 from evaltool.loader import ROW, RawTable, Source
 from evaltool.problems import ERROR, WARNING, Problem, Report
 from evaltool.tables import TableSpec
@@ -58,7 +58,7 @@ def cell_problems(
     frame = table.frame
     rows = frame.loc[mask, ROW].tolist()
     shown = values if values is not None else frame.get(column, None)
-    found = shown[mask].astype("string").fillna("(blank)").tolist() if shown is not None else None
+    found = as_text(shown[mask]).fillna("(blank)").tolist() if shown is not None else None
     msgs = message[mask].tolist() if isinstance(message, pd.Series) else None
     where = locate(table, column)
     return [

@@ -131,3 +131,24 @@ def test_scores_csv_neutralises_formula_text(tmp_path, runner):
     assert result.exit_code == 0, result.output
     assert "'=1+1," in out.read_text()
     assert "sheet 'star' is not a table" not in result.output
+
+
+def test_progress_is_shown_in_a_terminal_and_quiet_otherwise(monkeypatch, capsys):
+    from evaltool.cli import progress_display
+
+    with progress_display() as step:
+        step("reading data")
+    assert capsys.readouterr().err == ""  # not a terminal: nothing
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with progress_display() as step:
+        step("reading data")
+        step("validating")
+    err = capsys.readouterr().err
+    assert "reading data" in err and "validating" in err
+
+
+def test_score_in_a_pipe_prints_only_the_result(example, tmp_path, runner):
+    out = tmp_path / "r.xlsx"
+    result = runner.invoke(app, ["score", str(example), "--period", "2025-Q4", "--out", str(out)])
+    assert result.exit_code == 0
+    assert result.output.count("\n") == 1 and result.output.startswith("Wrote ")

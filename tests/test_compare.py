@@ -237,3 +237,24 @@ def test_the_return_sheet_carries_r_figures_and_no_counts_in_notes(runner, tmp_p
     # Unchanged = 1 for calm is a small count: suppressed, and so is its partner cell
     assert table.loc["Calm", "Unchanged"] == "c"
     assert sum(v == "c" for v in table.loc["Calm", ["Improved", "Unchanged", "Worse"]]) >= 2
+
+
+def test_a_review_after_the_period_end_does_not_displace_the_latest_within_it(tmp_path):
+    from evaltool.config import Settings
+    from tests.conftest import clients_rows, workbook
+
+    # one unweighted goal: T = 50 + 10x / sqrt((1 - 0.3) + 0.3) = 50 + 10x
+    goals = []
+    for cid in ("A", "B", "C"):
+        goals += [
+            {"client_id": cid, "goal_id": "g", "review_date": "01/05/2024", "level": -2},
+            {"client_id": cid, "goal_id": "g", "review_date": "01/11/2025", "level": 0},
+            {"client_id": cid, "goal_id": "g", "review_date": "01/05/2026", "level": 2},
+        ]
+    path = workbook(tmp_path, {"clients": clients_rows(["A", "B", "C"]), "goals": goals})
+    loaded = load(path, Settings(compare_min_n=2), only="gas")
+    end_of_2025_q4 = pd.Timestamp("2026-03-31")
+    row = compare_instruments(loaded, end=end_of_2025_q4).iloc[0]
+    assert (row["n"], row["baseline_mean"], row["latest_mean"]) == (3, 30.0, 50.0)
+    row = compare_instruments(loaded).iloc[0]  # no end: the May 2026 review counts
+    assert row["latest_mean"] == 70.0

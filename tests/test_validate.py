@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from evaltool.api import load
@@ -193,3 +194,38 @@ def test_report_csv_lists_every_problem(example, runner, tmp_path):
     assert result.exit_code == 2
     assert "and 35 more rows like this" in result.output  # 25 shown, the rest summarised
     assert len(report_csv.read_text().strip().splitlines()) == 61
+
+
+def test_both_workbook_readers_give_the_same_tables(example):
+    from evaltool.contract import CORE_TABLES
+    from evaltool.loader import read_source
+    from evaltool.registry import build_registry
+    from evaltool.validate import validate_source
+
+    specs = list(CORE_TABLES) + [
+        i.table() for i in build_registry(autoload=False).instruments.values()
+    ]
+    specs = list({s.name: s for s in specs}.values())
+    typed = {}
+    for engine in ("calamine", "openpyxl"):
+        dataset, report = validate_source(read_source(example, engine=engine), specs)
+        assert report.ok, (engine, report.errors[:3])
+        typed[engine] = dataset.tables
+    for name, frame in typed["calamine"].items():
+        other = typed["openpyxl"][name]
+        pd.testing.assert_frame_equal(
+            frame.reset_index(drop=True), other.reset_index(drop=True), check_dtype=False
+        )
+
+
+def test_blank_rows_above_the_header_keep_row_numbers_true(example):
+    wb = openpyxl.load_workbook(example)
+    wb["clients"].insert_rows(1, amount=2)
+    wb.save(example)
+    set_cells_at = openpyxl.load_workbook(example)
+    ws = set_cells_at["clients"]
+    ws.cell(row=9, column=8, value="nineteen")  # birth_year (H), the 6th client
+    set_cells_at.save(example)
+    report = load(example).report
+    assert [(p.row, p.column) for p in report.errors] == [(9, "birth_year (H)")]
+    assert any("2 blank row(s) above the header row" in w.message for w in report.warnings)

@@ -100,6 +100,7 @@ class DomainScale(Instrument):
             columns=tuple(cols),
             description=f"{self.title}: one row per assessment, one column a domain.",
             unique=("client_id", self.date_column),
+            time_column=self.date_column,
         )
 
     def check(self, data: pd.DataFrame) -> list[Problem]:
@@ -192,14 +193,19 @@ class DomainScale(Instrument):
         ]
 
     def readings(self, data: pd.DataFrame) -> pd.DataFrame:
-        long = self.long(data)
+        """One row per assessed domain; built with numpy, measure and unit as categoricals."""
+        present = [d for d in self.domain_ids if d in data]
+        values = data[present].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        rows, cols = np.nonzero(~np.isnan(values))
+        codes, ids = pd.factorize(data["client_id"])
+        unit = pd.Categorical.from_codes(codes[rows], categories=ids)
         return pd.DataFrame(
             {
-                "unit": long["client_id"],
-                "client_id": long["client_id"],
-                "measure": long["domain"],
-                "date": long["date"],
-                "value": long["value"],
+                "unit": unit,
+                "client_id": unit,
+                "measure": pd.Categorical.from_codes(cols, categories=present),
+                "date": data[self.date_column].to_numpy()[rows],
+                "value": values[rows, cols],
             }
         )
 

@@ -72,6 +72,7 @@ class GoalAttainment(Instrument):
                 Column("weight", NUMBER, min=0.0001, description="importance (default 1)"),
             ),
             unique=("client_id", "goal_id", "review_date"),
+            time_column="review_date",
         )
 
     def describe_scale(self) -> str:

@@ -44,6 +44,7 @@ class GoalBasedOutcomes(Instrument):
                 Column("score", INTEGER, required=True, min=self.lo, max=self.hi),
             ),
             unique=("client_id", "goal_id", "rating_date"),
+            time_column="rating_date",
         )
 
     def describe_scale(self) -> str:

@@ -46,6 +46,7 @@ class PartnerAccess(Instrument):
             ),
             "Referrals to partner services: one row per referral.",
             date_order=(("referred_date", "accessed_date"),),
+            time_column="referred_date",
         )
 
     def describe_scale(self) -> str:

@@ -106,6 +106,7 @@ class Pregnancies(Instrument):
             ),
             "Pregnancies known to the service: one row per pregnancy.",
             date_order=(("known_date", "outcome_date"),),
+            time_column="known_date",
         )
 
     def describe_scale(self) -> str:
@@ -243,6 +244,7 @@ class Contraception(Instrument):
                 Column("method", CATEGORY, choices=METHODS),
             ),
             "Contraception a client chose to start: one row per start.",
+            time_column="started_date",
         )
 
     def describe_scale(self) -> str:

@@ -67,6 +67,7 @@ class Survey(Instrument):
             tuple(cols),
             f"{self.title}: one row per response (anonymous)",
             client_linked=False,
+            time_column="response_date",
         )
 
     def describe_scale(self) -> str:

@@ -41,6 +41,7 @@ class ConfidenceScale(Instrument):
             ),
             f"{self.title}: one row per rating.",
             unique=("client_id", "rating_date"),
+            time_column="rating_date",
         )
 
     def describe_scale(self) -> str:
