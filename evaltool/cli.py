@@ -151,10 +151,10 @@ def validate(
             from evaltool.report.text import problems_csv
 
             problems_csv(report, report_csv)
-        if report.problems:
-            print_problems(report)
         if not report.ok:
-            raise InvalidData(report)
+            raise InvalidData(report, "fix them and run validate again")
+        if report.problems:
+            print_problems(report)  # warnings only
         tables = ", ".join(f"{k} ({len(v)} rows)" for k, v in loaded.dataset.tables.items())
         typer.echo(f"OK: {data} is valid. Tables: {tables}. Warnings: {len(report.warnings)}.")
 

@@ -35,6 +35,6 @@ class InvalidData(EvaltoolError):
 
     exit_code = 2
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, advice: str = "nothing was written") -> None:
         self.report = report
-        super().__init__(f"the data has {report.error_count} problem(s); nothing was written")
+        super().__init__(f"the data has {report.error_count} problem(s); {advice}")

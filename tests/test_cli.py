@@ -152,3 +152,13 @@ def test_score_in_a_pipe_prints_only_the_result(example, tmp_path, runner):
     result = runner.invoke(app, ["score", str(example), "--period", "2025-Q4", "--out", str(out)])
     assert result.exit_code == 0
     assert result.output.count("\n") == 1 and result.output.startswith("Wrote ")
+
+
+def test_validate_prints_each_problem_once(example, runner):
+    set_cells(example, "clients", {(5, "referral_date"): "31/02/2025"})
+    result = runner.invoke(app, ["validate", str(example)])
+    assert result.exit_code == 2
+    assert result.output.count("31/02/2025") == 1
+    assert result.output.strip().endswith(
+        "Error: the data has 1 problem(s); fix them and run validate again"
+    )

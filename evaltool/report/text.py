@@ -50,7 +50,7 @@ def problems_table(report: Report, limit_per_group: int = 25) -> str:
                 f"... and {n} more rows like this (use --report FILE.csv for all)",
             )
         )
-    widths = [min(max(len(r[i]) for r in rows), 40) for i in range(len(rows[0]) - 1)]
+    widths = [min(max(len(r[i]) for r in rows), 60) for i in range(len(rows[0]) - 1)]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
         for r in rows
