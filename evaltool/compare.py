@@ -63,6 +63,14 @@ SUMMARY_COLUMNS = [
 ]
 
 
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and their values: a categorical's own (in category order), else factorized."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(dtype=np.int64), np.asarray(column.cat.categories)
+    codes, uniques = pd.factorize(column)
+    return codes, np.asarray(uniques)
+
+
 def pair_readings(readings: pd.DataFrame, min_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """First and latest reading per (measure, unit), and the units excluded, with the reason.
 
@@ -71,16 +79,20 @@ def pair_readings(readings: pd.DataFrame, min_days: int) -> tuple[pd.DataFrame, 
     keep the input order.
     """
     r = readings.dropna(subset=["value", "date"])
-    m_codes, measures = pd.factorize(r["measure"])
-    u_codes, units = pd.factorize(r["unit"])
+    m_codes, measures = _codes(r["measure"])
+    u_codes, units = _codes(r["unit"])
     dates = r["date"].to_numpy(dtype="datetime64[ns]")
     days = dates.astype("datetime64[D]").astype(np.int64)
     day_span = int(days.max() - days.min()) + 1 if len(days) else 1
     group = m_codes.astype(np.int64) * (len(units) + 1) + u_codes
-    # one composite key (group, day): a single stable sort keeps input order on ties
-    order = np.argsort(group * day_span + (days - (days.min() if len(days) else 0)), kind="stable")
-    g = group[order]
-    mc, uc = m_codes[order], u_codes[order]
+    # one composite key (group, day): a single stable sort keeps input order on ties;
+    # readings that already come in that order (the domain scale's do) are not sorted again
+    key = group * day_span + (days - (days.min() if len(days) else 0))
+    if len(key) < 2 or bool(np.all(key[1:] >= key[:-1])):
+        order, g, mc, uc = np.arange(len(key)), group, m_codes, u_codes
+    else:
+        order = np.argsort(key, kind="stable")
+        g, mc, uc = group[order], m_codes[order], u_codes[order]
     new = np.ones(len(order), dtype=bool)
     new[1:] = g[1:] != g[:-1]
     starts = np.flatnonzero(new)
@@ -91,7 +103,7 @@ def pair_readings(readings: pd.DataFrame, min_days: int) -> tuple[pd.DataFrame, 
         {
             "measure": np.asarray(measures)[mc[starts]] if len(order) else [],
             "unit": np.asarray(units)[uc[starts]] if len(order) else [],
-            "client_id": r["client_id"].to_numpy()[first],
+            "client_id": r["client_id"].take(first).to_numpy(),
             "first_date": dates[first],
             "first": values[first],
             "latest_date": dates[last],

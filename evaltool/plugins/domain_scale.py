@@ -193,18 +193,21 @@ class DomainScale(Instrument):
         ]
 
     def readings(self, data: pd.DataFrame) -> pd.DataFrame:
-        """One row per assessed domain; built with numpy, measure and unit as categoricals."""
+        """One row per assessed domain, in (domain, client, date) order, built with numpy;
+        measure and unit are categoricals. Coming in order, they need no sort to pair."""
         present = [d for d in self.domain_ids if d in data]
-        values = data[present].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        rows, cols = np.nonzero(~np.isnan(values))
-        codes, ids = pd.factorize(data["client_id"])
-        unit = pd.Categorical.from_codes(codes[rows], categories=ids)
+        codes, ids = pd.factorize(data["client_id"], sort=True)
+        dates = data[self.date_column].to_numpy(dtype="datetime64[ns]")
+        order = np.lexsort((dates.view("int64"), codes))  # by client, then date
+        values = data[present].astype("Float64").to_numpy(dtype=float, na_value=np.nan)[order]
+        cols, rows = np.nonzero(~np.isnan(values.T))  # domain-major, then client and date
+        unit = pd.Categorical.from_codes(codes[order][rows], categories=ids)
         return pd.DataFrame(
             {
                 "unit": unit,
                 "client_id": unit,
                 "measure": pd.Categorical.from_codes(cols, categories=present),
-                "date": data[self.date_column].to_numpy()[rows],
+                "date": dates[order][rows],
                 "value": values[rows, cols],
             }
         )
