@@ -234,29 +234,6 @@ def scores(
     guarded(body)
 
 
-JSON_COMPARE = [
-    "instrument",
-    "measure",
-    "n",
-    "baseline_mean",
-    "latest_mean",
-    "mean_change",
-    "ci_low",
-    "ci_high",
-    "t",
-    "df",
-    "p_t",
-    "wilcoxon_v",
-    "p_wilcoxon",
-    "dz",
-    "g",
-    "improved",
-    "unchanged",
-    "worse",
-    "p_holm",
-]
-
-
 @app.command()
 def compare(
     data: DataArg,
@@ -283,8 +260,7 @@ def compare(
         end = parse_period(period, settings.calendar).end if period else None
         summary = compare_instruments(loaded, instrument, end)
         if as_json:
-            keys = JSON_COMPARE + [c for c in summary.columns if c not in JSON_COMPARE]
-            typer.echo(json.dumps(records(summary[keys]), indent=2))
+            typer.echo(json.dumps(records(summary), indent=2))
         else:
             typer.echo(compare_table(summary, settings.compare_min_days))
 

@@ -26,6 +26,20 @@ from evaltool.tables import up_to
 
 Z_RELIABLE = 1.96
 
+#: the statistics of a test; NaN (null in JSON) where no test is run
+TEST_COLUMNS = (
+    "ci_low",
+    "ci_high",
+    "t",
+    "df",
+    "p_t",
+    "wilcoxon_v",
+    "wilcoxon_n",
+    "p_wilcoxon",
+    "dz",
+    "g",
+)
+
 SUMMARY_COLUMNS = [
     "instrument",
     "measure",
@@ -41,16 +55,7 @@ SUMMARY_COLUMNS = [
     "latest_sd",
     "mean_change",
     "sd_change",
-    "ci_low",
-    "ci_high",
-    "t",
-    "df",
-    "p_t",
-    "wilcoxon_v",
-    "wilcoxon_n",
-    "p_wilcoxon",
-    "dz",
-    "g",
+    *TEST_COLUMNS,
     "improved",
     "unchanged",
     "worse",
@@ -181,23 +186,7 @@ class BeforeAfter:
                 "worse": int((sign * d < 0).sum()),
                 "reliability": m.reliability,
             }
-            row.update(
-                dict.fromkeys(
-                    (
-                        "ci_low",
-                        "ci_high",
-                        "t",
-                        "df",
-                        "p_t",
-                        "wilcoxon_v",
-                        "wilcoxon_n",
-                        "p_wilcoxon",
-                        "dz",
-                        "g",
-                    ),
-                    math.nan,
-                )
-            )
+            row.update(dict.fromkeys(TEST_COLUMNS, math.nan))
             row["note"] = self._refusal(n, d, excluded_any=bool(len(ex)))
             if not row["note"]:
                 mean, sd = float(d.mean()), float(d.std(ddof=1))

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evaltool.plugins.partner_access import SERVICE_TYPES
+
 DAY = np.timedelta64(1, "D")
 COMMENTS = (
     "Helpful",
@@ -260,14 +262,7 @@ def generate(
         {
             "client_id": ids[s_idx][p_owner],
             "service_type": rng.choice(
-                [
-                    "mental_health",
-                    "substance_misuse",
-                    "sexual_health",
-                    "housing",
-                    "domestic_abuse",
-                    "other",
-                ],
+                list(SERVICE_TYPES),  # the partner-access instrument's own codes
                 len(p_owner),
                 p=[0.3, 0.15, 0.2, 0.15, 0.15, 0.05],
             ),
