@@ -162,3 +162,20 @@ def test_validate_prints_each_problem_once(example, runner):
     assert result.output.strip().endswith(
         "Error: the data has 1 problem(s); fix them and run validate again"
     )
+
+
+def test_an_internal_error_is_one_line_exit_3_and_writes_nothing(
+    example, tmp_path, runner, monkeypatch
+):
+    import evaltool.api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(evaltool.api, "activity_tables", broken)
+    out = tmp_path / "r.xlsx"
+    result = runner.invoke(app, ["score", str(example), "--period", "2025-Q4", "--out", str(out)])
+    assert result.exit_code == 3
+    assert result.output.startswith("Error: unexpected internal error (RuntimeError: boom)")
+    assert "Traceback" not in result.output
+    assert not out.exists()
