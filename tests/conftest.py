@@ -97,3 +97,13 @@ def find_table(ws, title):
     import pandas as pd
 
     return pd.DataFrame([b[:n] for b in body], columns=header[:n])
+
+
+def score_cli(runner, data, out, *extra, config=EXAMPLE_CONFIG, period="2025-Q4"):
+    """Run ``evaltool score`` through the CLI (``config=None``: no settings file)."""
+    from evaltool.cli import app
+
+    args = ["score", str(data), "--period", period, "--out", str(out)]
+    if config is not None:
+        args += ["--config", str(config)]
+    return runner.invoke(app, [*args, *(str(e) for e in extra)])

@@ -209,22 +209,10 @@ def test_cli_table_states_the_method(runner):
 def test_the_return_sheet_carries_r_figures_and_no_counts_in_notes(runner, tmp_path):
     import openpyxl
 
-    from tests.conftest import find_table
+    from tests.conftest import find_table, score_cli
 
     out = tmp_path / "r.xlsx"
-    result = runner.invoke(
-        app,
-        [
-            "score",
-            str(FIXTURE / "data"),
-            "--config",
-            str(FIXTURE / "evaltool.toml"),
-            "--period",
-            "2025-Q4",
-            "--out",
-            str(out),
-        ],
-    )
+    result = score_cli(runner, FIXTURE / "data", out, config=FIXTURE / "evaltool.toml")
     assert result.exit_code == 0, result.output
     ws = openpyxl.load_workbook(out)["Before and after"]
     table = find_table(ws, "Before/after fixture scale: first vs latest").set_index("Measure")

@@ -11,7 +11,7 @@ import pytest
 from evaltool.cli import app
 from evaltool.registry import build_registry
 from evaltool.synthetic import generate, write_xlsx
-from tests.conftest import EXAMPLE_CONFIG, find_table, sheet_rows
+from tests.conftest import find_table, score_cli, sheet_rows
 
 BUILTIN = [
     "gas",
@@ -26,19 +26,7 @@ BUILTIN = [
 
 def test_score_reports_every_builtin_instrument(example, tmp_path, runner):
     out = tmp_path / "r.xlsx"
-    result = runner.invoke(
-        app,
-        [
-            "score",
-            str(example),
-            "--config",
-            str(EXAMPLE_CONFIG),
-            "--period",
-            "2025-Q4",
-            "--out",
-            str(out),
-        ],
-    )
+    result = score_cli(runner, example, out)
     assert result.exit_code == 0, result.output
     wb = openpyxl.load_workbook(out)
     registry = build_registry()

@@ -10,13 +10,12 @@ import pytest
 
 from evaltool import __version__
 from evaltool.api import run
-from evaltool.cli import app
 from evaltool.config import load_settings
 from evaltool.errors import OutputError
 from evaltool.report import excel
 from evaltool.report.excel import write_return
 from evaltool.synthetic import generate, write_csv_folder
-from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, all_cell_text, find_table, sheet_rows
+from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, all_cell_text, find_table, score_cli, sheet_rows
 
 PERIOD_START, PERIOD_END = pd.Timestamp("2026-01-01"), pd.Timestamp("2026-03-31")
 
@@ -144,19 +143,7 @@ def test_formula_text_from_input_is_written_as_text(tmp_path, runner):
     reasons = ['=HYPERLINK("http://example.invalid","x")', "+1+2", "@SUM(A1)", "\tmoved\x07away"]
     data, _ = hostile_example(tmp_path, reasons)
     out = tmp_path / "r.xlsx"
-    result = runner.invoke(
-        app,
-        [
-            "score",
-            str(data),
-            "--config",
-            str(EXAMPLE_CONFIG),
-            "--period",
-            "2025-Q4",
-            "--out",
-            str(out),
-        ],
-    )
+    result = score_cli(runner, data, out)
     assert result.exit_code == 0, result.output
     ws = openpyxl.load_workbook(out)["Summary"]
     cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
@@ -171,39 +158,14 @@ def test_formula_text_from_input_is_written_as_text(tmp_path, runner):
 def test_no_client_id_dates_of_birth_or_free_text_in_the_return(tmp_path, runner):
     data, mapping = hostile_example(tmp_path, ["completed"])
     out = tmp_path / "r.xlsx"
-    result = runner.invoke(
-        app,
-        [
-            "score",
-            str(data),
-            "--config",
-            str(EXAMPLE_CONFIG),
-            "--period",
-            "2025-Q4",
-            "--out",
-            str(out),
-        ],
-    )
+    result = score_cli(runner, data, out)
     assert result.exit_code == 0, result.output
     text = " ".join(all_cell_text(out))
     assert "ID-" not in text
     assert "SECRET COMMENT" not in text
     assert "birth_year" not in text
     internal = tmp_path / "internal.xlsx"
-    runner.invoke(
-        app,
-        [
-            "score",
-            str(data),
-            "--config",
-            str(EXAMPLE_CONFIG),
-            "--period",
-            "2025-Q4",
-            "--out",
-            str(internal),
-            "--internal",
-        ],
-    )
+    score_cli(runner, data, internal, "--internal")
     wb = openpyxl.load_workbook(internal)
     marked = [ws for ws in wb.worksheets if ws["A1"].value == "INTERNAL – NOT FOR CIRCULATION"]
     with_ids = [

@@ -12,7 +12,7 @@ from evaltool.api import load
 from evaltool.cli import app
 from evaltool.config import load_settings
 from evaltool.synthetic import generate, write_csv_folder
-from tests.conftest import EXAMPLE_CONFIG, get_cell, header_index, set_cells
+from tests.conftest import EXAMPLE_CONFIG, get_cell, header_index, score_cli, set_cells
 
 
 def problems_at(report, sheet, row, column_header):
@@ -64,19 +64,7 @@ def test_injected_faults_are_all_reported_with_sheet_row_and_column(example, run
     ):
         assert needle in result.output
     assert "Traceback" not in result.output
-    result = runner.invoke(
-        app,
-        [
-            "score",
-            str(example),
-            "--config",
-            str(EXAMPLE_CONFIG),
-            "--period",
-            "2025-Q4",
-            "--out",
-            str(out),
-        ],
-    )
+    result = score_cli(runner, example, out)
     assert result.exit_code == 2
     assert not out.exists()
     assert "nothing was written" in result.output
