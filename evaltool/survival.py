@@ -359,9 +359,6 @@ class SurvivalAnalysis:
             "warnings": self.warnings,
         }
 
-    def exclusions_table(self) -> pd.DataFrame:
-        return self.exclusions
-
     def summary_tables(self) -> list[SummaryTable]:
         at = self.survival_at
         frame = pd.DataFrame(

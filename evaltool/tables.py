@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from evaltool.columns import Column
 
@@ -39,15 +39,3 @@ def up_to(frame: object, spec: TableSpec, end: object) -> object:
         return frame
     dates = frame[spec.time_column]  # type: ignore[index]
     return frame[(dates <= pd.Timestamp(end)).fillna(False).to_numpy(dtype=bool)]  # type: ignore
-
-
-@dataclass
-class Table:
-    """A table as read and typed. ``rows`` holds the spreadsheet row number of each row."""
-
-    name: str
-    data: object  # pandas.DataFrame; typed columns, extra columns kept as text
-    file: str
-    sheet: str = ""
-    headers: dict[str, str] = field(default_factory=dict)  # contract name -> header as written
-    letters: dict[str, str] = field(default_factory=dict)  # contract name -> column letter

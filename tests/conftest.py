@@ -12,6 +12,16 @@ from typer.testing import CliRunner
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "data" / "example-service.xlsx"
 EXAMPLE_CONFIG = ROOT / "examples" / "evaltool.toml"
+#: the instruments evaltool ships (instruments/*.toml)
+BUILTIN = (
+    "gas",
+    "gbo",
+    "recurrent-care-star",
+    "service-feedback",
+    "partner-access",
+    "pregnancies",
+    "contraception",
+)
 
 
 @pytest.fixture

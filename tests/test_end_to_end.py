@@ -11,17 +11,7 @@ import pytest
 from evaltool.cli import app
 from evaltool.registry import build_registry
 from evaltool.synthetic import generate, write_xlsx
-from tests.conftest import find_table, score_cli, sheet_rows
-
-BUILTIN = [
-    "gas",
-    "gbo",
-    "recurrent-care-star",
-    "service-feedback",
-    "partner-access",
-    "pregnancies",
-    "contraception",
-]
+from tests.conftest import BUILTIN, find_table, score_cli, sheet_rows
 
 
 def test_score_reports_every_builtin_instrument(example, tmp_path, runner):

@@ -480,7 +480,7 @@ def write_data_quality(sw: SheetWriter, results: Results) -> None:
     sw.row += 1
     if results.survival is not None:
         sw.heading("Time to next proceedings: exclusions")
-        sw.frame(results.survival.exclusions_table())
+        sw.frame(results.survival.exclusions)
         sw.row += 1
 
 
