@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -43,6 +43,9 @@ class Loaded:
     instruments: list[Instrument]
     registry: Registry
     settings: Settings
+    _cut: dict[tuple[str, dt.date | None], pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def context(self, period: Period, extract_date: dt.date | None = None) -> Context:
         extract = extract_date or self.settings.extract_date or period.end
@@ -50,6 +53,14 @@ class Loaded:
 
     def table(self, instrument: Instrument) -> pd.DataFrame:
         return self.dataset.tables[instrument.table().name]
+
+    def table_up_to(self, instrument: Instrument, end: dt.date | None) -> pd.DataFrame:
+        """The instrument's table cut at ``end``: the same frame each time it is asked for,
+        so an instrument can reuse what it worked out from it (summary, headline, readings)."""
+        key = (instrument.table().name, end)
+        if key not in self._cut:
+            self._cut[key] = up_to(self.table(instrument), instrument.table(), end)
+        return self._cut[key]
 
 
 @dataclass
@@ -216,7 +227,7 @@ def run(
     headlines: dict[str, str] = {}
     for instrument in loaded.instruments:
         progress(f"scoring {instrument.name}")
-        table = up_to(loaded.table(instrument), instrument.table(), period.end)
+        table = loaded.table_up_to(instrument, period.end)
         summaries[instrument.name] = instrument.summarise(table, ctx)
         headlines[instrument.name] = instrument.headline(table, ctx)
     progress("before/after comparisons")

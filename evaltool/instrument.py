@@ -125,7 +125,9 @@ class Instrument:
         return []
 
     def readings(self, data: pd.DataFrame) -> pd.DataFrame:
-        """Long table of readings: ``unit, client_id, measure, date, value`` (default: empty)."""
+        """Readings for before/after comparison (default: none). Long: ``unit, client_id,
+        measure, date, value``, one row per reading; or wide: ``unit, client_id, date`` and a
+        value column named after each measure, one row per assessment (blank = not read)."""
         import pandas as pd
 
         return pd.DataFrame(columns=["unit", "client_id", "measure", "date", "value"])

@@ -61,6 +61,18 @@ def in_window(dates: pd.Series, start: dt.date | None, end: dt.date) -> pd.Serie
     return mask.fillna(False).astype(bool)
 
 
+def until(data: pd.DataFrame, column: str, end: dt.date | None) -> pd.DataFrame:
+    """Rows of ``data`` dated on or before ``end`` (blank dates dropped).
+
+    Returns ``data`` itself when no row is cut (a quarterly run hands instruments tables
+    already cut at the period end), so a method remembered by frame still finds its result.
+    """
+    if end is None:
+        return data
+    mask = in_window(data[column], None, end)
+    return data if bool(mask.all()) else data[mask]
+
+
 def first_and_latest(
     data: pd.DataFrame, keys: list[str], date: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

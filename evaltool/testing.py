@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from evaltool.instrument import Instrument
 
+#: a long readings table; a wide one has the first three and a column per measure instead
 READING_COLUMNS = ["unit", "client_id", "measure", "date", "value"]
 
 
@@ -193,13 +194,17 @@ def check_instrument(
                 f"{name}: measure {m.name} reliability must be between 0 and 1",
             )
     readings = instrument.readings(typed)
+    declared = {m.name for m in measures}
+    columns = list(readings.columns)
+    wide = columns[:3] == ["unit", "client_id", "date"] and "measure" not in columns
     _require(
-        list(readings.columns) == READING_COLUMNS,
-        f"{name}.readings() columns must be {READING_COLUMNS}, got {list(readings.columns)}",
+        columns == READING_COLUMNS or (wide and len(columns) > 3),
+        f"{name}.readings() columns must be {READING_COLUMNS} (long), or unit, client_id, "
+        f"date and a column per measure (wide); got {columns}",
     )
     if measures:
         _require(len(readings) > 0, f"{name}.readings() is empty for valid data")
-        unknown = set(readings["measure"]) - {m.name for m in measures}
+        unknown = set(columns[3:] if wide else readings["measure"]) - declared
         _require(not unknown, f"{name}.readings(): undeclared measures {sorted(unknown)}")
 
     tables = instrument.summarise(typed, ctx)

@@ -14,7 +14,13 @@ import pytest
 
 from evaltool.api import load
 from evaltool.cli import app
-from evaltool.compare import BeforeAfter, compare_instruments, wilcoxon_signed_rank
+from evaltool.compare import (
+    BeforeAfter,
+    compare_instruments,
+    holm,
+    pair_readings,
+    wilcoxon_signed_rank,
+)
 from evaltool.config import load_settings
 from evaltool.instrument import Measure
 
@@ -94,6 +100,14 @@ def test_holm_is_not_holm_sidak(fixture_summary):
     assert min(ba["p_holm"]) != pytest.approx(sidak_first)
 
 
+def test_holm_matches_r_with_ties_and_the_cap_at_one():
+    # R: p.adjust(c(0.01, 0.04, 0.03, 0.04, 0.5, 0.005, 0.3), "holm")
+    p = np.array([0.01, 0.04, 0.03, 0.04, 0.5, 0.005, 0.3])
+    r = [0.060, 0.160, 0.150, 0.160, 0.600, 0.035, 0.600]
+    assert holm(p) == pytest.approx(r, rel=1e-12)
+    assert holm(np.array([0.6, 0.9])) == pytest.approx([1.0, 1.0])
+
+
 def test_wilcoxon_worked_example():
     # changes 1, -2, 2, 3, 0: the zero is dropped; |d| ranks 1, 2.5, 2.5, 4; V = 1 + 2.5 + 4.
     # var = n(n+1)(2n+1)/24 - sum(t^3 - t)/48 = 7.5 - 6/48; z = (7.5 - 5 - 0.5) / sqrt(var)
@@ -114,6 +128,35 @@ def fit(rows, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         return BeforeAfter(**kw).fit(readings(rows), [Measure("m", "M")], "x").summary_.iloc[0]
+
+
+def test_wide_and_long_readings_pair_alike():
+    # a: m read 1 Jan (2), 1 Mar (blank), 1 May (5), given out of order; n read 1 Mar (7) only
+    # b: m read 1 Jan (4) and 10 Jan (6): 9 days apart; n read 1 Jan (3) and 1 May (1)
+    wide = pd.DataFrame(
+        {
+            "unit": ["a", "b", "a", "b", "a", "b"],
+            "client_id": ["a", "b", "a", "b", "a", "b"],
+            "date": pd.to_datetime(
+                ["2025-05-01", "2025-01-10", "2025-01-01", "2025-01-01", "2025-03-01", "2025-05-01"]
+            ),
+            "m": [5, 6, 2, 4, np.nan, np.nan],
+            "n": [np.nan, np.nan, np.nan, 3, 7, 1],
+        }
+    )
+    long = wide.melt(["unit", "client_id", "date"], var_name="measure", value_name="value")
+    long = long[["unit", "client_id", "measure", "date", "value"]]
+    for shape in (wide, long):
+        kept, excluded = pair_readings(shape, min_days=28)
+        got = kept[["measure", "unit", "first", "latest", "readings", "days"]]
+        assert got.astype({"measure": str}).values.tolist() == [
+            ["m", "a", 2.0, 5.0, 2, 120],
+            ["n", "b", 3.0, 1.0, 2, 120],
+        ]
+        assert excluded[["measure", "unit", "reason"]].astype(str).values.tolist() == [
+            ["m", "b", "too close"],
+            ["n", "a", "single reading"],
+        ]
 
 
 def test_n_of_one_is_refused_with_a_reason():

@@ -16,7 +16,7 @@ from evaltool.errors import PluginError
 from evaltool.hookspecs import hookimpl
 from evaltool.instrument import Context, Definition, Instrument, Measure, SummaryTable
 from evaltool.problems import WARNING, Problem
-from evaltool.scoring import in_window, remember_last, scale_bounds, setting
+from evaltool.scoring import in_window, remember_last, scale_bounds, setting, until
 from evaltool.tables import TableSpec
 
 DOMAIN_KEYS = {"id", "label", "reliability", "lower_is_better"}
@@ -141,16 +141,18 @@ class DomainScale(Instrument):
         melted["value"] = melted["value"].astype(float)
         return melted.rename(columns={self.date_column: "date"})
 
-    @remember_last
     def domain_changes(self, data: pd.DataFrame, end: Any = None) -> pd.DataFrame:
+        """Per client and domain: first and latest reading up to ``end``, change and stages."""
+        return self._domain_changes(until(data, self.date_column, end))
+
+    @remember_last
+    def _domain_changes(self, data: pd.DataFrame) -> pd.DataFrame:
         """Per client and domain: first and latest reading, change and stages.
 
         One groupby over the wide table (first/last skip blanks), not a melt to one row per
         domain reading: at national scale that is ten times fewer rows to sort.
         """
         present = [d for d in self.domain_ids if d in data]
-        if end is not None:
-            data = data[in_window(data[self.date_column], None, end)]
         ordered = data.sort_values(["client_id", self.date_column], kind="stable")
         g = ordered[["client_id", *present]].groupby("client_id", sort=False)
         first, latest, readings = g.first(), g.last(), g.count()
@@ -193,22 +195,18 @@ class DomainScale(Instrument):
         ]
 
     def readings(self, data: pd.DataFrame) -> pd.DataFrame:
-        """One row per assessed domain, in (domain, client, date) order, built with numpy;
-        measure and unit are categoricals. Coming in order, they need no sort to pair."""
+        """Wide readings: one row per assessment, one value column per domain (blank where
+        it was not assessed). Ten times fewer rows than one per domain reading."""
         present = [d for d in self.domain_ids if d in data]
-        codes, ids = pd.factorize(data["client_id"], sort=True)
-        dates = data[self.date_column].to_numpy(dtype="datetime64[ns]")
-        order = np.lexsort((dates.view("int64"), codes))  # by client, then date
-        values = data[present].astype("Float64").to_numpy(dtype=float, na_value=np.nan)[order]
-        cols, rows = np.nonzero(~np.isnan(values.T))  # domain-major, then client and date
-        unit = pd.Categorical.from_codes(codes[order][rows], categories=ids)
+        values = {
+            d: data[d].astype("Float64").to_numpy(dtype=float, na_value=np.nan) for d in present
+        }
         return pd.DataFrame(
             {
-                "unit": unit,
-                "client_id": unit,
-                "measure": pd.Categorical.from_codes(cols, categories=present),
-                "date": dates[order][rows],
-                "value": values[rows, cols],
+                "unit": data["client_id"].to_numpy(),
+                "client_id": data["client_id"].to_numpy(),
+                "date": data[self.date_column].to_numpy(),
+                **values,
             }
         )
 

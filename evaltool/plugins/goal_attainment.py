@@ -14,7 +14,7 @@ import pandas as pd
 from evaltool.columns import DATE, ID, INTEGER, NUMBER, TEXT, Column
 from evaltool.hookspecs import hookimpl
 from evaltool.instrument import Context, Definition, Instrument, Measure, SummaryTable
-from evaltool.scoring import first_and_latest, in_window, remember_last, setting
+from evaltool.scoring import first_and_latest, in_window, remember_last, setting, until
 from evaltool.tables import TableSpec
 
 
@@ -84,10 +84,8 @@ class GoalAttainment(Instrument):
         return frame["weight"].astype("Float64").fillna(1.0).astype(float)
 
     @remember_last
-    def _goal_frame(self, data: pd.DataFrame, end: Any = None) -> pd.DataFrame:
+    def _goal_frame(self, data: pd.DataFrame) -> pd.DataFrame:
         """One row per goal: baseline and latest level and date, and its weight."""
-        if end is not None:
-            data = data[in_window(data["review_date"], None, end)]
         first, last = first_and_latest(data, ["client_id", "goal_id"], "review_date")
         goals = pd.DataFrame(
             {
@@ -101,7 +99,7 @@ class GoalAttainment(Instrument):
         return goals.reset_index()
 
     def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
-        goals = self._goal_frame(data, ctx.period.end if ctx else None)
+        goals = self._goal_frame(until(data, "review_date", ctx.period.end if ctx else None))
         ids = goals["client_id"]
         out = pd.DataFrame(
             {

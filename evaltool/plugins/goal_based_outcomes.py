@@ -13,7 +13,14 @@ import pandas as pd
 from evaltool.columns import DATE, ID, INTEGER, TEXT, Column
 from evaltool.hookspecs import hookimpl
 from evaltool.instrument import Context, Definition, Instrument, Measure, SummaryTable
-from evaltool.scoring import first_and_latest, in_window, scale_bounds, setting
+from evaltool.scoring import (
+    first_and_latest,
+    in_window,
+    remember_last,
+    scale_bounds,
+    setting,
+    until,
+)
 from evaltool.tables import TableSpec
 
 
@@ -56,8 +63,11 @@ class GoalBasedOutcomes(Instrument):
         return f"{self.lo}-{self.hi} per goal; {rc}"
 
     def goals(self, data: pd.DataFrame, end: Any = None) -> pd.DataFrame:
-        if end is not None:
-            data = data[in_window(data["rating_date"], None, end)]
+        """One row per goal: first and latest rating up to ``end``, and the change."""
+        return self._goals(until(data, "rating_date", end))
+
+    @remember_last
+    def _goals(self, data: pd.DataFrame) -> pd.DataFrame:
         first, last = first_and_latest(data, ["client_id", "goal_id"], "rating_date")
         counts = data.groupby(["client_id", "goal_id"], sort=False).size()
         goals = pd.DataFrame(
@@ -117,9 +127,10 @@ class GoalBasedOutcomes(Instrument):
 
     def summarise(self, data: pd.DataFrame, ctx: Context) -> list[SummaryTable]:
         rows = []
+        everyone = self.goals(data, ctx.period.end)  # per goal: each window is a subset
         for label, start, end in ctx.windows:
             rated = data[in_window(data["rating_date"], start, end)]["client_id"].unique()
-            goals = self.goals(data[data["client_id"].isin(rated)], end)
+            goals = everyone[everyone["client_id"].isin(rated)]
             changed = goals[goals["change"].notna()]
             row = {
                 "Window": label,
