@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from evaltool.instrument import Definition, Measure, SummaryTable
+from evaltool.scoring import runs
 
 Z_RELIABLE = 1.96
 
@@ -81,7 +82,20 @@ READING_KEYS = ("unit", "client_id", "date")
 
 
 def pair_readings(readings: pd.DataFrame, min_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """First and latest reading per (measure, unit), and the units excluded, with the reason.
+    """First and latest reading per (measure, unit), and the units excluded, with the reason
+    ("single reading", or "too close" when under ``min_days`` apart)."""
+    pairs = first_and_latest_readings(readings)
+    single = pairs["readings"].to_numpy() < 2
+    close = ~single & (pairs["days"].to_numpy() < min_days)
+    pairs["reason"] = np.where(single, "single reading", np.where(close, "too close", ""))
+    kept = ~(single | close)
+    paired = pairs[kept].reset_index(drop=True)
+    paired["change"] = paired["latest"] - paired["first"]
+    return paired, pairs[~kept].reset_index(drop=True)
+
+
+def first_and_latest_readings(readings: pd.DataFrame) -> pd.DataFrame:
+    """First and latest reading, number of readings and days between, per (measure, unit).
 
     ``readings`` is long (``unit, client_id, measure, date, value``: one row per reading) or
     wide (``unit, client_id, date`` and one value column per measure: one row per
@@ -104,9 +118,7 @@ def pair_readings(readings: pd.DataFrame, min_days: int) -> tuple[pd.DataFrame, 
         else [np.empty(0, np.int64)] * 6
     )
     measure, first, last, first_value, last_value, count = columns
-    days_apart = days[last] - days[first]
-    single, close = count < 2, (count >= 2) & (days_apart < min_days)
-    pairs = pd.DataFrame(
+    return pd.DataFrame(
         {
             # a categorical: the per-measure selections that follow compare integer codes
             "measure": pd.Categorical.from_codes(measure, categories=measures),
@@ -117,22 +129,9 @@ def pair_readings(readings: pd.DataFrame, min_days: int) -> tuple[pd.DataFrame, 
             "latest_date": dates[last],
             "latest": last_value.astype(float),
             "readings": count,
-            "days": days_apart,
-            "reason": np.where(single, "single reading", np.where(close, "too close", "")),
+            "days": days[last] - days[first],
         }
     )
-    kept = ~(single | close)
-    paired = pairs[kept].reset_index(drop=True)
-    paired["change"] = paired["latest"] - paired["first"]
-    return paired, pairs[~kept].reset_index(drop=True)
-
-
-def _bounds(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end positions of the runs of equal values in a sorted ``group``."""
-    new = np.ones(len(group), dtype=bool)
-    new[1:] = group[1:] != group[:-1]
-    starts = np.flatnonzero(new)
-    return starts, np.append(starts[1:], len(group)) - 1
 
 
 def _pair_long(
@@ -150,7 +149,7 @@ def _pair_long(
     rows = np.flatnonzero(ok)
     if len(key) >= 2 and not bool(np.all(key[1:] >= key[:-1])):
         rows = rows[np.argsort(key, kind="stable")]
-    starts, ends = _bounds(group[rows])
+    starts, ends = runs(group[rows])
     first, last = rows[starts], rows[ends]
     part = (m_codes[first], first, last, values[first], values[last], ends - starts + 1)
     return measures, [part] if len(rows) else []
@@ -168,7 +167,7 @@ def _pair_wide(
         rows = order[~np.isnan(values[order])]
         if not len(rows):
             continue
-        starts, ends = _bounds(u_codes[rows])
+        starts, ends = runs(u_codes[rows])
         first, last = rows[starts], rows[ends]
         parts.append(
             (

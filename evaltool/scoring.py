@@ -73,13 +73,32 @@ def until(data: pd.DataFrame, column: str, end: dt.date | None) -> pd.DataFrame:
     return data if bool(mask.all()) else data[mask]
 
 
+def runs(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end positions of the runs of equal values in a sorted ``group``."""
+    new = np.ones(len(group), dtype=bool)
+    new[1:] = group[1:] != group[:-1]
+    starts = np.flatnonzero(new)
+    return starts, np.append(starts[1:], len(group))[: len(starts)] - 1
+
+
 def first_and_latest(
     data: pd.DataFrame, keys: list[str], date: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The earliest and the latest row per key (ties broken by row order), vectorised."""
-    ordered = data.sort_values(keys + [date], kind="stable")
-    grouped = ordered.groupby(keys, sort=False, observed=True)
-    return grouped.head(1).set_index(keys), grouped.tail(1).set_index(keys)
+    """The earliest and the latest row per key, in key order (ties broken by row order).
+
+    Keys become sorted integer codes and one stable numpy sort orders (key, date): several
+    times faster than sorting and grouping the text ids themselves. Blank dates sort last.
+    """
+    group = np.zeros(len(data), dtype=np.int64)
+    for key in keys:
+        codes, uniques = pd.factorize(data[key], sort=True)
+        group = group * (len(uniques) + 1) + codes  # blank keys (-1) are dropped below
+    stamps = data[date].to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
+    stamps[stamps == np.iinfo(np.int64).min] = np.iinfo(np.int64).max  # NaT last
+    order = np.lexsort((stamps, group))
+    order = order[(data[keys].notna().all(axis=1).to_numpy())[order]]
+    starts, ends = runs(group[order])
+    return data.take(order[starts]).set_index(keys), data.take(order[ends]).set_index(keys)
 
 
 def share(numerator: pd.Series | float, denominator: pd.Series | float) -> Any:

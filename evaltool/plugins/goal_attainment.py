@@ -99,7 +99,14 @@ class GoalAttainment(Instrument):
         return goals.reset_index()
 
     def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
-        goals = self._goal_frame(until(data, "review_date", ctx.period.end if ctx else None))
+        return self._client_scores(
+            self._goal_frame(until(data, "review_date", ctx.period.end if ctx else None))
+        )
+
+    @remember_last
+    def _client_scores(self, goals: pd.DataFrame) -> pd.DataFrame:
+        """One row per client from the per-goal frame (remembered: summary, headline and
+        readings all ask for it)."""
         ids = goals["client_id"]
         out = pd.DataFrame(
             {
