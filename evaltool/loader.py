@@ -113,8 +113,6 @@ def _finish(
 ) -> RawTable | None:
     names = [normalise(h) for h in header]
     keep = [i for i, n in enumerate(names) if n]
-    frame = frame.iloc[:, keep] if len(frame.columns) else pd.DataFrame(columns=keep)
-    frame.columns = [names[i] for i in keep]
     headers = {names[i]: str(header[i]).strip() for i in keep}
     letters = {names[i]: column_letter(i) for i in keep}
     seen: dict[str, int] = {}
@@ -132,15 +130,26 @@ def _finish(
                     expected="a unique header",
                 )
             )
+            continue  # the first of two same-named columns is read
         seen[names[i]] = i
-    frame = frame.loc[:, ~frame.columns.duplicated()]
-    frame.index = pd.RangeIndex(len(frame))
-    frame[ROW] = frame.index + header_row + 1
-    frame = frame[~_blank_rows(frame.drop(columns=ROW))].reset_index(drop=True)
+    # one selection (copied only when a column is dropped), one filter (only if a row is blank)
+    columns = list(seen.values())
+    if not len(frame.columns):
+        frame = pd.DataFrame(columns=columns)
+    elif columns != list(range(frame.shape[1])):
+        frame = frame.iloc[:, columns]
+    frame.columns = list(seen)
+    rows = np.arange(len(frame)) + header_row + 1
+    blank = _blank_rows(frame)
+    if blank.any():
+        frame, rows = frame[~blank].reset_index(drop=True), rows[~blank]
+    else:
+        frame.index = pd.RangeIndex(len(frame))
+    frame[ROW] = rows
     return RawTable(name, frame, file, sheet, headers, letters)
 
 
-def _blank_rows(values: pd.DataFrame) -> pd.Series:
+def _blank_rows(values: pd.DataFrame) -> np.ndarray:
     """Rows with nothing in any cell. Column by column, only on rows still blank so far; each
     column's distinct values are checked once (``pd.factorize``)."""
     blank = np.ones(len(values), dtype=bool)
@@ -152,7 +161,7 @@ def _blank_rows(values: pd.DataFrame) -> pd.Series:
         lookup = np.append(empty_unique.to_numpy(dtype=bool), True)  # code -1 (NA) -> blank
         empty = lookup[codes]
         blank[blank] = empty
-    return pd.Series(blank, index=values.index)
+    return blank
 
 
 #: Workbook readers. calamine (Rust, python-calamine) is the default: see benchmarks/run.py.
@@ -229,7 +238,7 @@ def _read_csv_folder(path: Path) -> Source:
         if frame is None or frame.empty:
             continue
         header = list(frame.iloc[0])
-        body = frame.iloc[1:].reset_index(drop=True)
+        body = frame.iloc[1:].copy(deep=False)  # a view of the rows: no copy of the data
         body.columns = range(body.shape[1])
         table = _finish(body, header, normalise(file.stem), file.name, "", problems)
         if table is not None:
