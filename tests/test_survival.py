@@ -14,7 +14,13 @@ from evaltool.api import load
 from evaltool.cli import app
 from evaltool.config import load_settings
 from evaltool.errors import AnalysisError
-from evaltool.survival import KaplanMeier, analyse, survival_table
+from evaltool.survival import (
+    KaplanMeier,
+    analyse,
+    covariate_frame,
+    schoenfeld_residuals,
+    survival_table,
+)
 from tests.conftest import clients_rows, workbook
 
 FIXTURES = Path(__file__).parent / "fixtures" / "survival"
@@ -117,6 +123,46 @@ def test_cox_matches_coxph_efron(dataset):
     for cov in COVARIATES:
         for col in ("coef", "hr", "hr_low", "hr_high", "se", "p"):
             assert cox.loc[cov, col] == pytest.approx(r.loc[cov, col], rel=1e-5), (cov, col)
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_schoenfeld_residuals_match_r_with_efron_ties(dataset):
+    # R: residuals(coxph(..., ties = "efron"), type = "schoenfeld"), at R's own coefficients
+    table = analysed(dataset).table
+    beta = r_csv(f"{dataset}_cox.csv")["coef"].to_numpy()
+    x = covariate_frame(table, COVARIATES).to_numpy(float)
+    ours = schoenfeld_residuals(
+        table["time"].to_numpy(float), table["event"].to_numpy(bool), x, beta
+    )
+    times = np.sort(table.loc[table["event"] == 1, "time"].to_numpy(float))
+    r = r_csv(f"{dataset}_schoenfeld.csv")
+
+    def in_order(t, res):  # rows of tied events can come in any order: sort within a time
+        keys = [np.round(res[:, k], 8) for k in reversed(range(res.shape[1]))]
+        return res[np.lexsort([*keys, t])]
+
+    assert times.tolist() == r["time"].tolist()
+    np.testing.assert_allclose(
+        in_order(times, ours), in_order(times, r.iloc[:, 1:].to_numpy()), rtol=1e-9, atol=1e-12
+    )
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_the_ph_check_is_lifelines_own_test(dataset):
+    # our residuals feed lifelines' proportional_hazard_test; its own (looping) residuals
+    # must give the same statistics
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import proportional_hazard_test
+
+    result = analysed(dataset)
+    data = covariate_frame(result.table, COVARIATES).assign(
+        time=result.table["time"], event=result.table["event"]
+    )
+    cph = CoxPHFitter().fit(data, "time", "event", fit_options={"precision": 1e-10})
+    theirs = proportional_hazard_test(cph, data, time_transform="rank").summary
+    ours = result.ph_test.set_index("covariate")
+    np.testing.assert_allclose(ours["chi2"], theirs["test_statistic"], rtol=1e-6)
+    np.testing.assert_allclose(ours["p"], theirs["p"], rtol=1e-6)
 
 
 def test_a_known_km_by_hand():
