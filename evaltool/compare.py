@@ -103,8 +103,10 @@ def first_and_latest_readings(readings: pd.DataFrame) -> pd.DataFrame:
     and group boundaries in numpy rather than a pandas sort and groupby over millions of
     rows; ties on a day keep the input order.
     """
-    r = readings.dropna(subset=["date"])
-    dates = r["date"].to_numpy(dtype="datetime64[ns]")
+    dates = readings["date"].to_numpy(dtype="datetime64[ns]")
+    dated = ~np.isnat(dates)
+    r = readings if dated.all() else readings[dated]
+    dates = dates[dated] if len(r) < len(readings) else dates
     days = dates.astype("datetime64[D]").astype(np.int64)
     u_codes, units = _codes(r["unit"])
     if "measure" in r:

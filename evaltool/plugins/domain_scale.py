@@ -194,17 +194,10 @@ class DomainScale(Instrument):
         """Wide readings: one row per assessment, one value column per domain (blank where
         it was not assessed). Ten times fewer rows than one per domain reading."""
         present = [d for d in self.domain_ids if d in data]
-        values = {
-            d: data[d].astype("Float64").to_numpy(dtype=float, na_value=np.nan) for d in present
-        }
-        return pd.DataFrame(
-            {
-                "unit": data["client_id"].to_numpy(),
-                "client_id": data["client_id"].to_numpy(),
-                "date": data[self.date_column].to_numpy(),
-                **values,
-            }
-        )
+        wide = data[["client_id", self.date_column, *present]]
+        wide = wide.rename(columns={self.date_column: "date"})  # values stay Int64: blank = <NA>
+        wide.insert(0, "unit", wide["client_id"])
+        return wide
 
     def summarise(self, data: pd.DataFrame, ctx: Context) -> list[SummaryTable]:
         tables = []
