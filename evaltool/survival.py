@@ -527,30 +527,48 @@ class SurvivalAnalysis:
                 ),
                 threshold,
             )
-        png = self.plot_png()
-        if png is not None:
-            from openpyxl.drawing.image import Image
-            from openpyxl.worksheet.pagebreak import Break
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet.pagebreak import Break
 
-            img = Image(png)
-            img.width, img.height = int(img.width * 0.75), int(img.height * 0.75)
-            ws.row_breaks.append(Break(id=sw.row))  # the chart starts a printed page
-            img.anchor = f"A{sw.row + 1}"
-            ws.add_image(img)
-            sw.row += 25
+        from evaltool.report.km_chart import add_km_chart
+
+        # printed: the report's columns (the chart as wide as they are); its data beyond them
+        printed = max(sw.widths, default=1)
+        cm = sum(
+            (max(10, sw.widths[col] + 2) if col in sw.widths else 8.43) * 7 / 37.8
+            for col in range(1, printed + 1)
+        )
+        ws.row_breaks.append(Break(id=sw.row))  # the chart starts a printed page
+        add_km_chart(
+            ws,
+            self.chart_fits(),
+            s.benchmark,
+            self.ci,
+            threshold,
+            anchor=f"A{sw.row + 1}",
+            data_col=printed + 2,
+            data_row=3,
+            width_cm=min(max(cm * 0.95, 20), 40),
+        )
+        sw.row += int(min(max(cm * 0.95, 20), 40) / 2 / 0.5) + 2  # rows of about 0.5 cm
         for w in self.warnings:
             sw.note(f"Warning: {w}")
+        ws.print_area = f"A1:{get_column_letter(printed)}{sw.row}"
 
-    def plot_png(self, path=None):
-        """The KM chart as PNG (bytes buffer, or written to ``path``)."""
-        from evaltool.plot import km_plot
-
+    def chart_fits(self) -> dict[str, KaplanMeier]:
+        """The curves a chart shows: by cohort, or by the ``group`` column, or everyone."""
         groups = [g for g in ("service", "comparison") if g in self.km] or ["all"]
         if self.group:
             groups = [g for g in self.km if g.startswith(f"{self.group}=")]
+        return {g: self.km[g] for g in groups}
+
+    def plot_png(self, path=None):
+        """The KM chart as PNG (bytes buffer, or written to ``path``): matplotlib."""
+        from evaltool.plot import km_plot
+
         threshold = self.settings.small_number_threshold
         return km_plot(
-            {g: self.km[g] for g in groups},
+            self.chart_fits(),
             self.times,
             self.settings.benchmark,
             self.ci,

@@ -100,7 +100,42 @@ def test_before_after_and_survival_sheets_match_the_analyses(example_return):
     theirs = at[(at["group"] == "service") & (at["days"] == 1095)].iloc[0]
     assert mine["Still free of new proceedings"] == pytest.approx(theirs["survival"])
     assert mine["At risk"] == theirs["at_risk"]
-    assert wb["Time to next proceedings"]._images, "the KM chart is in the sheet"
+
+
+def test_the_km_chart_is_native_and_stops_before_small_numbers_at_risk(example_return):
+    results, wb, out = example_return
+    ws = excel.build_workbook(results)["Time to next proceedings"]
+    (chart,) = ws._charts
+    threshold = results.settings.small_number_threshold
+    fits = results.survival.chart_fits()
+    benchmark = results.settings.benchmark is not None
+    assert len(chart.series) == 3 * len(fits) + benchmark  # curve and CI limits per group
+    rows = sheet_rows(wb["Time to next proceedings"])
+    top = next(i for i, r in enumerate(rows) if str(r[0] or "").startswith("Kaplan-Meier"))
+    label = next(
+        (i, j)
+        for i, r in enumerate(rows)
+        for j, v in enumerate(r)
+        if str(v or "").startswith("Chart data: Kaplan-Meier steps")
+    )
+    header = rows[label[0] + 1]
+    first_x = chart.series[0].xVal.numRef.f.split("!")[1].split(":")[0]
+    assert top > 0 and first_x.endswith(f"${label[0] + 3}")  # the chart reads the data block
+    for name, km in fits.items():
+        group = name.split("=")[-1]
+        col = header.index(group)
+        days = [r[col - 1] for r in rows[label[0] + 2 :] if r[col - 1] is not None]
+        incidence = [r[col] for r in rows[label[0] + 2 : label[0] + 2 + len(days)]]
+        # each step: two points at the event time, before and after; the value after a step
+        # is 1 - S there, for every event time with more than `threshold` still at risk
+        shown = km.table_[km.table_["at_risk"] > threshold]
+        steps = dict(zip(days[2::2], incidence[2::2], strict=False))
+        assert sorted({d for d in days[1:-1]}) == shown["time"].tolist()
+        for t, s in zip(shown["time"], shown["survival"], strict=True):
+            assert steps[t] == pytest.approx(1 - s)
+        followed = sorted(km.time_)
+        assert days[-1] == followed[-(threshold + 1)]  # then as far as > threshold are followed
+    assert wb["Time to next proceedings"].print_area  # the chart data is not printed
 
 
 def test_number_formats(example_return):
