@@ -25,14 +25,25 @@ COLOURS = ("1F77B4", "FF7F0E", "2CA02C", "D62728", "9467BD", "8C564B")
 NOTE = Font(size=9, color="595959")
 
 
-def step_points(km: Any, threshold: int) -> dict[str, list[Any]]:
+#: at most this many steps per curve: a chart is a few hundred points wide, and a national
+#: curve has thousands of event times
+MAX_STEPS = 500
+
+
+def step_points(km: Any, threshold: int, max_steps: int = MAX_STEPS) -> dict[str, list[Any]]:
     """The curve as the corners of its steps, while more than ``threshold`` are at risk.
 
     Incidence 1 - S and its CI (1 - upper, 1 - lower); a CI R leaves undefined is None.
+    A curve with more than ``max_steps`` event times is drawn with one step per
+    1/``max_steps`` of its time span, at the last event time in it: every point drawn is
+    exact, and no step is drawn later than that span.
     """
     tab = km.table_[km.table_["at_risk"] > threshold]
     times = np.sort(np.asarray(km.time_, float))
     end = float(times[-(threshold + 1)]) if len(times) > threshold else 0.0
+    if len(tab) > max_steps:
+        span = np.minimum(np.floor(tab["time"].to_numpy(float) / end * max_steps), max_steps - 1)
+        tab = tab[np.append(span[1:] != span[:-1], True)]
     out: dict[str, list[Any]] = {"days": [0.0, *np.repeat(tab["time"].to_numpy(float), 2)]}
     for key, values in (
         ("incidence", 1 - tab["survival"].to_numpy(float)),
@@ -75,7 +86,8 @@ def add_km_chart(
     label = ws.cell(
         row=data_row,
         column=data_col,
-        value=f"Chart data: Kaplan-Meier steps, shown while more than {threshold} are at risk",
+        value=f"Chart data: Kaplan-Meier steps, shown while more than {threshold} are at risk; "
+        f"a curve with more than {MAX_STEPS} steps has one per 1/{MAX_STEPS} of its time span",
     )
     label.font = NOTE
     header, col, top, horizon = data_row + 1, data_col, 0.0, 0.0
