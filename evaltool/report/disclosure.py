@@ -55,11 +55,12 @@ def _groups(table: SummaryTable, frame: pd.DataFrame) -> list[list[tuple[int, st
 def suppress(table: SummaryTable, threshold: int) -> Suppressed:
     """Apply primary, secondary and derived suppression to a summary table."""
     frame = table.data.reset_index(drop=True)
-    sup = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    # one boolean array per column (a table has a few rows; pandas per cell would dominate)
+    sup = {col: np.zeros(len(frame), dtype=bool) for col in frame.columns}
     for col in table.counts:
-        values = pd.to_numeric(frame[col], errors="coerce")
-        sup[col] = ((values >= 1) & (values <= threshold)).fillna(False).astype(bool)
-    primary = int(sup.to_numpy().sum())
+        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        sup[col] = (values >= 1) & (values <= threshold)
+    primary = int(sum(s.sum() for s in sup.values()))
 
     secondary = 0
     groups = _groups(table, frame)
@@ -67,14 +68,14 @@ def suppress(table: SummaryTable, threshold: int) -> Suppressed:
     while changed:
         changed = False
         for group in groups:
-            hidden = [cell for cell in group if sup.at[cell]]
+            hidden = [(r, c) for r, c in group if sup[c][r]]
             if len(hidden) != 1:
                 continue
-            parts = [cell for cell in group[:-1] if not sup.at[cell] and _num(frame.at[cell]) > 0]
+            parts = [(r, c) for r, c in group[:-1] if not sup[c][r] and _num(frame.at[r, c]) > 0]
             pick = min(parts, key=lambda cell: _num(frame.at[cell])) if parts else group[-1]
-            if sup.at[pick]:
+            if sup[pick[1]][pick[0]]:
                 continue
-            sup.at[pick] = True
+            sup[pick[1]][pick[0]] = True
             secondary += 1
             changed = True
 
@@ -82,21 +83,27 @@ def suppress(table: SummaryTable, threshold: int) -> Suppressed:
         if col in sup and base in sup:
             sup[col] = sup[col] | sup[base]
 
-    shown = frame.astype(object).copy()
+    shown = {}  # column by column in numpy: a table has a few rows, a return many tables
     for col in frame.columns:
-        numeric = pd.api.types.is_numeric_dtype(frame[col]) or col in table.counts
-        if numeric:
+        values = frame[col].astype(object).to_numpy(copy=True)
+        if pd.api.types.is_numeric_dtype(frame[col]) or col in table.counts:
             base = table.derived.get(col)
             zero_base = (
-                (pd.to_numeric(frame[base], errors="coerce") == 0)
+                (pd.to_numeric(frame[base], errors="coerce") == 0).to_numpy(dtype=bool)
                 if base in frame
-                else (pd.Series(False, index=frame.index))
+                else np.zeros(len(frame), dtype=bool)
             )
-            missing = frame[col].isna()
-            shown.loc[missing & zero_base, col] = NOT_APPLICABLE
-            shown.loc[missing & ~zero_base, col] = NOT_AVAILABLE
-        shown.loc[sup[col], col] = SUPPRESSED
-    return Suppressed(shown, sup, primary, secondary)
+            missing = frame[col].isna().to_numpy(dtype=bool)
+            values[missing & zero_base] = NOT_APPLICABLE
+            values[missing & ~zero_base] = NOT_AVAILABLE
+        values[sup[col]] = SUPPRESSED
+        shown[col] = values
+    return Suppressed(
+        pd.DataFrame(shown, index=frame.index, columns=frame.columns),
+        pd.DataFrame(sup, index=frame.index, columns=frame.columns),
+        primary,
+        secondary,
+    )
 
 
 def _num(value: object) -> float:
