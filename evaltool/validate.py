@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from evaltool.columns import as_text, convert
@@ -76,6 +77,23 @@ def cell_problems(
     ]
 
 
+def duplicated_keys(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Rows whose key (every key column filled in) occurs more than once.
+
+    The key columns become one integer per row (codes combined, re-coded after each column
+    to stay small), so the check is an integer one, not a hash of text and date tuples.
+    """
+    combined = np.zeros(len(frame), dtype=np.int64)
+    filled = np.ones(len(frame), dtype=bool)
+    for key in keys:
+        codes, uniques = pd.factorize(frame[key])
+        filled &= codes >= 0
+        combined, _ = pd.factorize(combined * (len(uniques) + 1) + codes)
+    dup = np.zeros(len(frame), dtype=bool)
+    dup[filled] = pd.Series(combined[filled]).duplicated(keep=False).to_numpy()
+    return pd.Series(dup, index=frame.index)
+
+
 def check_table(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Problem]]:
     """Type every contract column of a table and check values, keys and date order."""
     problems: list[Problem] = []
@@ -116,8 +134,7 @@ def check_table(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Prob
         if extra not in typed.columns:
             typed[extra] = frame[extra]  # extra columns are kept, as read
     if spec.unique and all(c in typed for c in spec.unique):
-        keys = typed[list(spec.unique)]
-        dup = keys.notna().all(axis=1) & keys.duplicated(keep=False)
+        dup = duplicated_keys(typed, list(spec.unique))
         if dup.any():
             first_row = typed[dup].groupby(list(spec.unique), sort=False)[ROW].transform("min")
             message = (

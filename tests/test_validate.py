@@ -12,6 +12,7 @@ from evaltool.api import load
 from evaltool.cli import app
 from evaltool.config import load_settings
 from evaltool.synthetic import generate, write_csv_folder
+from evaltool.validate import duplicated_keys
 from tests.conftest import EXAMPLE_CONFIG, get_cell, header_index, score_cli, set_cells
 
 
@@ -217,3 +218,46 @@ def test_blank_rows_above_the_header_keep_row_numbers_true(example):
     report = load(example).report
     assert [(p.row, p.column) for p in report.errors] == [(9, "birth_year (H)")]
     assert any("2 blank row(s) above the header row" in w.message for w in report.warnings)
+
+
+def test_duplicated_keys_by_hand():
+    frame = pd.DataFrame(
+        {
+            "client_id": ["a", "a", "b", None, None, "a", "ab", "a"],
+            "goal_id": ["1", "1", "1", "2", "2", None, "1", "b1"],
+            "date": pd.to_datetime(
+                [
+                    "2025-01-01",
+                    "2025-01-01",
+                    "2025-01-01",
+                    "2025-01-02",
+                    "2025-01-02",
+                    "2025-01-01",
+                    "2025-01-01",
+                    "2025-01-01",
+                ]
+            ),
+        }
+    )
+    # rows 0 and 1 share a full key; rows 3 and 4 too, but with a blank part they are left to
+    # the missing-value check; 'ab'+'1' and 'a'+'b1' are different keys
+    assert duplicated_keys(frame, ["client_id", "goal_id", "date"]).tolist() == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
+    ]
+    assert duplicated_keys(frame, ["client_id"]).tolist() == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        True,
+        False,
+        True,
+    ]
