@@ -18,21 +18,33 @@ from evaltool.scoring import first_and_latest, in_window, remember_last, setting
 from evaltool.tables import TableSpec
 
 
-def t_score(
-    levels: pd.Series, weights: pd.Series, clients: pd.Series, rho: float = 0.3
-) -> pd.Series:
-    """Kiresuk-Sherman T per client from one level and weight per goal, vectorised."""
-    frame = pd.DataFrame(
+def t_scores(goals: pd.DataFrame, rho: float = 0.3) -> pd.DataFrame:
+    """Kiresuk-Sherman T per client, at baseline and latest, vectorised.
+
+    T = 50 + 10 * sum(w x) / sqrt((1 - rho) * sum(w^2) + rho * (sum w)^2), from one row per
+    goal (``client_id``, ``weight``, ``baseline_level``, ``level``), in one grouping.
+    """
+    w = goals["weight"].to_numpy(float)
+    sums = (
+        pd.DataFrame(
+            {
+                "client_id": goals["client_id"].to_numpy(),
+                "wx0": w * goals["baseline_level"].to_numpy(float),
+                "wx": w * goals["level"].to_numpy(float),
+                "w2": w**2,
+                "w": w,
+            }
+        )
+        .groupby("client_id", sort=True)
+        .sum()
+    )
+    denominator = np.sqrt((1 - rho) * sums["w2"] + rho * sums["w"] ** 2)
+    return pd.DataFrame(
         {
-            "c": clients.to_numpy(),
-            "wx": (weights * levels).to_numpy(float),
-            "w2": (weights**2).to_numpy(float),
-            "w": weights.to_numpy(float),
+            "t_score_baseline": 50 + 10 * sums["wx0"] / denominator,
+            "t_score": 50 + 10 * sums["wx"] / denominator,
         }
     )
-    sums = frame.groupby("c", sort=False).sum()
-    denominator = np.sqrt((1 - rho) * sums["w2"] + rho * sums["w"] ** 2)
-    return 50 + 10 * sums["wx"] / denominator
 
 
 class GoalAttainment(Instrument):
@@ -107,23 +119,14 @@ class GoalAttainment(Instrument):
     def _client_scores(self, goals: pd.DataFrame) -> pd.DataFrame:
         """One row per client from the per-goal frame (remembered: summary, headline and
         readings all ask for it)."""
-        ids = goals["client_id"]
-        out = pd.DataFrame(
-            {
-                "goals": goals.groupby("client_id", sort=False).size(),
-                "t_score_baseline": t_score(
-                    goals["baseline_level"], goals["weight"], ids, self.rho
-                ),
-                "t_score": t_score(goals["level"], goals["weight"], ids, self.rho),
-                "goals_at_or_above_expected": (goals["level"] >= self.expected)
-                .groupby(ids, sort=False)
-                .sum(),
-                "first_review": goals.groupby("client_id", sort=False)["baseline_date"].min(),
-                "latest_review": goals.groupby("client_id", sort=False)["date"].max(),
-            }
-        )
+        g = goals.assign(met=goals["level"] >= self.expected).groupby("client_id", sort=True)
+        out = t_scores(goals, self.rho)
+        out.insert(0, "goals", g.size())
+        out["goals_at_or_above_expected"] = g["met"].sum()
+        out["first_review"] = g["baseline_date"].min()
+        out["latest_review"] = g["date"].max()
         out.index.name = "client_id"
-        return out.reset_index().sort_values("client_id", kind="stable").reset_index(drop=True)
+        return out.reset_index()
 
     def measures(self) -> list[Measure]:
         return [
