@@ -84,7 +84,17 @@ def runs(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def first_and_latest(
     data: pd.DataFrame, keys: list[str], date: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The earliest and the latest row per key, in key order (ties broken by row order).
+    """The earliest and the latest row per key, indexed by the key, in key order (ties broken
+    by row order). See ``first_and_latest_rows`` for the faster positional form."""
+    first, last, _ = first_and_latest_rows(data, keys, date)
+    return first.set_index(keys), last.set_index(keys)
+
+
+def first_and_latest_rows(
+    data: pd.DataFrame, keys: list[str], date: str
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """The earliest and the latest row per key, in key order (ties broken by row order), and
+    the number of rows per key: row i of each describes the same key (a fresh 0..n-1 index).
 
     Keys become sorted integer codes and one stable numpy sort orders (key, date): several
     times faster than sorting and grouping the text ids themselves. Blank dates sort last.
@@ -98,7 +108,8 @@ def first_and_latest(
     order = np.lexsort((stamps, group))
     order = order[(data[keys].notna().all(axis=1).to_numpy())[order]]
     starts, ends = runs(group[order])
-    return data.take(order[starts]).set_index(keys), data.take(order[ends]).set_index(keys)
+    first = data.take(order[starts]).reset_index(drop=True)
+    return first, data.take(order[ends]).reset_index(drop=True), ends - starts + 1
 
 
 def share(numerator: pd.Series | float, denominator: pd.Series | float) -> Any:

@@ -14,7 +14,7 @@ import pandas as pd
 from evaltool.columns import DATE, ID, INTEGER, NUMBER, TEXT, Column
 from evaltool.hookspecs import hookimpl
 from evaltool.instrument import Context, Definition, Instrument, Measure, SummaryTable
-from evaltool.scoring import first_and_latest, in_window, remember_last, setting, until
+from evaltool.scoring import first_and_latest_rows, in_window, remember_last, setting, until
 from evaltool.tables import TableSpec
 
 
@@ -98,9 +98,11 @@ class GoalAttainment(Instrument):
     @remember_last
     def _goal_frame(self, data: pd.DataFrame) -> pd.DataFrame:
         """One row per goal: baseline and latest level and date, and its weight."""
-        first, last = first_and_latest(data, ["client_id", "goal_id"], "review_date")
+        first, last, _ = first_and_latest_rows(data, ["client_id", "goal_id"], "review_date")
         goals = pd.DataFrame(
             {
+                "client_id": first["client_id"],
+                "goal_id": first["goal_id"],
                 "baseline_level": first["level"].astype(float),
                 "baseline_date": first["review_date"],
                 "level": last["level"].astype(float),
@@ -108,7 +110,7 @@ class GoalAttainment(Instrument):
                 "weight": self._weights(last),
             }
         )
-        return goals.reset_index()
+        return goals
 
     def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
         return self._client_scores(

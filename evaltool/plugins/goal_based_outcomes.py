@@ -14,7 +14,7 @@ from evaltool.columns import DATE, ID, INTEGER, TEXT, Column
 from evaltool.hookspecs import hookimpl
 from evaltool.instrument import Context, Definition, Instrument, Measure, SummaryTable
 from evaltool.scoring import (
-    first_and_latest,
+    first_and_latest_rows,
     in_window,
     remember_last,
     scale_bounds,
@@ -68,15 +68,16 @@ class GoalBasedOutcomes(Instrument):
 
     @remember_last
     def _goals(self, data: pd.DataFrame) -> pd.DataFrame:
-        first, last = first_and_latest(data, ["client_id", "goal_id"], "rating_date")
-        counts = data.groupby(["client_id", "goal_id"], sort=False).size()
+        first, last, ratings = first_and_latest_rows(data, ["client_id", "goal_id"], "rating_date")
         goals = pd.DataFrame(
             {
+                "client_id": first["client_id"],
+                "goal_id": first["goal_id"],
                 "first": first["score"].astype(float),
                 "first_date": first["rating_date"],
                 "latest": last["score"].astype(float),
                 "latest_date": last["rating_date"],
-                "ratings": counts.reindex(first.index),
+                "ratings": ratings,
             }
         )
         goals["change"] = (goals["latest"] - goals["first"]).where(goals["ratings"] > 1)
@@ -84,7 +85,7 @@ class GoalBasedOutcomes(Instrument):
             goals["reliable_improvement"] = (goals["change"] >= self.threshold).where(
                 goals["change"].notna()
             )
-        return goals.reset_index()
+        return goals
 
     def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
         goals = self.goals(data, ctx.period.end if ctx else None)
