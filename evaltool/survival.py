@@ -443,7 +443,9 @@ class SurvivalAnalysis:
             Definition(
                 "Kaplan-Meier estimate",
                 "Share still free of new proceedings; "
-                f"Greenwood variance; 95% CI with the {self.ci} transform.",
+                f"Greenwood variance; 95% CI with the {self.ci} transform. The chart shows "
+                "1 minus it, each curve stopping where no more than the small-number "
+                "threshold are still at risk.",
                 "Kaplan & Meier (1958); R survival::survfit",
             ),
             Definition(
@@ -538,6 +540,7 @@ class SurvivalAnalysis:
             (max(10, sw.widths[col] + 2) if col in sw.widths else 8.43) * 7 / 37.8
             for col in range(1, printed + 1)
         )
+        width = min(max(cm * 0.95, 20), 40)
         ws.row_breaks.append(Break(id=sw.row))  # the chart starts a printed page
         add_km_chart(
             ws,
@@ -548,9 +551,9 @@ class SurvivalAnalysis:
             anchor=f"A{sw.row + 1}",
             data_col=printed + 2,
             data_row=3,
-            width_cm=min(max(cm * 0.95, 20), 40),
+            width_cm=width,
         )
-        sw.row += int(min(max(cm * 0.95, 20), 40) / 2 / 0.5) + 2  # rows of about 0.5 cm
+        sw.row += int(width / 2 / 0.5) + 2  # the chart is half as high as wide; rows ~0.5 cm
         for w in self.warnings:
             sw.note(f"Warning: {w}")
         ws.print_area = f"A1:{get_column_letter(printed)}{sw.row}"
