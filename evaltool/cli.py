@@ -1,6 +1,6 @@
 """The ``evaltool`` command line: a thin layer over :mod:`evaltool.api`.
 
-Heavy libraries (pandas, statsmodels, lifelines, matplotlib) are imported inside the commands
+Heavy libraries (pandas, scipy, lifelines, openpyxl, matplotlib) are imported inside the commands
 that need them, so ``evaltool --help`` stays instant. Errors print one line, ``Error: ...``.
 
 Exit codes: 0 success; 1 an error you can fix (configuration, output file, plugin); 2 the data
