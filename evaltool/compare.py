@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from evaltool.instrument import Definition, Measure, SummaryTable
-from evaltool.scoring import runs
+from evaltool.scoring import first_and_latest_positions, runs
 
 Z_RELIABLE = 1.96
 
@@ -142,18 +142,11 @@ def _pair_long(
     """Measures, and the first/latest rows of each (measure, unit), from a long table."""
     values = r["value"].to_numpy(dtype=float)
     m_codes, measures = _codes(r["measure"])
-    ok = ~np.isnan(values)
-    # one composite key (measure, unit, day): a single stable sort keeps input order on ties;
-    # readings that already come in that order are not sorted again
-    day0 = days.min() if len(days) else 0
-    group = m_codes.astype(np.int64) * (len(units) + 1) + u_codes
-    key = (group * (int(days.max() - day0) + 1 if len(days) else 1) + (days - day0))[ok]
-    rows = np.flatnonzero(ok)
-    if len(key) >= 2 and not bool(np.all(key[1:] >= key[:-1])):
-        rows = rows[np.argsort(key, kind="stable")]
-    starts, ends = runs(group[rows])
-    first, last = rows[starts], rows[ends]
-    part = (m_codes[first], first, last, values[first], values[last], ends - starts + 1)
+    rows = np.flatnonzero(~np.isnan(values))
+    group = m_codes.astype(np.int64) * (len(units) + 1) + u_codes  # (measure, unit)
+    first, last, count = first_and_latest_positions(group[rows], days[rows])
+    first, last = rows[first], rows[last]
+    part = (m_codes[first], first, last, values[first], values[last], count)
     return measures, [part] if len(rows) else []
 
 

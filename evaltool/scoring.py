@@ -81,6 +81,16 @@ def runs(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, np.append(starts[1:], len(group))[: len(starts)] - 1
 
 
+def first_and_latest_positions(
+    group: np.ndarray, time: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions of the earliest and the latest row of each group (groups in code order, ties
+    in row order: the sort is stable), and the number of rows per group."""
+    order = np.lexsort((time, group))
+    starts, ends = runs(group[order])
+    return order[starts], order[ends], ends - starts + 1
+
+
 def first_and_latest(
     data: pd.DataFrame, keys: list[str], date: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -102,14 +112,16 @@ def first_and_latest_rows(
     group = np.zeros(len(data), dtype=np.int64)
     for key in keys:
         codes, uniques = pd.factorize(data[key], sort=True)
-        group = group * (len(uniques) + 1) + codes  # blank keys (-1) are dropped below
+        group = group * (len(uniques) + 1) + codes  # rows with a blank key (-1) are dropped
     stamps = data[date].to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
     stamps[stamps == np.iinfo(np.int64).min] = np.iinfo(np.int64).max  # NaT last
-    order = np.lexsort((stamps, group))
-    order = order[(data[keys].notna().all(axis=1).to_numpy())[order]]
-    starts, ends = runs(group[order])
-    first = data.take(order[starts]).reset_index(drop=True)
-    return first, data.take(order[ends]).reset_index(drop=True), ends - starts + 1
+    rows = np.flatnonzero(data[keys].notna().all(axis=1).to_numpy())  # blank keys dropped
+    first, last, count = first_and_latest_positions(group[rows], stamps[rows])
+    return (
+        data.take(rows[first]).reset_index(drop=True),
+        data.take(rows[last]).reset_index(drop=True),
+        count,
+    )
 
 
 def share(numerator: pd.Series | float, denominator: pd.Series | float) -> Any:
