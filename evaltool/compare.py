@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from evaltool.instrument import Definition, Measure, SummaryTable
-from evaltool.scoring import first_and_latest_positions, runs
+from evaltool.scoring import first_and_latest_positions, runs, until
 
 Z_RELIABLE = 1.96
 
@@ -338,9 +338,7 @@ def compare_instruments(loaded, instrument: str | None = None, end=None) -> pd.D
             continue
         # readings from rows up to the end only: a review after the period end must not
         # displace the latest review within it
-        readings = inst.readings(loaded.table_up_to(inst, end))
-        if end is not None:
-            readings = readings[readings["date"] <= pd.Timestamp(end)]
+        readings = until(inst.readings(loaded.table_up_to(inst, end)), "date", end)
         fitted = BeforeAfter(settings.compare_min_n, settings.compare_min_days).fit(
             readings, measures, inst.name
         )

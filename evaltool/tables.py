@@ -32,10 +32,10 @@ class TableSpec:
 
 
 def up_to(frame: object, spec: TableSpec, end: object) -> object:
-    """Rows dated on or before ``end`` by the spec's time column (all rows if it has none)."""
-    import pandas as pd
+    """Rows dated on or before ``end`` by the spec's time column (all rows if it has none);
+    the frame itself when no row is cut (``scoring.until``)."""
+    from evaltool.scoring import until
 
     if end is None or spec.time_column is None or spec.time_column not in frame:  # type: ignore
         return frame
-    dates = frame[spec.time_column]  # type: ignore[index]
-    return frame[(dates <= pd.Timestamp(end)).fillna(False).to_numpy(dtype=bool)]  # type: ignore
+    return until(frame, spec.time_column, end)  # type: ignore[arg-type]
