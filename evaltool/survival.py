@@ -536,10 +536,7 @@ class SurvivalAnalysis:
 
         # printed: the report's columns (the chart as wide as they are); its data beyond them
         printed = max(sw.widths, default=1)
-        cm = sum(
-            (max(10, sw.widths[col] + 2) if col in sw.widths else 8.43) * 7 / 37.8
-            for col in range(1, printed + 1)
-        )
+        cm = sum(sw.column_width(col) * 7 / 37.8 for col in range(1, printed + 1))  # 7 px/char
         width = min(max(cm * 0.95, 20), 40)
         ws.row_breaks.append(Break(id=sw.row))  # the chart starts a printed page
         add_km_chart(

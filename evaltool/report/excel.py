@@ -172,9 +172,13 @@ class SheetWriter:
         self.row = header + len(frame) + 1
         return header, self.row - 1
 
+    def column_width(self, col: int) -> float:
+        """The width ``finish`` gives a column, in characters (Excel's default if untouched)."""
+        return max(10, self.widths[col] + 2) if col in self.widths else 8.43
+
     def finish(self, freeze: str | None = "A3") -> None:
-        for col, width in self.widths.items():
-            self.ws.column_dimensions[get_column_letter(col)].width = max(10, width + 2)
+        for col in self.widths:
+            self.ws.column_dimensions[get_column_letter(col)].width = self.column_width(col)
         if freeze:
             self.ws.freeze_panes = freeze
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.chart.legend import LegendEntry
-from openpyxl.styles import Font
+
+from evaltool.report.excel import NOTE
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from evaltool.config import Benchmark
 
 COLOURS = ("1F77B4", "FF7F0E", "2CA02C", "D62728", "9467BD", "8C564B")
-NOTE = Font(size=9, color="595959")
 
 
 #: at most this many steps per curve: a chart is a few hundred points wide, and a national
