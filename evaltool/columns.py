@@ -105,17 +105,11 @@ def convert(raw: pd.Series, column: Column) -> Converted:
         out.index = raw.index
         return out.mask(missing, fill) if missing.any() else out
 
+    values = spread(distinct.values, None)
     if not distinct.bad.any():  # the usual case: nothing to report, nothing more to spread
-        return Converted(
-            spread(distinct.values, None),
-            pd.Series(np.zeros(len(raw), dtype=bool), index=raw.index),
-            pd.Series("", index=raw.index, dtype="string"),
-        )
-    return Converted(
-        spread(distinct.values, None),
-        spread(distinct.bad, False).astype(bool),
-        spread(distinct.reason, ""),
-    )
+        false = pd.Series(np.zeros(len(raw), dtype=bool), index=raw.index)
+        return Converted(values, false, pd.Series("", index=raw.index, dtype="string"))
+    return Converted(values, spread(distinct.bad, False).astype(bool), spread(distinct.reason, ""))
 
 
 def _no_problems(values: pd.Series) -> Converted:
