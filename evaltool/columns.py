@@ -107,8 +107,7 @@ def convert(raw: pd.Series, column: Column) -> Converted:
 
     values = spread(distinct.values, None)
     if not distinct.bad.any():  # the usual case: nothing to report, nothing more to spread
-        false = pd.Series(np.zeros(len(raw), dtype=bool), index=raw.index)
-        return Converted(values, false, pd.Series("", index=raw.index, dtype="string"))
+        return _no_problems(values)
     return Converted(values, spread(distinct.bad, False).astype(bool), spread(distinct.reason, ""))
 
 
