@@ -26,6 +26,8 @@ TYPES = (TEXT, ID, DATE, INTEGER, NUMBER, YESNO, CATEGORY)
 YES = ("yes", "y", "true", "t", "1", "1.0")
 NO = ("no", "n", "false", "f", "0", "0.0")
 
+_ARROW_TEXT = pd.StringDtype("pyarrow")
+
 #: Excel's day zero (serial 1 = 1900-01-01, with Excel's phantom 29 Feb 1900 before March 1900).
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 FIRST_DATE = pd.Timestamp("1900-03-01")
@@ -75,15 +77,37 @@ class Converted:
     values: pd.Series
     bad: pd.Series  # boolean mask: non-blank cells that could not be converted
     reason: pd.Series  # text reason per bad cell (only read where bad)
+    #: from convert(): an integer per cell, the same for equal typed values, -1 for none
+    codes: np.ndarray | None = None
 
 
 def as_text(raw: pd.Series) -> pd.Series:
-    """Trimmed text with blanks as <NA>. Whole-number floats from Excel lose their '.0'."""
-    s = raw.astype("string").str.strip()
+    """Trimmed text (dtype ``string``) with blanks as <NA>. Whole-number floats from Excel lose
+    their '.0'.
+
+    The string methods run on an Arrow copy (C++ kernels, several times faster than Python's
+    per-string methods); the result is held as Python strings, as evaltool's text always is:
+    pandas' ``isin`` on Arrow-backed text is slow for long lists of values."""
+    s = raw.astype(_ARROW_TEXT).str.strip()
     whole = s.str.endswith(".0").fillna(False).astype(bool)
     if whole.any():  # the regex is slow, so only where it can apply
         s[whole] = s[whole].str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
-    return s.mask(s.eq("") | s.str.lower().isin(["nan", "nat", "none"]))
+    blank = s.eq("") | s.str.lower().isin(["nan", "nat", "none"])
+    return s.mask(blank).astype("string")
+
+
+def distinct_values(raw: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """``pd.factorize`` of a column as read: a code per cell (-1 for a missing cell) and the
+    distinct values. Text read from CSV (Arrow-backed) is encoded by Arrow, without making a
+    Python string per cell; cells read from a workbook are Python objects already."""
+    values = raw.array if is_arrow_text(raw) else raw.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values)
+    return codes, pd.Series(uniques, dtype=object)
+
+
+def is_arrow_text(column: pd.Series) -> bool:
+    """Text held by Arrow (``string[pyarrow]``), as the CSV reader hands it over."""
+    return isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow"
 
 
 def convert(raw: pd.Series, column: Column) -> Converted:
@@ -92,13 +116,15 @@ def convert(raw: pd.Series, column: Column) -> Converted:
     The work is done once per distinct value (``pd.factorize``, in C) and mapped back: a
     national date column has a million rows but a few thousand distinct dates.
     """
-    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
-    distinct = _CONVERTERS[column.type](as_text(pd.Series(uniques, dtype=object)), column)
+    codes, uniques = distinct_values(raw)
+    distinct = _CONVERTERS[column.type](as_text(uniques), column)
     missing = codes < 0
     take = np.where(missing, 0, codes)
     if len(uniques) == 0:  # an all-blank column
         blank = pd.Series(pd.NA, index=raw.index, dtype=object)
-        return _CONVERTERS[column.type](as_text(blank), column)
+        result = _CONVERTERS[column.type](as_text(blank), column)
+        result.codes = np.full(len(raw), -1)
+        return result
 
     def spread(series: pd.Series, fill: object) -> pd.Series:
         out = series.take(take)
@@ -107,8 +133,14 @@ def convert(raw: pd.Series, column: Column) -> Converted:
 
     values = spread(distinct.values, None)
     if not distinct.bad.any():  # the usual case: nothing to report, nothing more to spread
-        return _no_problems(values)
-    return Converted(values, spread(distinct.bad, False).astype(bool), spread(distinct.reason, ""))
+        result = _no_problems(values)
+    else:
+        bad = spread(distinct.bad, False).astype(bool)
+        result = Converted(values, bad, spread(distinct.reason, ""))
+    # '07/01/2026' and '2026-01-07' are two raw values but one date: code the typed values
+    typed_codes = pd.factorize(distinct.values)[0]
+    result.codes = np.where(missing, -1, typed_codes[take])
+    return result
 
 
 def _no_problems(values: pd.Series) -> Converted:

@@ -77,18 +77,22 @@ def cell_problems(
     ]
 
 
-def duplicated_keys(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
+def duplicated_keys(
+    frame: pd.DataFrame, keys: list[str], codes: dict[str, np.ndarray] | None = None
+) -> pd.Series:
     """Rows whose key (every key column filled in) occurs more than once.
 
     The key columns become one integer per row (codes combined, re-coded after each column
     to stay small), so the check is an integer one, not a hash of text and date tuples.
+    ``codes`` may give a column's codes already made (``Converted.codes``).
     """
     combined = np.zeros(len(frame), dtype=np.int64)
     filled = np.ones(len(frame), dtype=bool)
     for key in keys:
-        codes, uniques = pd.factorize(frame[key])
-        filled &= codes >= 0
-        combined, _ = pd.factorize(combined * (len(uniques) + 1) + codes)
+        key_codes = codes[key] if codes and key in codes else pd.factorize(frame[key])[0]
+        filled &= key_codes >= 0
+        size = int(key_codes.max()) + 2 if len(key_codes) else 1
+        combined, _ = pd.factorize(combined * size + key_codes)
     dup = np.zeros(len(frame), dtype=bool)
     dup[filled] = pd.Series(combined[filled]).duplicated(keep=False).to_numpy()
     return pd.Series(dup, index=frame.index)
@@ -121,6 +125,7 @@ def check_table(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Prob
             )
         )
     typed = pd.DataFrame({ROW: frame[ROW]})
+    codes: dict[str, np.ndarray] = {}
     for col in spec.columns:
         if col.name not in present:
             continue
@@ -130,11 +135,12 @@ def check_table(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Prob
             blank = result.values.isna() & ~result.bad
             problems += cell_problems(raw, col.name, blank, "missing value", col.expected())
         typed[col.name] = result.values
+        codes[col.name] = result.codes
     for extra in frame.columns:
         if extra not in typed.columns:
             typed[extra] = frame[extra]  # extra columns are kept, as read
     if spec.unique and all(c in typed for c in spec.unique):
-        dup = duplicated_keys(typed, list(spec.unique))
+        dup = duplicated_keys(typed, list(spec.unique), codes)
         if dup.any():
             first_row = typed[dup].groupby(list(spec.unique), sort=False)[ROW].transform("min")
             message = (

@@ -261,3 +261,69 @@ def test_duplicated_keys_by_hand():
         False,
         True,
     ]
+
+
+def test_a_key_written_two_ways_is_one_key(tmp_path):
+    """Duplicates are found on the typed values: '2025-02-05' is 05/02/2025, ' A7' is A7."""
+    folder = write_csv_folder(generate(20, seed=4), tmp_path / "csv")
+    lines = (folder / "goals.csv").read_text().splitlines()
+    client, goal, date, *rest = lines[1].split(",")
+    day, month, year = date.split("/")
+    lines.append(",".join([f" {client} ", goal, f"{year}-{month}-{day}", *rest]))
+    (folder / "goals.csv").write_text("\n".join(lines) + "\n")
+    report = load(folder).report
+    dups = [p for p in report.errors if p.file == "goals.csv"]
+    assert [(p.row, p.message) for p in dups] == [
+        (2, "duplicate client_id + goal_id + review_date"),
+        (len(lines), "duplicate client_id + goal_id + review_date: also on row 2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["byte-order mark", "Windows-1252", "blank line", "short row", "quoted line break"],
+)
+def test_every_kind_of_csv_reads_the_same(tmp_path, damage):
+    """Arrow reads a plain UTF-8 CSV; pandas what Arrow will not. Both give the same tables,
+    with row numbers true to the file."""
+    tables = generate(20, seed=4)
+    plain = load(write_csv_folder(tables, tmp_path / "plain"))
+    folder = write_csv_folder(tables, tmp_path / "odd")
+    path = folder / "clients.csv"
+    text = path.read_text()
+    lines = text.splitlines()
+    expect_row = 4  # the row of the bad birth year put in below
+    cells = lines[3].split(",")
+    cells[7] = "nineteen"  # birth_year: one error, to check the row number
+    lines[3] = ",".join(cells)
+    if damage == "byte-order mark":
+        path.write_bytes(b"\xef\xbb\xbf" + ("\n".join(lines) + "\n").encode())
+    elif damage == "Windows-1252":
+        lines[0] = lines[0] + ",caf\xe9"
+        lines[1:] = [line + "," for line in lines[1:]]
+        path.write_bytes(("\n".join(lines) + "\n").encode("cp1252"))
+    elif damage == "blank line":
+        lines.insert(2, "")
+        expect_row = 5
+        path.write_text("\n".join(lines) + "\n")
+    elif damage == "short row":
+        lines[2] = ",".join(lines[2].split(",")[:-1])  # the last cell and its comma missing
+        path.write_text("\n".join(lines) + "\n")
+    else:
+        lines[0] += ",note"
+        lines[1:] = [line + ',"two\nlines"' for line in lines[1:]]
+        path.write_text("\n".join(lines) + "\n")
+    odd = load(folder)
+    assert [(p.file, p.row, p.value) for p in odd.report.errors] == [
+        ("clients.csv", expect_row, "nineteen")
+    ]
+    got, want = odd.dataset.clients, plain.dataset.clients.copy()
+    if damage == "short row":
+        want.loc[1, "learning_disability"] = pd.NA  # the cell left off reads as blank
+    common = [c for c in want.columns if c not in ("_row", "birth_year")]
+    pd.testing.assert_frame_equal(got[common], want[common], check_dtype=False)
+    if damage == "Windows-1252":
+        assert any("read as Windows-1252" in w.message for w in odd.report.warnings)
+        assert odd.dataset.clients.columns[-1] == "café"
+    if damage == "quoted line break":
+        assert odd.dataset.clients["note"].eq("two\nlines").all()
