@@ -16,6 +16,7 @@ the measures of one instrument.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,18 +85,29 @@ READING_KEYS = ("unit", "client_id", "date")
 def pair_readings(readings: pd.DataFrame, min_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """First and latest reading per (measure, unit), and the units excluded, with the reason
     ("single reading", or "too close" when under ``min_days`` apart)."""
-    pairs = first_and_latest_readings(readings)
+    pairs = first_and_latest_readings(readings)  # shared: read it, never change it
     single = pairs["readings"].to_numpy() < 2
     close = ~single & (pairs["days"].to_numpy() < min_days)
-    pairs["reason"] = np.where(single, "single reading", np.where(close, "too close", ""))
+    reason = np.where(single, "single reading", np.where(close, "too close", ""))
     kept = ~(single | close)
     paired = pairs[kept].reset_index(drop=True)
     paired["change"] = paired["latest"] - paired["first"]
-    return paired, pairs[~kept].reset_index(drop=True)
+    excluded = pairs[~kept].reset_index(drop=True)
+    excluded["reason"] = reason[~kept]
+    return paired, excluded
+
+
+#: readings frames paired so far (by id, while the frame lives) and their pairs: an
+#: instrument's summary (the domain scale's distance travelled) and the before/after
+#: comparison pair the same readings frame
+_paired: dict[int, tuple[weakref.ref, pd.DataFrame]] = {}
 
 
 def first_and_latest_readings(readings: pd.DataFrame) -> pd.DataFrame:
     """First and latest reading, number of readings and days between, per (measure, unit).
+
+    The same frame given again (the same object) gets the same result back: treat it as
+    read-only.
 
     ``readings`` is long (``unit, client_id, measure, date, value``: one row per reading) or
     wide (``unit, client_id, date`` and one value column per measure: one row per
@@ -103,6 +115,16 @@ def first_and_latest_readings(readings: pd.DataFrame) -> pd.DataFrame:
     and group boundaries in numpy rather than a pandas sort and groupby over millions of
     rows; ties on a day keep the input order.
     """
+    key = id(readings)
+    hit = _paired.get(key)
+    if hit is not None and hit[0]() is readings:
+        return hit[1]
+    pairs = _first_and_latest_readings(readings)
+    _paired[key] = (weakref.ref(readings, lambda _: _paired.pop(key, None)), pairs)
+    return pairs
+
+
+def _first_and_latest_readings(readings: pd.DataFrame) -> pd.DataFrame:
     dates = readings["date"].to_numpy(dtype="datetime64[ns]")
     dated = ~np.isnat(dates)
     r = readings if dated.all() else readings[dated]

@@ -17,6 +17,7 @@ from evaltool.cli import app
 from evaltool.compare import (
     BeforeAfter,
     compare_instruments,
+    first_and_latest_readings,
     holm,
     pair_readings,
     wilcoxon_signed_rank,
@@ -157,6 +158,15 @@ def test_wide_and_long_readings_pair_alike():
             ["m", "b", "too close"],
             ["n", "a", "single reading"],
         ]
+        # the pairing is shared with later callers given the same frame: pairing again, as
+        # the before/after comparison does after an instrument's summary, changes nothing
+        shared = first_and_latest_readings(shape)
+        assert first_and_latest_readings(shape) is shared
+        assert "reason" not in shared and "change" not in shared
+        again, _ = pair_readings(shape, min_days=28)
+        pd.testing.assert_frame_equal(again, kept)
+    changed = wide.assign(m=wide["m"] + 1)  # a new frame: paired afresh
+    assert pair_readings(changed, min_days=28)[0]["first"].tolist() == [3.0, 3.0]
 
 
 def test_n_of_one_is_refused_with_a_reason():

@@ -190,9 +190,13 @@ class DomainScale(Instrument):
             for d in self.domains
         ]
 
+    @remember_last
     def readings(self, data: pd.DataFrame) -> pd.DataFrame:
         """Wide readings: one row per assessment, one value column per domain (blank where
-        it was not assessed). Ten times fewer rows than one per domain reading."""
+        it was not assessed). Ten times fewer rows than one per domain reading.
+
+        The same frame in gives the same readings out, so the distance travelled and the
+        before/after comparison share one pairing (``compare.first_and_latest_readings``)."""
         present = [d for d in self.domain_ids if d in data]
         wide = data[["client_id", self.date_column, *present]]
         wide = wide.rename(columns={self.date_column: "date"})  # values stay Int64: blank = <NA>
