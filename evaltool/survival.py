@@ -239,10 +239,17 @@ class SurvivalAnalysis:
     logrank: dict[str, Any] | None = None
     cox: pd.DataFrame | None = None
     cox_info: dict[str, Any] = field(default_factory=dict)
+    cox_fit: Any = field(default=None, repr=False)  # lifelines' CoxPHFitter
     ph_test: pd.DataFrame | None = None
     benchmark: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     strict: bool = True  # False: a Cox model that cannot be fitted becomes a warning
+
+    @property
+    def concordance(self) -> float | None:
+        """Harrell's C of the Cox model, as R's ``coxph`` gives it. Worked out when first asked
+        for (the return does not show it; lifelines takes 0.1 s at national scale)."""
+        return None if self.cox_fit is None else float(self.cox_fit.concordance_index_)
 
     def run(self) -> SurvivalAnalysis:
         t = self.table
@@ -298,7 +305,8 @@ class SurvivalAnalysis:
                 self.warnings.append("Cox model: only one cohort, so cohort is left out")
         if covariates:
             try:
-                self.cox, self.cox_info, self.ph_test = cox_model(t, covariates, self.warnings)
+                fitted = cox_model(t, covariates, self.warnings)
+                self.cox, self.cox_info, self.ph_test, self.cox_fit = fitted
             except AnalysisError as exc:
                 if self.strict:
                     raise
@@ -353,7 +361,7 @@ class SurvivalAnalysis:
             "medians": records(self.medians),
             "logrank": self.logrank,
             "cox": records(self.cox) if self.cox is not None else [],
-            "cox_info": self.cox_info,
+            "cox_info": {**self.cox_info, "concordance": self.concordance} if self.cox_info else {},
             "proportional_hazards": records(self.ph_test) if self.ph_test is not None else [],
             "benchmark": self.benchmark,
             "warnings": self.warnings,
@@ -650,7 +658,9 @@ def schoenfeld_residuals(
 
 def cox_model(
     table: pd.DataFrame, covariates: tuple[str, ...], notes: list[str]
-) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
+) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame, Any]:
+    """Hazard ratios, fit figures and Schoenfeld tests of a Cox model (Efron ties), and
+    lifelines' fitted model."""
     from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError
     from lifelines.statistics import proportional_hazard_test
@@ -732,9 +742,8 @@ def cox_model(
         "events": events,
         "ties": "efron",
         "log_likelihood": float(cph.log_likelihood_),
-        "concordance": float(cph.concordance_index_),
     }
-    return cox, info, ph_table
+    return cox, info, ph_table, cph
 
 
 def analyse(

@@ -126,6 +126,18 @@ def test_cox_matches_coxph_efron(dataset):
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
+def test_cox_fit_figures_match_r(dataset):
+    # R: coxph(...)$loglik[2], $concordance["concordance"], $n, $nevent
+    analysis = analysed(dataset)
+    [r] = r_csv(f"{dataset}_cox_fit.csv").to_dict(orient="records")
+    info = analysis.to_dict()["cox_info"]
+    assert (info["n"], info["events"]) == (r["n"], r["events"])
+    assert info["log_likelihood"] == pytest.approx(r["loglik"], rel=1e-9)
+    assert info["concordance"] == pytest.approx(r["concordance"], rel=1e-12)
+    assert analysis.concordance == info["concordance"]
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
 def test_schoenfeld_residuals_match_r_with_efron_ties(dataset):
     # R: residuals(coxph(..., ties = "efron"), type = "schoenfeld"), at R's own coefficients
     table = analysed(dataset).table
