@@ -117,29 +117,22 @@ def convert(raw: pd.Series, column: Column) -> Converted:
     national date column has a million rows but a few thousand distinct dates.
     """
     codes, uniques = distinct_values(raw)
-    distinct = _CONVERTERS[column.type](as_text(uniques), column)
-    missing = codes < 0
-    take = np.where(missing, 0, codes)
-    if len(uniques) == 0:  # an all-blank column
-        blank = pd.Series(pd.NA, index=raw.index, dtype=object)
-        result = _CONVERTERS[column.type](as_text(blank), column)
-        result.codes = np.full(len(raw), -1)
-        return result
+    # a blank goes last among the distinct values: a missing cell's code, -1, picks it
+    blank = pd.Series([None], dtype=object)
+    distinct = _CONVERTERS[column.type](
+        as_text(pd.concat([uniques, blank], ignore_index=True)), column
+    )
 
-    def spread(series: pd.Series, fill: object) -> pd.Series:
-        out = series.take(take)
-        out.index = raw.index
-        return out.mask(missing, fill) if missing.any() else out
+    def spread(series: pd.Series) -> pd.Series:
+        return pd.Series(series.array.take(codes), index=raw.index)
 
-    values = spread(distinct.values, None)
+    values = spread(distinct.values)
     if not distinct.bad.any():  # the usual case: nothing to report, nothing more to spread
         result = _no_problems(values)
     else:
-        bad = spread(distinct.bad, False).astype(bool)
-        result = Converted(values, bad, spread(distinct.reason, ""))
+        result = Converted(values, spread(distinct.bad.astype(bool)), spread(distinct.reason))
     # '07/01/2026' and '2026-01-07' are two raw values but one date: code the typed values
-    typed_codes = pd.factorize(distinct.values)[0]
-    result.codes = np.where(missing, -1, typed_codes[take])
+    result.codes = pd.factorize(distinct.values)[0][codes]
     return result
 
 
