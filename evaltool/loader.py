@@ -253,18 +253,14 @@ def _read_csv_folder(path: Path) -> Source:
     return Source(path, tables, hashes, problems)
 
 
-#: Arrow names the columns of a headerless read f0, f1, ...; every one of them is read as text.
-_ARROW_TEXT_COLUMNS = 10_000
-
-
 def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
     """Every cell as text, the header row included as the first row."""
     from pyarrow import ArrowInvalid
 
     try:
         return _read_csv_arrow(file)
-    except ArrowInvalid:  # not UTF-8, rows of uneven length, blank lines, an empty file:
-        pass  # pandas reads what Arrow will not, and explains what it cannot read
+    except (ArrowInvalid, UnicodeDecodeError, StopIteration):
+        pass  # not UTF-8, rows of uneven length, an empty file: pandas reads or explains it
     kwargs = dict(dtype=str, keep_default_na=False, header=None, skip_blank_lines=False)
     try:
         return pd.read_csv(file, encoding="utf-8-sig", **kwargs)
@@ -309,20 +305,25 @@ def _apply_mapping(table: RawTable, mapping: dict[str, str], problems: list[Prob
 
 def _read_csv_arrow(file: Path) -> pd.DataFrame:
     """The fast reader (Arrow's, in C++ on every core) for a plain UTF-8 CSV: one record per
-    row, every row as long as the header. Anything else raises ``pyarrow.ArrowInvalid``.
+    row, every row as long as the header. Anything else raises: ``pyarrow.ArrowInvalid``,
+    ``UnicodeDecodeError`` or, for an empty file, ``StopIteration``.
 
-    Empty lines are not skipped (that would shift the row numbers errors point at): a file with
-    one goes to pandas. The text columns are Arrow-backed (``string[pyarrow]``).
+    Empty lines are not skipped (that would shift the row numbers errors point at): an empty
+    line is read as a row of blanks. The text columns are Arrow-backed (``string[pyarrow]``).
     """
+    import csv as text_csv
+
     import pyarrow as pa
     from pyarrow import csv
 
+    with file.open(encoding="utf-8-sig", newline="") as fh:
+        width = len(next(text_csv.reader(fh)))  # Arrow names the columns f0, f1, ...
     table = csv.read_csv(
         file,
         read_options=csv.ReadOptions(autogenerate_column_names=True),
         parse_options=csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
         convert_options=csv.ConvertOptions(
-            column_types={f"f{i}": pa.string() for i in range(_ARROW_TEXT_COLUMNS)},
+            column_types={f"f{i}": pa.string() for i in range(width)},  # all text
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
