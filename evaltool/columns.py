@@ -96,7 +96,7 @@ def as_text(raw: pd.Series) -> pd.Series:
     if pc.any(pc.ends_with(arr, ".0")).as_py():  # the regex only where it can apply
         arr = pc.replace_substring_regex(arr, pattern=r"^(-?\d+)\.0$", replacement=r"\1")
     blank = pc.or_kleene(pc.equal(arr, ""), pc.is_in(pc.utf8_lower(arr), value_set=_BLANKS))
-    kept = pc.if_else(blank, pa.scalar(None, pa.string()), arr)
+    kept = pc.if_else(blank, pa.scalar(None, arr.type), arr)
     return pd.Series(pd.arrays.ArrowStringArray(kept), index=raw.index).astype("string")
 
 

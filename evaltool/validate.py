@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from evaltool.columns import as_text, convert
+from evaltool.columns import as_text, convert, is_arrow_text
 from evaltool.loader import ROW, RawTable, Source
 from evaltool.problems import ERROR, WARNING, Problem, Report
 from evaltool.tables import TableSpec
@@ -137,8 +137,9 @@ def check_table(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Prob
         typed[col.name] = result.values
         codes[col.name] = result.codes
     for extra in frame.columns:
-        if extra not in typed.columns:
-            typed[extra] = frame[extra]  # extra columns are kept, as read
+        if extra not in typed.columns:  # extra columns are kept, as read: Python objects,
+            column = frame[extra]  # from a CSV file as from a workbook
+            typed[extra] = column.astype(object) if is_arrow_text(column) else column
     if spec.unique and all(c in typed for c in spec.unique):
         dup = duplicated_keys(typed, list(spec.unique), codes)
         if dup.any():
