@@ -79,7 +79,8 @@ class Converted:
     values: pd.Series
     bad: pd.Series  # boolean mask: non-blank cells that could not be converted
     reason: pd.Series  # text reason per bad cell (only read where bad)
-    #: from convert(): an integer per cell, the same for equal typed values, -1 for none
+    #: from convert(..., coded=True): an integer per cell, the same for equal typed values,
+    #: -1 for none
     codes: np.ndarray | None = None
 
 
@@ -120,8 +121,9 @@ def is_arrow_text(column: pd.Series) -> bool:
     return isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow"
 
 
-def convert(raw: pd.Series, column: Column) -> Converted:
-    """Convert a raw column to the column's type.
+def convert(raw: pd.Series, column: Column, coded: bool = False) -> Converted:
+    """Convert a raw column to the column's type; ``coded``: also hand back ``codes`` (for a
+    key column).
 
     The work is done once per distinct value (``pd.factorize``, in C) and mapped back: a
     national date column has a million rows but a few thousand distinct dates.
@@ -141,8 +143,9 @@ def convert(raw: pd.Series, column: Column) -> Converted:
         result = _no_problems(values)
     else:
         result = Converted(values, spread(distinct.bad.astype(bool)), spread(distinct.reason))
-    # '07/01/2026' and '2026-01-07' are two raw values but one date: code the typed values
-    result.codes = pd.factorize(distinct.values)[0][codes]
+    if coded:
+        # '07/01/2026' and '2026-01-07' are two raw values but one date: code the typed values
+        result.codes = pd.factorize(distinct.values)[0][codes]
     return result
 
 

@@ -129,13 +129,14 @@ def check_table(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Prob
     for col in spec.columns:
         if col.name not in present:
             continue
-        result = convert(frame[col.name], col)
+        result = convert(frame[col.name], col, coded=col.name in spec.unique)
         problems += cell_problems(raw, col.name, result.bad, result.reason, col.expected())
         if col.required:
             blank = result.values.isna() & ~result.bad
             problems += cell_problems(raw, col.name, blank, "missing value", col.expected())
         typed[col.name] = result.values
-        codes[col.name] = result.codes
+        if result.codes is not None:
+            codes[col.name] = result.codes
     for extra in frame.columns:
         if extra not in typed.columns:  # extra columns are kept, as read: Python objects,
             column = frame[extra]  # from a CSV file as from a workbook
