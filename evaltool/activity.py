@@ -7,8 +7,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from evaltool.contract import CLOSURE_REASONS
 from evaltool.instrument import SummaryTable
 from evaltool.periods import Period, quarters_between
+from evaltool.report.disclosure import Relation
+
+REFERRALS, STARTS, CLOSURES = "Referrals", "Starts", "Closures"
+CASELOAD, WAITING = "Active caseload at quarter end", "Waiting at quarter end"
+MEDIAN_DAYS = "Median days of involvement (closures)"
+NOT_RECORDED = "not recorded"
 
 
 def service_clients(clients: pd.DataFrame) -> pd.DataFrame:
@@ -37,15 +44,46 @@ def quarter_counts(clients: pd.DataFrame, period: Period) -> dict[str, float]:
     closing = closed.between(start, end)
     length = (closed - begun).dt.days[closing & begun.notna()]
     return {
-        "Referrals": int(referral.between(start, end).sum()),
-        "Starts": int(begun.between(start, end).sum()),
-        "Closures": int(closing.sum()),
-        "Active caseload at quarter end": int(((begun <= end) & open_at_end).sum()),
-        "Waiting at quarter end": int(
-            ((referral <= end) & (begun.isna() | (begun > end)) & open_at_end).sum()
-        ),
-        "Median days of involvement (closures)": float(length.median()) if len(length) else None,
+        REFERRALS: int(referral.between(start, end).sum()),
+        STARTS: int(begun.between(start, end).sum()),
+        CLOSURES: int(closing.sum()),
+        CASELOAD: int(((begun <= end) & open_at_end).sum()),
+        WAITING: int(((referral <= end) & (begun.isna() | (begun > end)) & open_at_end).sum()),
+        MEDIAN_DAYS: float(length.median()) if len(length) else None,
     }
+
+
+def flow_relations(table: str, quarters: int) -> list[Relation]:
+    """The identities a reader can write between the quarters of the activity table.
+
+    With closures split (unseen) into those of started cases and of cases closed while waiting:
+    caseload = previous caseload + starts - closures of started cases, and
+    waiting = previous waiting + referrals - starts - closures while waiting. The first quarter
+    is the one of the first referral, so nothing came before it.
+    """
+    out = []
+    for q in range(quarters):
+        started, waiting = (
+            f"{table}: closures of started cases, quarter {q + 1}",
+            (f"{table}: closures while waiting, quarter {q + 1}"),
+        )
+        out.append(
+            Relation(
+                (((table, q, CLOSURES), 1.0), (started, -1.0), (waiting, -1.0)),
+            )
+        )
+        caseload = [((table, q, CASELOAD), 1.0), ((table, q, STARTS), -1.0), (started, 1.0)]
+        queue = [
+            ((table, q, WAITING), 1.0),
+            ((table, q, REFERRALS), -1.0),
+            ((table, q, STARTS), 1.0),
+            (waiting, 1.0),
+        ]
+        if q > 0:
+            caseload.append(((table, q - 1, CASELOAD), -1.0))
+            queue.append(((table, q - 1, WAITING), -1.0))
+        out += [Relation(tuple(caseload)), Relation(tuple(queue))]
+    return out
 
 
 def activity_tables(clients: pd.DataFrame, period: Period) -> list[SummaryTable]:
@@ -56,49 +94,60 @@ def activity_tables(clients: pd.DataFrame, period: Period) -> list[SummaryTable]
     trend = pd.DataFrame([{"Quarter": q.label, **quarter_counts(clients, q)} for q in quarters])
     closed = _col(clients, "end_date")
     reasons = (
-        clients["closure_reason"].fillna("not recorded")
+        clients["closure_reason"].astype(object).fillna(NOT_RECORDED)
         if "closure_reason" in clients
-        else pd.Series("not recorded", index=clients.index)
+        else pd.Series(NOT_RECORDED, index=clients.index)
     )
     rows = []
+    # every code, always, in the contract's order: a row that came and went would tell
     for label, start in (("Quarter", period.start), ("To date", None)):
         mask = closed <= pd.Timestamp(period.end)
         if start is not None:
             mask &= closed >= pd.Timestamp(start)
         counts = reasons[mask.fillna(False)].value_counts()
-        for reason, count in counts.sort_index().items():
+        for reason in (*CLOSURE_REASONS, NOT_RECORDED):
             rows.append(
                 {
                     "Window": label,
-                    "Closure reason": str(reason).replace("_", " "),
-                    "Closures": int(count),
+                    "Closure reason": reason.replace("_", " "),
+                    CLOSURES: int(counts.get(reason, 0)),
                 }
             )
-        rows.append(
-            {
-                "Window": label,
-                "Closure reason": "All closures",
-                "Closures": int(mask.fillna(False).sum()),
-            }
-        )
-    by_reason = pd.DataFrame(rows, columns=["Window", "Closure reason", "Closures"])
-    counts = tuple(c for c in trend.columns if c not in ("Quarter",) and not c.startswith("Median"))
+        rows.append({"Window": label, "Closure reason": "All closures", CLOSURES: int(mask.sum())})
+    by_reason = pd.DataFrame(rows, columns=["Window", "Closure reason", CLOSURES])
+    counts = (REFERRALS, STARTS, CLOSURES, CASELOAD, WAITING)
+    last = len(trend) - 1
+    per_window = len(CLOSURE_REASONS) + 2
+    # the closures table repeats the trend's closures: this quarter's, and the sum of all
+    same = [
+        Relation(
+            ((("closures", per_window - 1, CLOSURES), 1.0), (("activity", last, CLOSURES), -1.0))
+        ),
+        Relation(
+            (
+                (("closures", 2 * per_window - 1, CLOSURES), 1.0),
+                *((("activity", q, CLOSURES), -1.0) for q in range(len(trend))),
+            )
+        ),
+    ]
     return [
         SummaryTable(
             "activity",
             "Activity by quarter (service cohort)",
             trend,
             counts=counts,
-            derived={"Median days of involvement (closures)": "Closures"},
-            formats={"Median days of involvement (closures)": "0"},
+            derived={MEDIAN_DAYS: CLOSURES},
+            formats={MEDIAN_DAYS: "0"},
             note="Caseload and waiting list are counted on the last day of each quarter.",
             chart="line",
+            relations=tuple(flow_relations("activity", len(trend))),
         ),
         SummaryTable(
             "closures",
             "Closures by reason",
             by_reason,
-            counts=("Closures",),
+            counts=(CLOSURES,),
             total_row="All closures",
+            relations=tuple(same),
         ),
     ]

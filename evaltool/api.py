@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -17,12 +17,12 @@ from evaltool.activity import activity_tables
 from evaltool.config import Settings, load_settings
 from evaltool.contract import CORE_TABLES
 from evaltool.errors import InvalidData
-from evaltool.instrument import Context, Instrument, SummaryTable
+from evaltool.instrument import Context, Headline, Instrument, SummaryTable
 from evaltool.loader import ROW, read_source
 from evaltool.periods import Period, parse_period
 from evaltool.problems import WARNING, Problem, Report
 from evaltool.registry import Registry, build_registry
-from evaltool.tables import up_to
+from evaltool.tables import TableSpec, up_to
 from evaltool.validate import Dataset, locate, validate_source
 
 __all__ = ["Loaded", "Results", "load", "load_settings", "run", "client_scores", "registry_for"]
@@ -72,7 +72,7 @@ class Results:
     extract_date: dt.date
     activity: list[SummaryTable]
     summaries: dict[str, list[SummaryTable]]
-    headlines: dict[str, str]
+    headlines: dict[str, Headline | str]
     generated_at: dt.datetime
     comparisons: pd.DataFrame | None = None  # before/after summary, see compare.py
     survival: object | None = None  # time to next proceedings, see survival.py
@@ -126,7 +126,7 @@ def load(
     progress("reading data")
     source = read_source(Path(data), settings.columns)
     instruments, required = choose_instruments(registry, settings, set(source.tables), only)
-    specs = list(CORE_TABLES) + _unique_specs(instruments)
+    specs = [with_codes(s, settings.codes) for s in (*CORE_TABLES, *_unique_specs(instruments))]
     progress("validating")
     others = {i.table().name for i in registry.instruments.values()}
     dataset, report = validate_source(source, specs, required, others)
@@ -141,6 +141,17 @@ def load(
             Problem(WARNING, f"plugin {info.package} ({info.name}) failed to load: {info.error}")
         )
     return Loaded(dataset, report, instruments, registry, settings)
+
+
+def with_codes(spec: TableSpec, codes: dict[str, dict[str, str]]) -> TableSpec:
+    """The spec with the service's own labels for its coded columns ([codes.<column>])."""
+    if not any(c.name in codes and c.choices for c in spec.columns):
+        return spec
+    columns = tuple(
+        replace(c, aliases=tuple(codes[c.name].items())) if c.name in codes and c.choices else c
+        for c in spec.columns
+    )
+    return replace(spec, columns=columns)
 
 
 def _unique_specs(instruments: list[Instrument]) -> list:
@@ -224,7 +235,7 @@ def run(
     progress("activity")
     activity = activity_tables(loaded.dataset.clients, period)
     summaries: dict[str, list[SummaryTable]] = {}
-    headlines: dict[str, str] = {}
+    headlines: dict[str, Headline | str] = {}
     for instrument in loaded.instruments:
         progress(f"scoring {instrument.name}")
         table = loaded.table_up_to(instrument, period.end)

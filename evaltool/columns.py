@@ -44,6 +44,8 @@ class Column:
     type: str = TEXT
     required: bool = False  # the column must be present and every value filled in
     choices: tuple[str, ...] | None = None  # closed list of codes (CATEGORY)
+    #: a service's own labels for the codes, from the settings' [codes.<column>]
+    aliases: tuple[tuple[str, str], ...] = ()
     min: float | None = None
     max: float | None = None
     description: str = ""
@@ -158,13 +160,34 @@ def _text(text: pd.Series, column: Column) -> Converted:
     return _no_problems(text)
 
 
+def normal_code(text: pd.Series) -> pd.Series:
+    """Case, surrounding spaces and inner spaces or hyphens do not matter in a code."""
+    return text.str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+
+
 def _category(text: pd.Series, column: Column) -> Converted:
-    codes = text.str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    """Codes only: nothing typed freely by staff passes (it could reach a funder's return).
+    ``text`` holds a column's distinct values, so a suggestion per value is cheap."""
+    import difflib
+
+    codes = normal_code(text)
+    if column.aliases:
+        local = {k: v for k, v in column.aliases}
+        codes = codes.map(lambda c: local.get(c, c), na_action="ignore")
     if not column.choices:
         return _no_problems(codes)
-    bad = codes.notna() & ~codes.isin(column.choices)
-    reason = pd.Series("not one of the allowed codes", index=text.index, dtype="string")
-    return Converted(codes.mask(bad), bad.fillna(False).astype(bool), reason)
+    bad = (codes.notna() & ~codes.isin(column.choices)).fillna(False).astype(bool)
+    reason = pd.Series("", index=text.index, dtype="string")
+    label = column.name.replace("_", " ")
+    for i in np.flatnonzero(bad.to_numpy()):
+        value = str(codes.iloc[i])
+        close = difflib.get_close_matches(value, column.choices, n=2, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        reason.iloc[i] = (
+            f"not a {label} code{hint} (a local label can be mapped to a code in the "
+            f'settings: [codes.{column.name}] "your label" = "{column.choices[0]}")'
+        )
+    return Converted(codes.mask(bad), bad, reason)
 
 
 def _yesno(text: pd.Series, column: Column) -> Converted:

@@ -46,6 +46,7 @@ class Settings:
     benchmark: Benchmark | None = None
     survival_covariates: tuple[str, ...] = ("cohort",)
     survival_group: str | None = None
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> label -> code
     config_file: Path | None = None
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -58,6 +59,7 @@ _SCHEMA: dict[str, set[str]] = {
     "reporting": {"calendar", "small_number_threshold", "extract_date"},
     "instruments": {"enabled", "paths"},
     "columns": set(),  # free-form: table -> {header = contract name}
+    "codes": set(),  # free-form: column -> {local label = code}
     "compare": {"min_n", "min_days"},
     "survival": {"origin", "ci", "times", "benchmark", "covariates", "group"},
 }
@@ -137,6 +139,18 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
             )
         mapping[table] = {k.strip().lower(): v.strip().lower() for k, v in cols.items()}
     kwargs["columns"] = mapping
+    codes: dict[str, dict[str, str]] = {}
+    for column, labels in data.get("codes", {}).items():
+        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+            raise ConfigError(
+                f"{where}: [codes.{column}] must map your labels to codes, "
+                f'e.g. "moved to another area" = "moved_away"'
+            )
+        codes[column.strip().lower()] = {
+            "_".join(k.strip().lower().replace("-", " ").split()): v.strip().lower()
+            for k, v in labels.items()
+        }
+    kwargs["codes"] = codes
     if "min_n" in compare:
         kwargs["compare_min_n"] = _int(compare["min_n"], where, "compare.min_n", 2)
     if "min_days" in compare:

@@ -8,6 +8,17 @@ from evaltool.tables import TableSpec
 CONTRACT_VERSION = 1
 
 COHORTS = ("service", "comparison")
+CLOSURE_REASONS = ("completed", "disengaged", "moved_away", "other")
+PROCEEDINGS_OUTCOMES = (
+    "interim_care_order",
+    "care_order",
+    "placement_order",
+    "supervision_order",
+    "sgo",
+    "returned_home",
+    "withdrawn",
+    "other",
+)
 GENDERS = ("female", "male", "other", "unknown")
 
 CLIENTS = TableSpec(
@@ -18,7 +29,12 @@ CLIENTS = TableSpec(
         Column("referral_date", DATE, required=True, description="referred to the service"),
         Column("start_date", DATE, description="first engaged (blank: not started)"),
         Column("end_date", DATE, description="case closed (blank: still open)"),
-        Column("closure_reason", CATEGORY, description="completed, disengaged, moved_away, other"),
+        Column(
+            "closure_reason",
+            CATEGORY,
+            choices=CLOSURE_REASONS,
+            description="completed, disengaged, moved_away, other",
+        ),
         Column("cohort", CATEGORY, choices=COHORTS, description="service (default) or comparison"),
         Column("gender", CATEGORY, choices=GENDERS),
         Column("birth_year", INTEGER, min=1900, max=2099),
@@ -48,22 +64,9 @@ PROCEEDINGS = TableSpec(
         Column("client_id", ID, required=True),
         Column("issued_date", DATE, required=True, description="application issued"),
         Column("concluded_date", DATE, description="final order (blank: ongoing)"),
-        Column("outcome", CATEGORY, description="care_order, placement_order, sgo, returned_home"),
+        Column("outcome", CATEGORY, choices=PROCEEDINGS_OUTCOMES, description="final order"),
     ),
     date_order=(("issued_date", "concluded_date"),),
 )
 
 CORE_TABLES = (CLIENTS, PROCEEDINGS)
-
-#: Suggested codes for open category columns; used for template dropdowns, not enforced.
-SUGGESTED_CODES = {
-    ("clients", "closure_reason"): ("completed", "disengaged", "moved_away", "other"),
-    ("proceedings", "outcome"): (
-        "care_order",
-        "placement_order",
-        "sgo",
-        "supervision_order",
-        "returned_home",
-        "other",
-    ),
-}

@@ -45,22 +45,48 @@ class SummaryTable:
     """A table for the funder return, with what disclosure control needs to know.
 
     ``counts`` are columns of people or events, suppressed from 1 up to the threshold;
-    ``derived`` maps a column (a share, a mean) to the count column it was computed from, so it
-    is suppressed with that count. ``total_row`` and ``sums`` declare additive groups (a total
-    row, or a column that is the sum of others) so that secondary suppression can protect them.
+    ``derived`` maps a column (a share, a mean) to the count column or columns it was computed
+    from (numerator and denominator), so it is hidden with any of them. ``total_row`` and
+    ``sums`` declare additive groups (a total row, or a column that is the sum of others);
+    ``relations`` declare any other true identity between count cells
+    (:class:`evaltool.report.disclosure.Relation`). Disclosure control treats every one of them
+    as an equation a reader can solve, across all the tables of the return at once.
     """
 
     name: str
     title: str
     data: pd.DataFrame
     counts: tuple[str, ...] = ()
-    derived: dict[str, str] = field(default_factory=dict)
+    derived: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     percent: tuple[str, ...] = ()  # columns holding shares 0-1, shown as 0.0%
     total_row: str | None = None  # label of the row that totals the other rows of its window
     sums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # total column -> its parts
     note: str = ""
     formats: dict[str, str] = field(default_factory=dict)  # column -> Excel number format
     chart: str | None = None  # "radar" or "line": a native Excel chart of this table
+    relations: tuple[Any, ...] = ()  # disclosure.Relation: identities beyond totals and sums
+
+
+@dataclass(frozen=True)
+class Cite:
+    """One figure of a headline: a cell of one of the instrument's own summary tables."""
+
+    table: str
+    column: str
+    row: int = 0  # position in the table (e.g. 1 for the "To date" row of a windowed table)
+    fmt: str = "{:.1f}"
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A Summary line whose figures are cells of the instrument's tables, never figures worked
+    out again: ``text`` is a ``str.format`` template with one ``{}`` per cite. The return
+    fills it from the protected tables, so a hidden cell hides the line, and the Summary and
+    the instrument's sheet cannot disagree."""
+
+    text: str
+    cites: tuple[Cite, ...] = ()
+    empty: str = ""  # shown instead when the instrument has nothing to report yet
 
 
 @dataclass
@@ -136,8 +162,10 @@ class Instrument:
         """Tables for the funder return, for the quarter and cumulative to date."""
         raise NotImplementedError
 
-    def headline(self, data: pd.DataFrame, ctx: Context) -> str:
-        """One line for the Summary sheet (no counts below the threshold: use ``ctx``)."""
+    def headline(self, data: pd.DataFrame, ctx: Context) -> Headline | str:
+        """One line for the Summary sheet: a :class:`Headline` citing cells of the tables
+        ``summarise`` returned (the core fills and protects it). A plain string is printed as
+        it is, so it must hold no figure."""
         return ""
 
     def definitions(self) -> list[Definition]:

@@ -93,7 +93,19 @@ def survival_table(
         for lo, hi, label in AGE_BANDS:
             labels[(age >= lo) & (age < hi)] = label
         kept["age_band"] = labels
-    excluded = reason[reason != ""].value_counts().rename_axis("Reason").reset_index(name="Clients")
+    # every reason, always, in one order: a row that appeared only when non-zero would tell
+    every = [
+        "service cohort: never started",
+        "no proceedings concluded by the start (comparison: referral) date"
+        if origin == "index"
+        else None,
+        "origin after the extract date",
+        "no follow-up time after the origin",
+    ]
+    counts = reason[reason != ""].value_counts()
+    excluded = pd.DataFrame(
+        {"Reason": [r for r in every if r], "Clients": [int(counts.get(r, 0)) for r in every if r]}
+    )
     cols = [
         "client_id",
         "cohort",
@@ -368,69 +380,131 @@ class SurvivalAnalysis:
         }
 
     def summary_tables(self) -> list[SummaryTable]:
+        """The fixed-time table and the medians, with the identities a reader could use
+        between them (cumulative events never fall, numbers at risk never rise, the groups
+        add up to everyone). Only these fixed times are published: a step of the curve would
+        give the day of an event and, with the numbers at risk, how many had it."""
+        from evaltool.report.disclosure import Implied, Relation
+
         at = self.survival_at
         frame = pd.DataFrame(
             {
                 "Group": at["group"],
+                "Months": (at["days"] / DAYS_PER_MONTH).round(0).astype(int),
                 "Days": at["days"],
-                "Months": (at["days"] / DAYS_PER_MONTH).round(1),
                 "At risk": at["at_risk"],
                 "Events so far": at["events"],
-                "Still free of new proceedings": at["survival"],
-                "CI low": at["ci_low"],
-                "CI high": at["ci_high"],
                 "New proceedings (cumulative)": at["cumulative_incidence"],
-                "CI low ": at["ci_incidence_low"],
-                "CI high ": at["ci_incidence_high"],
+                "CI low": at["ci_incidence_low"],
+                "CI high": at["ci_incidence_high"],
             }
         )
-        pct = (
-            "Still free of new proceedings",
-            "CI low",
-            "CI high",
-            "New proceedings (cumulative)",
-            "CI low ",
-            "CI high ",
-        )
-        tables = [
-            SummaryTable(
-                "km",
-                "Kaplan-Meier estimates",
-                frame,
-                counts=("At risk", "Events so far"),
-                derived={c: "At risk" for c in pct},
-                percent=pct,
-                formats={"Days": "0", "Months": "0.0"},
-                note=f"95% CIs, {self.ci} transform (Greenwood variance). 'Events so far' counts "
-                "new proceedings up to that day; 'At risk' is still followed up on that day.",
-            )
-        ]
+        pct = ("New proceedings (cumulative)", "CI low", "CI high")
         med = self.medians.rename(
             columns={
                 "group": "Group",
                 "n": "Clients",
                 "events": "Events",
-                "median_days": "Median days",
+                "median_days": "Median months",
                 "median_ci_low": "Median CI low",
                 "median_ci_high": "Median CI high",
             }
         )
-        tables.append(
+        for col in ("Median months", "Median CI low", "Median CI high"):
+            med[col] = (med[col] / DAYS_PER_MONTH).round(0)
+        relations: list[Relation] = []
+        groups = list(med["Group"])
+        for g in groups:
+            rows = list(frame.index[frame["Group"] == g])
+            total = groups.index(g)
+            for a, b in zip(rows, rows[1:], strict=False):
+                relations.append(  # the events between two times: a count of people
+                    Implied(
+                        f"km: events of {g} between rows {a + 1} and {b + 1}",
+                        ((("km", b, "Events so far"), 1.0), (("km", a, "Events so far"), -1.0)),
+                    )
+                )
+                relations.append(
+                    Relation(
+                        ((("km", a, "Events so far"), 1.0), (("km", b, "Events so far"), -1.0)),
+                        "<=",
+                    )
+                )
+                relations.append(
+                    Relation(((("km", b, "At risk"), 1.0), (("km", a, "At risk"), -1.0)), "<=")
+                )
+            for r in rows:
+                relations.append(
+                    Relation(
+                        ((("km", r, "Events so far"), 1.0), (("km-median", total, "Events"), -1.0)),
+                        "<=",
+                    )
+                )
+                relations.append(
+                    Relation(
+                        ((("km", r, "At risk"), 1.0), (("km-median", total, "Clients"), -1.0)),
+                        "<=",
+                    )
+                )
+        parts = [g for g in ("service", "comparison") if g in groups]
+        if "all" in groups and len(parts) == 2:
+            for col in ("Clients", "Events"):
+                relations.append(
+                    Relation(
+                        (
+                            (("km-median", groups.index("all"), col), -1.0),
+                            *((("km-median", groups.index(g), col), 1.0) for g in parts),
+                        )
+                    )
+                )
+            for days in frame["Days"].unique():
+                rows = {
+                    g: frame.index[(frame["Group"] == g) & (frame["Days"] == days)] for g in groups
+                }
+                for col in ("At risk", "Events so far"):
+                    relations.append(
+                        Relation(
+                            (
+                                (("km", int(rows["all"][0]), col), -1.0),
+                                *((("km", int(rows[g][0]), col), 1.0) for g in parts),
+                            )
+                        )
+                    )
+        return [
+            SummaryTable(
+                "km",
+                "Share with new care proceedings, at fixed times",
+                frame,
+                counts=("At risk", "Events so far"),
+                derived={c: ("At risk", "Events so far") for c in pct},
+                percent=pct,
+                formats={"Days": "0", "Months": "0"},
+                note=f"Kaplan-Meier estimate of the share with new proceedings by each time, 95% "
+                f"CI ({self.ci} transform, Greenwood variance). 'Events so far': new proceedings "
+                "up to that day; 'At risk': still followed up on that day.",
+                relations=tuple(relations),
+            ),
             SummaryTable(
                 "km-median",
                 "Median time to new proceedings",
                 med,
                 counts=("Clients", "Events"),
-                formats={"Median days": "0", "Median CI low": "0", "Median CI high": "0"},
+                formats={"Median months": "0", "Median CI low": "0", "Median CI high": "0"},
                 derived={
-                    "Median days": "Events",
+                    "Median months": "Events",
                     "Median CI low": "Events",
                     "Median CI high": "Events",
                 },
-                note=": = not reached (fewer than half had new proceedings in follow-up).",
-            )
-        )
-        return tables
+                note=": = not reached (fewer than half had new proceedings in follow-up). "
+                "In whole months.",
+            ),
+            SummaryTable(
+                "km-exclusions",
+                "Clients not analysed, by reason",
+                self.exclusions,
+                counts=("Clients",),
+            ),
+        ]
 
     def definitions(self) -> list[Definition]:
         origin = (
@@ -470,99 +544,6 @@ class SurvivalAnalysis:
             ),
         ]
 
-    def write_sheet(self, sw, ws, threshold: int) -> None:
-        from evaltool.report.excel import write_summary_table
-
-        s = self.settings
-        sw.pairs(
-            [
-                ("Clients analysed", _count(len(self.table), threshold)),
-                ("New proceedings (events)", _count(int(self.table["event"].sum()), threshold)),
-                ("Origin", s.survival_origin),
-                ("CI transform", self.ci),
-                ("Extract date", pd.Timestamp(self.extract_date).date()),
-            ]
-        )
-        for table in self.summary_tables():
-            write_summary_table(sw, table, threshold)
-        if self.logrank:
-            sw.heading("Log-rank test: service vs comparison cohort")
-            sw.pairs(
-                [
-                    ("Chi-square", round(self.logrank["chi2"], 4)),
-                    ("df", self.logrank["df"]),
-                    ("p", round(self.logrank["p"], 4)),
-                ]
-            )
-        if self.benchmark:
-            b = self.benchmark
-            value = (
-                "not reached: follow-up too short"
-                if math.isnan(b["incidence"])
-                else f"{b['incidence']:.1%} (95% CI {b['ci_low']:.1%} to {b['ci_high']:.1%})"
-                if b["at_risk"] > threshold
-                else "c"
-            )
-            sw.heading("Benchmark")
-            sw.pairs(
-                [
-                    (
-                        "Benchmark",
-                        f"{b['label']}: {b['benchmark_incidence']:.1%} by {b['days']} days",
-                    ),
-                    ("Source", b["source"]),
-                    (f"This service ({b['group']}) by {b['days']} days", value),
-                ]
-            )
-        if self.cox is not None:
-            cox = self.cox.rename(
-                columns={
-                    "covariate": "Covariate",
-                    "coef": "Coefficient",
-                    "hr": "Hazard ratio",
-                    "hr_low": "HR CI low",
-                    "hr_high": "HR CI high",
-                    "se": "SE",
-                    "p": "p",
-                }
-            )
-            write_summary_table(
-                sw,
-                SummaryTable(
-                    "cox",
-                    "Cox proportional hazards model",
-                    cox,
-                    formats={"Coefficient": "0.000", "SE": "0.000"},
-                    note="Efron ties; cohort coded service = 1.",
-                ),
-                threshold,
-            )
-        from openpyxl.utils import get_column_letter
-        from openpyxl.worksheet.pagebreak import Break
-
-        from evaltool.report.km_chart import add_km_chart
-
-        # printed: the report's columns (the chart as wide as they are); its data beyond them
-        printed = max(sw.widths, default=1)
-        cm = sum(sw.column_width(col) * 7 / 37.8 for col in range(1, printed + 1))  # 7 px/char
-        width = min(max(cm * 0.95, 20), 40)
-        ws.row_breaks.append(Break(id=sw.row))  # the chart starts a printed page
-        add_km_chart(
-            ws,
-            self.chart_fits(),
-            s.benchmark,
-            self.ci,
-            threshold,
-            anchor=f"A{sw.row + 1}",
-            data_col=printed + 2,
-            data_row=3,
-            width_cm=width,
-        )
-        sw.row += int(width / 2 / 0.5) + 2  # the chart is half as high as wide; rows ~0.5 cm
-        for w in self.warnings:
-            sw.note(f"Warning: {w}")
-        ws.print_area = f"A1:{get_column_letter(printed)}{sw.row}"
-
     def chart_fits(self) -> dict[str, KaplanMeier]:
         """The curves a chart shows: by cohort, or by the ``group`` column, or everyone."""
         groups = [g for g in ("service", "comparison") if g in self.km] or ["all"]
@@ -583,10 +564,6 @@ class SurvivalAnalysis:
             threshold,
             path,
         )
-
-
-def _count(n: int, threshold: int) -> Any:
-    return "c" if 0 < n <= threshold else n
 
 
 def logrank(table: pd.DataFrame, column: str) -> dict[str, Any]:

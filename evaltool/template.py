@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from evaltool.columns import CATEGORY, DATE, ID, INTEGER, YESNO
-from evaltool.contract import CORE_TABLES, SUGGESTED_CODES
+from evaltool.contract import CORE_TABLES
 from evaltool.errors import OutputError
 from evaltool.registry import build_registry
 from evaltool.report.excel import save_atomically
@@ -90,7 +90,7 @@ def write_template(path: Path) -> Path:
             )
             ws.column_dimensions[letter].width = max(14, len(col.name) + 2)
             rng = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
-            choices = col.choices or SUGGESTED_CODES.get((spec.name, col.name))
+            choices = col.choices
             if col.type == YESNO:
                 choices = ("yes", "no")
             if col.type in (CATEGORY, YESNO) and choices:

@@ -121,7 +121,7 @@ def check_instrument(
     import pandas as pd
 
     from evaltool.config import Settings
-    from evaltool.instrument import Context, Definition, Measure, SummaryTable
+    from evaltool.instrument import Context, Definition, Headline, Measure, SummaryTable
     from evaltool.loader import ROW, RawTable
     from evaltool.periods import parse_period
     from evaltool.tables import TableSpec
@@ -216,7 +216,8 @@ def check_instrument(
     for t in tables:
         where = f"{name}.summarise() table '{t.name}'"
         cols = set(t.data.columns)
-        for c in (*t.counts, *t.percent, *t.derived, *t.derived.values()):
+        bases = [b for v in t.derived.values() for b in ((v,) if isinstance(v, str) else v)]
+        for c in (*t.counts, *t.percent, *t.derived, *bases):
             _require(c in cols, f"{where}: column '{c}' is declared but missing")
         for c in t.counts:
             values = pd.to_numeric(t.data[c], errors="coerce").dropna()
@@ -233,8 +234,24 @@ def check_instrument(
         text = {str(v) for v in t.data.astype(str).to_numpy().ravel()}
         _require(not (text & ids), f"{where}: client ids must never appear in a summary")
     headline = instrument.headline(typed, ctx)
-    _require(isinstance(headline, str), f"{name}.headline() must return text")
-    _require(not any(i in headline for i in ids), f"{name}.headline() shows a client id")
+    _require(
+        isinstance(headline, str | Headline), f"{name}.headline() must return a Headline or text"
+    )
+    if isinstance(headline, Headline):
+        names = {t.name: t for t in tables}
+        for cite in headline.cites:
+            _require(
+                cite.table in names and cite.column in names[cite.table].data.columns,
+                f"{name}.headline() cites {cite.table!r} column {cite.column!r}, which "
+                "summarise() does not return",
+            )
+            _require(
+                0 <= cite.row < len(names[cite.table].data),
+                f"{name}.headline() cites row {cite.row} of {cite.table!r}, which has "
+                f"{len(names[cite.table].data)} rows",
+            )
+    words = headline if isinstance(headline, str) else f"{headline.text} {headline.empty}"
+    _require(not any(i in words for i in ids), f"{name}.headline() shows a client id")
     defs = instrument.definitions()
     _require(
         bool(defs) and all(isinstance(d, Definition) for d in defs),

@@ -1,41 +1,45 @@
-"""The return's Kaplan-Meier chart data: exact points, bounded size, small numbers left out."""
+"""The return's time-to-next-proceedings chart: drawn from the published fixed-time points only."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
+import pandas as pd
+from openpyxl import Workbook
 
-from evaltool.report.km_chart import step_points
-from evaltool.survival import KaplanMeier
-
-
-def test_a_small_curve_by_hand():
-    # times 2, 3, 3, 5+, 7, 9+ (events 1, 1, 1, 0, 1, 0); threshold 1:
-    # at 2: 6 at risk, S = 5/6; at 3: 5 at risk, 2 events, S = 5/6 * 3/5 = 1/2;
-    # at 7: 2 at risk, S = 1/4; the curve runs on to 7, the last time with 2 still followed
-    km = KaplanMeier().fit(np.array([2, 3, 3, 5, 7, 9]), np.array([1, 1, 1, 0, 1, 0]))
-    p = step_points(km, threshold=1)
-    assert p["days"] == [0, 2, 2, 3, 3, 7, 7]
-    assert p["incidence"] == pytest.approx([0, 0, 1 / 6, 1 / 6, 1 / 2, 1 / 2, 3 / 4])
-    # threshold 2: the step at 7 (2 at risk) is left out; followed up to 5 with 3 at risk
-    p = step_points(km, threshold=2)
-    assert p["days"] == [0, 2, 2, 3, 3, 5]
-    assert p["incidence"][-1] == pytest.approx(1 / 2)
+from evaltool.config import Benchmark
+from evaltool.report.disclosure import SUPPRESSED
+from evaltool.report.km_chart import add_km_chart, published_points
 
 
-def test_a_national_curve_is_thinned_with_exact_points_and_bounded_delay():
-    rng = np.random.default_rng(7)
-    time = rng.integers(1, 2500, 40_000)
-    event = (rng.random(40_000) < 0.3).astype(int)
-    km = KaplanMeier().fit(time, event)
-    p = step_points(km, threshold=5, max_steps=200)
-    steps = np.array(p["days"][2::2])
-    assert 150 <= len(steps) <= 200
-    exact = dict(zip(km.table_["time"], 1 - km.table_["survival"], strict=True))
-    for t, v in zip(p["days"][2::2], p["incidence"][2::2], strict=False):
-        if t in exact:
-            assert v == pytest.approx(exact[t], abs=1e-15)
-    end = np.sort(time)[-6]
-    for t in km.table_["time"][km.table_["at_risk"] > 5]:
-        drawn = steps[steps >= t].min()  # every event is in a step drawn at or after it...
-        assert drawn - t < end / 200  # ...and less than one span of the time axis later
+def _shown() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Group": ["service"] * 3 + ["comparison"] * 3,
+            "Months": [6, 12, 24] * 2,
+            "New proceedings (cumulative)": [0.0, 0.05, SUPPRESSED, 0.0, SUPPRESSED, 0.3],
+            "CI low": [0.0, 0.01, SUPPRESSED, 0.0, SUPPRESSED, 0.1],
+            "CI high": [0.0, 0.1, SUPPRESSED, 0.0, SUPPRESSED, 0.5],
+        }
+    )
+
+
+def test_a_hidden_point_is_a_gap_and_nothing_else_is_drawn():
+    points = published_points(_shown())
+    assert points["service"]["months"] == [0, 6, 12, 24]
+    assert points["service"]["New proceedings (cumulative)"] == [0, 0, 0.05, None]
+    assert points["comparison"]["New proceedings (cumulative)"] == [0, 0, None, 0.3]
+
+
+def test_the_chart_data_holds_only_published_points_and_the_benchmark_is_a_point():
+    wb = Workbook()
+    ws = wb.active
+    bench = Benchmark(0.24, 2557, "National recurrence within 7 years", "a source")
+    chart = add_km_chart(ws, _shown(), bench, "log", anchor="A1", data_col=10, data_row=1)
+    numbers = sorted(
+        c.value for row in ws.iter_rows() for c in row if isinstance(c.value, int | float)
+    )
+    published = {0, 6, 12, 24, 0.01, 0.05, 0.1, 0.3, 0.5}
+    assert set(numbers) <= published | {0.24, round(2557 / (365.25 / 12), 1)}
+    last = chart.series[-1]  # the benchmark: one point with a marker, no line
+    assert last.marker.symbol == "diamond"
+    assert last.graphicalProperties.line.noFill
+    assert last.xVal.numRef.f.endswith("$3")  # a single row of data

@@ -65,8 +65,14 @@ def test_activity_matches_an_independent_count(example_return):
         & (service["end_date"].isna() | (service["end_date"] > PERIOD_END))
     ).sum()
     trend = find_table(wb["Summary"], "Activity by quarter (service cohort)").set_index("Quarter")
-    assert trend.loc["2025-26 Q4", "Referrals"] == referrals
+    assert trend.loc["2025-26 Q4", "Referrals"] in (referrals, "c")  # c: protected
     assert trend.loc["2025-26 Q4", "Active caseload at quarter end"] == caseload
+    (activity, _) = _results_activity()
+    assert activity.data.set_index("Quarter").loc["2025-26 Q4", "Referrals"] == referrals
+
+
+def _results_activity():
+    return run(EXAMPLE, load_settings(EXAMPLE_CONFIG), "2025-Q4").activity
 
 
 def test_instrument_sheets_match_the_analyses(example_return):
@@ -81,8 +87,8 @@ def test_instrument_sheets_match_the_analyses(example_return):
                 for mine, theirs in zip(got[col], want[col], strict=True):
                     if mine in ("c", "z", ":"):
                         continue
-                    if isinstance(theirs, float):
-                        assert mine == pytest.approx(theirs), (table.title, col)
+                    if isinstance(theirs, float):  # as printed: to 1 decimal at least
+                        assert mine == pytest.approx(theirs, abs=0.051), (table.title, col)
                     else:
                         assert mine == theirs, (table.title, col)
 
@@ -92,49 +98,41 @@ def test_before_after_and_survival_sheets_match_the_analyses(example_return):
     gas = find_table(wb["Before and after"], "Goal attainment (GAS): first vs latest")
     row = results.comparisons.set_index("measure").loc["t_score"]
     assert gas.loc[0, "Pairs"] == row["n"]
-    assert gas.loc[0, "t"] == pytest.approx(row["t"])
-    assert gas.loc[0, "p (Holm)"] == pytest.approx(row["p_holm"])
-    km = find_table(wb["Time to next proceedings"], "Kaplan-Meier estimates")
+    assert gas.loc[0, "t"] == pytest.approx(row["t"], abs=0.0051)
+    assert gas.loc[0, "p (Holm)"] == pytest.approx(row["p_holm"], abs=0.00051)
+    km = find_table(
+        wb["Time to next proceedings"], "Share with new care proceedings, at fixed times"
+    )
     at = results.survival.survival_at
     mine = km[(km["Group"] == "service") & (km["Days"] == 1095)].iloc[0]
     theirs = at[(at["group"] == "service") & (at["days"] == 1095)].iloc[0]
-    assert mine["Still free of new proceedings"] == pytest.approx(theirs["survival"])
+    assert mine["New proceedings (cumulative)"] == pytest.approx(1 - theirs["survival"], abs=0.0005)
     assert mine["At risk"] == theirs["at_risk"]
 
 
-def test_the_km_chart_is_native_and_stops_before_small_numbers_at_risk(example_return):
+def test_the_km_chart_is_native_and_reads_the_published_points(example_return):
     results, wb, out = example_return
     ws = excel.build_workbook(results)["Time to next proceedings"]
     (chart,) = ws._charts
-    threshold = results.settings.small_number_threshold
-    fits = results.survival.chart_fits()
+    groups = [g for g in ("service", "comparison") if g in results.survival.km]
     benchmark = results.settings.benchmark is not None
-    assert len(chart.series) == 3 * len(fits) + benchmark  # curve and CI limits per group
+    assert len(chart.series) == 3 * len(groups) + benchmark  # curve and CI limits per group
+    km = find_table(
+        wb["Time to next proceedings"], "Share with new care proceedings, at fixed times"
+    )
     rows = sheet_rows(wb["Time to next proceedings"])
-    top = next(i for i, r in enumerate(rows) if str(r[0] or "").startswith("Kaplan-Meier"))
     label = next(
         (i, j)
         for i, r in enumerate(rows)
         for j, v in enumerate(r)
-        if str(v or "").startswith("Chart data: Kaplan-Meier steps")
+        if str(v or "").startswith("Chart data: the published points")
     )
     header = rows[label[0] + 1]
-    first_x = chart.series[0].xVal.numRef.f.split("!")[1].split(":")[0]
-    assert top > 0 and first_x.endswith(f"${label[0] + 3}")  # the chart reads the data block
-    for name, km in fits.items():
-        group = name.split("=")[-1]
+    for group in groups:
         col = header.index(group)
-        days = [r[col - 1] for r in rows[label[0] + 2 :] if r[col - 1] is not None]
-        incidence = [r[col] for r in rows[label[0] + 2 : label[0] + 2 + len(days)]]
-        # each step: two points at the event time, before and after; the value after a step
-        # is 1 - S there, for every event time with more than `threshold` still at risk
-        shown = km.table_[km.table_["at_risk"] > threshold]
-        steps = dict(zip(days[2::2], incidence[2::2], strict=False))
-        assert sorted({d for d in days[1:-1]}) == shown["time"].tolist()
-        for t, s in zip(shown["time"], shown["survival"], strict=True):
-            assert steps[t] == pytest.approx(1 - s)
-        followed = sorted(km.time_)
-        assert days[-1] == followed[-(threshold + 1)]  # then as far as > threshold are followed
+        drawn = [r[col] for r in rows[label[0] + 3 : label[0] + 3 + 4]]
+        table = km[km["Group"] == group]["New proceedings (cumulative)"].tolist()
+        assert drawn == [None if v == "c" else v for v in table]
     assert wb["Time to next proceedings"].print_area  # the chart data is not printed
 
 
@@ -174,20 +172,25 @@ def hostile_example(tmp_path, reasons: list[str]) -> tuple:
     return write_csv_folder(tables, tmp_path / "hostile"), mapping
 
 
-def test_formula_text_from_input_is_written_as_text(tmp_path, runner):
-    reasons = ['=HYPERLINK("http://example.invalid","x")', "+1+2", "@SUM(A1)", "\tmoved\x07away"]
+def test_free_text_in_a_coded_column_is_refused_and_never_reaches_a_return(tmp_path, runner):
+    reasons = ['=HYPERLINK("http://example.invalid","x")', "+1+2", "@SUM(A1)", "disengagd"]
     data, _ = hostile_example(tmp_path, reasons)
     out = tmp_path / "r.xlsx"
     result = score_cli(runner, data, out)
+    assert result.exit_code == 2, result.output
+    assert not out.exists()
+    assert "did you mean 'disengaged'" in result.output
+
+
+def test_formula_text_from_the_settings_is_written_as_text(tmp_path, runner):
+    config = tmp_path / "evaltool.toml"
+    config.write_text('[service]\nname = "=HYPERLINK(\\"http://example.invalid\\",\\"x\\")"\n')
+    out = tmp_path / "r.xlsx"
+    result = score_cli(runner, EXAMPLE, out, config=config)
     assert result.exit_code == 0, result.output
-    ws = openpyxl.load_workbook(out)["Summary"]
-    cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
-    link = cells['=hyperlink("http://example.invalid","x")']
-    assert link.data_type == "s" and link.quotePrefix
-    for text in ("+1+2", "@sum(a1)"):
-        assert cells[text].data_type == "s" and cells[text].quotePrefix
-    assert "movedaway" in cells  # tab trimmed, control character removed
-    assert not any("\x07" in str(v) for v in all_cell_text(out))
+    ws = openpyxl.load_workbook(out)["Cover"]
+    cell = ws["B3"]
+    assert cell.value.startswith("=HYPERLINK") and cell.data_type == "s" and cell.quotePrefix
 
 
 def test_no_client_id_dates_of_birth_or_free_text_in_the_return(tmp_path, runner):

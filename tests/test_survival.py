@@ -228,9 +228,11 @@ def test_exclusions_are_counted_with_reasons(tmp_path):
     )
     assert table["client_id"].tolist() == ["A"]
     reasons = dict(zip(excluded["Reason"], excluded["Clients"], strict=True))
-    assert reasons == {
-        "no proceedings concluded by the start (comparison: referral) date": 1,
+    assert reasons == {  # every reason, zero or not, in one order
         "service cohort: never started": 1,
+        "no proceedings concluded by the start (comparison: referral) date": 1,
+        "origin after the extract date": 0,
+        "no follow-up time after the origin": 0,
     }
     started, _ = survival_table(
         loaded.dataset.clients, loaded.dataset.tables["proceedings"], EXTRACT, origin="start"

@@ -14,8 +14,17 @@ import pandas as pd
 from evaltool.columns import DATE, ID, INTEGER, Column
 from evaltool.errors import PluginError
 from evaltool.hookspecs import hookimpl
-from evaltool.instrument import Context, Definition, Instrument, Measure, SummaryTable
+from evaltool.instrument import (
+    Cite,
+    Context,
+    Definition,
+    Headline,
+    Instrument,
+    Measure,
+    SummaryTable,
+)
 from evaltool.problems import WARNING, Problem
+from evaltool.report.disclosure import Relation
 from evaltool.scoring import in_window, remember_last, scale_bounds, setting, until
 from evaltool.tables import TableSpec
 
@@ -238,10 +247,26 @@ class DomainScale(Instrument):
                 if c not in ("Domain", "Share improved") and not c.startswith("Mean")
             )
             derived = {c: "Clients with 2+ readings" for c in table.columns if c.startswith("Mean")}
-            derived["Share improved"] = "Improved"
+            derived["Share improved"] = ("Improved", "Clients with 2+ readings")
+            name = f"{self.name}-{label.lower().replace(' ', '-')}"
+            relations = []  # a stage moved is a change in that direction; a quarter, part of all
+            for r in range(len(table)):
+                if self.stages:
+                    for part, whole in (
+                        ("Moved up a stage or more", "Improved"),
+                        ("Moved down a stage or more", "Worse"),
+                    ):
+                        relations.append(
+                            Relation((((name, r, part), 1), ((name, r, whole), -1)), "<=")
+                        )
+                if start is None:
+                    quarter = f"{self.name}-quarter"
+                    relations += [
+                        Relation((((quarter, r, c), 1), ((name, r, c), -1)), "<=") for c in counts
+                    ]
             tables.append(
                 SummaryTable(
-                    f"{self.name}-{label.lower().replace(' ', '-')}",
+                    name,
                     f"{self.title}: {label.lower()} (first vs latest reading)",
                     table.reset_index(drop=True),
                     counts,
@@ -256,22 +281,24 @@ class DomainScale(Instrument):
                         else "To date: everyone assessed so far."
                     ),
                     chart="radar" if start is None else None,
+                    relations=tuple(relations),
                 )
             )
         return tables
 
-    def headline(self, data: pd.DataFrame, ctx: Context) -> str:
+    def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
         ch = self.domain_changes(data, ctx.period.end)
-        ch = ch[ch["change"].notna()]
-        if ch.empty:
-            return "no client assessed twice yet"
-        if small := ctx.too_few(ch["client_id"].nunique()):
-            return small
-        improved = (ch.groupby("domain")["change"].mean() > 0).sum()
-        return (
-            f"average distance travelled {ch['change'].mean():+.2f} points "
-            f"(scale {self.lo}-{self.hi}); {improved} of {len(self.domains)} domains improved "
-            "on average"
+        means = ch[ch["change"].notna()].groupby("domain")["change"].mean()
+        order = [d["id"] for d in self.domains]
+        means = means.reindex(order).dropna()
+        if means.empty:
+            return Headline("", empty="no client assessed twice yet")
+        low, high = order.index(means.idxmin()), order.index(means.idxmax())
+        table, col = f"{self.name}-to-date", "Mean distance travelled"
+        return Headline(
+            "to date, mean distance travelled from {} to {} points across the domains "
+            f"(scale {self.lo}-{self.hi})",
+            (Cite(table, col, low, "{:+.1f}"), Cite(table, col, high, "{:+.1f}")),
         )
 
     def definitions(self) -> list[Definition]:

@@ -13,7 +13,15 @@ import pandas as pd
 
 from evaltool.columns import DATE, ID, INTEGER, NUMBER, TEXT, Column
 from evaltool.hookspecs import hookimpl
-from evaltool.instrument import Context, Definition, Instrument, Measure, SummaryTable
+from evaltool.instrument import (
+    Cite,
+    Context,
+    Definition,
+    Headline,
+    Instrument,
+    Measure,
+    SummaryTable,
+)
 from evaltool.scoring import first_and_latest_rows, in_window, remember_last, setting, until
 from evaltool.tables import TableSpec
 
@@ -195,16 +203,15 @@ class GoalAttainment(Instrument):
             )
         ]
 
-    def headline(self, data: pd.DataFrame, ctx: Context) -> str:
-        scored = self.score(data, ctx)
-        if scored.empty:
-            return "no goal reviews"
-        if small := ctx.too_few(len(scored)):
-            return small
-        change = (scored["t_score"] - scored["t_score_baseline"]).mean()
-        return (
-            f"mean GAS T-score {scored['t_score_baseline'].mean():.1f} at baseline, "
-            f"{scored['t_score'].mean():.1f} latest (change {change:+.1f}); 50 = goals met"
+    def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
+        return Headline(
+            "to date, mean goal score {} at the first review and {} at the latest "
+            "(change {}); 50 = goals met as expected",
+            (
+                Cite("gas", "Mean baseline T", 1),
+                Cite("gas", "Mean latest T", 1),
+                Cite("gas", "Mean change in T", 1, "{:+.1f}"),
+            ),
         )
 
     def definitions(self) -> list[Definition]:

@@ -12,7 +12,15 @@ import pandas as pd
 
 from evaltool.columns import DATE, ID, INTEGER, TEXT, Column
 from evaltool.hookspecs import hookimpl
-from evaltool.instrument import Context, Definition, Instrument, Measure, SummaryTable
+from evaltool.instrument import (
+    Cite,
+    Context,
+    Definition,
+    Headline,
+    Instrument,
+    Measure,
+    SummaryTable,
+)
 from evaltool.scoring import (
     first_and_latest_rows,
     in_window,
@@ -176,16 +184,11 @@ class GoalBasedOutcomes(Instrument):
             )
         ]
 
-    def headline(self, data: pd.DataFrame, ctx: Context) -> str:
-        goals = self.goals(data, ctx.period.end)
-        changed = goals[goals["change"].notna()]
-        if changed.empty:
-            return "no goal rated twice yet"
-        if small := ctx.too_few(changed["client_id"].nunique()):
-            return small
-        return (
-            f"goals rated {changed['first'].mean():.1f} at first, "
-            f"{changed['latest'].mean():.1f} latest (scale {self.lo}-{self.hi})"
+    def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
+        return Headline(
+            "to date, goals rated {} at first and {} at the latest rating "
+            f"(scale {self.lo}-{self.hi})",
+            (Cite("gbo", "Mean first rating", 1), Cite("gbo", "Mean latest rating", 1)),
         )
 
     def definitions(self) -> list[Definition]:

@@ -8,7 +8,8 @@ import pandas as pd
 
 from evaltool.columns import CATEGORY, DATE, ID, TEXT, Column
 from evaltool.hookspecs import hookimpl
-from evaltool.instrument import Context, Definition, Instrument, SummaryTable
+from evaltool.instrument import Cite, Context, Definition, Headline, Instrument, SummaryTable
+from evaltool.report.disclosure import Relation
 from evaltool.scoring import in_window, quartiles, setting
 from evaltool.tables import TableSpec
 
@@ -100,36 +101,36 @@ class PartnerAccess(Instrument):
             table["Share accessed"] = table["Clients accessed"] / table["Clients referred"].where(
                 table["Clients referred"] > 0
             )
+            name = f"{self.name}-{label.lower().replace(' ', '-')}"
             tables.append(
                 SummaryTable(
-                    f"{self.name}-{label.lower().replace(' ', '-')}",
+                    name,
                     f"{self.title}: referrals made {'in the quarter' if start else 'to date'}",
                     table,
                     counts=("Clients referred", "Clients accessed", "Referrals still waiting"),
                     derived={
-                        "Share accessed": "Clients accessed",
+                        "Share accessed": ("Clients accessed", "Clients referred"),
                         "Median days to access": "Clients accessed",
                         "Lower quartile days": "Clients accessed",
                         "Upper quartile days": "Clients accessed",
                     },
                     percent=("Share accessed",),
-                    total_row="All services",
+                    relations=client_relations(name, len(self.service_types)),
                     note="Accessed = first appointment attended by the period end. "
                     "'All services' counts each client once.",
                 )
             )
         return tables
 
-    def headline(self, data: pd.DataFrame, ctx: Context) -> str:
-        part = data[in_window(data["referred_date"], None, ctx.period.end)]
-        if part.empty:
-            return "no referrals to partner services"
-        if small := ctx.too_few(part["client_id"].nunique()):
-            return small
-        done = part["accessed_date"].notna() & (
-            part["accessed_date"] <= pd.Timestamp(ctx.period.end)
+    def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
+        table = f"{self.name}-to-date"
+        return Headline(
+            "to date, {} of {} clients referred to a partner service attended it",
+            (
+                Cite(table, "Clients accessed", len(self.service_types), "{:,.0f}"),
+                Cite(table, "Clients referred", len(self.service_types), "{:,.0f}"),
+            ),
         )
-        return f"{done.mean():.1%} of referrals to partner services accessed to date"
 
     def definitions(self) -> list[Definition]:
         return [
@@ -145,6 +146,23 @@ class PartnerAccess(Instrument):
                 "evaltool",
             ),
         ]
+
+
+def client_relations(name: str, parts: int) -> tuple[Relation, ...]:
+    """'All services' counts a client once: each service's clients are at most all of them,
+    and all of them at most the sum; referrals still waiting add up exactly."""
+    out = []
+    for col in ("Clients referred", "Clients accessed"):
+        total = (name, parts, col)
+        out += [Relation((((name, r, col), 1), (total, -1)), "<=") for r in range(parts)]
+        out.append(Relation(((total, 1), *(((name, r, col), -1) for r in range(parts))), "<="))
+    col = "Referrals still waiting"
+    out.append(Relation((((name, parts, col), -1), *(((name, r, col), 1) for r in range(parts)))))
+    out += [
+        Relation((((name, r, "Clients accessed"), 1), ((name, r, "Clients referred"), -1)), "<=")
+        for r in range(parts + 1)
+    ]
+    return tuple(out)
 
 
 @hookimpl

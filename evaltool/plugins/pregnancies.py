@@ -15,7 +15,8 @@ import pandas as pd
 
 from evaltool.columns import CATEGORY, DATE, ID, Column
 from evaltool.hookspecs import hookimpl
-from evaltool.instrument import Context, Definition, Instrument, SummaryTable
+from evaltool.instrument import Cite, Context, Definition, Headline, Instrument, SummaryTable
+from evaltool.report.disclosure import Relation
 from evaltool.scoring import in_window, setting
 from evaltool.tables import TableSpec
 
@@ -132,7 +133,9 @@ class Pregnancies(Instrument):
             inside = in_window(data["known_date"], start, end)
             k = int((inside & (when == "during")).sum())
             years = involvement_years(ctx.clients, start, end)
-            lo, hi = poisson_exact_ci(k, years, self.level) if years > 0 else (np.nan, np.nan)
+            # no pregnancy recorded at all to date: no data, not a rate of 0
+            known = years > 0 and in_window(data["known_date"], None, end).any()
+            lo, hi = poisson_exact_ci(k, years, self.level) if known else (np.nan, np.nan)
             rows.append(
                 {
                     "Window": label,
@@ -142,7 +145,7 @@ class Pregnancies(Instrument):
                     "After closure": int((inside & (when == "after")).sum()),
                     "Client never started": int((inside & (when == "not started")).sum()),
                     "Client-years of involvement": years,
-                    "Rate per 100 client-years": 100 * k / years if years > 0 else np.nan,
+                    "Rate per 100 client-years": 100 * k / years if known else np.nan,
                     "Rate CI lower": 100 * lo,
                     "Rate CI upper": 100 * hi,
                 }
@@ -195,16 +198,15 @@ class Pregnancies(Instrument):
             ),
         ]
 
-    def headline(self, data: pd.DataFrame, ctx: Context) -> str:
-        row = self.rate_table(data, ctx).iloc[-1]
-        if not row["Client-years of involvement"]:
-            return "no client-years of involvement yet"
-        if small := ctx.too_few(int(row["During involvement"])):
-            return small
-        return (
-            f"{row['Rate per 100 client-years']:.1f} pregnancies per 100 client-years of "
-            f"involvement to date ({int(self.level * 100)}% CI {row['Rate CI lower']:.1f} to "
-            f"{row['Rate CI upper']:.1f})"
+    def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
+        pct = int(round(self.level * 100))
+        return Headline(
+            "to date, {} pregnancies per 100 client-years of involvement "
+            f"({pct}% CI {{}} to {{}})",
+            tuple(
+                Cite("pregnancy-rate", col, 1)
+                for col in ("Rate per 100 client-years", "Rate CI lower", "Rate CI upper")
+            ),
         )
 
     def definitions(self) -> list[Definition]:
@@ -271,6 +273,23 @@ class Contraception(Instrument):
                 ].nunique()
             rows.append(row)
         table = pd.DataFrame(rows)
+        total = "Clients who chose to start contraception"
+        methods = [c for c in table.columns if c.startswith("Method: ")]
+        relations = []  # a client may start two methods: each is at most all, all at most the sum
+        for r in range(len(table)):
+            relations += [
+                Relation(((("contraception", r, m), 1), (("contraception", r, total), -1)), "<=")
+                for m in methods
+            ]
+            relations.append(
+                Relation(
+                    (
+                        (("contraception", r, total), 1),
+                        *((("contraception", r, m), -1) for m in methods),
+                    ),
+                    "<=",
+                )
+            )
         return [
             SummaryTable(
                 "contraception",
@@ -279,15 +298,14 @@ class Contraception(Instrument):
                 counts=tuple(c for c in table.columns if c != "Window"),
                 note="Contraception is never a condition of the service; these are "
                 "choices clients made, counted once per client.",
+                relations=tuple(relations),
             )
         ]
 
-    def headline(self, data: pd.DataFrame, ctx: Context) -> str:
-        n = data[in_window(data["started_date"], None, ctx.period.end)]["client_id"].nunique()
-        return (
-            f"{n} client(s) chose to start contraception to date"
-            if n > (ctx.settings.small_number_threshold)
-            else ("contraception uptake: see sheet")
+    def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
+        return Headline(
+            "to date, {} clients chose to start contraception during involvement",
+            (Cite("contraception", "Clients who chose to start contraception", 1, "{:,.0f}"),),
         )
 
     def definitions(self) -> list[Definition]:

@@ -13,7 +13,7 @@ import pandas as pd
 from evaltool.columns import DATE, INTEGER, TEXT, Column
 from evaltool.errors import PluginError
 from evaltool.hookspecs import hookimpl
-from evaltool.instrument import Context, Definition, Instrument, SummaryTable
+from evaltool.instrument import Cite, Context, Definition, Headline, Instrument, SummaryTable
 from evaltool.scoring import in_window, scale_bounds, setting
 from evaltool.tables import TableSpec
 
@@ -158,14 +158,11 @@ class Survey(Instrument):
             ),
         ]
 
-    def headline(self, data: pd.DataFrame, ctx: Context) -> str:
-        keyed = self.keyed(data[in_window(data["response_date"], None, ctx.period.end)])
-        answers = keyed.stack().dropna()
-        if answers.empty:
-            return "no responses"
-        if small := ctx.too_few(len(keyed)):
-            return small
-        return f"{(answers >= self.positive_from).mean():.1%} of answers positive to date"
+    def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
+        return Headline(
+            "to date, {} responses; the share of positive answers to each question is on the sheet",
+            (Cite(f"{self.name}-responses", "Responses", 1, "{:,.0f}"),),
+        )
 
     def definitions(self) -> list[Definition]:
         return [

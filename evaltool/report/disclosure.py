@@ -1,18 +1,33 @@
-"""Small-number suppression for funder returns (DfE convention).
+"""Disclosure control over the whole return: linked tables protected as one problem.
 
-Primary: counts from 1 up to the threshold become ``c``; 0 is a true zero and stays.
-Derived values (shares, means) are suppressed with the count they were computed from.
-Secondary: within every additive group (the rows of a column that sum to a total row, or the
-columns of a row that sum to a total column), a lone suppressed cell would be recoverable by
-subtraction, so one more cell is suppressed: the smallest non-zero shown part, else the total.
-Repeat until no group has exactly one suppressed cell.
+The threat: a reader holds the return (and, with ``history``, the service's earlier returns), a
+spreadsheet and an afternoon. Every count cell is a number they know or a ``c`` they want back;
+every true identity between counts (a total row, a column that sums others, caseload =
+previous caseload + starts - closures of started cases, "to date" = last quarter's "to date" +
+this quarter) is an equation they can use. :func:`audit` is that reader: for each ``c`` it
+solves two small integer programmes (the least and the greatest value the cell can take given
+every shown cell and every relation) and reports a cell whose range is narrower than the
+threshold. :func:`protect` hides counts from 1 to the threshold (primary), then hides more cells
+(secondary) until the audit finds nothing. A ``c`` may hold any whole number from 0 up (a group
+where everyone shares one category is hidden whole, zeros included, so that the reader cannot
+tell which category it is); the audit assumes no more than that.
+
+Some counts of people are not printed but follow from printed cells: the events between two
+fixed times of a Kaplan-Meier table are the difference of two cumulative counts. Tables declare
+them as :class:`Implied` counts, protected as if they were cells.
+
+Derived figures (shares, means, medians, rates) are hidden with every count they were computed
+from, and shown figures are rounded to the precision they are printed with, so a mean's
+sixteen digits cannot give back the number of people behind it.
 
 Symbols (GSS): ``c`` confidential, ``z`` not applicable, ``:`` not available.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -20,6 +35,34 @@ import pandas as pd
 from evaltool.instrument import SummaryTable
 
 SUPPRESSED, NOT_APPLICABLE, NOT_AVAILABLE = "c", "z", ":"
+
+#: no count in a return comes near this; a range reaching it has no upper end
+CEILING = 1e7
+
+#: A published count cell: (table name, row position, column).
+Ref = tuple[str, int, str]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``sum(coefficient * value) == 0`` (``op="="``) or ``<= 0`` (``op="<="``).
+
+    A term is a published cell (:data:`Ref`) or an unpublished quantity the reader does not
+    see but knows is a whole number of at least 0 (a name: ``"closures of started cases Q3"``).
+    """
+
+    terms: tuple[tuple[Ref | str, float], ...]
+    op: str = "="
+
+
+@dataclass(frozen=True)
+class Implied:
+    """A count of people that is not printed but equals ``sum(coefficient * cell)``: protected
+    like a cell (its range must be as wide as a hidden cell's when it is from 1 up to the
+    threshold)."""
+
+    name: str
+    terms: tuple[tuple[Ref, float], ...]
 
 
 @dataclass
@@ -32,67 +75,312 @@ class Suppressed:
     secondary: int
 
 
-def _groups(table: SummaryTable, frame: pd.DataFrame) -> list[list[tuple[int, str]]]:
-    """Additive groups of count cells, each as [part cells..., total cell]."""
-    groups: list[list[tuple[int, str]]] = []
-    label_cols = [c for c in frame.columns if c not in table.counts and frame[c].dtype == object]
-    if table.total_row is not None:
-        label = next((c for c in label_cols if (frame[c] == table.total_row).any()), None)
-        if label is not None:
-            section = frame["Window"] if "Window" in frame else pd.Series("", index=frame.index)
-            for _, rows in frame.groupby(section, sort=False).groups.items():
-                totals = [r for r in rows if frame.at[r, label] == table.total_row]
-                parts = [r for r in rows if frame.at[r, label] != table.total_row]
-                for total in totals:
-                    for col in table.counts:
-                        groups.append([(r, col) for r in parts] + [(total, col)])
+@dataclass
+class Leak:
+    """A hidden cell the reader can narrow to ``low``..``high`` (fewer values than allowed)."""
+
+    cell: Ref
+    low: float
+    high: float
+    using: list[Ref] = field(default_factory=list)  # the shown cells of the relations used
+
+    def describe(self) -> str:
+        if isinstance(self.cell, str):
+            return f"{self.cell}: can be worked out as {self.low:g} to {self.high:g}"
+        table, row, col = self.cell
+        span = (
+            f"exactly {self.low:g}" if self.low == self.high else f"{self.low:g} to {self.high:g}"
+        )
+        return f"{table}, row {row + 1}, '{col}': can be worked out as {span}"
+
+
+def _number(value: object) -> float:
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return np.nan
+    return x if np.isfinite(x) else np.nan
+
+
+def total_groups(table: SummaryTable) -> list[tuple[list[Ref], Ref]]:
+    """The (parts, total) groups of a table's total rows, per window and count column."""
+    frame = table.data.reset_index(drop=True)
+    labels = [c for c in frame.columns if c not in table.counts and frame[c].dtype == object]
+    section = frame["Window"] if "Window" in frame else pd.Series("", index=frame.index)
+    out: list[tuple[list[Ref], Ref]] = []
+    if table.total_row is None:
+        return out
+    label = next((c for c in labels if (frame[c] == table.total_row).any()), None)
+    if label is None:
+        return out
+    for _, rows in frame.groupby(section, sort=False).groups.items():
+        totals = [r for r in rows if frame.at[r, label] == table.total_row]
+        parts = [r for r in rows if frame.at[r, label] != table.total_row]
+        for total in totals:
+            for col in table.counts:
+                out.append(([(table.name, r, col) for r in parts], (table.name, total, col)))
+    return out
+
+
+def table_relations(table: SummaryTable) -> list[Relation]:
+    """The relations a table declares: total rows, summed columns, windows, its own list."""
+    frame = table.data.reset_index(drop=True)
+    out: list[Relation] = [r for r in table.relations if isinstance(r, Relation)]
+    labels = [c for c in frame.columns if c not in table.counts and frame[c].dtype == object]
+    for parts, total in total_groups(table):
+        out.append(Relation((*((p, 1.0) for p in parts), (total, -1.0))))
     for total_col, parts in table.sums.items():
         for r in frame.index:
-            groups.append([(r, c) for c in parts] + [(r, total_col)])
-    return groups
+            terms = [((table.name, r, c), 1.0) for c in parts]
+            out.append(Relation((*terms, ((table.name, r, total_col), -1.0))))
+    if "Window" in frame:  # what happened in the quarter is part of what happened to date
+        keys = [c for c in labels if c != "Window"]
+        quarter = frame[frame["Window"] == "Quarter"]
+        to_date = frame[frame["Window"] == "To date"]
+        for q, qrow in quarter.iterrows():
+            match = to_date
+            for k in keys:
+                match = match[match[k] == qrow[k]]
+            for t in match.index[:1]:
+                for col in table.counts:
+                    out.append(
+                        Relation((((table.name, q, col), 1.0), ((table.name, t, col), -1.0)), "<=")
+                    )
+    return out
 
 
-def suppress(table: SummaryTable, threshold: int) -> Suppressed:
-    """Apply primary, secondary and derived suppression to a summary table."""
-    frame = table.data.reset_index(drop=True)
-    # one boolean array per column (a table has a few rows; pandas per cell would dominate)
-    sup = {col: np.zeros(len(frame), dtype=bool) for col in frame.columns}
-    for col in table.counts:
-        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        sup[col] = (values >= 1) & (values <= threshold)
-    primary = int(sum(s.sum() for s in sup.values()))
+class Cells:
+    """The count cells of a set of tables: true values and which are hidden."""
 
-    secondary = 0
-    groups = _groups(table, frame)
-    changed = True
-    while changed:
+    def __init__(self, tables: Sequence[SummaryTable]) -> None:
+        self.tables = {t.name: t for t in tables}
+        self.value: dict[Ref, float] = {}
+        for t in tables:
+            frame = t.data.reset_index(drop=True)
+            for col in t.counts:
+                if col not in frame:
+                    continue
+                for r, v in enumerate(frame[col].tolist()):
+                    x = _number(v)
+                    if not np.isnan(x):
+                        self.value[(t.name, r, col)] = x
+        self.hidden: set[Ref] = set()
+
+
+def audit(
+    value: dict[Ref, float],
+    hidden: set[Ref],
+    relations: Iterable[Relation],
+    threshold: int,
+    watch: Iterable[str] = (),
+    cache: dict | None = None,
+) -> list[Leak]:
+    """Every hidden cell (and every implied count named in ``watch``) whose feasible range,
+    given the shown cells and the relations, spans fewer than ``threshold`` + 1 whole numbers.
+    ``value`` holds the shown cells' values (a hidden cell's entry, if any, is not used)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    watch = set(watch)
+    checked = hidden | watch
+    if not checked:
+        return []
+    # every relation with an unknown: one that holds only shown cells and unseen quantities
+    # still pins those quantities down (closures = closures of started + while waiting)
+    relations = [r for r in relations if any(t in hidden or isinstance(t, str) for t, _ in r.terms)]
+    # connected components over the variables of the relations that touch a hidden cell
+    parent: dict[object, object] = {}
+
+    def find(x: object) -> object:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def unknown(t: object) -> bool:
+        return t in hidden or isinstance(t, str) or t not in value
+
+    for rel in relations:
+        free = [t for t, _ in rel.terms if unknown(t)]
+        for a, b in zip(free, free[1:], strict=False):
+            parent[find(a)] = find(b)
+        for a in free:
+            find(a)
+    groups: dict[object, list[Relation]] = defaultdict(list)
+    for rel in relations:
+        free = [t for t, _ in rel.terms if unknown(t)]
+        if free:
+            groups[find(free[0])].append(rel)
+
+    leaks: list[Leak] = []
+    for rels in groups.values():
+        names = sorted({t for rel in rels for t, _ in rel.terms if unknown(t)}, key=repr)
+        key = (tuple(sorted(id(r) for r in rels)), tuple(t for t in names if t in checked))
+        if cache is not None and key in cache:  # nothing in this part changed since last time
+            leaks += cache[key]
+            continue
+        found: list[Leak] = []
+        index = {t: i for i, t in enumerate(names)}
+        a = np.zeros((len(rels), len(names)))
+        lb = np.zeros(len(rels))
+        ub = np.zeros(len(rels))
+        for k, rel in enumerate(rels):
+            const = 0.0
+            for t, coef in rel.terms:
+                if unknown(t):
+                    a[k, index[t]] += coef
+                else:
+                    const += coef * value[t]
+            ub[k] = -const
+            lb[k] = -const if rel.op == "=" else -np.inf
+        # a finite ceiling far above any count: HiGHS can misreport a bounded maximum over
+        # unbounded integer variables as "infeasible or unbounded"
+        bounds = Bounds(np.zeros(len(names)), np.full(len(names), CEILING))
+        constraint = LinearConstraint(a, lb, ub)
+        integrality = np.ones(len(names))
+        used = sorted(
+            {t for rel in rels for t, _ in rel.terms if not unknown(t) and not isinstance(t, str)}
+        )
+        for t in names:
+            if t not in checked:
+                continue
+            c = np.zeros(len(names))
+            c[index[t]] = 1.0
+            hi = milp(-c, constraints=constraint, bounds=bounds, integrality=integrality)
+            if hi.status != 0 or -hi.fun >= CEILING - 0.5:  # no upper end (or no solution:
+                continue  # the relations do not hold for these data, so they tell nothing)
+            high = round(-hi.fun)
+            if high >= threshold:  # the range starts at 0 or above: only a low end can narrow it
+                lo = milp(c, constraints=constraint, bounds=bounds, integrality=integrality)
+                low = round(lo.fun) if lo.status == 0 else 0
+            else:
+                low = 0
+            if high - low < threshold:
+                found.append(Leak(t, float(low), float(high), used))  # type: ignore[arg-type]
+        if cache is not None:
+            cache[key] = found
+        leaks += found
+    return leaks
+
+
+def _partner(leak: Leak, relations: list[Relation], cells: Cells, threshold: int) -> Ref | None:
+    """The shown cell to hide next to protect ``leak``: from a relation it is in, never a zero;
+    the smallest count above the threshold (it widens the range enough), else the largest."""
+    candidates: set[Ref] = set()
+    reach: set[object] = {leak.cell}
+    for _ in range(3):  # through unseen quantities: a closure count is tied to the caseload
+        touching = [rel for rel in relations if any(t in reach for t, _ in rel.terms)]
+        for rel in touching:
+            for t, _ in rel.terms:
+                if isinstance(t, str):
+                    reach.add(t)
+                elif t in cells.value and t not in cells.hidden:
+                    candidates.add(t)
+        if candidates:
+            break
+    if not candidates:
+        return None
+    if any(cells.value[t] > 0 for t in candidates):  # a zero only when nothing else will do
+        candidates = {t for t in candidates if cells.value[t] > 0}
+    big = [t for t in candidates if cells.value[t] > threshold]
+    if big:
+        return min(big, key=lambda t: (cells.value[t], repr(t)))
+    return max(candidates, key=lambda t: (cells.value[t], repr(t)))
+
+
+def protect(
+    tables: Sequence[SummaryTable],
+    threshold: int,
+    relations: Sequence[Relation] = (),
+    known: dict[Ref, float] | None = None,
+) -> dict[str, Suppressed]:
+    """Suppress the tables as one problem: primary, then secondary until :func:`audit` finds
+    nothing. ``relations`` link cells across tables; ``known`` are values the reader already
+    has from elsewhere (earlier returns), treated as shown."""
+    cells = Cells(tables)
+    for ref, x in cells.value.items():
+        if 1 <= x <= threshold:
+            cells.hidden.add(ref)
+    primary = set(cells.hidden)
+    for t in tables:  # everyone in one category: hide the group's parts, zeros too
+        for parts, total in total_groups(t):
+            values = [cells.value.get(p, 0.0) for p in parts]
+            if cells.value.get(total, 0.0) > 0 and sum(v > 0 for v in values) == 1:
+                cells.hidden.update(parts)
+    every = [rel for t in tables for rel in table_relations(t)] + list(relations)
+    watch: set[str] = set()
+    for t in tables:
+        for implied in (r for r in t.relations if isinstance(r, Implied)):
+            if not all(ref in cells.value for ref, _ in implied.terms):
+                continue
+            x = sum(cells.value[ref] * c for ref, c in implied.terms)
+            every.append(Relation(((implied.name, -1.0), *implied.terms)))
+            if 1 <= x <= threshold:
+                watch.add(implied.name)
+    every = [
+        rel
+        for rel in every
+        if all(
+            isinstance(t, str) or t in cells.value or (known and t in known) for t, _ in rel.terms
+        )
+    ]
+    shown = dict(known or {})
+    cache: dict = {}
+    for _ in range(10_000):
+        values = {**shown, **{k: v for k, v in cells.value.items() if k not in cells.hidden}}
+        leaks = audit(values, cells.hidden, every, threshold, watch, cache)
+        if not leaks:
+            break
         changed = False
-        for group in groups:
-            hidden = [(r, c) for r, c in group if sup[c][r]]
-            if len(hidden) != 1:
+        fresh: set[Ref] = set()  # hidden this round: a leak next to one may be mended already
+        for leak in leaks:
+            near = {
+                t
+                for rel in every
+                if any(u == leak.cell for u, _ in rel.terms)
+                for t, _ in rel.terms
+            }
+            if near & fresh:
                 continue
-            parts = [(r, c) for r, c in group[:-1] if not sup[c][r] and _num(frame.at[r, c]) > 0]
-            pick = min(parts, key=lambda cell: _num(frame.at[cell])) if parts else group[-1]
-            if sup[pick[1]][pick[0]]:
-                continue
-            sup[pick[1]][pick[0]] = True
-            secondary += 1
-            changed = True
+            pick = _partner(leak, every, cells, threshold)
+            if pick is not None and pick not in cells.hidden:
+                cells.hidden.add(pick)
+                fresh.add(pick)
+                changed = True
+        if not changed:
+            break
+    out = {}
+    for t in tables:
+        out[t.name] = _render(t, cells, primary, threshold)
+    return out
 
-    for col, base in table.derived.items():
-        if col in sup and base in sup:
-            sup[col] = sup[col] | sup[base]
 
-    shown = {}  # column by column in numpy: a table has a few rows, a return many tables
+def _render(table: SummaryTable, cells: Cells, primary: set[Ref], threshold: int) -> Suppressed:
+    frame = table.data.reset_index(drop=True)
+    sup = {col: np.zeros(len(frame), dtype=bool) for col in frame.columns}
+    n_primary = n_secondary = 0
+    for name, r, col in cells.hidden:
+        if name == table.name and col in sup:
+            sup[col][r] = True
+            if (name, r, col) in primary:
+                n_primary += 1
+            else:
+                n_secondary += 1
+    for col, bases in table.derived.items():
+        for base in (bases,) if isinstance(bases, str) else bases:
+            if col in sup and base in sup:
+                sup[col] = sup[col] | sup[base]
+    shown = {}
     for col in frame.columns:
         values = frame[col].astype(object).to_numpy(copy=True)
         if pd.api.types.is_numeric_dtype(frame[col]) or col in table.counts:
-            base = table.derived.get(col)
-            zero_base = (
-                (pd.to_numeric(frame[base], errors="coerce") == 0).to_numpy(dtype=bool)
-                if base in frame
-                else np.zeros(len(frame), dtype=bool)
-            )
+            bases = table.derived.get(col)
+            bases = (bases,) if isinstance(bases, str) else tuple(bases or ())
+            zero_base = np.zeros(len(frame), dtype=bool)
+            for base in bases:
+                if base in frame:
+                    zero_base |= (pd.to_numeric(frame[base], errors="coerce") == 0).to_numpy(
+                        dtype=bool
+                    )
             missing = frame[col].isna().to_numpy(dtype=bool)
             values[missing & zero_base] = NOT_APPLICABLE
             values[missing & ~zero_base] = NOT_AVAILABLE
@@ -101,14 +389,11 @@ def suppress(table: SummaryTable, threshold: int) -> Suppressed:
     return Suppressed(
         pd.DataFrame(shown, index=frame.index, columns=frame.columns),
         pd.DataFrame(sup, index=frame.index, columns=frame.columns),
-        primary,
-        secondary,
+        n_primary,
+        n_secondary,
     )
 
 
-def _num(value: object) -> float:
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return np.inf
-    return x if np.isfinite(x) else np.inf
+def suppress(table: SummaryTable, threshold: int) -> Suppressed:
+    """Protect one table on its own (its declared relations only)."""
+    return protect([table], threshold)[table.name]

@@ -24,8 +24,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from evaltool.errors import OutputError
-from evaltool.instrument import Definition, SummaryTable
-from evaltool.report.disclosure import NOT_APPLICABLE, NOT_AVAILABLE, SUPPRESSED, suppress
+from evaltool.instrument import Definition, Headline, SummaryTable
+from evaltool.report.disclosure import (
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
+    SUPPRESSED,
+    Relation,
+    Suppressed,
+    protect,
+)
 from evaltool.report.safe import cell_value
 
 if TYPE_CHECKING:
@@ -85,6 +92,18 @@ def save_atomically(wb: Workbook, path: Path) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def printed_value(value: Any, fmt: str | None) -> Any:
+    """A number rounded to the precision its format prints: the file holds what the reader
+    sees, so a mean's sixteen digits cannot give back the number of people behind it."""
+    if not isinstance(value, float) or math.isnan(value) or not fmt:
+        return value
+    number = fmt.split(";")[-1]
+    decimals = len(number.split(".")[1].rstrip("%")) if "." in number else 0
+    if number.endswith("%"):
+        decimals += 2
+    return round(value, decimals)
 
 
 class SheetWriter:
@@ -166,7 +185,7 @@ class SheetWriter:
         self.ws.row_dimensions[header].height = 13 * max(lines, 1) + 4
         for i, row in enumerate(frame.itertuples(index=False), start=header + 1):
             for j, (col, value) in enumerate(zip(frame.columns, row, strict=True), start=1):
-                cell = self.put(i, j, value, formats.get(col))
+                cell = self.put(i, j, printed_value(value, formats.get(col)), formats.get(col))
                 if isinstance(value, str) and value in (SUPPRESSED, NOT_APPLICABLE, NOT_AVAILABLE):
                     cell.alignment = Alignment(horizontal="right")
         self.row = header + len(frame) + 1
@@ -212,13 +231,93 @@ class Written:
     shown: pd.DataFrame  # values with symbols in place
 
 
-def write_summary_table(sw: SheetWriter, table: SummaryTable, threshold: int) -> Written:
+def write_summary_table(sw: SheetWriter, table: SummaryTable, shown: Suppressed) -> Written:
+    """A protected table with its title and note (``shown``: from :func:`protect`)."""
     sw.heading(table.title)
-    shown = suppress(table, threshold)
     header, last = sw.frame(shown.values, formats_for(table))
     sw.note(table.note)
     sw.row += 1
     return Written(header, last, shown.values)
+
+
+def _renamed(table: SummaryTable, name: str) -> SummaryTable:
+    """The table under another name, its own relations following it."""
+    from dataclasses import replace as _replace
+
+    def ref(t):
+        return (name, *t[1:]) if isinstance(t, tuple) and t[0] == table.name else t
+
+    relations = tuple(
+        Relation(tuple((ref(t), c) for t, c in r.terms), r.op) for r in table.relations
+    )
+    return _replace(table, name=name, relations=relations)
+
+
+def headline_text(headline: Headline | str, pub: Publication, instrument: str) -> str:
+    """A headline filled from the protected tables; any hidden cited cell hides the line."""
+    if isinstance(headline, str):
+        return headline
+    if headline.empty:
+        return headline.empty
+    figures = []
+    for cite in headline.cites:
+        shown = pub.shown.get(cite.table) or pub.shown.get(f"{instrument}/{cite.table}")
+        if shown is None or cite.column not in shown.values:
+            return "see the instrument's sheet"
+        value = shown.values.iloc[cite.row][cite.column]
+        if value == SUPPRESSED:
+            return f"figures not shown: small numbers ({SUPPRESSED} on the instrument's sheet)"
+        if value in (NOT_APPLICABLE, NOT_AVAILABLE) or value is None or pd.isna(value):
+            return "no data yet"
+        figures.append(cite.fmt.format(value))
+    return headline.text.format(*figures)
+
+
+@dataclass
+class Publication:
+    """Every table of the return, by sheet, protected together as one problem."""
+
+    sheets: dict[str, list[SummaryTable]]
+    shown: dict[str, Suppressed]
+
+
+def publish(results: Results) -> Publication:
+    """Gather the return's tables and protect them as one problem (see disclosure.py)."""
+    threshold = results.settings.small_number_threshold
+    sheets: dict[str, list[SummaryTable]] = {"Summary": list(results.activity)}
+    taken = {t.name for t in results.activity}
+    for instrument in results.loaded.instruments:
+        tables = []
+        for table in results.summaries[instrument.name]:
+            if table.name in taken:
+                table = _renamed(table, f"{instrument.name}/{table.name}")
+            taken.add(table.name)
+            tables.append(table)
+        sheets[instrument.name] = tables
+    if results.comparisons is not None and not results.comparisons.empty:
+        from evaltool.compare import comparison_tables
+
+        titles = {i.name: i.title for i in results.loaded.instruments}
+        sheets["Before and after"] = comparison_tables(
+            results.comparisons, titles, results.settings.compare_min_days
+        )
+    if results.survival is not None:
+        sheets["Time to next proceedings"] = results.survival.summary_tables()
+    sheets["Data quality"] = [rows_read(results)]
+    every = [t for tables in sheets.values() for t in tables]
+    return Publication(sheets, protect(every, threshold))
+
+
+def rows_read(results: Results) -> SummaryTable:
+    tables = results.loaded.dataset.tables
+    return SummaryTable(
+        "rows-read",
+        "Rows read",
+        pd.DataFrame(
+            [(name, len(frame)) for name, frame in tables.items()], columns=["Table", "Rows"]
+        ),
+        counts=("Rows",),
+    )
 
 
 def chart_data(ws: Worksheet, written: Written, columns: list[str], first_col: int) -> list[int]:
@@ -235,7 +334,9 @@ def chart_data(ws: Worksheet, written: Written, columns: list[str], first_col: i
         ws.column_dimensions[get_column_letter(col)].width = 12
         for i, value in enumerate(written.shown[name], start=written.header + 1):
             data = ws.cell(
-                row=i, column=col, value=None if isinstance(value, str) else cell_value(value)
+                row=i,
+                column=col,
+                value=None if isinstance(value, str) else printed_value(cell_value(value), "0.00"),
             )
             data.font = NOTE
             data.number_format = "0.00"
@@ -303,7 +404,7 @@ def build_workbook(results: Results, internal: bool = False) -> Workbook:
     """Make the return workbook in memory."""
     from evaltool import __version__
 
-    threshold = results.settings.small_number_threshold
+    pub = publish(results)
     wb = Workbook()
     used: set[str] = set()
 
@@ -341,19 +442,22 @@ def build_workbook(results: Results, internal: bool = False) -> Workbook:
     ws = wb.create_sheet(sheet_title("Summary", used))
     sw = SheetWriter(ws, f"Summary: {results.period.label}", internal)
     sw.heading("Instruments")
-    sw.pairs((i.title, results.headlines.get(i.name, "")) for i in results.loaded.instruments)
-    trend, closures = results.activity
-    _trend(ws, write_summary_table(sw, trend, threshold), f"A{sw.row}")
+    sw.pairs(
+        (i.title, headline_text(results.headlines.get(i.name, ""), pub, i.name))
+        for i in results.loaded.instruments
+    )
+    trend, closures = pub.sheets["Summary"]
+    _trend(ws, write_summary_table(sw, trend, pub.shown[trend.name]), f"A{sw.row}")
     sw.row += 17
-    write_summary_table(sw, closures, threshold)
+    write_summary_table(sw, closures, pub.shown[closures.name])
     sw.finish()
 
     # Instruments
     for instrument in results.loaded.instruments:
         ws = wb.create_sheet(sheet_title(instrument.title, used))
         sw = SheetWriter(ws, instrument.title, internal)
-        for table in results.summaries[instrument.name]:
-            written = write_summary_table(sw, table, threshold)
+        for table in pub.sheets[instrument.name]:
+            written = write_summary_table(sw, table, pub.shown[table.name])
             if table.chart == "radar":
                 _radar(ws, written, f"A{sw.row}")
                 sw.row += 27
@@ -361,17 +465,20 @@ def build_workbook(results: Results, internal: bool = False) -> Workbook:
 
     ws = wb.create_sheet(sheet_title("Before and after", used))
     sw = SheetWriter(ws, "Before and after: first vs latest reading", internal)
-    write_before_after(sw, results, threshold)
+    if "Before and after" not in pub.sheets:
+        sw.note("No instrument in this return declares measures for comparison.")
+    for table in pub.sheets.get("Before and after", []):
+        write_summary_table(sw, table, pub.shown[table.name])
     sw.finish()
 
     ws = wb.create_sheet(sheet_title("Time to next proceedings", used))
     sw = SheetWriter(ws, "Time to next care proceedings", internal)
-    write_survival(sw, ws, results, threshold)
+    write_survival(sw, ws, results, pub)
     sw.finish()
 
     ws = wb.create_sheet(sheet_title("Data quality", used))
     sw = SheetWriter(ws, "Data quality", internal)
-    write_data_quality(sw, results)
+    write_data_quality(sw, results, pub)
     sw.finish()
 
     ws = wb.create_sheet(sheet_title("Definitions", used))
@@ -412,23 +519,95 @@ def write_internal_sheets(wb: Workbook, results: Results, used: set[str]) -> Non
         sw.finish("A4")
 
 
-def write_before_after(sw: SheetWriter, results: Results, threshold: int) -> None:
-    from evaltool.compare import comparison_tables
-
-    summary = results.comparisons
-    if summary is None or summary.empty:
-        sw.note("No instrument in this return declares measures for comparison.")
-        return
-    titles = {i.name: i.title for i in results.loaded.instruments}
-    for table in comparison_tables(summary, titles, results.settings.compare_min_days):
-        write_summary_table(sw, table, threshold)
-
-
-def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, threshold: int) -> None:
-    if results.survival is None:
+def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Publication) -> None:
+    """Time to next proceedings: fixed-time estimates, medians, tests, and a chart drawn from
+    the published points only."""
+    survival = results.survival
+    if survival is None:
         sw.note("Not available: no proceedings table.")
         return
-    results.survival.write_sheet(sw, ws, threshold)
+    s = results.settings
+    sw.pairs(
+        [
+            ("Origin", s.survival_origin),
+            ("CI transform", survival.ci),
+            ("Extract date", pd.Timestamp(survival.extract_date).date()),
+        ]
+    )
+    tables = {t.name: t for t in pub.sheets["Time to next proceedings"]}
+    km = tables["km"]
+    written = write_summary_table(sw, km, pub.shown["km"])
+    for name in ("km-median", "km-exclusions"):
+        write_summary_table(sw, tables[name], pub.shown[name])
+    if survival.logrank:
+        sw.heading("Log-rank test: service vs comparison cohort")
+        sw.pairs(
+            [
+                ("Chi-square", round(survival.logrank["chi2"], 2)),
+                ("df", survival.logrank["df"]),
+                ("p", round(survival.logrank["p"], 3)),
+            ]
+        )
+    if survival.benchmark:
+        b = survival.benchmark
+        threshold = s.small_number_threshold
+        value = (
+            "not reached: follow-up too short"
+            if math.isnan(b["incidence"])
+            else f"{b['incidence']:.1%} (95% CI {b['ci_low']:.1%} to {b['ci_high']:.1%})"
+            if b["at_risk"] > threshold
+            else SUPPRESSED
+        )
+        sw.heading("Benchmark")
+        sw.pairs(
+            [
+                ("Benchmark", f"{b['label']}: {b['benchmark_incidence']:.1%} by {b['days']} days"),
+                ("Source", b["source"]),
+                (f"This service ({b['group']}) by {b['days']} days", value),
+            ]
+        )
+    if survival.cox is not None:
+        cox = survival.cox.rename(
+            columns={
+                "covariate": "Covariate",
+                "coef": "Coefficient",
+                "hr": "Hazard ratio",
+                "hr_low": "HR CI low",
+                "hr_high": "HR CI high",
+                "se": "SE",
+                "p": "p",
+            }
+        )
+        table = SummaryTable(
+            "cox",
+            "Cox proportional hazards model",
+            cox,
+            formats={"Coefficient": "0.000", "SE": "0.000"},
+            note="Efron ties; cohort coded service = 1.",
+        )
+        write_summary_table(sw, table, protect([table], s.small_number_threshold)["cox"])
+    from openpyxl.worksheet.pagebreak import Break
+
+    from evaltool.report.km_chart import add_km_chart
+
+    printed = max(sw.widths, default=1)
+    cm = sum(sw.column_width(col) * 7 / 37.8 for col in range(1, printed + 1))  # 7 px/char
+    width = min(max(cm * 0.95, 20), 40)
+    ws.row_breaks.append(Break(id=sw.row))  # the chart starts a printed page
+    add_km_chart(
+        ws,
+        written.shown,
+        s.benchmark,
+        survival.ci,
+        anchor=f"A{sw.row + 1}",
+        data_col=printed + 2,
+        data_row=3,
+        width_cm=width,
+    )
+    sw.row += int(width / 2 / 0.5) + 2  # the chart is half as high as wide; rows ~0.5 cm
+    for w in survival.warnings:
+        sw.note(f"Warning: {w}")
+    ws.print_area = f"A1:{get_column_letter(printed)}{sw.row}"
 
 
 def settings_rows(results: Results) -> list[tuple[str, Any]]:
@@ -457,35 +636,19 @@ def settings_rows(results: Results) -> list[tuple[str, Any]]:
     return rows
 
 
-def write_data_quality(sw: SheetWriter, results: Results) -> None:
-    dataset = results.loaded.dataset
-    sw.heading("Rows read")
-    sw.frame(
-        pd.DataFrame(
-            [(name, len(frame)) for name, frame in dataset.tables.items()],
-            columns=["Table", "Rows"],
-        ),
-        {"Rows": "#,##0"},
+def write_data_quality(sw: SheetWriter, results: Results, pub: Publication) -> None:
+    """Rows read per table (small counts suppressed like any other). Warnings are counted
+    only: their text names rows and values of the input, which stay with the service."""
+    table = pub.sheets["Data quality"][0]
+    write_summary_table(sw, table, pub.shown[table.name])
+    sw.heading("Warnings")
+    sw.note(
+        "Any warnings are listed by `evaltool validate` for the service to check; they are "
+        "not copied into the return because they name rows of the input."
+        if results.report.warnings
+        else "No warnings."
     )
     sw.row += 1
-    sw.heading("Warnings (grouped; details with `evaltool validate`)")
-    warnings = results.report.warnings
-    if warnings:
-        frame = pd.DataFrame(
-            {
-                "Sheet": [w.sheet or w.file for w in warnings],
-                "Warning": [w.message for w in warnings],
-            }
-        )
-        grouped = frame.groupby(["Sheet", "Warning"], sort=True).size().reset_index(name="Rows")
-        sw.frame(grouped, {"Rows": "#,##0"})
-    else:
-        sw.note("No warnings.")
-    sw.row += 1
-    if results.survival is not None:
-        sw.heading("Time to next proceedings: exclusions")
-        sw.frame(results.survival.exclusions)
-        sw.row += 1
 
 
 def definitions(results: Results) -> list[Definition]:

@@ -1,17 +1,16 @@
-"""The return's Kaplan-Meier chart as a native Excel chart, fed from a block of chart data.
+"""The return's time-to-next-proceedings chart: a native Excel chart of the published points.
 
-A native chart reads like the return's other charts, stays sharp at any zoom and needs no
-image library (matplotlib's import alone is half a second of every quarterly run; it is still
-used for ``evaltool survival --plot``). Each curve shows the cumulative share with new
-proceedings (1 - survival) with its 95% CI, and stops where no more than the small-number
-threshold are still at risk: a step there would reveal what happened to one or two people.
+It is drawn from the fixed-time table only (the share with new proceedings by 6, 12, 24 and
+36 months, with its 95% CI), never from the Kaplan-Meier steps: a step would give the day of an
+event and, with the numbers at risk, how many people had it. A point the table hides is a gap.
+A benchmark is drawn as the point it is (a 7-year figure is a marker at 7 years, not a line).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+import pandas as pd
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.chart.legend import LegendEntry
 
@@ -23,124 +22,106 @@ if TYPE_CHECKING:
     from evaltool.config import Benchmark
 
 COLOURS = ("1F77B4", "FF7F0E", "2CA02C", "D62728", "9467BD", "8C564B")
+DAYS_PER_MONTH = 365.25 / 12
+INCIDENCE, LOW, HIGH = "New proceedings (cumulative)", "CI low", "CI high"
 
 
-#: at most this many steps per curve: a chart is a few hundred points wide, and a national
-#: curve has thousands of event times
-MAX_STEPS = 500
-
-
-def step_points(km: Any, threshold: int, max_steps: int = MAX_STEPS) -> dict[str, list[Any]]:
-    """The curve as the corners of its steps, while more than ``threshold`` are at risk.
-
-    Incidence 1 - S and its CI (1 - upper, 1 - lower); a CI R leaves undefined is None.
-    A curve with more than ``max_steps`` event times is drawn with one step per
-    1/``max_steps`` of its time span, at the last event time in it: every point drawn is
-    exact, and no step is drawn later than that span.
-    """
-    tab = km.table_[km.table_["at_risk"] > threshold]
-    times = np.sort(np.asarray(km.time_, float))
-    end = float(times[-(threshold + 1)]) if len(times) > threshold else 0.0
-    if len(tab) > max_steps:
-        span = np.minimum(np.floor(tab["time"].to_numpy(float) / end * max_steps), max_steps - 1)
-        tab = tab[np.append(span[1:] != span[:-1], True)]
-    out: dict[str, list[Any]] = {"days": [0.0, *np.repeat(tab["time"].to_numpy(float), 2)]}
-    for key, values in (
-        ("incidence", 1 - tab["survival"].to_numpy(float)),
-        ("low", 1 - tab["ci_high"].to_numpy(float)),
-        ("high", 1 - tab["ci_low"].to_numpy(float)),
-    ):
-        before = np.concatenate([[0.0], values[:-1]])  # each step: from the value before it
-        corners = np.concatenate([[0.0], np.column_stack([before, values]).ravel()])
-        out[key] = [None if np.isnan(v) else float(v) for v in corners]
-    if end > out["days"][-1]:  # followed up beyond the last event shown: the curve runs on
-        for key in ("incidence", "low", "high"):
-            out[key].append(out[key][-1])
-        out["days"].append(end)
-    out["days"] = [float(d) for d in out["days"]]
+def published_points(shown: pd.DataFrame) -> dict[str, dict[str, list[Any]]]:
+    """Per group: months and the shown incidence and CI (None where hidden or not available),
+    starting from 0 at month 0."""
+    out: dict[str, dict[str, list[Any]]] = {}
+    for group, rows in shown.groupby("Group", sort=False):
+        points: dict[str, list[Any]] = {"months": [0.0], INCIDENCE: [0.0], LOW: [0.0], HIGH: [0.0]}
+        for _, row in rows.iterrows():
+            points["months"].append(float(row["Months"]))
+            for key in (INCIDENCE, LOW, HIGH):
+                value = row[key]
+                ok = isinstance(value, int | float) and not pd.isna(value)
+                points[key].append(round(float(value), 3) if ok else None)  # as printed
+        out[str(group)] = points
     return out
 
 
 def add_km_chart(
     ws: Worksheet,
-    fits: dict[str, Any],
+    shown: pd.DataFrame,
     benchmark: Benchmark | None,
     ci: str,
-    threshold: int,
     anchor: str,
     data_col: int,
     data_row: int,
     width_cm: float = 24,
 ) -> ScatterChart:
-    """Write the chart data from (``data_row``, ``data_col``) and anchor the chart."""
+    """Chart the shown fixed-time table; its data is copied from (``data_row``, ``data_col``)."""
     chart = ScatterChart()
-    chart.title = "Time to next care proceedings"
+    chart.title = "Share with new care proceedings"
     chart.style = 13
-    chart.scatterStyle = "lineMarker"  # straight lines; unset, LibreOffice smooths them
+    chart.scatterStyle = "lineMarker"
     chart.width, chart.height = width_cm, width_cm / 2
-    chart.x_axis.title = f"Days since origin (dashed: 95% CI, {ci} transform)"
-    chart.y_axis.title = "Cumulative share with new proceedings"
+    chart.x_axis.title = f"Months since origin (dashed: 95% CI, {ci} transform)"
+    chart.y_axis.title = "Share with new proceedings"
     chart.y_axis.number_format = "0%"
+    chart.x_axis.number_format = "0"
     chart.x_axis.delete = chart.y_axis.delete = False
     chart.legend.position = "b"
     label = ws.cell(
-        row=data_row,
-        column=data_col,
-        value=f"Chart data: Kaplan-Meier steps, shown while more than {threshold} are at risk; "
-        f"a curve with more than {MAX_STEPS} steps has one per 1/{MAX_STEPS} of its time span",
+        row=data_row, column=data_col, value="Chart data: the published points of the table"
     )
     label.font = NOTE
     header, col, top, horizon = data_row + 1, data_col, 0.0, 0.0
     limits: list[int] = []  # the CI series, left out of the legend
-    for k, (name, km) in enumerate(fits.items()):
-        group = name.split("=")[-1]
-        points = step_points(km, threshold)
+    groups = published_points(shown)
+    chosen = [g for g in ("service", "comparison") if g in groups] or list(groups)
+    for k, group in enumerate(chosen):
+        points = groups[group]
         colour = COLOURS[k % len(COLOURS)]
-        columns = [("days", f"{group}: days"), ("incidence", group)]
-        columns += [("low", f"{group}: 95% CI low"), ("high", f"{group}: 95% CI high")]
+        columns = [("months", f"{group}: months"), (INCIDENCE, group)]
+        columns += [(LOW, f"{group}: 95% CI low"), (HIGH, f"{group}: 95% CI high")]
         for j, (key, title) in enumerate(columns):
             ws.cell(row=header, column=col + j, value=title).font = NOTE
             for i, value in enumerate(points[key], start=header + 1):
-                ws.cell(row=i, column=col + j, value=value)
-        last = header + len(points["days"])
+                ws.cell(row=i, column=col + j, value=value).font = NOTE
+        last = header + len(points["months"])
         xs = Reference(ws, min_col=col, min_row=header + 1, max_row=last)
         for j, (key, _) in enumerate(columns[1:], start=1):
             ys = Reference(ws, min_col=col + j, min_row=header, max_row=last)
             series = Series(ys, xs, title_from_data=True)
-            series.marker.symbol = "none"
             series.smooth = False
+            series.marker.symbol = "circle" if key == INCIDENCE else "none"
             line = series.graphicalProperties.line
             line.solidFill = colour
-            line.width = 28575 if key == "incidence" else 9525  # 2.25 pt, 0.75 pt
-            if key != "incidence":
+            line.width = 28575 if key == INCIDENCE else 9525  # 2.25 pt, 0.75 pt
+            if key != INCIDENCE:
                 line.dashStyle = "dash"
                 limits.append(len(chart.series))
             chart.series.append(series)
-        known = [v for v in points["high"] if v is not None]
+        known = [v for v in points[HIGH] + points[INCIDENCE] if v is not None]
         top = max([top, *known])
-        horizon = max(horizon, points["days"][-1])
+        horizon = max(horizon, *points["months"])
         col += len(columns) + 1
     if benchmark is not None:
-        title = f"{benchmark.label}: {benchmark.proportion:.0%} by {benchmark.days} days"
-        ws.cell(row=header, column=col, value="benchmark: days").font = NOTE
+        months = benchmark.days / DAYS_PER_MONTH
+        title = f"{benchmark.label}: {benchmark.proportion:.0%} by {months:.0f} months"
+        ws.cell(row=header, column=col, value="benchmark: months").font = NOTE
         ws.cell(row=header, column=col + 1, value=title).font = NOTE
-        for i, x in enumerate((0, benchmark.days), start=header + 1):
-            ws.cell(row=i, column=col, value=x)
-            ws.cell(row=i, column=col + 1, value=benchmark.proportion)
-        xs = Reference(ws, min_col=col, min_row=header + 1, max_row=header + 2)
-        ys = Reference(ws, min_col=col + 1, min_row=header, max_row=header + 2)
+        ws.cell(row=header + 1, column=col, value=round(months, 1)).font = NOTE
+        ws.cell(row=header + 1, column=col + 1, value=benchmark.proportion).font = NOTE
+        xs = Reference(ws, min_col=col, min_row=header + 1, max_row=header + 1)
+        ys = Reference(ws, min_col=col + 1, min_row=header, max_row=header + 1)
         series = Series(ys, xs, title_from_data=True)
-        series.marker.symbol = "none"
-        series.smooth = False  # LibreOffice smooths the whole chart if one series is smooth
-        series.graphicalProperties.line.solidFill = "7F7F7F"
-        series.graphicalProperties.line.dashStyle = "sysDash"
+        series.smooth = False
+        series.marker.symbol = "diamond"
+        series.marker.size = 9
+        series.graphicalProperties.line.noFill = True  # a point, not a line
         chart.series.append(series)
         top = max(top, benchmark.proportion)
-        horizon = max(horizon, benchmark.days)
-    # the legend names the curves and the benchmark; the CI limits are explained on the axis
+        horizon = max(horizon, months)
     chart.legend.legendEntry = [LegendEntry(idx=i, delete=True) for i in limits]
-    chart.x_axis.scaling.min, chart.x_axis.scaling.max = 0, horizon or None
+    chart.x_axis.scaling.min, chart.x_axis.scaling.max = (
+        0,
+        (round(horizon) + 6) if horizon else None,
+    )
     chart.y_axis.scaling.min = 0
-    chart.y_axis.scaling.max = min(1.0, np.ceil(top * 10 + 0.5) / 10) if top else 1.0
+    chart.y_axis.scaling.max = min(1.0, (int(top * 10) + 1) / 10) if top else 1.0
     ws.add_chart(chart, anchor)
     return chart

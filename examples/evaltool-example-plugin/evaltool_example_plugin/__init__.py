@@ -9,7 +9,15 @@ import pandas as pd
 
 from evaltool.columns import DATE, ID, INTEGER, Column
 from evaltool.hookspecs import hookimpl
-from evaltool.instrument import Context, Definition, Instrument, Measure, SummaryTable
+from evaltool.instrument import (
+    Cite,
+    Context,
+    Definition,
+    Headline,
+    Instrument,
+    Measure,
+    SummaryTable,
+)
 from evaltool.scoring import first_and_latest, in_window, scale_bounds
 from evaltool.tables import TableSpec
 
@@ -98,10 +106,12 @@ class ConfidenceScale(Instrument):
             )
         ]
 
-    def headline(self, data: pd.DataFrame, ctx: Context) -> str:
-        scored = self.score(data, ctx)
-        return (
-            f"mean rating {scored['first'].mean():.1f} first, {scored['latest'].mean():.1f} latest"
+    def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
+        # the figures are cells of the table above (row 1: "To date"), so the return hides
+        # them whenever it hides the count they come from
+        return Headline(
+            "to date, mean rating {} first and {} latest",
+            (Cite(self.name, "Mean first", 1), Cite(self.name, "Mean latest", 1)),
         )
 
     def definitions(self) -> list[Definition]:

@@ -1,0 +1,201 @@
+"""The attacks of a reader with the return, a spreadsheet and an afternoon, each written out here
+independently of the code it checks (the identities by hand, solved with scipy's MILP)."""
+
+from __future__ import annotations
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from evaltool.activity import activity_tables
+from evaltool.instrument import SummaryTable
+from evaltool.periods import parse_period
+from evaltool.report.disclosure import SUPPRESSED, Implied, Relation, audit, protect
+from evaltool.synthetic import generate
+
+THRESHOLD = 5
+
+
+def narrowest(unknowns, equations, target):
+    """The least and greatest whole value of ``target`` over whole numbers >= 0 that satisfy
+    ``equations`` (each a dict unknown -> coefficient, and a constant: sum + constant == 0)."""
+    index = {u: i for i, u in enumerate(unknowns)}
+    a = np.zeros((len(equations), len(unknowns)))
+    rhs = np.zeros(len(equations))
+    for k, (coefs, const) in enumerate(equations):
+        for u, c in coefs.items():
+            a[k, index[u]] += c
+        rhs[k] = -const
+    c = np.zeros(len(unknowns))
+    c[index[target]] = 1
+    cons = LinearConstraint(a, rhs, rhs)
+    bounds = Bounds(np.zeros(len(unknowns)), np.full(len(unknowns), 1e6))
+    integ = np.ones(len(unknowns))
+    lo = milp(c, constraints=cons, bounds=bounds, integrality=integ)
+    hi = milp(-c, constraints=cons, bounds=bounds, integrality=integ)
+    assert lo.status == 0, "the true values must satisfy the identities"
+    assert hi.status == 0
+    return round(lo.fun), (round(-hi.fun) if -hi.fun < 1e6 - 0.5 else np.inf)
+
+
+def test_a_total_minus_the_shown_parts_no_longer_pins_two_hidden_cells():
+    # 7 + 6 + 1 + 1 = 15: the old rule hid only the two 1s, which a reader gets back as
+    # exactly 1 and 1 (15 - 7 - 6 = 2, both at least 1) or at least to within 0..2
+    frame = pd.DataFrame({"Reason": ["a", "b", "c", "d", "All"], "Closures": [7, 6, 1, 1, 15]})
+    table = SummaryTable("t", "t", frame, counts=("Closures",), total_row="All")
+    old = {("t", 2, "Closures"), ("t", 3, "Closures")}
+    values = {("t", r, "Closures"): v for r, v in enumerate([7, 6, 1, 1, 15])}
+    leaks = audit(
+        values,
+        old,
+        [
+            Relation(
+                tuple(((("t", r, "Closures")), 1.0) for r in range(4))
+                + ((("t", 4, "Closures"), -1.0),)
+            )
+        ],
+        THRESHOLD,
+    )
+    assert {leak.cell for leak in leaks} == old
+    shown = protect([table], THRESHOLD)["t"].values["Closures"].tolist()
+    hidden = [r for r, v in enumerate(shown) if v == SUPPRESSED]
+    # the attacker: the hidden parts sum to the total less the shown parts
+    unknowns = [f"x{r}" for r in hidden]
+    const = sum(v for v in shown[:4] if v != SUPPRESSED)
+    eq = {f"x{r}": 1 for r in hidden if r < 4}
+    if 4 in hidden:
+        eq["x4"] = -1
+        equations = [(eq, const)]
+    else:
+        equations = [(eq, const - 15)]
+    for u in unknowns:
+        lo, hi = narrowest(unknowns, equations, u)
+        assert hi - lo >= THRESHOLD, (u, lo, hi, shown)
+
+
+def _activity(n: int, seed: int, period: str):
+    clients = generate(n_clients=n, seed=seed)["clients"]
+    for col in ("referral_date", "start_date", "end_date"):
+        clients[col] = pd.to_datetime(clients[col])
+    return activity_tables(clients, parse_period(period, "financial"))
+
+
+@pytest.mark.parametrize(("n", "seed", "period"), [(150, 20260401, "2025-Q4"), (30, 7, "2025-Q2")])
+def test_the_accounting_identities_recover_no_hidden_activity_count(n, seed, period):
+    tables = _activity(n, seed, period)
+    shown = protect(tables, THRESHOLD)
+    trend = shown["activity"].values
+    truth = tables[0].data
+    cols = [
+        "Referrals",
+        "Starts",
+        "Closures",
+        "Active caseload at quarter end",
+        "Waiting at quarter end",
+    ]
+    unknowns, equations = [], []
+
+    def term(q, col):
+        v = trend.at[q, col]
+        if v == SUPPRESSED:
+            name = f"{col}@{q}"
+            if name not in unknowns:
+                unknowns.append(name)
+            return name, None
+        return None, float(v)
+
+    for q in range(len(trend)):
+        # closures = closures of started cases (s) + closures while waiting (w), both unseen
+        s, w = f"s{q}", f"w{q}"
+        unknowns += [s, w]
+        rows = [
+            [("Closures", q, 1), (s, None, -1), (w, None, -1)],
+            [
+                ("Active caseload at quarter end", q, 1),
+                ("Active caseload at quarter end", q - 1, -1),
+                ("Starts", q, -1),
+                (s, None, 1),
+            ],
+            [
+                ("Waiting at quarter end", q, 1),
+                ("Waiting at quarter end", q - 1, -1),
+                ("Referrals", q, -1),
+                ("Starts", q, 1),
+                (w, None, 1),
+            ],
+        ]
+        for row in rows:
+            coefs, const = {}, 0.0
+            for col, qq, c in row:
+                if qq is None:
+                    coefs[col] = coefs.get(col, 0) + c
+                    continue
+                if qq < 0:
+                    continue
+                name, value = term(qq, col)
+                if name:
+                    coefs[name] = coefs.get(name, 0) + c
+                else:
+                    const += c * value
+            equations.append((coefs, const))
+    checked = 0
+    for q in range(len(trend)):
+        for col in cols:
+            if trend.at[q, col] == SUPPRESSED:
+                lo, hi = narrowest(unknowns, equations, f"{col}@{q}")
+                assert lo <= truth.at[q, col] <= hi
+                assert hi - lo >= THRESHOLD, (q, col, lo, hi)
+                checked += 1
+    assert checked > 0  # the attack had something to try
+
+
+def test_everyone_in_one_category_is_not_shown():
+    frame = pd.DataFrame(
+        {
+            "Care status": ["with parent", "with family", "in care", "All live births"],
+            "Babies": [0, 0, 7, 7],
+        }
+    )
+    table = SummaryTable("b", "b", frame, counts=("Babies",), total_row="All live births")
+    shown = protect([table], THRESHOLD)["b"].values["Babies"].tolist()
+    assert shown[:3] == [SUPPRESSED] * 3  # which category holds the 7 cannot be read
+
+
+def test_the_events_between_two_fixed_times_are_protected():
+    # cumulative events 8 by 24 months and 10 by 36: two people between, from shown cells
+    frame = pd.DataFrame({"Months": [24, 36], "Events so far": [8, 10]})
+    implied = Implied(
+        "between", ((("km", 1, "Events so far"), 1.0), (("km", 0, "Events so far"), -1.0))
+    )
+    table = SummaryTable("km", "km", frame, counts=("Events so far",), relations=(implied,))
+    shown = protect([table], THRESHOLD)["km"].values["Events so far"].tolist()
+    assert SUPPRESSED in shown
+    known = [v for v in shown if v != SUPPRESSED]
+    assert len(known) < 2  # no two shown cumulative counts left to subtract
+
+
+def test_the_example_return_leaks_nothing_the_attacks_can_find(tmp_path):
+    """The demo return: hidden activity counts checked by the identities above, shares
+    and means rounded as printed, and each Summary figure equal to the cell it cites."""
+    from evaltool.api import load_settings, run
+    from evaltool.report.excel import write_return
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG
+
+    results = run(EXAMPLE, load_settings(EXAMPLE_CONFIG), "2025-Q4")
+    out = write_return(results, tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(out)
+    for ws in wb:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, float) and cell.number_format in ("0.0%", "0.00"):
+                    assert cell.value == round(cell.value, 3)
+    summary = {r[0].value: r[1].value for r in wb["Summary"].iter_rows(max_col=2) if r[0].value}
+    gas = wb["Goal attainment (GAS)"]
+    header = [c.value for c in gas[4]]
+    to_date = {h: c.value for h, c in zip(header, gas[6], strict=True)}
+    line = summary["Goal attainment (GAS)"]
+    assert f"{to_date['Mean baseline T']:.1f} at the first review" in line
+    assert f"{to_date['Mean latest T']:.1f} at the latest" in line
+    assert f"(change {to_date['Mean change in T']:+.1f})" in line
