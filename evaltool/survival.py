@@ -525,9 +525,9 @@ class SurvivalAnalysis:
             Definition(
                 "Kaplan-Meier estimate",
                 "Share still free of new proceedings; "
-                f"Greenwood variance; 95% CI with the {self.ci} transform. The chart shows "
-                "1 minus it, each curve stopping where no more than the small-number "
-                "threshold are still at risk.",
+                f"Greenwood variance; 95% CI with the {self.ci} transform. Published at fixed "
+                "times only, as the share with new proceedings (1 minus it); the chart draws "
+                "those points.",
                 "Kaplan & Meier (1958); R survival::survfit",
             ),
             Definition(

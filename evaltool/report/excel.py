@@ -46,8 +46,8 @@ INTERNAL_BANNER = "INTERNAL – NOT FOR CIRCULATION"
 SYMBOLS = (
     (
         SUPPRESSED,
-        "confidential: a count from 1 to the small-number threshold, or a figure "
-        "that would reveal one",
+        "confidential: a count from 1 to the small-number threshold, or a figure hidden "
+        "so that none can be worked out (it may be any value, 0 included)",
     ),
     (NOT_APPLICABLE, "not applicable (e.g. a share of nobody)"),
     (NOT_AVAILABLE, "not available"),
