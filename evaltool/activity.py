@@ -53,19 +53,21 @@ def quarter_counts(clients: pd.DataFrame, period: Period) -> dict[str, float]:
     }
 
 
-def flow_relations(table: str, quarters: int) -> list[Relation]:
+def flow_relations(table: str, labels: list[str]) -> list[Relation]:
     """The identities a reader can write between the quarters of the activity table.
 
     With closures split (unseen) into those of started cases and of cases closed while waiting:
     caseload = previous caseload + starts - closures of started cases, and
     waiting = previous waiting + referrals - starts - closures while waiting. The first quarter
-    is the one of the first referral, so nothing came before it.
+    is the one of the first referral, so nothing came before it. The unseen quantities are
+    named by their quarter, so every return that prints a quarter writes the same identity.
     """
     out = []
+    quarters = len(labels)
     for q in range(quarters):
         started, waiting = (
-            f"{table}: closures of started cases, quarter {q + 1}",
-            (f"{table}: closures while waiting, quarter {q + 1}"),
+            f"{table}: closures of started cases, {labels[q]}",
+            (f"{table}: closures while waiting, {labels[q]}"),
         )
         out.append(
             Relation(
@@ -140,7 +142,7 @@ def activity_tables(clients: pd.DataFrame, period: Period) -> list[SummaryTable]
             formats={MEDIAN_DAYS: "0"},
             note="Caseload and waiting list are counted on the last day of each quarter.",
             chart="line",
-            relations=tuple(flow_relations("activity", len(trend))),
+            relations=tuple(flow_relations("activity", list(trend["Quarter"]))),
         ),
         SummaryTable(
             "closures",

@@ -47,6 +47,7 @@ class Settings:
     survival_covariates: tuple[str, ...] = ("cohort",)
     survival_group: str | None = None
     codes: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> label -> code
+    record: Path | None = None  # the record of returns written (report/record.py)
     config_file: Path | None = None
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -56,7 +57,7 @@ class Settings:
 
 _SCHEMA: dict[str, set[str]] = {
     "service": {"name", "funder"},
-    "reporting": {"calendar", "small_number_threshold", "extract_date"},
+    "reporting": {"calendar", "small_number_threshold", "extract_date", "record"},
     "instruments": {"enabled", "paths"},
     "columns": set(),  # free-form: table -> {header = contract name}
     "codes": set(),  # free-form: column -> {local label = code}
@@ -119,6 +120,8 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
         kwargs["extract_date"] = parse_date_setting(
             reporting["extract_date"], f"{where}: reporting.extract_date"
         )
+    if "record" in reporting:
+        kwargs["record"] = (base / _str(reporting["record"], where, "reporting.record")).resolve()
     if "enabled" in instruments:
         enabled = instruments["enabled"]
         if not isinstance(enabled, list) or not all(isinstance(x, str) for x in enabled):

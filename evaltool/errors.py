@@ -26,6 +26,10 @@ class OutputError(EvaltoolError):
     """The return cannot be written (exists without --force, locked, folder missing)."""
 
 
+class DisclosureError(EvaltoolError):
+    """The return would let a reader work out a hidden figure; nothing is written."""
+
+
 class AnalysisError(EvaltoolError):
     """An analysis cannot be run on this data (too few cases, model does not converge)."""
 

@@ -24,6 +24,14 @@ BUILTIN = (
 )
 
 
+@pytest.fixture(autouse=True)
+def private_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test keeps its own record of returns written (never one beside the example)."""
+    path = tmp_path / "record.sqlite"
+    monkeypatch.setenv("EVALTOOL_RECORD", str(path))
+    return path
+
+
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     """A private copy of the example workbook."""

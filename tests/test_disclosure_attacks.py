@@ -199,3 +199,49 @@ def test_the_example_return_leaks_nothing_the_attacks_can_find(tmp_path):
     assert f"{to_date['Mean baseline T']:.1f} at the first review" in line
     assert f"{to_date['Mean latest T']:.1f} at the latest" in line
     assert f"(change {to_date['Mean change in T']:+.1f})" in line
+
+
+def test_the_series_of_returns_gives_nothing_away_by_differencing_or_reprinting(tmp_path):
+    """Every quarter of the example from 2023-Q4 to 2025-Q4, each written with the record of
+    the ones before: a reader with all nine returns subtracts "to date" figures between
+    consecutive returns and compares the activity rows each return prints again."""
+    from evaltool.api import load_settings, run
+    from evaltool.report.excel import write_return
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, find_table
+
+    settings = load_settings(EXAMPLE_CONFIG)
+    quarters = [f"{y}-Q{q}" for y in (2023, 2024, 2025) for q in (1, 2, 3, 4)][3:]
+    closures, activity = {}, {}
+    for code in quarters:
+        out = write_return(run(EXAMPLE, settings, code), tmp_path / f"{code}.xlsx")
+        summary = openpyxl.load_workbook(out)["Summary"]
+        closures[code] = find_table(summary, "Closures by reason")
+        activity[code] = find_table(summary, "Activity by quarter (service cohort)")
+    differenced = 0
+    for before, after in zip(quarters, quarters[1:], strict=False):
+        old = closures[before][closures[before]["Window"] == "To date"].set_index("Closure reason")
+        new = closures[after].set_index(["Window", "Closure reason"])
+        for reason in old.index:
+            quarter = new.loc[("Quarter", reason), "Closures"]
+            now, then = new.loc[("To date", reason), "Closures"], old.loc[reason, "Closures"]
+            if quarter == SUPPRESSED:
+                # the attack: to date now minus to date last quarter
+                assert SUPPRESSED in (now, then), (after, reason, now, then)
+                differenced += 1
+    assert differenced > 0
+    # a quarter's activity row printed again never shows what an earlier return hid
+    seen: dict[tuple[str, str], object] = {}
+    for code in quarters:
+        table = activity[code].set_index("Quarter")
+        for q in table.index:
+            for col in table.columns:
+                value = table.at[q, col]
+                if (q, col) in seen and SUPPRESSED in (seen[(q, col)], value):
+                    assert seen[(q, col)] == value == SUPPRESSED or "Median" in col, (
+                        code,
+                        q,
+                        col,
+                        seen[(q, col)],
+                        value,
+                    )
+                seen[(q, col)] = value

@@ -173,15 +173,17 @@ def audit(
     relations: Iterable[Relation],
     threshold: int,
     watch: Iterable[str] = (),
-    cache: dict | None = None,
+    only: set | None = None,
 ) -> list[Leak]:
     """Every hidden cell (and every implied count named in ``watch``) whose feasible range,
     given the shown cells and the relations, spans fewer than ``threshold`` + 1 whole numbers.
-    ``value`` holds the shown cells' values (a hidden cell's entry, if any, is not used)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
+    ``value`` holds the shown cells' values (a hidden cell's entry, if any, is not used);
+    ``only``: check just these (hiding more cells only widens every range, so a cell found
+    safe stays safe)."""
     watch = set(watch)
     checked = hidden | watch
+    if only is not None:
+        checked &= only
     if not checked:
         return []
     # every relation with an unknown: one that holds only shown cells and unseen quantities
@@ -214,9 +216,7 @@ def audit(
     leaks: list[Leak] = []
     for rels in groups.values():
         names = sorted({t for rel in rels for t, _ in rel.terms if unknown(t)}, key=repr)
-        key = (tuple(sorted(id(r) for r in rels)), tuple(t for t in names if t in checked))
-        if cache is not None and key in cache:  # nothing in this part changed since last time
-            leaks += cache[key]
+        if not any(t in checked for t in names):
             continue
         found: list[Leak] = []
         index = {t: i for i, t in enumerate(names)}
@@ -232,48 +232,134 @@ def audit(
                     const += coef * value[t]
             ub[k] = -const
             lb[k] = -const if rel.op == "=" else -np.inf
-        # a finite ceiling far above any count: HiGHS can misreport a bounded maximum over
-        # unbounded integer variables as "infeasible or unbounded"
-        bounds = Bounds(np.zeros(len(names)), np.full(len(names), CEILING))
-        constraint = LinearConstraint(a, lb, ub)
-        integrality = np.ones(len(names))
+        solver = _Solver(a, lb, ub)
         used = sorted(
             {t for rel in rels for t, _ in rel.terms if not unknown(t) and not isinstance(t, str)}
         )
         for t in names:
             if t not in checked:
                 continue
-            c = np.zeros(len(names))
-            c[index[t]] = 1.0
-            hi = milp(-c, constraints=constraint, bounds=bounds, integrality=integrality)
-            if hi.status != 0 or -hi.fun >= CEILING - 0.5:  # no upper end (or no solution:
-                continue  # the relations do not hold for these data, so they tell nothing)
-            high = round(-hi.fun)
+            top = solver.extreme(index[t], maximise=True)
+            if top is None or top >= CEILING - 0.5:  # no upper end (or no solution: the
+                continue  # relations do not hold for these data, so they tell nothing)
+            high = round(top)
             if high >= threshold:  # the range starts at 0 or above: only a low end can narrow it
-                lo = milp(c, constraints=constraint, bounds=bounds, integrality=integrality)
-                low = round(lo.fun) if lo.status == 0 else 0
+                bottom = solver.extreme(index[t], maximise=False)
+                low = round(bottom) if bottom is not None else 0
             else:
                 low = 0
             if high - low < threshold:
                 found.append(Leak(t, float(low), float(high), used))  # type: ignore[arg-type]
-        if cache is not None:
-            cache[key] = found
         leaks += found
     return leaks
 
 
-def _partner(leak: Leak, relations: list[Relation], cells: Cells, threshold: int) -> Ref | None:
-    """The shown cell to hide next to protect ``leak``: from a relation it is in, never a zero;
-    the smallest count above the threshold (it widens the range enough), else the largest."""
+_HIGHS_GREETED = False
+
+
+def _new_highs():
+    """A silent HiGHS. Its first instance in a process prints a banner on the standard output
+    (from C++, before any option can be set), which would end up in a user's terminal or in
+    JSON output: that one is sent to /dev/null."""
+    import os
+    import sys
+
+    import highspy
+
+    global _HIGHS_GREETED
+    if _HIGHS_GREETED:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        try:
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(null)
+        _HIGHS_GREETED = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+class _Solver:
+    """One programme per component, built once; each question only changes the objective
+    (HiGHS through highspy; a fresh scipy ``milp`` call cost 2-10 ms). The linear relaxation
+    is solved first, warm from the last basis: when its optimum is whole it is the integer
+    optimum too (the relaxation's bound is never worse, and that point is feasible); only
+    otherwise is the integer programme solved."""
+
+    def __init__(self, a: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> None:
+        import highspy
+        from scipy.sparse import csc_matrix
+
+        self.n = a.shape[1]
+        h = _new_highs()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n, a.shape[0]
+        lp.col_cost_ = np.zeros(self.n)
+        # a finite ceiling far above any count: a bounded maximum over unbounded integers can
+        # otherwise come back as "infeasible or unbounded"
+        lp.col_lower_, lp.col_upper_ = np.zeros(self.n), np.full(self.n, CEILING)
+        lp.row_lower_ = np.where(np.isfinite(lb), lb, -highspy.kHighsInf)
+        lp.row_upper_ = ub
+        m = csc_matrix(a)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_ = m.indptr, m.indices
+        lp.a_matrix_.value_ = m.data
+        h.passModel(lp)
+        self.h, self.last = h, None
+        self.whole = np.arange(self.n, dtype=np.int32)
+
+    def extreme(self, j: int, maximise: bool) -> float | None:
+        """The greatest (or least) whole value of variable ``j``; None if there is none."""
+        import highspy
+
+        if self.last is not None:
+            self.h.changeColCost(self.last, 0.0)
+        self.h.changeColCost(j, -1.0 if maximise else 1.0)
+        self.last = j
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        x = np.asarray(self.h.getSolution().col_value)
+        if np.abs(x - np.round(x)).max(initial=0) > 1e-7:  # a fractional optimum: branch
+            kinds = [highspy.HighsVarType.kInteger] * self.n
+            self.h.changeColsIntegrality(self.n, self.whole, kinds)
+            self.h.run()
+            ok = self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            value = self.h.getInfo().objective_function_value
+            kinds = [highspy.HighsVarType.kContinuous] * self.n
+            self.h.changeColsIntegrality(self.n, self.whole, kinds)
+            if not ok:
+                return None
+        else:
+            value = self.h.getInfo().objective_function_value
+        return -value if maximise else value
+
+
+def _partner(
+    leak: Leak,
+    by_term: dict[object, list[Relation]],
+    cells: Cells,
+    threshold: int,
+    public: set[Ref],
+) -> Ref | None:
+    """The shown cell of this return to hide next to protect ``leak``: from a relation it is
+    in (or one reached through unseen quantities and earlier returns' cells), never a zero
+    when anything else will do; the smallest count above the threshold (it widens the range
+    enough), else the largest."""
     candidates: set[Ref] = set()
     reach: set[object] = {leak.cell}
-    for _ in range(3):  # through unseen quantities: a closure count is tied to the caseload
-        touching = [rel for rel in relations if any(t in reach for t, _ in rel.terms)]
-        for rel in touching:
+    for _ in range(4):  # through unseen quantities: a closure count is tied to the caseload
+        touching = {id(rel): rel for t in list(reach) for rel in by_term.get(t, ())}
+        for rel in touching.values():
             for t, _ in rel.terms:
-                if isinstance(t, str):
+                if isinstance(t, str) or t[0].startswith("@"):
                     reach.add(t)
-                elif t in cells.value and t not in cells.hidden:
+                elif t in cells.value and t not in cells.hidden and t not in public:
                     candidates.add(t)
         if candidates:
             break
@@ -291,21 +377,30 @@ def protect(
     tables: Sequence[SummaryTable],
     threshold: int,
     relations: Sequence[Relation] = (),
-    known: dict[Ref, float] | None = None,
+    earlier: dict[Ref, tuple[float, bool]] | None = None,
+    leaks_left: list[Leak] | None = None,
+    public: set[Ref] = frozenset(),  # type: ignore[assignment]
 ) -> dict[str, Suppressed]:
     """Suppress the tables as one problem: primary, then secondary until :func:`audit` finds
-    nothing. ``relations`` link cells across tables; ``known`` are values the reader already
-    has from elsewhere (earlier returns), treated as shown."""
+    nothing. ``relations`` link cells across tables (and to earlier returns); ``earlier`` holds
+    the cells of earlier returns, (value, hidden): a shown one is known to the reader, a
+    hidden one is protected like this return's own, by hiding cells of this return only.
+    Leaks this return could not mend are appended to ``leaks_left``. ``public`` cells were
+    shown, with the same value, in an earlier return: they are shown again (hiding them would
+    protect nothing) and never hidden to protect another cell."""
+    earlier = earlier or {}
+    known = {ref: v for ref, (v, h) in earlier.items() if not h}
+    before = {ref for ref, (_, h) in earlier.items() if h}
     cells = Cells(tables)
     for ref, x in cells.value.items():
-        if 1 <= x <= threshold:
+        if 1 <= x <= threshold and ref not in public:
             cells.hidden.add(ref)
     primary = set(cells.hidden)
     for t in tables:  # everyone in one category: hide the group's parts, zeros too
         for parts, total in total_groups(t):
             values = [cells.value.get(p, 0.0) for p in parts]
             if cells.value.get(total, 0.0) > 0 and sum(v > 0 for v in values) == 1:
-                cells.hidden.update(parts)
+                cells.hidden.update(p for p in parts if p not in public)
     every = [rel for t in tables for rel in table_relations(t)] + list(relations)
     watch: set[str] = set()
     for t in tables:
@@ -319,35 +414,49 @@ def protect(
     every = [
         rel
         for rel in every
-        if all(
-            isinstance(t, str) or t in cells.value or (known and t in known) for t, _ in rel.terms
-        )
+        if all(isinstance(t, str) or t in cells.value or t in earlier for t, _ in rel.terms)
     ]
-    shown = dict(known or {})
-    cache: dict = {}
+    shown = dict(known)
+    # earlier cells not linked to this return by any chain of relations cannot have changed
+    parent: dict[object, object] = {}
+
+    def find(x: object) -> object:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for rel in every:
+        first = rel.terms[0][0]
+        for t, _ in rel.terms[1:]:
+            parent[find(t)] = find(first)
+    mine = {find(ref) for ref in cells.value}
+    by_term: dict[object, list[Relation]] = defaultdict(list)
+    for rel in every:
+        for t, _ in rel.terms:
+            by_term[t].append(rel)
+    pending: set | None = cells.hidden | watch | {t for t in before if find(t) in mine}
     for _ in range(10_000):
         values = {**shown, **{k: v for k, v in cells.value.items() if k not in cells.hidden}}
-        leaks = audit(values, cells.hidden, every, threshold, watch, cache)
+        leaks = audit(values, cells.hidden | before, every, threshold, watch, pending)
         if not leaks:
             break
         changed = False
         fresh: set[Ref] = set()  # hidden this round: a leak next to one may be mended already
         for leak in leaks:
-            near = {
-                t
-                for rel in every
-                if any(u == leak.cell for u, _ in rel.terms)
-                for t, _ in rel.terms
-            }
+            near = {t for rel in by_term.get(leak.cell, ()) for t, _ in rel.terms}
             if near & fresh:
                 continue
-            pick = _partner(leak, every, cells, threshold)
+            pick = _partner(leak, by_term, cells, threshold, public)
             if pick is not None and pick not in cells.hidden:
                 cells.hidden.add(pick)
                 fresh.add(pick)
                 changed = True
         if not changed:
+            if leaks_left is not None:
+                leaks_left.extend(leaks)
             break
+        pending = {leak.cell for leak in leaks} | fresh
     out = {}
     for t in tables:
         out[t.name] = _render(t, cells, primary, threshold)

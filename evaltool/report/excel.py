@@ -23,16 +23,16 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from evaltool.errors import OutputError
-from evaltool.instrument import Definition, Headline, SummaryTable
+from evaltool.errors import DisclosureError, OutputError
+from evaltool.instrument import Definition, SummaryTable
 from evaltool.report.disclosure import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
     SUPPRESSED,
-    Relation,
     Suppressed,
     protect,
 )
+from evaltool.report.publish import Publication, headline_text, publish
 from evaltool.report.safe import cell_value
 
 if TYPE_CHECKING:
@@ -78,18 +78,27 @@ def check_target(path: Path, force: bool) -> None:
         )
 
 
-def save_atomically(wb: Workbook, path: Path) -> None:
-    """Save to a temporary file in the target folder, then rename into place."""
+def save_atomically(wb: Workbook, path: Path, before_rename=None) -> None:
+    """Save to a temporary file in the target folder, then rename into place.
+
+    ``before_rename`` runs once the file is complete and before it takes the target's place
+    (the return is recorded there); it returns a function that undoes it if the rename fails.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
     os.close(fd)
+    undo = None
     try:
         wb.save(tmp)
+        undo = before_rename() if before_rename else None
         os.replace(tmp, path)
+        undo = None
     except PermissionError:
         raise OutputError(
             f"{path} cannot be replaced: it may be open in Excel; close it and run again"
         ) from None
     finally:
+        if undo is not None:
+            undo()
         if os.path.exists(tmp):
             os.unlink(tmp)
 
@@ -240,86 +249,6 @@ def write_summary_table(sw: SheetWriter, table: SummaryTable, shown: Suppressed)
     return Written(header, last, shown.values)
 
 
-def _renamed(table: SummaryTable, name: str) -> SummaryTable:
-    """The table under another name, its own relations following it."""
-    from dataclasses import replace as _replace
-
-    def ref(t):
-        return (name, *t[1:]) if isinstance(t, tuple) and t[0] == table.name else t
-
-    relations = tuple(
-        Relation(tuple((ref(t), c) for t, c in r.terms), r.op) for r in table.relations
-    )
-    return _replace(table, name=name, relations=relations)
-
-
-def headline_text(headline: Headline | str, pub: Publication, instrument: str) -> str:
-    """A headline filled from the protected tables; any hidden cited cell hides the line."""
-    if isinstance(headline, str):
-        return headline
-    if headline.empty:
-        return headline.empty
-    figures = []
-    for cite in headline.cites:
-        shown = pub.shown.get(cite.table) or pub.shown.get(f"{instrument}/{cite.table}")
-        if shown is None or cite.column not in shown.values:
-            return "see the instrument's sheet"
-        value = shown.values.iloc[cite.row][cite.column]
-        if value == SUPPRESSED:
-            return f"figures not shown: small numbers ({SUPPRESSED} on the instrument's sheet)"
-        if value in (NOT_APPLICABLE, NOT_AVAILABLE) or value is None or pd.isna(value):
-            return "no data yet"
-        figures.append(cite.fmt.format(value))
-    return headline.text.format(*figures)
-
-
-@dataclass
-class Publication:
-    """Every table of the return, by sheet, protected together as one problem."""
-
-    sheets: dict[str, list[SummaryTable]]
-    shown: dict[str, Suppressed]
-
-
-def publish(results: Results) -> Publication:
-    """Gather the return's tables and protect them as one problem (see disclosure.py)."""
-    threshold = results.settings.small_number_threshold
-    sheets: dict[str, list[SummaryTable]] = {"Summary": list(results.activity)}
-    taken = {t.name for t in results.activity}
-    for instrument in results.loaded.instruments:
-        tables = []
-        for table in results.summaries[instrument.name]:
-            if table.name in taken:
-                table = _renamed(table, f"{instrument.name}/{table.name}")
-            taken.add(table.name)
-            tables.append(table)
-        sheets[instrument.name] = tables
-    if results.comparisons is not None and not results.comparisons.empty:
-        from evaltool.compare import comparison_tables
-
-        titles = {i.name: i.title for i in results.loaded.instruments}
-        sheets["Before and after"] = comparison_tables(
-            results.comparisons, titles, results.settings.compare_min_days
-        )
-    if results.survival is not None:
-        sheets["Time to next proceedings"] = results.survival.summary_tables()
-    sheets["Data quality"] = [rows_read(results)]
-    every = [t for tables in sheets.values() for t in tables]
-    return Publication(sheets, protect(every, threshold))
-
-
-def rows_read(results: Results) -> SummaryTable:
-    tables = results.loaded.dataset.tables
-    return SummaryTable(
-        "rows-read",
-        "Rows read",
-        pd.DataFrame(
-            [(name, len(frame)) for name, frame in tables.items()], columns=["Table", "Rows"]
-        ),
-        counts=("Rows",),
-    )
-
-
 def chart_data(ws: Worksheet, written: Written, columns: list[str], first_col: int) -> list[int]:
     """Copy columns for a chart beside the table, with symbols (c, z, :) left blank.
 
@@ -400,11 +329,13 @@ def sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
-def build_workbook(results: Results, internal: bool = False) -> Workbook:
-    """Make the return workbook in memory."""
+def build_workbook(
+    results: Results, internal: bool = False, pub: Publication | None = None
+) -> Workbook:
+    """Make the return workbook in memory (``pub``: its protected tables, see publish.py)."""
     from evaltool import __version__
 
-    pub = publish(results)
+    pub = pub or publish(results)
     wb = Workbook()
     used: set[str] = set()
 
@@ -422,6 +353,10 @@ def build_workbook(results: Results, internal: bool = False) -> Workbook:
             ("Generated at", results.generated_at),
             ("evaltool version", __version__),
             ("Data contract", "version 1"),
+            (
+                "Earlier returns taken into account",
+                ", ".join(pub.earlier_periods) or "none recorded",
+            ),
         ]
     )
     sw.heading("Input files (SHA-256)")
@@ -703,9 +638,46 @@ def definitions(results: Results) -> list[Definition]:
 
 
 def write_return(results: Results, path: Path, force: bool = False, internal: bool = False) -> Path:
-    """Build and save the return atomically. Raises OutputError."""
+    """Protect the return with the service's earlier ones, record it, and save it atomically.
+
+    Raises OutputError, or DisclosureError (nothing written) when a hidden figure could still
+    be worked out from this return and the earlier ones.
+    """
+    from evaltool import __version__
+    from evaltool.report import record
+
     path = Path(path)
     check_target(path, force)
-    wb = build_workbook(results, internal)
-    save_atomically(wb, path)
+    where = record.record_path(results.settings)
+    pub = publish(results, record.read(where))
+    if pub.leaks:
+        cells = "; ".join(leak.describe() for leak in pub.leaks[:5])
+        raise DisclosureError(
+            f"the return was not written: {len(pub.leaks)} hidden figure(s) could be worked "
+            f"out from it and the earlier returns in {where}: {cells}"
+        )
+    wb = build_workbook(results, internal, pub)
+
+    def remember():
+        if where is None or internal:  # an internal workbook is not sent: nothing to record
+            return None
+        s = results.settings
+        rid = record.write(
+            where,
+            results.period.code,
+            results.period.end,
+            __version__,
+            results.loaded.dataset.source.hashes,
+            {
+                "threshold": s.small_number_threshold,
+                "calendar": s.calendar,
+                "instruments": [i.name for i in results.loaded.instruments],
+                "survival": [s.survival_origin, s.survival_ci, list(s.survival_times)],
+            },
+            pub.cells,
+            pub.relations,
+        )
+        return lambda: record.forget(where, rid)
+
+    save_atomically(wb, path, remember)
     return path

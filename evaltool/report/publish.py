@@ -1,0 +1,269 @@
+"""What the return publishes: every table, protected together with the earlier returns.
+
+``publish`` gathers the tables of a return by sheet, gives every count cell a key that is the
+same in every return that prints it (a past quarter's activity row) or names its period
+(``2025-Q4|closures|Window=To date,...|Closures``), links this return to the recorded earlier
+ones (the same cell printed again; "to date" = last quarter's "to date" + this quarter), and
+protects the whole series as one problem. The renderer (``excel.py``) only lays it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from dataclasses import replace as _replace
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from evaltool.instrument import Headline, SummaryTable
+from evaltool.report import record
+from evaltool.report.disclosure import (
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
+    SUPPRESSED,
+    Cells,
+    Implied,
+    Leak,
+    Ref,
+    Relation,
+    Suppressed,
+    protect,
+    table_relations,
+)
+
+if TYPE_CHECKING:
+    from evaltool.api import Results
+    from evaltool.periods import Period
+
+#: tables whose rows name their own quarter: the same cell in every return that prints it
+TIMELESS = ("activity",)
+#: tables whose "To date" rows are last quarter's "To date" plus this "Quarter"
+CUMULATIVE = ("closures",)
+
+
+@dataclass
+class Publication:
+    """Every table of the return, by sheet, protected together as one problem."""
+
+    sheets: dict[str, list[SummaryTable]]
+    shown: dict[str, Suppressed]
+    keys: dict[Ref, str] = field(default_factory=dict)
+    cells: dict[str, tuple[float, bool]] = field(default_factory=dict)  # key -> (value, hidden)
+    relations: list[tuple[str, list[tuple[str, float]]]] = field(default_factory=list)
+    revised: dict[str, list[str]] = field(default_factory=dict)  # table -> descriptions
+    leaks: list[Leak] = field(default_factory=list)  # left over: the return must not go
+    earlier_periods: list[str] = field(default_factory=list)
+
+
+def _renamed(table: SummaryTable, name: str) -> SummaryTable:
+    """The table under another name, its own relations following it."""
+
+    def ref(t):
+        return (name, *t[1:]) if isinstance(t, tuple) and t[0] == table.name else t
+
+    relations = tuple(
+        Relation(tuple((ref(t), c) for t, c in r.terms), r.op)
+        if isinstance(r, Relation)
+        else Implied(r.name, tuple((ref(t), c) for t, c in r.terms))
+        for r in table.relations
+    )
+    return _replace(table, name=name, relations=relations)
+
+
+def rows_read(results: Results) -> SummaryTable:
+    tables = results.loaded.dataset.tables
+    return SummaryTable(
+        "rows-read",
+        "Rows read",
+        pd.DataFrame(
+            [(name, len(frame)) for name, frame in tables.items()], columns=["Table", "Rows"]
+        ),
+        counts=("Rows",),
+    )
+
+
+def gather(results: Results) -> dict[str, list[SummaryTable]]:
+    """The return's tables by sheet, each with a name unique in the return."""
+    sheets: dict[str, list[SummaryTable]] = {"Summary": list(results.activity)}
+    taken = {t.name for t in results.activity}
+    for instrument in results.loaded.instruments:
+        tables = []
+        for table in results.summaries[instrument.name]:
+            if table.name in taken:
+                table = _renamed(table, f"{instrument.name}/{table.name}")
+            taken.add(table.name)
+            tables.append(table)
+        sheets[instrument.name] = tables
+    if results.comparisons is not None and not results.comparisons.empty:
+        from evaltool.compare import comparison_tables
+
+        titles = {i.name: i.title for i in results.loaded.instruments}
+        sheets["Before and after"] = comparison_tables(
+            results.comparisons, titles, results.settings.compare_min_days
+        )
+    if results.survival is not None:
+        sheets["Time to next proceedings"] = results.survival.summary_tables()
+    sheets["Data quality"] = [rows_read(results)]
+    return sheets
+
+
+def _labels(table: SummaryTable, frame: pd.DataFrame, r: int, period: Period) -> str:
+    parts = []
+    for col in frame.columns:
+        if col in table.counts or frame[col].dtype != object:
+            continue
+        value = frame.at[r, col]
+        if isinstance(value, str):
+            parts.append(f"{col}={value}")
+    return ",".join(parts)
+
+
+def cell_keys(tables: list[SummaryTable], period: Period) -> dict[Ref, str]:
+    """A key per count cell, stable across returns (see the module's docstring)."""
+    keys: dict[Ref, str] = {}
+    for t in tables:
+        frame = t.data.reset_index(drop=True)
+        for col in t.counts:
+            if col not in frame:
+                continue
+            for r in range(len(frame)):
+                labels = _labels(t, frame, r, period)
+                keys[(t.name, r, col)] = (
+                    f"{t.name}|{labels}|{col}"
+                    if t.name in TIMELESS
+                    else f"{period.code}|{t.name}|{labels}|{col}"
+                )
+    return keys
+
+
+def _as_ref(key: str) -> Ref:
+    return (f"@{key}", 0, "")
+
+
+def publish(results: Results, earlier: record.Earlier | None = None) -> Publication:
+    """Gather the return's tables and protect them, with the earlier returns, as one problem."""
+    threshold = results.settings.small_number_threshold
+    period = results.period
+    sheets = gather(results)
+    tables = [t for ts in sheets.values() for t in ts]
+    keys = cell_keys(tables, period)
+    earlier = earlier or record.Earlier()
+    values = Cells(tables).value
+    past: dict[Ref, tuple[float, bool]] = {_as_ref(k): v for k, v in earlier.cells.items()}
+    links: list[Relation] = []
+    public: set[Ref] = set()
+    revised: dict[str, list[str]] = {}
+    for ref, key in keys.items():
+        if key not in earlier.cells or ref not in values:
+            continue
+        old, hidden = earlier.cells[key]
+        if old == values[ref]:  # the same cell printed again: one quantity
+            links.append(Relation(((ref, 1.0), (_as_ref(key), -1.0))))
+            if not hidden:
+                public.add(ref)
+        elif not hidden:
+            table, r, col = ref
+            frame = {t.name: t for t in tables}[table].data.reset_index(drop=True)
+            row = _labels({t.name: t for t in tables}[table], frame, r, period) or f"row {r + 1}"
+            revised.setdefault(table, []).append(f"{row.split('=')[-1]}, {col} (was {old:g})")
+    previous = period.previous().code
+    for t in tables:
+        if t.name not in CUMULATIVE or "Window" not in t.data:
+            continue
+        frame = t.data.reset_index(drop=True)
+        for r in frame.index[frame["Window"] == "To date"]:
+            labels = _labels(t, frame, r, period)
+            quarter = next(
+                (
+                    q
+                    for q in frame.index[frame["Window"] == "Quarter"]
+                    if _labels(t, frame, q, period).replace("Window=Quarter", "Window=To date")
+                    == labels
+                ),
+                None,
+            )
+            for col in t.counts:
+                before = f"{previous}|{t.name}|{labels}|{col}"
+                if quarter is not None and before in earlier.cells:
+                    links.append(
+                        Relation(
+                            (
+                                ((t.name, r, col), 1.0),
+                                ((t.name, quarter, col), -1.0),
+                                (_as_ref(before), -1.0),
+                            )
+                        )
+                    )
+    history = [
+        Relation(tuple(((k if k.startswith("~") else _as_ref(k)), c) for k, c in terms), op)
+        for op, terms in earlier.relations
+    ]
+    for name, notes in revised.items():  # a figure that changed since it was sent says so
+        for ts in sheets.values():
+            for i, t in enumerate(ts):
+                if t.name == name:
+                    note = "[r] revised since an earlier return: " + "; ".join(notes)
+                    ts[i] = _replace(t, note=f"{t.note} {note}".strip())
+    leaks: list[Leak] = []
+    shown = protect(
+        tables, threshold, [*links, *history], earlier=past, leaks_left=leaks, public=public
+    )
+    hidden = {
+        (name, r, col)
+        for name, s in shown.items()
+        for col in s.suppressed.columns
+        for r in range(len(s.suppressed))
+        if s.suppressed.at[r, col]
+    }
+    cells = {keys[ref]: (v, ref in hidden) for ref, v in values.items() if ref in keys}
+    tag = f"~{period.code}:"
+    timeless = {f"{t}:" for t in TIMELESS}  # unseen quantities of a past quarter: one each
+    mine = [rel for t in tables for rel in table_relations(t)] + links
+    for t in tables:
+        for implied in (r for r in t.relations if isinstance(r, Implied)):
+            mine.append(Relation(((implied.name, -1.0), *implied.terms)))
+    relations = []
+    for rel in mine:
+        terms = []
+        for term, c in rel.terms:
+            if isinstance(term, str):
+                shared = any(term.startswith(p) for p in timeless)
+                terms.append(("~" + term if shared else tag + term, c))
+            elif term[0].startswith("@"):
+                terms.append((term[0][1:], c))
+            elif term in keys:
+                terms.append((keys[term], c))
+            else:
+                break
+        else:
+            relations.append((rel.op, terms))
+    return Publication(
+        sheets,
+        shown,
+        keys,
+        cells,
+        relations,
+        revised,
+        leaks,
+        earlier.periods,
+    )
+
+
+def headline_text(headline: Headline | str, pub: Publication, instrument: str) -> str:
+    """A headline filled from the protected tables; any hidden cited cell hides the line."""
+    if isinstance(headline, str):
+        return headline
+    if headline.empty:
+        return headline.empty
+    figures = []
+    for cite in headline.cites:
+        shown = pub.shown.get(cite.table) or pub.shown.get(f"{instrument}/{cite.table}")
+        if shown is None or cite.column not in shown.values:
+            return "see the instrument's sheet"
+        value = shown.values.iloc[cite.row][cite.column]
+        if value == SUPPRESSED:
+            return f"figures not shown: small numbers ({SUPPRESSED} on the instrument's sheet)"
+        if value in (NOT_APPLICABLE, NOT_AVAILABLE) or value is None or pd.isna(value):
+            return "no data yet"
+        figures.append(cite.fmt.format(value))
+    return headline.text.format(*figures)
