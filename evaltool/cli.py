@@ -345,6 +345,41 @@ def survival(
 
 
 @app.command()
+def audit(
+    returns: Annotated[
+        list[Path],
+        typer.Argument(help="Returns as sent (.xlsx): this quarter's and any earlier ones."),
+    ],
+    config: ConfigOpt = None,
+) -> None:
+    """Try a reader's attacks on returns as sent; list every hidden figure they give away.
+
+    Exit 1 if anything is found (each finding names the cells), 0 if nothing is."""
+
+    def body() -> None:
+        from evaltool.report.audit import attack
+
+        missing = [p for p in returns if not p.is_file()]
+        if missing:
+            raise EvaltoolError(f"{missing[0]} not found; name the returns as sent (.xlsx)")
+        threshold = settings_from(config).small_number_threshold
+        findings = attack(returns, threshold)
+        for f in findings:
+            typer.echo(f"{f.kind}: {f.message}")
+        if findings:
+            raise EvaltoolError(
+                f"{len(findings)} finding(s) in {len(returns)} return(s): do not send these "
+                "as they are"
+            )
+        typer.echo(
+            f"No hidden figure in {len(returns)} return(s) can be worked out to fewer than "
+            f"{threshold + 1} values by the attacks evaltool knows (see docs/disclosure.md)."
+        )
+
+    guarded(body)
+
+
+@app.command()
 def init(
     folder: Annotated[Path, typer.Argument(help="Folder for evaltool.toml and the template.")],
     force: Annotated[bool, typer.Option(help="Replace existing files.")] = False,

@@ -26,7 +26,7 @@ Symbols (GSS): ``c`` confidential, ``z`` not applicable, ``:`` not available.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -346,14 +346,20 @@ def _partner(
     cells: Cells,
     threshold: int,
     public: set[Ref],
+    mends: Callable[[Ref], bool],
 ) -> Ref | None:
-    """The shown cell of this return to hide next to protect ``leak``: from a relation it is
-    in (or one reached through unseen quantities and earlier returns' cells), never a zero
-    when anything else will do; the smallest count above the threshold (it widens the range
-    enough), else the largest."""
+    """The shown cell of this return to hide next to protect ``leak``.
+
+    Candidates are the cells of the relations the leaking cell is in, and of those reached
+    through unseen quantities and earlier returns' cells (a closure count is tied to the
+    caseload through the unseen split of closures). In order of preference (never a zero when
+    anything else will do; the smallest count above the threshold first, then the larger,
+    then the small ones from the largest), the first that ``mends`` the leak on its own is
+    taken; if none does, the first in that order, and the next round goes on from there.
+    """
     candidates: set[Ref] = set()
     reach: set[object] = {leak.cell}
-    for _ in range(4):  # through unseen quantities: a closure count is tied to the caseload
+    for _ in range(3):
         touching = {id(rel): rel for t in list(reach) for rel in by_term.get(t, ())}
         for rel in touching.values():
             for t, _ in rel.terms:
@@ -361,16 +367,26 @@ def _partner(
                     reach.add(t)
                 elif t in cells.value and t not in cells.hidden and t not in public:
                     candidates.add(t)
-        if candidates:
-            break
     if not candidates:
         return None
-    if any(cells.value[t] > 0 for t in candidates):  # a zero only when nothing else will do
+    if any(cells.value[t] > 0 for t in candidates):
         candidates = {t for t in candidates if cells.value[t] > 0}
-    big = [t for t in candidates if cells.value[t] > threshold]
-    if big:
-        return min(big, key=lambda t: (cells.value[t], repr(t)))
-    return max(candidates, key=lambda t: (cells.value[t], repr(t)))
+    order = sorted(
+        candidates,
+        key=lambda t: (
+            cells.value[t] <= threshold,
+            (1 if cells.value[t] > threshold else -1) * cells.value[t],
+            repr(t),
+        ),
+    )
+    for t in order[:MAX_TRIES]:
+        if mends(t):
+            return t
+    return order[0]
+
+
+#: candidates tried one by one for each leak before settling for the first
+MAX_TRIES = 12
 
 
 def protect(
@@ -447,7 +463,13 @@ def protect(
             near = {t for rel in by_term.get(leak.cell, ()) for t, _ in rel.terms}
             if near & fresh:
                 continue
-            pick = _partner(leak, by_term, cells, threshold, public)
+
+            def mends(t: Ref, leak: Leak = leak, values: dict = values) -> bool:
+                trial = {k: v for k, v in values.items() if k != t}
+                hidden = cells.hidden | before | {t}
+                return not audit(trial, hidden, every, threshold, watch, {leak.cell})
+
+            pick = _partner(leak, by_term, cells, threshold, public, mends)
             if pick is not None and pick not in cells.hidden:
                 cells.hidden.add(pick)
                 fresh.add(pick)
