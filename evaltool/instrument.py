@@ -60,6 +60,10 @@ class SummaryTable:
     derived: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     percent: tuple[str, ...] = ()  # columns holding shares 0-1, shown as 0.0%
     total_row: str | None = None  # label of the row that totals the other rows of its window
+    #: False where the total row counts each person once though a person may be in several
+    #: rows: it is then no sum (declare what holds in ``relations``), but still a group whose
+    #: members must not all be seen in one row
+    total_is_sum: bool = True
     sums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # total column -> its parts
     note: str = ""
     formats: dict[str, str] = field(default_factory=dict)  # column -> Excel number format

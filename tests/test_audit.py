@@ -189,3 +189,20 @@ def test_everyone_in_one_category_is_caught(series, tmp_path):
         },
     )
     assert "everyone in one category" in kinds([path])
+
+
+@pytest.mark.parametrize("n", [5, 30])
+def test_the_whole_series_of_a_small_service_gives_nothing_away(tmp_path, monkeypatch, n):
+    """Every quarter from before the first referral to 2025-Q4, each written with the record
+    of the ones before, then attacked together."""
+    from evaltool.config import Settings
+    from evaltool.synthetic import generate, write_csv_folder
+
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    data = write_csv_folder(generate(n_clients=n, seed=n + 1), tmp_path / "data")
+    paths = [
+        write_return(run(data, Settings(), f"{y}-Q{q}"), tmp_path / f"{y}-Q{q}.xlsx")
+        for y in (2023, 2024, 2025)
+        for q in (1, 2, 3, 4)
+    ]
+    assert attack(paths) == []

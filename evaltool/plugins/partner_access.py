@@ -115,6 +115,8 @@ class PartnerAccess(Instrument):
                         "Upper quartile days": "Clients accessed",
                     },
                     percent=("Share accessed",),
+                    total_row="All services",
+                    total_is_sum=False,
                     relations=client_relations(name, len(self.service_types)),
                     note="Accessed = first appointment attended by the period end. "
                     "'All services' counts each client once.",

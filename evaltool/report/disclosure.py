@@ -127,7 +127,7 @@ def table_relations(table: SummaryTable) -> list[Relation]:
     frame = table.data.reset_index(drop=True)
     out: list[Relation] = [r for r in table.relations if isinstance(r, Relation)]
     labels = [c for c in frame.columns if c not in table.counts and frame[c].dtype == object]
-    for parts, total in total_groups(table):
+    for parts, total in total_groups(table) if table.total_is_sum else ():
         out.append(Relation((*((p, 1.0) for p in parts), (total, -1.0))))
     for total_col, parts in table.sums.items():
         for r in frame.index:
@@ -385,6 +385,24 @@ def _partner(
     return order[0]
 
 
+def _lone_categories(tables: Sequence[SummaryTable], cells: Cells, public: set[Ref]) -> list[Ref]:
+    """A zero part to hide in each group that shows one part as ``c`` or above 0 and every
+    other part as 0, with a total that is not 0: it would read as "all of them are in this
+    category" (whether or not the total is hidden)."""
+    out = []
+    for t in tables:
+        for parts, total in total_groups(t):
+            live = [p for p in parts if p in cells.hidden or cells.value.get(p, 0) > 0]
+            if len(live) != 1 or len(parts) < 2:
+                continue
+            if total not in cells.hidden and cells.value.get(total, 0) == 0:
+                continue
+            zero = [p for p in parts if p not in live and p not in public and p in cells.value]
+            if zero:
+                out.append(zero[0])
+    return out
+
+
 #: candidates tried one by one for each leak before settling for the first
 MAX_TRIES = 12
 
@@ -456,7 +474,12 @@ def protect(
         values = {**shown, **{k: v for k, v in cells.value.items() if k not in cells.hidden}}
         leaks = audit(values, cells.hidden | before, every, threshold, watch, pending)
         if not leaks:
-            break
+            lone = _lone_categories(tables, cells, public)
+            if not lone:
+                break
+            cells.hidden.update(lone)  # then audit again: those cells are c's to protect too
+            pending = set(lone)
+            continue
         changed = False
         fresh: set[Ref] = set()  # hidden this round: a leak next to one may be mended already
         for leak in leaks:
