@@ -146,7 +146,8 @@ def test_the_accounting_identities_recover_no_hidden_activity_count(n, seed, per
             if trend.at[q, col] == SUPPRESSED:
                 lo, hi = narrowest(unknowns, equations, f"{col}@{q}")
                 assert lo <= truth.at[q, col] <= hi
-                assert hi - lo >= THRESHOLD, (q, col, lo, hi)
+                # narrowed below threshold + 1 values only where it cannot be a small count
+                assert hi - lo >= THRESHOLD or lo > THRESHOLD, (q, col, lo, hi)
                 checked += 1
     assert checked > 0  # the attack had something to try
 
@@ -217,6 +218,9 @@ def test_the_series_of_returns_gives_nothing_away_by_differencing_or_reprinting(
         summary = openpyxl.load_workbook(out)["Summary"]
         closures[code] = find_table(summary, "Closures by reason")
         activity[code] = find_table(summary, "Activity by quarter (service cohort)")
+    from evaltool.report.audit import attack
+
+    assert attack([tmp_path / f"{code}.xlsx" for code in quarters]) == []
     differenced = 0
     for before, after in zip(quarters, quarters[1:], strict=False):
         old = closures[before][closures[before]["Window"] == "To date"].set_index("Closure reason")
@@ -225,23 +229,19 @@ def test_the_series_of_returns_gives_nothing_away_by_differencing_or_reprinting(
             quarter = new.loc[("Quarter", reason), "Closures"]
             now, then = new.loc[("To date", reason), "Closures"], old.loc[reason, "Closures"]
             if quarter == SUPPRESSED:
-                # the attack: to date now minus to date last quarter
-                assert SUPPRESSED in (now, then), (after, reason, now, then)
+                # the attack: to date now minus to date last quarter, a small count?
+                assert SUPPRESSED in (now, then) or now - then > THRESHOLD, (after, reason)
                 differenced += 1
     assert differenced > 0
-    # a quarter's activity row printed again never shows what an earlier return hid
+    # a quarter's activity row printed again: a figure once shown is never hidden later (it
+    # is public), and one once hidden is shown later only if it is no small count
     seen: dict[tuple[str, str], object] = {}
     for code in quarters:
         table = activity[code].set_index("Quarter")
         for q in table.index:
             for col in table.columns:
                 value = table.at[q, col]
-                if (q, col) in seen and SUPPRESSED in (seen[(q, col)], value):
-                    assert seen[(q, col)] == value == SUPPRESSED or "Median" in col, (
-                        code,
-                        q,
-                        col,
-                        seen[(q, col)],
-                        value,
-                    )
+                before = seen.get((q, col))
+                if "Median" not in col and before is not None and before != value:
+                    assert before == SUPPRESSED and value > THRESHOLD, (code, q, col, before)
                 seen[(q, col)] = value

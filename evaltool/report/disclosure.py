@@ -176,7 +176,9 @@ def audit(
     only: set | None = None,
 ) -> list[Leak]:
     """Every hidden cell (and every implied count named in ``watch``) whose feasible range,
-    given the shown cells and the relations, spans fewer than ``threshold`` + 1 whole numbers.
+    given the shown cells and the relations, spans fewer than ``threshold`` + 1 whole numbers
+    and reaches down to the threshold or below: a small count narrowed. (A hidden cell pinned
+    at 719 tells nothing about a few people; one narrowed to 2 to 4 does.)
     ``value`` holds the shown cells' values (a hidden cell's entry, if any, is not used);
     ``only``: check just these (hiding more cells only widens every range, so a cell found
     safe stays safe)."""
@@ -248,7 +250,7 @@ def audit(
                 low = round(bottom) if bottom is not None else 0
             else:
                 low = 0
-            if high - low < threshold:
+            if high - low < threshold and low <= threshold:  # a small count, narrowed
                 found.append(Leak(t, float(low), float(high), used))  # type: ignore[arg-type]
         leaks += found
     return leaks
@@ -351,11 +353,12 @@ def _partner(
     """The shown cell of this return to hide next to protect ``leak``.
 
     Candidates are the cells of the relations the leaking cell is in, and of those reached
-    through unseen quantities and earlier returns' cells (a closure count is tied to the
-    caseload through the unseen split of closures). In order of preference (never a zero when
-    anything else will do; the smallest count above the threshold first, then the larger,
-    then the small ones from the largest), the first that ``mends`` the leak on its own is
-    taken; if none does, the first in that order, and the next round goes on from there.
+    through other unknowns (unseen quantities, hidden cells, earlier returns' cells: a closure
+    count is tied to the caseload through the unseen split of closures). In order of
+    preference (never a zero when anything else will do; the smallest count above the
+    threshold first, then the larger, then the small ones from the largest), the first that
+    ``mends`` the leak on its own is taken; if none does, the first in that order, and the
+    next round goes on from there.
     """
     candidates: set[Ref] = set()
     reach: set[object] = {leak.cell}
@@ -363,8 +366,8 @@ def _partner(
         touching = {id(rel): rel for t in list(reach) for rel in by_term.get(t, ())}
         for rel in touching.values():
             for t, _ in rel.terms:
-                if isinstance(t, str) or t[0].startswith("@"):
-                    reach.add(t)
+                if isinstance(t, str) or t[0].startswith("@") or t in cells.hidden:
+                    reach.add(t)  # unknowns: the leak runs on through them
                 elif t in cells.value and t not in cells.hidden and t not in public:
                     candidates.add(t)
     if not candidates:

@@ -360,7 +360,7 @@ def build_workbook(
         ]
     )
     sw.heading("Input files (SHA-256)")
-    sw.pairs(sorted(results.loaded.dataset.source.hashes.items()))
+    sw.pairs(input_hashes(results))
     sw.heading("Plugins")
     sw.pairs(
         (f"{p.package} {p.version}", (p.name + (f": FAILED ({p.error})" if p.error else "")))
@@ -543,6 +543,25 @@ def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Public
     for w in survival.warnings:
         sw.note(f"Warning: {w}")
     ws.print_area = f"A1:{get_column_letter(printed)}{sw.row}"
+
+
+def input_hashes(results: Results) -> list[tuple[str, str]]:
+    """The SHA-256 of each file a table used came from, named by the tables it holds: a
+    file's own name is the service's text (it may name a person) and stays with it."""
+    source = results.loaded.dataset.source
+    used = results.loaded.dataset.tables
+    by_file: dict[str, list[str]] = {}
+    for name, raw in source.tables.items():
+        if name in used:
+            by_file.setdefault(raw.file, []).append(name)
+    return [
+        (
+            ", ".join(names) + f" ({Path(file).suffix.lstrip('.').lower() or 'file'})",
+            source.hashes[file],
+        )
+        for file, names in sorted(by_file.items(), key=lambda kv: kv[1])
+        if file in source.hashes
+    ]
 
 
 def settings_rows(results: Results) -> list[tuple[str, Any]]:
