@@ -19,7 +19,7 @@ from evaltool.contract import CORE_TABLES
 from evaltool.errors import InvalidData
 from evaltool.instrument import Context, Headline, Instrument, SummaryTable
 from evaltool.loader import ROW, read_source
-from evaltool.periods import Period, parse_period
+from evaltool.periods import Period, parse_period, period_of
 from evaltool.problems import WARNING, Problem, Report
 from evaltool.registry import Registry, build_registry
 from evaltool.tables import TableSpec, up_to
@@ -286,8 +286,10 @@ def client_scores(
     if not loaded.report.ok:
         raise InvalidData(loaded.report)
     chosen = loaded.instruments[0]
-    ctx = None
-    if period is not None:
+    if period is None:  # everything recorded: the quarter of today
+        p = period_of(dt.date.today(), settings.calendar)
+    else:
         p = parse_period(period, settings.calendar) if isinstance(period, str) else period
-        ctx = loaded.context(p)
-    return chosen.score(loaded.table(chosen), ctx)
+    # the table cut at the period end, as the return's run cuts it: nothing after it counts
+    table = up_to(loaded.table(chosen), chosen.table(), p.end)
+    return chosen.score(table, loaded.context(p))

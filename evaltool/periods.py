@@ -51,6 +51,13 @@ def make_period(year: int, quarter: int, calendar: str) -> Period:
     return Period(year, quarter, calendar, start, end)
 
 
+def period_of(day: dt.date, calendar: str) -> Period:
+    """The quarter that contains ``day``."""
+    offset = 3 if calendar == "financial" else 0  # April is month 1 of a financial year
+    months = day.year * 12 + day.month - 1 - offset
+    return make_period(months // 12, (months % 12) // 3 + 1, calendar)
+
+
 def parse_period(text: str, calendar: str) -> Period:
     """Parse ``2025-Q3``. In a financial calendar the year is the one the year starts in."""
     m = _PERIOD.match(text.strip())

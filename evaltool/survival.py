@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from evaltool.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.errors import AnalysisError
 from evaltool.instrument import Definition, SummaryTable
 
@@ -256,6 +257,7 @@ class SurvivalAnalysis:
     benchmark: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     strict: bool = True  # False: a Cox model that cannot be fitted becomes a warning
+    origin: str = "index"  # the origin the table was built with (it changes the events)
 
     @property
     def concordance(self) -> float | None:
@@ -364,7 +366,7 @@ class SurvivalAnalysis:
         ]
         return {
             "ci_transform": self.ci,
-            "origin": self.settings.survival_origin,
+            "origin": self.origin,
             "extract_date": str(pd.Timestamp(self.extract_date).date()),
             "n": len(self.table),
             "events": int(self.table["event"].sum()),
@@ -510,7 +512,7 @@ class SurvivalAnalysis:
         origin = (
             "conclusion of the latest proceedings concluded on or before the start date "
             "(comparison cohort: referral date)"
-            if self.settings.survival_origin == "index"
+            if self.origin == "index"
             else "service start date (comparison cohort: referral date)"
         )
         return [
@@ -520,7 +522,8 @@ class SurvivalAnalysis:
                 "first care proceedings issued after it; followed up to the extract "
                 "date (an event on that date counts), or to the end date for clients "
                 f"who {', '.join(r.replace('_', ' ') for r in LOST_REASONS)}.",
-                "shared/DATA.md; Broadhurst et al. (2015)",
+                f"evaltool data contract {CONTRACT_VERSION} ({CONTRACT_DOC}); "
+                "Broadhurst et al. (2015)",
             ),
             Definition(
                 "Kaplan-Meier estimate",
@@ -742,9 +745,8 @@ def analyse(
     proceedings = loaded.dataset.tables.get("proceedings")
     if proceedings is None:
         raise AnalysisError("no 'proceedings' table: add one to analyse time to next proceedings")
-    table, exclusions = survival_table(
-        loaded.dataset.clients, proceedings, extract_date, origin or settings.survival_origin
-    )
+    origin = origin or settings.survival_origin
+    table, exclusions = survival_table(loaded.dataset.clients, proceedings, extract_date, origin)
     return SurvivalAnalysis(
         settings,
         extract_date,
@@ -755,4 +757,5 @@ def analyse(
         group,
         covariates,
         strict=strict,
+        origin=origin,
     ).run()

@@ -452,3 +452,22 @@ def test_contraception_counts_each_client_once(tmp_path):
     assert t.loc["To date", "Method: larc"] == 1
     assert t.loc["Quarter", "Method: short acting"] == 1
     assert table.set_index("client_id").loc["A", "started_larc"] == 2
+
+
+def test_client_scores_for_a_period_use_only_readings_up_to_its_end():
+    """Scores for 2024-Q2 (financial: Jul-Sep 2024) count assessments up to 30 September 2024
+    (the domain scale's counts were overstated for most clients)."""
+    import pandas as pd
+
+    from evaltool.api import client_scores
+    from evaltool.config import load_settings
+    from evaltool.synthetic import generate
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG
+
+    scores = client_scores(
+        EXAMPLE, "recurrent-care-star", load_settings(EXAMPLE_CONFIG), "2024-Q2"
+    ).set_index("client_id")
+    star = generate()["star"]
+    dates = pd.to_datetime(star["assessment_date"], dayfirst=True)
+    truth = star[dates <= "2024-09-30"].groupby("client_id")["assessment_date"].nunique()
+    assert scores["assessments"].to_dict() == truth.to_dict()

@@ -72,3 +72,36 @@ def test_config_mistakes_name_the_key(tmp_path, text, message):
     cfg.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_settings(cfg)
+
+
+def test_the_data_contract_document_is_the_code():
+    """docs/data-contract.md is what the specs say (the return cites it by name and version)."""
+    from evaltool.contract import CONTRACT_DOC, contract_markdown
+    from tests.conftest import ROOT
+
+    written = (ROOT / CONTRACT_DOC).read_text(encoding="utf-8")
+    assert written == contract_markdown(), (
+        f"{CONTRACT_DOC} is out of date: python -m evaltool.contract > {CONTRACT_DOC}"
+    )
+
+
+def test_every_source_the_return_cites_is_in_the_project(tmp_path):
+    """The Definitions sheet cites documents; any file it names must exist in the project."""
+    import re
+
+    import openpyxl
+
+    from evaltool.api import run
+    from evaltool.config import load_settings
+    from evaltool.report.excel import write_return
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, ROOT
+
+    out = write_return(run(EXAMPLE, load_settings(EXAMPLE_CONFIG), "2025-Q4"), tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(out)
+    text = " ".join(
+        str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None
+    )
+    cited = set(re.findall(r"[\w./-]+\.md\b", text))
+    assert cited, "the return cites the data contract"
+    for path in cited:
+        assert (ROOT / path).is_file(), path

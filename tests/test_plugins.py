@@ -218,3 +218,39 @@ def test_broken_plugin_via_the_real_cli_process(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "[FAILED: ZeroDivisionError: division by zero]" in proc.stdout
     assert "instruments: parenting-confidence" in proc.stdout
+
+
+def test_the_harness_works_without_pytest():
+    """evaltool.testing is for plugin authors, who may not have pytest (a test extra)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['pytest'] = None\n"
+        "from evaltool.testing import check_instrument, instrument_from_registry\n"
+        "check_instrument(instrument_from_registry('gas'))\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok")
+
+
+def test_the_cover_names_plugins_by_distribution_and_version(tmp_path):
+    import openpyxl
+
+    from evaltool import __version__
+    from evaltool.api import run
+    from evaltool.config import load_settings
+    from evaltool.report.excel import write_return
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG
+
+    out = write_return(run(EXAMPLE, load_settings(EXAMPLE_CONFIG), "2025-Q4"), tmp_path / "r.xlsx")
+    text = " ".join(
+        str(c.value)
+        for row in openpyxl.load_workbook(out)["Cover"].iter_rows()
+        for c in row
+        if c.value is not None
+    )
+    assert f"evaltool {__version__}" in text
+    assert "evaltool.plugins" not in text and "builtin_definitions" not in text

@@ -293,3 +293,22 @@ def test_cli_bad_option_values(runner):
     assert result.output.strip() == "Error: --ci plain: use one of log, log-log"
     result = runner.invoke(app, ["survival", str(FIXTURES / "ties"), "--times", "a,b"])
     assert "times must be whole numbers of days" in result.output
+
+
+def test_the_origin_used_is_the_origin_reported(runner):
+    """--origin start changes the events; JSON and text must say start, not the setting."""
+    import json
+
+    from evaltool.cli import app
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG
+
+    out = {}
+    for origin in ("index", "start"):
+        args = ["survival", str(EXAMPLE), "--config", str(EXAMPLE_CONFIG), "--origin", origin]
+        result = runner.invoke(app, [*args, "--json"])
+        assert result.exit_code == 0, result.output
+        out[origin] = json.loads(result.output)
+        assert out[origin]["origin"] == origin
+        text = runner.invoke(app, args)
+        assert f"origin {origin}," in text.output
+    assert out["index"]["events"] != out["start"]["events"]

@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from evaltool.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.errors import DisclosureError, OutputError
 from evaltool.instrument import Definition, SummaryTable
 from evaltool.report.disclosure import (
@@ -352,7 +353,7 @@ def build_workbook(
             ("Extract date", results.extract_date),
             ("Generated at", results.generated_at),
             ("evaltool version", __version__),
-            ("Data contract", "version 1"),
+            ("Data contract", f"version {CONTRACT_VERSION} ({CONTRACT_DOC})"),
             (
                 "Earlier returns taken into account",
                 ", ".join(pub.earlier_periods) or "none recorded",
@@ -361,11 +362,13 @@ def build_workbook(
     )
     sw.heading("Input files (SHA-256)")
     sw.pairs(input_hashes(results))
-    sw.heading("Plugins")
-    sw.pairs(
-        (f"{p.package} {p.version}", (p.name + (f": FAILED ({p.error})" if p.error else "")))
-        for p in results.loaded.registry.plugins
-    )
+    sw.heading("Plugins")  # by distribution and version: module paths mean nothing to a funder
+    packages: dict[str, str] = {}
+    for p in results.loaded.registry.plugins:
+        state = "FAILED to load" if p.error else "loaded"
+        if packages.get(f"{p.package} {p.version}") != "FAILED to load":
+            packages[f"{p.package} {p.version}"] = state
+    sw.pairs(sorted(packages.items()))
     sw.heading("Settings used")
     sw.pairs(settings_rows(results))
     sw.heading("Key to symbols")
@@ -464,7 +467,7 @@ def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Public
     s = results.settings
     sw.pairs(
         [
-            ("Origin", s.survival_origin),
+            ("Origin", survival.origin),
             ("CI transform", survival.ci),
             ("Extract date", pd.Timestamp(survival.extract_date).date()),
         ]

@@ -182,7 +182,7 @@ def compare_table(summary, min_days: int) -> str:
 def survival_text(result) -> str:
     """The survival analysis as readable text."""
     lines = [
-        f"Time to next care proceedings: origin {result.settings.survival_origin}, "
+        f"Time to next care proceedings: origin {result.origin}, "
         f"follow-up to {result.extract_date}, 95% CI {result.ci} transform",
         f"Clients analysed: {len(result.table)}; new proceedings: "
         f"{int(result.table['event'].sum())}",
