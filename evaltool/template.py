@@ -58,7 +58,7 @@ times = [182, 365, 730, 1095]
 
 
 def template_specs() -> list[TableSpec]:
-    registry = build_registry(autoload=False)
+    registry = build_registry()  # installed plugins too: their tables belong in the template
     specs = list(CORE_TABLES)
     seen = {s.name for s in specs}
     for inst in sorted(registry.instruments.values(), key=lambda i: i.name):
@@ -147,7 +147,7 @@ def write_starter(folder: Path, force: bool = False) -> list[Path]:
     for path in (toml_path, xlsx_path):
         if path.exists() and not force:
             raise OutputError(f"{path} already exists; use --force to replace it")
-    registry = build_registry(autoload=False)
+    registry = build_registry()  # installed plugins too: their tables belong in the template
     enabled = "[" + ", ".join(f'"{n}"' for n in sorted(registry.instruments)) + "]"
     toml_path.write_text(STARTER_TOML.format(enabled=enabled), encoding="utf-8")
     write_template(xlsx_path)

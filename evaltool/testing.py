@@ -229,12 +229,27 @@ def check_instrument(
                 bool(((values >= 0) & (values <= 1)).all()),
                 f"{where}: shares in '{c}' must be from 0 to 1",
             )
+        for c in t.data.columns:  # whole numbers that are not declared escape suppression
+            if c not in t.counts and pd.api.types.is_integer_dtype(t.data[c]):
+                _require(
+                    False,
+                    f"{where}: column '{c}' holds whole numbers but is not declared in "
+                    "counts; declare it (it is then protected) or make it a decimal or text",
+                )
         text = {str(v) for v in t.data.astype(str).to_numpy().ravel()}
         _require(not (text & ids), f"{where}: client ids must never appear in a summary")
     headline = instrument.headline(typed, ctx)
     _require(
         isinstance(headline, str | Headline), f"{name}.headline() must return a Headline or text"
     )
+    if isinstance(headline, str):
+        import re
+
+        _require(
+            not re.search(r"\d", headline),
+            f"{name}.headline() returned text with a figure ({headline!r}): a figure must "
+            "be a Cite of a cell of summarise()'s tables, so that it is protected with it",
+        )
     if isinstance(headline, Headline):
         names = {t.name: t for t in tables}
         for cite in headline.cites:

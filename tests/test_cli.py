@@ -179,3 +179,17 @@ def test_an_internal_error_is_one_line_exit_3_and_writes_nothing(
     assert result.output.startswith("Error: unexpected internal error (RuntimeError: boom)")
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_init_includes_the_instruments_of_installed_plugins(tmp_path, runner):
+    """The example plugin is installed (make install): its table is in the template and its
+    instrument in the starter list, like a built-in's."""
+    import tomllib
+
+    import openpyxl
+
+    result = runner.invoke(app, ["init", str(tmp_path / "svc")])
+    assert result.exit_code == 0, result.output
+    settings = tomllib.loads((tmp_path / "svc" / "evaltool.toml").read_text())
+    assert "parenting-confidence" in settings["instruments"]["enabled"]
+    assert "confidence" in openpyxl.load_workbook(tmp_path / "svc" / "service-data.xlsx").sheetnames

@@ -245,3 +245,57 @@ def test_the_series_of_returns_gives_nothing_away_by_differencing_or_reprinting(
                 if "Median" not in col and before is not None and before != value:
                     assert before == SUPPRESSED and value > THRESHOLD, (code, q, col, before)
                 seen[(q, col)] = value
+
+
+@pytest.fixture(scope="module")
+def example_q4(tmp_path_factory):
+    from evaltool.api import load_settings, run
+    from evaltool.report.excel import write_return
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG
+
+    mp = pytest.MonkeyPatch()
+    folder = tmp_path_factory.mktemp("q4")
+    mp.setenv("EVALTOOL_RECORD", str(folder / "record.sqlite"))
+    results = run(EXAMPLE, load_settings(EXAMPLE_CONFIG), "2025-Q4")
+    out = write_return(results, folder / "r.xlsx")
+    mp.undo()
+    return results, out
+
+
+def test_no_count_from_one_to_the_threshold_is_printed_anywhere(example_q4):
+    """Read back as a reader would: every column of whole numbers that is a count, in every
+    table of every sheet (Data quality and exclusions too), holds no 1 to 5."""
+    from evaltool.report.audit import read_return
+
+    _, out = example_q4
+    tables = read_return(out).tables
+    assert len(tables) > 15
+    for t in tables:
+        for col in t.counts():
+            j = t.columns.index(col)
+            small = [r[j] for r in t.rows if isinstance(r[j], int | float) and 1 <= r[j] <= 5]
+            assert not small, (t.sheet, t.title, col, small)
+
+
+def test_every_headline_figure_is_the_cell_it_cites(example_q4):
+    from evaltool.instrument import Headline
+    from evaltool.report.audit import read_return
+
+    results, out = example_q4
+    tables = {(t.sheet, t.title): t for t in read_return(out).tables}
+    summary = openpyxl.load_workbook(out)["Summary"]
+    lines = {r[0].value: r[1].value for r in summary.iter_rows(max_col=2) if r[0].value}
+    checked = 0
+    for inst in results.loaded.instruments:
+        headline = results.headlines[inst.name]
+        assert isinstance(headline, Headline), inst.name  # built-ins cite, never recompute
+        line = lines[inst.title]
+        if line.startswith(("figures not shown", "no data")) or headline.empty:
+            continue
+        for cite in headline.cites:
+            spec = next(t for t in results.summaries[inst.name] if t.name == cite.table)
+            table = tables[(inst.title[:31], spec.title)]
+            cell = table.rows[cite.row][table.columns.index(cite.column)]
+            assert cite.fmt.format(cell) in line, (inst.name, cite, cell, line)
+            checked += 1
+    assert checked >= 8

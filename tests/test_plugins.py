@@ -254,3 +254,44 @@ def test_the_cover_names_plugins_by_distribution_and_version(tmp_path):
     )
     assert f"evaltool {__version__}" in text
     assert "evaltool.plugins" not in text and "builtin_definitions" not in text
+
+
+def _faulty(**overrides):
+    """The GAS instrument with one method replaced: a plugin author's mistake."""
+    from evaltool.plugins.goal_attainment import GoalAttainment
+
+    kind = type("Faulty", (GoalAttainment,), overrides)
+    return kind("faulty", "Faulty", {}, "test")
+
+
+def test_the_harness_refuses_a_headline_with_a_figure_in_plain_text():
+    from evaltool.testing import ContractViolation
+
+    inst = _faulty(headline=lambda self, data, ctx: f"mean score {len(data) / 3:.1f}")
+    with pytest.raises(ContractViolation, match="must be a Cite"):
+        check_instrument(inst)
+
+
+def test_the_harness_refuses_whole_numbers_not_declared_as_counts():
+    from dataclasses import replace
+
+    from evaltool.plugins.goal_attainment import GoalAttainment
+    from evaltool.testing import ContractViolation
+
+    def summarise(self, data, ctx):
+        tables = GoalAttainment.summarise(self, data, ctx)
+        first = tables[0]
+        undeclared = tuple(c for c in first.counts if c != "Goals")
+        return [replace(first, counts=undeclared), *tables[1:]]
+
+    with pytest.raises(ContractViolation, match="'Goals' holds whole numbers"):
+        check_instrument(_faulty(summarise=summarise))
+
+
+def test_the_harness_refuses_a_headline_citing_a_cell_that_is_not_there():
+    from evaltool.instrument import Cite, Headline
+    from evaltool.testing import ContractViolation
+
+    inst = _faulty(headline=lambda self, data, ctx: Headline("{}", (Cite("gas", "Nope", 1),)))
+    with pytest.raises(ContractViolation, match="cites 'gas' column 'Nope'"):
+        check_instrument(inst)

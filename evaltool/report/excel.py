@@ -450,7 +450,8 @@ def write_internal_sheets(wb: Workbook, results: Results, used: set[str]) -> Non
     for instrument in results.loaded.instruments:
         ws = wb.create_sheet(sheet_title(f"INTERNAL {instrument.name}", used))
         sw = SheetWriter(ws, f"{instrument.title}: client-level scores", internal=True)
-        scored = instrument.score(results.loaded.table(instrument), ctx)
+        table = results.loaded.table_up_to(instrument, results.period.end)
+        scored = instrument.score(table, ctx)
         sw.frame(
             scored, {c: "0.00" for c in scored.columns if pd.api.types.is_float_dtype(scored[c])}
         )
