@@ -46,7 +46,9 @@ class SummaryTable:
 
     ``counts`` are columns of people or events, suppressed from 1 up to the threshold;
     ``derived`` maps a column (a share, a mean) to the count column or columns it was computed
-    from (numerator and denominator), so it is hidden with any of them. ``total_row`` and
+    from (numerator and denominator), so it is hidden with any of them; a blank in it reads
+    "not applicable" where the last of them (what it is a share or mean *of*) is 0, and "not
+    available" (no data) otherwise. ``total_row`` and
     ``sums`` declare additive groups (a total row, or a column that is the sum of others);
     ``relations`` declare any other true identity between count cells
     (:class:`evaltool.report.disclosure.Relation`). Disclosure control treats every one of them

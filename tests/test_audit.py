@@ -208,3 +208,38 @@ def test_the_whole_series_of_a_small_service_gives_nothing_away(tmp_path, monkey
         for q in (1, 2, 3, 4)
     ]
     assert attack(paths) == []
+
+
+def test_a_rate_beside_its_client_years_is_caught(series, tmp_path):
+    _, truth = series
+    path = leaky_copy(series, tmp_path)
+    table = next(t for t in truth["2025-Q4"].summaries["pregnancies"] if t.name == "pregnancy-rate")
+    data = table.data.reset_index(drop=True)
+    r = next(i for i in data.index if 0 < data.at[i, "During involvement"] <= 5)
+    edit(
+        path,
+        "Pregnancies",
+        table.title,
+        {
+            (r, "During involvement"): "c",
+            (r, "Rate per 100 client-years"): round(
+                float(data.at[r, "Rate per 100 client-years"]), 1
+            ),
+            (r, "Client-years of involvement"): round(
+                float(data.at[r, "Client-years of involvement"]), 1
+            ),
+        },
+    )
+    findings = attack([path])
+    assert any("'During involvement'" in f.message for f in findings)
+
+
+def test_warnings_on_the_return_carry_no_counts():
+    from evaltool.report.excel import return_warning
+
+    assert return_warning("Cox model: 3 client(s) with a missing covariate left out") == (
+        "Cox model: clients with a missing covariate left out"
+    )
+    said = return_warning("Cox model: 4 events for 2 covariate(s), under 10 per covariate: x")
+    assert "4" not in said and "under 10 each" in said
+    assert return_warning("p < 0.05 for cohort") == "p < 0.05 for cohort"

@@ -471,3 +471,25 @@ def test_client_scores_for_a_period_use_only_readings_up_to_its_end():
     dates = pd.to_datetime(star["assessment_date"], dayfirst=True)
     truth = star[dates <= "2024-09-30"].groupby("client_id")["assessment_date"].nunique()
     assert scores["assessments"].to_dict() == truth.to_dict()
+
+
+def test_no_pregnancy_recorded_at_all_is_no_data_not_a_rate_of_zero(tmp_path):
+    """An empty pregnancies table gives ':' for the rate, not '0.0 (95% CI 0.0 to 18.9)';
+    a zero is printed only where pregnancies are recorded and none fell in the window."""
+    from evaltool.api import run
+    from evaltool.report.disclosure import NOT_AVAILABLE
+    from evaltool.report.publish import publish
+    from evaltool.synthetic import generate, write_csv_folder
+
+    tables = generate(150)
+    tables["pregnancies"] = tables["pregnancies"].head(0)  # the header only
+    data = write_csv_folder(tables, tmp_path / "data")
+    results = run(data, Settings(), "2025-Q4")
+    pub = publish(results)
+    shown = pub.shown["pregnancy-rate"].values
+    assert (shown["Rate per 100 client-years"] == NOT_AVAILABLE).all()
+    assert (shown["Rate CI upper"] == NOT_AVAILABLE).all()
+    line = results.headlines["pregnancies"]
+    from evaltool.report.publish import headline_text
+
+    assert headline_text(line, pub, "pregnancies") == "no data yet"

@@ -166,10 +166,9 @@ class Pregnancies(Instrument):
                 f"{self.title}: known in the window, and the rate during involvement",
                 rate,
                 counts=PARTS + ("Pregnancies known",),
-                derived={
-                    "Rate per 100 client-years": "During involvement",
-                    "Rate CI lower": "During involvement",
-                    "Rate CI upper": "During involvement",
+                derived={  # per client-year: not applicable where there are none
+                    c: ("During involvement", "Client-years of involvement")
+                    for c in ("Rate per 100 client-years", "Rate CI lower", "Rate CI upper")
                 },
                 sums={"Pregnancies known": PARTS},
                 formats={

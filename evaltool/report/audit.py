@@ -6,7 +6,8 @@ can: a row labelled "All ..." is the sum of the rows above it in its window (or,
 note says each client is counted once, at least each of them and at most their sum); the
 activity table's flows between quarters; "Quarter" within "To date"; Kaplan-Meier counts that
 only rise (events) or fall (at risk) and groups that add up to everyone; a share printed
-beside a hidden count with its denominator shown; a quarter's activity row printed again in
+beside a hidden count with its denominator shown, or a rate beside its client-years; a
+quarter's activity row printed again in
 another return; "to date" minus last quarter's "to date". It solves them with the same
 integer programmes as ``protect`` and lists every ``c`` it can narrow to fewer than
 threshold + 1 values, with the cells used. It also lists categories that appear in one return
@@ -36,6 +37,7 @@ SHARES = {
     "Share positive": ("Positive answers", "Answers"),
     "Share of goals improved": ("Goals improved", "Goals rated twice or more"),
 }
+RATES = {"Rate per 100 client-years": ("During involvement", "Client-years of involvement")}
 SUMS = {  # a column that is the sum of others, as the definitions say
     "Pairs": ("Improved", "Unchanged", "Worse"),
     "Clients with 2+ readings": ("Improved", "Unchanged", "Worse"),
@@ -282,6 +284,19 @@ def relations_of(returns: Sequence[Return]) -> tuple[dict, set, list]:
                     d = t.columns.index(den)
                     if isinstance(row[d], int | float):  # num within p * den, to the rounding
                         lo, hi = (p - 0.0005) * row[d], (p + 0.0005) * row[d]
+                        rels.append(Relation(((ref(t, r, num), 1), (ONE, -hi)), "<="))
+                        rels.append(Relation(((ref(t, r, num), -1), (ONE, lo)), "<="))
+            # a rate per 100 client-years printed beside its client-years: the count is
+            # rate x years / 100, to the rounding of both (0.1)
+            for rate, (num, years) in RATES.items():
+                if rate not in t.columns or years not in t.columns or num not in counts:
+                    continue
+                jr, jy = t.columns.index(rate), t.columns.index(years)
+                for r, row in enumerate(t.rows):
+                    x, y = row[jr], row[jy]
+                    if isinstance(x, int | float) and isinstance(y, int | float):
+                        lo = max(x - 0.05, 0) * max(y - 0.05, 0) / 100
+                        hi = (x + 0.05) * (y + 0.05) / 100
                         rels.append(Relation(((ref(t, r, num), 1), (ONE, -hi)), "<="))
                         rels.append(Relation(((ref(t, r, num), -1), (ONE, lo)), "<="))
             if t.title == "Closures by reason":

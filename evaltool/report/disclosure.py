@@ -532,12 +532,13 @@ def _render(table: SummaryTable, cells: Cells, primary: set[Ref], threshold: int
         if pd.api.types.is_numeric_dtype(frame[col]) or col in table.counts:
             bases = table.derived.get(col)
             bases = (bases,) if isinstance(bases, str) else tuple(bases or ())
+            # not applicable where what it is "of" is zero (the last base: the denominator,
+            # or the number of people a mean is of); otherwise a blank is "no data"
             zero_base = np.zeros(len(frame), dtype=bool)
-            for base in bases:
-                if base in frame:
-                    zero_base |= (pd.to_numeric(frame[base], errors="coerce") == 0).to_numpy(
-                        dtype=bool
-                    )
+            if bases and bases[-1] in frame:
+                zero_base = (pd.to_numeric(frame[bases[-1]], errors="coerce") == 0).to_numpy(
+                    dtype=bool
+                )
             missing = frame[col].isna().to_numpy(dtype=bool)
             values[missing & zero_base] = NOT_APPLICABLE
             values[missing & ~zero_base] = NOT_AVAILABLE

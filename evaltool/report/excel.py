@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -545,8 +546,30 @@ def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Public
     )
     sw.row += int(width / 2 / 0.5) + 2  # the chart is half as high as wide; rows ~0.5 cm
     for w in survival.warnings:
-        sw.note(f"Warning: {w}")
+        sw.note(f"Warning: {return_warning(w)}")
     ws.print_area = f"A1:{get_column_letter(printed)}{sw.row}"
+
+
+_COUNTED_WARNINGS = (
+    (re.compile(r"\b\d+ client\(s\) with a missing covariate"), "clients with a missing covariate"),
+    (
+        re.compile(r"\b\d+ events for \d+ covariate\(s\), under (\d+) per covariate"),
+        r"too few events per covariate (under \1 each)",
+    ),
+)
+
+
+def return_warning(text: str) -> str:
+    """A warning for the return: no count in it (a note that says '3 events' undoes the c
+    beside it). Known warnings are reworded; any other count of people or events goes."""
+    for pattern, words in _COUNTED_WARNINGS:
+        text = pattern.sub(words, text)
+    return _A_COUNT.sub("", text)
+
+
+_A_COUNT = re.compile(
+    r"(?<![\d.])\d+ (?=(?:client|event|person|people|pregnan|bab|closure|referral|mother))"
+)
 
 
 def input_hashes(results: Results) -> list[tuple[str, str]]:
