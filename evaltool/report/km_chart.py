@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.chart.legend import LegendEntry
+from openpyxl.chart.shapes import GraphicalProperties
 
 from evaltool.report.excel import NOTE
 
@@ -111,7 +112,9 @@ def add_km_chart(
         series = Series(ys, xs, title_from_data=True)
         series.smooth = False
         series.marker.symbol = "diamond"
-        series.marker.size = 9
+        series.marker.size = 10
+        series.marker.graphicalProperties = GraphicalProperties(solidFill="595959")
+        series.marker.graphicalProperties.line.solidFill = "595959"
         series.graphicalProperties.line.noFill = True  # a point, not a line
         chart.series.append(series)
         top = max(top, benchmark.proportion)
