@@ -23,7 +23,6 @@ TEXT, ID, DATE, INTEGER, NUMBER, YESNO, CATEGORY = (
     "yesno",
     "category",
 )
-TYPES = (TEXT, ID, DATE, INTEGER, NUMBER, YESNO, CATEGORY)
 
 YES = ("yes", "y", "true", "t", "1", "1.0")
 NO = ("no", "n", "false", "f", "0", "0.0")

@@ -29,9 +29,6 @@ class Dataset:
     source: Source
     raw: dict[str, RawTable] = field(default_factory=dict)
 
-    def get(self, name: str) -> pd.DataFrame | None:
-        return self.tables.get(name)
-
     @property
     def clients(self) -> pd.DataFrame:
         return self.tables["clients"]

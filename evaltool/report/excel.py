@@ -54,11 +54,13 @@ SYMBOLS = (
     (NOT_APPLICABLE, "not applicable (e.g. a share of nobody)"),
     (NOT_AVAILABLE, "not available"),
     ("0", "a true zero"),
+    (
+        "[r]",
+        "revised: a figure that differs from an earlier return (the note under its table "
+        "gives the value sent before)",
+    ),
 )
 
-#: Sheets every return has, in this order. Instrument sheets come after Summary.
-FIXED_SHEETS = ("Cover", "Summary")
-TAIL_SHEETS = ("Before and after", "Time to next proceedings", "Data quality", "Definitions")
 
 
 def check_target(path: Path, force: bool) -> None:
