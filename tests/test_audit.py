@@ -243,3 +243,15 @@ def test_warnings_on_the_return_carry_no_counts():
     said = return_warning("Cox model: 4 events for 2 covariate(s), under 10 per covariate: x")
     assert "4" not in said and "under 10 each" in said
     assert return_warning("p < 0.05 for cohort") == "p < 0.05 for cohort"
+
+
+def test_a_file_that_is_no_return_is_a_clear_error(tmp_path):
+    runner = CliRunner()
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a workbook")
+    result = runner.invoke(app, ["audit", str(bad)])
+    assert result.exit_code == 1 and "cannot be read as an Excel workbook" in result.output
+    blank = tmp_path / "blank.xlsx"
+    openpyxl.Workbook().save(blank)
+    result = runner.invoke(app, ["audit", str(blank)])
+    assert result.exit_code == 1 and "holds no table of an evaltool return" in result.output

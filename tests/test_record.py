@@ -80,3 +80,13 @@ def test_a_figure_that_changed_since_it_was_sent_is_marked_revised(tmp_path, pri
         if c.value and "[r]" in str(c.value)
     ]
     assert notes and f"2024-25 Q2, Referrals (was {shown['Referrals'] + 1})" in notes[0]
+
+
+def test_a_record_that_is_not_a_database_is_a_clear_error(tmp_path, runner, private_record):
+    private_record.write_text("not a database")
+    out = tmp_path / "r.xlsx"
+    result = score_cli(runner, EXAMPLE, out)
+    assert result.exit_code == 1, result.output
+    assert "record of returns" in result.output and "cannot be used" in result.output
+    assert not out.exists()
+    assert private_record.read_text() == "not a database"  # never overwritten

@@ -104,9 +104,19 @@ class Finding:
 
 def read_return(path: Path) -> Return:
     """Every table of a return, found by its header row (the return's header fill)."""
+    import zipfile
+
     import openpyxl
 
-    wb = openpyxl.load_workbook(path)
+    from evaltool.errors import EvaltoolError
+
+    try:
+        wb = openpyxl.load_workbook(path)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise EvaltoolError(
+            f"{path} cannot be read as an Excel workbook ({type(exc).__name__}); name the "
+            "returns as sent (.xlsx)"
+        ) from None
     period = ""
     if "Cover" in wb.sheetnames:
         for row in wb["Cover"].iter_rows(max_col=2):
@@ -136,6 +146,11 @@ def read_return(path: Path) -> Return:
                 body.append(values)
             title = str(rows[i - 1][0].value or "")
             out.tables.append(Table(Path(path).name, ws.title, title, header, body, note))
+    if not out.tables:
+        raise EvaltoolError(
+            f"{path} holds no table of an evaltool return (none of its rows is a table "
+            "header); audit the returns evaltool wrote"
+        )
     return out
 
 

@@ -62,7 +62,6 @@ SYMBOLS = (
 )
 
 
-
 def check_target(path: Path, force: bool) -> None:
     """Refuse to overwrite without --force, and name a target that is open in another program."""
     path = Path(path)

@@ -21,6 +21,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evaltool.errors import OutputError
+
 SCHEMA = """
 create table if not exists returns (
     id integer primary key,
@@ -71,8 +73,14 @@ def record_path(settings) -> Path | None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path)
-    db.executescript(SCHEMA)
+    try:
+        db = sqlite3.connect(path)
+        db.executescript(SCHEMA)
+    except sqlite3.Error as exc:
+        raise OutputError(
+            f"the record of returns {path} cannot be used ({exc}); it must be the file evaltool "
+            "keeps beside the settings (or set [reporting] record to a folder you can write)"
+        ) from None
     return db
 
 
