@@ -185,16 +185,7 @@ def relations_of(returns: Sequence[Return]) -> tuple[dict, set, list]:
             labels = [j for j, c in enumerate(t.columns) if c not in counts]
             window = t.columns.index("Window") if "Window" in t.columns else None
             # totals
-            for r, row in enumerate(t.rows):
-                label = next((row[j] for j in labels if str(row[j] or "").startswith("All ")), "")
-                if not label.startswith("All "):
-                    continue
-                parts = [
-                    q
-                    for q in range(r)
-                    if (window is None or t.rows[q][window] == row[window])
-                    and not any(str(t.rows[q][j] or "").startswith("All ") for j in labels)
-                ]
+            for r, _label, parts in _total_rows(t, counts):
                 once = "once" in t.note
                 for col in counts:
                     if once:
@@ -403,19 +394,34 @@ def _categories(returns: Sequence[Return]) -> list[Finding]:
     return out
 
 
+def _total_rows(t: Table, counts: list[str]) -> list[tuple[int, str, list[int]]]:
+    """Each row labelled "All ..." with the rows above it in its window: (row, label, parts)."""
+    labels = [j for j, c in enumerate(t.columns) if c not in counts]
+    window = t.columns.index("Window") if "Window" in t.columns else None
+
+    def total(row: list[object]) -> str:
+        return next((str(row[j]) for j in labels if str(row[j] or "").startswith("All ")), "")
+
+    out = []
+    for r, row in enumerate(t.rows):
+        if label := total(row):
+            parts = [
+                q
+                for q in range(r)
+                if (window is None or t.rows[q][window] == row[window]) and not total(t.rows[q])
+            ]
+            out.append((r, label, parts))
+    return out
+
+
 def _one_category(returns: Sequence[Return]) -> list[Finding]:
     """A group with a total above 0 in which every shown part but one is 0."""
     out = []
     for ret in returns:
         for t in ret.tables:
             counts = t.counts()
-            labels = [j for j, c in enumerate(t.columns) if c not in counts]
-            window = t.columns.index("Window") if "Window" in t.columns else None
-            for r, row in enumerate(t.rows):
-                label = next((row[j] for j in labels if str(row[j] or "").startswith("All ")), "")
-                if not label.startswith("All "):
-                    continue
-                parts = [q for q in range(r) if window is None or t.rows[q][window] == row[window]]
+            for r, label, parts in _total_rows(t, counts):
+                row = t.rows[r]
                 for col in counts:
                     j = t.columns.index(col)
                     if row[j] == 0:

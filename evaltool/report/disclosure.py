@@ -167,6 +167,26 @@ class Cells:
         self.hidden: set[Ref] = set()
 
 
+class _Components:
+    """Union-find: ``find(x)`` names the component of ``x``; ``join`` puts items in one."""
+
+    def __init__(self) -> None:
+        self.parent: dict[object, object] = {}
+
+    def __call__(self, x: object) -> object:
+        parent = self.parent
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def join(self, items: list) -> None:
+        for a in items:
+            self(a)
+        for a, b in zip(items, items[1:], strict=False):
+            self.parent[self(a)] = self(b)
+
+
 def audit(
     value: dict[Ref, float],
     hidden: set[Ref],
@@ -192,23 +212,13 @@ def audit(
     # still pins those quantities down (closures = closures of started + while waiting)
     relations = [r for r in relations if any(t in hidden or isinstance(t, str) for t, _ in r.terms)]
     # connected components over the variables of the relations that touch a hidden cell
-    parent: dict[object, object] = {}
-
-    def find(x: object) -> object:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+    find = _Components()
 
     def unknown(t: object) -> bool:
         return t in hidden or isinstance(t, str) or t not in value
 
     for rel in relations:
-        free = [t for t, _ in rel.terms if unknown(t)]
-        for a, b in zip(free, free[1:], strict=False):
-            parent[find(a)] = find(b)
-        for a in free:
-            find(a)
+        find.join([t for t, _ in rel.terms if unknown(t)])
     groups: dict[object, list[Relation]] = defaultdict(list)
     for rel in relations:
         free = [t for t, _ in rel.terms if unknown(t)]
@@ -455,18 +465,9 @@ def protect(
     ]
     shown = dict(known)
     # earlier cells not linked to this return by any chain of relations cannot have changed
-    parent: dict[object, object] = {}
-
-    def find(x: object) -> object:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    find = _Components()
     for rel in every:
-        first = rel.terms[0][0]
-        for t, _ in rel.terms[1:]:
-            parent[find(t)] = find(first)
+        find.join([t for t, _ in rel.terms])
     mine = {find(ref) for ref in cells.value}
     by_term: dict[object, list[Relation]] = defaultdict(list)
     for rel in every:
