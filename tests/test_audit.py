@@ -193,8 +193,8 @@ def test_everyone_in_one_category_is_caught(series, tmp_path):
     assert "everyone in one category" in kinds([path])
 
 
-@pytest.mark.parametrize("n", [5, 30])
-def test_the_whole_series_of_a_small_service_gives_nothing_away(tmp_path, monkeypatch, n):
+@pytest.mark.parametrize("n", [5, 30, 150, 2000])
+def test_the_whole_series_of_a_service_gives_nothing_away(tmp_path, monkeypatch, n):
     """Every quarter from before the first referral to 2025-Q4, each written with the record
     of the ones before, then attacked together."""
     from evaltool.config import Settings
