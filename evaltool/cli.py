@@ -138,19 +138,26 @@ def validate(
     report_csv: Annotated[
         Path | None, typer.Option("--report", help="Also write every problem to this CSV file.")
     ] = None,
+    force: Annotated[bool, typer.Option(help="Replace the --report file if it exists.")] = False,
 ) -> None:
     """Check the data against the contract and list every problem at once."""
 
     def body() -> None:
         from evaltool.api import load
+        from evaltool.report.files import inputs_of, refuse_inputs
 
+        settings = settings_from(config)
+        if report_csv is not None:
+            refuse_inputs(report_csv, inputs_of(data, settings), "--report")
+            if report_csv.exists() and not force:
+                raise EvaltoolError(f"{report_csv} already exists; use --force to replace it")
         with progress_display() as progress:
-            loaded = load(data, settings_from(config), progress=progress)
+            loaded = load(data, settings, progress=progress)
         report = loaded.report
         if report_csv is not None:
             from evaltool.report.text import problems_csv
 
-            problems_csv(report, report_csv)
+            problems_csv(report, report_csv, force)
         if not report.ok:
             raise InvalidData(report, "fix them and run validate again")
         if report.problems:
@@ -223,12 +230,15 @@ def scores(
 
     def body() -> None:
         from evaltool.api import client_scores
+        from evaltool.report.files import inputs_of, refuse_inputs
         from evaltool.report.text import write_csv_atomically
 
+        settings = settings_from(config)
+        refuse_inputs(out, inputs_of(data, settings))
         if out.exists() and not force:
             raise EvaltoolError(f"{out} already exists; use --force to replace it")
-        table = client_scores(data, instrument, settings_from(config), period)
-        write_csv_atomically(table, out)
+        table = client_scores(data, instrument, settings, period)
+        write_csv_atomically(table, out, force)
         typer.echo(f"Wrote {out}: {len(table)} rows, {len(table.columns)} columns")
 
     guarded(body)

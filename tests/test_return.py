@@ -228,7 +228,9 @@ def test_a_failed_save_leaves_the_old_return_and_no_temporary_file(
     def locked(src, dst):
         raise PermissionError("file is locked")
 
-    monkeypatch.setattr(excel.os, "replace", locked)
+    from evaltool.report import files
+
+    monkeypatch.setattr(files.os, "replace", locked)
     with pytest.raises(OutputError, match="may be open in Excel"):
         write_return(results, out, force=True)
     assert out.read_bytes() == b"previous"

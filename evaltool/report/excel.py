@@ -9,9 +9,7 @@ renamed into place, so a failed run never leaves a half-made or overwritten retu
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +32,7 @@ from evaltool.report.disclosure import (
     Suppressed,
     protect,
 )
+from evaltool.report.files import inputs_of, refuse_inputs, write_file
 from evaltool.report.publish import Publication, headline_text, publish
 from evaltool.report.safe import cell_value
 
@@ -65,6 +64,8 @@ SYMBOLS = (
 def check_target(path: Path, force: bool) -> None:
     """Refuse to overwrite without --force, and name a target that is open in another program."""
     path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder; --out names the return file to write (.xlsx)")
     if path.suffix.lower() != ".xlsx":
         raise OutputError(f"the return must be an .xlsx file; got {path.name}")
     if not path.parent.exists():
@@ -81,29 +82,9 @@ def check_target(path: Path, force: bool) -> None:
         )
 
 
-def save_atomically(wb: Workbook, path: Path, before_rename=None) -> None:
-    """Save to a temporary file in the target folder, then rename into place.
-
-    ``before_rename`` runs once the file is complete and before it takes the target's place
-    (the return is recorded there); it returns a function that undoes it if the rename fails.
-    """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
-    os.close(fd)
-    undo = None
-    try:
-        wb.save(tmp)
-        undo = before_rename() if before_rename else None
-        os.replace(tmp, path)
-        undo = None
-    except PermissionError:
-        raise OutputError(
-            f"{path} cannot be replaced: it may be open in Excel; close it and run again"
-        ) from None
-    finally:
-        if undo is not None:
-            undo()
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+def save_atomically(wb: Workbook, path: Path, before_rename=None, force: bool = True) -> None:
+    """Save through a temporary file in the target folder (see files.write_file)."""
+    write_file(path, wb.save, force, ".xlsx.tmp", before_rename)
 
 
 def printed_value(value: Any, fmt: str | None) -> Any:
@@ -695,6 +676,7 @@ def write_return(results: Results, path: Path, force: bool = False, internal: bo
 
     path = Path(path)
     check_target(path, force)
+    refuse_inputs(path, inputs_of(results.loaded.dataset.source.path, results.settings))
     where = record.record_path(results.settings)
     pub = publish(results, record.read(where))
     if pub.leaks:
@@ -726,5 +708,5 @@ def write_return(results: Results, path: Path, force: bool = False, internal: bo
         )
         return lambda: record.forget(where, rid)
 
-    save_atomically(wb, path, remember)
+    save_atomically(wb, path, remember, force)
     return path

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import os
-import tempfile
 from pathlib import Path
 
 from evaltool.problems import Report
@@ -59,16 +56,18 @@ def problems_table(report: Report, limit_per_group: int = 25) -> str:
     return "\n".join(lines)
 
 
-def problems_csv(report: Report, path: Path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-        writer.writeheader()
-        for p in report.sorted():
-            writer.writerow(p.as_dict())
+def problems_csv(report: Report, path: Path, force: bool = False) -> None:
+    """Every problem as CSV (text that looks like a formula is neutralised, as in any CSV
+    evaltool writes)."""
+    import pandas as pd
+
+    frame = pd.DataFrame([p.as_dict() for p in report.sorted()], columns=COLUMNS)
+    write_csv_atomically(frame, path, force)
 
 
-def write_csv_atomically(frame, path: Path) -> None:
-    """Write a DataFrame to CSV via a temporary file in the same folder."""
+def write_csv_atomically(frame, path: Path, force: bool = True) -> None:
+    """Write a DataFrame to CSV via a temporary file in the same folder (files.write_file)."""
+    from evaltool.report.files import write_file
     from evaltool.report.safe import FORMULA_STARTS
 
     path = Path(path)
@@ -78,14 +77,9 @@ def write_csv_atomically(frame, path: Path) -> None:
             text = frame[col].astype("string")
             risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
             frame[col] = text.mask(risky, "'" + text)  # OWASP: neutralise formula triggers
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".csv.tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        frame.to_csv(tmp, index=False, date_format="%Y-%m-%d")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_file(
+        path, lambda tmp: frame.to_csv(tmp, index=False, date_format="%Y-%m-%d"), force, ".csv.tmp"
+    )
 
 
 def records(frame) -> list[dict]:

@@ -1,0 +1,84 @@
+"""Nothing is lost: an output never replaces an input (whatever --force says), an existing
+file is replaced only with --force, and two runs writing one file never both succeed."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import pytest
+
+from evaltool.cli import app
+from evaltool.errors import OutputError
+from evaltool.report.files import write_file
+from evaltool.synthetic import generate, write_csv_folder
+from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, score_cli
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_score_never_writes_its_return_over_the_input(tmp_path, runner):
+    data = shutil.copy(EXAMPLE, tmp_path / "data.xlsx")
+    before = digest(data)
+    (tmp_path / "sub").mkdir()
+    for out in (data, tmp_path / "sub" / ".." / "data.xlsx"):
+        result = score_cli(runner, data, out, "--force")
+        assert result.exit_code == 1, result.output
+        assert "one of the files this run reads" in result.output
+    assert digest(data) == before
+
+
+def test_validate_never_writes_its_report_over_the_input_or_an_existing_file(tmp_path, runner):
+    data = shutil.copy(EXAMPLE, tmp_path / "data.xlsx")
+    before = digest(data)
+    result = runner.invoke(app, ["validate", str(data), "--report", str(data)])
+    assert result.exit_code == 1 and "one of the files this run reads" in result.output
+    assert digest(data) == before
+    report = tmp_path / "problems.csv"
+    report.write_text("keep me")
+    result = runner.invoke(app, ["validate", str(data), "--report", str(report)])
+    assert result.exit_code == 1 and "--force" in result.output
+    assert report.read_text() == "keep me"
+    result = runner.invoke(app, ["validate", str(data), "--report", str(report), "--force"])
+    assert result.exit_code == 0, result.output
+    assert report.read_text().startswith("severity")
+
+
+def test_scores_never_write_over_an_input_table(tmp_path, runner):
+    folder = write_csv_folder(generate(30), tmp_path / "data")
+    goals = folder / "goals.csv"
+    before = digest(goals)
+    args = ["scores", str(folder), "--instrument", "gas", "--out", str(goals), "--force"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "one of the files this run reads" in result.output
+    assert digest(goals) == before
+
+
+def test_the_settings_file_is_an_input_too(tmp_path, runner):
+    config = shutil.copy(EXAMPLE_CONFIG, tmp_path / "evaltool.xlsx")
+    result = score_cli(runner, EXAMPLE, config, "--force", config=config)
+    assert result.exit_code == 1 and "one of the files this run reads" in result.output
+
+
+def test_a_file_written_meanwhile_by_another_run_is_not_replaced(tmp_path):
+    target = tmp_path / "r.xlsx"
+
+    def write(tmp):  # while this run writes, another one puts its return in place
+        target.write_text("the other run's return")
+        with open(tmp, "w") as fh:
+            fh.write("this run's return")
+
+    with pytest.raises(OutputError, match="written by another run"):
+        write_file(target, write, force=False, suffix=".tmp")
+    assert target.read_text() == "the other run's return"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx"]
+
+
+def test_out_naming_a_folder_or_a_missing_folder_is_a_clear_error(tmp_path, runner):
+    (tmp_path / "returns.xlsx").mkdir()
+    result = score_cli(runner, EXAMPLE, tmp_path / "returns.xlsx", "--force")
+    assert result.exit_code == 1 and "is a folder" in result.output
+    result = score_cli(runner, EXAMPLE, tmp_path / "missing" / "r.xlsx")
+    assert result.exit_code == 1 and "does not exist" in result.output
