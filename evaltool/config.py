@@ -74,11 +74,48 @@ def load_settings(path: Path | None) -> Settings:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"configuration file {path} not found; create one with `evaltool init`")
+    if path.is_dir():
+        raise ConfigError(f"--config {path} is a folder; name the settings file (evaltool.toml)")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_toml_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({exc.strerror})") from None
     return _from_dict(data, path)
+
+
+def survival_groups() -> tuple[str, ...]:
+    """Columns the survival curves may be split by: coded or yes/no columns of clients, and
+    the derived age band. Any other column could print free text or ids in a return."""
+    from evaltool.columns import CATEGORY, YESNO
+    from evaltool.contract import CLIENTS
+
+    coded = [
+        c.name for c in CLIENTS.columns if c.type == YESNO or (c.type == CATEGORY and c.choices)
+    ]
+    return (*coded, "age_band")
+
+
+def check_group(group: str, where: str) -> None:
+    if group not in survival_groups():
+        raise ConfigError(
+            f"{where} = '{group}': curves can be split only by a coded or yes/no column "
+            f"(a column of names or ids would print them); use one of: "
+            f"{', '.join(survival_groups())}"
+        )
+
+
+def read_toml_text(path: Path) -> str:
+    """A settings or definition file as text, as Windows editors save it: UTF-8 with or
+    without a byte-order mark, UTF-16 (Notepad's "Unicode"), or ANSI (Windows-1252)."""
+    raw = Path(path).read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
 
 
 def _from_dict(data: dict[str, Any], path: Path) -> Settings:
@@ -173,7 +210,9 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
             )
         kwargs["survival_covariates"] = tuple(covs)
     if "group" in survival:
-        kwargs["survival_group"] = _str(survival["group"], where, "survival.group")
+        group = _str(survival["group"], where, "survival.group")
+        check_group(group, f"{where}: survival.group")
+        kwargs["survival_group"] = group
     if "benchmark" in survival:
         kwargs["benchmark"] = _benchmark(survival["benchmark"], where)
     return Settings(**kwargs)

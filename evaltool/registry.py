@@ -20,6 +20,7 @@ from typing import Any
 import pluggy
 
 from evaltool import hookspecs
+from evaltool.config import read_toml_text
 from evaltool.errors import PluginError
 from evaltool.instrument import Instrument
 from evaltool.plugins import DEFAULT_PLUGINS
@@ -209,7 +210,7 @@ def _definition_files(path: Path) -> list[Path]:
 def load_definition(file: Path, kinds: dict[str, type[Instrument]]) -> Instrument:
     """Create an instrument from a definition file, with errors that name the file and key."""
     try:
-        data: dict[str, Any] = tomllib.loads(file.read_text(encoding="utf-8"))
+        data: dict[str, Any] = tomllib.loads(read_toml_text(file))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise PluginError(f"instrument definition {file} cannot be read: {exc}") from None
     for key in ("name", "kind"):

@@ -279,6 +279,9 @@ class SurvivalAnalysis:
             if len(part) and t["cohort"].nunique() > 1:
                 groups.append((cohort, part))
         if self.group:
+            from evaltool.config import check_group
+
+            check_group(self.group, "--group")
             if self.group not in t:
                 raise AnalysisError(
                     f"--group {self.group}: no such column; use a column of "
@@ -448,15 +451,24 @@ class SurvivalAnalysis:
                         "<=",
                     )
                 )
-        parts = [g for g in ("service", "comparison") if g in groups]
-        if "all" in groups and len(parts) == 2:
+        splits = [[g for g in ("service", "comparison") if g in groups]]
+        if self.group:  # the --group split: its parts add up to everyone with a value
+            splits.append([g for g in groups if g.startswith(f"{self.group}=")])
+        clients = dict(zip(med["Group"], med["Clients"], strict=True))
+        for parts in splits:
+            if "all" not in groups or len(parts) < 2:
+                continue
+            # everyone is in one part (no blank value): the parts add up to all exactly;
+            # otherwise they add up to at most all
+            op = "=" if sum(clients[g] for g in parts) == clients["all"] else "<="
             for col in ("Clients", "Events"):
                 relations.append(
                     Relation(
                         (
                             (("km-median", groups.index("all"), col), -1.0),
                             *((("km-median", groups.index(g), col), 1.0) for g in parts),
-                        )
+                        ),
+                        op,
                     )
                 )
             for days in frame["Days"].unique():
@@ -469,7 +481,8 @@ class SurvivalAnalysis:
                             (
                                 (("km", int(rows["all"][0]), col), -1.0),
                                 *((("km", int(rows[g][0]), col), 1.0) for g in parts),
-                            )
+                            ),
+                            op,
                         )
                     )
         return [

@@ -105,3 +105,26 @@ def test_every_source_the_return_cites_is_in_the_project(tmp_path):
     assert cited, "the return cites the data contract"
     for path in cited:
         assert (ROOT / path).is_file(), path
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda t: t.encode("utf-8-sig"),
+        lambda t: t.encode("utf-16"),
+        lambda t: t.encode("cp1252"),
+    ],
+    ids=["utf-8 with BOM", "utf-16", "ansi"],
+)
+def test_settings_saved_by_a_windows_editor_are_read(tmp_path, encode):
+    config = tmp_path / "evaltool.toml"
+    config.write_bytes(encode('[service]\nname = "Café Service – North"\n'))
+    assert load_settings(config).service == "Café Service – North"
+
+
+def test_config_naming_a_folder_is_a_clear_error(tmp_path, runner):
+    from evaltool.cli import app
+    from tests.conftest import EXAMPLE
+
+    result = runner.invoke(app, ["validate", str(EXAMPLE), "--config", str(tmp_path)])
+    assert result.exit_code == 1 and "is a folder" in result.output

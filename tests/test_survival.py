@@ -312,3 +312,23 @@ def test_the_origin_used_is_the_origin_reported(runner):
         text = runner.invoke(app, args)
         assert f"origin {origin}," in text.output
     assert out["index"]["events"] != out["start"]["events"]
+
+
+def test_curves_are_split_only_by_a_coded_column(tmp_path, runner):
+    """A group column of names or ids would print them in the return and the output."""
+    from evaltool.cli import app
+    from tests.conftest import EXAMPLE, score_cli
+
+    config = tmp_path / "evaltool.toml"
+    config.write_text('[survival]\ngroup = "client_id"\n')
+    result = score_cli(runner, EXAMPLE, tmp_path / "r.xlsx", config=config)
+    assert result.exit_code == 1 and "coded or yes/no column" in result.output
+    result = runner.invoke(app, ["survival", str(EXAMPLE), "--group", "ethnicity"])
+    assert result.exit_code == 1 and "coded or yes/no column" in result.output
+    config.write_text('[survival]\ngroup = "care_experienced"\n')
+    out = tmp_path / "r2.xlsx"
+    result = score_cli(runner, EXAMPLE, out, config=config)
+    assert result.exit_code == 0, result.output
+    from evaltool.report.audit import attack
+
+    assert attack([out]) == []
