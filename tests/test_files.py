@@ -82,3 +82,39 @@ def test_out_naming_a_folder_or_a_missing_folder_is_a_clear_error(tmp_path, runn
     assert result.exit_code == 1 and "is a folder" in result.output
     result = score_cli(runner, EXAMPLE, tmp_path / "missing" / "r.xlsx")
     assert result.exit_code == 1 and "does not exist" in result.output
+
+
+def test_a_benchmark_label_that_looks_like_a_formula_stays_text(tmp_path, runner):
+    import openpyxl
+
+    config = tmp_path / "evaltool.toml"
+    config.write_text(
+        "[survival]\nbenchmark = { proportion = 0.24, days = 2555, "
+        'label = "=HYPERLINK(1)", source = "@SUM(1)" }\n'
+    )
+    out = tmp_path / "r.xlsx"
+    result = score_cli(runner, EXAMPLE, out, config=config)
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(out)
+    for ws in wb:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.value.startswith(("=", "@")):
+                    assert c.data_type == "s" and c.quotePrefix, (ws.title, c.coordinate)
+
+
+def test_the_problem_list_never_writes_a_formula(tmp_path, runner):
+    import csv
+
+    tables = generate(30)
+    tables["clients"]["birth_year"] = tables["clients"]["birth_year"].astype(object)
+    tables["clients"].loc[0, "birth_year"] = '=HYPERLINK("http://example.invalid")'
+    tables["clients"].loc[1, "birth_year"] = "@SUM(1)"
+    folder = write_csv_folder(tables, tmp_path / "data")
+    report = tmp_path / "problems.csv"
+    result = runner.invoke(app, ["validate", str(folder), "--report", str(report)])
+    assert result.exit_code == 2
+    with open(report, newline="", encoding="utf-8") as fh:
+        cells = [v for row in csv.reader(fh) for v in row]
+    assert any("HYPERLINK" in v for v in cells)
+    assert not any(v.startswith(("=", "+", "-", "@")) for v in cells)

@@ -16,6 +16,7 @@ from openpyxl.chart.legend import LegendEntry
 from openpyxl.chart.shapes import GraphicalProperties
 
 from evaltool.report.excel import NOTE
+from evaltool.report.safe import cell_value
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -25,6 +26,14 @@ if TYPE_CHECKING:
 COLOURS = ("1F77B4", "FF7F0E", "2CA02C", "D62728", "9467BD", "8C564B")
 DAYS_PER_MONTH = 365.25 / 12
 INCIDENCE, LOW, HIGH = "New proceedings (cumulative)", "CI low", "CI high"
+
+
+def text_cell(ws: Worksheet, row: int, col: int, text: str):
+    """A cell holding text, never a formula (openpyxl makes '=...' a formula)."""
+    cell = ws.cell(row=row, column=col, value=cell_value(text))
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
 
 
 def published_points(shown: pd.DataFrame) -> dict[str, dict[str, list[Any]]]:
@@ -79,7 +88,7 @@ def add_km_chart(
         columns = [("months", f"{group}: months"), (INCIDENCE, group)]
         columns += [(LOW, f"{group}: 95% CI low"), (HIGH, f"{group}: 95% CI high")]
         for j, (key, title) in enumerate(columns):
-            ws.cell(row=header, column=col + j, value=title).font = NOTE
+            text_cell(ws, header, col + j, title).font = NOTE
             for i, value in enumerate(points[key], start=header + 1):
                 ws.cell(row=i, column=col + j, value=value).font = NOTE
         last = header + len(points["months"])
@@ -104,7 +113,7 @@ def add_km_chart(
         months = benchmark.days / DAYS_PER_MONTH
         title = f"{benchmark.label}: {benchmark.proportion:.0%} by {months:.0f} months"
         ws.cell(row=header, column=col, value="benchmark: months").font = NOTE
-        ws.cell(row=header, column=col + 1, value=title).font = NOTE
+        text_cell(ws, header, col + 1, title).font = NOTE  # the label is the settings' text
         ws.cell(row=header + 1, column=col, value=round(months, 1)).font = NOTE
         ws.cell(row=header + 1, column=col + 1, value=benchmark.proportion).font = NOTE
         xs = Reference(ws, min_col=col, min_row=header + 1, max_row=header + 1)
