@@ -149,11 +149,22 @@ def build_registry(extra_paths: Iterable[Path] = (), autoload: bool | None = Non
     infos = load_plugins(pm, autoload)
     by_name = {i.name: i for i in infos}
 
+    def call(impl, hook: str) -> tuple[str, list]:
+        """One plugin's hook: a plugin whose hook raises is listed with the error (and adds
+        nothing); the others load as usual."""
+        owner = _plugin_of(pm, impl)
+        try:
+            return owner, list(impl.function() or [])
+        except Exception as exc:  # a plugin's bug: name it, keep going
+            info = by_name[owner]
+            info.error = f"{hook}() raised {type(exc).__name__}: {exc}"
+            return owner, []
+
     kinds: dict[str, type[Instrument]] = {}
     kind_owner: dict[str, str] = {}
     for impl in pm.hook.evaltool_instrument_kinds.get_hookimpls():
-        owner = _plugin_of(pm, impl)
-        for cls in impl.function() or []:
+        owner, offered = call(impl, "evaltool_instrument_kinds")
+        for cls in offered:
             kind = getattr(cls, "kind", "")
             if not kind:
                 raise PluginError(f"plugin {owner}: instrument kind {cls.__name__} sets no `kind`")
@@ -186,12 +197,12 @@ def build_registry(extra_paths: Iterable[Path] = (), autoload: bool | None = Non
             by_name[plugin].instruments.append(instrument.name)
 
     for impl in pm.hook.evaltool_instruments.get_hookimpls():
-        owner = _plugin_of(pm, impl)
-        for instrument in impl.function() or []:
+        owner, offered = call(impl, "evaltool_instruments")
+        for instrument in offered:
             add(instrument, f"plugin {owner}", owner)
     for impl in pm.hook.evaltool_instrument_definitions.get_hookimpls():
-        owner = _plugin_of(pm, impl)
-        for path in impl.function() or []:
+        owner, offered = call(impl, "evaltool_instrument_definitions")
+        for path in offered:
             for file in _definition_files(Path(path)):
                 add(load_definition(file, kinds), f"{file} (plugin {owner})", owner)
     for folder in extra_paths:

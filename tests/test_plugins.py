@@ -295,3 +295,27 @@ def test_the_harness_refuses_a_headline_citing_a_cell_that_is_not_there():
     inst = _faulty(headline=lambda self, data, ctx: Headline("{}", (Cite("gas", "Nope", 1),)))
     with pytest.raises(ContractViolation, match="cites 'gas' column 'Nope'"):
         check_instrument(inst)
+
+
+def test_a_plugin_whose_hook_raises_is_named_and_the_rest_still_work(plugin_dir, runner):
+    from evaltool.cli import app
+
+    fake_distribution(
+        plugin_dir,
+        "raiseplug",
+        "raiseplug_mod",
+        """
+        from evaltool.hookspecs import hookimpl
+        @hookimpl
+        def evaltool_instruments():
+            raise RuntimeError("database not reachable")
+    """,
+    )
+    registry = build_registry()
+    broken = next(p for p in registry.plugins if p.package == "raiseplug")
+    assert "evaltool_instruments() raised RuntimeError: database not reachable" in broken.error
+    assert set(registry.instruments) >= set(BUILTIN)
+    result = runner.invoke(app, ["plugins"])
+    assert result.exit_code == 0 and "raiseplug" in result.output
+    result = runner.invoke(app, ["instruments"])
+    assert result.exit_code == 0, result.output
