@@ -416,6 +416,21 @@ def _lone_categories(tables: Sequence[SummaryTable], cells: Cells, public: set[R
     return out
 
 
+def _reachable(start: object, by_term: dict, unknown: Callable[[object], bool]) -> list:
+    """The relations joined to ``start`` through unknowns: all that can bear on its range."""
+    seen, todo, out = {start}, [start], {}
+    while todo:
+        for rel in by_term.get(todo.pop(), ()):
+            if id(rel) in out:
+                continue
+            out[id(rel)] = rel
+            for t, _ in rel.terms:
+                if t not in seen and unknown(t):
+                    seen.add(t)
+                    todo.append(t)
+    return list(out.values())
+
+
 #: candidates tried one by one for each leak before settling for the first
 MAX_TRIES = 12
 
@@ -492,9 +507,10 @@ def protect(
                 continue
 
             def mends(t: Ref, leak: Leak = leak, values: dict = values) -> bool:
-                trial = {k: v for k, v in values.items() if k != t}
                 hidden = cells.hidden | before | {t}
-                return not audit(trial, hidden, every, threshold, watch, {leak.cell})
+                near = _reachable(leak.cell, by_term, lambda u: u in hidden or isinstance(u, str))
+                trial = {k: v for k, v in values.items() if k != t}
+                return not audit(trial, hidden, near, threshold, watch, {leak.cell})
 
             pick = _partner(leak, by_term, cells, threshold, public, mends)
             if pick is not None and pick not in cells.hidden:
