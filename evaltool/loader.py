@@ -7,6 +7,7 @@ and column letter, so validation can point at the exact cell.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ class RawTable:
     sheet: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # normalised -> as written
     letters: dict[str, str] = field(default_factory=dict)  # normalised -> column letter
+    #: cells read as blank that held an Excel error or an unsaved formula: header -> problems
+    unreadable: dict[str, list[Problem]] = field(default_factory=dict)
 
 
 @dataclass
@@ -229,7 +232,80 @@ def _read_workbook(path: Path, engine: str = "calamine") -> Source:
             f"{path} could not be opened as an Excel workbook ({type(exc).__name__}: {exc}); "
             "open it in Excel and save it again as .xlsx"
         ) from None
+    if engine == "calamine":  # calamine reads both as blank: a closure date would vanish
+        by_sheet = {t.sheet: t for t in tables.values()}
+        for problem in excel_error_cells(path):
+            table = by_sheet.get(problem.sheet)
+            if table is None:
+                continue
+            header = {v: k for k, v in table.letters.items()}.get(problem.column)
+            if header is not None:  # checked where the column is used (validate)
+                table.unreadable.setdefault(header, []).append(problem)
     return Source(path, tables, {path.name: sha256(path)}, problems)
+
+
+_SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
+_TARGET = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
+_TARGET2 = re.compile(rb'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\bt="e"[^>]*>(?:.*?<v>([^<]*)</v>)?', re.S)
+_NO_RESULT = re.compile(
+    rb'<c r="([A-Z]+)(\d+)"[^>/]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>'
+)
+
+
+def excel_error_cells(path: Path) -> list[Problem]:
+    """Cells holding an Excel error (#N/A, #DIV/0!, ...) or a formula with no saved result,
+    found in the sheets' XML (a quick byte search first: most workbooks have neither)."""
+    import html
+    import zipfile
+
+    out: list[Problem] = []
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        book = z.read("xl/workbook.xml") if "xl/workbook.xml" in names else b""
+        rels = (
+            z.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+        )
+        targets = {i: t for i, t in _TARGET.findall(rels)} | {
+            i: t for t, i in _TARGET2.findall(rels)
+        }
+        for name, rid in _SHEET.findall(book):
+            target = targets.get(rid, b"").decode()
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            if member not in names:
+                continue
+            xml = z.read(member)
+            if b't="e"' not in xml and b"<f" not in xml:
+                continue
+            sheet = html.unescape(name.decode("utf-8"))
+            for col, row, value in _ERROR_CELL.findall(xml):
+                shown = value.decode() or "an error"
+                out.append(
+                    Problem(
+                        "error",
+                        f"the cell holds an Excel error ({shown}); fix the formula or type "
+                        "the value",
+                        file=path.name,
+                        sheet=sheet,
+                        row=int(row),
+                        column=col.decode(),
+                        value=shown,
+                    )
+                )
+            for col, row in _NO_RESULT.findall(xml):
+                out.append(
+                    Problem(
+                        "error",
+                        "the cell holds a formula with no saved result (the file was written "
+                        "by a program that does not calculate); open it in Excel and save it, "
+                        "or type the value",
+                        file=path.name,
+                        sheet=sheet,
+                        row=int(row),
+                        column=col.decode(),
+                    )
+                )
+    return out
 
 
 def _read_csv_folder(path: Path) -> Source:

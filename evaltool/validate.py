@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from evaltool.columns import as_text, convert, is_arrow_text
+from evaltool.columns import TEXT, as_text, convert, is_arrow_text
 from evaltool.loader import ROW, RawTable, Source
 from evaltool.problems import ERROR, WARNING, Problem, Report
 from evaltool.tables import TableSpec
@@ -126,6 +126,8 @@ def check_table(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Prob
     for col in spec.columns:
         if col.name not in present:
             continue
+        if col.type != TEXT:  # an Excel error is no blank (free text is never counted)
+            problems += raw.unreadable.get(col.name, [])
         result = convert(frame[col.name], col, coded=col.name in spec.unique)
         problems += cell_problems(raw, col.name, result.bad, result.reason, col.expected())
         if col.required:

@@ -13,7 +13,7 @@ from evaltool.cli import app
 from evaltool.config import load_settings
 from evaltool.synthetic import generate, write_csv_folder
 from evaltool.validate import duplicated_keys
-from tests.conftest import EXAMPLE_CONFIG, get_cell, header_index, score_cli, set_cells
+from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, get_cell, header_index, score_cli, set_cells
 
 
 def problems_at(report, sheet, row, column_header):
@@ -328,3 +328,24 @@ def test_every_kind_of_csv_reads_the_same(tmp_path, damage):
     if damage == "quoted line break":
         note = odd.dataset.clients["note"]  # a column outside the contract, kept as read
         assert note.dtype == object and note.eq("two\nlines").all()
+
+
+def test_excel_error_cells_and_formulas_without_results_are_problems(tmp_path, runner):
+    """calamine reads both as blank: a closure date would vanish in silence."""
+    import openpyxl
+
+    from evaltool.cli import app
+
+    wb = openpyxl.load_workbook(EXAMPLE)
+    ws = wb["clients"]
+    header = [c.value for c in ws[1]]
+    end = header.index("end_date") + 1
+    error = ws.cell(row=5, column=end)
+    error.value, error.data_type = "#N/A", "e"
+    ws.cell(row=6, column=end, value="=DATE(2025,1,1)")  # no saved result
+    path = tmp_path / "service.xlsx"
+    wb.save(path)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "Excel error (#N/A)" in result.output
+    assert "formula with no saved result" in result.output
