@@ -90,3 +90,14 @@ def test_a_record_that_is_not_a_database_is_a_clear_error(tmp_path, runner, priv
     assert "record of returns" in result.output and "cannot be used" in result.output
     assert not out.exists()
     assert private_record.read_text() == "not a database"  # never overwritten
+
+
+def test_every_count_cell_has_its_own_key():
+    """A key names one cell in every return that prints it; two cells sharing one would be
+    linked as one quantity (a Kaplan-Meier row is its group and its time)."""
+    from evaltool.report.publish import cell_keys, gather
+
+    results = run(EXAMPLE, load_settings(EXAMPLE_CONFIG), "2025-Q4")
+    keys = cell_keys([t for ts in gather(results).values() for t in ts], results.period)
+    assert len(set(keys.values())) == len(keys)
+    assert "2025-Q4|km|Group=service,Months=36,Days=1095|Events so far" in keys.values()

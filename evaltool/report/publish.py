@@ -108,12 +108,16 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
 
 
 def _labels(table: SummaryTable, frame: pd.DataFrame, r: int, period: Period) -> str:
+    """What names a row: its text columns and whole-number columns that are not counts or
+    figures (a Kaplan-Meier row is its group and its time)."""
     parts = []
     for col in frame.columns:
-        if col in table.counts or frame[col].dtype != object:
+        if col in table.counts or col in table.derived or col in table.percent:
             continue
         value = frame.at[r, col]
-        if isinstance(value, str):
+        if isinstance(value, str) or (
+            pd.api.types.is_integer_dtype(frame[col]) and not pd.isna(value)
+        ):
             parts.append(f"{col}={value}")
     return ",".join(parts)
 
@@ -126,8 +130,12 @@ def cell_keys(tables: list[SummaryTable], period: Period) -> dict[Ref, str]:
         for col in t.counts:
             if col not in frame:
                 continue
+            seen: set[str] = set()
             for r in range(len(frame)):
                 labels = _labels(t, frame, r, period)
+                if labels in seen:  # rows no label tells apart: their position does
+                    labels = f"{labels},row={r + 1}"
+                seen.add(labels)
                 keys[(t.name, r, col)] = (
                     f"{t.name}|{labels}|{col}"
                     if t.name in TIMELESS
