@@ -101,3 +101,20 @@ def test_every_count_cell_has_its_own_key():
     keys = cell_keys([t for ts in gather(results).values() for t in ts], results.period)
     assert len(set(keys.values())) == len(keys)
     assert "2025-Q4|km|Group=service,Months=36,Days=1095|Events so far" in keys.values()
+
+
+def test_two_services_sharing_a_settings_folder_keep_their_evidence_apart(tmp_path, runner):
+    """Each service's returns are evidence for its own next return only."""
+    from evaltool.synthetic import write_csv_folder
+
+    for name, seed in (("North", 3), ("South", 12)):
+        data = write_csv_folder(generate(12, seed=seed), tmp_path / name)
+        config = tmp_path / f"{name}.toml"
+        config.write_text(f'[service]\nname = "{name}"\n')
+        for period in ("2024-Q2", "2025-Q4"):
+            out = tmp_path / f"{name}-{period}.xlsx"
+            result = score_cli(runner, data, out, config=config, period=period)
+            assert result.exit_code == 0, result.output
+    cover = openpyxl.load_workbook(tmp_path / "South-2025-Q4.xlsx")["Cover"]
+    rows = {r[0].value: r[1].value for r in cover.iter_rows(max_col=2) if r[0].value}
+    assert rows["Earlier returns taken into account"] == "2024-Q2"

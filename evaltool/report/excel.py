@@ -678,7 +678,7 @@ def write_return(results: Results, path: Path, force: bool = False, internal: bo
     check_target(path, force)
     refuse_inputs(path, inputs_of(results.loaded.dataset.source.path, results.settings))
     where = record.record_path(results.settings)
-    pub = publish(results, record.read(where))
+    pub = publish(results, record.read(where, results.settings.service))
     if pub.leaks:
         cells = "; ".join(leak.describe() for leak in pub.leaks[:5])
         raise DisclosureError(
@@ -698,6 +698,7 @@ def write_return(results: Results, path: Path, force: bool = False, internal: bo
             __version__,
             results.loaded.dataset.source.hashes,
             {
+                "service": s.service,
                 "threshold": s.small_number_threshold,
                 "calendar": s.calendar,
                 "instruments": [i.name for i in results.loaded.instruments],

@@ -84,8 +84,9 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def read(path: Path | None) -> Earlier:
-    """Everything recorded so far (nothing if the file does not exist yet).
+def read(path: Path | None, service: str | None = None) -> Earlier:
+    """Everything recorded so far for ``service`` (nothing if the file does not exist yet):
+    two services that keep their settings in one folder share the file, not their evidence.
 
     A cell printed in several returns with one value is one quantity (hidden only if every
     return hid it). Where the value changed (a revision), each older value is a quantity of
@@ -96,8 +97,13 @@ def read(path: Path | None) -> Earlier:
         return out
     db = _connect(Path(path))
     try:
+        mine = {
+            rid
+            for rid, settings in db.execute("select id, settings from returns")
+            if service is None or json.loads(settings).get("service", service) == service
+        }
         rows = db.execute("select return_id, key, value, hidden from cells order by return_id")
-        rows = rows.fetchall()
+        rows = [r for r in rows.fetchall() if r[0] in mine]
         latest = {key: value for _, key, value, _ in rows}
 
         def name(rid: int, key: str, value: float | None = None) -> str:
@@ -111,6 +117,8 @@ def read(path: Path | None) -> Earlier:
             out.cells[var] = (float(value), bool(hidden) and (was is None or was[1]))
         seen = set()  # a past quarter's identities, written again by every later return: once
         for rid, op, terms in db.execute("select return_id, op, terms from relations"):
+            if rid not in mine:
+                continue
             mapped = [
                 (k if k.startswith("~") else name(rid, k), float(c)) for k, c in json.loads(terms)
             ]
@@ -118,7 +126,9 @@ def read(path: Path | None) -> Earlier:
             if sig not in seen:
                 seen.add(sig)
                 out.relations.append((op, mapped))
-        out.periods = [p for (p,) in db.execute("select distinct period from returns order by 1")]
+        out.periods = sorted(
+            {p for rid, p in db.execute("select id, period from returns") if rid in mine}
+        )
     finally:
         db.close()
     return out
