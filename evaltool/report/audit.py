@@ -290,8 +290,7 @@ def relations_of(returns: Sequence[Return]) -> tuple[dict, set, list]:
                     d = t.columns.index(den)
                     if isinstance(row[d], int | float):  # num within p * den, to the rounding
                         lo, hi = (p - 0.0005) * row[d], (p + 0.0005) * row[d]
-                        rels.append(Relation(((ref(t, r, num), 1), (ONE, -hi)), "<="))
-                        rels.append(Relation(((ref(t, r, num), -1), (ONE, lo)), "<="))
+                        rels += within(ref(t, r, num), lo, hi)
             # a rate per 100 client-years printed beside its client-years: the count is
             # rate x years / 100, to the rounding of both (0.1)
             for rate, (num, years) in RATES.items():
@@ -303,8 +302,7 @@ def relations_of(returns: Sequence[Return]) -> tuple[dict, set, list]:
                     if isinstance(x, int | float) and isinstance(y, int | float):
                         lo = max(x - 0.05, 0) * max(y - 0.05, 0) / 100
                         hi = (x + 0.05) * (y + 0.05) / 100
-                        rels.append(Relation(((ref(t, r, num), 1), (ONE, -hi)), "<="))
-                        rels.append(Relation(((ref(t, r, num), -1), (ONE, lo)), "<="))
+                        rels += within(ref(t, r, num), lo, hi)
             if t.title == "Closures by reason":
                 closures_by_return[k] = t
     # the same activity cell in several returns: one quantity
@@ -344,6 +342,14 @@ def relations_of(returns: Sequence[Return]) -> tuple[dict, set, list]:
     return value, hidden, rels
 
 
+def within(cell: tuple, lo: float, hi: float) -> list[Relation]:
+    """``lo <= cell <= hi``, written as relations on the constant ONE."""
+    return [
+        Relation(((cell, 1), (ONE, -hi)), "<="),
+        Relation(((cell, -1), (ONE, lo)), "<="),
+    ]
+
+
 def attack(paths: Sequence[Path], threshold: int = 5) -> list[Finding]:
     """Every finding of every attack on these returns taken together."""
     returns = [read_return(Path(p)) for p in paths]
@@ -351,7 +357,7 @@ def attack(paths: Sequence[Path], threshold: int = 5) -> list[Finding]:
     plain = [r for r in rels if isinstance(r, Relation)]
     watch = []
     for imp in (r for r in rels if isinstance(r, Implied)):
-        plain.append(Relation(((imp.name, -1.0), *imp.terms)))
+        plain.append(imp.relation())
         if all(t in value for t, _ in imp.terms):  # both shown: its value is known exactly
             x = sum(value[t] * c for t, c in imp.terms)
             if 1 <= x <= threshold:

@@ -1,16 +1,16 @@
 """Disclosure control over the whole return: linked tables protected as one problem.
 
-The threat: a reader holds the return (and, with ``history``, the service's earlier returns), a
+The threat: a reader holds the return (and, with ``earlier``, the service's earlier returns), a
 spreadsheet and an afternoon. Every count cell is a number they know or a ``c`` they want back;
 every true identity between counts (a total row, a column that sums others, caseload =
 previous caseload + starts - closures of started cases, "to date" = last quarter's "to date" +
 this quarter) is an equation they can use. :func:`audit` is that reader: for each ``c`` it
 solves two small integer programmes (the least and the greatest value the cell can take given
-every shown cell and every relation) and reports a cell whose range is narrower than the
-threshold. :func:`protect` hides counts from 1 to the threshold (primary), then hides more cells
-(secondary) until the audit finds nothing. A ``c`` may hold any whole number from 0 up (a group
-where everyone shares one category is hidden whole, zeros included, so that the reader cannot
-tell which category it is); the audit assumes no more than that.
+every shown cell and every relation) and reports a small count narrowed to fewer than
+threshold + 1 values. :func:`protect` hides counts from 1 to the threshold (primary), then
+hides more cells (secondary) until the audit finds nothing. A ``c`` may hold any whole number
+from 0 up (a group where everyone shares one category is hidden whole, zeros included, so that
+the reader cannot tell which category it is); the audit assumes no more than that.
 
 Some counts of people are not printed but follow from printed cells: the events between two
 fixed times of a Kaplan-Meier table are the difference of two cumulative counts. Tables declare
@@ -63,6 +63,10 @@ class Implied:
 
     name: str
     terms: tuple[tuple[Ref, float], ...]
+
+    def relation(self) -> Relation:
+        """The count as an unseen quantity tied to its cells: ``-name + sum(terms) == 0``."""
+        return Relation(((self.name, -1.0), *self.terms))
 
 
 @dataclass
@@ -153,7 +157,6 @@ class Cells:
     """The count cells of a set of tables: true values and which are hidden."""
 
     def __init__(self, tables: Sequence[SummaryTable]) -> None:
-        self.tables = {t.name: t for t in tables}
         self.value: dict[Ref, float] = {}
         for t in tables:
             frame = t.data.reset_index(drop=True)
@@ -470,7 +473,7 @@ def protect(
             if not all(ref in cells.value for ref, _ in implied.terms):
                 continue
             x = sum(cells.value[ref] * c for ref, c in implied.terms)
-            every.append(Relation(((implied.name, -1.0), *implied.terms)))
+            every.append(implied.relation())
             if 1 <= x <= threshold:
                 watch.add(implied.name)
     every = [

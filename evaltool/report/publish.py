@@ -108,7 +108,14 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
     return sheets
 
 
-def _labels(table: SummaryTable, frame: pd.DataFrame, r: int, period: Period) -> str:
+def _key(period: Period, table: str, labels: str, column: str) -> str:
+    """A cell's key (see the module's docstring)."""
+    if table in TIMELESS:
+        return f"{table}|{labels}|{column}"
+    return f"{period.code}|{table}|{labels}|{column}"
+
+
+def _labels(table: SummaryTable, frame: pd.DataFrame, r: int) -> str:
     """What names a row: its text columns and whole-number columns that are not counts or
     figures (a Kaplan-Meier row is its group and its time)."""
     parts = []
@@ -133,15 +140,11 @@ def cell_keys(tables: list[SummaryTable], period: Period) -> dict[Ref, str]:
                 continue
             seen: set[str] = set()
             for r in range(len(frame)):
-                labels = _labels(t, frame, r, period)
+                labels = _labels(t, frame, r)
                 if labels in seen:  # rows no label tells apart: their position does
                     labels = f"{labels},row={r + 1}"
                 seen.add(labels)
-                keys[(t.name, r, col)] = (
-                    f"{t.name}|{labels}|{col}"
-                    if t.name in TIMELESS
-                    else f"{period.code}|{t.name}|{labels}|{col}"
-                )
+                keys[(t.name, r, col)] = _key(period, t.name, labels, col)
     return keys
 
 
@@ -162,6 +165,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
     links: list[Relation] = []
     public: set[Ref] = set()
     revised: dict[str, list[str]] = {}
+    by_name = {t.name: t for t in tables}
     for ref, key in keys.items():
         if key not in earlier.cells or ref not in values:
             continue
@@ -172,27 +176,26 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
                 public.add(ref)
         elif not hidden:
             table, r, col = ref
-            frame = {t.name: t for t in tables}[table].data.reset_index(drop=True)
-            row = _labels({t.name: t for t in tables}[table], frame, r, period) or f"row {r + 1}"
+            frame = by_name[table].data.reset_index(drop=True)
+            row = _labels(by_name[table], frame, r) or f"row {r + 1}"
             revised.setdefault(table, []).append(f"{row.split('=')[-1]}, {col} (was {old:g})")
-    previous = period.previous().code
+    previous = period.previous()
     for t in tables:
         if t.name not in CUMULATIVE or "Window" not in t.data:
             continue
         frame = t.data.reset_index(drop=True)
         for r in frame.index[frame["Window"] == "To date"]:
-            labels = _labels(t, frame, r, period)
+            labels = _labels(t, frame, r)
             quarter = next(
                 (
                     q
                     for q in frame.index[frame["Window"] == "Quarter"]
-                    if _labels(t, frame, q, period).replace("Window=Quarter", "Window=To date")
-                    == labels
+                    if _labels(t, frame, q).replace("Window=Quarter", "Window=To date") == labels
                 ),
                 None,
             )
             for col in t.counts:
-                before = f"{previous}|{t.name}|{labels}|{col}"
+                before = _key(previous, t.name, labels, col)
                 if quarter is not None and before in earlier.cells:
                     links.append(
                         Relation(
@@ -243,7 +246,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
     mine = [rel for t in tables for rel in table_relations(t)] + links
     for t in tables:
         for implied in (r for r in t.relations if isinstance(r, Implied)):
-            mine.append(Relation(((implied.name, -1.0), *implied.terms)))
+            mine.append(implied.relation())
     relations = []
     for rel in mine:
         terms = []
