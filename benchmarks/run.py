@@ -53,10 +53,10 @@ import pandas as pd
 path = Path(sys.argv[1])
 t = time.perf_counter()
 if sys.argv[2] == "evaltool":
-    from evaltool.loader import read_source
+    from evaltool.data.reading import read_source
     read_source(path)
 elif sys.argv[2] == "openpyxl":
-    from evaltool.loader import read_source
+    from evaltool.data.reading import read_source
     read_source(path, engine="openpyxl")
 else:
     pd.read_excel(path, sheet_name=None, engine="calamine", dtype=object)

@@ -1,4 +1,4 @@
-"""The ``evaltool`` command line: a thin layer over :mod:`evaltool.api`.
+"""The ``evaltool`` command line: a thin layer over :mod:`evaltool.core`.
 
 Heavy libraries (pandas, scipy, lifelines, openpyxl, matplotlib) are imported inside the commands
 that need them, so ``evaltool --help`` stays instant. Errors print one line, ``Error: ...``.
@@ -194,8 +194,8 @@ def score(
     """Score every instrument for a quarter and write the funder return."""
 
     def body() -> None:
+        from evaltool.api import score_and_write
         from evaltool.config import parse_date_setting
-        from evaltool.pipeline import score_and_write
 
         extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
         settings = settings_from(config, extract_date=extract)
@@ -257,8 +257,8 @@ def compare(
     """Before/after comparison (first vs latest reading) of every measure."""
 
     def body() -> None:
+        from evaltool.analysis.before_after import compare_instruments
         from evaltool.api import load
-        from evaltool.compare import compare_instruments
         from evaltool.periods import parse_period
         from evaltool.report.text import compare_table, records
 
@@ -312,11 +312,11 @@ def survival(
     def body() -> None:
         import datetime as dt
 
+        from evaltool.analysis.survival import analyse
         from evaltool.api import load
         from evaltool.config import CI_TRANSFORMS, ORIGINS, parse_date_setting, parse_times
         from evaltool.errors import ConfigError
         from evaltool.report.text import survival_text
-        from evaltool.survival import analyse
 
         if origin is not None and origin not in ORIGINS:
             raise ConfigError(f"--origin {origin}: use one of {', '.join(ORIGINS)}")
@@ -419,7 +419,7 @@ def plugins(
     def body() -> None:
         from dataclasses import asdict
 
-        from evaltool.registry import build_registry
+        from evaltool.instruments.registry import build_registry
 
         registry = build_registry()
         if as_json:

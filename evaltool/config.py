@@ -88,8 +88,8 @@ def load_settings(path: Path | None) -> Settings:
 def survival_groups() -> tuple[str, ...]:
     """Columns the survival curves may be split by: coded or yes/no columns of clients, and
     the derived age band. Any other column could print free text or ids in a return."""
-    from evaltool.columns import CATEGORY, YESNO
-    from evaltool.contract import CLIENTS
+    from evaltool.data.columns import CATEGORY, YESNO
+    from evaltool.data.contract import CLIENTS
 
     coded = [
         c.name for c in CLIENTS.columns if c.type == YESNO or (c.type == CATEGORY and c.choices)

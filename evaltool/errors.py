@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from evaltool.problems import Report
+    from evaltool.data.problems import Report
 
 
 class EvaltoolError(Exception):

@@ -15,12 +15,12 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from evaltool.columns import CATEGORY, DATE, ID, INTEGER, YESNO
-from evaltool.contract import CORE_TABLES
+from evaltool.data.columns import CATEGORY, DATE, ID, INTEGER, YESNO
+from evaltool.data.contract import CORE_TABLES
+from evaltool.data.specs import TableSpec
 from evaltool.errors import OutputError
-from evaltool.registry import build_registry
+from evaltool.instruments.registry import build_registry
 from evaltool.report.excel import save_atomically
-from evaltool.tables import TableSpec
 
 TEMPLATE_ROWS = 1000
 GUIDE_SHEET = "Guide"

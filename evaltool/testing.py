@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-    from evaltool.instrument import Instrument
+    from evaltool.instruments.base import Instrument
 
 #: a long readings table; a wide one has the first three and a column per measure instead
 READING_COLUMNS = ["unit", "client_id", "measure", "date", "value"]
@@ -35,7 +35,7 @@ def _require(condition: bool, message: str) -> None:
 
 def instrument_from_registry(name: str) -> Instrument:
     """An installed instrument by name (plugins and definition files included)."""
-    from evaltool.registry import build_registry
+    from evaltool.instruments.registry import build_registry
 
     return build_registry().get(name)
 
@@ -68,7 +68,7 @@ def synthetic_table(
     import numpy as np
     import pandas as pd
 
-    from evaltool.columns import CATEGORY, DATE, ID, INTEGER, NUMBER, YESNO
+    from evaltool.data.columns import CATEGORY, DATE, ID, INTEGER, NUMBER, YESNO
 
     rng = np.random.default_rng(seed)
     spec = instrument.table()
@@ -119,11 +119,12 @@ def check_instrument(
     import pandas as pd
 
     from evaltool.config import Settings
-    from evaltool.instrument import Context, Definition, Headline, Measure, SummaryTable
-    from evaltool.loader import ROW, RawTable
+    from evaltool.data.checking import check_table
+    from evaltool.data.reading import ROW, RawTable
+    from evaltool.data.specs import TableSpec
+    from evaltool.instruments.base import Context, Definition, Measure
+    from evaltool.instruments.results import Headline, SummaryTable
     from evaltool.periods import parse_period
-    from evaltool.tables import TableSpec
-    from evaltool.validate import check_table
 
     name = type(instrument).__name__
     _require(bool(getattr(instrument, "kind", "")), f"{name}: set a class attribute `kind`")

@@ -167,12 +167,12 @@ def test_validate_prints_each_problem_once(example, runner):
 def test_an_internal_error_is_one_line_exit_3_and_writes_nothing(
     example, tmp_path, runner, monkeypatch
 ):
-    import evaltool.api
+    import evaltool.core
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(evaltool.api, "activity_tables", broken)
+    monkeypatch.setattr(evaltool.core, "activity_tables", broken)
     out = tmp_path / "r.xlsx"
     result = runner.invoke(app, ["score", str(example), "--period", "2025-Q4", "--out", str(out)])
     assert result.exit_code == 3

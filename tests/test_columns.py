@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from evaltool.columns import CATEGORY, DATE, ID, INTEGER, YESNO, Column, convert
+from evaltool.data.columns import CATEGORY, DATE, ID, INTEGER, YESNO, Column, convert
 
 
 def dates(values):

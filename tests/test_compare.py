@@ -12,9 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaltool.api import load
-from evaltool.cli import app
-from evaltool.compare import (
+from evaltool.analysis.before_after import (
     BeforeAfter,
     compare_instruments,
     first_and_latest_readings,
@@ -22,8 +20,10 @@ from evaltool.compare import (
     pair_readings,
     wilcoxon_signed_rank,
 )
+from evaltool.api import load
+from evaltool.cli import app
 from evaltool.config import load_settings
-from evaltool.instrument import Measure
+from evaltool.instruments.base import Measure
 
 FIXTURE = Path(__file__).parent / "fixtures" / "before_after"
 COLUMNS = [

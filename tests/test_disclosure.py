@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaltool.instrument import SummaryTable
+from evaltool.instruments.results import SummaryTable
 from evaltool.report.disclosure import suppress
 
 

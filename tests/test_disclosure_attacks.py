@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from evaltool.activity import activity_tables
-from evaltool.instrument import SummaryTable
+from evaltool.analysis.activity import activity_tables
+from evaltool.instruments.results import Implied, Relation, SummaryTable
 from evaltool.periods import parse_period
-from evaltool.report.disclosure import SUPPRESSED, Implied, Relation, audit, protect
+from evaltool.report.disclosure import SUPPRESSED, audit, protect
 from evaltool.synthetic import generate
 
 THRESHOLD = 5
@@ -278,7 +278,7 @@ def test_no_count_from_one_to_the_threshold_is_printed_anywhere(example_q4):
 
 
 def test_every_headline_figure_is_the_cell_it_cites(example_q4):
-    from evaltool.instrument import Headline
+    from evaltool.instruments.results import Headline
     from evaltool.report.audit import read_return
 
     results, out = example_q4

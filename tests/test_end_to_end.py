@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from evaltool.cli import app
-from evaltool.registry import build_registry
+from evaltool.instruments.registry import build_registry
 from evaltool.synthetic import generate, write_xlsx
 from tests.conftest import BUILTIN, find_table, score_cli, sheet_rows
 

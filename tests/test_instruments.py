@@ -8,10 +8,10 @@ import pytest
 
 from evaltool.api import load
 from evaltool.config import Settings
+from evaltool.instruments.registry import build_registry
 from evaltool.periods import parse_period
 from evaltool.plugins.goal_attainment import GoalAttainment
 from evaltool.plugins.pregnancies import involvement_years, poisson_exact_ci
-from evaltool.registry import build_registry
 from evaltool.testing import check_instrument
 from tests.conftest import clients_rows, workbook
 

@@ -13,7 +13,7 @@ import pytest
 
 from evaltool.cli import app
 from evaltool.errors import PluginError
-from evaltool.registry import DISABLE_AUTOLOAD, build_registry
+from evaltool.instruments.registry import DISABLE_AUTOLOAD, build_registry
 from evaltool.testing import check_instrument
 from tests.conftest import BUILTIN
 
@@ -74,7 +74,7 @@ def test_a_misspelt_hook_fails_loudly_with_a_suggestion(plugin_dir):
         "typoplug",
         "typoplug_mod",
         """
-        from evaltool.hookspecs import hookimpl
+        from evaltool.instruments.hookspecs import hookimpl
         @hookimpl
         def evaltool_instrument_kind():
             return []
@@ -93,7 +93,7 @@ def test_two_plugins_offering_one_instrument_name_is_an_error_naming_both(plugin
         "dupplug",
         "dupplug_mod",
         """
-        from evaltool.hookspecs import hookimpl
+        from evaltool.instruments.hookspecs import hookimpl
         from evaltool.plugins.goal_attainment import GoalAttainment
         @hookimpl
         def evaltool_instruments():
@@ -112,7 +112,7 @@ def test_two_plugins_offering_one_kind_is_an_error(plugin_dir):
         "kindplug",
         "kindplug_mod",
         """
-        from evaltool.hookspecs import hookimpl
+        from evaltool.instruments.hookspecs import hookimpl
         from evaltool.plugins.survey import Survey
         class Other(Survey):
             pass
@@ -289,7 +289,7 @@ def test_the_harness_refuses_whole_numbers_not_declared_as_counts():
 
 
 def test_the_harness_refuses_a_headline_citing_a_cell_that_is_not_there():
-    from evaltool.instrument import Cite, Headline
+    from evaltool.instruments.results import Cite, Headline
     from evaltool.testing import ContractViolation
 
     inst = _faulty(headline=lambda self, data, ctx: Headline("{}", (Cite("gas", "Nope", 1),)))
@@ -305,7 +305,7 @@ def test_a_plugin_whose_hook_raises_is_named_and_the_rest_still_work(plugin_dir,
         "raiseplug",
         "raiseplug_mod",
         """
-        from evaltool.hookspecs import hookimpl
+        from evaltool.instruments.hookspecs import hookimpl
         @hookimpl
         def evaltool_instruments():
             raise RuntimeError("database not reachable")

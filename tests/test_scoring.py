@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from evaltool.scoring import first_and_latest, first_and_latest_rows, runs, until
+from evaltool.instruments.kit import first_and_latest, first_and_latest_rows, runs, until
 
 
 def test_first_and_latest_orders_by_key_then_date_and_keeps_row_order_on_ties():

@@ -10,17 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaltool.api import load
-from evaltool.cli import app
-from evaltool.config import load_settings
-from evaltool.errors import AnalysisError
-from evaltool.survival import (
+from evaltool.analysis.survival import (
     KaplanMeier,
     analyse,
     covariate_frame,
     schoenfeld_residuals,
     survival_table,
 )
+from evaltool.api import load
+from evaltool.cli import app
+from evaltool.config import load_settings
+from evaltool.errors import AnalysisError
 from tests.conftest import clients_rows, workbook
 
 FIXTURES = Path(__file__).parent / "fixtures" / "survival"

@@ -11,8 +11,8 @@ import pytest
 from evaltool.api import load
 from evaltool.cli import app
 from evaltool.config import load_settings
+from evaltool.data.checking import duplicated_keys
 from evaltool.synthetic import generate, write_csv_folder
-from evaltool.validate import duplicated_keys
 from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, get_cell, header_index, score_cli, set_cells
 
 
@@ -186,10 +186,10 @@ def test_report_csv_lists_every_problem(example, runner, tmp_path):
 
 
 def test_both_workbook_readers_give_the_same_tables(example):
-    from evaltool.contract import CORE_TABLES
-    from evaltool.loader import read_source
-    from evaltool.registry import build_registry
-    from evaltool.validate import validate_source
+    from evaltool.data.checking import validate_source
+    from evaltool.data.contract import CORE_TABLES
+    from evaltool.data.reading import read_source
+    from evaltool.instruments.registry import build_registry
 
     specs = list(CORE_TABLES) + [
         i.table() for i in build_registry(autoload=False).instruments.values()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evaltool.hookspecs import hookimpl
+from evaltool.instruments.hookspecs import hookimpl
 
 
 @hookimpl
 def evaltool_instrument_definitions() -> list[Path]:
-    from evaltool.registry import BUILTIN_DEFINITIONS
+    from evaltool.instruments.registry import BUILTIN_DEFINITIONS
 
     return [BUILTIN_DEFINITIONS]

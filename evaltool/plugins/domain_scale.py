@@ -11,22 +11,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaltool.columns import DATE, ID, INTEGER, Column
+from evaltool.data.columns import DATE, ID, INTEGER, Column
+from evaltool.data.problems import WARNING, Problem
+from evaltool.data.specs import TableSpec
 from evaltool.errors import PluginError
-from evaltool.hookspecs import hookimpl
-from evaltool.instrument import (
-    Cite,
-    Context,
-    Definition,
-    Headline,
-    Instrument,
-    Measure,
-    SummaryTable,
-)
-from evaltool.problems import WARNING, Problem
-from evaltool.report.disclosure import Relation
-from evaltool.scoring import in_window, remember_last, scale_bounds, setting, until
-from evaltool.tables import TableSpec
+from evaltool.instruments.base import Context, Definition, Instrument, Measure
+from evaltool.instruments.hookspecs import hookimpl
+from evaltool.instruments.kit import in_window, remember_last, scale_bounds, setting, until
+from evaltool.instruments.results import Cite, Headline, Relation, SummaryTable
 
 DOMAIN_KEYS = {"id", "label", "reliability", "lower_is_better"}
 
@@ -157,7 +149,7 @@ class DomainScale(Instrument):
     @remember_last
     def _domain_changes(self, data: pd.DataFrame) -> pd.DataFrame:
         """The first/latest pairing the before/after comparison uses, on the wide readings."""
-        from evaltool.compare import first_and_latest_readings
+        from evaltool.analysis.before_after import first_and_latest_readings
 
         pairs = first_and_latest_readings(self.readings(data))
         out = pd.DataFrame(

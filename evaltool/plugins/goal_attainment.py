@@ -11,19 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaltool.columns import DATE, ID, INTEGER, NUMBER, TEXT, Column
-from evaltool.hookspecs import hookimpl
-from evaltool.instrument import (
-    Cite,
-    Context,
-    Definition,
-    Headline,
-    Instrument,
-    Measure,
-    SummaryTable,
-)
-from evaltool.scoring import first_and_latest_rows, in_window, remember_last, setting, until
-from evaltool.tables import TableSpec
+from evaltool.data.columns import DATE, ID, INTEGER, NUMBER, TEXT, Column
+from evaltool.data.specs import TableSpec
+from evaltool.instruments.base import Context, Definition, Instrument, Measure
+from evaltool.instruments.hookspecs import hookimpl
+from evaltool.instruments.kit import first_and_latest_rows, in_window, remember_last, setting, until
+from evaltool.instruments.results import Cite, Headline, SummaryTable
 
 
 def t_scores(goals: pd.DataFrame, rho: float = 0.3) -> pd.DataFrame:

@@ -10,18 +10,11 @@ from typing import Any
 
 import pandas as pd
 
-from evaltool.columns import DATE, ID, INTEGER, TEXT, Column
-from evaltool.hookspecs import hookimpl
-from evaltool.instrument import (
-    Cite,
-    Context,
-    Definition,
-    Headline,
-    Instrument,
-    Measure,
-    SummaryTable,
-)
-from evaltool.scoring import (
+from evaltool.data.columns import DATE, ID, INTEGER, TEXT, Column
+from evaltool.data.specs import TableSpec
+from evaltool.instruments.base import Context, Definition, Instrument, Measure
+from evaltool.instruments.hookspecs import hookimpl
+from evaltool.instruments.kit import (
     first_and_latest_rows,
     in_window,
     remember_last,
@@ -29,7 +22,7 @@ from evaltool.scoring import (
     setting,
     until,
 )
-from evaltool.tables import TableSpec
+from evaltool.instruments.results import Cite, Headline, SummaryTable
 
 
 class GoalBasedOutcomes(Instrument):

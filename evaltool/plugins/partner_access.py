@@ -6,12 +6,12 @@ from typing import Any
 
 import pandas as pd
 
-from evaltool.columns import CATEGORY, DATE, ID, TEXT, Column
-from evaltool.hookspecs import hookimpl
-from evaltool.instrument import Cite, Context, Definition, Headline, Instrument, SummaryTable
-from evaltool.report.disclosure import Relation
-from evaltool.scoring import in_window, quartiles, setting
-from evaltool.tables import TableSpec
+from evaltool.data.columns import CATEGORY, DATE, ID, TEXT, Column
+from evaltool.data.specs import TableSpec
+from evaltool.instruments.base import Context, Definition, Instrument
+from evaltool.instruments.hookspecs import hookimpl
+from evaltool.instruments.kit import in_window, quartiles, setting
+from evaltool.instruments.results import Cite, Headline, Relation, SummaryTable
 
 SERVICE_TYPES = (
     "mental_health",

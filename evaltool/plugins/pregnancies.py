@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaltool.columns import CATEGORY, DATE, ID, Column
-from evaltool.hookspecs import hookimpl
-from evaltool.instrument import Cite, Context, Definition, Headline, Instrument, SummaryTable
-from evaltool.report.disclosure import Relation
-from evaltool.scoring import in_window, setting
-from evaltool.tables import TableSpec
+from evaltool.data.columns import CATEGORY, DATE, ID, Column
+from evaltool.data.specs import TableSpec
+from evaltool.instruments.base import Context, Definition, Instrument
+from evaltool.instruments.hookspecs import hookimpl
+from evaltool.instruments.kit import in_window, setting
+from evaltool.instruments.results import Cite, Headline, Relation, SummaryTable
 
 OUTCOMES = ("ongoing", "live_birth", "miscarriage", "termination")
 CARE_STATUS = ("with_parent", "with_family", "in_care", "proceedings_issued")

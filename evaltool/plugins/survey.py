@@ -10,12 +10,13 @@ from typing import Any
 
 import pandas as pd
 
-from evaltool.columns import DATE, INTEGER, TEXT, Column
+from evaltool.data.columns import DATE, INTEGER, TEXT, Column
+from evaltool.data.specs import TableSpec
 from evaltool.errors import PluginError
-from evaltool.hookspecs import hookimpl
-from evaltool.instrument import Cite, Context, Definition, Headline, Instrument, SummaryTable
-from evaltool.scoring import in_window, scale_bounds, setting
-from evaltool.tables import TableSpec
+from evaltool.instruments.base import Context, Definition, Instrument
+from evaltool.instruments.hookspecs import hookimpl
+from evaltool.instruments.kit import in_window, scale_bounds, setting
+from evaltool.instruments.results import Cite, Headline, SummaryTable
 
 
 class Survey(Instrument):

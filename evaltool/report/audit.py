@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evaltool.report.disclosure import SUPPRESSED, Implied, Leak, Relation, audit
+from evaltool.instruments.results import Implied, Relation
+from evaltool.report.disclosure import SUPPRESSED, Leak, audit
 
 HEADER_FILL = "DDEBF7"
 NOT_COUNTS = re.compile(  # numbers that are not counts of people or events

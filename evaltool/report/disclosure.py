@@ -32,41 +32,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from evaltool.instrument import SummaryTable
+from evaltool.instruments.results import Implied, Ref, Relation, SummaryTable
 
 SUPPRESSED, NOT_APPLICABLE, NOT_AVAILABLE = "c", "z", ":"
 
 #: no count in a return comes near this; a range reaching it has no upper end
 CEILING = 1e7
-
-#: A published count cell: (table name, row position, column).
-Ref = tuple[str, int, str]
-
-
-@dataclass(frozen=True)
-class Relation:
-    """``sum(coefficient * value) == 0`` (``op="="``) or ``<= 0`` (``op="<="``).
-
-    A term is a published cell (:data:`Ref`) or an unpublished quantity the reader does not
-    see but knows is a whole number of at least 0 (a name: ``"closures of started cases Q3"``).
-    """
-
-    terms: tuple[tuple[Ref | str, float], ...]
-    op: str = "="
-
-
-@dataclass(frozen=True)
-class Implied:
-    """A count of people that is not printed but equals ``sum(coefficient * cell)``: protected
-    like a cell (its range must be as wide as a hidden cell's when it is from 1 up to the
-    threshold)."""
-
-    name: str
-    terms: tuple[tuple[Ref, float], ...]
-
-    def relation(self) -> Relation:
-        """The count as an unseen quantity tied to its cells: ``-name + sum(terms) == 0``."""
-        return Relation(((self.name, -1.0), *self.terms))
 
 
 @dataclass

@@ -22,9 +22,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from evaltool.contract import CONTRACT_DOC, CONTRACT_VERSION
+from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.errors import DisclosureError, OutputError
-from evaltool.instrument import Definition, SummaryTable
+from evaltool.instruments.base import Definition
+from evaltool.instruments.results import SummaryTable
 from evaltool.report.disclosure import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
@@ -37,7 +38,7 @@ from evaltool.report.publish import Publication, headline_text, publish
 from evaltool.report.safe import cell_value
 
 if TYPE_CHECKING:
-    from evaltool.api import Results
+    from evaltool.core import Results
 
 TITLE = Font(bold=True, size=14)
 HEADING = Font(bold=True, size=11)
@@ -657,7 +658,7 @@ def definitions(results: Results) -> list[Definition]:
     ]
     for instrument in results.loaded.instruments:
         defs += instrument.definitions()
-    from evaltool.compare import DEFINITIONS as COMPARE_DEFINITIONS
+    from evaltool.analysis.before_after import DEFINITIONS as COMPARE_DEFINITIONS
 
     defs += COMPARE_DEFINITIONS
     if results.survival is not None:

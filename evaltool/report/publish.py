@@ -15,17 +15,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from evaltool.instrument import Headline, SummaryTable
+from evaltool.instruments.results import Headline, Implied, Ref, Relation, SummaryTable
 from evaltool.report import record
 from evaltool.report.disclosure import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
     SUPPRESSED,
     Cells,
-    Implied,
     Leak,
-    Ref,
-    Relation,
     Suppressed,
     audit,
     protect,
@@ -33,7 +30,7 @@ from evaltool.report.disclosure import (
 )
 
 if TYPE_CHECKING:
-    from evaltool.api import Results
+    from evaltool.core import Results
     from evaltool.periods import Period
 
 #: tables whose rows name their own quarter: the same cell in every return that prints it
@@ -96,7 +93,7 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
             tables.append(table)
         sheets[instrument.name] = tables
     if results.comparisons is not None and not results.comparisons.empty:
-        from evaltool.compare import comparison_tables
+        from evaltool.analysis.before_after import comparison_tables
 
         titles = {i.name: i.title for i in results.loaded.instruments}
         sheets["Before and after"] = comparison_tables(

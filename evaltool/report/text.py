@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evaltool.problems import Report
+from evaltool.data.problems import Report
 
 COLUMNS = ("severity", "file", "sheet", "row", "column", "value", "expected", "message")
 

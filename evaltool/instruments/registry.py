@@ -19,10 +19,10 @@ from typing import Any
 
 import pluggy
 
-from evaltool import hookspecs
+from evaltool.instruments import hookspecs
 from evaltool.config import read_toml_text
 from evaltool.errors import PluginError
-from evaltool.instrument import Instrument
+from evaltool.instruments.base import Instrument
 from evaltool.plugins import DEFAULT_PLUGINS
 
 ENTRY_POINT_GROUP = "evaltool"
@@ -76,8 +76,9 @@ def plugin_manager() -> pluggy.PluginManager:
 
 def _builtin_dir() -> Path:
     """The shipped ``instruments/`` folder: in the wheel, or beside the package in a checkout."""
-    packaged = Path(__file__).parent / "_instruments"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "instruments"
+    package = Path(__file__).parent.parent  # evaltool/
+    packaged = package / "_instruments"
+    return packaged if packaged.is_dir() else package.parent / "instruments"
 
 
 BUILTIN_DEFINITIONS = _builtin_dir()

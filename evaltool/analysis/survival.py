@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from evaltool.contract import CONTRACT_DOC, CONTRACT_VERSION
+from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.errors import AnalysisError
-from evaltool.instrument import Definition, SummaryTable
+from evaltool.instruments.base import Definition
+from evaltool.instruments.results import SummaryTable
 
 if TYPE_CHECKING:
     from evaltool.config import Benchmark, Settings
@@ -389,7 +390,7 @@ class SurvivalAnalysis:
         between them (cumulative events never fall, numbers at risk never rise, the groups
         add up to everyone). Only these fixed times are published: a step of the curve would
         give the day of an event and, with the numbers at risk, how many had it."""
-        from evaltool.report.disclosure import Implied, Relation
+        from evaltool.instruments.results import Implied, Relation
 
         at = self.survival_at
         frame = pd.DataFrame(
@@ -569,7 +570,7 @@ class SurvivalAnalysis:
 
     def plot_png(self, path=None):
         """The KM chart as PNG (bytes buffer, or written to ``path``): matplotlib."""
-        from evaltool.plot import km_plot
+        from evaltool.report.km_png import km_plot
 
         threshold = self.settings.small_number_threshold
         return km_plot(

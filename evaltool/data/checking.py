@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from evaltool.columns import TEXT, as_text, convert, is_arrow_text
-from evaltool.loader import ROW, RawTable, Source
-from evaltool.problems import ERROR, WARNING, Problem, Report
-from evaltool.tables import TableSpec
+from evaltool.data.columns import TEXT, as_text, convert, is_arrow_text
+from evaltool.data.problems import ERROR, WARNING, Problem, Report
+from evaltool.data.reading import ROW, RawTable, Source
+from evaltool.data.specs import TableSpec
 
 #: sheets that carry notes for people, never data (the template's guide)
 IGNORED_SHEETS = {"guide", "readme", "notes"}

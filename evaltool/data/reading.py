@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evaltool.columns import distinct_values, is_arrow_text
+from evaltool.data.columns import distinct_values, is_arrow_text
+from evaltool.data.problems import ERROR, Problem
 from evaltool.errors import EvaltoolError
-from evaltool.problems import ERROR, Problem
 
 ROW = "_row"  # column holding the spreadsheet row number of each record
 

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evaltool.instrument import Definition, Measure, SummaryTable
-from evaltool.scoring import first_and_latest_positions, runs, until
+from evaltool.instruments.base import Definition, Measure
+from evaltool.instruments.kit import first_and_latest_positions, runs, until
+from evaltool.instruments.results import SummaryTable
 
 Z_RELIABLE = 1.96
 

@@ -1,10 +1,10 @@
 """The core of the data contract: clients and proceedings. docs/data-contract.md is written
-from these specs and the built-in instruments' (``python -m evaltool.contract``)."""
+from these specs and the built-in instruments' (``python -m evaltool.data.contract``)."""
 
 from __future__ import annotations
 
-from evaltool.columns import CATEGORY, DATE, ID, INTEGER, TEXT, YESNO, Column
-from evaltool.tables import TableSpec
+from evaltool.data.columns import CATEGORY, DATE, ID, INTEGER, TEXT, YESNO, Column
+from evaltool.data.specs import TableSpec
 
 CONTRACT_VERSION = "1.1"
 CONTRACT_DOC = "docs/data-contract.md"
@@ -77,7 +77,7 @@ CORE_TABLES = (CLIENTS, PROCEEDINGS)
 def contract_markdown() -> str:
     """The data contract as a document: every table of the core and of the instruments that
     ship with evaltool, every column with its type, whether it is required, and its codes."""
-    from evaltool.registry import build_registry
+    from evaltool.instruments.registry import build_registry
 
     specs = list(CORE_TABLES)
     seen = {s.name for s in specs}
@@ -89,7 +89,7 @@ def contract_markdown() -> str:
     lines = [
         f"# The evaltool data contract, version {CONTRACT_VERSION}",
         "",
-        "Written from the table specifications in the code (`python -m evaltool.contract`);",
+        "Written from the table specifications in the code (`python -m evaltool.data.contract`);",
         "a test fails if this file and the code disagree. One `.xlsx` workbook with one sheet",
         "per table, or one folder with one `.csv` per table. Headers are matched ignoring case",
         "and surrounding spaces; a service maps its own headers in `[columns.<table>]` and its",

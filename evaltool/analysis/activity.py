@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaltool.contract import CLOSURE_REASONS
-from evaltool.instrument import SummaryTable
+from evaltool.data.contract import CLOSURE_REASONS
+from evaltool.instruments.results import Relation, SummaryTable
 from evaltool.periods import Period, quarters_between
-from evaltool.report.disclosure import Relation
 
 REFERRALS, STARTS, CLOSURES = "Referrals", "Starts", "Closures"
 CASELOAD, WAITING = "Active caseload at quarter end", "Waiting at quarter end"

@@ -1,0 +1,296 @@
+"""The library API: load -> validate -> score -> analyse. The CLI and the Excel writer use it.
+
+from evaltool.core import load_settings, run
+results = run("service.xlsx", load_settings("evaltool.toml"), "2025-Q3")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from evaltool.analysis.activity import activity_tables
+from evaltool.config import Settings, load_settings
+from evaltool.data.checking import Dataset, locate, validate_source
+from evaltool.data.contract import CORE_TABLES
+from evaltool.data.problems import WARNING, Problem, Report
+from evaltool.data.reading import ROW, read_source
+from evaltool.data.specs import TableSpec, up_to
+from evaltool.errors import InvalidData
+from evaltool.instruments.base import Context, Instrument
+from evaltool.instruments.registry import Registry, build_registry
+from evaltool.instruments.results import Headline, SummaryTable
+from evaltool.periods import Period, parse_period, period_of
+
+__all__ = ["Loaded", "Results", "load", "load_settings", "run", "client_scores", "registry_for"]
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass
+class Loaded:
+    """Validated data with the instruments that apply to it."""
+
+    dataset: Dataset
+    report: Report
+    instruments: list[Instrument]
+    registry: Registry
+    settings: Settings
+    _cut: dict[tuple[str, dt.date | None], pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False
+    )
+
+    def context(self, period: Period, extract_date: dt.date | None = None) -> Context:
+        extract = extract_date or self.settings.extract_date or period.end
+        return Context(self.settings, period, extract, self.dataset.clients)
+
+    def table(self, instrument: Instrument) -> pd.DataFrame:
+        return self.dataset.tables[instrument.table().name]
+
+    def table_up_to(self, instrument: Instrument, end: dt.date | None) -> pd.DataFrame:
+        """The instrument's table cut at ``end``: the same frame each time it is asked for,
+        so an instrument can reuse what it worked out from it (summary, headline, readings)."""
+        key = (instrument.table().name, end)
+        if key not in self._cut:
+            self._cut[key] = up_to(self.table(instrument), instrument.table(), end)
+        return self._cut[key]
+
+
+@dataclass
+class Results:
+    """Everything a return is made of, for one period."""
+
+    loaded: Loaded
+    period: Period
+    extract_date: dt.date
+    activity: list[SummaryTable]
+    summaries: dict[str, list[SummaryTable]]
+    headlines: dict[str, Headline | str]
+    generated_at: dt.datetime
+    comparisons: pd.DataFrame | None = None  # before/after summary, see compare.py
+    survival: object | None = None  # time to next proceedings, see survival.py
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+    @property
+    def report(self) -> Report:
+        return self.loaded.report
+
+
+def registry_for(settings: Settings) -> Registry:
+    return build_registry(settings.instrument_paths)
+
+
+def choose_instruments(
+    registry: Registry, settings: Settings, present: set[str], only: str | None = None
+) -> tuple[list[Instrument], dict[str, str]]:
+    """The instruments to run and the tables they make required (table -> why)."""
+    if only is not None:
+        chosen = [registry.get(only)]
+    elif settings.instruments is not None:
+        chosen = [registry.get(name) for name in settings.instruments]
+    else:
+        chosen = [i for i in registry.instruments.values() if i.table().name in present]
+    where = settings.config_file.name if settings.config_file else "the configuration"
+    required = {
+        i.table().name: (
+            f"instrument '{i.name}' is enabled in {where}; add the table or remove "
+            f"'{i.name}' from [instruments] enabled"
+        )
+        if only is None
+        else f"instrument '{i.name}' reads it"
+        for i in chosen
+    }
+    return chosen, required
+
+
+def load(
+    data: str | Path,
+    settings: Settings | None = None,
+    registry: Registry | None = None,
+    only: str | None = None,
+    progress: Progress = _quiet,
+) -> Loaded:
+    """Read and validate ``data``. Never raises for bad data: see ``Loaded.report``."""
+    settings = settings or Settings()
+    registry = registry or registry_for(settings)
+    progress("reading data")
+    source = read_source(Path(data), settings.columns)
+    instruments, required = choose_instruments(registry, settings, set(source.tables), only)
+    specs = [with_codes(s, settings.codes) for s in (*CORE_TABLES, *_unique_specs(instruments))]
+    progress("validating")
+    others = {i.table().name for i in registry.instruments.values()}
+    dataset, report = validate_source(source, specs, required, others)
+    for instrument in instruments:
+        table = dataset.tables.get(instrument.table().name)
+        if table is not None:
+            report.extend(_located(instrument.check(table), source, instrument))
+    if report.ok:
+        report.extend(_no_reading_warnings(dataset, instruments))
+    for info in registry.load_errors:
+        report.add(
+            Problem(WARNING, f"plugin {info.package} ({info.name}) failed to load: {info.error}")
+        )
+    return Loaded(dataset, report, instruments, registry, settings)
+
+
+def with_codes(spec: TableSpec, codes: dict[str, dict[str, str]]) -> TableSpec:
+    """The spec with the service's own labels for its coded columns ([codes.<column>])."""
+    if not any(c.name in codes and c.choices for c in spec.columns):
+        return spec
+    columns = tuple(
+        replace(c, aliases=tuple(codes[c.name].items())) if c.name in codes and c.choices else c
+        for c in spec.columns
+    )
+    return replace(spec, columns=columns)
+
+
+def _unique_specs(instruments: list[Instrument]) -> list:
+    seen, out = set(), []
+    for i in instruments:
+        spec = i.table()
+        if spec.name not in seen:
+            seen.add(spec.name)
+            out.append(spec)
+    return out
+
+
+def _located(problems: list[Problem], source, instrument: Instrument) -> list[Problem]:
+    raw = source.tables.get(instrument.table().name)
+    if raw is None:
+        return problems
+    return [
+        Problem(
+            p.severity,
+            p.message,
+            p.file or raw.file,
+            p.sheet or raw.sheet,
+            p.row,
+            p.column,
+            p.value,
+            p.expected,
+        )
+        for p in problems
+    ]
+
+
+def _no_reading_warnings(dataset: Dataset, instruments: list[Instrument]) -> list[Problem]:
+    """A started service client with no readings at all in an outcome instrument."""
+    clients = dataset.clients
+    if "start_date" not in clients:
+        return []
+    started = clients["start_date"].notna()
+    if "cohort" in clients:
+        started &= clients["cohort"].fillna("service") == "service"
+    raw = dataset.raw["clients"]
+    out: list[Problem] = []
+    for instrument in instruments:
+        spec = instrument.table()
+        table = dataset.tables.get(spec.name)
+        if table is None or not instrument.measures() or not spec.client_linked:
+            continue
+        missing = started & ~clients["client_id"].isin(table["client_id"])
+        rows = clients.loc[missing, ROW].tolist()
+        out += [
+            Problem(
+                WARNING,
+                f"client has started but has no readings in '{spec.name}' ({instrument.name})",
+                raw.file,
+                raw.sheet,
+                r,
+                locate(raw, "client_id"),
+            )
+            for r in rows
+        ]
+    return out
+
+
+def run(
+    data: str | Path,
+    settings: Settings | None = None,
+    period: str | Period | None = None,
+    extract_date: dt.date | None = None,
+    registry: Registry | None = None,
+    progress: Progress = _quiet,
+) -> Results:
+    """Load, validate and summarise every instrument for ``period``. Raises InvalidData."""
+    settings = settings or Settings()
+    if period is None:
+        raise ValueError("a period such as '2025-Q3' is required")
+    if isinstance(period, str):
+        period = parse_period(period, settings.calendar)
+    loaded = load(data, settings, registry, progress=progress)
+    if not loaded.report.ok:
+        raise InvalidData(loaded.report)
+    ctx = loaded.context(period, extract_date)
+    progress("activity")
+    activity = activity_tables(loaded.dataset.clients, period)
+    summaries: dict[str, list[SummaryTable]] = {}
+    headlines: dict[str, Headline | str] = {}
+    for instrument in loaded.instruments:
+        progress(f"scoring {instrument.name}")
+        table = loaded.table_up_to(instrument, period.end)
+        summaries[instrument.name] = instrument.summarise(table, ctx)
+        headlines[instrument.name] = instrument.headline(table, ctx)
+    progress("before/after comparisons")
+    from evaltool.analysis.before_after import compare_instruments
+
+    comparisons = compare_instruments(loaded, end=period.end)
+    survival = None
+    if "proceedings" in loaded.dataset.tables:
+        progress("time to next proceedings")
+        from evaltool.analysis.survival import analyse
+        from evaltool.errors import AnalysisError
+
+        try:
+            survival = analyse(
+                loaded,
+                ctx.extract_date,
+                covariates=settings.survival_covariates,
+                group=settings.survival_group,
+                strict=False,
+            )
+        except AnalysisError as exc:
+            loaded.report.add(Problem(WARNING, f"time to next proceedings not reported: {exc}"))
+    return Results(
+        loaded,
+        period,
+        ctx.extract_date,
+        activity,
+        summaries,
+        headlines,
+        dt.datetime.now().replace(microsecond=0),
+        comparisons=comparisons,
+        survival=survival,
+    )
+
+
+def client_scores(
+    data: str | Path,
+    instrument: str,
+    settings: Settings | None = None,
+    period: str | Period | None = None,
+) -> pd.DataFrame:
+    """One instrument's client-level scored table (pseudonymous ids only). Raises InvalidData."""
+    settings = settings or Settings()
+    loaded = load(data, settings, only=instrument)
+    if not loaded.report.ok:
+        raise InvalidData(loaded.report)
+    chosen = loaded.instruments[0]
+    if period is None:  # everything recorded: the quarter of today
+        p = period_of(dt.date.today(), settings.calendar)
+    else:
+        p = parse_period(period, settings.calendar) if isinstance(period, str) else period
+    # the table cut at the period end, as the return's run cuts it: nothing after it counts
+    table = up_to(loaded.table(chosen), chosen.table(), p.end)
+    return chosen.score(table, loaded.context(p))

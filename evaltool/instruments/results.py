@@ -1,0 +1,94 @@
+"""What an instrument hands the core: tables for the return, the identities between their
+counts, and headlines that cite their cells."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: A published count cell: (table name, row position, column).
+Ref = tuple[str, int, str]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``sum(coefficient * value) == 0`` (``op="="``) or ``<= 0`` (``op="<="``).
+
+    A term is a published cell (:data:`Ref`) or an unpublished quantity the reader does not
+    see but knows is a whole number of at least 0 (a name: ``"closures of started cases Q3"``).
+    """
+
+    terms: tuple[tuple[Ref | str, float], ...]
+    op: str = "="
+
+
+@dataclass(frozen=True)
+class Implied:
+    """A count of people that is not printed but equals ``sum(coefficient * cell)``: protected
+    like a cell (its range must be as wide as a hidden cell's when it is from 1 up to the
+    threshold)."""
+
+    name: str
+    terms: tuple[tuple[Ref, float], ...]
+
+    def relation(self) -> Relation:
+        """The count as an unseen quantity tied to its cells: ``-name + sum(terms) == 0``."""
+        return Relation(((self.name, -1.0), *self.terms))
+
+
+@dataclass
+class SummaryTable:
+    """A table for the funder return, with what disclosure control needs to know.
+
+    ``counts`` are columns of people or events, suppressed from 1 up to the threshold;
+    ``derived`` maps a column (a share, a mean) to the count column or columns it was computed
+    from (numerator and denominator), so it is hidden with any of them; a blank in it reads
+    "not applicable" where the last of them (what it is a share or mean *of*) is 0, and "not
+    available" (no data) otherwise. ``total_row`` and
+    ``sums`` declare additive groups (a total row, or a column that is the sum of others);
+    ``relations`` declare any other true identity between count cells
+    (:class:`Relation`). Disclosure control treats every one of them
+    as an equation a reader can solve, across all the tables of the return at once.
+    """
+
+    name: str
+    title: str
+    data: pd.DataFrame
+    counts: tuple[str, ...] = ()
+    derived: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
+    percent: tuple[str, ...] = ()  # columns holding shares 0-1, shown as 0.0%
+    total_row: str | None = None  # label of the row that totals the other rows of its window
+    #: False where the total row counts each person once though a person may be in several
+    #: rows: it is then no sum (declare what holds in ``relations``), but still a group whose
+    #: members must not all be seen in one row
+    total_is_sum: bool = True
+    sums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # total column -> its parts
+    note: str = ""
+    formats: dict[str, str] = field(default_factory=dict)  # column -> Excel number format
+    chart: str | None = None  # "radar" or "line": a native Excel chart of this table
+    relations: tuple[Relation, ...] = ()  # identities beyond totals and sums
+
+
+@dataclass(frozen=True)
+class Cite:
+    """One figure of a headline: a cell of one of the instrument's own summary tables."""
+
+    table: str
+    column: str
+    row: int = 0  # position in the table (e.g. 1 for the "To date" row of a windowed table)
+    fmt: str = "{:.1f}"
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A Summary line whose figures are cells of the instrument's tables, never figures worked
+    out again: ``text`` is a ``str.format`` template with one ``{}`` per cite. The return
+    fills it from the protected tables, so a hidden cell hides the line, and the Summary and
+    the instrument's sheet cannot disagree."""
+
+    text: str
+    cites: tuple[Cite, ...] = ()
+    empty: str = ""  # shown instead when the instrument has nothing to report yet
