@@ -14,17 +14,28 @@ from collections.abc import Callable
 from pathlib import Path
 
 from evaltool.config import Settings, load_settings
-from evaltool.core import Loaded, Results, client_scores, load, registry_for, run
+from evaltool.core import (
+    Loaded,
+    Results,
+    before_after,
+    client_scores,
+    load,
+    registry_for,
+    run,
+    time_to_proceedings,
+)
 
 __all__ = [
     "Loaded",
     "Results",
+    "before_after",
     "client_scores",
     "load",
     "load_settings",
     "registry_for",
     "run",
     "score_and_write",
+    "time_to_proceedings",
 ]
 
 
@@ -37,13 +48,16 @@ def score_and_write(
     internal: bool = False,
     progress: Callable[[str], None] = lambda _: None,
 ) -> Results:
-    """Refuse a bad target before any work; write nothing unless everything succeeded."""
-    from evaltool.report.excel import check_target, write_return
+    """The quarterly output in one call, in the format ``out``'s extension names (``.xlsx``:
+    the return; ``.json``; or a plugin's). Refuses a bad target before any work and writes
+    nothing unless everything succeeded."""
     from evaltool.report.files import inputs_of, refuse_inputs
+    from evaltool.report.output import check_target, write_output
 
-    check_target(Path(out), force)
+    registry = registry_for(settings)
+    check_target(Path(out), force, registry.renderers)
     refuse_inputs(Path(out), inputs_of(data, settings))  # before any work: say it at once
-    results = run(data, settings, period, progress=progress)
-    progress("writing the return")
-    write_return(results, Path(out), force=force, internal=internal)
+    results = run(data, settings, period, registry=registry, progress=progress)
+    progress("writing the output")
+    write_output(results, Path(out), force=force, internal=internal)
     return results

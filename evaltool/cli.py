@@ -257,8 +257,7 @@ def compare(
     """Before/after comparison (first vs latest reading) of every measure."""
 
     def body() -> None:
-        from evaltool.analysis.before_after import compare_instruments
-        from evaltool.api import load
+        from evaltool.api import before_after, load
         from evaltool.periods import parse_period
         from evaltool.report.text import compare_table, records
 
@@ -268,7 +267,7 @@ def compare(
         if not loaded.report.ok:
             raise InvalidData(loaded.report)
         end = parse_period(period, settings.calendar).end if period else None
-        summary = compare_instruments(loaded, instrument, end)
+        summary = before_after(loaded, instrument, end)
         if as_json:
             typer.echo(json.dumps(records(summary), indent=2))
         else:
@@ -312,10 +311,10 @@ def survival(
     def body() -> None:
         import datetime as dt
 
-        from evaltool.analysis.survival import analyse
-        from evaltool.api import load
+        from evaltool.api import load, time_to_proceedings
         from evaltool.config import CI_TRANSFORMS, ORIGINS, parse_date_setting, parse_times
         from evaltool.errors import ConfigError
+        from evaltool.report.json_output import survival_json
         from evaltool.report.text import survival_text
 
         if origin is not None and origin not in ORIGINS:
@@ -333,22 +332,24 @@ def survival(
         if not loaded.report.ok:
             raise InvalidData(loaded.report)
         covs = tuple(c.strip() for c in covariates.split(",") if c.strip()) if covariates else ()
-        result = analyse(
+        result = time_to_proceedings(
             loaded,
             extract,
-            origin,
-            ci,
-            parse_times(times, "--times") if times else None,
-            covs,
-            group,
+            origin=origin,
+            ci=ci,
+            times=parse_times(times, "--times") if times else None,
+            covariates=covs,
+            group=group,
         )
         if plot is not None:
-            result.plot_png(plot)
+            from evaltool.report.km_png import km_png
+
+            km_png(result, settings.small_number_threshold, plot)
         if as_json:
-            typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+            typer.echo(json.dumps(survival_json(result), indent=2, default=str))
         else:
             typer.echo(survival_text(result))
-        for warning in result.warnings:
+        for warning in result.warnings_:
             typer.echo(f"warning: {warning}", err=True)
 
     guarded(body)

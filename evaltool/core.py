@@ -1,30 +1,34 @@
-"""The library API: load -> validate -> score -> analyse. The CLI and the Excel writer use it.
+"""One period, computed: load -> check -> evaluate each instrument once -> analyse.
 
-from evaltool.core import load_settings, run
-results = run("service.xlsx", load_settings("evaltool.toml"), "2025-Q3")
+Nothing here lays out, serialises or draws: ``Results`` is what the report package reads.
+The public entry points are re-exported by :mod:`evaltool.api`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from evaltool.analysis.activity import activity_tables
 from evaltool.config import Settings, load_settings
 from evaltool.data.checking import Dataset, locate, validate_source
-from evaltool.data.contract import CORE_TABLES
+from evaltool.data.contract import CORE_TABLES, cohort_of
 from evaltool.data.problems import WARNING, Problem, Report
 from evaltool.data.reading import ROW, read_source
 from evaltool.data.specs import TableSpec, up_to
 from evaltool.errors import InvalidData
 from evaltool.instruments.base import Context, Instrument
 from evaltool.instruments.registry import Registry, build_registry
-from evaltool.instruments.results import Headline, SummaryTable
+from evaltool.instruments.results import Evaluation, Headline, SummaryTable
 from evaltool.periods import Period, parse_period, period_of
+
+if TYPE_CHECKING:
+    from evaltool.analysis.survival import TimeToProceedings
 
 __all__ = ["Loaded", "Results", "load", "load_settings", "run", "client_scores", "registry_for"]
 
@@ -37,31 +41,23 @@ def _quiet(_: str) -> None:
 
 @dataclass
 class Loaded:
-    """Validated data with the instruments that apply to it."""
+    """Checked data with the instruments that apply to it."""
 
     dataset: Dataset
     report: Report
     instruments: list[Instrument]
     registry: Registry
     settings: Settings
-    _cut: dict[tuple[str, dt.date | None], pd.DataFrame] = field(
-        default_factory=dict, init=False, repr=False
-    )
 
     def context(self, period: Period, extract_date: dt.date | None = None) -> Context:
         extract = extract_date or self.settings.extract_date or period.end
         return Context(self.settings, period, extract, self.dataset.clients)
 
-    def table(self, instrument: Instrument) -> pd.DataFrame:
-        return self.dataset.tables[instrument.table().name]
-
-    def table_up_to(self, instrument: Instrument, end: dt.date | None) -> pd.DataFrame:
-        """The instrument's table cut at ``end``: the same frame each time it is asked for,
-        so an instrument can reuse what it worked out from it (summary, headline, readings)."""
-        key = (instrument.table().name, end)
-        if key not in self._cut:
-            self._cut[key] = up_to(self.table(instrument), instrument.table(), end)
-        return self._cut[key]
+    def prepared(self, instrument: Instrument, end: dt.date | None) -> pd.DataFrame:
+        """The instrument's table as every instrument method receives it: typed, and cut at
+        ``end`` by its spec's ``time_column`` (nothing after the period end counts)."""
+        spec = instrument.table()
+        return up_to(self.dataset.tables[spec.name], spec, end)
 
 
 @dataclass
@@ -72,11 +68,10 @@ class Results:
     period: Period
     extract_date: dt.date
     activity: list[SummaryTable]
-    summaries: dict[str, list[SummaryTable]]
-    headlines: dict[str, Headline | str]
+    evaluations: dict[str, Evaluation]  # by instrument name, in the order they ran
     generated_at: dt.datetime
-    comparisons: pd.DataFrame | None = None  # before/after summary, see compare.py
-    survival: object | None = None  # time to next proceedings, see survival.py
+    comparisons: pd.DataFrame | None = None  # before/after: analysis.before_after.compare
+    survival: TimeToProceedings | None = None  # time to next proceedings, fitted
 
     @property
     def settings(self) -> Settings:
@@ -85,6 +80,14 @@ class Results:
     @property
     def report(self) -> Report:
         return self.loaded.report
+
+    @property
+    def summaries(self) -> dict[str, list[SummaryTable]]:
+        return {name: ev.tables for name, ev in self.evaluations.items()}
+
+    @property
+    def headlines(self) -> dict[str, Headline | str]:
+        return {name: ev.headline for name, ev in self.evaluations.items()}
 
 
 def registry_for(settings: Settings) -> Registry:
@@ -189,9 +192,7 @@ def _no_reading_warnings(dataset: Dataset, instruments: list[Instrument]) -> lis
     clients = dataset.clients
     if "start_date" not in clients:
         return []
-    started = clients["start_date"].notna()
-    if "cohort" in clients:
-        started &= clients["cohort"].fillna("service") == "service"
+    started = clients["start_date"].notna() & (cohort_of(clients) == "service")
     raw = dataset.raw["clients"]
     out: list[Problem] = []
     for instrument in instruments:
@@ -235,31 +236,27 @@ def run(
     ctx = loaded.context(period, extract_date)
     progress("activity")
     activity = activity_tables(loaded.dataset.clients, period)
-    summaries: dict[str, list[SummaryTable]] = {}
-    headlines: dict[str, Headline | str] = {}
+    evaluations: dict[str, Evaluation] = {}
     for instrument in loaded.instruments:
         progress(f"scoring {instrument.name}")
-        table = loaded.table_up_to(instrument, period.end)
-        summaries[instrument.name] = instrument.summarise(table, ctx)
-        headlines[instrument.name] = instrument.headline(table, ctx)
+        evaluations[instrument.name] = instrument.evaluate(
+            loaded.prepared(instrument, period.end), ctx
+        )
     progress("before/after comparisons")
-    from evaltool.analysis.before_after import compare_instruments
+    from evaltool.analysis.before_after import compare
 
-    comparisons = compare_instruments(loaded, end=period.end)
+    comparisons = compare(
+        [(i, evaluations[i.name]) for i in loaded.instruments],
+        settings.compare_min_n,
+        settings.compare_min_days,
+    )
     survival = None
     if "proceedings" in loaded.dataset.tables:
         progress("time to next proceedings")
-        from evaltool.analysis.survival import analyse
         from evaltool.errors import AnalysisError
 
         try:
-            survival = analyse(
-                loaded,
-                ctx.extract_date,
-                covariates=settings.survival_covariates,
-                group=settings.survival_group,
-                strict=False,
-            )
+            survival = time_to_proceedings(loaded, ctx.extract_date, strict=False)
         except AnalysisError as exc:
             loaded.report.add(Problem(WARNING, f"time to next proceedings not reported: {exc}"))
     return Results(
@@ -267,11 +264,59 @@ def run(
         period,
         ctx.extract_date,
         activity,
-        summaries,
-        headlines,
+        evaluations,
         dt.datetime.now().replace(microsecond=0),
         comparisons=comparisons,
         survival=survival,
+    )
+
+
+def before_after(
+    loaded: Loaded, instrument: str | None = None, end: dt.date | None = None
+) -> pd.DataFrame:
+    """Before/after summaries from each instrument's readings up to ``end`` (all if None)."""
+    from evaltool.analysis.before_after import compare
+
+    chosen = [
+        i
+        for i in loaded.instruments
+        if (instrument is None or i.name == instrument) and i.measures()
+    ]
+    evaluations = [
+        (i, Evaluation(i.name, readings=i.readings(loaded.prepared(i, end)))) for i in chosen
+    ]
+    settings = loaded.settings
+    return compare(evaluations, settings.compare_min_n, settings.compare_min_days)
+
+
+def time_to_proceedings(
+    loaded: Loaded,
+    extract_date: dt.date,
+    strict: bool = True,
+    **options: object,
+) -> TimeToProceedings:
+    """Time to next proceedings with the settings' choices, any of them overridden by
+    ``options`` (origin, ci, times, covariates, group, benchmark); see
+    :class:`~evaltool.analysis.survival.TimeToProceedings`."""
+    from evaltool.analysis.survival import TimeToProceedings
+
+    proceedings = loaded.dataset.tables.get("proceedings")
+    if proceedings is None:
+        from evaltool.errors import AnalysisError
+
+        raise AnalysisError("no 'proceedings' table: add one to analyse time to next proceedings")
+    s = loaded.settings
+    chosen: dict[str, object] = {
+        "origin": s.survival_origin,
+        "ci": s.survival_ci,
+        "times": s.survival_times,
+        "covariates": s.survival_covariates,
+        "group": s.survival_group,
+        "benchmark": s.benchmark,
+    }
+    chosen.update({k: v for k, v in options.items() if v is not None})
+    return TimeToProceedings(strict=strict, **chosen).fit(  # type: ignore[arg-type]
+        loaded.dataset.clients, proceedings, extract_date
     )
 
 
@@ -291,6 +336,4 @@ def client_scores(
         p = period_of(dt.date.today(), settings.calendar)
     else:
         p = parse_period(period, settings.calendar) if isinstance(period, str) else period
-    # the table cut at the period end, as the return's run cuts it: nothing after it counts
-    table = up_to(loaded.table(chosen), chosen.table(), p.end)
-    return chosen.score(table, loaded.context(p))
+    return chosen.score(loaded.prepared(chosen, p.end), loaded.context(p))

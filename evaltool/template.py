@@ -20,7 +20,7 @@ from evaltool.data.contract import CORE_TABLES
 from evaltool.data.specs import TableSpec
 from evaltool.errors import OutputError
 from evaltool.instruments.registry import build_registry
-from evaltool.report.excel import save_atomically
+from evaltool.report.files import write_file
 
 TEMPLATE_ROWS = 1000
 GUIDE_SHEET = "Guide"
@@ -136,7 +136,7 @@ def write_template(path: Path) -> Path:
         ws.freeze_panes = "A2"
     for letter, width in zip("ABCDE", (18, 24, 10, 10, 90), strict=True):
         guide.column_dimensions[letter].width = width
-    save_atomically(wb, path)
+    write_file(path, wb.save, True, ".xlsx.tmp")
     return path
 
 

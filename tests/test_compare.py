@@ -14,16 +14,15 @@ import pytest
 
 from evaltool.analysis.before_after import (
     BeforeAfter,
-    compare_instruments,
-    first_and_latest_readings,
     holm,
     pair_readings,
     wilcoxon_signed_rank,
 )
-from evaltool.api import load
+from evaltool.api import before_after, load
 from evaltool.cli import app
 from evaltool.config import load_settings
 from evaltool.instruments.base import Measure
+from evaltool.instruments.kit import first_and_latest_readings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "before_after"
 COLUMNS = [
@@ -63,7 +62,7 @@ def fixture_summary() -> pd.DataFrame:
     assert loaded.report.ok, loaded.report.errors[:3]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no runtime or pandas warnings on the way
-        return compare_instruments(loaded)
+        return before_after(loaded)
 
 
 def test_every_figure_matches_r(fixture_summary):
@@ -148,7 +147,7 @@ def test_wide_and_long_readings_pair_alike():
     long = wide.melt(["unit", "client_id", "date"], var_name="measure", value_name="value")
     long = long[["unit", "client_id", "measure", "date", "value"]]
     for shape in (wide, long):
-        kept, excluded = pair_readings(shape, min_days=28)
+        kept, excluded = pair_readings(first_and_latest_readings(shape), min_days=28)
         got = kept[["measure", "unit", "first", "latest", "readings", "days"]]
         assert got.astype({"measure": str}).values.tolist() == [
             ["m", "a", 2.0, 5.0, 2, 120],
@@ -158,15 +157,12 @@ def test_wide_and_long_readings_pair_alike():
             ["m", "b", "too close"],
             ["n", "a", "single reading"],
         ]
-        # the pairing is shared with later callers given the same frame: pairing again, as
-        # the before/after comparison does after an instrument's summary, changes nothing
-        shared = first_and_latest_readings(shape)
-        assert first_and_latest_readings(shape) is shared
-        assert "reason" not in shared and "change" not in shared
-        again, _ = pair_readings(shape, min_days=28)
+        # the pairs are read, never changed, by the comparison: pairing again gives the same
+        pairs = first_and_latest_readings(shape)
+        pair_readings(pairs, min_days=28)
+        assert "reason" not in pairs and "change" not in pairs
+        again, _ = pair_readings(pairs, min_days=28)
         pd.testing.assert_frame_equal(again, kept)
-    changed = wide.assign(m=wide["m"] + 1)  # a new frame: paired afresh
-    assert pair_readings(changed, min_days=28)[0]["first"].tolist() == [3.0, 3.0]
 
 
 def test_n_of_one_is_refused_with_a_reason():
@@ -296,7 +292,7 @@ def test_a_review_after_the_period_end_does_not_displace_the_latest_within_it(tm
     path = workbook(tmp_path, {"clients": clients_rows(["A", "B", "C"]), "goals": goals})
     loaded = load(path, Settings(compare_min_n=2), only="gas")
     end_of_2025_q4 = pd.Timestamp("2026-03-31")
-    row = compare_instruments(loaded, end=end_of_2025_q4).iloc[0]
+    row = before_after(loaded, end=end_of_2025_q4).iloc[0]
     assert (row["n"], row["baseline_mean"], row["latest_mean"]) == (3, 30.0, 50.0)
-    row = compare_instruments(loaded).iloc[0]  # no end: the May 2026 review counts
+    row = before_after(loaded).iloc[0]  # no end: the May 2026 review counts
     assert row["latest_mean"] == 70.0

@@ -24,7 +24,7 @@ def scored(tmp_path, tables, name, settings=None):
     assert loaded.report.ok, loaded.report.errors[:3]
     inst = loaded.instruments[0]
     ctx = loaded.context(PERIOD)
-    table = loaded.table(inst)
+    table = loaded.prepared(inst, PERIOD.end)
     return inst, inst.score(table, ctx), inst.summarise(table, ctx), table, ctx
 
 

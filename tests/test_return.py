@@ -14,6 +14,7 @@ from evaltool.config import load_settings
 from evaltool.errors import OutputError
 from evaltool.report import excel
 from evaltool.report.excel import write_return
+from evaltool.report.formats import P_VALUE
 from evaltool.synthetic import generate, write_csv_folder
 from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, all_cell_text, find_table, score_cli, sheet_rows
 
@@ -105,7 +106,7 @@ def test_before_after_and_survival_sheets_match_the_analyses(example_return):
     km = find_table(
         wb["Time to next proceedings"], "Share with new care proceedings, at fixed times"
     )
-    at = results.survival.survival_at
+    at = results.survival.survival_at_
     mine = km[(km["Group"] == "service") & (km["Days"] == 1095)].iloc[0]
     theirs = at[(at["group"] == "service") & (at["days"] == 1095)].iloc[0]
     assert mine["New proceedings (cumulative)"] == pytest.approx(1 - theirs["survival"], abs=0.0005)
@@ -116,7 +117,7 @@ def test_the_km_chart_is_native_and_reads_the_published_points(example_return):
     results, wb, out = example_return
     ws = excel.build_workbook(results)["Time to next proceedings"]
     (chart,) = ws._charts
-    groups = [g for g in ("service", "comparison") if g in results.survival.km]
+    groups = [g for g in ("service", "comparison") if g in results.survival.km_]
     benchmark = results.settings.benchmark is not None
     assert len(chart.series) == 3 * len(groups) + benchmark  # curve and CI limits per group
     km = find_table(
@@ -148,7 +149,7 @@ def test_number_formats(example_return):
     ba = wb["Before and after"]
     hdr = next(i for i, r in enumerate(sheet_rows(ba)) if r[0] == "Measure")
     p_col = sheet_rows(ba)[hdr].index("p (t-test)") + 1
-    assert ba.cell(row=hdr + 2, column=p_col).number_format == excel.P_VALUE
+    assert ba.cell(row=hdr + 2, column=p_col).number_format == P_VALUE
 
 
 def test_no_formula_anywhere(example_return):

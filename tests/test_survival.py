@@ -10,17 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaltool.analysis.survival import (
-    KaplanMeier,
-    analyse,
-    covariate_frame,
-    schoenfeld_residuals,
-    survival_table,
-)
-from evaltool.api import load
+from evaltool.analysis.survival import KaplanMeier, survival_table
+from evaltool.analysis.survival.cox import covariate_frame, schoenfeld_residuals
+from evaltool.api import load, time_to_proceedings
 from evaltool.cli import app
 from evaltool.config import load_settings
 from evaltool.errors import AnalysisError
+from evaltool.report.json_output import survival_json
 from tests.conftest import clients_rows, workbook
 
 FIXTURES = Path(__file__).parent / "fixtures" / "survival"
@@ -38,12 +34,12 @@ def analysed(dataset: str, ci: str = "log"):
     settings = load_settings(FIXTURES / "evaltool.toml")
     loaded = load(FIXTURES / dataset, settings)
     assert loaded.report.ok, loaded.report.errors[:3]
-    return analyse(loaded, EXTRACT, ci=ci, covariates=COVARIATES)
+    return time_to_proceedings(loaded, EXTRACT, ci=ci, covariates=COVARIATES)
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_survival_table_matches_r(dataset):
-    ours = analysed(dataset).table.set_index("client_id").sort_index()
+    ours = analysed(dataset).table_.set_index("client_id").sort_index()
     r = r_csv(f"{dataset}_table.csv").set_index("client_id").sort_index()
     assert list(ours.index) == list(r.index)
     assert ours["time"].tolist() == r["time"].tolist()
@@ -59,7 +55,7 @@ def test_kaplan_meier_steps_match_survfit(dataset, ci):
     r = r[r["conf"] == ci]
     for group in ("all", "service", "comparison"):
         want = r[r["group"] == group].reset_index(drop=True)
-        got = result.km[group].table_
+        got = result.km_[group].table_
         assert got["time"].tolist() == want["time"].tolist()
         assert got["at_risk"].tolist() == want["n_risk"].tolist()
         assert got["events"].tolist() == want["n_event"].tolist()
@@ -77,7 +73,7 @@ def test_values_at_times_match_summary_survfit(dataset, ci):
     r = r[r["conf"] == ci]
     for group in ("all", "service", "comparison"):
         want = r[r["group"] == group].set_index("days")
-        got = result.survival_at[result.survival_at["group"] == group].set_index("days")
+        got = result.survival_at_[result.survival_at_["group"] == group].set_index("days")
         for days, row in want.iterrows():
             mine = got.loc[days]
             assert (mine["at_risk"], mine["events"]) == (row["at_risk"], row["events"])
@@ -92,7 +88,7 @@ def test_medians_and_their_limits_match_r(dataset, ci):
     result = analysed(dataset, ci)
     r = r_csv(f"{dataset}_medians.csv")
     r = r[r["conf"] == ci].set_index("group")
-    ours = result.medians.set_index("group")
+    ours = result.medians_.set_index("group")
     for group in ("all", "service", "comparison"):
         for mine, theirs in (
             ("median_days", "median"),
@@ -105,7 +101,7 @@ def test_medians_and_their_limits_match_r(dataset, ci):
 
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_logrank_matches_survdiff(dataset):
-    lr = analysed(dataset).logrank
+    lr = analysed(dataset).logrank_
     r = r_csv(f"{dataset}_logrank.csv").iloc[0]
     assert lr["chi2"] == pytest.approx(r["chi2"], rel=1e-8)
     assert lr["df"] == r["df"] == 1
@@ -114,7 +110,7 @@ def test_logrank_matches_survdiff(dataset):
 
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_cox_matches_coxph_efron(dataset):
-    cox = analysed(dataset).cox.set_index("covariate")
+    cox = analysed(dataset).cox_.set_index("covariate")
     r = (
         r_csv(f"{dataset}_cox.csv")
         .set_index("covariate")
@@ -130,17 +126,17 @@ def test_cox_fit_figures_match_r(dataset):
     # R: coxph(...)$loglik[2], $concordance["concordance"], $n, $nevent
     analysis = analysed(dataset)
     [r] = r_csv(f"{dataset}_cox_fit.csv").to_dict(orient="records")
-    info = analysis.to_dict()["cox_info"]
+    info = survival_json(analysis)["cox_info"]
     assert (info["n"], info["events"]) == (r["n"], r["events"])
     assert info["log_likelihood"] == pytest.approx(r["loglik"], rel=1e-9)
     assert info["concordance"] == pytest.approx(r["concordance"], rel=1e-12)
-    assert analysis.concordance == info["concordance"]
+    assert analysis.concordance_ == info["concordance"]
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_schoenfeld_residuals_match_r_with_efron_ties(dataset):
     # R: residuals(coxph(..., ties = "efron"), type = "schoenfeld"), at R's own coefficients
-    table = analysed(dataset).table
+    table = analysed(dataset).table_
     beta = r_csv(f"{dataset}_cox.csv")["coef"].to_numpy()
     x = covariate_frame(table, COVARIATES).to_numpy(float)
     ours = schoenfeld_residuals(
@@ -167,12 +163,12 @@ def test_the_ph_check_is_lifelines_own_test(dataset):
     from lifelines.statistics import proportional_hazard_test
 
     result = analysed(dataset)
-    data = covariate_frame(result.table, COVARIATES).assign(
-        time=result.table["time"], event=result.table["event"]
+    data = covariate_frame(result.table_, COVARIATES).assign(
+        time=result.table_["time"], event=result.table_["event"]
     )
     cph = CoxPHFitter().fit(data, "time", "event", fit_options={"precision": 1e-10})
     theirs = proportional_hazard_test(cph, data, time_transform="rank").summary
-    ours = result.ph_test.set_index("covariate")
+    ours = result.ph_test_.set_index("covariate")
     np.testing.assert_allclose(ours["chi2"], theirs["test_statistic"], rtol=1e-6)
     np.testing.assert_allclose(ours["p"], theirs["p"], rtol=1e-6)
 
@@ -244,12 +240,12 @@ def test_exclusions_are_counted_with_reasons(tmp_path):
 def test_cox_errors_and_warnings_are_clear():
     settings = load_settings(FIXTURES / "evaltool.toml")
     loaded = load(FIXTURES / "ties", settings)
-    result = analyse(loaded, EXTRACT, covariates=COVARIATES)
-    assert any("under 10 per covariate" in w for w in result.warnings)
+    result = time_to_proceedings(loaded, EXTRACT, covariates=COVARIATES)
+    assert any("under 10 per covariate" in w for w in result.warnings_)
     with pytest.raises(AnalysisError, match="covariate 'shoe_size' is not a column"):
-        analyse(loaded, EXTRACT, covariates=("shoe_size",))
+        time_to_proceedings(loaded, EXTRACT, covariates=("shoe_size",))
     with pytest.raises(AnalysisError, match="not numeric or yes/no"):
-        analyse(loaded, EXTRACT, covariates=("client_id",))
+        time_to_proceedings(loaded, EXTRACT, covariates=("client_id",))
 
 
 def test_cli_json_shape_and_values(runner, tmp_path):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaltool.data.contract import CLOSURE_REASONS
+from evaltool.data.contract import CLOSURE_REASONS, service_clients
 from evaltool.instruments.results import Relation, SummaryTable
 from evaltool.periods import Period, quarters_between
 
@@ -15,12 +15,6 @@ REFERRALS, STARTS, CLOSURES = "Referrals", "Starts", "Closures"
 CASELOAD, WAITING = "Active caseload at quarter end", "Waiting at quarter end"
 MEDIAN_DAYS = "Median days of involvement (closures)"
 NOT_RECORDED = "not recorded"
-
-
-def service_clients(clients: pd.DataFrame) -> pd.DataFrame:
-    if "cohort" not in clients:
-        return clients
-    return clients[clients["cohort"].fillna("service") == "service"]
 
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:

@@ -3,6 +3,8 @@ from these specs and the built-in instruments' (``python -m evaltool.data.contra
 
 from __future__ import annotations
 
+import pandas as pd
+
 from evaltool.data.columns import CATEGORY, DATE, ID, INTEGER, TEXT, YESNO, Column
 from evaltool.data.specs import TableSpec
 
@@ -10,6 +12,20 @@ CONTRACT_VERSION = "1.1"
 CONTRACT_DOC = "docs/data-contract.md"
 
 COHORTS = ("service", "comparison")
+
+
+def cohort_of(clients: pd.DataFrame) -> pd.Series:
+    """Each client's cohort: a blank cohort (or no cohort column) means the service's own."""
+    if "cohort" not in clients:
+        return pd.Series("service", index=clients.index, dtype=object)
+    return clients["cohort"].astype(object).where(clients["cohort"].notna(), "service")
+
+
+def service_clients(clients: pd.DataFrame) -> pd.DataFrame:
+    """The service's own clients (not the comparison cohort)."""
+    return clients[cohort_of(clients) == "service"]
+
+
 CLOSURE_REASONS = ("completed", "disengaged", "moved_away", "other")
 PROCEEDINGS_OUTCOMES = (
     "interim_care_order",

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from evaltool.config import Settings
     from evaltool.data.problems import Problem
     from evaltool.data.specs import TableSpec
-    from evaltool.instruments.results import Headline, SummaryTable
+    from evaltool.instruments.results import Evaluation, Headline, SummaryTable
     from evaltool.periods import Period
 
 
@@ -93,7 +93,28 @@ class Instrument:
         """Problems beyond what the column types catch (default: none)."""
         return []
 
-    # -- scoring ---------------------------------------------------------------------------
+    # -- one period ------------------------------------------------------------------------
+    def evaluate(self, data: pd.DataFrame, ctx: Context) -> Evaluation:
+        """Everything the core reports of this instrument for one period, in one call.
+
+        ``data`` is the instrument's table as the core prepared it: typed by the table spec and
+        cut at the period end by its ``time_column`` (no row after ``ctx.period.end``). The
+        default calls ``score``, ``readings`` (when there are measures), ``summarise`` and
+        ``headline`` once each; override it to work something out once for all of them (see
+        the domain scale, whose tables and before/after comparison share one pairing
+        through ``Evaluation.pairs``).
+        """
+        from evaltool.instruments.results import Evaluation
+
+        return Evaluation(
+            self.name,
+            scores=self.score(data, ctx),
+            readings=self.readings(data) if self.measures() else None,
+            tables=self.summarise(data, ctx),
+            headline=self.headline(data, ctx),
+        )
+
+    # -- the parts of an evaluation ---------------------------------------------------------
     def score(self, data: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         """Client-level scores, one row per client, ``client_id`` first."""
         raise NotImplementedError

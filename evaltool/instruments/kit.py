@@ -1,10 +1,9 @@
-"""Helpers instruments share: reading definitions, windows, first/latest readings, counts."""
+"""The authoring kit: helpers instruments share (definition settings, windows, shares,
+first and latest readings)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -150,21 +149,97 @@ def scale_bounds(definition: dict[str, Any], source: str) -> tuple[int, int]:
     return lo, hi
 
 
-def remember_last(method: Callable) -> Callable:
-    """Reuse a method's last result when called again with the same frame and arguments.
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and their values: a categorical's own (in category order), else factorized."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(dtype=np.int64), np.asarray(column.cat.categories)
+    codes, uniques = pd.factorize(column)
+    return codes, np.asarray(uniques)
 
-    A quarterly run asks an instrument for its summary and then its headline from the same
-    data; this spares the second pass. The frame itself is kept, so its id cannot be reused.
+
+#: the columns every readings table has; a long one adds ``measure`` and ``value``, a wide
+#: one has a value column named after each measure instead
+READING_KEYS = ("unit", "client_id", "date")
+
+
+def first_and_latest_readings(readings: pd.DataFrame) -> pd.DataFrame:
+    """First and latest reading, number of readings and days between, per (measure, unit).
+
+    ``readings`` is long (``unit, client_id, measure, date, value``: one row per reading) or
+    wide (``unit, client_id, date`` and one value column per measure: one row per
+    assessment, blanks where a measure was not read). Either way it is a stable integer sort
+    and group boundaries in numpy rather than a pandas sort and groupby over millions of
+    rows; ties on a day keep the input order.
     """
+    dates = readings["date"].to_numpy(dtype="datetime64[ns]")
+    dated = ~np.isnat(dates)
+    r = readings if dated.all() else readings[dated]
+    dates = dates[dated] if len(r) < len(readings) else dates
+    days = dates.astype("datetime64[D]").astype(np.int64)
+    u_codes, units = _codes(r["unit"])
+    if "measure" in r:
+        measures, parts = _pair_long(r, u_codes, units, days)
+    else:
+        measures = [c for c in r.columns if c not in READING_KEYS]
+        parts = _pair_wide(r, measures, u_codes, days)
+    columns = (
+        [np.concatenate(c) for c in zip(*parts, strict=True)]
+        if parts
+        else [np.empty(0, np.int64)] * 6
+    )
+    measure, first, last, first_value, last_value, count = columns
+    return pd.DataFrame(
+        {
+            # a categorical: the per-measure selections that follow compare integer codes
+            "measure": pd.Categorical.from_codes(measure, categories=measures),
+            "unit": units[u_codes[first]],
+            "client_id": r["client_id"].take(first).to_numpy(),
+            "first_date": dates[first],
+            "first": first_value.astype(float),
+            "latest_date": dates[last],
+            "latest": last_value.astype(float),
+            "readings": count,
+            "days": days[last] - days[first],
+        }
+    )
 
-    @functools.wraps(method)
-    def wrapper(self: Any, data: pd.DataFrame, *args: Any) -> Any:
-        cache = self.__dict__.setdefault("_remembered", {})
-        hit = cache.get(method.__name__)
-        if hit is not None and hit[0] is data and hit[1] == args:
-            return hit[2]
-        result = method(self, data, *args)
-        cache[method.__name__] = (data, args, result)
-        return result
 
-    return wrapper
+def _pair_long(
+    r: pd.DataFrame, u_codes: np.ndarray, units: np.ndarray, days: np.ndarray
+) -> tuple[np.ndarray, list[tuple[np.ndarray, ...]]]:
+    """Measures, and the first/latest rows of each (measure, unit), from a long table."""
+    values = r["value"].to_numpy(dtype=float)
+    m_codes, measures = _codes(r["measure"])
+    rows = np.flatnonzero(~np.isnan(values))
+    group = m_codes.astype(np.int64) * (len(units) + 1) + u_codes  # (measure, unit)
+    first, last, count = first_and_latest_positions(group[rows], days[rows])
+    first, last = rows[first], rows[last]
+    part = (m_codes[first], first, last, values[first], values[last], count)
+    return measures, [part] if len(rows) else []
+
+
+def _pair_wide(
+    r: pd.DataFrame, measures: list[str], u_codes: np.ndarray, days: np.ndarray
+) -> list[tuple[np.ndarray, ...]]:
+    """The first/latest rows of each (measure, unit) from a wide table: one sort of the
+    assessments by unit and day, then per measure only the rows where it was read."""
+    order = np.lexsort((days, u_codes))  # stable: ties on a day keep input order
+    parts = []
+    for code, name in enumerate(measures):
+        values = r[name].to_numpy(dtype=float, na_value=np.nan)
+        rows = order[~np.isnan(values[order])]
+        if not len(rows):
+            continue
+        starts, ends = runs(u_codes[rows])
+        first, last = rows[starts], rows[ends]
+        parts.append(
+            (
+                np.full(len(starts), code),
+                first,
+                last,
+                values[first],
+                values[last],
+                ends - starts + 1,
+            )
+        )
+    return parts

@@ -1,4 +1,4 @@
-"""Find and load instrument plugins and definition files.
+"""Find and load plugins (instruments, definition files, output formats).
 
 Loading is explicit (nothing happens at import time) and fault-isolated: each entry point is
 loaded on its own, and a broken plugin is recorded with its package and error while the others
@@ -12,18 +12,21 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from evaltool.instruments import hookspecs
 from evaltool.config import read_toml_text
 from evaltool.errors import PluginError
+from evaltool.instruments import hookspecs
 from evaltool.instruments.base import Instrument
 from evaltool.plugins import DEFAULT_PLUGINS
+
+if TYPE_CHECKING:
+    from evaltool.report.output import OutputRenderer
 
 ENTRY_POINT_GROUP = "evaltool"
 DISABLE_AUTOLOAD = "EVALTOOL_DISABLE_PLUGIN_AUTOLOAD"
@@ -42,14 +45,18 @@ class PluginInfo:
     hooks: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
     instruments: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)  # file extensions of its output formats
     error: str | None = None
 
 
 @dataclass
 class Registry:
+    """Every instrument kind, instrument and output format the installed plugins offer."""
+
     kinds: dict[str, type[Instrument]]
     instruments: dict[str, Instrument]
     plugins: list[PluginInfo]
+    renderers: dict[str, OutputRenderer] = field(default_factory=dict)  # by file extension
 
     @property
     def load_errors(self) -> list[PluginInfo]:
@@ -212,7 +219,19 @@ def build_registry(extra_paths: Iterable[Path] = (), autoload: bool | None = Non
             raise PluginError(f"instrument folder {folder} (instruments.paths) does not exist")
         for file in _definition_files(folder):
             add(load_definition(file, kinds), str(file), None)
-    return Registry(kinds, instruments, infos)
+    renderers: dict[str, OutputRenderer] = {}
+    for impl in reversed(pm.hook.evaltool_output_renderers.get_hookimpls()):  # registration order
+        owner, offered = call(impl, "evaltool_output_renderers")
+        for renderer in offered:
+            ext = renderer.extension.lower().lstrip(".")
+            if ext in renderers:
+                raise PluginError(
+                    f"two plugins offer an output for .{ext} files: {renderers[ext].plugin} "
+                    f"and {owner}; uninstall one of them"
+                )
+            renderers[ext] = replace(renderer, extension=ext, plugin=owner)
+            by_name[owner].outputs.append(ext)
+    return Registry(kinds, instruments, infos, renderers)
 
 
 def _definition_files(path: Path) -> list[Path]:

@@ -4,6 +4,7 @@ counts, and headlines that cite their cells."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -92,3 +93,30 @@ class Headline:
     text: str
     cites: tuple[Cite, ...] = ()
     empty: str = ""  # shown instead when the instrument has nothing to report yet
+
+
+@dataclass
+class Evaluation:
+    """What one instrument made of one period, from one call of ``Instrument.evaluate``: the
+    core reads everything it reports of the instrument from here.
+
+    ``scores``: one row per client, ``client_id`` first. ``readings``: for before/after (long
+    or wide, see ``Instrument.readings``), None when the instrument has no measures.
+    ``tables``: for the return. ``headline``: the Summary line, citing cells of ``tables``.
+    """
+
+    instrument: str
+    scores: pd.DataFrame | None = None
+    readings: pd.DataFrame | None = None
+    tables: list[SummaryTable] = field(default_factory=list)
+    headline: Headline | str = ""
+
+    @cached_property
+    def pairs(self) -> pd.DataFrame:
+        """First and latest reading per measure and unit (``kit.first_and_latest_readings``),
+        worked out once: an instrument's own tables and the before/after comparison share it."""
+        from evaltool.instruments.kit import first_and_latest_readings
+
+        if self.readings is None:
+            raise ValueError(f"instrument '{self.instrument}' has no readings")
+        return first_and_latest_readings(self.readings)

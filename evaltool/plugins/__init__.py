@@ -1,4 +1,5 @@
-"""Built-in instrument plugins, registered exactly like third-party ones (see registry.py)."""
+"""Built-in plugins (the instruments, and the Excel and JSON outputs), registered exactly like
+third-party ones (see ``evaltool.instruments.registry``)."""
 
 DEFAULT_PLUGINS = (
     "evaltool.plugins.builtin_definitions",
@@ -8,4 +9,5 @@ DEFAULT_PLUGINS = (
     "evaltool.plugins.survey",
     "evaltool.plugins.partner_access",
     "evaltool.plugins.pregnancies",
+    "evaltool.plugins.outputs",
 )

@@ -17,8 +17,13 @@ from evaltool.data.specs import TableSpec
 from evaltool.errors import PluginError
 from evaltool.instruments.base import Context, Definition, Instrument, Measure
 from evaltool.instruments.hookspecs import hookimpl
-from evaltool.instruments.kit import in_window, remember_last, scale_bounds, setting, until
-from evaltool.instruments.results import Cite, Headline, Relation, SummaryTable
+from evaltool.instruments.kit import (
+    first_and_latest_readings,
+    in_window,
+    scale_bounds,
+    setting,
+)
+from evaltool.instruments.results import Cite, Evaluation, Headline, Relation, SummaryTable
 
 DOMAIN_KEYS = {"id", "label", "reliability", "lower_is_better"}
 
@@ -142,16 +147,19 @@ class DomainScale(Instrument):
         melted["value"] = melted["value"].astype(float)
         return melted.rename(columns={self.date_column: "date"})
 
-    def domain_changes(self, data: pd.DataFrame, end: Any = None) -> pd.DataFrame:
-        """Per client and domain: first and latest reading up to ``end``, change and stages."""
-        return self._domain_changes(until(data, self.date_column, end))
+    def evaluate(self, data: pd.DataFrame, ctx: Context) -> Evaluation:
+        """One pairing of the readings for the scores, the tables, the headline and the
+        before/after comparison (``Evaluation.pairs``)."""
+        ev = Evaluation(self.name, readings=self.readings(data))
+        changes = self.changes(ev.pairs)
+        ev.scores = self._scores(changes, data)
+        ev.tables = self._tables(changes, data, ctx)
+        ev.headline = self._headline(changes)
+        return ev
 
-    @remember_last
-    def _domain_changes(self, data: pd.DataFrame) -> pd.DataFrame:
-        """The first/latest pairing the before/after comparison uses, on the wide readings."""
-        from evaltool.analysis.before_after import first_and_latest_readings
-
-        pairs = first_and_latest_readings(self.readings(data))
+    def changes(self, pairs: pd.DataFrame) -> pd.DataFrame:
+        """Per client and domain: first and latest reading, change and stages, from the
+        first/latest pairing of the readings (``kit.first_and_latest_readings``)."""
         out = pd.DataFrame(
             {
                 "client_id": pairs["client_id"],
@@ -167,8 +175,13 @@ class DomainScale(Instrument):
             out["latest_stage"] = self.stage_of(out["latest"])
         return out
 
-    def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
-        changes = self.domain_changes(data, ctx.period.end if ctx else None)
+    def _changes_of(self, data: pd.DataFrame) -> pd.DataFrame:
+        return self.changes(first_and_latest_readings(self.readings(data)))
+
+    def score(self, data: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+        return self._scores(self._changes_of(data), data)
+
+    def _scores(self, changes: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
         wide = changes.pivot(
             index="client_id", columns="domain", values=["first", "latest", "change"]
         )
@@ -191,13 +204,9 @@ class DomainScale(Instrument):
             for d in self.domains
         ]
 
-    @remember_last
     def readings(self, data: pd.DataFrame) -> pd.DataFrame:
         """Wide readings: one row per assessment, one value column per domain (blank where
-        it was not assessed). Ten times fewer rows than one per domain reading.
-
-        The same frame in gives the same readings out, so the distance travelled and the
-        before/after comparison share one pairing (``compare.first_and_latest_readings``)."""
+        it was not assessed). Ten times fewer rows than one per domain reading."""
         present = [d for d in self.domain_ids if d in data]
         wide = data[["client_id", self.date_column, *present]]
         wide = wide.rename(columns={self.date_column: "date"})  # values stay Int64: blank = <NA>
@@ -205,9 +214,14 @@ class DomainScale(Instrument):
         return wide
 
     def summarise(self, data: pd.DataFrame, ctx: Context) -> list[SummaryTable]:
+        return self._tables(self._changes_of(data), data, ctx)
+
+    def _tables(
+        self, everyone: pd.DataFrame, data: pd.DataFrame, ctx: Context
+    ) -> list[SummaryTable]:
+        """``everyone``: the changes of every client (each window is a subset of them)."""
         tables = []
         labels = {d["id"]: d["label"] for d in self.domains}
-        everyone = self.domain_changes(data, ctx.period.end)  # per client: windows are subsets
         for label, start, end in ctx.windows:
             assessed = data[in_window(data[self.date_column], start, end)]["client_id"].unique()
             ch = everyone[everyone["client_id"].isin(assessed)]
@@ -279,7 +293,9 @@ class DomainScale(Instrument):
         return tables
 
     def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
-        ch = self.domain_changes(data, ctx.period.end)
+        return self._headline(self._changes_of(data))
+
+    def _headline(self, ch: pd.DataFrame) -> Headline:
         means = ch[ch["change"].notna()].groupby("domain")["change"].mean()
         order = [d["id"] for d in self.domains]
         means = means.reindex(order).dropna()

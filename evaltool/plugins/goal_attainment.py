@@ -15,8 +15,8 @@ from evaltool.data.columns import DATE, ID, INTEGER, NUMBER, TEXT, Column
 from evaltool.data.specs import TableSpec
 from evaltool.instruments.base import Context, Definition, Instrument, Measure
 from evaltool.instruments.hookspecs import hookimpl
-from evaltool.instruments.kit import first_and_latest_rows, in_window, remember_last, setting, until
-from evaltool.instruments.results import Cite, Headline, SummaryTable
+from evaltool.instruments.kit import first_and_latest_rows, in_window, setting
+from evaltool.instruments.results import Cite, Evaluation, Headline, SummaryTable
 
 
 def t_scores(goals: pd.DataFrame, rho: float = 0.3) -> pd.DataFrame:
@@ -96,7 +96,6 @@ class GoalAttainment(Instrument):
             return pd.Series(1.0, index=frame.index)
         return frame["weight"].astype("Float64").fillna(1.0).astype(float)
 
-    @remember_last
     def _goal_frame(self, data: pd.DataFrame) -> pd.DataFrame:
         """One row per goal: baseline and latest level and date, and its weight."""
         first, last, _ = first_and_latest_rows(data, ["client_id", "goal_id"], "review_date")
@@ -113,15 +112,22 @@ class GoalAttainment(Instrument):
         )
         return goals
 
-    def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
-        return self._client_scores(
-            self._goal_frame(until(data, "review_date", ctx.period.end if ctx else None))
+    def evaluate(self, data: pd.DataFrame, ctx: Context) -> Evaluation:
+        """The client scores once, for the readings and the tables."""
+        scores = self._client_scores(self._goal_frame(data))
+        return Evaluation(
+            self.name,
+            scores=scores,
+            readings=self._readings(scores),
+            tables=self._tables(scores, data, ctx),
+            headline=self.headline(data, ctx),
         )
 
-    @remember_last
+    def score(self, data: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+        return self._client_scores(self._goal_frame(data))
+
     def _client_scores(self, goals: pd.DataFrame) -> pd.DataFrame:
-        """One row per client from the per-goal frame (remembered: summary, headline and
-        readings all ask for it)."""
+        """One row per client from the per-goal frame."""
         g = goals.assign(met=goals["level"] >= self.expected).groupby("client_id", sort=True)
         out = t_scores(goals, self.rho)
         out.insert(0, "goals", g.size())
@@ -144,7 +150,10 @@ class GoalAttainment(Instrument):
         ]
 
     def readings(self, data: pd.DataFrame) -> pd.DataFrame:
-        scored = self.score(data)
+        return self._readings(self._client_scores(self._goal_frame(data)))
+
+    def _readings(self, scored: pd.DataFrame) -> pd.DataFrame:
+        """Each client's baseline and latest T-score, as two readings."""
         base = pd.DataFrame(
             {
                 "unit": scored["client_id"],
@@ -158,8 +167,13 @@ class GoalAttainment(Instrument):
         return pd.concat([base, last], ignore_index=True)
 
     def summarise(self, data: pd.DataFrame, ctx: Context) -> list[SummaryTable]:
+        return self._tables(self.score(data, ctx), data, ctx)
+
+    def _tables(
+        self, everyone: pd.DataFrame, data: pd.DataFrame, ctx: Context
+    ) -> list[SummaryTable]:
+        """``everyone``: every client's scores (each window is a subset of them)."""
         rows = []
-        everyone = self.score(data, ctx)  # per client: each window is a subset of clients
         for label, start, end in ctx.windows:
             reviewed = data[in_window(data["review_date"], start, end)]["client_id"].unique()
             scored = everyone[everyone["client_id"].isin(reviewed)]

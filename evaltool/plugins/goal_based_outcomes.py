@@ -17,12 +17,10 @@ from evaltool.instruments.hookspecs import hookimpl
 from evaltool.instruments.kit import (
     first_and_latest_rows,
     in_window,
-    remember_last,
     scale_bounds,
     setting,
-    until,
 )
-from evaltool.instruments.results import Cite, Headline, SummaryTable
+from evaltool.instruments.results import Cite, Evaluation, Headline, SummaryTable
 
 
 class GoalBasedOutcomes(Instrument):
@@ -63,12 +61,19 @@ class GoalBasedOutcomes(Instrument):
         )
         return f"{self.lo}-{self.hi} per goal; {rc}"
 
-    def goals(self, data: pd.DataFrame, end: Any = None) -> pd.DataFrame:
-        """One row per goal: first and latest rating up to ``end``, and the change."""
-        return self._goals(until(data, "rating_date", end))
+    def evaluate(self, data: pd.DataFrame, ctx: Context) -> Evaluation:
+        """The goals once, for the scores and the tables."""
+        goals = self.goals(data)
+        return Evaluation(
+            self.name,
+            scores=self._scores(goals),
+            readings=self.readings(data),
+            tables=self._tables(goals, data, ctx),
+            headline=self.headline(data, ctx),
+        )
 
-    @remember_last
-    def _goals(self, data: pd.DataFrame) -> pd.DataFrame:
+    def goals(self, data: pd.DataFrame) -> pd.DataFrame:
+        """One row per goal: first and latest rating, and the change."""
         first, last, ratings = first_and_latest_rows(data, ["client_id", "goal_id"], "rating_date")
         goals = pd.DataFrame(
             {
@@ -88,8 +93,10 @@ class GoalBasedOutcomes(Instrument):
             )
         return goals
 
-    def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
-        goals = self.goals(data, ctx.period.end if ctx else None)
+    def score(self, data: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+        return self._scores(self.goals(data))
+
+    def _scores(self, goals: pd.DataFrame) -> pd.DataFrame:
         g = goals.groupby("client_id", sort=True)
         out = pd.DataFrame(
             {
@@ -128,8 +135,13 @@ class GoalBasedOutcomes(Instrument):
         )
 
     def summarise(self, data: pd.DataFrame, ctx: Context) -> list[SummaryTable]:
+        return self._tables(self.goals(data), data, ctx)
+
+    def _tables(
+        self, everyone: pd.DataFrame, data: pd.DataFrame, ctx: Context
+    ) -> list[SummaryTable]:
+        """``everyone``: every goal (each window is a subset of them)."""
         rows = []
-        everyone = self.goals(data, ctx.period.end)  # per goal: each window is a subset
         for label, start, end in ctx.windows:
             rated = data[in_window(data["rating_date"], start, end)]["client_id"].unique()
             goals = everyone[everyone["client_id"].isin(rated)]

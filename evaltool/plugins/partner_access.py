@@ -53,9 +53,7 @@ class PartnerAccess(Instrument):
     def describe_scale(self) -> str:
         return "service types: " + ", ".join(self.service_types)
 
-    def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
-        if ctx is not None:
-            data = data[in_window(data["referred_date"], None, ctx.period.end)]
+    def score(self, data: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         days = (data["accessed_date"] - data["referred_date"]).dt.days
         frame = data.assign(accessed=data["accessed_date"].notna(), days=days)
         g = frame.groupby("client_id", sort=True)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from evaltool.data.columns import CATEGORY, DATE, ID, Column
+from evaltool.data.contract import service_clients
 from evaltool.data.specs import TableSpec
 from evaltool.instruments.base import Context, Definition, Instrument
 from evaltool.instruments.hookspecs import hookimpl
@@ -41,10 +42,7 @@ def involvement_years(clients: pd.DataFrame, start: dt.date | None, end: dt.date
     """Client-years of involvement (start_date to end_date, open cases to ``end``) in a window."""
     if "start_date" not in clients:
         return 0.0
-    service = clients[
-        clients.get("cohort", pd.Series("service", index=clients.index)).fillna("service")
-        == "service"
-    ]
+    service = service_clients(clients)
     begin = service["start_date"]
     finish = (
         service["end_date"].fillna(pd.Timestamp(end))
@@ -113,13 +111,8 @@ class Pregnancies(Instrument):
     def describe_scale(self) -> str:
         return "rate per 100 client-years, exact Poisson CI; outcomes: " + ", ".join(OUTCOMES)
 
-    def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
-        if ctx is not None:
-            data = data[in_window(data["known_date"], None, ctx.period.end)]
-            when = timing(data, ctx.clients, "known_date")
-        else:
-            when = pd.Series("unknown", index=data.index)
-        frame = data.assign(when=when)
+    def score(self, data: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+        frame = data.assign(when=timing(data, ctx.clients, "known_date"))
         out = pd.crosstab(frame["client_id"], frame["when"]).add_prefix("pregnancies_")
         out.insert(0, "pregnancies", out.sum(axis=1))
         births = frame[frame["outcome"] == "live_birth"].groupby("client_id").size()
@@ -251,9 +244,7 @@ class Contraception(Instrument):
     def describe_scale(self) -> str:
         return "methods: " + ", ".join(METHODS)
 
-    def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
-        if ctx is not None:
-            data = data[in_window(data["started_date"], None, ctx.period.end)]
+    def score(self, data: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         out = pd.crosstab(data["client_id"], data["method"].fillna("not recorded"))
         return out.add_prefix("started_").reset_index().rename_axis(columns=None)
 

@@ -89,10 +89,8 @@ class Survey(Instrument):
             out[item["id"]] = self.lo + self.hi - values if item["reverse"] else values
         return out
 
-    def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
+    def score(self, data: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         """One row per response (anonymous): keyed item scores and the total. No comments."""
-        if ctx is not None:
-            data = data[in_window(data["response_date"], None, ctx.period.end)]
         keyed = self.keyed(data)
         out = pd.DataFrame(
             {"response": range(1, len(data) + 1), "response_date": data["response_date"].to_numpy()}

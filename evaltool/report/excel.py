@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
-from evaltool.errors import DisclosureError, OutputError
+from evaltool.errors import OutputError
 from evaltool.instruments.base import Definition
 from evaltool.instruments.results import SummaryTable
 from evaltool.report.disclosure import (
@@ -33,7 +33,8 @@ from evaltool.report.disclosure import (
     Suppressed,
     protect,
 )
-from evaltool.report.files import inputs_of, refuse_inputs, write_file
+from evaltool.report.formats import formats_for, printed_value
+from evaltool.report.output import Output, write_output
 from evaltool.report.publish import Publication, headline_text, publish
 from evaltool.report.safe import cell_value
 
@@ -60,44 +61,6 @@ SYMBOLS = (
         "gives the value sent before)",
     ),
 )
-
-
-def check_target(path: Path, force: bool) -> None:
-    """Refuse to overwrite without --force, and name a target that is open in another program."""
-    path = Path(path)
-    if path.is_dir():
-        raise OutputError(f"{path} is a folder; --out names the return file to write (.xlsx)")
-    if path.suffix.lower() != ".xlsx":
-        raise OutputError(f"the return must be an .xlsx file; got {path.name}")
-    if not path.parent.exists():
-        raise OutputError(f"folder {path.parent} does not exist; create it or choose another --out")
-    for lock in (path.parent / f".~lock.{path.name}#", path.parent / f"~${path.name}"):
-        if lock.exists():
-            raise OutputError(
-                f"{path} is open in a spreadsheet program (lock file {lock.name}); "
-                "close it and run again"
-            )
-    if path.exists() and not force:
-        raise OutputError(
-            f"{path} already exists; use --force to replace it, or choose another --out"
-        )
-
-
-def save_atomically(wb: Workbook, path: Path, before_rename=None, force: bool = True) -> None:
-    """Save through a temporary file in the target folder (see files.write_file)."""
-    write_file(path, wb.save, force, ".xlsx.tmp", before_rename)
-
-
-def printed_value(value: Any, fmt: str | None) -> Any:
-    """A number rounded to the precision its format prints: the file holds what the reader
-    sees, so a mean's sixteen digits cannot give back the number of people behind it."""
-    if not isinstance(value, float) or math.isnan(value) or not fmt:
-        return value
-    number = fmt.split(";")[-1]
-    decimals = len(number.split(".")[1].rstrip("%")) if "." in number else 0
-    if number.endswith("%"):
-        decimals += 2
-    return round(value, decimals)
 
 
 class SheetWriter:
@@ -194,26 +157,6 @@ class SheetWriter:
             self.ws.column_dimensions[get_column_letter(col)].width = self.column_width(col)
         if freeze:
             self.ws.freeze_panes = freeze
-
-
-P_VALUE = '[<0.001]"<0.001";0.000'
-
-
-def formats_for(table: SummaryTable) -> dict[str, str]:
-    """Number formats: the table's own, then shares, counts, p-values and plain decimals."""
-    out: dict[str, str] = {}
-    for col in table.data.columns:
-        if col in table.formats:
-            out[col] = table.formats[col]
-        elif col in table.percent:
-            out[col] = "0.0%"
-        elif col in table.counts:
-            out[col] = "#,##0"
-        elif col == "p" or col.startswith("p ("):
-            out[col] = P_VALUE
-        elif pd.api.types.is_float_dtype(table.data[col]):
-            out[col] = "0.00"
-    return out
 
 
 @dataclass
@@ -430,12 +373,10 @@ def build_workbook(
 
 def write_internal_sheets(wb: Workbook, results: Results, used: set[str]) -> None:
     """Client-level scores, one sheet per instrument: pseudonymous ids, never for funders."""
-    ctx = results.loaded.context(results.period, results.extract_date)
     for instrument in results.loaded.instruments:
         ws = wb.create_sheet(sheet_title(f"INTERNAL {instrument.name}", used))
         sw = SheetWriter(ws, f"{instrument.title}: client-level scores", internal=True)
-        table = results.loaded.table_up_to(instrument, results.period.end)
-        scored = instrument.score(table, ctx)
+        scored = results.evaluations[instrument.name].scores
         sw.frame(
             scored, {c: "0.00" for c in scored.columns if pd.api.types.is_float_dtype(scored[c])}
         )
@@ -454,7 +395,7 @@ def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Public
         [
             ("Origin", survival.origin),
             ("CI transform", survival.ci),
-            ("Extract date", pd.Timestamp(survival.extract_date).date()),
+            ("Extract date", pd.Timestamp(survival.extract_date_).date()),
         ]
     )
     tables = {t.name: t for t in pub.sheets["Time to next proceedings"]}
@@ -462,17 +403,17 @@ def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Public
     written = write_summary_table(sw, km, pub.shown["km"])
     for name in ("km-median", "km-exclusions"):
         write_summary_table(sw, tables[name], pub.shown[name])
-    if survival.logrank:
+    if survival.logrank_:
         sw.heading("Log-rank test: service vs comparison cohort")
         sw.pairs(
             [
-                ("Chi-square", round(survival.logrank["chi2"], 2)),
-                ("df", survival.logrank["df"]),
-                ("p", round(survival.logrank["p"], 3)),
+                ("Chi-square", round(survival.logrank_["chi2"], 2)),
+                ("df", survival.logrank_["df"]),
+                ("p", round(survival.logrank_["p"], 3)),
             ]
         )
-    if survival.benchmark:
-        b = survival.benchmark
+    if survival.benchmark_:
+        b = survival.benchmark_
         threshold = s.small_number_threshold
         value = (
             "not reached: follow-up too short"
@@ -489,8 +430,8 @@ def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Public
                 (f"This service ({b['group']}) by {b['days']} days", value),
             ]
         )
-    if survival.cox is not None:
-        cox = survival.cox.rename(
+    if survival.cox_ is not None:
+        cox = survival.cox_.rename(
             columns={
                 "covariate": "Covariate",
                 "coef": "Coefficient",
@@ -528,7 +469,7 @@ def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Public
         width_cm=width,
     )
     sw.row += int(width / 2 / 0.5) + 2  # the chart is half as high as wide; rows ~0.5 cm
-    for w in survival.warnings:
+    for w in survival.warnings_:
         sw.note(f"Warning: {return_warning(w)}")
     ws.print_area = f"A1:{get_column_letter(printed)}{sw.row}"
 
@@ -658,57 +599,23 @@ def definitions(results: Results) -> list[Definition]:
     ]
     for instrument in results.loaded.instruments:
         defs += instrument.definitions()
-    from evaltool.analysis.before_after import DEFINITIONS as COMPARE_DEFINITIONS
+    from evaltool.report.before_after_tables import DEFINITIONS as COMPARE_DEFINITIONS
 
     defs += COMPARE_DEFINITIONS
     if results.survival is not None:
-        defs += results.survival.definitions()
+        from evaltool.report.survival_tables import survival_definitions
+
+        defs += survival_definitions(results.survival)
     return defs
 
 
+def render_excel(output: Output, path: str) -> None:
+    """The built-in ``xlsx`` output: the funder return, laid out from the publication."""
+    build_workbook(output.results, output.internal, output.publication).save(path)
+
+
 def write_return(results: Results, path: Path, force: bool = False, internal: bool = False) -> Path:
-    """Protect the return with the service's earlier ones, record it, and save it atomically.
-
-    Raises OutputError, or DisclosureError (nothing written) when a hidden figure could still
-    be worked out from this return and the earlier ones.
-    """
-    from evaltool import __version__
-    from evaltool.report import record
-
-    path = Path(path)
-    check_target(path, force)
-    refuse_inputs(path, inputs_of(results.loaded.dataset.source.path, results.settings))
-    where = record.record_path(results.settings)
-    pub = publish(results, record.read(where, results.settings.service))
-    if pub.leaks:
-        cells = "; ".join(leak.describe() for leak in pub.leaks[:5])
-        raise DisclosureError(
-            f"the return was not written: {len(pub.leaks)} hidden figure(s) could be worked "
-            f"out from it and the earlier returns in {where}: {cells}"
-        )
-    wb = build_workbook(results, internal, pub)
-
-    def remember():
-        if where is None or internal:  # an internal workbook is not sent: nothing to record
-            return None
-        s = results.settings
-        rid = record.write(
-            where,
-            results.period.code,
-            results.period.end,
-            __version__,
-            results.loaded.dataset.source.hashes,
-            {
-                "service": s.service,
-                "threshold": s.small_number_threshold,
-                "calendar": s.calendar,
-                "instruments": [i.name for i in results.loaded.instruments],
-                "survival": [s.survival_origin, s.survival_ci, list(s.survival_times)],
-            },
-            pub.cells,
-            pub.relations,
-        )
-        return lambda: record.forget(where, rid)
-
-    save_atomically(wb, path, remember, force)
-    return path
+    """The return as ``.xlsx`` (``report.output.write_output`` with the Excel renderer)."""
+    if Path(path).suffix.lower() != ".xlsx":
+        raise OutputError(f"the return must be an .xlsx file; got {Path(path).name}")
+    return write_output(results, path, force, internal)

@@ -4,7 +4,16 @@ and the benchmark. matplotlib is imported only here, and only when a chart is dr
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from evaltool.analysis.survival import TimeToProceedings
+
+
+def km_png(fit: TimeToProceedings, threshold: int, path: Any = None):
+    """The fitted curves as a PNG (a bytes buffer, or written to ``path``), for
+    ``evaltool survival --plot``; counts at risk from 1 to ``threshold`` are not printed."""
+    return km_plot(fit.curves(), fit.times, fit.benchmark, fit.ci, threshold, path)
 
 
 def km_plot(

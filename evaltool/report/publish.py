@@ -4,7 +4,8 @@
 same in every return that prints it (a past quarter's activity row) or names its period
 (``2025-Q4|closures|Window=To date,...|Closures``), links this return to the recorded earlier
 ones (the same cell printed again; "to date" = last quarter's "to date" + this quarter), and
-protects the whole series as one problem. The renderer (``excel.py``) only lays it out.
+protects the whole series as one problem. The renderers (``excel.py``, ``json.py``) only lay it
+out.
 """
 
 from __future__ import annotations
@@ -93,14 +94,16 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
             tables.append(table)
         sheets[instrument.name] = tables
     if results.comparisons is not None and not results.comparisons.empty:
-        from evaltool.analysis.before_after import comparison_tables
+        from evaltool.report.before_after_tables import comparison_tables
 
         titles = {i.name: i.title for i in results.loaded.instruments}
         sheets["Before and after"] = comparison_tables(
             results.comparisons, titles, results.settings.compare_min_days
         )
     if results.survival is not None:
-        sheets["Time to next proceedings"] = results.survival.summary_tables()
+        from evaltool.report.survival_tables import survival_tables
+
+        sheets["Time to next proceedings"] = survival_tables(results.survival)
     sheets["Data quality"] = [rows_read(results)]
     return sheets
 

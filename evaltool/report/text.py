@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evaltool.data.problems import Report
+
+if TYPE_CHECKING:
+    from evaltool.analysis.survival import TimeToProceedings
 
 COLUMNS = ("severity", "file", "sheet", "row", "column", "value", "expected", "message")
 
@@ -173,15 +177,15 @@ def compare_table(summary, min_days: int) -> str:
     return "\n".join(lines)
 
 
-def survival_text(result) -> str:
+def survival_text(result: TimeToProceedings) -> str:
     """The survival analysis as readable text."""
     lines = [
         f"Time to next care proceedings: origin {result.origin}, "
-        f"follow-up to {result.extract_date}, 95% CI {result.ci} transform",
-        f"Clients analysed: {len(result.table)}; new proceedings: "
-        f"{int(result.table['event'].sum())}",
+        f"follow-up to {result.extract_date_}, 95% CI {result.ci} transform",
+        f"Clients analysed: {len(result.table_)}; new proceedings: "
+        f"{int(result.table_['event'].sum())}",
     ]
-    for r in records(result.exclusions):
+    for r in records(result.exclusions_):
         lines.append(f"  excluded: {r['Clients']} ({r['Reason']})")
     lines.append("")
     head = (
@@ -193,7 +197,7 @@ def survival_text(result) -> str:
         "new proceedings [95% CI]",
     )
     rows = [head]
-    for r in records(result.survival_at):
+    for r in records(result.survival_at_):
         if r["survival"] is None:
             s = i = "not followed up this long"
         else:
@@ -206,33 +210,33 @@ def survival_text(result) -> str:
     widths = [max(len(row[k]) for row in rows) for k in range(len(head))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     lines.append("")
-    for m in records(result.medians):
+    for m in records(result.medians_):
         med = "not reached" if m["median_days"] is None else f"{m['median_days']:g} days"
         lines.append(
             f"median ({m['group']}): {med} [95% CI {_f(m['median_ci_low'], 'g') or 'NA'}"
             f", {_f(m['median_ci_high'], 'g') or 'NA'}]"
         )
-    if result.logrank:
-        lr = result.logrank
+    if result.logrank_:
+        lr = result.logrank_
         lines.append(
             f"log-rank ({' vs '.join(lr['groups'])}): chi-square {lr['chi2']:.3f}, "
             f"df {lr['df']}, p {_p(lr['p'])}"
         )
-    if result.cox is not None:
+    if result.cox_ is not None:
         lines.append("")
         lines.append("Cox model (Efron ties): covariate, HR [95% CI], coef (SE), p")
-        for c in records(result.cox):
+        for c in records(result.cox_):
             lines.append(
                 f"  {c['covariate']}: {c['hr']:.3f} [{c['hr_low']:.3f}, "
                 f"{c['hr_high']:.3f}], {c['coef']:.4f} ({c['se']:.4f}), p {_p(c['p'])}"
             )
-        for c in records(result.ph_test):
+        for c in records(result.ph_test_):
             lines.append(
                 f"  proportional hazards, {c['covariate']}: Schoenfeld chi-square "
                 f"{c['chi2']:.3f}, p {_p(c['p'])}"
             )
-    if result.benchmark:
-        b = result.benchmark
+    if result.benchmark_:
+        b = result.benchmark_
         ours = (
             f"not reached (longest follow-up {b['longest_follow_up_days']:g} days)"
             if b["incidence"] != b["incidence"]

@@ -48,9 +48,7 @@ class ConfidenceScale(Instrument):
     def describe_scale(self) -> str:
         return f"{self.lo}-{self.hi}, higher is better"
 
-    def score(self, data: pd.DataFrame, ctx: Context | None = None) -> pd.DataFrame:
-        if ctx is not None:
-            data = data[in_window(data["rating_date"], None, ctx.period.end)]
+    def score(self, data: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         first, last = first_and_latest(data, ["client_id"], "rating_date")
         return pd.DataFrame(
             {

@@ -1,0 +1,180 @@
+"""Time to next care proceedings, as a fitter in the lifelines style::
+
+    fit = TimeToProceedings(origin="index", ci="log", times=(182, 365, 730)).fit(
+        clients, proceedings, extract_date
+    )
+    fit.survival_at_     # Kaplan-Meier at the fixed times, by group
+    fit.origin           # every option used stays on the fitter
+
+Settings go to the constructor; ``fit`` returns the fitter, with results in trailing-underscore
+attributes. Nothing here lays out a sheet, serialises or draws: the report package reads the
+results (``report.survival_tables``, ``report.json``, ``report.km_png``).
+
+The parts: ``table`` (one row per client analysed: origin, time, event), ``km`` (Kaplan-Meier
+with Greenwood variance and a ``log`` or ``log-log`` CI; log-rank), ``cox`` (Cox with Efron
+ties and the Schoenfeld check). Checked against R's survival package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from evaltool.analysis.survival.cox import cox_model
+from evaltool.analysis.survival.km import KaplanMeier, logrank
+from evaltool.analysis.survival.table import AGE_BANDS, LOST_REASONS, survival_table
+from evaltool.errors import AnalysisError
+
+if TYPE_CHECKING:
+    from evaltool.config import Benchmark
+
+__all__ = [
+    "AGE_BANDS",
+    "DAYS_PER_MONTH",
+    "LOST_REASONS",
+    "KaplanMeier",
+    "TimeToProceedings",
+    "survival_table",
+]
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass
+class TimeToProceedings:
+    """Kaplan-Meier (everyone, each cohort, each value of ``group``), log-rank between the
+    cohorts, a Cox model on ``covariates`` and the comparison with ``benchmark``.
+
+    ``strict=False`` turns a Cox model that cannot be fitted into a warning (the quarterly
+    return still gets the Kaplan-Meier figures).
+    """
+
+    origin: str = "index"
+    ci: str = "log"
+    times: tuple[int, ...] = (182, 365, 730)
+    group: str | None = None
+    covariates: tuple[str, ...] = ()
+    benchmark: Benchmark | None = None
+    strict: bool = True
+
+    # results, set by fit()
+    extract_date_: dt.date | None = field(default=None, init=False)
+    table_: pd.DataFrame = field(default=None, init=False, repr=False)  # type: ignore[assignment]
+    exclusions_: pd.DataFrame = field(default=None, init=False, repr=False)  # type: ignore[assignment]
+    km_: dict[str, KaplanMeier] = field(default_factory=dict, init=False, repr=False)
+    survival_at_: pd.DataFrame = field(default=None, init=False, repr=False)  # type: ignore[assignment]
+    medians_: pd.DataFrame = field(default=None, init=False, repr=False)  # type: ignore[assignment]
+    logrank_: dict[str, Any] | None = field(default=None, init=False)
+    cox_: pd.DataFrame | None = field(default=None, init=False, repr=False)
+    cox_info_: dict[str, Any] = field(default_factory=dict, init=False)
+    cox_fit_: Any = field(default=None, init=False, repr=False)  # lifelines' CoxPHFitter
+    ph_test_: pd.DataFrame | None = field(default=None, init=False, repr=False)
+    benchmark_: dict[str, Any] | None = field(default=None, init=False)
+    warnings_: list[str] = field(default_factory=list, init=False)
+
+    @property
+    def concordance_(self) -> float | None:
+        """Harrell's C of the Cox model, as R's ``coxph`` gives it. Worked out when first asked
+        for (the return does not show it; lifelines takes 0.1 s at national scale)."""
+        return None if self.cox_fit_ is None else float(self.cox_fit_.concordance_index_)
+
+    def fit(
+        self, clients: pd.DataFrame, proceedings: pd.DataFrame, extract_date: dt.date
+    ) -> TimeToProceedings:
+        """Fit on the typed clients and proceedings tables, following up to ``extract_date``."""
+        from evaltool.config import check_group
+
+        self.extract_date_ = pd.Timestamp(extract_date).date()
+        self.warnings_ = []
+        self.km_ = {}
+        t, self.exclusions_ = survival_table(clients, proceedings, extract_date, self.origin)
+        self.table_ = t
+        if t.empty:
+            raise AnalysisError(
+                "no client can be analysed for time to next proceedings; "
+                "see the exclusions (each client needs index proceedings "
+                "concluded by the start date)"
+            )
+        groups: list[tuple[str, pd.DataFrame]] = [("all", t)]
+        for cohort in ("service", "comparison"):
+            part = t[t["cohort"] == cohort]
+            if len(part) and t["cohort"].nunique() > 1:
+                groups.append((cohort, part))
+        if self.group:
+            check_group(self.group, "--group")
+            if self.group not in t:
+                raise AnalysisError(
+                    f"--group {self.group}: no such column; use a column of "
+                    "clients, e.g. age_band or care_experienced"
+                )
+            for value, part in t.groupby(t[self.group].astype(str), sort=True):
+                if value not in ("<NA>", "nan", "None"):
+                    groups.append((f"{self.group}={value}", part))
+        rows, medians = [], []
+        for name, part in groups:
+            km = KaplanMeier(self.ci).fit(part["time"].to_numpy(), part["event"].to_numpy())
+            self.km_[name] = km
+            at = km.at(self.times)
+            at.insert(0, "group", name)
+            rows.append(at)
+            med, lo, hi = km.median()
+            medians.append(
+                {
+                    "group": name,
+                    "n": len(part),
+                    "events": int(part["event"].sum()),
+                    "median_days": med,
+                    "median_ci_low": lo,
+                    "median_ci_high": hi,
+                }
+            )
+        at = pd.concat(rows, ignore_index=True)
+        at["cumulative_incidence"] = 1 - at["survival"]
+        at["ci_incidence_low"] = 1 - at["ci_high"]
+        at["ci_incidence_high"] = 1 - at["ci_low"]
+        self.survival_at_ = at
+        self.medians_ = pd.DataFrame(medians)
+        self.logrank_ = logrank(t, "cohort") if t["cohort"].nunique() > 1 else None
+        covariates = self.covariates
+        if "cohort" in covariates and t["cohort"].nunique() < 2:
+            covariates = tuple(c for c in covariates if c != "cohort")
+            if not self.strict:
+                self.warnings_.append("Cox model: only one cohort, so cohort is left out")
+        if covariates:
+            try:
+                fitted = cox_model(t, covariates, self.warnings_)
+                self.cox_, self.cox_info_, self.ph_test_, self.cox_fit_ = fitted
+            except AnalysisError as exc:
+                if self.strict:
+                    raise
+                self.warnings_.append(f"Cox model not reported: {exc}")
+        self.benchmark_ = self._against(self.benchmark) if self.benchmark is not None else None
+        return self
+
+    def _against(self, b: Benchmark) -> dict[str, Any]:
+        """The service's share with new proceedings at the benchmark's time, beside it."""
+        name = "service" if "service" in self.km_ else "all"
+        km = self.km_[name]
+        row = km.at([b.days]).iloc[0]
+        return {
+            "label": b.label,
+            "source": b.source,
+            "days": b.days,
+            "benchmark_incidence": b.proportion,
+            "group": name,
+            "incidence": 1 - row["survival"],
+            "ci_low": 1 - row["ci_high"],
+            "ci_high": 1 - row["ci_low"],
+            "at_risk": int(row["at_risk"]),
+            "longest_follow_up_days": float(km.time_.max()),
+        }
+
+    def curves(self) -> dict[str, KaplanMeier]:
+        """The curves a chart shows: by cohort, or by the ``group`` column, or everyone."""
+        names = [g for g in ("service", "comparison") if g in self.km_] or ["all"]
+        if self.group:
+            names = [g for g in self.km_ if g.startswith(f"{self.group}=")]
+        return {g: self.km_[g] for g in names}

@@ -1,0 +1,129 @@
+"""Kaplan-Meier with Greenwood variance and both CI transforms R offers (``log``, R's default;
+``log-log``, lifelines' default), and the log-rank test (lifelines). Checked against R's
+survival package."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class KaplanMeier:
+    """Kaplan-Meier estimate with Greenwood variance and a log or log-log CI."""
+
+    ci: str = "log"
+    level: float = 0.95
+
+    def fit(self, time: np.ndarray, event: np.ndarray) -> KaplanMeier:
+        from scipy.stats import norm
+
+        time = np.asarray(time, float)
+        event = np.asarray(event, int)
+        self.n_ = len(time)
+        self.time_ = time
+        self.event_ = event
+        order = np.argsort(time, kind="stable")
+        t, e = time[order], event[order]
+        times = np.unique(t[e == 1])
+        d = (
+            np.array([e[t == x].sum() for x in times])
+            if len(times) < 64
+            else (pd.Series(e[e == 1]).groupby(t[e == 1]).sum().reindex(times).to_numpy())
+        )
+        n = len(t) - np.searchsorted(t, times, side="left")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            surv = np.cumprod(1 - d / n)
+            var = np.cumsum(d / (n * (n - d)))
+        se = np.sqrt(var)
+        z = norm.ppf(1 - (1 - self.level) / 2)
+        lo, hi = self._ci(surv, se, z)
+        self.table_ = pd.DataFrame(
+            {
+                "time": times,
+                "at_risk": n,
+                "events": d,
+                "survival": surv,
+                "se_log": se,
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+        )
+        return self
+
+    def _ci(self, s: np.ndarray, se: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.ci == "log":
+                lo, hi = s * np.exp(-z * se), np.minimum(s * np.exp(z * se), 1.0)
+            else:  # log-log, as R's conf.type = "log-log"
+                a = np.exp(-np.exp(np.log(-np.log(s)) + z * se / np.log(s)))
+                b = np.exp(-np.exp(np.log(-np.log(s)) - z * se / np.log(s)))
+                lo, hi = np.minimum(a, b), np.maximum(a, b)
+        bad = (s == 0) | ~np.isfinite(se)
+        return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+
+    def at(self, times: list[int] | tuple[int, ...]) -> pd.DataFrame:
+        """Survival, CI, numbers at risk and cumulative events at each time (days)."""
+        tab = self.table_
+        rows = []
+        last = float(self.time_.max()) if self.n_ else 0.0
+        for t in times:
+            k = np.searchsorted(tab["time"].to_numpy(), t, side="right") - 1
+            at_risk = int((self.time_ >= t).sum())
+            events = int(((self.time_ <= t) & (self.event_ == 1)).sum())
+            if t > last:
+                surv = lo = hi = math.nan
+            elif k < 0:  # before the first event, S = 1. As R's summary.survfit: the CI is
+                # [1, 1] before the first observed time; after it, log-log is undefined (NA)
+                surv = 1.0
+                undefined = self.ci != "log" and t >= float(self.time_.min())
+                lo = hi = math.nan if undefined else 1.0
+            else:
+                surv, lo, hi = (
+                    float(tab["survival"].iloc[k]),
+                    float(tab["ci_low"].iloc[k]),
+                    float(tab["ci_high"].iloc[k]),
+                )
+            rows.append(
+                {
+                    "days": int(t),
+                    "survival": surv,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "at_risk": at_risk,
+                    "events": events,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def median(self) -> tuple[float, float, float]:
+        """Median survival time and its CI (R's rule), NaN where not reached."""
+        tab = self.table_
+
+        def first_below(col: str) -> float:
+            hit = tab[tab[col] <= 0.5]
+            if hit.empty:
+                return math.nan
+            k = hit.index[0]
+            if col == "survival" and math.isclose(tab[col].iloc[k], 0.5):
+                nxt = tab["time"].iloc[k + 1] if k + 1 < len(tab) else tab["time"].iloc[k]
+                return float((tab["time"].iloc[k] + nxt) / 2)
+            return float(tab["time"].iloc[k])
+
+        return first_below("survival"), first_below("ci_low"), first_below("ci_high")
+
+
+def logrank(table: pd.DataFrame, column: str) -> dict[str, Any]:
+    from lifelines.statistics import multivariate_logrank_test
+
+    res = multivariate_logrank_test(table["time"], table[column], table["event"])
+    return {
+        "groups": sorted(table[column].unique().tolist()),
+        "chi2": float(res.test_statistic),
+        "df": int(res.degrees_of_freedom),
+        "p": float(res.p_value),
+    }

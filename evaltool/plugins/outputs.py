@@ -1,0 +1,28 @@
+"""The built-in output formats: the Excel return and its JSON twin."""
+
+from __future__ import annotations
+
+from evaltool.instruments.hookspecs import hookimpl
+from evaltool.report.output import OutputRenderer
+
+
+def _excel(output, path: str) -> None:
+    from evaltool.report.excel import render_excel
+
+    render_excel(output, path)
+
+
+def _json(output, path: str) -> None:
+    from evaltool.report.json_output import render_json
+
+    render_json(output, path)
+
+
+@hookimpl
+def evaltool_output_renderers() -> list[OutputRenderer]:
+    return [
+        OutputRenderer("xlsx", "the funder return as an Excel workbook", _excel),
+        OutputRenderer(
+            "json", "the same protected figures as JSON, for evaluators' own tools", _json
+        ),
+    ]

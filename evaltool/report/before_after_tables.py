@@ -1,0 +1,126 @@
+"""The Before and after sheet: one table per instrument from the before/after summary
+(``analysis.before_after.compare``), and its definitions."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from evaltool.instruments.base import Definition
+from evaltool.instruments.results import SummaryTable
+
+#: Return columns: (summary column, heading). Counts first, so suppression knows them.
+SHEET_COLUMNS = [
+    ("label", "Measure"),
+    ("direction", "Better is"),
+    ("n", "Pairs"),
+    ("baseline_mean", "First mean"),
+    ("latest_mean", "Latest mean"),
+    ("mean_change", "Mean change"),
+    ("ci_low", "95% CI low"),
+    ("ci_high", "95% CI high"),
+    ("t", "t"),
+    ("df", "df"),
+    ("p_t", "p (t-test)"),
+    ("wilcoxon_v", "Wilcoxon V"),
+    ("p_wilcoxon", "p (Wilcoxon)"),
+    ("dz", "Cohen's dz"),
+    ("g", "Hedges' g"),
+    ("improved", "Improved"),
+    ("unchanged", "Unchanged"),
+    ("worse", "Worse"),
+    ("reliable_improved", "Reliably improved"),
+    ("reliable_worse", "Reliably worse"),
+    ("p_holm", "p (Holm)"),
+    ("note", "Note"),
+]
+_COUNTS = ("Pairs", "Improved", "Unchanged", "Worse", "Reliably improved", "Reliably worse")
+
+
+def return_notes(notes: pd.Series) -> pd.Series:
+    """Notes for a funder return carry no numbers: a count in a note could undo suppression."""
+    return notes.str.replace(
+        r"^n = \d+ is below the minimum of \d+: no test run$",
+        "too few pairs for a test",
+        regex=True,
+    ).str.replace(
+        r"^Wilcoxon: \d+ zero change\(s\) dropped$", "Wilcoxon: zero changes dropped", regex=True
+    )
+
+
+def comparison_tables(
+    summary: pd.DataFrame, titles: dict[str, str], min_days: int
+) -> list[SummaryTable]:
+    """One table per instrument for the return's Before and after sheet."""
+    tables = []
+    for instrument, part in summary.groupby("instrument", sort=False):
+        frame = part[[c for c, _ in SHEET_COLUMNS]].rename(columns=dict(SHEET_COLUMNS))
+        frame["Better is"] = frame["Better is"].str.replace(" is better", "", regex=False)
+        frame["Note"] = return_notes(frame["Note"].fillna(""))
+        derived = {
+            h: "Pairs"
+            for _, h in SHEET_COLUMNS
+            if h not in _COUNTS and h not in ("Measure", "Better is", "Note")
+        }
+        tables.append(
+            SummaryTable(
+                f"compare-{instrument}",
+                f"{titles.get(instrument, instrument)}: first vs latest",
+                frame.reset_index(drop=True),
+                counts=_COUNTS,
+                derived=derived,
+                sums={"Pairs": ("Improved", "Unchanged", "Worse")},
+                formats={"df": "0", "Wilcoxon V": "0.0"},
+                note=f"Pairs: each unit's first and latest reading up to the period end, at least "
+                f"{min_days} days apart. Reliable change only where the instrument gives a "
+                "reliability; blank otherwise (never invented).",
+            )
+        )
+    return tables
+
+
+DEFINITIONS = [
+    Definition(
+        "Before/after pair",
+        "A unit's (client's, or goal's) first and latest reading "
+        "up to the period end, at least the configured number of days apart.",
+        "evaltool",
+    ),
+    Definition(
+        "Mean change and 95% CI",
+        "Mean of latest minus first, with a t-based 95% "
+        "confidence interval; paired t-test, two-sided.",
+        "Student (1908); R t.test",
+    ),
+    Definition(
+        "Wilcoxon signed-rank",
+        "V = sum of the ranks of positive changes; zero changes "
+        "dropped; tied |changes| get mid-ranks; normal approximation with tie-corrected "
+        "variance and continuity correction, two-sided (R: wilcox.test(paired = TRUE, "
+        "exact = FALSE, correct = TRUE)).",
+        "Wilcoxon (1945); R wilcox.test",
+    ),
+    Definition(
+        "Cohen's dz / Hedges' g",
+        "dz = mean change / SD of changes; g = dz x "
+        "(1 - 3 / (4(n - 1) - 1)), Hedges' small-sample correction.",
+        "Cohen (1988); Hedges (1981)",
+    ),
+    Definition(
+        "Improved / unchanged / worse",
+        "Counted in each measure's own direction (for some measures lower is better).",
+        "instrument definition",
+    ),
+    Definition(
+        "Reliable change",
+        "Jacobson-Truax: SE = SD(first) x sqrt(1 - r), S_diff = "
+        "sqrt(2) x SE, RC = change / S_diff; reliable when |RC| > 1.96 in the measure's "
+        "direction. Only where the instrument states a reliability r.",
+        "Jacobson & Truax (1991) J Consult Clin Psychol 59(1)",
+    ),
+    Definition(
+        "p (Holm)",
+        "t-test p-values adjusted across the measures of one instrument by "
+        "Holm's step-down method.",
+        "Holm (1979)",
+    ),
+]

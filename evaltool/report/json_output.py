@@ -1,0 +1,135 @@
+"""JSON output: the built-in ``json`` renderer (the return's protected figures, for evaluators'
+own tools) and the JSON of ``evaltool survival --json``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+from evaltool.report.formats import formats_for, printed_value
+
+if TYPE_CHECKING:
+    from evaltool.analysis.survival import TimeToProceedings
+    from evaltool.report.output import Output
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value: numpy scalars as numbers, NaN and NA as null, dates as ISO text."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def publication_json(output: Output) -> dict[str, Any]:
+    """Every table of the return as published (suppressed cells as their symbols, figures
+    rounded as the return prints them) with the headlines and what the figures cover."""
+    from evaltool import __version__
+    from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
+    from evaltool.report.disclosure import NOT_APPLICABLE, NOT_AVAILABLE, SUPPRESSED
+    from evaltool.report.publish import headline_text
+
+    results, pub = output.results, output.publication
+    s = results.settings
+    sheets: dict[str, list[dict[str, Any]]] = {}
+    for sheet, tables in pub.sheets.items():
+        out = []
+        for table in tables:
+            shown = pub.shown[table.name].values
+            formats = formats_for(table)
+            rows = [
+                [_plain(printed_value(row[c], formats.get(c))) for c in shown.columns]
+                for row in shown.to_dict(orient="records")
+            ]
+            out.append(
+                {
+                    "name": table.name,
+                    "title": table.title,
+                    "note": table.note,
+                    "columns": list(shown.columns),
+                    "counts": list(table.counts),
+                    "rows": rows,
+                }
+            )
+        sheets[sheet] = out
+    return {
+        "service": s.service,
+        "funder": s.funder,
+        "period": results.period.code,
+        "period_label": results.period.describe(),
+        "extract_date": _plain(results.extract_date),
+        "generated_at": _plain(results.generated_at),
+        "evaltool_version": __version__,
+        "data_contract": f"{CONTRACT_VERSION} ({CONTRACT_DOC})",
+        "small_number_threshold": s.small_number_threshold,
+        "symbols": {
+            SUPPRESSED: "confidential: a small number, or a figure that would reveal one",
+            NOT_APPLICABLE: "not applicable",
+            NOT_AVAILABLE: "not available",
+        },
+        "earlier_returns_taken_into_account": list(pub.earlier_periods),
+        "headlines": {
+            i.name: headline_text(results.headlines.get(i.name, ""), pub, i.name)
+            for i in results.loaded.instruments
+        },
+        "sheets": sheets,
+    }
+
+
+def render_json(output: Output, path: str) -> None:
+    """The built-in ``json`` output (see ``publication_json``)."""
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(publication_json(output), f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
+def survival_json(fit: TimeToProceedings) -> dict[str, Any]:
+    """Every figure of a fitted time-to-next-proceedings analysis (client-level counts
+    included: for the evaluator's own use, not for sending)."""
+    from evaltool.report.text import records
+
+    at = fit.survival_at_[
+        [
+            "group",
+            "days",
+            "survival",
+            "ci_low",
+            "ci_high",
+            "at_risk",
+            "events",
+            "cumulative_incidence",
+            "ci_incidence_low",
+            "ci_incidence_high",
+        ]
+    ]
+    return {
+        "ci_transform": fit.ci,
+        "origin": fit.origin,
+        "times": list(fit.times),
+        "group": fit.group,
+        "covariates": list(fit.covariates),
+        "extract_date": _plain(fit.extract_date_),
+        "n": len(fit.table_),
+        "events": int(fit.table_["event"].sum()),
+        "exclusions": records(fit.exclusions_),
+        "survival_at": records(at),
+        "medians": records(fit.medians_),
+        "logrank": fit.logrank_,
+        "cox": records(fit.cox_) if fit.cox_ is not None else [],
+        "cox_info": {**fit.cox_info_, "concordance": fit.concordance_} if fit.cox_info_ else {},
+        "proportional_hazards": records(fit.ph_test_) if fit.ph_test_ is not None else [],
+        "benchmark": fit.benchmark_,
+        "warnings": fit.warnings_,
+    }
