@@ -72,7 +72,7 @@ def guarded(func: Callable[[], T]) -> T:
     try:
         return func()
     except InvalidData as exc:
-        print_problems(exc.report)
+        print_problems(exc.problems)
         fail(str(exc), exc.exit_code)
     except EvaltoolError as exc:
         fail(str(exc), exc.exit_code)
@@ -153,7 +153,7 @@ def validate(
                 raise EvaltoolError(f"{report_csv} already exists; use --force to replace it")
         with progress_display() as progress:
             loaded = load(data, settings, progress=progress)
-        report = loaded.report
+        report = loaded.problems
         if report_csv is not None:
             from evaltool.report.text import problems_csv
 
@@ -203,7 +203,7 @@ def score(
             results = score_and_write(
                 data, settings, period, out, force=force, internal=internal, progress=progress
             )
-        n_warn = len(results.report.warnings)
+        n_warn = len(results.problems.warnings)
         typer.echo(
             f"Wrote {out} — {results.period.describe()}; "
             f"{len(results.loaded.instruments)} instruments; {n_warn} warning(s)"
@@ -264,8 +264,8 @@ def compare(
         settings = settings_from(config)
         with progress_display() as progress:
             loaded = load(data, settings, only=instrument, progress=progress)
-        if not loaded.report.ok:
-            raise InvalidData(loaded.report)
+        if not loaded.problems.ok:
+            raise InvalidData(loaded.problems)
         end = parse_period(period, settings.calendar).end if period else None
         summary = before_after(loaded, instrument, end)
         if as_json:
@@ -329,8 +329,8 @@ def survival(
         )
         with progress_display() as progress:
             loaded = load(data, settings, progress=progress)
-        if not loaded.report.ok:
-            raise InvalidData(loaded.report)
+        if not loaded.problems.ok:
+            raise InvalidData(loaded.problems)
         covs = tuple(c.strip() for c in covariates.split(",") if c.strip()) if covariates else ()
         result = time_to_proceedings(
             loaded,

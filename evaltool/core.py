@@ -18,7 +18,7 @@ from evaltool.analysis.activity import activity_tables
 from evaltool.config import Settings, load_settings
 from evaltool.data.checking import Dataset, locate, validate_source
 from evaltool.data.contract import CORE_TABLES, cohort_of
-from evaltool.data.problems import WARNING, Problem, Report
+from evaltool.data.problems import WARNING, Problem, ProblemList
 from evaltool.data.reading import ROW, read_source
 from evaltool.data.specs import TableSpec, up_to
 from evaltool.errors import InvalidData
@@ -44,7 +44,7 @@ class Loaded:
     """Checked data with the instruments that apply to it."""
 
     dataset: Dataset
-    report: Report
+    problems: ProblemList
     instruments: list[Instrument]
     registry: Registry
     settings: Settings
@@ -78,8 +78,8 @@ class Results:
         return self.loaded.settings
 
     @property
-    def report(self) -> Report:
-        return self.loaded.report
+    def problems(self) -> ProblemList:
+        return self.loaded.problems
 
     @property
     def summaries(self) -> dict[str, list[SummaryTable]]:
@@ -124,7 +124,7 @@ def load(
     only: str | None = None,
     progress: Progress = _quiet,
 ) -> Loaded:
-    """Read and validate ``data``. Never raises for bad data: see ``Loaded.report``."""
+    """Read and validate ``data``. Never raises for bad data: see ``Loaded.problems``."""
     settings = settings or Settings()
     registry = registry or registry_for(settings)
     progress("reading data")
@@ -133,18 +133,18 @@ def load(
     specs = [with_codes(s, settings.codes) for s in (*CORE_TABLES, *_unique_specs(instruments))]
     progress("validating")
     others = {i.table().name for i in registry.instruments.values()}
-    dataset, report = validate_source(source, specs, required, others)
+    dataset, problems = validate_source(source, specs, required, others)
     for instrument in instruments:
         table = dataset.tables.get(instrument.table().name)
         if table is not None:
-            report.extend(_located(instrument.check(table), source, instrument))
-    if report.ok:
-        report.extend(_no_reading_warnings(dataset, instruments))
+            problems.extend(_located(instrument.check(table), source, instrument))
+    if problems.ok:
+        problems.extend(_no_reading_warnings(dataset, instruments))
     for info in registry.load_errors:
-        report.add(
+        problems.add(
             Problem(WARNING, f"plugin {info.package} ({info.name}) failed to load: {info.error}")
         )
-    return Loaded(dataset, report, instruments, registry, settings)
+    return Loaded(dataset, problems, instruments, registry, settings)
 
 
 def with_codes(spec: TableSpec, codes: dict[str, dict[str, str]]) -> TableSpec:
@@ -231,8 +231,8 @@ def run(
     if isinstance(period, str):
         period = parse_period(period, settings.calendar)
     loaded = load(data, settings, registry, progress=progress)
-    if not loaded.report.ok:
-        raise InvalidData(loaded.report)
+    if not loaded.problems.ok:
+        raise InvalidData(loaded.problems)
     ctx = loaded.context(period, extract_date)
     progress("activity")
     activity = activity_tables(loaded.dataset.clients, period)
@@ -258,7 +258,7 @@ def run(
         try:
             survival = time_to_proceedings(loaded, ctx.extract_date, strict=False)
         except AnalysisError as exc:
-            loaded.report.add(Problem(WARNING, f"time to next proceedings not reported: {exc}"))
+            loaded.problems.add(Problem(WARNING, f"time to next proceedings not reported: {exc}"))
     return Results(
         loaded,
         period,
@@ -329,8 +329,8 @@ def client_scores(
     """One instrument's client-level scored table (pseudonymous ids only). Raises InvalidData."""
     settings = settings or Settings()
     loaded = load(data, settings, only=instrument)
-    if not loaded.report.ok:
-        raise InvalidData(loaded.report)
+    if not loaded.problems.ok:
+        raise InvalidData(loaded.problems)
     chosen = loaded.instruments[0]
     if period is None:  # everything recorded: the quarter of today
         p = period_of(dt.date.today(), settings.calendar)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from evaltool.data.problems import Report
+    from evaltool.data.problems import ProblemList
 
 
 class EvaltoolError(Exception):
@@ -35,10 +35,10 @@ class AnalysisError(EvaltoolError):
 
 
 class InvalidData(EvaltoolError):
-    """The input data has problems; ``report`` lists every one of them. Exit code 2."""
+    """The input data has problems; ``problems`` lists every one of them. Exit code 2."""
 
     exit_code = 2
 
-    def __init__(self, report: Report, advice: str = "nothing was written") -> None:
-        self.report = report
+    def __init__(self, report: ProblemList, advice: str = "nothing was written") -> None:
+        self.problems = report
         super().__init__(f"the data has {report.error_count} problem(s); {advice}")

@@ -16,11 +16,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from evaltool.data.columns import CATEGORY, DATE, ID, INTEGER, YESNO
-from evaltool.data.contract import CORE_TABLES
+from evaltool.data.contract import CONTRACT_VERSION, CORE_TABLES
 from evaltool.data.specs import TableSpec
 from evaltool.errors import OutputError
 from evaltool.instruments.registry import build_registry
 from evaltool.report.files import write_file
+from evaltool.report.workbook import HEADER_COLOUR
 
 TEMPLATE_ROWS = 1000
 GUIDE_SHEET = "Guide"
@@ -82,7 +83,7 @@ def write_template(path: Path) -> Path:
             letter = get_column_letter(j)
             cell = ws.cell(row=1, column=j, value=col.name)
             cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="FCE4D6" if col.required else "DDEBF7")
+            cell.fill = PatternFill("solid", fgColor="FCE4D6" if col.required else HEADER_COLOUR)
             cell.comment = Comment(
                 f"{col.expected()}{' (required)' if col.required else ''}"
                 + (f": {col.description}" if col.description else ""),
@@ -152,3 +153,46 @@ def write_starter(folder: Path, force: bool = False) -> list[Path]:
     toml_path.write_text(STARTER_TOML.format(enabled=enabled), encoding="utf-8")
     write_template(xlsx_path)
     return [toml_path, xlsx_path]
+
+
+def contract_markdown() -> str:
+    """The data contract as a document: every table of the core and of the instruments that
+    ship with evaltool, every column with its type, whether it is required, and its codes."""
+    specs = list(CORE_TABLES)
+    seen = {s.name for s in specs}
+    for instrument in build_registry((), autoload=False).instruments.values():
+        spec = instrument.table()
+        if spec.name not in seen:
+            seen.add(spec.name)
+            specs.append(spec)
+    lines = [
+        f"# The evaltool data contract, version {CONTRACT_VERSION}",
+        "",
+        "Written from the table specifications in the code (`python -m evaltool.template`);",
+        "a test fails if this file and the code disagree. One `.xlsx` workbook with one sheet",
+        "per table, or one folder with one `.csv` per table. Headers are matched ignoring case",
+        "and surrounding spaces; a service maps its own headers in `[columns.<table>]` and its",
+        "own labels for coded values in `[codes.<column>]`. Dates: spreadsheet dates,",
+        "`2026-04-01` or `01/04/2026` (day first). yes/no: yes/no, y/n, true/false, 1/0.",
+        "",
+    ]
+    for spec in specs:
+        lines += [f"## {spec.name}" + (" (required)" if spec.required else ""), ""]
+        if spec.description:
+            lines += [spec.description, ""]
+        lines += ["| column | type | required | values |", "|---|---|---|---|"]
+        for col in spec.columns:
+            values = col.expected() if col.choices or col.min is not None else ""
+            if col.description and not col.choices:
+                values = f"{values}; {col.description}" if values else col.description
+            lines.append(
+                f"| {col.name} | {col.type} | {'yes' if col.required else 'no'} | {values} |"
+            )
+        if spec.unique:
+            lines += ["", f"One row per {', '.join(spec.unique)}."]
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(contract_markdown(), end="")

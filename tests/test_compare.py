@@ -59,7 +59,7 @@ def r_expected() -> list[dict]:
 def fixture_summary() -> pd.DataFrame:
     settings = load_settings(FIXTURE / "evaltool.toml")
     loaded = load(FIXTURE / "data", settings)
-    assert loaded.report.ok, loaded.report.errors[:3]
+    assert loaded.problems.ok, loaded.problems.errors[:3]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no runtime or pandas warnings on the way
         return before_after(loaded)

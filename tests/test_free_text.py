@@ -40,7 +40,7 @@ def test_a_typo_in_a_coded_column_is_a_problem_with_the_closest_code(tmp_path):
     tables["clients"].loc[closed[1], "closure_reason"] = " Moved to another area "
     data = write_csv_folder(tables, tmp_path / "data")
     loaded = load(data, Settings())
-    problems = [p for p in loaded.report.errors if p.column and "closure_reason" in p.column]
+    problems = [p for p in loaded.problems.errors if p.column and "closure_reason" in p.column]
     values = {p.value.strip(): p.message for p in problems}
     assert "did you mean 'disengaged'" in values["Disengagd"]
     assert "[codes.closure_reason]" in values["Moved to another area"]
@@ -52,7 +52,7 @@ def test_a_typo_in_a_coded_column_is_a_problem_with_the_closest_code(tmp_path):
         '"Disengagd" = "disengaged"\n'
     )
     loaded = load(data, load_settings(config))
-    assert loaded.report.ok, loaded.report.errors[:3]
+    assert loaded.problems.ok, loaded.problems.errors[:3]
     reasons = loaded.dataset.clients.set_index("client_id")["closure_reason"]
     ids = tables["clients"]["client_id"]
     assert reasons[ids[closed[0]]] == "disengaged"

@@ -21,7 +21,7 @@ PERIOD = parse_period("2025-Q4", "financial")  # 1 Jan - 31 Mar 2026
 def scored(tmp_path, tables, name, settings=None):
     """Load a hand-made workbook, then score and summarise one instrument."""
     loaded = load(workbook(tmp_path, tables), settings or Settings(), only=name)
-    assert loaded.report.ok, loaded.report.errors[:3]
+    assert loaded.problems.ok, loaded.problems.errors[:3]
     inst = loaded.instruments[0]
     ctx = loaded.context(PERIOD)
     table = loaded.prepared(inst, PERIOD.end)
@@ -240,7 +240,7 @@ def test_a_five_point_scale_from_a_definition_file(tmp_path):
         settings,
         only="mini",
     )
-    [problem] = loaded.report.errors
+    [problem] = loaded.problems.errors
     assert (problem.row, problem.value, problem.expected) == (3, "6", "a whole number from 1 to 5")
 
 
@@ -370,7 +370,7 @@ def test_partner_access_unknown_service_type_is_an_error(tmp_path):
         workbook(tmp_path, {"clients": clients_rows(["A"]), "partner_access": rows}),
         only="partner-access",
     )
-    [problem] = loaded.report.errors
+    [problem] = loaded.problems.errors
     assert problem.value == "dentist" and problem.expected.startswith("one of: mental_health")
 
 

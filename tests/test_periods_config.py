@@ -76,12 +76,13 @@ def test_config_mistakes_name_the_key(tmp_path, text, message):
 
 def test_the_data_contract_document_is_the_code():
     """docs/data-contract.md is what the specs say (the return cites it by name and version)."""
-    from evaltool.data.contract import CONTRACT_DOC, contract_markdown
+    from evaltool.data.contract import CONTRACT_DOC
+    from evaltool.template import contract_markdown
     from tests.conftest import ROOT
 
     written = (ROOT / CONTRACT_DOC).read_text(encoding="utf-8")
     assert written == contract_markdown(), (
-        f"{CONTRACT_DOC} is out of date: python -m evaltool.data.contract > {CONTRACT_DOC}"
+        f"{CONTRACT_DOC} is out of date: python -m evaltool.template > {CONTRACT_DOC}"
     )
 
 

@@ -15,6 +15,7 @@ from evaltool.errors import OutputError
 from evaltool.report import excel
 from evaltool.report.excel import write_return
 from evaltool.report.formats import P_VALUE
+from evaltool.report.workbook import SheetWriter
 from evaltool.synthetic import generate, write_csv_folder
 from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, all_cell_text, find_table, score_cli, sheet_rows
 
@@ -241,7 +242,7 @@ def test_a_failed_save_leaves_the_old_return_and_no_temporary_file(
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1-2", "@SUM(A1)", "\tx", "\rx", "\nx"])
 def test_the_writer_never_makes_a_formula(tmp_path, text):
     wb = openpyxl.Workbook()
-    sw = excel.SheetWriter(wb.active, "t")
+    sw = SheetWriter(wb.active, "t")
     cell = sw.put(5, 1, text)
     assert cell.data_type == "s" and cell.quotePrefix
     wb.save(tmp_path / "t.xlsx")

@@ -33,7 +33,7 @@ def r_csv(name: str) -> pd.DataFrame:
 def analysed(dataset: str, ci: str = "log"):
     settings = load_settings(FIXTURES / "evaltool.toml")
     loaded = load(FIXTURES / dataset, settings)
-    assert loaded.report.ok, loaded.report.errors[:3]
+    assert loaded.problems.ok, loaded.problems.errors[:3]
     return time_to_proceedings(loaded, EXTRACT, ci=ci, covariates=COVARIATES)
 
 

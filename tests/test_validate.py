@@ -26,7 +26,7 @@ def problems_at(report, sheet, row, column_header):
 
 def test_the_example_is_valid(example):
     loaded = load(example, load_settings(EXAMPLE_CONFIG))
-    assert loaded.report.ok, loaded.report.errors[:3]
+    assert loaded.problems.ok, loaded.problems.errors[:3]
     assert len(loaded.dataset.clients) == 150
     assert loaded.dataset.clients["client_id"].str.len().eq(5).all()  # leading zeros kept
 
@@ -41,7 +41,7 @@ def test_injected_faults_are_all_reported_with_sheet_row_and_column(example, run
     ws.delete_cols(header_index(ws, "referred_date"))
     wb.save(example)
 
-    report = load(example, load_settings(EXAMPLE_CONFIG)).report
+    report = load(example, load_settings(EXAMPLE_CONFIG)).problems
     assert problems_at(report, "clients", 5, "referral_date (B)")[0].value == "31/02/2025"
     level = problems_at(report, "goals", 7, "level")[0]
     assert (level.value, level.expected) == ("3", "a whole number from -2 to 2")
@@ -95,7 +95,7 @@ def test_duplicates_and_date_order(example):
             (11, "end_date"): None,
         },
     )
-    report = load(example).report
+    report = load(example).problems
     dup = problems_at(report, "clients", 10, "client_id")
     assert dup and dup[0].message == "duplicate client_id: also on row 2"
     assert problems_at(report, "clients", 2, "client_id")[0].message == "duplicate client_id"
@@ -108,7 +108,7 @@ def test_missing_table_enabled_in_config_names_the_fix(example):
     wb = openpyxl.load_workbook(example)
     del wb["gbo"]
     wb.save(example)
-    report = load(example, load_settings(EXAMPLE_CONFIG)).report
+    report = load(example, load_settings(EXAMPLE_CONFIG)).problems
     [problem] = report.errors
     assert "no 'gbo' table" in problem.message
     assert "remove 'gbo' from [instruments] enabled" in problem.message
@@ -118,7 +118,7 @@ def test_misnamed_header_gets_a_suggestion(example):
     wb = openpyxl.load_workbook(example)
     wb["clients"].cell(row=1, column=2, value="referal_date")
     wb.save(example)
-    [problem] = load(example).report.errors
+    [problem] = load(example).problems.errors
     assert "required column 'referral_date' is missing" in problem.message
     assert "is 'referal_date' meant?" in problem.message
 
@@ -129,7 +129,7 @@ def test_blank_rows_are_ignored_and_row_numbers_stay_true(example):
     ws.insert_rows(4, amount=2)
     wb.save(example)
     set_cells(example, "clients", {(8, "birth_year"): "nineteen"})
-    report = load(example).report
+    report = load(example).problems
     assert [(p.row, p.column) for p in report.errors] == [(8, "birth_year (H)")]
 
 
@@ -141,7 +141,7 @@ def test_csv_folder_with_uk_dates_and_column_mapping(tmp_path):
     cfg = tmp_path / "evaltool.toml"
     cfg.write_text('[columns.clients]\n"Client Ref" = "client_id"\n')
     loaded = load(folder, load_settings(cfg))
-    assert loaded.report.ok, loaded.report.errors[:3]
+    assert loaded.problems.ok, loaded.problems.errors[:3]
     got = loaded.dataset.clients.set_index("client_id")["referral_date"]
     want = tables["clients"].set_index("client_id")["referral_date"]
     assert got.sort_index().to_dict() == want.sort_index().to_dict()
@@ -154,7 +154,7 @@ def test_csv_errors_count_the_header_as_row_1(tmp_path):
     cells[1] = "2025-13-01"
     lines[3] = ",".join(cells)
     (folder / "clients.csv").write_text("\n".join(lines) + "\n")
-    [problem] = load(folder).report.errors
+    [problem] = load(folder).problems.errors
     assert (problem.file, problem.row, problem.value) == ("clients.csv", 4, "2025-13-01")
 
 
@@ -215,7 +215,7 @@ def test_blank_rows_above_the_header_keep_row_numbers_true(example):
     ws = set_cells_at["clients"]
     ws.cell(row=9, column=8, value="nineteen")  # birth_year (H), the 6th client
     set_cells_at.save(example)
-    report = load(example).report
+    report = load(example).problems
     assert [(p.row, p.column) for p in report.errors] == [(9, "birth_year (H)")]
     assert any("2 blank row(s) above the header row" in w.message for w in report.warnings)
 
@@ -271,7 +271,7 @@ def test_a_key_written_two_ways_is_one_key(tmp_path):
     day, month, year = date.split("/")
     lines.append(",".join([f" {client} ", goal, f"{year}-{month}-{day}", *rest]))
     (folder / "goals.csv").write_text("\n".join(lines) + "\n")
-    report = load(folder).report
+    report = load(folder).problems
     dups = [p for p in report.errors if p.file == "goals.csv"]
     assert [(p.row, p.message) for p in dups] == [
         (2, "duplicate client_id + goal_id + review_date"),
@@ -314,7 +314,7 @@ def test_every_kind_of_csv_reads_the_same(tmp_path, damage):
         lines[1:] = [line + ',"two\nlines"' for line in lines[1:]]
         path.write_text("\n".join(lines) + "\n")
     odd = load(folder)
-    assert [(p.file, p.row, p.value) for p in odd.report.errors] == [
+    assert [(p.file, p.row, p.value) for p in odd.problems.errors] == [
         ("clients.csv", expect_row, "nineteen")
     ]
     got, want = odd.dataset.clients, plain.dataset.clients.copy()
@@ -323,7 +323,7 @@ def test_every_kind_of_csv_reads_the_same(tmp_path, damage):
     common = [c for c in want.columns if c not in ("_row", "birth_year")]
     pd.testing.assert_frame_equal(got[common], want[common], check_dtype=False)
     if damage == "Windows-1252":
-        assert any("read as Windows-1252" in w.message for w in odd.report.warnings)
+        assert any("read as Windows-1252" in w.message for w in odd.problems.warnings)
         assert odd.dataset.clients.columns[-1] == "café"
     if damage == "quoted line break":
         note = odd.dataset.clients["note"]  # a column outside the contract, kept as read

@@ -41,6 +41,9 @@ TEST_COLUMNS = (
     "g",
 )
 
+#: each test's p-value and its Holm-adjusted column (across the measures of one instrument)
+HOLM = {"p_t": "p_holm", "p_wilcoxon": "p_wilcoxon_holm"}
+
 SUMMARY_COLUMNS = [
     "instrument",
     "measure",
@@ -63,8 +66,7 @@ SUMMARY_COLUMNS = [
     "reliability",
     "reliable_improved",
     "reliable_worse",
-    "p_holm",
-    "p_wilcoxon_holm",
+    *HOLM.values(),
     "note",
 ]
 
@@ -201,10 +203,8 @@ class BeforeAfter:
                 row["reliable_improved"] = row["reliable_worse"] = None
             rows.append(row)
             unit_rows.append(p.assign(instrument=instrument))
-        summary = pd.DataFrame(
-            rows, columns=[c for c in SUMMARY_COLUMNS if c not in ("p_holm", "p_wilcoxon_holm")]
-        )
-        for source, target in (("p_t", "p_holm"), ("p_wilcoxon", "p_wilcoxon_holm")):
+        summary = pd.DataFrame(rows, columns=[c for c in SUMMARY_COLUMNS if c not in HOLM.values()])
+        for source, target in HOLM.items():
             summary[target] = math.nan
             ok = summary[source].notna() if len(summary) else pd.Series(dtype=bool)
             if ok.any():

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from evaltool.data.columns import TEXT, as_text, convert, is_arrow_text
-from evaltool.data.problems import ERROR, WARNING, Problem, Report
+from evaltool.data.problems import ERROR, WARNING, Problem, ProblemList
 from evaltool.data.reading import ROW, RawTable, Source
 from evaltool.data.specs import TableSpec
 
@@ -188,13 +188,13 @@ def validate_source(
     specs: list[TableSpec],
     required_tables: dict[str, str] | None = None,
     other_tables: set[str] | frozenset[str] = frozenset(),
-) -> tuple[Dataset, Report]:
+) -> tuple[Dataset, ProblemList]:
     """Check every table named by ``specs``; ``required_tables`` maps a table to why it is needed.
 
     ``other_tables`` are tables known to installed instruments that this run does not use: they
     are skipped quietly; any other sheet gets a warning.
     """
-    report = Report(list(source.problems))
+    report = ProblemList(list(source.problems))
     where = source.path.name
     tables: dict[str, pd.DataFrame] = {}
     needed = dict(required_tables or {})

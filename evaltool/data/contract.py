@@ -1,5 +1,6 @@
-"""The core of the data contract: clients and proceedings. docs/data-contract.md is written
-from these specs and the built-in instruments' (``python -m evaltool.data.contract``)."""
+"""The core of the data contract: clients and proceedings, and the cohort rule. The document
+docs/data-contract.md is written from these specs and the built-in instruments' (see
+``template.contract_markdown``)."""
 
 from __future__ import annotations
 
@@ -88,48 +89,3 @@ PROCEEDINGS = TableSpec(
 )
 
 CORE_TABLES = (CLIENTS, PROCEEDINGS)
-
-
-def contract_markdown() -> str:
-    """The data contract as a document: every table of the core and of the instruments that
-    ship with evaltool, every column with its type, whether it is required, and its codes."""
-    from evaltool.instruments.registry import build_registry
-
-    specs = list(CORE_TABLES)
-    seen = {s.name for s in specs}
-    for instrument in build_registry((), autoload=False).instruments.values():
-        spec = instrument.table()
-        if spec.name not in seen:
-            seen.add(spec.name)
-            specs.append(spec)
-    lines = [
-        f"# The evaltool data contract, version {CONTRACT_VERSION}",
-        "",
-        "Written from the table specifications in the code (`python -m evaltool.data.contract`);",
-        "a test fails if this file and the code disagree. One `.xlsx` workbook with one sheet",
-        "per table, or one folder with one `.csv` per table. Headers are matched ignoring case",
-        "and surrounding spaces; a service maps its own headers in `[columns.<table>]` and its",
-        "own labels for coded values in `[codes.<column>]`. Dates: spreadsheet dates,",
-        "`2026-04-01` or `01/04/2026` (day first). yes/no: yes/no, y/n, true/false, 1/0.",
-        "",
-    ]
-    for spec in specs:
-        lines += [f"## {spec.name}" + (" (required)" if spec.required else ""), ""]
-        if spec.description:
-            lines += [spec.description, ""]
-        lines += ["| column | type | required | values |", "|---|---|---|---|"]
-        for col in spec.columns:
-            values = col.expected() if col.choices or col.min is not None else ""
-            if col.description and not col.choices:
-                values = f"{values}; {col.description}" if values else col.description
-            lines.append(
-                f"| {col.name} | {col.type} | {'yes' if col.required else 'no'} | {values} |"
-            )
-        if spec.unique:
-            lines += ["", f"One row per {', '.join(spec.unique)}."]
-        lines.append("")
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    print(contract_markdown(), end="")

@@ -35,7 +35,7 @@ class Problem:
 
 
 @dataclass
-class Report:
+class ProblemList:
     """All problems found in one run; errors block scoring, warnings do not."""
 
     problems: list[Problem] = field(default_factory=list)

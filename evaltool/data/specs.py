@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from evaltool.data.columns import Column
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -31,11 +36,27 @@ class TableSpec:
         return [c.name for c in self.columns]
 
 
-def up_to(frame: object, spec: TableSpec, end: object) -> object:
-    """Rows dated on or before ``end`` by the spec's time column (all rows if it has none);
-    the frame itself when no row is cut (``scoring.until``)."""
-    from evaltool.instruments.kit import until
-
-    if end is None or spec.time_column is None or spec.time_column not in frame:  # type: ignore
+def up_to(frame: pd.DataFrame, spec: TableSpec, end: dt.date | None) -> pd.DataFrame:
+    """Rows dated on or before ``end`` by the spec's time column (all rows if it has none)."""
+    if end is None or spec.time_column is None or spec.time_column not in frame:
         return frame
-    return until(frame, spec.time_column, end)  # type: ignore[arg-type]
+    return until(frame, spec.time_column, end)
+
+
+def in_window(dates: pd.Series, start: dt.date | None, end: dt.date) -> pd.Series:
+    """Dates inside [start, end]; ``start`` None means from the beginning."""
+    import pandas as pd
+
+    mask = dates <= pd.Timestamp(end)
+    if start is not None:
+        mask &= dates >= pd.Timestamp(start)
+    return mask.fillna(False).astype(bool)
+
+
+def until(data: pd.DataFrame, column: str, end: dt.date | None) -> pd.DataFrame:
+    """Rows of ``data`` dated on or before ``end`` (blank dates dropped); ``data`` itself
+    when no row is cut."""
+    if end is None:
+        return data
+    mask = in_window(data[column], None, end)
+    return data if bool(mask.all()) else data[mask]

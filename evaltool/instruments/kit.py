@@ -9,7 +9,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaltool.data.specs import in_window, until
 from evaltool.errors import PluginError
+
+__all__ = [
+    "first_and_latest",
+    "first_and_latest_positions",
+    "first_and_latest_readings",
+    "first_and_latest_rows",
+    "in_window",
+    "quartiles",
+    "runs",
+    "scale_bounds",
+    "setting",
+    "share",
+    "ts",
+    "until",
+]
 
 
 def setting(
@@ -50,26 +66,6 @@ def _type_name(kind: type | tuple[type, ...]) -> str:
 
 def ts(day: dt.date | None) -> pd.Timestamp | None:
     return pd.Timestamp(day) if day is not None else None
-
-
-def in_window(dates: pd.Series, start: dt.date | None, end: dt.date) -> pd.Series:
-    """Dates inside [start, end]; ``start`` None means from the beginning."""
-    mask = dates <= pd.Timestamp(end)
-    if start is not None:
-        mask &= dates >= pd.Timestamp(start)
-    return mask.fillna(False).astype(bool)
-
-
-def until(data: pd.DataFrame, column: str, end: dt.date | None) -> pd.DataFrame:
-    """Rows of ``data`` dated on or before ``end`` (blank dates dropped).
-
-    Returns ``data`` itself when no row is cut (a quarterly run hands instruments tables
-    already cut at the period end), so a method remembered by frame still finds its result.
-    """
-    if end is None:
-        return data
-    mask = in_window(data[column], None, end)
-    return data if bool(mask.all()) else data[mask]
 
 
 def runs(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,6 @@ from evaltool.config import read_toml_text
 from evaltool.errors import PluginError
 from evaltool.instruments import hookspecs
 from evaltool.instruments.base import Instrument
-from evaltool.plugins import DEFAULT_PLUGINS
 
 if TYPE_CHECKING:
     from evaltool.report.output import OutputRenderer
@@ -32,6 +31,18 @@ ENTRY_POINT_GROUP = "evaltool"
 DISABLE_AUTOLOAD = "EVALTOOL_DISABLE_PLUGIN_AUTOLOAD"
 _NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
 _COMMON_KEYS = {"name", "kind", "title", "table", "description", "version"}
+
+#: the built-in plugins (evaltool/plugins), loaded by name exactly as entry points are
+DEFAULT_PLUGINS = (
+    "evaltool.plugins.builtin_definitions",
+    "evaltool.plugins.goal_attainment",
+    "evaltool.plugins.goal_based_outcomes",
+    "evaltool.plugins.domain_scale",
+    "evaltool.plugins.survey",
+    "evaltool.plugins.partner_access",
+    "evaltool.plugins.pregnancies",
+    "evaltool.plugins.outputs",
+)
 
 
 @dataclass

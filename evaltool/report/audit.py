@@ -23,8 +23,8 @@ from pathlib import Path
 
 from evaltool.instruments.results import Implied, Relation
 from evaltool.report.disclosure import SUPPRESSED, Leak, audit
+from evaltool.report.workbook import HEADER_COLOUR
 
-HEADER_FILL = "DDEBF7"
 NOT_COUNTS = re.compile(  # numbers that are not counts of people or events
     r"mean|median|share|rate|\bci\b|quartile|days|months|client-years|^p\b|^t$|^df$|"
     r"wilcoxon|^dz|^g$|coefficient|hazard|^se$|^v$",
@@ -129,7 +129,7 @@ def read_return(path: Path) -> Return:
         for i, row in enumerate(rows):
             first = row[0]
             fill = first.fill.fgColor.rgb if first.fill and first.fill.fgColor else None
-            if not (isinstance(fill, str) and fill.endswith(HEADER_FILL)) or i == 0:
+            if not (isinstance(fill, str) and fill.endswith(HEADER_COLOUR)) or i == 0:
                 continue
             header = []
             for c in row:

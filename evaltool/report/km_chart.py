@@ -15,8 +15,8 @@ from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.chart.legend import LegendEntry
 from openpyxl.chart.shapes import GraphicalProperties
 
-from evaltool.report.excel import NOTE
 from evaltool.report.safe import cell_value
+from evaltool.report.workbook import NOTE
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet

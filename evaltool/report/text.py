@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evaltool.data.problems import Report
+from evaltool.data.problems import ProblemList
 
 if TYPE_CHECKING:
     from evaltool.analysis.survival import TimeToProceedings
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 COLUMNS = ("severity", "file", "sheet", "row", "column", "value", "expected", "message")
 
 
-def problems_table(report: Report, limit_per_group: int = 25) -> str:
+def problems_table(report: ProblemList, limit_per_group: int = 25) -> str:
     """Every problem, one per line, in fixed columns; very long runs of one fault are shortened."""
     problems = report.sorted()
     rows = [("", "file", "sheet", "row", "column", "value found", "expected", "problem")]
@@ -60,7 +60,7 @@ def problems_table(report: Report, limit_per_group: int = 25) -> str:
     return "\n".join(lines)
 
 
-def problems_csv(report: Report, path: Path, force: bool = False) -> None:
+def problems_csv(report: ProblemList, path: Path, force: bool = False) -> None:
     """Every problem as CSV (text that looks like a formula is neutralised, as in any CSV
     evaltool writes)."""
     import pandas as pd
