@@ -415,7 +415,7 @@ def init(
 def plugins(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List installed plugins: name, version, hooks, instruments and load errors."""
+    """List installed plugins: name, version, hooks, instruments, outputs and load errors."""
 
     def body() -> None:
         from dataclasses import asdict
@@ -435,6 +435,8 @@ def plugins(
                 typer.echo(f"    kinds: {', '.join(p.kinds)}")
             if p.instruments:
                 typer.echo(f"    instruments: {', '.join(p.instruments)}")
+            if p.outputs:
+                typer.echo(f"    outputs: {', '.join(p.outputs)}")
 
     guarded(body)
 

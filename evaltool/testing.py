@@ -121,9 +121,9 @@ def check_instrument(
     from evaltool.config import Settings
     from evaltool.data.checking import check_table
     from evaltool.data.reading import ROW, RawTable
-    from evaltool.data.specs import TableSpec
+    from evaltool.data.specs import TableSpec, up_to
     from evaltool.instruments.base import Context, Definition, Measure
-    from evaltool.instruments.results import Headline, SummaryTable
+    from evaltool.instruments.results import Evaluation, Headline, SummaryTable
     from evaltool.periods import parse_period
 
     name = type(instrument).__name__
@@ -158,6 +158,7 @@ def check_instrument(
 
     p = parse_period(period, "financial")
     ctx = Context(Settings(), p, p.end, clients)
+    typed = up_to(typed, spec, p.end)  # as the core hands it over: nothing after the period
     scored = instrument.score(typed, ctx)
     _require(isinstance(scored, pd.DataFrame), f"{name}.score() must return a DataFrame")
     if spec.client_linked:
@@ -271,6 +272,53 @@ def check_instrument(
         bool(defs) and all(isinstance(d, Definition) for d in defs),
         f"{name}.definitions() must return at least one Definition",
     )
+    if measures and len(readings):
+        latest = pd.to_datetime(readings["date"]).max()
+        _require(
+            bool(pd.isna(latest) or latest <= pd.Timestamp(p.end)),
+            f"{name}.readings() has a reading dated {latest.date()}, after the period end "
+            f"{p.end}: date readings by the table's time_column ({spec.time_column}), which "
+            "the core cuts at the period end",
+        )
+    _check_evaluation(instrument, typed, ctx, scored, readings, tables, headline, Evaluation)
+
+
+def _check_evaluation(instrument, typed, ctx, scored, readings, tables, headline, Evaluation):
+    """The core calls ``evaluate`` only: an override must give what the parts give."""
+    import pandas as pd
+
+    name = type(instrument).__name__
+    ev = instrument.evaluate(typed, ctx)
+    _require(isinstance(ev, Evaluation), f"{name}.evaluate() must return an Evaluation")
+    _require(
+        ev.instrument == instrument.name,
+        f"{name}.evaluate(): Evaluation.instrument must be {instrument.name!r}",
+    )
+
+    def same(a, b) -> bool:
+        try:
+            pd.testing.assert_frame_equal(
+                a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False
+            )
+            return True
+        except AssertionError:
+            return False
+
+    _require(
+        isinstance(ev.scores, pd.DataFrame) and same(ev.scores, scored),
+        f"{name}.evaluate(): its scores differ from score()'s",
+    )
+    if instrument.measures():
+        _require(
+            isinstance(ev.readings, pd.DataFrame) and same(ev.readings, readings),
+            f"{name}.evaluate(): its readings differ from readings()'s",
+        )
+    _require(
+        [t.name for t in ev.tables] == [t.name for t in tables]
+        and all(same(a.data, b.data) for a, b in zip(ev.tables, tables, strict=True)),
+        f"{name}.evaluate(): its tables differ from summarise()'s",
+    )
+    _require(ev.headline == headline, f"{name}.evaluate(): its headline differs from headline()'s")
 
 
 try:  # pytest is a test extra: the harness works without it, the fixture only with it

@@ -319,3 +319,61 @@ def test_a_plugin_whose_hook_raises_is_named_and_the_rest_still_work(plugin_dir,
     assert result.exit_code == 0 and "raiseplug" in result.output
     result = runner.invoke(app, ["instruments"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_harness_refuses_an_evaluate_that_disagrees_with_the_parts():
+    from evaltool.instruments.results import Evaluation
+    from evaltool.plugins.goal_attainment import GoalAttainment
+    from evaltool.testing import ContractViolation
+
+    def evaluate(self, data, ctx):  # forgets the tables
+        return Evaluation(self.name, scores=GoalAttainment.score(self, data, ctx))
+
+    with pytest.raises(ContractViolation, match="its readings differ|its tables differ"):
+        check_instrument(_faulty(evaluate=evaluate))
+    with pytest.raises(ContractViolation, match="must return an Evaluation"):
+        check_instrument(_faulty(evaluate=lambda self, data, ctx: {"tables": []}))
+
+
+def test_the_harness_refuses_readings_dated_after_the_period_end():
+    import pandas as pd
+
+    from evaltool.plugins.goal_attainment import GoalAttainment
+    from evaltool.testing import ContractViolation
+
+    def readings(self, data):  # dated by something other than the table's time column
+        out = GoalAttainment.readings(self, data)
+        return out.assign(date=out["date"] + pd.Timedelta(days=800))
+
+    with pytest.raises(ContractViolation, match="after the period end"):
+        check_instrument(_faulty(readings=readings))
+
+
+def test_the_core_evaluates_each_instrument_once_with_its_table_cut_at_the_period_end():
+    from evaltool.api import load_settings, run
+    from evaltool.plugins.goal_attainment import GoalAttainment
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG
+
+    seen = []
+
+    class Spy(GoalAttainment):
+        def evaluate(self, data, ctx):
+            seen.append((data["review_date"].max(), ctx.period.end))
+            return super().evaluate(data, ctx)
+
+    settings = load_settings(EXAMPLE_CONFIG)
+    registry = build_registry(settings.instrument_paths)
+    gas = registry.instruments["gas"]
+    registry.instruments["gas"] = Spy(gas.name, gas.title, gas.definition, gas.source)
+    uncut = run(EXAMPLE, settings, "2025-Q4", registry=registry).loaded.dataset.tables["goals"]
+    seen.clear()
+    results = run(EXAMPLE, settings, "2024-Q4", registry=registry)
+    [(latest, end)] = seen  # once
+    assert latest <= pd_timestamp(end) < uncut["review_date"].max()
+    assert results.evaluations["gas"].tables == results.summaries["gas"]
+
+
+def pd_timestamp(day):
+    import pandas as pd
+
+    return pd.Timestamp(day)

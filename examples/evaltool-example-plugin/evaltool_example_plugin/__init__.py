@@ -7,12 +7,22 @@ from typing import Any
 
 import pandas as pd
 
-from evaltool.data.columns import DATE, ID, INTEGER, Column
-from evaltool.data.specs import TableSpec
-from evaltool.instruments.base import Context, Definition, Instrument, Measure
-from evaltool.instruments.hookspecs import hookimpl
+from evaltool.instruments import (
+    DATE,
+    ID,
+    INTEGER,
+    Cite,
+    Column,
+    Context,
+    Definition,
+    Headline,
+    Instrument,
+    Measure,
+    SummaryTable,
+    TableSpec,
+    hookimpl,
+)
 from evaltool.instruments.kit import first_and_latest, in_window, scale_bounds
-from evaltool.instruments.results import Cite, Headline, SummaryTable
 
 __version__ = "0.1.0"
 
