@@ -99,8 +99,8 @@ class Instrument:
 
         ``data`` is the instrument's table as the core prepared it: typed by the table spec and
         cut at the period end by its ``time_column`` (no row after ``ctx.period.end``). The
-        default calls ``score``, ``readings`` (when there are measures), ``summarise`` and
-        ``headline`` once each; override it to work something out once for all of them (see
+        default calls ``readings`` (when there are measures), ``summarise`` and ``headline``
+        once each, and ``score`` when the scores are first asked for; override it to work something out once for all of them (see
         the domain scale, whose tables and before/after comparison share one pairing
         through ``Evaluation.pairs``).
         """
@@ -108,7 +108,7 @@ class Instrument:
 
         return Evaluation(
             self.name,
-            scores=self.score(data, ctx),
+            scores=lambda: self.score(data, ctx),  # made only if asked for
             readings=self.readings(data) if self.measures() else None,
             tables=self.summarise(data, ctx),
             headline=self.headline(data, ctx),

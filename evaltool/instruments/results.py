@@ -3,6 +3,7 @@ counts, and headlines that cite their cells."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -95,21 +96,40 @@ class Headline:
     empty: str = ""  # shown instead when the instrument has nothing to report yet
 
 
-@dataclass
 class Evaluation:
     """What one instrument made of one period, from one call of ``Instrument.evaluate``: the
     core reads everything it reports of the instrument from here.
 
-    ``scores``: one row per client, ``client_id`` first. ``readings``: for before/after (long
-    or wide, see ``Instrument.readings``), None when the instrument has no measures.
-    ``tables``: for the return. ``headline``: the Summary line, citing cells of ``tables``.
+    ``scores``: one row per client, ``client_id`` first; given as a frame, or as a function
+    that makes it when first asked for (only the internal sheets and ``evaltool scores`` need
+    client scores, and at national scale they cost as much as the tables). ``readings``: for
+    before/after (long or wide, see ``Instrument.readings``), None when the instrument has no
+    measures. ``tables``: for the return. ``headline``: the Summary line, citing ``tables``.
     """
 
-    instrument: str
-    scores: pd.DataFrame | None = None
-    readings: pd.DataFrame | None = None
-    tables: list[SummaryTable] = field(default_factory=list)
-    headline: Headline | str = ""
+    def __init__(
+        self,
+        instrument: str,
+        scores: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
+        readings: pd.DataFrame | None = None,
+        tables: list[SummaryTable] | None = None,
+        headline: Headline | str = "",
+    ) -> None:
+        self.instrument = instrument
+        self._scores = scores
+        self.readings = readings
+        self.tables = list(tables or [])
+        self.headline = headline
+
+    @property
+    def scores(self) -> pd.DataFrame | None:
+        if callable(self._scores):
+            self._scores = self._scores()
+        return self._scores
+
+    @scores.setter
+    def scores(self, value: pd.DataFrame | Callable[[], pd.DataFrame] | None) -> None:
+        self._scores = value
 
     @cached_property
     def pairs(self) -> pd.DataFrame:
@@ -120,3 +140,7 @@ class Evaluation:
         if self.readings is None:
             raise ValueError(f"instrument '{self.instrument}' has no readings")
         return first_and_latest_readings(self.readings)
+
+    def __repr__(self) -> str:
+        names = ", ".join(t.name for t in self.tables)
+        return f"<Evaluation {self.instrument!r}: tables {names}>"

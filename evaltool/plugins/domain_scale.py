@@ -152,7 +152,7 @@ class DomainScale(Instrument):
         before/after comparison (``Evaluation.pairs``)."""
         ev = Evaluation(self.name, readings=self.readings(data))
         changes = self.changes(ev.pairs)
-        ev.scores = self._scores(changes, data)
+        ev.scores = lambda: self._scores(changes, data)
         ev.tables = self._tables(changes, data, ctx)
         ev.headline = self._headline(changes)
         return ev

@@ -66,7 +66,7 @@ class GoalBasedOutcomes(Instrument):
         goals = self.goals(data)
         return Evaluation(
             self.name,
-            scores=self._scores(goals),
+            scores=lambda: self._scores(goals),
             readings=self.readings(data),
             tables=self._tables(goals, data, ctx),
             headline=self.headline(data, ctx),
