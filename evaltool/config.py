@@ -150,8 +150,13 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
     if "calendar" in reporting:
         kwargs["calendar"] = _choice(reporting["calendar"], CALENDARS, where, "reporting.calendar")
     if "small_number_threshold" in reporting:
+        if reporting["small_number_threshold"] == 0:
+            raise ConfigError(
+                f"{where}: reporting.small_number_threshold = 0 would switch disclosure control "
+                "off (no count hidden); use 1 or more (5 is usual)"
+            )
         kwargs["small_number_threshold"] = _int(
-            reporting["small_number_threshold"], where, "reporting.small_number_threshold", 0
+            reporting["small_number_threshold"], where, "reporting.small_number_threshold", 1
         )
     if "extract_date" in reporting:
         kwargs["extract_date"] = parse_date_setting(

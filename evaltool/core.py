@@ -16,12 +16,12 @@ import pandas as pd
 
 from evaltool.analysis.activity import activity_tables
 from evaltool.config import Settings, load_settings
-from evaltool.data.checking import Dataset, locate, validate_source
+from evaltool.data.checking import Dataset, Latest, locate, validate_source
 from evaltool.data.contract import CORE_TABLES, cohort_of
 from evaltool.data.problems import WARNING, Problem, ProblemList
 from evaltool.data.reading import ROW, read_source
 from evaltool.data.specs import TableSpec, up_to
-from evaltool.errors import InvalidData
+from evaltool.errors import ConfigError, InvalidData
 from evaltool.instruments.base import Context, Instrument
 from evaltool.instruments.registry import Registry, build_registry
 from evaltool.instruments.results import Evaluation, Headline, SummaryTable
@@ -123,9 +123,13 @@ def load(
     registry: Registry | None = None,
     only: str | None = None,
     progress: Progress = _quiet,
+    extract_date: dt.date | None = None,
 ) -> Loaded:
-    """Read and validate ``data``. Never raises for bad data: see ``Loaded.problems``."""
+    """Read and validate ``data``. Never raises for bad data: see ``Loaded.problems``. No date
+    may be after the extract date (``extract_date``, else the settings'), or else today."""
     settings = settings or Settings()
+    extract = extract_date or settings.extract_date
+    latest = Latest(extract, True) if extract else Latest(dt.date.today())
     registry = registry or registry_for(settings)
     progress("reading data")
     source = read_source(Path(data), settings.columns)
@@ -133,11 +137,12 @@ def load(
     specs = [with_codes(s, settings.codes) for s in (*CORE_TABLES, *_unique_specs(instruments))]
     progress("validating")
     others = {i.table().name for i in registry.instruments.values()}
-    dataset, problems = validate_source(source, specs, required, others)
+    dataset, problems = validate_source(source, specs, required, others, latest)
     for instrument in instruments:
         table = dataset.tables.get(instrument.table().name)
         if table is not None:
             problems.extend(_located(instrument.check(table), source, instrument))
+    problems.extend(_unknown_targets(settings.columns, specs))
     if problems.ok:
         problems.extend(_no_reading_warnings(dataset, instruments))
     for info in registry.load_errors:
@@ -145,6 +150,27 @@ def load(
             Problem(WARNING, f"plugin {info.package} ({info.name}) failed to load: {info.error}")
         )
     return Loaded(dataset, problems, instruments, registry, settings)
+
+
+def _unknown_targets(columns: dict[str, dict[str, str]], specs: list[TableSpec]) -> list[Problem]:
+    """A column mapping whose target is no column of the contract's table."""
+    out = []
+    by_name = {s.name: s for s in specs}
+    for table, mapping in columns.items():
+        spec = by_name.get(table)
+        if spec is None:
+            continue
+        for header, target in mapping.items():
+            if target not in spec.column_names:
+                out.append(
+                    Problem(
+                        WARNING,
+                        f"the settings map '{header}' to '{target}' ([columns.{table}]), "
+                        f"which is not a column of '{table}'; its columns: "
+                        + ", ".join(spec.column_names),
+                    )
+                )
+    return out
 
 
 def with_codes(spec: TableSpec, codes: dict[str, dict[str, str]]) -> TableSpec:
@@ -230,9 +256,17 @@ def run(
         raise ValueError("a period such as '2025-Q3' is required")
     if isinstance(period, str):
         period = parse_period(period, settings.calendar)
-    loaded = load(data, settings, registry, progress=progress)
+    check_period(period, extract_date or settings.extract_date)
+    loaded = load(data, settings, registry, progress=progress, extract_date=extract_date)
     if not loaded.problems.ok:
         raise InvalidData(loaded.problems)
+    first = loaded.dataset.clients["referral_date"].min()
+    if pd.isna(first) or first.date() > period.end:
+        raise ConfigError(
+            f"no data in or before {period.code} ({period.describe()}): the first referral is "
+            + ("not recorded" if pd.isna(first) else f"on {first:%d/%m/%Y}")
+            + "; choose a later period"
+        )
     ctx = loaded.context(period, extract_date)
     progress("activity")
     activity = activity_tables(loaded.dataset.clients, period)
@@ -269,6 +303,30 @@ def run(
         comparisons=comparisons,
         survival=survival,
     )
+
+
+def check_period(period: Period, extract: dt.date | None, today: dt.date | None = None) -> None:
+    """A return covers a quarter that is over, from data extracted after it and not after
+    today."""
+    today = today or dt.date.today()
+    if period.end > today:
+        raise ConfigError(
+            f"period {period.code} has not ended yet (it ends {period.end:%d/%m/%Y}); a return "
+            "covers a quarter that is over"
+        )
+    if extract is None:
+        return
+    if extract > today:
+        raise ConfigError(
+            f"the extract date {extract} is in the future (today is {today}); give the day "
+            "the data was exported"
+        )
+    if extract < period.end:
+        raise ConfigError(
+            f"the extract date {extract} is before the end of {period.code} "
+            f"({period.end:%d/%m/%Y}): the data cannot cover the whole quarter; export it "
+            "after the quarter ends, or choose an earlier period"
+        )
 
 
 def before_after(

@@ -59,7 +59,7 @@ def test_settings_file_values_and_overrides(tmp_path):
         ("[reporting]\ncalender = 'financial'\n", "unknown setting 'calender' in \\[reporting\\]"),
         ("[report]\n", "unknown section \\[report\\]"),
         ("[reporting]\ncalendar = 'fiscal'\n", "use one of: financial, calendar"),
-        ("[reporting]\nsmall_number_threshold = -1\n", "whole number of at least 0"),
+        ("[reporting]\nsmall_number_threshold = -1\n", "whole number of at least 1"),
         (
             "[survival]\nbenchmark = { proportion = 24, days = 365, label = 'x', source = 'y' }\n",
             "share from 0 to 1",

@@ -6,14 +6,15 @@ found and what was expected.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from evaltool.data.columns import TEXT, as_text, convert, is_arrow_text
-from evaltool.data.problems import ERROR, WARNING, Problem, ProblemList
+from evaltool.data.columns import DATE, TEXT, as_text, convert, is_arrow_text
+from evaltool.data.problems import ERROR, WARNING, Problem, ProblemList, visible
 from evaltool.data.reading import ROW, RawTable, Source
 from evaltool.data.specs import TableSpec
 
@@ -56,7 +57,11 @@ def cell_problems(
     frame = table.frame
     rows = frame.loc[mask, ROW].tolist()
     shown = values if values is not None else frame.get(column, None)
-    found = as_text(shown[mask]).fillna("(blank)").tolist() if shown is not None else None
+    found = (
+        [visible(v) for v in as_text(shown[mask]).fillna("(blank)").tolist()]
+        if shown is not None
+        else None
+    )
     msgs = message[mask].tolist() if isinstance(message, pd.Series) else None
     where = locate(table, column)
     return [
@@ -95,8 +100,11 @@ def duplicated_keys(
     return pd.Series(dup, index=frame.index)
 
 
-def check_table(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Problem]]:
-    """Type every contract column of a table and check values, keys and date order."""
+def check_table(
+    raw: RawTable, spec: TableSpec, latest: Latest | None = None
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Type every contract column of a table and check values, keys and date order; no date
+    may be after ``latest`` (the extract date, or today)."""
     problems: list[Problem] = []
     frame = raw.frame
     present = set(frame.columns)
@@ -128,8 +136,15 @@ def check_table(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Prob
             continue
         if col.type != TEXT:  # an Excel error is no blank (free text is never counted)
             problems += raw.unreadable.get(col.name, [])
-        result = convert(frame[col.name], col, coded=col.name in spec.unique)
+        result = convert(frame[col.name], col, col.name in spec.unique, raw.date1904)
         problems += cell_problems(raw, col.name, result.bad, result.reason, col.expected())
+        if col.type == DATE and latest is not None:
+            late = (result.values > pd.Timestamp(latest.day)).fillna(False).astype(bool)
+            if late.any():
+                problems += cell_problems(
+                    raw, col.name, late, f"date after {latest.describe()}", col.expected()
+                )
+                result.values = result.values.mask(late)
         if col.required:
             blank = result.values.isna() & ~result.bad
             problems += cell_problems(raw, col.name, blank, "missing value", col.expected())
@@ -183,11 +198,26 @@ def check_client_links(raw: RawTable, typed: pd.DataFrame, client_ids: pd.Series
     )
 
 
+@dataclass(frozen=True)
+class Latest:
+    """The last day a date in the data may fall on: the extract date, or else today."""
+
+    day: dt.date
+    is_extract: bool = False
+
+    def describe(self) -> str:
+        when = self.day.strftime("%d/%m/%Y")
+        if self.is_extract:
+            return f"the extract date ({when}): data cannot be later than its extract"
+        return f"today ({when}): a date in the future; check the year"
+
+
 def validate_source(
     source: Source,
     specs: list[TableSpec],
     required_tables: dict[str, str] | None = None,
     other_tables: set[str] | frozenset[str] = frozenset(),
+    latest: Latest | None = None,
 ) -> tuple[Dataset, ProblemList]:
     """Check every table named by ``specs``; ``required_tables`` maps a table to why it is needed.
 
@@ -204,7 +234,7 @@ def validate_source(
     for spec in specs:
         raw = source.tables.get(spec.name)
         if raw is None:
-            if spec.name in needed:
+            if spec.name in needed and spec.name not in source.refused:
                 report.add(
                     Problem(
                         ERROR,
@@ -216,7 +246,7 @@ def validate_source(
                     )
                 )
             continue
-        typed, problems = check_table(raw, spec)
+        typed, problems = check_table(raw, spec, latest)
         report.extend(problems)
         tables[spec.name] = typed
     clients = tables.get("clients")

@@ -31,7 +31,10 @@ _ARROW_TEXT = pd.StringDtype("pyarrow")
 
 #: Excel's day zero (serial 1 = 1900-01-01, with Excel's phantom 29 Feb 1900 before March 1900).
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-FIRST_DATE = pd.Timestamp("1900-03-01")
+#: 1904 date system (old Mac Excel): serial 0 is 1 January 1904
+EXCEL_EPOCH_1904 = pd.Timestamp("1904-01-01")
+#: no service event in the data contract is earlier: a year typed as a date (2025 -> 1905) is
+FIRST_DATE = pd.Timestamp("1990-01-01")
 LAST_DATE = pd.Timestamp("2099-12-31")
 
 
@@ -122,9 +125,11 @@ def is_arrow_text(column: pd.Series) -> bool:
     return isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow"
 
 
-def convert(raw: pd.Series, column: Column, coded: bool = False) -> Converted:
+def convert(
+    raw: pd.Series, column: Column, coded: bool = False, date1904: bool = False
+) -> Converted:
     """Convert a raw column to the column's type; ``coded``: also hand back ``codes`` (for a
-    key column).
+    key column); ``date1904``: serial numbers count from 1904 (the workbook says so).
 
     The work is done once per distinct value (``pd.factorize``, in C) and mapped back: a
     national date column has a million rows but a few thousand distinct dates.
@@ -132,8 +137,11 @@ def convert(raw: pd.Series, column: Column, coded: bool = False) -> Converted:
     codes, uniques = distinct_values(raw)
     # a blank goes last among the distinct values: a missing cell's code, -1, picks it
     blank = pd.Series([None], dtype=uniques.dtype)
-    distinct = _CONVERTERS[column.type](
-        as_text(pd.concat([uniques, blank], ignore_index=True)), column
+    text = as_text(pd.concat([uniques, blank], ignore_index=True))
+    distinct = (
+        parse_dates(text, EXCEL_EPOCH_1904 if date1904 else EXCEL_EPOCH)
+        if column.type == DATE
+        else _CONVERTERS[column.type](text, column)
     )
 
     def spread(series: pd.Series) -> pd.Series:
@@ -228,7 +236,7 @@ _UK_SHORT = r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}"
 _SERIAL = r"\d{1,7}(?:\.\d+)?"
 
 
-def parse_dates(text: pd.Series) -> Converted:
+def parse_dates(text: pd.Series, epoch: pd.Timestamp = EXCEL_EPOCH) -> Converted:
     """Parse ISO, UK day-first and Excel serial dates; never guess.
 
     Fast path: the two strict formats on the whole column (C speed). Regular expressions run
@@ -255,7 +263,7 @@ def parse_dates(text: pd.Series) -> Converted:
         if serial.any():
             days = np.floor(pd.to_numeric(rest[serial].astype(object)).astype("float64"))
             days = days.where(days <= 80_000, np.nan)  # beyond 2119: not a spreadsheet date
-            parsed[serial[serial].index] = EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
+            parsed[serial[serial].index] = epoch + pd.to_timedelta(days, unit="D")
     values[filled] = parsed
     out_of_range = values.notna() & ((values < FIRST_DATE) | (values > LAST_DATE))
     bad = (filled & (values.isna() | out_of_range)).astype(bool)
@@ -263,9 +271,22 @@ def parse_dates(text: pd.Series) -> Converted:
         b = text[bad]
         looks = (b.str.fullmatch(_ISO) | b.str.fullmatch(_UK)).fillna(False).astype(bool)
         reason[looks[looks].index] = "impossible date (no such day)"
-        reason[out_of_range] = "date outside 1900-2099"
+        early = out_of_range & (values < FIRST_DATE)
+        reason[early] = "before 1990: no service event is that early; check the year"
+        serials = (values[early] - epoch).dt.days
+        for i, n in serials[(serials >= 1900) & (serials <= 2099)].items():
+            reason[i] = (  # 2025 typed into a date cell: Excel shows 17/07/1905
+                f"{n} looks like a year typed into a date cell (a number counts days from 1900); "
+                "type the whole date, dd/mm/yyyy"
+            )
+        reason[out_of_range & ~early] = "after 2099: check the year"
         serial = b.str.fullmatch(_SERIAL).fillna(False).astype(bool)
-        reason[serial[serial].index] = "date outside 1900-2099"
+        reason[serial[serial].index] = "not a date in 1990-2099"
+        year = b.str.fullmatch(r"(?:19|20)\d\d(?:\.0)?").fillna(False).astype(bool)
+        reason[year[year].index] = (
+            "this looks like a year, not a date (a number is read as a count of days since "
+            "1900); type the whole date, dd/mm/yyyy"
+        )
         short = b.str.fullmatch(_UK_SHORT).fillna(False).astype(bool)
         reason[short[short].index] = "ambiguous two-digit year: write the year in full, dd/mm/yyyy"
     return Converted(values.mask(bad), bad, reason)

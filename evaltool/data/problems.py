@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 ERROR = "error"
@@ -68,3 +70,17 @@ class ProblemList:
             self.problems,
             key=lambda p: (order.get(p.severity, 2), p.file, p.sheet, p.row or 0, p.column),
         )
+
+
+_UNSEEN = re.compile(r"[^\S ]|[\x00-\x1f\x7f\u00a0\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff]")
+
+
+def visible(text: str) -> str:
+    """Text with the characters a reader cannot see written out (``00603\\u200b``): a
+    zero-width space, a NUL, a no-break space or a tab make two ids that look the same differ."""
+    if not _UNSEEN.search(text):
+        return text
+    return "".join(
+        f"\\u{ord(c):04x}" if _UNSEEN.match(c) or unicodedata.category(c) in ("Cc", "Cf") else c
+        for c in text
+    )

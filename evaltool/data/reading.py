@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evaltool.data.columns import distinct_values, is_arrow_text
-from evaltool.data.problems import ERROR, Problem
+from evaltool.data.problems import ERROR, WARNING, Problem
 from evaltool.errors import EvaltoolError
 
 ROW = "_row"  # column holding the spreadsheet row number of each record
@@ -32,6 +32,8 @@ class RawTable:
     letters: dict[str, str] = field(default_factory=dict)  # normalised -> column letter
     #: cells read as blank that held an Excel error or an unsaved formula: header -> problems
     unreadable: dict[str, list[Problem]] = field(default_factory=dict)
+    #: the workbook counts its date serials from 1904 (old Mac Excel), not 1900
+    date1904: bool = False
 
 
 @dataclass
@@ -42,6 +44,8 @@ class Source:
     tables: dict[str, RawTable]
     hashes: dict[str, str]  # file name -> SHA-256
     problems: list[Problem] = field(default_factory=list)
+    #: tables found but not read (a problem says why): not reported again as missing
+    refused: set[str] = field(default_factory=set)
 
 
 def column_letter(index: int) -> str:
@@ -77,6 +81,10 @@ def read_source(
     if path.is_dir():
         source = _read_csv_folder(path)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        if path.stat().st_size == 0:
+            raise EvaltoolError(
+                f"{path} is empty (0 bytes): the export or the copy failed; export it again"
+            )
         source = _read_workbook(path, engine)
     elif path.suffix.lower() == ".csv":
         raise EvaltoolError(
@@ -89,6 +97,15 @@ def read_source(
         )
     for table in source.tables.values():
         _apply_mapping(table, (columns or {}).get(table.name, {}), source.problems)
+    for name in sorted(set(columns or {}) - set(source.tables) - source.refused):
+        source.problems.append(
+            Problem(
+                WARNING,
+                f"the settings map headers of a table '{name}' ([columns.{name}]), but the data "
+                f"has no such table; tables found: {', '.join(sorted(source.tables))}",
+                file=path.name,
+            )
+        )
     return source
 
 
@@ -117,6 +134,25 @@ def _finish(
 ) -> RawTable | None:
     names = [normalise(h) for h in header]
     keep = [i for i, n in enumerate(names) if n]
+    for i, n in enumerate(names):
+        if not n and i < frame.shape[1]:
+            column = frame.iloc[:, i]
+            filled = ~_empty_cells(column)
+            if filled.any():
+                example = column[filled].iloc[0]
+                problems.append(
+                    Problem(
+                        ERROR,
+                        f"column {column_letter(i)} has {int(filled.sum())} value(s) but no "
+                        "header, so it would be left out; give it a header or delete the data",
+                        file=file,
+                        sheet=sheet,
+                        row=header_row,
+                        column=column_letter(i),
+                        value=str(example),
+                        expected="a header",
+                    )
+                )
     headers = {names[i]: str(header[i]).strip() for i in keep}
     letters = {names[i]: column_letter(i) for i in keep}
     seen: dict[str, int] = {}
@@ -197,18 +233,88 @@ def _sheets_openpyxl(path: Path) -> Iterator[tuple[str, list[tuple[object, ...]]
         wb.close()
 
 
+#: a sheet unpacks to at most this many times its packed size (real exports: about 10)
+MAX_UNPACK_RATIO = 100
+#: ... unless it is smaller than this
+UNPACK_FLOOR = 20 * 1024 * 1024
+
+
+def _workbook_facts(path: Path) -> bool:
+    """Whether the workbook counts dates from 1904; refuses one whose parts unpack to far
+    more than a real export (a damaged file, or one made to exhaust memory), before reading."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = z.infolist()
+        unpacked = sum(i.file_size for i in parts)
+        packed = max(path.stat().st_size, 1)
+        if unpacked > UNPACK_FLOOR and unpacked > MAX_UNPACK_RATIO * packed:
+            raise EvaltoolError(
+                f"{path.name} unpacks to {unpacked / 2**20:,.0f} MB from a "
+                f"{packed / 2**20:,.1f} MB file, far more than any real export; it may be "
+                "damaged (open it in Excel and save it again) or not what it seems"
+            )
+        names = {i.filename for i in parts}
+        book = z.read("xl/workbook.xml") if "xl/workbook.xml" in names else b""
+    return bool(re.search(rb'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(?:1|true)"', book))
+
+
+def _title_rows(rows: list) -> int:
+    """How many rows above the header hold a title (one cell each, or none) when the row
+    below them is a header (two cells or more); 0 when row 1 is the header."""
+    filled = [sum(v is not None and str(v).strip() != "" for v in row) for row in rows[:12]]
+    if not filled or filled[0] >= 2:
+        return 0
+    for i, n in enumerate(filled):
+        if n >= 2:
+            return i
+    return 0
+
+
 def _read_workbook(path: Path, engine: str = "calamine") -> Source:
     if engine not in ENGINES:
         raise EvaltoolError(f"unknown workbook reader '{engine}'; use one of {', '.join(ENGINES)}")
     sheets = _sheets_calamine if engine == "calamine" else _sheets_openpyxl
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
+    refused: set[str] = set()
     try:
+        date1904 = _workbook_facts(path)
         for title, rows in sheets(path):
+            name = normalise(title)
+            if name in tables or name in refused:
+                first = tables[name].sheet if name in tables else name
+                problems.append(
+                    Problem(
+                        ERROR,
+                        f"two sheets for one table: '{first}' and '{title}' (names differ only "
+                        "in capitals or spaces); keep one of them and delete or rename the other",
+                        file=path.name,
+                        sheet=title,
+                    )
+                )
+                continue
             skipped = 0
             while rows and all(v is None or str(v).strip() == "" for v in rows[0]):
                 rows.pop(0)  # blank rows above the header: tolerated, and row numbers stay true
                 skipped += 1
+            titles = _title_rows(rows)
+            if titles:
+                above = [str(v).strip() for row in rows[:titles] for v in row if v is not None]
+                first_row, last_row = skipped + 1, skipped + titles
+                problems.append(
+                    Problem(
+                        ERROR,
+                        f"the header is on row {last_row + 1}: rows {first_row} to {last_row} "
+                        f"above it hold a title ({'; '.join(repr(a) for a in above[:2])}); "
+                        "delete them so the header is on row 1",
+                        file=path.name,
+                        sheet=title,
+                        row=last_row + 1,
+                    )
+                )
+                refused.add(name)
+                continue
             if skipped and rows:
                 problems.append(
                     Problem(
@@ -220,10 +326,9 @@ def _read_workbook(path: Path, engine: str = "calamine") -> Source:
                         row=1,
                     )
                 )
-            table = _frame_from_rows(
-                rows, normalise(title), path.name, title, problems, header_row=1 + skipped
-            )
+            table = _frame_from_rows(rows, name, path.name, title, problems, header_row=1 + skipped)
             if table is not None:
+                table.date1904 = date1904
                 tables[table.name] = table
     except EvaltoolError:
         raise
@@ -241,7 +346,7 @@ def _read_workbook(path: Path, engine: str = "calamine") -> Source:
             header = {v: k for k, v in table.letters.items()}.get(problem.column)
             if header is not None:  # checked where the column is used (validate)
                 table.unreadable.setdefault(header, []).append(problem)
-    return Source(path, tables, {path.name: sha256(path)}, problems)
+    return Source(path, tables, {path.name: sha256(path)}, problems, refused)
 
 
 _SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
@@ -312,34 +417,126 @@ def _read_csv_folder(path: Path) -> Source:
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
     hashes: dict[str, str] = {}
-    files = sorted(path.glob("*.csv")) + sorted(path.glob("*.CSV"))
+    refused: set[str] = set()
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
     if not files:
         raise EvaltoolError(f"{path} holds no .csv files; expected clients.csv and the others")
+    seen: dict[str, str] = {}
     for file in files:
         hashes[file.name] = sha256(file)
+        name = normalise(file.stem)
+        if name in seen:
+            problems.append(
+                Problem(
+                    ERROR,
+                    f"two files for one table: {seen[name]} and {file.name} (names differ "
+                    "only in capitals or spaces); keep one of them and move the other away",
+                    file=file.name,
+                )
+            )
+            continue
+        seen[name] = file.name
         frame = _read_csv(file, problems)
         if frame is None or frame.empty:
             continue
         header = list(frame.iloc[0])
+        if _wrong_delimiter(header, file, problems):
+            refused.add(name)
+            continue
         body = frame.iloc[1:].copy(deep=False)  # a view of the rows: no copy of the data
         body.columns = range(body.shape[1])
-        table = _finish(body, header, normalise(file.stem), file.name, "", problems)
+        if _runaway_quotes(body, file, problems):
+            refused.add(name)
+            continue
+        table = _finish(body, header, name, file.name, "", problems)
         if table is not None:
             tables[table.name] = table
-    return Source(path, tables, hashes, problems)
+    return Source(path, tables, hashes, problems, refused)
+
+
+_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "bar"}
+
+
+def _wrong_delimiter(header: list[object], file: Path, problems: list[Problem]) -> bool:
+    """A header read as one cell that holds another separator: the file is not comma-separated."""
+    if len(header) != 1:
+        return False
+    text = str(header[0])
+    found = [(text.count(d), d) for d in _DELIMITERS if d in text]
+    if not found:
+        return False
+    delimiter = max(found)[1]
+    problems.append(
+        Problem(
+            ERROR,
+            f"{file.name} looks {_DELIMITERS[delimiter]}-separated: its header is one cell, "
+            f"{text[:60]!r}; save it as comma-separated (Excel: Save As > CSV UTF-8 "
+            "(Comma delimited))",
+            file=file.name,
+            row=1,
+        )
+    )
+    return True
+
+
+def _runaway_quotes(body: pd.DataFrame, file: Path, problems: list[Problem]) -> bool:
+    """A cell that opens a quote and closes it only rows later swallows those rows: a cell
+    holding line breaks whose lines look like whole rows (as many commas as the header)."""
+    width = body.shape[1]
+    if width < 2:
+        return False
+    for col in body.columns:
+        column = body[col]
+        multi = column.astype("string").str.contains("\n", regex=False).fillna(False)
+        if not multi.any():
+            continue
+        for index, cell in column[multi.to_numpy(dtype=bool)].items():
+            lines = str(cell).split("\n")
+            if any(line.count(",") >= width - 1 for line in lines[1:]):
+                row = int(index) + 1  # the header is row 1 and frame row 0
+                problems.append(
+                    Problem(
+                        ERROR,
+                        f'row {row}: a quote (") in column {column_letter(int(col))} opens and '
+                        f"does not close on that row, so the {len(lines) - 1} line(s) after it "
+                        'were read into one cell; remove the stray quote (or double it: "")',
+                        file=file.name,
+                        row=row,
+                        column=column_letter(int(col)),
+                        value=lines[0][:40],
+                    )
+                )
+                return True
+    return False
 
 
 def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
     """Every cell as text, the header row included as the first row."""
     from pyarrow import ArrowInvalid
 
+    with file.open("rb") as fh:
+        start = fh.read(4096)
+    kwargs = dict(dtype=str, keep_default_na=False, header=None, skip_blank_lines=False)
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        problems.append(
+            Problem(
+                "warning",
+                "file is saved as UTF-16; read as such (save as 'CSV UTF-8' to avoid this)",
+                file=file.name,
+            )
+        )
+        return _pandas_csv(file, "utf-16", kwargs)
+    if b"\x00" in start:
+        raise EvaltoolError(
+            f"{file} holds NUL bytes: it may be UTF-16 without a byte-order mark, or not a "
+            "CSV file; save it from Excel as 'CSV UTF-8 (Comma delimited)'"
+        )
     try:
         return _read_csv_arrow(file)
     except (ArrowInvalid, UnicodeDecodeError, StopIteration):
         pass  # not UTF-8, rows of uneven length, an empty file: pandas reads or explains it
-    kwargs = dict(dtype=str, keep_default_na=False, header=None, skip_blank_lines=False)
     try:
-        return pd.read_csv(file, encoding="utf-8-sig", **kwargs)
+        return _pandas_csv(file, "utf-8-sig", kwargs)
     except UnicodeDecodeError:
         problems.append(
             Problem(
@@ -348,10 +545,22 @@ def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
                 file=file.name,
             )
         )
-        return pd.read_csv(file, encoding="cp1252", **kwargs)
+        return _pandas_csv(file, "cp1252", kwargs)
+
+
+def _pandas_csv(file: Path, encoding: str, kwargs: dict) -> pd.DataFrame | None:
+    try:
+        return pd.read_csv(file, encoding=encoding, **kwargs)
     except pd.errors.EmptyDataError:
         return None
     except pd.errors.ParserError as exc:
+        found = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+        if found:
+            row = int(found.group(1)) + 1
+            raise EvaltoolError(
+                f'{file}: a quote (") on row {row} opens and never closes before the end of '
+                'the file; remove the stray quote (or double it: "")'
+            ) from None
         raise EvaltoolError(f"{file} could not be read as CSV: {exc}") from None
 
 
@@ -360,6 +569,19 @@ def _apply_mapping(table: RawTable, mapping: dict[str, str], problems: list[Prob
     if not mapping:
         return
     rename = {h: mapping[h] for h in table.frame.columns if h in mapping}
+    for header in sorted(set(mapping) - set(rename)):
+        if mapping[header] not in table.frame.columns:  # the export already uses the name
+            problems.append(
+                Problem(
+                    WARNING,
+                    f"the settings map a header '{header}' to '{mapping[header]}' "
+                    f"([columns.{table.name}]), but the sheet has no such header; check the "
+                    "spelling against row 1",
+                    file=table.file,
+                    sheet=table.sheet,
+                    row=1,
+                )
+            )
     for old, new in rename.items():
         if new in table.frame.columns and new not in rename:
             problems.append(

@@ -100,9 +100,9 @@ class Instrument:
         ``data`` is the instrument's table as the core prepared it: typed by the table spec and
         cut at the period end by its ``time_column`` (no row after ``ctx.period.end``). The
         default calls ``readings`` (when there are measures), ``summarise`` and ``headline``
-        once each, and ``score`` when the scores are first asked for; override it to work something out once for all of them (see
-        the domain scale, whose tables and before/after comparison share one pairing
-        through ``Evaluation.pairs``).
+        once each, and ``score`` when the scores are first asked for; override it to work
+        something out once for all of them (see the domain scale, whose tables and
+        before/after comparison share one pairing through ``Evaluation.pairs``).
         """
         from evaltool.instruments.results import Evaluation
 

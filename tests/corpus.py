@@ -1,0 +1,240 @@
+"""Bad and awkward inputs of the kinds case-management exports and hand-kept spreadsheets
+produce, each made from the example data (seeded synthetic) in a folder of its own.
+
+Each maker returns ``(data, extra_args)``: the path to give ``evaltool`` and any options the
+case needs. Large files are made at test time from a size parameter.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+
+from evaltool.synthetic import generate, write_csv_folder
+from tests.conftest import EXAMPLE
+
+Maker = Callable[[Path], tuple[Path, list[str]]]
+MAKERS: dict[str, Maker] = {}
+
+
+def maker(func: Maker) -> Maker:
+    MAKERS[func.__name__] = func
+    return func
+
+
+def csv_folder(tmp: Path) -> Path:
+    return write_csv_folder(generate(60, seed=5, extract="2026-03-31"), tmp / "csv")
+
+
+def workbook_copy(tmp: Path) -> Path:
+    return Path(shutil.copy(EXAMPLE, tmp / "service.xlsx"))
+
+
+def edit(path: Path, sheet: str, cells: dict[str, object]) -> Path:
+    wb = openpyxl.load_workbook(path)
+    for ref, value in cells.items():
+        wb[sheet][ref] = value
+    wb.save(path)
+    return path
+
+
+def first_data_cell(path: Path, sheet: str, header: str) -> str:
+    """The cell reference of the first value under ``header``."""
+    ws = openpyxl.load_workbook(path)[sheet]
+    col = next(c.column_letter for c in ws[1] if c.value == header)
+    return f"{col}2"
+
+
+# --- CSV dialects and encodings -----------------------------------------------------------
+
+
+@maker
+def csv_semicolons(tmp: Path):
+    folder = csv_folder(tmp)
+    p = folder / "proceedings.csv"
+    p.write_text(p.read_text().replace(",", ";"))
+    return folder, []
+
+
+@maker
+def csv_tabs(tmp: Path):
+    folder = csv_folder(tmp)
+    p = folder / "proceedings.csv"
+    p.write_text(p.read_text().replace(",", "\t"))
+    return folder, []
+
+
+@maker
+def csv_utf16(tmp: Path):
+    folder = csv_folder(tmp)
+    p = folder / "clients.csv"
+    p.write_bytes(p.read_text().encode("utf-16"))
+    return folder, []
+
+
+@maker
+def csv_unbalanced_quote(tmp: Path):
+    """One cell opens a quote and never closes it: the next rows would become one cell."""
+    folder = csv_folder(tmp)
+    p = folder / "partner_access.csv"
+    lines = p.read_text().splitlines()
+    for line, text in ((5, '"waiting for GP'), (12, 'GP said yes"')):  # a quote opened on
+        row = lines[line].split(",")  # row 6 closes only on row 13
+        row[-1] = text
+        lines[line] = ",".join(row)
+    p.write_text("\n".join(lines) + "\n")
+    return folder, []
+
+
+@maker
+def two_files_for_one_table(tmp: Path):
+    folder = csv_folder(tmp)
+    shutil.copy(folder / "clients.csv", folder / "CLIENTS.CSV")
+    return folder, []
+
+
+@maker
+def two_sheets_for_one_table(tmp: Path):
+    path = workbook_copy(tmp)
+    wb = openpyxl.load_workbook(path)
+    copy = wb.copy_worksheet(wb["clients"])
+    copy.title = "Clients "
+    wb.save(path)
+    return path, []
+
+
+# --- dates --------------------------------------------------------------------------------
+
+
+@maker
+def a_year_typed_as_a_date(tmp: Path):
+    path = workbook_copy(tmp)
+    return edit(path, "clients", {first_data_cell(path, "clients", "referral_date"): 2025}), []
+
+
+@maker
+def a_date_in_1900(tmp: Path):
+    path = workbook_copy(tmp)
+    cell = first_data_cell(path, "clients", "referral_date")
+    return edit(path, "clients", {cell: "01/01/1900"}), []
+
+
+@maker
+def a_referral_in_the_future(tmp: Path):
+    path = workbook_copy(tmp)
+    cell = first_data_cell(path, "clients", "referral_date")
+    return edit(path, "clients", {cell: "14/02/2031"}), []
+
+
+@maker
+def an_extract_date_inside_the_quarter(tmp: Path):
+    return workbook_copy(tmp), ["--extract-date", "2026-02-01"]
+
+
+@maker
+def an_extract_date_in_the_future(tmp: Path):
+    return workbook_copy(tmp), ["--extract-date", "2031-01-01"]
+
+
+@maker
+def a_period_that_has_not_ended(tmp: Path):
+    return workbook_copy(tmp), ["--period", "2030-Q1"]
+
+
+@maker
+def a_period_before_any_data(tmp: Path):
+    return workbook_copy(tmp), ["--period", "2012-Q1"]
+
+
+# --- workbooks ----------------------------------------------------------------------------
+
+
+@maker
+def a_zero_byte_workbook(tmp: Path):
+    path = tmp / "service.xlsx"
+    path.write_bytes(b"")
+    return path, []
+
+
+@maker
+def a_sheet_that_expands_without_bound(tmp: Path, megabytes: int = 40):
+    """A small file whose sheet unpacks to far more than the file's size (a zip bomb)."""
+    path = workbook_copy(tmp)
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    sheet = next(n for n in members if n.startswith("xl/worksheets/sheet"))
+    xml = members[sheet]
+    rows = b"<row>" + b'<c t="inlineStr"><is><t>x</t></is></c>' * 200 + b"</row>"
+    members[sheet] = xml.replace(
+        b"</sheetData>", rows * (megabytes * 1024 * 1024 // len(rows)) + b"</sheetData>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path, []
+
+
+@maker
+def title_rows_above_the_header(tmp: Path):
+    path = workbook_copy(tmp)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["proceedings"]
+    ws.insert_rows(1, 3)
+    ws["A1"] = "Care proceedings export"
+    ws["A2"] = "Run on 01/04/2026 by the case-management system"
+    wb.save(path)
+    return path, []
+
+
+@maker
+def data_under_a_blank_header(tmp: Path):
+    path = workbook_copy(tmp)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["proceedings"]
+    col = ws.max_column + 1
+    for r in range(2, 6):
+        ws.cell(row=r, column=col, value="note")
+    wb.save(path)
+    return path, []
+
+
+@maker
+def an_invisible_character_in_an_id(tmp: Path):
+    path = workbook_copy(tmp)
+    ws = openpyxl.load_workbook(path)["proceedings"]
+    cell = first_data_cell(path, "proceedings", "client_id")
+    value = ws[cell].value
+    return edit(path, "proceedings", {cell: f"{value}\u200b"}), []
+
+
+# --- settings -----------------------------------------------------------------------------
+
+
+def settings_with(tmp: Path, extra: str) -> Path:
+    config = tmp / "evaltool.toml"
+    text = (EXAMPLE.parent.parent / "evaltool.toml").read_text()
+    config.write_text(text + "\n" + extra + "\n")
+    return config
+
+
+@maker
+def a_threshold_of_zero(tmp: Path):
+    text = (EXAMPLE.parent.parent / "evaltool.toml").read_text()
+    config = tmp / "evaltool.toml"
+    config.write_text(text.replace("small_number_threshold = 5", "small_number_threshold = 0"))
+    assert config.read_text() != text
+    return workbook_copy(tmp), ["--config", str(config)]
+
+
+@maker
+def a_mapping_that_matches_nothing(tmp: Path):
+    config = settings_with(
+        tmp,
+        '[columns.clients]\n"Client Ref" = "client_id"\n"Referred" = "referal_date"\n'
+        '[columns.visits]\n"Visit" = "visit_date"',
+    )
+    return workbook_copy(tmp), ["--config", str(config)]

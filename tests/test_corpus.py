@@ -1,0 +1,111 @@
+"""Every kind of bad input in tests/corpus.py: a clear exit code and message, nothing written,
+no input changed."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import pytest
+
+from evaltool.cli import app
+from tests.conftest import EXAMPLE_CONFIG
+from tests.corpus import MAKERS
+
+#: kind -> (command, exit code, what the message says: each part must appear)
+EXPECTED = {
+    "csv_semicolons": ("validate", 2, ["proceedings.csv", "semicolon-separated", "comma"]),
+    "csv_tabs": ("validate", 2, ["proceedings.csv", "tab-separated"]),
+    "csv_utf16": ("validate", 0, ["clients.csv", "UTF-16"]),
+    "csv_unbalanced_quote": ("validate", 2, ["partner_access.csv", "quote", "row 6"]),
+    "two_files_for_one_table": ("validate", 2, ["CLIENTS.CSV", "clients.csv", "one table"]),
+    "two_sheets_for_one_table": ("validate", 2, ["'Clients '", "'clients'", "one table"]),
+    "a_year_typed_as_a_date": ("validate", 2, ["2025", "a year"]),
+    "a_date_in_1900": ("validate", 2, ["01/01/1900", "before 1990"]),
+    "a_referral_in_the_future": ("validate", 2, ["14/02/2031", "after"]),
+    "an_extract_date_inside_the_quarter": ("score", 1, ["2026-02-01", "before the end"]),
+    "an_extract_date_in_the_future": ("score", 1, ["2031-01-01", "future"]),
+    "a_period_that_has_not_ended": ("score", 1, ["2030", "not ended"]),
+    "a_period_before_any_data": ("score", 1, ["2012", "no data"]),
+    "a_zero_byte_workbook": ("validate", 1, ["empty (0 bytes)"]),
+    "a_sheet_that_expands_without_bound": ("validate", 1, ["unpacks to", "MB"]),
+    "title_rows_above_the_header": ("validate", 2, ["header is on row 4", "rows 1 to 3"]),
+    "data_under_a_blank_header": ("validate", 2, ["no header", "column"]),
+    "an_invisible_character_in_an_id": ("validate", 2, ["\\u200b"]),
+    "a_threshold_of_zero": ("validate", 1, ["small_number_threshold = 0", "control off"]),
+    "a_mapping_that_matches_nothing": (
+        "validate",
+        0,
+        [
+            "'referred'",
+            "no such header",
+            "'referal_date'",
+            "not a column of 'clients'",
+            "[columns.visits]",
+        ],
+    ),
+}
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.suffix != ".sqlite"
+    }
+
+
+def test_every_kind_has_an_expectation():
+    assert set(EXPECTED) == set(MAKERS)
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_bad_input(kind, tmp_path, runner):
+    command, code, parts = EXPECTED[kind]
+    work = tmp_path / "work"
+    work.mkdir()
+    data, extra = MAKERS[kind](work)
+    before = fingerprint(work)
+    out = tmp_path / "return.xlsx"
+    args = [command, str(data), "--config", str(EXAMPLE_CONFIG)]
+    if command == "score":
+        args += ["--out", str(out)]
+        if "--period" not in extra:
+            args += ["--period", "2025-Q4"]
+    started = time.perf_counter()
+    result = runner.invoke(app, args + extra)
+    assert time.perf_counter() - started < 30, "took too long"  # no hang, no unbounded growth
+    text = result.output
+    assert result.exit_code == code, text
+    for part in parts:
+        assert part in text, f"{part!r} not in:\n{text}"
+    assert "Traceback" not in text and "internal error" not in text
+    assert not out.exists()
+    assert fingerprint(work) == before  # no input changed
+
+
+def test_a_workbook_in_the_1904_date_system_reads_the_same_dates(tmp_path):
+    """Old Mac Excel counts serials from 1904: date cells and plain serial numbers alike."""
+    import datetime as dt
+
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    from evaltool.api import load
+    from tests.conftest import EXAMPLE
+
+    wb = openpyxl.load_workbook(EXAMPLE)
+    wb.epoch = CALENDAR_MAC_1904  # date cells are saved as 1904 serials
+    ws = wb["clients"]
+    col = next(c.column_letter for c in ws[1] if c.value == "referral_date")
+    ws[f"{col}2"] = (dt.date(2024, 3, 15) - dt.date(1904, 1, 1)).days  # a plain number
+    ws[f"{col}2"].number_format = "General"
+    path = tmp_path / "mac.xlsx"
+    wb.save(path)
+    ours = load(path).dataset.clients
+    original = load(EXAMPLE).dataset.clients
+    assert ours.loc[0, "referral_date"] == dt.datetime(2024, 3, 15)
+    for name in ("start_date", "end_date"):
+        assert ours[name].equals(original[name])
+    assert ours["referral_date"].iloc[1:].equals(original["referral_date"].iloc[1:])
