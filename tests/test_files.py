@@ -118,3 +118,21 @@ def test_the_problem_list_never_writes_a_formula(tmp_path, runner):
         cells = [v for row in csv.reader(fh) for v in row]
     assert any("HYPERLINK" in v for v in cells)
     assert not any(v.startswith(("=", "+", "-", "@")) for v in cells)
+
+
+def test_outputs_get_the_permissions_a_shared_drive_expects(tmp_path, runner):
+    """As any program creates a file (0666 less the umask), not a temporary file's 0600."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "r.xlsx"
+        result = score_cli(runner, EXAMPLE, out)
+        assert result.exit_code == 0, result.output
+        problems = tmp_path / "problems.csv"
+        runner.invoke(app, ["validate", str(EXAMPLE), "--report", str(problems)])
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    assert stat.S_IMODE(problems.stat().st_mode) == 0o644

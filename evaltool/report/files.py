@@ -49,6 +49,12 @@ def refuse_inputs(out: Path, inputs: Iterable[Path], option: str = "--out") -> N
             )
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_file(
     path: Path,
     write: Callable[[str], None],
@@ -75,6 +81,7 @@ def write_file(
             f"cannot write in {path.parent} ({exc.strerror}); choose a folder you can write to"
         ) from None
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # as any program would create it, not mkstemp's 0600
     undo = None
     try:
         write(tmp)
