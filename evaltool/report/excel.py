@@ -34,6 +34,7 @@ from evaltool.report.publish import Publication, headline_text, publish
 from evaltool.report.workbook import (
     SheetWriter,
     radar_chart,
+    rows_for,
     sheet_title,
     trend_chart,
     write_summary_table,
@@ -114,8 +115,7 @@ def build_workbook(
         for i in results.loaded.instruments
     )
     trend, closures = pub.sheets["Summary"]
-    trend_chart(ws, write_summary_table(sw, trend, pub.shown[trend.name]), f"A{sw.row}")
-    sw.row += 17
+    sw.row += trend_chart(ws, write_summary_table(sw, trend, pub.shown[trend.name]), f"A{sw.row}")
     write_summary_table(sw, closures, pub.shown[closures.name])
     sw.finish()
 
@@ -126,8 +126,7 @@ def build_workbook(
         for table in pub.sheets[instrument.name]:
             written = write_summary_table(sw, table, pub.shown[table.name])
             if table.chart == "radar":
-                radar_chart(ws, written, f"A{sw.row}")
-                sw.row += 27
+                sw.row += radar_chart(ws, written, f"A{sw.row}")
         sw.finish()
 
     ws = wb.create_sheet(sheet_title("Before and after", used))
@@ -270,7 +269,7 @@ def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Public
         data_row=3,
         width_cm=width,
     )
-    sw.row += int(width / 2 / 0.5) + 2  # the chart is half as high as wide; rows ~0.5 cm
+    sw.row += rows_for(width / 2)  # the chart is half as high as wide
     for w in survival.warnings_:
         sw.note(f"Warning: {return_warning(w)}")
     ws.print_area = f"A1:{get_column_letter(printed)}{sw.row}"

@@ -182,7 +182,17 @@ def _chart_refs(
     chart.display_blanks = "gap"
 
 
-def radar_chart(ws: Worksheet, written: Written, anchor: str) -> None:
+#: a default row is 15 points = 0.53 cm high: the rows a chart of ``height`` cm covers
+ROW_CM = 15 / 72 * 2.54
+
+
+def rows_for(height_cm: float) -> int:
+    """Rows to leave below a chart anchored at a row so that the next table clears it."""
+    return int(height_cm / ROW_CM) + 2
+
+
+def radar_chart(ws: Worksheet, written: Written, anchor: str) -> int:
+    """A radar chart of a table's first and latest means; returns the rows it covers."""
     chart = RadarChart()
     chart.type = "marker"
     chart.title = "First and latest readings (mean per domain)"
@@ -198,9 +208,11 @@ def radar_chart(ws: Worksheet, written: Written, anchor: str) -> None:
     )
     chart.height, chart.width = 13, 20
     ws.add_chart(chart, anchor)
+    return rows_for(chart.height)
 
 
-def trend_chart(ws: Worksheet, written: Written, anchor: str) -> None:
+def trend_chart(ws: Worksheet, written: Written, anchor: str) -> int:
+    """A line chart of activity by quarter; returns the rows it covers."""
     chart = LineChart()
     chart.title = "Activity by quarter"
     chart.y_axis.title = "People"
@@ -208,6 +220,7 @@ def trend_chart(ws: Worksheet, written: Written, anchor: str) -> None:
     names = ["Referrals", "Starts", "Active caseload at quarter end"]
     _chart_refs(chart, ws, written, names, written.shown.shape[1] + 2, names)
     ws.add_chart(chart, anchor)
+    return rows_for(chart.height)
 
 
 def sheet_title(name: str, used: set[str]) -> str:
