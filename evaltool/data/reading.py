@@ -517,15 +517,19 @@ def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
     with file.open("rb") as fh:
         start = fh.read(4096)
     kwargs = dict(dtype=str, keep_default_na=False, header=None, skip_blank_lines=False)
-    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+
+    def read_as(encoding: str, said: str) -> pd.DataFrame | None:
         problems.append(
             Problem(
                 "warning",
-                "file is saved as UTF-16; read as such (save as 'CSV UTF-8' to avoid this)",
+                f"file is {said}; read as {encoding} (save as 'CSV UTF-8' to avoid this)",
                 file=file.name,
             )
         )
-        return _pandas_csv(file, "utf-16", kwargs)
+        return _pandas_csv(file, encoding, kwargs)
+
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return read_as("UTF-16", "saved as UTF-16")
     if b"\x00" in start:
         raise EvaltoolError(
             f"{file} holds NUL bytes: it may be UTF-16 without a byte-order mark, or not a "
@@ -538,14 +542,7 @@ def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
     try:
         return _pandas_csv(file, "utf-8-sig", kwargs)
     except UnicodeDecodeError:
-        problems.append(
-            Problem(
-                "warning",
-                "file is not UTF-8; read as Windows-1252 (save as 'CSV UTF-8' to avoid this)",
-                file=file.name,
-            )
-        )
-        return _pandas_csv(file, "cp1252", kwargs)
+        return read_as("Windows-1252", "not UTF-8")
 
 
 def _pandas_csv(file: Path, encoding: str, kwargs: dict) -> pd.DataFrame | None:
