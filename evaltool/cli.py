@@ -179,7 +179,11 @@ def score(
         ),
     ],
     out: Annotated[
-        Path, typer.Option(help="The Excel return to write (.xlsx).", show_default=False)
+        Path,
+        typer.Option(
+            help="The return to write: .xlsx, or .json (the same protected figures).",
+            show_default=False,
+        ),
     ],
     config: ConfigOpt = None,
     extract_date: Annotated[
@@ -191,7 +195,7 @@ def score(
         bool, typer.Option(help="Add client-level sheets, marked INTERNAL – NOT FOR CIRCULATION.")
     ] = False,
 ) -> None:
-    """Score every instrument for a quarter and write the funder return."""
+    """Score every instrument for a quarter and write the funder return (.xlsx or .json)."""
 
     def body() -> None:
         from evaltool.api import score_and_write

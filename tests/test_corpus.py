@@ -109,3 +109,20 @@ def test_a_workbook_in_the_1904_date_system_reads_the_same_dates(tmp_path):
     for name in ("start_date", "end_date"):
         assert ours[name].equals(original[name])
     assert ours["referral_date"].iloc[1:].equals(original["referral_date"].iloc[1:])
+
+
+def test_a_quoted_comment_over_several_lines_is_no_runaway_quote(tmp_path, runner):
+    """A cell may hold line breaks (a comment typed over two lines): only lines that look like
+    whole rows show a quote that ran away."""
+    import csv
+
+    from tests.corpus import csv_folder
+
+    folder = csv_folder(tmp_path)
+    path = folder / "partner_access.csv"
+    rows = list(csv.reader(path.open(newline="")))
+    rows[3][-1] = "waiting for the GP,\nthen the clinic"  # one comma, not a whole row's worth
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 0, result.output

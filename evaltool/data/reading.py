@@ -487,10 +487,10 @@ def _runaway_quotes(body: pd.DataFrame, file: Path, problems: list[Problem]) -> 
         return False
     for col in body.columns:
         column = body[col]
-        multi = column.astype("string").str.contains("\n", regex=False).fillna(False)
-        if not multi.any():
+        multi = _line_breaks(column)
+        if multi is None:
             continue
-        for index, cell in column[multi.to_numpy(dtype=bool)].items():
+        for index, cell in column[multi].items():
             lines = str(cell).split("\n")
             if any(line.count(",") >= width - 1 for line in lines[1:]):
                 row = int(index) + 1  # the header is row 1 and frame row 0
@@ -508,6 +508,20 @@ def _runaway_quotes(body: pd.DataFrame, file: Path, problems: list[Problem]) -> 
                 )
                 return True
     return False
+
+
+def _line_breaks(column: pd.Series) -> np.ndarray | None:
+    """Which cells hold a line break, or None when none does (the usual case: one pass of
+    Arrow's kernel over the column, no copy)."""
+    if is_arrow_text(column):
+        import pyarrow.compute as pc
+
+        found = pc.fill_null(pc.match_substring(column.array._pa_array, "\n"), False)
+        if not pc.any(found).as_py():
+            return None
+        return found.to_numpy(zero_copy_only=False).astype(bool)
+    found = column.astype(object).map(lambda v: isinstance(v, str) and "\n" in v)
+    return found.to_numpy(dtype=bool) if found.any() else None
 
 
 def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
