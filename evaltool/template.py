@@ -173,7 +173,8 @@ def contract_markdown() -> str:
         "per table, or one folder with one `.csv` per table. Headers are matched ignoring case",
         "and surrounding spaces; a service maps its own headers in `[columns.<table>]` and its",
         "own labels for coded values in `[codes.<column>]`. Dates: spreadsheet dates,",
-        "`2026-04-01` or `01/04/2026` (day first). yes/no: yes/no, y/n, true/false, 1/0.",
+        "`2026-04-01`, `01/04/2026` or `01.04.2026` (day first), from 1990 up to the extract date.",
+        "yes/no: yes/no, y/n, true/false, 1/0.",
         "",
     ]
     for spec in specs:

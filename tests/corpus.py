@@ -238,3 +238,13 @@ def a_mapping_that_matches_nothing(tmp: Path):
         '[columns.visits]\n"Visit" = "visit_date"',
     )
     return workbook_copy(tmp), ["--config", str(config)]
+
+
+@maker
+def csv_a_row_with_extra_values(tmp: Path):
+    folder = csv_folder(tmp)
+    p = folder / "proceedings.csv"
+    lines = p.read_text().splitlines()
+    lines[4] += ",extra,more"  # an unquoted comma in a value, say
+    p.write_text("\n".join(lines) + "\n")
+    return folder, []

@@ -25,6 +25,9 @@ def dates(values):
         dt.date(2026, 4, 1),
         "2026-04-01 00:00:00",
         " 01/04/2026 ",
+        "01.04.2026",  # the dotted European export
+        "2026-04-01T10:15:00Z",  # an ISO time stamp with its zone
+        "2026-04-01T10:15:00+01:00",
     ],
 )
 def test_every_accepted_date_form_means_first_of_april(raw):
@@ -39,6 +42,7 @@ def test_every_accepted_date_form_means_first_of_april(raw):
     "raw, reason",
     [
         ("31/02/2026", "impossible date"),
+        ("31.02.2026", "impossible date"),
         ("13/13/2026", "impossible date"),
         ("2026-02-30", "impossible date"),
         ("01/04/26", "ambiguous two-digit year"),

@@ -17,6 +17,11 @@ from tests.corpus import MAKERS
 EXPECTED = {
     "csv_semicolons": ("validate", 2, ["proceedings.csv", "semicolon-separated", "comma"]),
     "csv_tabs": ("validate", 2, ["proceedings.csv", "tab-separated"]),
+    "csv_a_row_with_extra_values": (
+        "validate",
+        1,
+        ["proceedings.csv: row 5 has 6 values", "quotes"],
+    ),
     "csv_utf16": ("validate", 0, ["clients.csv", "UTF-16"]),
     "csv_unbalanced_quote": ("validate", 2, ["partner_access.csv", "quote", "row 6"]),
     "two_files_for_one_table": ("validate", 2, ["CLIENTS.CSV", "clients.csv", "one table"]),

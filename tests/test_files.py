@@ -136,3 +136,10 @@ def test_outputs_get_the_permissions_a_shared_drive_expects(tmp_path, runner):
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
     assert stat.S_IMODE(problems.stat().st_mode) == 0o644
+
+
+def test_an_out_where_no_file_can_be_made_is_a_clear_error(runner):
+    """/proc exists but takes no new file (as root too): the folder is named, exit 1."""
+    result = score_cli(runner, EXAMPLE, "/proc/evaltool-return.xlsx")
+    assert result.exit_code == 1, result.output
+    assert "cannot create a file in /proc" in result.output

@@ -230,8 +230,8 @@ def _numeric(text: pd.Series, column: Column) -> Converted:
 
 
 _ISO = r"(\d{4})-(\d{1,2})-(\d{1,2})"
-_ISO_TIME = r"\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
-_UK = r"(\d{1,2})/(\d{1,2})/(\d{4})"
+_ISO_TIME = r"\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+_UK = r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})"
 _UK_SHORT = r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}"
 _SERIAL = r"\d{1,7}(?:\.\d+)?"
 
@@ -249,9 +249,10 @@ def parse_dates(text: pd.Series, epoch: pd.Timestamp = EXCEL_EPOCH) -> Converted
     s = text[filled]
     parsed = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
     left = parsed.isna()
-    if left.any():
-        parsed[left] = pd.to_datetime(s[left], format="%d/%m/%Y", errors="coerce")
-        left = parsed.isna()
+    for day_first in ("%d/%m/%Y", "%d.%m.%Y"):  # UK, and the dotted European form
+        if left.any():
+            parsed[left] = pd.to_datetime(s[left], format=day_first, errors="coerce")
+            left = parsed.isna()
     if left.any():
         rest = s[left]
         timed = rest.str.fullmatch(_ISO_TIME).fillna(False).astype(bool)

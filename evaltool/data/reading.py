@@ -572,6 +572,13 @@ def _pandas_csv(file: Path, encoding: str, kwargs: dict) -> pd.DataFrame | None:
                 f'{file}: a quote (") on row {row} opens and never closes before the end of '
                 'the file; remove the stray quote (or double it: "")'
             ) from None
+        uneven = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if uneven:
+            n, line, saw = uneven.groups()
+            raise EvaltoolError(
+                f"{file}: row {line} has {saw} values but the rows before it have {n}; a value "
+                'holding a comma needs quotes around it ("a, b"), or remove the extra values'
+            ) from None
         raise EvaltoolError(f"{file} could not be read as CSV: {exc}") from None
 
 

@@ -73,6 +73,10 @@ def write_file(
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=path.parent)
     except FileNotFoundError:
+        if path.parent.is_dir():
+            raise OutputError(
+                f"cannot create a file in {path.parent}; choose a folder you can write to"
+            ) from None
         raise OutputError(
             f"folder {path.parent} does not exist; create it or choose another place"
         ) from None
