@@ -21,6 +21,7 @@ demo: $(STAMP)
 	@mkdir -p out
 	$(BIN)/evaltool score examples/data/example-service.xlsx --config examples/evaltool.toml \
 	    --period $(PERIOD) --out $(RETURN) --force
+	@echo "Next: source $(VENV)/bin/activate, then evaltool init my-service (see README)"
 
 test: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)

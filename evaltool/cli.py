@@ -203,13 +203,16 @@ def score(
 
         extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
         settings = settings_from(config, extract_date=extract)
+        missing = next((f for f in reversed(out.parents) if not f.exists()), None)
         with progress_display() as progress:
             results = score_and_write(
                 data, settings, period, out, force=force, internal=internal, progress=progress
             )
+        if missing is not None:
+            typer.echo(f"Created the folder {out.parent}")
         n_warn = len(results.problems.warnings)
         typer.echo(
-            f"Wrote {out} — {results.period.describe()}; "
+            f"Wrote {out} — {results.period.code}, {results.period.describe()}; "
             f"{len(results.loaded.instruments)} instruments; {n_warn} warning(s)"
             + (" (see the Data quality sheet or `evaltool validate`)" if n_warn else "")
         )

@@ -77,12 +77,36 @@ def load_settings(path: Path | None) -> Settings:
     if path.is_dir():
         raise ConfigError(f"--config {path} is a folder; name the settings file (evaltool.toml)")
     try:
-        data = tomllib.loads(read_toml_text(path))
+        text = read_toml_text(path)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        raise ConfigError(f"{path} is not valid TOML: {exc}{_toml_hint(text, exc)}") from None
     except OSError as exc:
         raise ConfigError(f"{path} cannot be read ({exc.strerror})") from None
     return _from_dict(data, path)
+
+
+def _toml_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """What the usual mistake on that line is: a header with spaces or other signs, unquoted."""
+    import re
+
+    found = re.search(r"line (\d+)", str(exc))
+    lines = text.splitlines()
+    if not found or not 0 < int(found.group(1)) <= len(lines):
+        return ""
+    line = lines[int(found.group(1)) - 1].strip()
+    key = line.split("=", 1)[0].strip()
+    if (
+        "=" in line
+        and key
+        and not key.startswith(('"', "'", "["))
+        and not re.fullmatch(r"[A-Za-z0-9_.-]+", key)
+    ):
+        return (
+            f'. A header with spaces or signs needs quotes: "{key}" = '
+            f"{line.split('=', 1)[1].strip()}"
+        )
+    return ""
 
 
 def survival_groups() -> tuple[str, ...]:

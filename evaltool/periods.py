@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from evaltool.errors import ConfigError
 
 _PERIOD = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+#: a financial year as the return labels it: "2025-26 Q3", "2025/26 Q3", "Q3 2025-26"
+_YEAR = r"(\d{4})\s*[-/]\s*(\d{2}|\d{4})"
+_FY_FIRST = re.compile(rf"^{_YEAR}\s*Q([1-4])$", re.IGNORECASE)
+_FY_LAST = re.compile(rf"^Q([1-4])\s*{_YEAR}$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -59,12 +63,24 @@ def period_of(day: dt.date, calendar: str) -> Period:
 
 
 def parse_period(text: str, calendar: str) -> Period:
-    """Parse ``2025-Q3``. In a financial calendar the year is the one the year starts in."""
-    m = _PERIOD.match(text.strip())
-    if not m:
-        hint = "2025-Q3 (financial: Oct-Dec 2025)" if calendar == "financial" else "2025-Q3"
-        raise ConfigError(f"period '{text}' is not a quarter; write it like {hint}")
-    return make_period(int(m.group(1)), int(m.group(2)), calendar)
+    """Parse ``2025-Q3``; in a financial calendar also the return's own label, ``2025-26 Q3``
+    (or ``2025/26 Q3``, ``Q3 2025-26``). The year is the one the financial year starts in."""
+    text = text.strip()
+    m = _PERIOD.match(text)
+    if m:
+        return make_period(int(m.group(1)), int(m.group(2)), calendar)
+    fy = _FY_FIRST.match(text)
+    parts = (fy.group(1), fy.group(2), fy.group(3)) if fy else None
+    if parts is None and (fy := _FY_LAST.match(text)):
+        parts = (fy.group(2), fy.group(3), fy.group(1))
+    if parts is not None and calendar == "financial":
+        start, end, quarter = parts
+        if int(end) % 100 == (int(start) + 1) % 100:  # 2025-26: the year after 2025
+            return make_period(int(start), int(quarter), calendar)
+    hint = (
+        "2025-Q3 or 2025-26 Q3 (financial: Oct-Dec 2025)" if calendar == "financial" else "2025-Q3"
+    )
+    raise ConfigError(f"period '{text}' is not a quarter; write it like {hint}")
 
 
 def quarters_between(first: dt.date, last: Period) -> list[Period]:

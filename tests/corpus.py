@@ -248,3 +248,13 @@ def csv_a_row_with_extra_values(tmp: Path):
     lines[4] += ",extra,more"  # an unquoted comma in a value, say
     p.write_text("\n".join(lines) + "\n")
     return folder, []
+
+
+@maker
+def a_mapping_whose_header_is_not_in_the_file(tmp: Path):
+    """The export says 'Date issued'; the settings map 'Issued' (issue 15's example)."""
+    path = workbook_copy(tmp)
+    ws_ref = first_data_cell(path, "proceedings", "issued_date").replace("2", "1")
+    edit(path, "proceedings", {ws_ref: "Date issued"})
+    config = settings_with(tmp, '[columns.proceedings]\n"Issued" = "issued_date"')
+    return path, ["--config", str(config)]

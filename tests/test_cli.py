@@ -100,7 +100,8 @@ def test_errors_are_one_line_with_the_fix(example, runner, tmp_path):
     )
     assert result.exit_code == 1
     assert result.output.strip() == (
-        "Error: period 'Q4' is not a quarter; write it like 2025-Q3 (financial: Oct-Dec 2025)"
+        "Error: period 'Q4' is not a quarter; write it like 2025-Q3 or 2025-26 Q3 "
+        "(financial: Oct-Dec 2025)"
     )
     missing = runner.invoke(app, ["validate", str(tmp_path / "nope.xlsx")])
     assert missing.exit_code == 1 and "not found" in missing.output

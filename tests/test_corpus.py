@@ -38,13 +38,21 @@ EXPECTED = {
     "title_rows_above_the_header": ("validate", 2, ["header is on row 4", "rows 1 to 3"]),
     "data_under_a_blank_header": ("validate", 2, ["no header", "column"]),
     "an_invisible_character_in_an_id": ("validate", 2, ["\\u200b"]),
+    "a_mapping_whose_header_is_not_in_the_file": (
+        "validate",
+        2,
+        [
+            "[columns.proceedings] maps 'issued' to issued_date, but 'issued' is not a header of "
+            "proceedings; its headers are 'client_id', 'Date issued'"
+        ],
+    ),
     "a_threshold_of_zero": ("validate", 1, ["small_number_threshold = 0", "control off"]),
     "a_mapping_that_matches_nothing": (
         "validate",
         0,
         [
             "'referred'",
-            "no such header",
+            "'referred' is not a header of clients",
             "'referal_date'",
             "not a column of 'clients'",
             "[columns.visits]",
@@ -131,3 +139,11 @@ def test_a_quoted_comment_over_several_lines_is_no_runaway_quote(tmp_path, runne
         csv.writer(fh).writerows(rows)
     result = runner.invoke(app, ["validate", str(folder)])
     assert result.exit_code == 0, result.output
+
+
+def test_a_missing_mapped_header_gets_no_misleading_guess(tmp_path, runner):
+    """Following 'is Concluded meant?' would have put conclusion dates in the issue column."""
+    data, extra = MAKERS["a_mapping_whose_header_is_not_in_the_file"](tmp_path)
+    result = runner.invoke(app, ["validate", str(data), *extra])
+    assert result.exit_code == 2
+    assert "meant?" not in result.output and "required column" not in result.output

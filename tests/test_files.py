@@ -76,12 +76,17 @@ def test_a_file_written_meanwhile_by_another_run_is_not_replaced(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx"]
 
 
-def test_out_naming_a_folder_or_a_missing_folder_is_a_clear_error(tmp_path, runner):
+def test_out_naming_a_folder_is_a_clear_error_and_a_missing_folder_is_made(tmp_path, runner):
     (tmp_path / "returns.xlsx").mkdir()
     result = score_cli(runner, EXAMPLE, tmp_path / "returns.xlsx", "--force")
     assert result.exit_code == 1 and "is a folder" in result.output
-    result = score_cli(runner, EXAMPLE, tmp_path / "missing" / "r.xlsx")
-    assert result.exit_code == 1 and "does not exist" in result.output
+    out = tmp_path / "returns" / "2025" / "r.xlsx"  # as the README's example writes it
+    result = score_cli(runner, EXAMPLE, out)
+    assert result.exit_code == 0, result.output
+    assert out.exists() and f"Created the folder {out.parent}" in result.output
+    (tmp_path / "a-file").write_text("x")
+    result = score_cli(runner, EXAMPLE, tmp_path / "a-file" / "r.xlsx")
+    assert result.exit_code == 1 and "is a file, not a folder" in result.output
 
 
 def test_a_benchmark_label_that_looks_like_a_formula_stays_text(tmp_path, runner):

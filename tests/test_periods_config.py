@@ -33,6 +33,29 @@ def test_bad_period_says_how_to_write_it():
         parse_period("Q3 2025", "financial")
 
 
+@pytest.mark.parametrize("text", ["2025-26 Q3", "2025/26 Q3", "Q3 2025-26", "q3 2025/2026"])
+def test_the_returns_own_label_is_a_period_too(text):
+    """As the return labels the quarter (financial year 2025-26, Oct-Dec 2025)."""
+    period = parse_period(text, "financial")
+    assert (period.code, period.start) == ("2025-Q3", dt.date(2025, 10, 1))
+    assert period.label == "2025-26 Q3"
+
+
+def test_a_label_for_a_span_that_is_no_financial_year_is_refused():
+    with pytest.raises(ConfigError, match="2025-26 Q3"):
+        parse_period("2025-27 Q3", "financial")
+    with pytest.raises(ConfigError):  # a calendar year has no "2025-26"
+        parse_period("2025-26 Q3", "calendar")
+
+
+def test_the_period_is_echoed_in_its_canonical_form(tmp_path, runner):
+    from tests.conftest import EXAMPLE, score_cli
+
+    result = score_cli(runner, EXAMPLE, tmp_path / "r.xlsx", period="2025-26 Q4")
+    assert result.exit_code == 0, result.output
+    assert "— 2025-Q4, 2025-26 Q4 (financial year)" in result.output
+
+
 def test_quarters_between_runs_in_order():
     last = parse_period("2025-Q2", "financial")
     codes = [p.code for p in quarters_between(dt.date(2024, 5, 1), last)]
@@ -129,3 +152,13 @@ def test_config_naming_a_folder_is_a_clear_error(tmp_path, runner):
 
     result = runner.invoke(app, ["validate", str(EXAMPLE), "--config", str(tmp_path)])
     assert result.exit_code == 1 and "is a folder" in result.output
+
+
+def test_a_header_with_spaces_left_unquoted_gets_the_quoting_hint(tmp_path):
+    cfg = tmp_path / "evaltool.toml"
+    cfg.write_text('[columns.clients]\nClient Ref = "client_id"\n')
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg)
+    assert 'A header with spaces or signs needs quotes: "Client Ref" = "client_id"' in str(
+        err.value
+    )

@@ -108,7 +108,24 @@ def check_table(
     problems: list[Problem] = []
     frame = raw.frame
     present = set(frame.columns)
-    missing = [c for c in spec.columns if c.required and c.name not in present]
+    headers = ", ".join(f"'{raw.headers.get(h, h)}'" for h in frame.columns if h != ROW)
+    for target, header in raw.unmapped.items():
+        required = any(c.name == target and c.required for c in spec.columns)
+        problems.append(
+            Problem(
+                ERROR if required else WARNING,
+                f"[columns.{spec.name}] maps '{header}' to {target}, but '{header}' is not a "
+                f"header of {raw.sheet or raw.file}; its headers are {headers}",
+                raw.file,
+                raw.sheet,
+                1,
+            )
+        )
+    missing = [
+        c
+        for c in spec.columns
+        if c.required and c.name not in present and c.name not in raw.unmapped
+    ]
     for col in missing:
         guess = difflib.get_close_matches(col.name, [h for h in present if h != ROW], n=1)
         hint = (

@@ -34,6 +34,8 @@ class RawTable:
     unreadable: dict[str, list[Problem]] = field(default_factory=dict)
     #: the workbook counts its date serials from 1904 (old Mac Excel), not 1900
     date1904: bool = False
+    #: contract column -> the header the settings map to it, which the sheet does not have
+    unmapped: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -589,17 +591,7 @@ def _apply_mapping(table: RawTable, mapping: dict[str, str], problems: list[Prob
     rename = {h: mapping[h] for h in table.frame.columns if h in mapping}
     for header in sorted(set(mapping) - set(rename)):
         if mapping[header] not in table.frame.columns:  # the export already uses the name
-            problems.append(
-                Problem(
-                    WARNING,
-                    f"the settings map a header '{header}' to '{mapping[header]}' "
-                    f"([columns.{table.name}]), but the sheet has no such header; check the "
-                    "spelling against row 1",
-                    file=table.file,
-                    sheet=table.sheet,
-                    row=1,
-                )
-            )
+            table.unmapped[mapping[header]] = header  # reported where the column is checked
     for old, new in rename.items():
         if new in table.frame.columns and new not in rename:
             problems.append(

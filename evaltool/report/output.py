@@ -59,8 +59,9 @@ def check_target(path: Path, force: bool, renderers: dict[str, OutputRenderer]) 
     if path.is_dir():
         raise OutputError(f"{path} is a folder; --out names the file to write (e.g. .xlsx)")
     renderer_for(path, renderers)
-    if not path.parent.exists():
-        raise OutputError(f"folder {path.parent} does not exist; create it or choose another --out")
+    for folder in (path.parent, *path.parent.parents):
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"{folder} is a file, not a folder; choose another --out")
     for lock in (path.parent / f".~lock.{path.name}#", path.parent / f"~${path.name}"):
         if lock.exists():
             raise OutputError(
@@ -119,6 +120,11 @@ def write_output(results: Results, path: Path, force: bool = False, internal: bo
         )
         return lambda: record.forget(where, rid)
 
+    if not path.parent.exists():  # made only now that there is something to put in it
+        try:
+            path.parent.mkdir(parents=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create the folder {path.parent} ({exc.strerror})") from None
     write_file(
         path,
         lambda tmp: renderer.render(output, tmp),
