@@ -290,7 +290,8 @@ def survival(
     extract_date: Annotated[
         str | None,
         typer.Option(
-            help="Follow-up ends on this date (yyyy-mm-dd); default: setting, else today."
+            help="Follow-up ends on this date (yyyy-mm-dd); default: the settings' extract "
+            "date, else the end of the last quarter that has ended (as its return)."
         ),
     ] = None,
     origin: Annotated[
@@ -329,11 +330,20 @@ def survival(
         if ci is not None and ci not in CI_TRANSFORMS:
             raise ConfigError(f"--ci {ci}: use one of {', '.join(CI_TRANSFORMS)}")
         settings = settings_from(config)
-        extract = (
-            parse_date_setting(extract_date, "--extract-date")
-            if extract_date
-            else settings.extract_date or dt.date.today()
-        )
+        if extract_date:
+            extract = parse_date_setting(extract_date, "--extract-date")
+        elif settings.extract_date:
+            extract = settings.extract_date
+        else:  # as the return for the last quarter that has ended would follow up
+            from evaltool.periods import period_of
+
+            last = period_of(dt.date.today(), settings.calendar).previous()
+            extract = last.end
+            typer.echo(
+                f"Follow-up to {extract:%d/%m/%Y}, the end of {last.code} (the last quarter that "
+                "has ended), as its return would; --extract-date to change.",
+                err=True,
+            )
         with progress_display() as progress:
             loaded = load(data, settings, progress=progress)
         if not loaded.problems.ok:

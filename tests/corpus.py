@@ -258,3 +258,13 @@ def a_mapping_whose_header_is_not_in_the_file(tmp: Path):
     edit(path, "proceedings", {ws_ref: "Date issued"})
     config = settings_with(tmp, '[columns.proceedings]\n"Issued" = "issued_date"')
     return path, ["--config", str(config)]
+
+
+@maker
+def ids_that_lost_their_leading_zeros(tmp: Path):
+    folder = csv_folder(tmp)
+    p = folder / "goals.csv"
+    lines = p.read_text().splitlines()
+    lines[1:] = [line.lstrip("0") for line in lines[1:]]  # client_id is the first column
+    p.write_text("\n".join(lines) + "\n")
+    return folder, []

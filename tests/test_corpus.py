@@ -46,6 +46,11 @@ EXPECTED = {
             "proceedings; its headers are 'client_id', 'Date issued'"
         ],
     ),
+    "ids_that_lost_their_leading_zeros": (
+        "validate",
+        2,
+        ["with its leading zeros (0", "this file lost them", "goals.csv"],
+    ),
     "a_threshold_of_zero": ("validate", 1, ["small_number_threshold = 0", "control off"]),
     "a_mapping_that_matches_nothing": (
         "validate",

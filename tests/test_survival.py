@@ -303,7 +303,7 @@ def test_the_origin_used_is_the_origin_reported(runner):
         args = ["survival", str(EXAMPLE), "--config", str(EXAMPLE_CONFIG), "--origin", origin]
         result = runner.invoke(app, [*args, "--json"])
         assert result.exit_code == 0, result.output
-        out[origin] = json.loads(result.output)
+        out[origin] = json.loads(result.stdout)
         assert out[origin]["origin"] == origin
         text = runner.invoke(app, args)
         assert f"origin {origin}," in text.output
@@ -328,3 +328,20 @@ def test_curves_are_split_only_by_a_coded_column(tmp_path, runner):
     from evaltool.report.audit import attack
 
     assert attack([out]) == []
+
+
+def test_survival_follows_up_as_the_last_quarters_return_would(runner, tmp_path):
+    """One default for both: the end of the last quarter that has ended, stated; the same
+    figure then reads the same in the command and in that quarter's return."""
+    import datetime as dt
+    import json
+
+    from evaltool.cli import app
+    from evaltool.periods import period_of
+    from tests.conftest import EXAMPLE
+
+    last = period_of(dt.date.today(), "financial").previous()
+    result = runner.invoke(app, ["survival", str(EXAMPLE), "--json"])
+    assert result.exit_code == 0, result.output
+    assert f"Follow-up to {last.end:%d/%m/%Y}, the end of {last.code}" in result.stderr
+    assert json.loads(result.stdout)["extract_date"] == str(last.end)

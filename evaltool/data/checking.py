@@ -64,6 +64,11 @@ def cell_problems(
     )
     msgs = message[mask].tolist() if isinstance(message, pd.Series) else None
     where = locate(table, column)
+    clients = (
+        [visible(v) for v in as_text(frame.loc[mask, "client_id"]).fillna("").tolist()]
+        if "client_id" in frame
+        else None
+    )
     return [
         Problem(
             severity,
@@ -74,6 +79,7 @@ def cell_problems(
             where,
             found[i] if found else "",
             expected,
+            clients[i] if clients else "",
         )
         for i in range(len(rows))
     ]
@@ -205,14 +211,23 @@ def check_table(
 def check_client_links(raw: RawTable, typed: pd.DataFrame, client_ids: pd.Series) -> list[Problem]:
     if "client_id" not in typed:
         return []
-    unknown = typed["client_id"].notna() & ~typed["client_id"].isin(client_ids)
-    return cell_problems(
-        raw,
-        "client_id",
-        unknown.astype(bool),
-        "client_id not found in the clients table",
-        "a client_id listed in clients",
-    )
+    unknown = (typed["client_id"].notna() & ~typed["client_id"].isin(client_ids)).astype(bool)
+    message: str | pd.Series = "client_id not found in the clients table"
+    if unknown.any():  # ids that lost their leading zeros on the way (a number column)
+        known = set(client_ids.astype(str))
+        widths = client_ids.astype(str).str.len().value_counts()
+        width = int(widths.index[0]) if len(widths) else 0
+        ids = typed.loc[unknown, "client_id"].astype(str)
+        padded = ids.str.zfill(width)
+        lost = padded.isin(known) & (padded != ids)
+        if lost.any():
+            message = pd.Series("client_id not found in the clients table", index=typed.index)
+            message[lost[lost].index] = (
+                "client_id not found in clients, but with its leading zeros ("
+                + padded[lost]
+                + ") it is: this file lost them; format the column as Text and export again"
+            )
+    return cell_problems(raw, "client_id", unknown, message, "a client_id listed in clients")
 
 
 @dataclass(frozen=True)

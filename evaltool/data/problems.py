@@ -22,6 +22,7 @@ class Problem:
     column: str = ""
     value: str = ""
     expected: str = ""
+    client: str = ""  # the row's client reference, to look the case up in the case system
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -29,6 +30,7 @@ class Problem:
             "file": self.file,
             "sheet": self.sheet,
             "row": self.row,
+            "client": self.client,
             "column": self.column,
             "value": self.value,
             "expected": self.expected,

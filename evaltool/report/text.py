@@ -10,13 +10,23 @@ from evaltool.data.problems import ProblemList
 if TYPE_CHECKING:
     from evaltool.analysis.survival import TimeToProceedings
 
-COLUMNS = ("severity", "file", "sheet", "row", "column", "value", "expected", "message")
+COLUMNS = (
+    "severity",
+    "file",
+    "sheet",
+    "row",
+    "client",
+    "column",
+    "value",
+    "expected",
+    "message",
+)
 
 
 def problems_table(report: ProblemList, limit_per_group: int = 25) -> str:
     """Every problem, one per line, in fixed columns; very long runs of one fault are shortened."""
     problems = report.sorted()
-    rows = [("", "file", "sheet", "row", "column", "value found", "expected", "problem")]
+    rows = [("", "file", "sheet", "row", "client", "column", "value found", "expected", "problem")]
     groups: dict[tuple, int] = {}
     hidden: dict[tuple, int] = {}
     for p in problems:
@@ -32,6 +42,7 @@ def problems_table(report: ProblemList, limit_per_group: int = 25) -> str:
                 p.file,
                 p.sheet,
                 "" if p.row is None else str(p.row),
+                p.client,
                 p.column,
                 value,
                 p.expected,
@@ -44,6 +55,7 @@ def problems_table(report: ProblemList, limit_per_group: int = 25) -> str:
                 key[0].upper(),
                 key[1],
                 key[2],
+                "",
                 "",
                 key[3],
                 "",
