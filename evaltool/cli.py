@@ -124,11 +124,11 @@ def settings_from(config: Path | None, **overrides: Any):
     return load_settings(config).with_overrides(**overrides)
 
 
-def print_problems(report, limit_per_group: int = 25) -> None:
-    """Print every problem as one table: severity, file, sheet, row, column, value, expected."""
+def print_problems(report) -> None:
+    """Print every problem: what is wrong, then where (repeats of one cause grouped)."""
     from evaltool.report.text import problems_table
 
-    typer.echo(problems_table(report, limit_per_group), err=True)
+    typer.echo(problems_table(report), err=True)
 
 
 @app.command()

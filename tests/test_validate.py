@@ -181,8 +181,24 @@ def test_report_csv_lists_every_problem(example, runner, tmp_path):
     report_csv = tmp_path / "problems.csv"
     result = runner.invoke(app, ["validate", str(example), "--report", str(report_csv)])
     assert result.exit_code == 2
-    assert "and 35 more rows like this" in result.output  # 25 shown, the rest summarised
+    assert "(60 rows)" in result.output and "rows 2-61" in result.output  # one entry
+    assert result.output.count("above the highest allowed value") == 1
     assert len(report_csv.read_text().strip().splitlines()) == 61
+
+
+def test_the_problem_list_reads_at_80_columns(example, runner):
+    """What is wrong first, then where; wrapped at words, never past the width."""
+    set_cells(example, "clients", {(3, "referral_date"): "31/02/2025", (4, "cohort"): "pilot"})
+    result = runner.invoke(app, ["validate", str(example)], env={"COLUMNS": "80"})
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines() if result.stderr else result.output.splitlines()
+    assert all(len(line) <= 80 for line in lines[:-1]), lines
+    first = lines[0]
+    assert first.startswith("ERROR") and "impossible date" in first
+    text = " ".join(line.strip() for line in lines)
+    assert "column referral_date (B), row 3, client" in text
+    words = set(text.split())
+    assert "spreadsheet" in words or "date:" in words  # not broken mid-word
 
 
 def test_both_workbook_readers_give_the_same_tables(example):

@@ -223,9 +223,9 @@ def check_client_links(raw: RawTable, typed: pd.DataFrame, client_ids: pd.Series
         if lost.any():
             message = pd.Series("client_id not found in the clients table", index=typed.index)
             message[lost[lost].index] = (
-                "client_id not found in clients, but with its leading zeros ("
-                + padded[lost]
-                + ") it is: this file lost them; format the column as Text and export again"
+                f"client_id not found in clients, but it is once its leading zeros are restored "
+                f"(as {width} digits): this file lost them; format the column as Text and "
+                "export again"
             )
     return cell_problems(raw, "client_id", unknown, message, "a client_id listed in clients")
 

@@ -23,53 +23,68 @@ COLUMNS = (
 )
 
 
-def problems_table(report: ProblemList, limit_per_group: int = 25) -> str:
-    """Every problem, one per line, in fixed columns; very long runs of one fault are shortened."""
-    problems = report.sorted()
-    rows = [("", "file", "sheet", "row", "client", "column", "value found", "expected", "problem")]
-    groups: dict[tuple, int] = {}
-    hidden: dict[tuple, int] = {}
-    for p in problems:
-        key = (p.severity, p.file, p.sheet, p.column, p.message)
-        groups[key] = groups.get(key, 0) + 1
-        if groups[key] > limit_per_group:
-            hidden[key] = hidden.get(key, 0) + 1
-            continue
-        value = p.value if len(p.value) <= 30 else p.value[:27] + "..."
-        rows.append(
-            (
-                p.severity.upper(),
-                p.file,
-                p.sheet,
-                "" if p.row is None else str(p.row),
-                p.client,
-                p.column,
-                value,
-                p.expected,
-                p.message,
+def problems_table(report: ProblemList, width: int | None = None) -> str:
+    """Every problem, readable at 80 columns: what is wrong first, then where, wrapped at
+    words. Repeats of one cause in one column are one entry naming the rows and clients
+    (``--report`` writes every problem, one per row)."""
+    import shutil
+    import textwrap
+
+    width = width or max(60, min(shutil.get_terminal_size((80, 24)).columns, 120))
+    groups: dict[tuple, list] = {}
+    for p in report.sorted():
+        groups.setdefault((p.severity, p.file, p.sheet, p.column, p.message), []).append(p)
+    lines: list[str] = []
+    for (severity, file, sheet, column, message), members in groups.items():
+        head = f"{severity.upper():<7} {message}"
+        if len(members) > 1:
+            head += f" ({len(members)} rows)"
+        lines.append(textwrap.fill(head, width, subsequent_indent=" " * 8, **_WRAP))
+        where = ", ".join(x for x in (file, f"sheet {sheet}" if sheet else "") if x)
+        rows = [m.row for m in members if m.row is not None]
+        clients = list(dict.fromkeys(m.client for m in members if m.client))
+        values = list(dict.fromkeys(m.value for m in members if m.value))
+        detail = [where] if where else []
+        if column:
+            detail.append(f"column {column}")
+        if rows:
+            detail.append(("row " if len(rows) == 1 else "rows ") + _ranges(rows))
+        if clients:
+            detail.append(("client " if len(clients) == 1 else "clients ") + _some(clients, 5))
+        text = ", ".join(detail)
+        if values:
+            text += f"; found {_some([repr(v) for v in values], 3)}"
+        if members[0].expected:
+            text += f"; expected {members[0].expected}"
+        if text:
+            lines.append(
+                textwrap.fill(
+                    text, width, initial_indent=" " * 8, subsequent_indent=" " * 8, **_WRAP
+                )
             )
-        )
-    for key, n in hidden.items():
-        rows.append(
-            (
-                key[0].upper(),
-                key[1],
-                key[2],
-                "",
-                "",
-                key[3],
-                "",
-                "",
-                f"... and {n} more rows like this (use --report FILE.csv for all)",
-            )
-        )
-    widths = [min(max(len(r[i]) for r in rows), 60) for i in range(len(rows[0]) - 1)]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
-        for r in rows
-    ]
-    lines.append(f"{report.error_count} error(s), {len(report.warnings)} warning(s)")
+    lines.append(
+        f"{report.error_count} error(s), {len(report.warnings)} warning(s)"
+        + (" (every one, a row each: --report problems.csv)" if report.problems else "")
+    )
     return "\n".join(lines)
+
+
+_WRAP = {"break_long_words": False, "break_on_hyphens": False}
+
+
+def _ranges(rows: list[int], most: int = 8) -> str:
+    """5-29, 31, 40-41: consecutive rows as ranges."""
+    rows = sorted(set(rows))
+    spans, start = [], rows[0]
+    for a, b in zip(rows, rows[1:] + [None], strict=True):
+        if b != a + 1:
+            spans.append(str(start) if start == a else f"{start}-{a}")
+            start = b
+    return ", ".join(spans[:most]) + (f" and {len(spans) - most} more" if len(spans) > most else "")
+
+
+def _some(items: list[str], most: int) -> str:
+    return ", ".join(items[:most]) + (f" and {len(items) - most} more" if len(items) > most else "")
 
 
 def problems_csv(report: ProblemList, path: Path, force: bool = False) -> None:
