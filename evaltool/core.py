@@ -30,7 +30,18 @@ from evaltool.periods import Period, parse_period, period_of
 if TYPE_CHECKING:
     from evaltool.analysis.survival import TimeToProceedings
 
-__all__ = ["Loaded", "Results", "load", "load_settings", "run", "client_scores", "registry_for"]
+__all__ = [
+    "Loaded",
+    "Results",
+    "before_after",
+    "check_period",
+    "client_scores",
+    "load",
+    "load_settings",
+    "registry_for",
+    "run",
+    "time_to_proceedings",
+]
 
 Progress = Callable[[str], None]
 
@@ -250,7 +261,8 @@ def run(
     registry: Registry | None = None,
     progress: Progress = _quiet,
 ) -> Results:
-    """Load, validate and summarise every instrument for ``period``. Raises InvalidData."""
+    """Load, check and evaluate every instrument for ``period``. Raises InvalidData (the
+    data), or ConfigError (a period not over, an extract date outside it, no data yet)."""
     settings = settings or Settings()
     if period is None:
         raise ValueError("a period such as '2025-Q3' is required")
