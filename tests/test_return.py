@@ -248,3 +248,26 @@ def test_the_writer_never_makes_a_formula(tmp_path, text):
     wb.save(tmp_path / "t.xlsx")
     back = openpyxl.load_workbook(tmp_path / "t.xlsx").active["A5"]
     assert back.data_type == "s" and back.value.strip() == text.strip()  # XML: CR -> LF
+
+
+def test_every_page_prints_on_a4_with_a_header_and_footer(example_return):
+    results, wb, _ = example_return
+    service = results.settings.service
+    for ws in wb.worksheets:
+        assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4), ws.title
+        assert ws.oddFooter.right.text == "Page &P of &N", ws.title
+        assert ws.oddFooter.left.text.startswith(service.replace("&", "&&")), ws.title
+        assert ws.oddHeader.right.text == "OFFICIAL", ws.title
+
+
+def test_counts_axes_are_whole_numbers_and_p_is_never_zero(example_return):
+    from evaltool.report.excel import p_text
+
+    results, wb, _ = example_return
+    assert p_text(1e-9) == "<0.001" and p_text(0.0004) == "<0.001" and p_text(0.0123) == 0.012
+    ws = wb["Time to next proceedings"]
+    chi = next(r[0].row for r in ws.iter_rows() if r[0].value == "Chi-square")
+    assert ws.cell(row=chi + 2, column=1).value == "p"
+    assert ws.cell(row=chi + 2, column=2).value == p_text(results.survival.logrank_["p"])
+    trend = excel.build_workbook(results)["Summary"]._charts[0]
+    assert trend.y_axis.number_format.formatCode == "0"

@@ -33,6 +33,7 @@ from evaltool.report.output import Output, write_output
 from evaltool.report.publish import Publication, headline_text, publish
 from evaltool.report.workbook import (
     SheetWriter,
+    page_furniture,
     radar_chart,
     rows_for,
     sheet_title,
@@ -169,6 +170,8 @@ def build_workbook(
         ws.row_dimensions[row[0].row].height = 13 * lines
     if internal:
         write_internal_sheets(wb, results, used)
+    for sheet in wb.worksheets:
+        page_furniture(sheet, s.service, results.period.label, "OFFICIAL")
     return wb
 
 
@@ -182,6 +185,11 @@ def write_internal_sheets(wb: Workbook, results: Results, used: set[str]) -> Non
             scored, {c: "0.00" for c in scored.columns if pd.api.types.is_float_dtype(scored[c])}
         )
         sw.finish("A4")
+
+
+def p_text(p: float) -> str | float:
+    """A p-value as printed: never 0 (below 0.001 reads <0.001)."""
+    return "<0.001" if p < 0.001 else round(p, 3)
 
 
 def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Publication) -> None:
@@ -210,7 +218,7 @@ def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Public
             [
                 ("Chi-square", round(survival.logrank_["chi2"], 2)),
                 ("df", survival.logrank_["df"]),
-                ("p", round(survival.logrank_["p"], 3)),
+                ("p", p_text(survival.logrank_["p"])),
             ]
         )
     if survival.benchmark_:

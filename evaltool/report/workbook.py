@@ -44,6 +44,7 @@ class SheetWriter:
             self.row += 1
         self.put(self.row, 1, title).font = TITLE
         self.row += 2
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4  # not the US Letter openpyxl leaves
         ws.page_setup.orientation = "landscape"
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
@@ -122,6 +123,15 @@ class SheetWriter:
             self.ws.column_dimensions[get_column_letter(col)].width = self.column_width(col)
         if freeze:
             self.ws.freeze_panes = freeze
+
+
+def page_furniture(ws: Worksheet, service: str, period: str, marking: str) -> None:
+    """Header and footer on every printed page: the marking, the service and period, and
+    page x of y."""
+    if not ws.oddHeader.center.text:  # an internal sheet's banner stays
+        ws.oddHeader.right.text = marking
+    ws.oddFooter.left.text = f"{service}: {period}".replace("&", "&&")
+    ws.oddFooter.right.text = "Page &P of &N"
 
 
 @dataclass
@@ -216,6 +226,7 @@ def trend_chart(ws: Worksheet, written: Written, anchor: str) -> int:
     chart = LineChart()
     chart.title = "Activity by quarter"
     chart.y_axis.title = "People"
+    chart.y_axis.number_format = "0"  # counts of people: whole numbers, not 60.00
     chart.height, chart.width = 8, 20
     names = ["Referrals", "Starts", "Active caseload at quarter end"]
     _chart_refs(chart, ws, written, names, written.shown.shape[1] + 2, names)
