@@ -153,3 +153,30 @@ def test_a_missing_mapped_header_gets_no_misleading_guess(tmp_path, runner):
     result = runner.invoke(app, ["validate", str(data), *extra])
     assert result.exit_code == 2
     assert "meant?" not in result.output and "required column" not in result.output
+
+
+def test_a_sheet_evaltool_does_not_use_may_have_title_rows(tmp_path, runner):
+    """A service's own 'Notes' sheet with a title above a small table blocks nothing."""
+    import openpyxl
+
+    from tests.corpus import workbook_copy
+
+    path = workbook_copy(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.create_sheet("Notes")
+    ws["A1"] = "Notes for the commissioner"
+    ws.append([])
+    ws.append(["Date", "Note"])
+    ws.append(["01/04/2026", "Export taken after the audit"])
+    wb.save(path)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_csv_evaltool_does_not_use_may_be_in_any_dialect(tmp_path, runner):
+    from tests.corpus import csv_folder
+
+    folder = csv_folder(tmp_path)
+    (folder / "notes.csv").write_text("date;note\n01/04/2026;export taken after the audit\n")
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 0, result.output

@@ -265,6 +265,8 @@ def validate_source(
             needed.setdefault(spec.name, "it is required")
     for spec in specs:
         raw = source.tables.get(spec.name)
+        if spec.name in source.unread:
+            report.add(source.unread[spec.name])
         if raw is None:
             if spec.name in needed and spec.name not in source.refused:
                 report.add(

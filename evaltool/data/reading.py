@@ -48,6 +48,9 @@ class Source:
     problems: list[Problem] = field(default_factory=list)
     #: tables found but not read (a problem says why): not reported again as missing
     refused: set[str] = field(default_factory=set)
+    #: tables not read and why (title rows, another delimiter, a runaway quote): reported
+    #: only for a table the run uses
+    unread: dict[str, Problem] = field(default_factory=dict)
 
 
 def column_letter(index: int) -> str:
@@ -280,6 +283,7 @@ def _read_workbook(path: Path, engine: str = "calamine") -> Source:
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
     refused: set[str] = set()
+    unread: dict[str, Problem] = {}
     try:
         date1904 = _workbook_facts(path)
         for title, rows in sheets(path):
@@ -304,16 +308,14 @@ def _read_workbook(path: Path, engine: str = "calamine") -> Source:
             if titles:
                 above = [str(v).strip() for row in rows[:titles] for v in row if v is not None]
                 first_row, last_row = skipped + 1, skipped + titles
-                problems.append(
-                    Problem(
-                        ERROR,
-                        f"the header is on row {last_row + 1}: rows {first_row} to {last_row} "
-                        f"above it hold a title ({'; '.join(repr(a) for a in above[:2])}); "
-                        "delete them so the header is on row 1",
-                        file=path.name,
-                        sheet=title,
-                        row=last_row + 1,
-                    )
+                unread[name] = Problem(
+                    ERROR,
+                    f"the header is on row {last_row + 1}: rows {first_row} to {last_row} "
+                    f"above it hold a title ({'; '.join(repr(a) for a in above[:2])}); "
+                    "delete them so the header is on row 1",
+                    file=path.name,
+                    sheet=title,
+                    row=last_row + 1,
                 )
                 refused.add(name)
                 continue
@@ -348,7 +350,7 @@ def _read_workbook(path: Path, engine: str = "calamine") -> Source:
             header = {v: k for k, v in table.letters.items()}.get(problem.column)
             if header is not None:  # checked where the column is used (validate)
                 table.unreadable.setdefault(header, []).append(problem)
-    return Source(path, tables, {path.name: sha256(path)}, problems, refused)
+    return Source(path, tables, {path.name: sha256(path)}, problems, refused, unread)
 
 
 _SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
@@ -420,6 +422,7 @@ def _read_csv_folder(path: Path) -> Source:
     tables: dict[str, RawTable] = {}
     hashes: dict[str, str] = {}
     refused: set[str] = set()
+    unread: dict[str, Problem] = {}
     files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
     if not files:
         raise EvaltoolError(f"{path} holds no .csv files; expected clients.csv and the others")
@@ -442,51 +445,47 @@ def _read_csv_folder(path: Path) -> Source:
         if frame is None or frame.empty:
             continue
         header = list(frame.iloc[0])
-        if _wrong_delimiter(header, file, problems):
-            refused.add(name)
-            continue
         body = frame.iloc[1:].copy(deep=False)  # a view of the rows: no copy of the data
         body.columns = range(body.shape[1])
-        if _runaway_quotes(body, file, problems):
+        why = _wrong_delimiter(header, file) or _runaway_quotes(body, file)
+        if why is not None:
+            unread[name] = why
             refused.add(name)
             continue
         table = _finish(body, header, name, file.name, "", problems)
         if table is not None:
             tables[table.name] = table
-    return Source(path, tables, hashes, problems, refused)
+    return Source(path, tables, hashes, problems, refused, unread)
 
 
 _DELIMITERS = {";": "semicolon", "\t": "tab", "|": "bar"}
 
 
-def _wrong_delimiter(header: list[object], file: Path, problems: list[Problem]) -> bool:
+def _wrong_delimiter(header: list[object], file: Path) -> Problem | None:
     """A header read as one cell that holds another separator: the file is not comma-separated."""
     if len(header) != 1:
-        return False
+        return None
     text = str(header[0])
     found = [(text.count(d), d) for d in _DELIMITERS if d in text]
     if not found:
-        return False
+        return None
     delimiter = max(found)[1]
-    problems.append(
-        Problem(
-            ERROR,
-            f"{file.name} looks {_DELIMITERS[delimiter]}-separated: its header is one cell, "
-            f"{text[:60]!r}; save it as comma-separated (Excel: Save As > CSV UTF-8 "
-            "(Comma delimited))",
-            file=file.name,
-            row=1,
-        )
+    return Problem(
+        ERROR,
+        f"{file.name} looks {_DELIMITERS[delimiter]}-separated: its header is one cell, "
+        f"{text[:60]!r}; save it as comma-separated (Excel: Save As > CSV UTF-8 "
+        "(Comma delimited))",
+        file=file.name,
+        row=1,
     )
-    return True
 
 
-def _runaway_quotes(body: pd.DataFrame, file: Path, problems: list[Problem]) -> bool:
+def _runaway_quotes(body: pd.DataFrame, file: Path) -> Problem | None:
     """A cell that opens a quote and closes it only rows later swallows those rows: a cell
     holding line breaks whose lines look like whole rows (as many commas as the header)."""
     width = body.shape[1]
     if width < 2:
-        return False
+        return None
     for col in body.columns:
         column = body[col]
         multi = _line_breaks(column)
@@ -496,20 +495,17 @@ def _runaway_quotes(body: pd.DataFrame, file: Path, problems: list[Problem]) -> 
             lines = str(cell).split("\n")
             if any(line.count(",") >= width - 1 for line in lines[1:]):
                 row = int(index) + 1  # the header is row 1 and frame row 0
-                problems.append(
-                    Problem(
-                        ERROR,
-                        f'row {row}: a quote (") in column {column_letter(int(col))} opens and '
-                        f"does not close on that row, so the {len(lines) - 1} line(s) after it "
-                        'were read into one cell; remove the stray quote (or double it: "")',
-                        file=file.name,
-                        row=row,
-                        column=column_letter(int(col)),
-                        value=lines[0][:40],
-                    )
+                return Problem(
+                    ERROR,
+                    f'row {row}: a quote (") in column {column_letter(int(col))} opens and '
+                    f"does not close on that row, so the {len(lines) - 1} line(s) after it "
+                    'were read into one cell; remove the stray quote (or double it: "")',
+                    file=file.name,
+                    row=row,
+                    column=column_letter(int(col)),
+                    value=lines[0][:40],
                 )
-                return True
-    return False
+    return None
 
 
 def _line_breaks(column: pd.Series) -> np.ndarray | None:
