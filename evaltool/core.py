@@ -206,22 +206,12 @@ def _unique_specs(instruments: list[Instrument]) -> list:
 
 
 def _located(problems: list[Problem], source, instrument: Instrument) -> list[Problem]:
+    """An instrument's own problems, placed in its table's file and sheet where it left them
+    out (every other field, the client reference too, as the instrument gave it)."""
     raw = source.tables.get(instrument.table().name)
     if raw is None:
         return problems
-    return [
-        Problem(
-            p.severity,
-            p.message,
-            p.file or raw.file,
-            p.sheet or raw.sheet,
-            p.row,
-            p.column,
-            p.value,
-            p.expected,
-        )
-        for p in problems
-    ]
+    return [replace(p, file=p.file or raw.file, sheet=p.sheet or raw.sheet) for p in problems]
 
 
 def _no_reading_warnings(dataset: Dataset, instruments: list[Instrument]) -> list[Problem]:

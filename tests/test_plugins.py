@@ -377,3 +377,16 @@ def pd_timestamp(day):
     import pandas as pd
 
     return pd.Timestamp(day)
+
+
+def test_an_instruments_own_problem_keeps_its_client_when_placed_in_its_table():
+    from types import SimpleNamespace
+
+    from evaltool.core import _located
+    from evaltool.data.problems import WARNING, Problem
+
+    gas = build_registry(autoload=False).get("gas")
+    raw = SimpleNamespace(file="service.xlsx", sheet="goals")
+    source = SimpleNamespace(tables={"goals": raw})
+    [p] = _located([Problem(WARNING, "odd", row=4, client="00123")], source, gas)
+    assert (p.file, p.sheet, p.row, p.client) == ("service.xlsx", "goals", 4, "00123")
