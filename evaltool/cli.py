@@ -266,7 +266,8 @@ def compare(
     def body() -> None:
         from evaltool.api import before_after, load
         from evaltool.periods import parse_period
-        from evaltool.report.text import compare_table, records
+        from evaltool.report.json_output import records
+        from evaltool.report.text import compare_table
 
         settings = settings_from(config)
         with progress_display() as progress:

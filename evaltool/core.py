@@ -21,7 +21,7 @@ from evaltool.data.contract import CORE_TABLES, cohort_of
 from evaltool.data.problems import WARNING, Problem, ProblemList
 from evaltool.data.reading import ROW, read_source
 from evaltool.data.specs import TableSpec, up_to
-from evaltool.errors import ConfigError, InvalidData
+from evaltool.errors import AnalysisError, ConfigError, InvalidData
 from evaltool.instruments.base import Context, Instrument
 from evaltool.instruments.registry import Registry, build_registry
 from evaltool.instruments.results import Evaluation, Headline, SummaryTable
@@ -289,8 +289,6 @@ def run(
     survival = None
     if "proceedings" in loaded.dataset.tables:
         progress("time to next proceedings")
-        from evaltool.errors import AnalysisError
-
         try:
             survival = time_to_proceedings(loaded, ctx.extract_date, strict=False)
         except AnalysisError as exc:
@@ -362,8 +360,6 @@ def time_to_proceedings(
 
     proceedings = loaded.dataset.tables.get("proceedings")
     if proceedings is None:
-        from evaltool.errors import AnalysisError
-
         raise AnalysisError("no 'proceedings' table: add one to analyse time to next proceedings")
     s = loaded.settings
     chosen: dict[str, object] = {

@@ -123,7 +123,7 @@ def check_instrument(
     from evaltool.data.reading import ROW, RawTable
     from evaltool.data.specs import TableSpec, up_to
     from evaltool.instruments.base import Context, Definition, Measure
-    from evaltool.instruments.results import Evaluation, Headline, SummaryTable
+    from evaltool.instruments.results import Headline, SummaryTable
     from evaltool.periods import parse_period
 
     name = type(instrument).__name__
@@ -280,12 +280,14 @@ def check_instrument(
             f"{p.end}: date readings by the table's time_column ({spec.time_column}), which "
             "the core cuts at the period end",
         )
-    _check_evaluation(instrument, typed, ctx, scored, readings, tables, headline, Evaluation)
+    _check_evaluation(instrument, typed, ctx, scored, readings, tables, headline)
 
 
-def _check_evaluation(instrument, typed, ctx, scored, readings, tables, headline, Evaluation):
+def _check_evaluation(instrument, typed, ctx, scored, readings, tables, headline):
     """The core calls ``evaluate`` only: an override must give what the parts give."""
     import pandas as pd
+
+    from evaltool.instruments.results import Evaluation
 
     name = type(instrument).__name__
     ev = instrument.evaluate(typed, ctx)

@@ -268,7 +268,7 @@ def validate_source(
         if spec.name in source.unread:
             report.add(source.unread[spec.name])
         if raw is None:
-            if spec.name in needed and spec.name not in source.refused:
+            if spec.name in needed and spec.name not in source.unread:
                 report.add(
                     Problem(
                         ERROR,

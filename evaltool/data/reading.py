@@ -46,10 +46,8 @@ class Source:
     tables: dict[str, RawTable]
     hashes: dict[str, str]  # file name -> SHA-256
     problems: list[Problem] = field(default_factory=list)
-    #: tables found but not read (a problem says why): not reported again as missing
-    refused: set[str] = field(default_factory=set)
-    #: tables not read and why (title rows, another delimiter, a runaway quote): reported
-    #: only for a table the run uses
+    #: tables found but not read, and why (title rows, another delimiter, a runaway quote):
+    #: reported only for a table the run uses, and never again as missing
     unread: dict[str, Problem] = field(default_factory=dict)
 
 
@@ -102,7 +100,7 @@ def read_source(
         )
     for table in source.tables.values():
         _apply_mapping(table, (columns or {}).get(table.name, {}), source.problems)
-    for name in sorted(set(columns or {}) - set(source.tables) - source.refused):
+    for name in sorted(set(columns or {}) - set(source.tables) - set(source.unread)):
         source.problems.append(
             Problem(
                 WARNING,
@@ -282,14 +280,13 @@ def _read_workbook(path: Path, engine: str = "calamine") -> Source:
     sheets = _sheets_calamine if engine == "calamine" else _sheets_openpyxl
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
-    refused: set[str] = set()
     unread: dict[str, Problem] = {}
     try:
         date1904 = _workbook_facts(path)
         for title, rows in sheets(path):
             name = normalise(title)
-            if name in tables or name in refused:
-                first = tables[name].sheet if name in tables else name
+            if name in tables or name in unread:
+                first = tables[name].sheet if name in tables else unread[name].sheet
                 problems.append(
                     Problem(
                         ERROR,
@@ -317,7 +314,6 @@ def _read_workbook(path: Path, engine: str = "calamine") -> Source:
                     sheet=title,
                     row=last_row + 1,
                 )
-                refused.add(name)
                 continue
             if skipped and rows:
                 problems.append(
@@ -350,7 +346,7 @@ def _read_workbook(path: Path, engine: str = "calamine") -> Source:
             header = {v: k for k, v in table.letters.items()}.get(problem.column)
             if header is not None:  # checked where the column is used (validate)
                 table.unreadable.setdefault(header, []).append(problem)
-    return Source(path, tables, {path.name: sha256(path)}, problems, refused, unread)
+    return Source(path, tables, {path.name: sha256(path)}, problems, unread)
 
 
 _SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
@@ -421,7 +417,6 @@ def _read_csv_folder(path: Path) -> Source:
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
     hashes: dict[str, str] = {}
-    refused: set[str] = set()
     unread: dict[str, Problem] = {}
     files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
     if not files:
@@ -450,12 +445,11 @@ def _read_csv_folder(path: Path) -> Source:
         why = _wrong_delimiter(header, file) or _runaway_quotes(body, file)
         if why is not None:
             unread[name] = why
-            refused.add(name)
             continue
         table = _finish(body, header, name, file.name, "", problems)
         if table is not None:
             tables[table.name] = table
-    return Source(path, tables, hashes, problems, refused, unread)
+    return Source(path, tables, hashes, problems, unread)
 
 
 _DELIMITERS = {";": "semicolon", "\t": "tab", "|": "bar"}

@@ -33,6 +33,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def records(frame: Any) -> list[dict[str, Any]]:
+    """A frame's rows as JSON-ready dicts (each value as ``_plain`` makes it)."""
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
 def publication_json(output: Output) -> dict[str, Any]:
     """Every table of the return as published (suppressed cells as their symbols, figures
     rounded as the return prints them) with the headlines and what the figures cover."""
@@ -98,8 +103,6 @@ def render_json(output: Output, path: str) -> None:
 def survival_json(fit: TimeToProceedings) -> dict[str, Any]:
     """Every figure of a fitted time-to-next-proceedings analysis (client-level counts
     included: for the evaluator's own use, not for sending)."""
-    from evaltool.report.text import records
-
     at = fit.survival_at_[
         [
             "group",

@@ -52,13 +52,14 @@ def renderer_for(path: Path, renderers: dict[str, OutputRenderer]) -> OutputRend
     return renderers[ext]
 
 
-def check_target(path: Path, force: bool, renderers: dict[str, OutputRenderer]) -> None:
-    """Refuse a target before any work: no such format, a folder, a missing folder, a file
-    open in a spreadsheet program, or an existing file without ``--force``."""
+def check_target(path: Path, force: bool, renderers: dict[str, OutputRenderer]) -> OutputRenderer:
+    """The renderer for a target, or a refusal before any work: no such format, a folder, a
+    path through a file, a file open in a spreadsheet program, or an existing file without
+    ``--force``."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path} is a folder; --out names the file to write (e.g. .xlsx)")
-    renderer_for(path, renderers)
+    renderer = renderer_for(path, renderers)
     for folder in (path.parent, *path.parent.parents):
         if folder.exists() and not folder.is_dir():
             raise OutputError(f"{folder} is a file, not a folder; choose another --out")
@@ -72,6 +73,7 @@ def check_target(path: Path, force: bool, renderers: dict[str, OutputRenderer]) 
         raise OutputError(
             f"{path} already exists; use --force to replace it, or choose another --out"
         )
+    return renderer
 
 
 def write_output(results: Results, path: Path, force: bool = False, internal: bool = False) -> Path:
@@ -85,8 +87,7 @@ def write_output(results: Results, path: Path, force: bool = False, internal: bo
 
     path = Path(path)
     renderers = results.loaded.registry.renderers
-    check_target(path, force, renderers)
-    renderer = renderer_for(path, renderers)
+    renderer = check_target(path, force, renderers)
     refuse_inputs(path, inputs_of(results.loaded.dataset.source.path, results.settings))
     where = record.record_path(results.settings)
     pub = publish(results, record.read(where, results.settings.service))

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evaltool.data.problems import ProblemList
+from evaltool.report.json_output import records
 
 if TYPE_CHECKING:
     from evaltool.analysis.survival import TimeToProceedings
@@ -111,23 +112,6 @@ def write_csv_atomically(frame, path: Path, force: bool = True) -> None:
     write_file(
         path, lambda tmp: frame.to_csv(tmp, index=False, date_format="%Y-%m-%d"), force, ".csv.tmp"
     )
-
-
-def records(frame) -> list[dict]:
-    """DataFrame rows as JSON-ready dicts: NaN becomes null, numpy scalars plain numbers."""
-    import math
-
-    out = []
-    for row in frame.to_dict(orient="records"):
-        clean = {}
-        for k, v in row.items():
-            if hasattr(v, "item"):
-                v = v.item()
-            if isinstance(v, float) and math.isnan(v):
-                v = None
-            clean[k] = v
-        out.append(clean)
-    return out
 
 
 def _f(x, spec: str = ".2f") -> str:
