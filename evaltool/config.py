@@ -16,6 +16,8 @@ from evaltool.errors import ConfigError
 CALENDARS = ("financial", "calendar")
 ORIGINS = ("index", "start")
 CI_TRANSFORMS = ("log", "log-log")
+#: the symbols of a return: "gss" the bracketed [c] [x] [z] of the 2022 guidance, "dfe" c : z
+SYMBOL_PROFILES = ("gss", "dfe")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Settings:
     funder: str = ""
     calendar: str = "financial"
     small_number_threshold: int = 5
+    symbols: str = "gss"  # the return's symbols: report/formats.SYMBOL_PROFILES
     extract_date: dt.date | None = None
     instruments: tuple[str, ...] | None = None  # None: every instrument whose table is present
     instrument_paths: tuple[Path, ...] = ()
@@ -57,7 +60,7 @@ class Settings:
 
 _SCHEMA: dict[str, set[str]] = {
     "service": {"name", "funder"},
-    "reporting": {"calendar", "small_number_threshold", "extract_date", "record"},
+    "reporting": {"calendar", "small_number_threshold", "symbols", "extract_date", "record"},
     "instruments": {"enabled", "paths"},
     "columns": set(),  # free-form: table -> {header = contract name}
     "codes": set(),  # free-form: column -> {local label = code}
@@ -181,6 +184,10 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
             )
         kwargs["small_number_threshold"] = _int(
             reporting["small_number_threshold"], where, "reporting.small_number_threshold", 1
+        )
+    if "symbols" in reporting:
+        kwargs["symbols"] = _choice(
+            reporting["symbols"], SYMBOL_PROFILES, where, "reporting.symbols"
         )
     if "extract_date" in reporting:
         kwargs["extract_date"] = parse_date_setting(

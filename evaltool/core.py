@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from evaltool.analysis.activity import activity_tables
+from evaltool.analysis.windows import (
+    Window,
+    activity_by_window,
+    recurrence_by_window,
+    summary_windows,
+)
 from evaltool.config import Settings, load_settings
 from evaltool.data.checking import Dataset, Latest, locate, validate_source
 from evaltool.data.contract import CORE_TABLES, cohort_of
@@ -83,6 +90,7 @@ class Results:
     generated_at: dt.datetime
     comparisons: pd.DataFrame | None = None  # before/after: analysis.before_after.compare
     survival: TimeToProceedings | None = None  # time to next proceedings, fitted
+    windows: list[Window] = field(default_factory=list)  # the Summary's five windows
 
     @property
     def settings(self) -> Settings:
@@ -99,6 +107,18 @@ class Results:
     @property
     def headlines(self) -> dict[str, Headline | str]:
         return {name: ev.headline for name, ev in self.evaluations.items()}
+
+    @cached_property
+    def recurrence(self) -> SummaryTable | None:
+        """New care proceedings within a year of the origin, service cohort, by window."""
+        if self.survival is None:
+            return None
+        words = (
+            "after the end of their last care proceedings before joining us"
+            if self.survival.origin == "index"
+            else "after starting with us"
+        )
+        return recurrence_by_window(self.survival.table_, self.windows, words)
 
 
 def registry_for(settings: Settings) -> Registry:
@@ -272,6 +292,8 @@ def run(
     ctx = loaded.context(period, extract_date)
     progress("activity")
     activity = activity_tables(loaded.dataset.clients, period)
+    windows = summary_windows(period, first.date())
+    activity.append(activity_by_window(activity[0], windows))
     evaluations: dict[str, Evaluation] = {}
     for instrument in loaded.instruments:
         progress(f"scoring {instrument.name}")
@@ -302,6 +324,7 @@ def run(
         dt.datetime.now().replace(microsecond=0),
         comparisons=comparisons,
         survival=survival,
+        windows=windows,
     )
 
 

@@ -83,12 +83,12 @@ def test_the_activity_identities_are_caught(series, tmp_path):
     q = next(r for r in range(1, len(trend)) if 0 < trend.at[r, "Closures"] <= 5)
     cols = ["Referrals", "Starts", "Active caseload at quarter end", "Waiting at quarter end"]
     changes = {(r, c): int(trend.at[r, c]) for r in (q - 1, q) for c in cols}
-    edit(path, "Summary", "Activity by quarter (service cohort)", changes)
+    edit(path, "Activity", "Activity by quarter (service cohort)", changes)
     wb = openpyxl.load_workbook(path)
-    header, colnum = locate(wb["Summary"], "Activity by quarter (service cohort)")
-    hidden = wb["Summary"].cell(row=header + 1 + q, column=colnum["Closures"]).value
-    if hidden != "c":
-        edit(path, "Summary", "Activity by quarter (service cohort)", {(q, "Closures"): "c"})
+    header, colnum = locate(wb["Activity"], "Activity by quarter (service cohort)")
+    hidden = wb["Activity"].cell(row=header + 1 + q, column=colnum["Closures"]).value
+    if hidden != "[c]":
+        edit(path, "Activity", "Activity by quarter (service cohort)", {(q, "Closures"): "c"})
     findings = attack([path])
     assert any("Activity by quarter" in f.message and "'Closures'" in f.message for f in findings)
     result = CliRunner().invoke(app, ["audit", str(path)])
@@ -103,8 +103,8 @@ def test_a_total_less_the_shown_parts_is_caught(series, tmp_path):
     small = next(r for r in quarter if 0 < closures.at[r, "Closures"] <= 5)
     # show every part but a small one, and the total
     changes = {(r, "Closures"): int(closures.at[r, "Closures"]) for r in quarter if r != small}
-    changes[(small, "Closures")] = "c"
-    edit(path, "Summary", "Closures by reason", changes)
+    changes[(small, "Closures")] = "[c]"
+    edit(path, "Activity", "Closures by reason", changes)
     assert "hidden figure worked out" in kinds([path])
 
 
@@ -119,7 +119,7 @@ def test_a_share_beside_a_hidden_count_is_caught(series, tmp_path):
         "Access to partner services",
         table.title,
         {
-            (r, "Clients accessed"): "c",
+            (r, "Clients accessed"): "[c]",
             (r, "Clients referred"): int(data.at[r, "Clients referred"]),
             (r, "Share accessed"): round(float(data.at[r, "Share accessed"]), 3),
         },
@@ -158,8 +158,8 @@ def test_differencing_two_returns_is_caught(series, tmp_path):
         for i in c3.index
         if c3.at[i, "Window"] == "To date" and c3.at[i, "Closure reason"] == reason
     )
-    edit(after, "Summary", "Closures by reason", {(t4, "Closures"): int(c4.at[t4, "Closures"])})
-    edit(before, "Summary", "Closures by reason", {(t3, "Closures"): int(c3.at[t3, "Closures"])})
+    edit(after, "Activity", "Closures by reason", {(t4, "Closures"): int(c4.at[t4, "Closures"])})
+    edit(before, "Activity", "Closures by reason", {(t3, "Closures"): int(c3.at[t3, "Closures"])})
     findings = attack([before, after])
     assert any("Closures by reason" in f.message for f in findings)
 
@@ -168,7 +168,7 @@ def test_a_category_that_comes_and_goes_is_caught(series, tmp_path):
     before = leaky_copy(series, tmp_path, "2025-Q3")
     after = leaky_copy(series, tmp_path, "2025-Q4")
     wb = openpyxl.load_workbook(after)
-    ws = wb["Summary"]
+    ws = wb["Activity"]
     header, _ = locate(ws, "Closures by reason")
     ws.delete_rows(header + 4)  # the quarter's 'other' row, as an old version left it out
     wb.save(after)
@@ -221,7 +221,7 @@ def test_a_rate_beside_its_client_years_is_caught(series, tmp_path):
         "Pregnancies",
         table.title,
         {
-            (r, "During involvement"): "c",
+            (r, "During involvement"): "[c]",
             (r, "Rate per 100 client-years"): round(
                 float(data.at[r, "Rate per 100 client-years"]), 1
             ),

@@ -69,12 +69,14 @@ def test_score_writes_the_return_and_refuses_to_overwrite(example, tmp_path, run
     assert result.exit_code == 0, result.output
     assert f"Wrote {out}" in result.output and "01 Jan 2026 to 31 Mar 2026" in result.output
     names = openpyxl.load_workbook(out).sheetnames
-    assert names[:2] == ["Cover", "Summary"]
-    assert names[-4:] == [
+    assert names[:4] == ["Cover", "Contents", "Notes", "Summary"]
+    assert names[-6:] == [
         "Before and after",
         "Time to next proceedings",
+        "Annex - statistical tests",
         "Data quality",
         "Definitions",
+        "Chart data",
     ]
     before = out.read_bytes()
     again = runner.invoke(app, args)

@@ -269,12 +269,17 @@ def test_the_return_sheet_carries_r_figures_and_no_counts_in_notes(runner, tmp_p
     assert table.loc["Calm", "Pairs"] == 12
     # the return holds figures as printed (2 decimals, p to 3): R's, rounded
     assert table.loc["Calm", "Mean change"] == round(float(r["calm"]["mean_change"]), 2)
-    assert table.loc["Worry", "p (Holm)"] == round(float(r["worry"]["p_holm"]), 3)
+    annex = openpyxl.load_workbook(out)["Annex - statistical tests"]
+    tests = find_table(annex, "Before/after fixture scale: tests of the change").set_index(
+        "Measure"
+    )
+    assert tests.loc["Worry", "p (Holm)"] == round(float(r["worry"]["p_holm"]), 3)
+    assert tests.loc["Calm", "Pairs"] == 12
     assert table.loc["Worry", "Better is"] == "lower"
-    assert table.loc["Worry", "Note"] == "Wilcoxon: zero changes dropped"
+    assert tests.loc["Worry", "Note"] == "Wilcoxon: zero changes dropped"
     # Unchanged = 1 for calm is a small count: suppressed, and so is its partner cell
-    assert table.loc["Calm", "Unchanged"] == "c"
-    assert sum(v == "c" for v in table.loc["Calm", ["Improved", "Unchanged", "Worse"]]) >= 2
+    assert table.loc["Calm", "Unchanged"] == "[c]"
+    assert sum(v == "[c]" for v in table.loc["Calm", ["Improved", "Unchanged", "Worse"]]) >= 2
 
 
 def test_a_review_after_the_period_end_does_not_displace_the_latest_within_it(tmp_path):

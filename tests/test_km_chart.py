@@ -42,4 +42,4 @@ def test_the_chart_data_holds_only_published_points_and_the_benchmark_is_a_point
     last = chart.series[-1]  # the benchmark: one point with a marker, no line
     assert last.marker.symbol == "diamond"
     assert last.graphicalProperties.line.noFill
-    assert last.xVal.numRef.f.endswith("$3")  # a single row of data
+    assert last.xVal.numRef.f.endswith("$2")  # a single row of data, under the header row

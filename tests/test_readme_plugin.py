@@ -113,7 +113,7 @@ def test_json_output_holds_the_returns_protected_figures(tmp_path, runner):
     for k, row in enumerate(star["rows"]):
         assert ws[header + 1 + k][: len(row)] == row
     hidden = [v for t in out["sheets"]["recurrent-care-star"] for r in t["rows"] for v in r]
-    assert "c" in hidden  # small numbers are hidden in the JSON as in the return
+    assert "[c]" in hidden  # small numbers are hidden in the JSON as in the return
     summary = {r[0]: r[1] for r in ([c.value for c in r] for r in book["Summary"].iter_rows())}
     assert out["headlines"]["gas"] == summary["Goal attainment (GAS)"]
     assert "client_id" not in js.read_text()

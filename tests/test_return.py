@@ -35,16 +35,22 @@ def test_sheets_have_stable_names_and_order(example_return):
     titles = [i.title[:31] for i in results.loaded.instruments]
     assert wb.sheetnames == [
         "Cover",
+        "Contents",
+        "Notes",
         "Summary",
+        "Activity",
         *titles,
         "Before and after",
         "Time to next proceedings",
+        "Annex - statistical tests",
         "Data quality",
         "Definitions",
+        "Chart data",
     ]
-    for ws in wb.worksheets[1:]:
-        assert ws.freeze_panes == "A3"
+    for ws in wb.worksheets:
         assert ws.page_setup.orientation == "landscape"
+        if ws.title not in ("Cover", "Contents", "Notes", "Chart data"):
+            assert ws.freeze_panes == "A3", ws.title
 
 
 def test_cover_names_period_version_and_input_hashes(example_return):
@@ -56,7 +62,8 @@ def test_cover_names_period_version_and_input_hashes(example_return):
     label = next(k for k, v in rows.items() if v == digest)  # named by its tables, not its file
     assert label.startswith("clients, proceedings") and label.endswith("(xlsx)")
     assert "example-service" not in " ".join(str(k) for k in rows)
-    assert rows["c"].startswith("confidential")
+    key = {r[0]: r[1] for r in sheet_rows(wb["Notes"]) if r[0]}
+    assert key["[c]"].startswith("confidential")
 
 
 def test_activity_matches_an_independent_count(example_return):
@@ -68,10 +75,10 @@ def test_activity_matches_an_independent_count(example_return):
         (service["start_date"] <= PERIOD_END)
         & (service["end_date"].isna() | (service["end_date"] > PERIOD_END))
     ).sum()
-    trend = find_table(wb["Summary"], "Activity by quarter (service cohort)").set_index("Quarter")
-    assert trend.loc["2025-26 Q4", "Referrals"] in (referrals, "c")  # c: protected
+    trend = find_table(wb["Activity"], "Activity by quarter (service cohort)").set_index("Quarter")
+    assert trend.loc["2025-26 Q4", "Referrals"] in (referrals, "[c]")  # [c]: protected
     assert trend.loc["2025-26 Q4", "Active caseload at quarter end"] == caseload
-    (activity, _) = _results_activity()
+    activity = _results_activity()[0]
     assert activity.data.set_index("Quarter").loc["2025-26 Q4", "Referrals"] == referrals
 
 
@@ -89,7 +96,7 @@ def test_instrument_sheets_match_the_analyses(example_return):
             assert list(got.columns) == list(want.columns)
             for col in want.columns:
                 for mine, theirs in zip(got[col], want[col], strict=True):
-                    if mine in ("c", "z", ":"):
+                    if mine in ("[c]", "[z]", "[x]"):
                         continue
                     if isinstance(theirs, float):  # as printed: to 1 decimal at least
                         assert mine == pytest.approx(theirs, abs=0.051), (table.title, col)
@@ -102,8 +109,13 @@ def test_before_after_and_survival_sheets_match_the_analyses(example_return):
     gas = find_table(wb["Before and after"], "Goal attainment (GAS): first vs latest")
     row = results.comparisons.set_index("measure").loc["t_score"]
     assert gas.loc[0, "Pairs"] == row["n"]
-    assert gas.loc[0, "t"] == pytest.approx(row["t"], abs=0.0051)
-    assert gas.loc[0, "p (Holm)"] == pytest.approx(row["p_holm"], abs=0.00051)
+    assert "t" not in gas.columns  # the tests are in the annex, beside the same pairs
+    tests = find_table(
+        wb["Annex - statistical tests"], "Goal attainment (GAS): tests of the change"
+    )
+    assert tests.loc[0, "Pairs"] == row["n"]
+    assert tests.loc[0, "t"] == pytest.approx(row["t"], abs=0.0051)
+    assert tests.loc[0, "p (Holm)"] == pytest.approx(row["p_holm"], abs=0.00051)
     km = find_table(
         wb["Time to next proceedings"], "Share with new care proceedings, at fixed times"
     )
@@ -124,20 +136,23 @@ def test_the_km_chart_is_native_and_reads_the_published_points(example_return):
     km = find_table(
         wb["Time to next proceedings"], "Share with new care proceedings, at fixed times"
     )
-    rows = sheet_rows(wb["Time to next proceedings"])
+    rows = sheet_rows(wb["Chart data"])
     label = next(
-        (i, j)
-        for i, r in enumerate(rows)
-        for j, v in enumerate(r)
-        if str(v or "").startswith("Chart data: the published points")
+        i for i, r in enumerate(rows) if str(r[0] or "").startswith("Time to next proceedings:")
     )
-    header = rows[label[0] + 1]
+    header = rows[label + 1]
     for group in groups:
         col = header.index(group)
-        drawn = [r[col] for r in rows[label[0] + 3 : label[0] + 3 + 4]]
+        drawn = [r[col] for r in rows[label + 3 : label + 3 + 4]]
         table = km[km["Group"] == group]["New proceedings (cumulative)"].tolist()
-        assert drawn == [None if v == "c" else v for v in table]
-    assert wb["Time to next proceedings"].print_area  # the chart data is not printed
+        assert drawn == [None if v == "[c]" else v for v in table]
+    # the chart reads the Chart data sheet: nothing beside the tables is printed
+    refs = [s.yVal.numRef.f for s in chart.series]
+    assert all(r.startswith("'Chart data'!") for r in refs)
+    printed = {
+        c.column for row in wb["Time to next proceedings"].iter_rows() for c in row if c.value
+    }
+    assert max(printed) <= 8
 
 
 def test_number_formats(example_return):
@@ -147,18 +162,30 @@ def test_number_formats(example_return):
     header = next(i for i, r in enumerate(rows) if r[0] == "Service type")
     col = rows[header].index("Share accessed") + 1
     assert ws.cell(row=header + 2, column=col).number_format == "0.0%"
-    ba = wb["Before and after"]
+    ba = wb["Annex - statistical tests"]
     hdr = next(i for i, r in enumerate(sheet_rows(ba)) if r[0] == "Measure")
     p_col = sheet_rows(ba)[hdr].index("p (t-test)") + 1
     assert ba.cell(row=hdr + 2, column=p_col).number_format == P_VALUE
 
 
-def test_no_formula_anywhere(example_return):
-    _, wb, _ = example_return
+def test_the_only_formulas_are_the_summarys_references_to_their_cells(example_return):
+    """Every key figure of the Summary is a reference to the cell it comes from, and the file
+    holds its value too (a reader in Protected View, or with data_only, sees the figure)."""
+    _, wb, out = example_return
+    values = openpyxl.load_workbook(out, data_only=True)
+    seen = 0
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                assert cell.data_type != "f", (ws.title, cell.coordinate)
+                if cell.data_type != "f":
+                    continue
+                assert ws.title == "Summary", (ws.title, cell.coordinate)
+                sheet, ref = cell.value[1:].rsplit("!", 1)
+                target = values[sheet.strip("'")][ref].value
+                assert target is not None
+                assert values["Summary"][cell.coordinate].value == target, cell.coordinate
+                seen += 1
+    assert seen == 6 * 5  # six figures, five windows
 
 
 def hostile_example(tmp_path, reasons: list[str]) -> tuple:
@@ -193,7 +220,7 @@ def test_formula_text_from_the_settings_is_written_as_text(tmp_path, runner):
     result = score_cli(runner, EXAMPLE, out, config=config)
     assert result.exit_code == 0, result.output
     ws = openpyxl.load_workbook(out)["Cover"]
-    cell = ws["B3"]
+    cell = next(r[1] for r in ws.iter_rows(max_col=2) if r[0].value == "Service")
     assert cell.value.startswith("=HYPERLINK") and cell.data_type == "s" and cell.quotePrefix
 
 
@@ -265,7 +292,7 @@ def test_counts_axes_are_whole_numbers_and_p_is_never_zero(example_return):
 
     results, wb, _ = example_return
     assert p_text(1e-9) == "<0.001" and p_text(0.0004) == "<0.001" and p_text(0.0123) == 0.012
-    ws = wb["Time to next proceedings"]
+    ws = wb["Annex - statistical tests"]
     chi = next(r[0].row for r in ws.iter_rows() if r[0].value == "Chi-square")
     assert ws.cell(row=chi + 2, column=1).value == "p"
     assert ws.cell(row=chi + 2, column=2).value == p_text(results.survival.logrank_["p"])

@@ -23,7 +23,11 @@ from pathlib import Path
 
 from evaltool.instruments.results import Implied, Relation
 from evaltool.report.disclosure import SUPPRESSED, Leak, audit
+from evaltool.report.formats import SYMBOL_PROFILES
 from evaltool.report.workbook import HEADER_COLOUR
+
+#: a hidden cell as any profile prints it
+HIDDEN = frozenset(p[SUPPRESSED] for p in SYMBOL_PROFILES.values())
 
 NOT_COUNTS = re.compile(  # numbers that are not counts of people or events
     r"mean|median|share|rate|\bci\b|quartile|days|months|client-years|^p\b|^t$|^df$|"
@@ -82,8 +86,8 @@ class Table:
                 continue
             values = [r[j] for r in self.rows]
             numbers = [v for v in values if isinstance(v, int | float)]
-            if (numbers or SUPPRESSED in values) and all(
-                (isinstance(v, int | float) and float(v).is_integer()) or v in (SUPPRESSED, None)
+            if (numbers or any(v in HIDDEN for v in values)) and all(
+                (isinstance(v, int | float) and float(v).is_integer()) or v in HIDDEN or v is None
                 for v in values
             ):
                 out.append(col)
@@ -179,7 +183,7 @@ def relations_of(returns: Sequence[Return]) -> tuple[dict, set, list]:
                     if col not in counts:
                         continue
                     v = row[j]
-                    if v == SUPPRESSED:
+                    if v in HIDDEN:
                         hidden.add(ref(t, r, col))
                     elif isinstance(v, int | float):
                         value[ref(t, r, col)] = float(v)
@@ -403,8 +407,9 @@ def _categories(returns: Sequence[Return]) -> list[Finding]:
 
 def _total_rows(t: Table, counts: list[str]) -> list[tuple[int, str, list[int]]]:
     """Each row labelled "All ..." with the rows above it in its window: (row, label, parts)."""
-    labels = [j for j, c in enumerate(t.columns) if c not in counts]
     window = t.columns.index("Window") if "Window" in t.columns else None
+    # a window ("All time") is no category: only the other labels can name a total row
+    labels = [j for j, c in enumerate(t.columns) if c not in counts and j != window]
 
     def total(row: list[object]) -> str:
         return next((str(row[j]) for j in labels if str(row[j] or "").startswith("All ")), "")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from evaltool.instruments.base import Definition
-from evaltool.instruments.results import SummaryTable
+from evaltool.instruments.results import Relation, SummaryTable
 
 #: Return columns: (summary column, heading). Counts first, so suppression knows them.
 SHEET_COLUMNS = [
@@ -34,6 +34,20 @@ SHEET_COLUMNS = [
     ("note", "Note"),
 ]
 _COUNTS = ("Pairs", "Improved", "Unchanged", "Worse", "Reliably improved", "Reliably worse")
+#: the tests' statistics: on the annex sheet, beside the pairs they were computed from
+TEST_COLUMNS = (
+    "Measure",
+    "Pairs",
+    "t",
+    "df",
+    "p (t-test)",
+    "Wilcoxon V",
+    "p (Wilcoxon)",
+    "Cohen's dz",
+    "Hedges' g",
+    "p (Holm)",
+    "Note",
+)
 
 
 def return_notes(notes: pd.Series) -> pd.Series:
@@ -49,9 +63,11 @@ def return_notes(notes: pd.Series) -> pd.Series:
 
 def comparison_tables(
     summary: pd.DataFrame, titles: dict[str, str], min_days: int
-) -> list[SummaryTable]:
-    """One table per instrument for the return's Before and after sheet."""
-    tables = []
+) -> tuple[list[SummaryTable], list[SummaryTable]]:
+    """Per instrument, the Before and after sheet's table (means, change and its interval,
+    who improved) and the annex's table of test statistics: a funder reads the first; an
+    evaluator checks the second. The pairs are printed in both, declared equal."""
+    tables, tests = [], []
     for instrument, part in summary.groupby("instrument", sort=False):
         frame = part[[c for c, _ in SHEET_COLUMNS]].rename(columns=dict(SHEET_COLUMNS))
         frame["Better is"] = frame["Better is"].str.replace(" is better", "", regex=False)
@@ -59,23 +75,44 @@ def comparison_tables(
         derived = {
             h: "Pairs"
             for _, h in SHEET_COLUMNS
-            if h not in _COUNTS and h not in ("Measure", "Better is", "Note")
+            if h not in _COUNTS and h not in ("Measure", "Better is", "Note", *TEST_COLUMNS)
         }
+        frame = frame.reset_index(drop=True)
+        main = [c for c in frame.columns if c not in TEST_COLUMNS or c in ("Measure", "Pairs")]
+        name = f"compare-{instrument}"
+        tests.append(
+            SummaryTable(
+                f"tests-{instrument}",
+                f"{titles.get(instrument, instrument)}: tests of the change",
+                frame[list(TEST_COLUMNS)],
+                counts=("Pairs",),
+                derived={h: "Pairs" for h in TEST_COLUMNS if h not in ("Measure", "Pairs", "Note")},
+                formats={"df": "0", "Wilcoxon V": "0.0"},
+                note="Paired t-test and Wilcoxon signed-rank test, two-sided; p (Holm): "
+                "adjusted across the measures of the instrument. The pairs are those of the "
+                "Before and after sheet.",
+                relations=tuple(
+                    Relation(
+                        (((f"tests-{instrument}", r, "Pairs"), 1.0), ((name, r, "Pairs"), -1.0))
+                    )
+                    for r in range(len(frame))
+                ),
+            )
+        )
         tables.append(
             SummaryTable(
-                f"compare-{instrument}",
+                name,
                 f"{titles.get(instrument, instrument)}: first vs latest",
-                frame.reset_index(drop=True),
+                frame[main],
                 counts=_COUNTS,
                 derived=derived,
                 sums={"Pairs": ("Improved", "Unchanged", "Worse")},
-                formats={"df": "0", "Wilcoxon V": "0.0"},
                 note=f"Pairs: each unit's first and latest reading up to the period end, at least "
                 f"{min_days} days apart. Reliable change only where the instrument gives a "
-                "reliability; blank otherwise (never invented).",
+                "reliability; not available otherwise (never invented).",
             )
         )
-    return tables
+    return tables, tests
 
 
 DEFINITIONS = [

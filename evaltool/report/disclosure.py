@@ -201,24 +201,23 @@ def audit(
 
     leaks: list[Leak] = []
     for rels in groups.values():
-        names = sorted({t for rel in rels for t, _ in rel.terms if unknown(t)}, key=repr)
-        if not any(t in checked for t in names):
+        if not any(t in checked for rel in rels for t, _ in rel.terms if unknown(t)):
             continue
+        # Relations that do not hold together (earlier returns recorded from data revised
+        # since) have no solution and would tell nothing, so they would protect nothing: the
+        # earlier returns' own relations go first, then the links to them, until they hold.
+        for keep in (lambda rel: True, _touches_this_return, _of_this_return):
+            kept = [rel for rel in rels if keep(rel)]
+            names = sorted({t for rel in kept for t, _ in rel.terms if unknown(t)}, key=repr)
+            if not names:
+                break
+            solver, index = _programme(kept, names, unknown, value)
+            if solver.feasible():
+                break
+        if not names:
+            continue
+        rels = kept
         found: list[Leak] = []
-        index = {t: i for i, t in enumerate(names)}
-        a = np.zeros((len(rels), len(names)))
-        lb = np.zeros(len(rels))
-        ub = np.zeros(len(rels))
-        for k, rel in enumerate(rels):
-            const = 0.0
-            for t, coef in rel.terms:
-                if unknown(t):
-                    a[k, index[t]] += coef
-                else:
-                    const += coef * value[t]
-            ub[k] = -const
-            lb[k] = -const if rel.op == "=" else -np.inf
-        solver = _Solver(a, lb, ub)
         used = sorted(
             {t for rel in rels for t, _ in rel.terms if not unknown(t) and not isinstance(t, str)}
         )
@@ -238,6 +237,41 @@ def audit(
                 found.append(Leak(t, float(low), float(high), used))  # type: ignore[arg-type]
         leaks += found
     return leaks
+
+
+def _earlier(term: object) -> bool:
+    """A term of an earlier return: its cell ("@key") or its unseen quantity ("~name")."""
+    return (isinstance(term, tuple) and str(term[0]).startswith("@")) or (
+        isinstance(term, str) and term.startswith("~")
+    )
+
+
+def _touches_this_return(rel: Relation) -> bool:
+    return not all(_earlier(t) for t, _ in rel.terms)
+
+
+def _of_this_return(rel: Relation) -> bool:
+    return not any(_earlier(t) for t, _ in rel.terms)
+
+
+def _programme(
+    rels: list[Relation], names: list, unknown: Callable[[object], bool], value: dict
+) -> tuple[_Solver, dict]:
+    """The integer programme of a component: one row per relation, one column per unknown."""
+    index = {t: i for i, t in enumerate(names)}
+    a = np.zeros((len(rels), len(names)))
+    lb = np.zeros(len(rels))
+    ub = np.zeros(len(rels))
+    for k, rel in enumerate(rels):
+        const = 0.0
+        for t, coef in rel.terms:
+            if unknown(t):
+                a[k, index[t]] += coef
+            else:
+                const += coef * value[t]
+        ub[k] = -const
+        lb[k] = -const if rel.op == "=" else -np.inf
+    return _Solver(a, lb, ub), index
 
 
 _HIGHS_GREETED = False
@@ -298,6 +332,19 @@ class _Solver:
         h.passModel(lp)
         self.h, self.last = h, None
         self.whole = np.arange(self.n, dtype=np.int32)
+
+    def feasible(self) -> bool:
+        """Do the relations hold together (as a linear programme: a whole-number check would
+        cost an integer programme per component, and an LP that fails is enough to tell)?"""
+        import highspy
+
+        if self.n == 0:
+            return True
+        if self.last is not None:
+            self.h.changeColCost(self.last, 0.0)
+            self.last = None
+        self.h.run()
+        return self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
     def extreme(self, j: int, maximise: bool) -> float | None:
         """The greatest (or least) whole value of variable ``j``; None if there is none."""

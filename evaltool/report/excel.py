@@ -16,23 +16,22 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from evaltool.analysis.windows import RECURRENCE
 from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.errors import OutputError
 from evaltool.instruments.base import Definition
 from evaltool.instruments.results import SummaryTable
-from evaltool.report.disclosure import (
-    NOT_APPLICABLE,
-    NOT_AVAILABLE,
-    SUPPRESSED,
-    protect,
-)
+from evaltool.report.disclosure import SUPPRESSED, protect
+from evaltool.report.formats import SYMBOL_PROFILES, symbol_key
 from evaltool.report.output import Output, write_output
-from evaltool.report.publish import Publication, headline_text, publish
+from evaltool.report.publish import ANNEX, Publication, headline_text, publish
 from evaltool.report.workbook import (
     SheetWriter,
+    Written,
     page_furniture,
     radar_chart,
     rows_for,
@@ -44,37 +43,168 @@ from evaltool.report.workbook import (
 if TYPE_CHECKING:
     from evaltool.core import Results
 
-SYMBOLS = (
-    (
-        SUPPRESSED,
-        "confidential: a count from 1 to the small-number threshold, or a figure hidden "
-        "so that none can be worked out (it may be any value, 0 included)",
-    ),
-    (NOT_APPLICABLE, "not applicable (e.g. a share of nobody)"),
-    (NOT_AVAILABLE, "not available"),
-    ("0", "a true zero"),
-    (
-        "[r]",
-        "revised: a figure that differs from an earlier return (the note under its table "
-        "gives the value sent before)",
-    ),
-)
+
+class Book:
+    """The workbook being made, and what the saved file still needs: the value of each
+    Summary formula and the alt text of each chart (see xlsx_finish), and the Contents."""
+
+    def __init__(self, results: Results, pub: Publication, internal: bool) -> None:
+        self.results, self.pub, self.internal = results, pub, internal
+        self.wb = Workbook()
+        self.used: set[str] = set()
+        self.profile = results.settings.symbols
+        self.contents: list[tuple[str, str]] = []  # (sheet title, what it holds)
+        self.values: dict[str, dict[str, object]] = {}  # sheet title -> cell -> value
+        self.alt: dict[str, list[str]] = {}  # sheet title -> alt text per chart
+        self.chart_data: SheetWriter | None = None
+        self.writers: list[SheetWriter] = []
+        self.links: list[tuple[Any, str, int, str]] = []  # Summary cell, table, window, column
+
+    @property
+    def placed(self) -> dict[str, tuple[str, Written]]:
+        """Where each table was written: table name -> (sheet title, its position)."""
+        return {name: (sw.ws.title, w) for sw in self.writers for name, w in sw.placed.items()}
+
+    def sheet(self, name: str, title: str, about: str, first: bool = False) -> SheetWriter:
+        """A new sheet with its title, and under it what, where and when."""
+        ws = self.wb.active if first else self.wb.create_sheet()
+        ws.title = sheet_title(name, self.used)
+        self.contents.append((ws.title, about))
+        sw = SheetWriter(ws, title, self.internal, self.profile)
+        self.writers.append(sw)
+        r = self.results
+        sw.note(
+            f"{r.settings.service}; {r.period.describe()}. Figures count people unless a "
+            "heading says otherwise."
+        )
+        sw.row += 1
+        return sw
+
+    def data_sheet(self) -> SheetWriter:
+        """The sheet the charts read (made on first use, placed last)."""
+        if self.chart_data is None:
+            ws = self.wb.create_sheet()
+            ws.title = sheet_title("Chart data", self.used)
+            self.chart_data = SheetWriter(ws, "Chart data", self.internal, self.profile)
+            self.chart_data.note(
+                "The figures each chart draws, copied from its table; a hidden or unavailable "
+                "figure is a blank (a gap in the chart), never a 0."
+            )
+            self.chart_data.row += 1
+        return self.chart_data
+
+    def chart(self, ws: Worksheet, text: str) -> None:
+        self.alt.setdefault(ws.title, []).append(text)
 
 
 def build_workbook(
     results: Results, internal: bool = False, pub: Publication | None = None
 ) -> Workbook:
-    """Make the return workbook in memory (``pub``: its protected tables, see publish.py)."""
+    """Make the return workbook in memory (``pub``: its protected tables, see publish.py).
+
+    The file's formula values and chart alt texts are added after saving
+    (``book_extras(wb)`` hands them to ``xlsx_finish.finish``)."""
+    pub = pub or publish(results)
+    book = Book(results, pub, internal)
+    write_cover(book)
+    contents = book.sheet("Contents", "Contents", "The sheets of this return, each a link to it")
+    notes = book.sheet("Notes", "Notes", "What the symbols mean, and notes that apply throughout")
+    write_summary(book)
+    sw = book.sheet(
+        "Activity",
+        "Activity: referrals, starts, closures and caseload",
+        "Activity by quarter and in each of the Summary's windows; closures by reason",
+    )
+    trend, closures, windows = pub.sheets["Activity"]
+    write_summary_table(sw, windows, pub.shown[windows.name])
+    write_summary_table(sw, trend, pub.shown[trend.name])
+    write_summary_table(sw, closures, pub.shown[closures.name])
+    sw.finish()
+
+    for instrument in results.loaded.instruments:
+        sw = book.sheet(
+            instrument.title, instrument.title, f"{instrument.title}: what the instrument shows"
+        )
+        for table in pub.sheets[instrument.name]:
+            written = write_summary_table(sw, table, pub.shown[table.name])
+            if table.chart == "radar":
+                sw.row += radar_chart(book, sw.ws, written.shown, f"A{sw.row}", table.title)
+        sw.finish()
+
+    sw = book.sheet(
+        "Before and after",
+        "Before and after: first vs latest reading",
+        "Each measure's first and latest reading: means, the change with its 95% CI, and who "
+        "improved",
+    )
+    if "Before and after" not in pub.sheets:
+        sw.note("No instrument in this return declares measures for comparison.")
+    for table in pub.sheets.get("Before and after", []):
+        write_summary_table(sw, table, pub.shown[table.name])
+    sw.finish()
+
+    sw = book.sheet(
+        "Time to next proceedings",
+        "Time to next care proceedings",
+        "New care proceedings within a year, by window; the share with new proceedings at "
+        "fixed times, with a chart",
+    )
+    write_survival(book, sw)
+    sw.finish()
+
+    sw = book.sheet(
+        ANNEX,
+        "Annex: statistical tests",
+        "For evaluators: the tests behind the before/after change and the comparison of cohorts",
+    )
+    write_annex(book, sw)
+    sw.finish()
+
+    sw = book.sheet("Data quality", "Data quality", "Rows read from each table; warnings")
+    write_data_quality(sw, results, pub)
+    sw.finish()
+
+    sw = book.sheet("Definitions", "Definitions", "What each term and figure means, and its source")
+    write_definitions(sw, results)
+    if internal:
+        write_internal_sheets(book)
+    if book.chart_data is not None:
+        book.chart_data.finish(None)
+        book.wb.move_sheet(
+            book.chart_data.ws, len(book.wb.worksheets) - 1 - book.wb.index(book.chart_data.ws)
+        )
+        book.contents.append((book.chart_data.ws.title, "The figures each chart draws"))
+    link_summary(book)
+    write_contents(book, contents)
+    write_notes(book, notes)
+    for sheet in book.wb.worksheets:
+        page_furniture(sheet, results.settings.service, results.period.label, "OFFICIAL")
+    book.wb.evaltool_book = book  # type: ignore[attr-defined]
+    return book.wb
+
+
+def book_extras(wb: Workbook) -> tuple[dict[int, dict[str, object]], dict[int, list[str]]]:
+    """What ``xlsx_finish.finish`` adds to the saved file, by sheet position."""
+    book: Book | None = getattr(wb, "evaltool_book", None)
+    if book is None:
+        return {}, {}
+    position = {ws.title: k for k, ws in enumerate(wb.worksheets)}
+    return (
+        {position[t]: v for t, v in book.values.items()},
+        {position[t]: v for t, v in book.alt.items()},
+    )
+
+
+def write_cover(book: Book) -> None:
     from evaltool import __version__
 
-    pub = pub or publish(results)
-    wb = Workbook()
-    used: set[str] = set()
-
-    # Cover
-    ws = wb.active
-    ws.title = sheet_title("Cover", used)
-    sw = SheetWriter(ws, f"{results.settings.service}: quarterly return", internal)
+    results, pub = book.results, book.pub
+    sw = book.sheet(
+        "Cover",
+        f"{results.settings.service}: quarterly return",
+        "What this return covers, where its figures came from and the settings used",
+        first=True,
+    )
     s = results.settings
     sw.pairs(
         [
@@ -89,6 +219,7 @@ def build_workbook(
                 "Earlier returns taken into account",
                 ", ".join(pub.earlier_periods) or "none recorded",
             ),
+            ("Start here", "the Summary sheet; the Contents sheet links every sheet"),
         ]
     )
     sw.heading("Input files (SHA-256)")
@@ -102,64 +233,118 @@ def build_workbook(
     sw.pairs(sorted(packages.items()))
     sw.heading("Settings used")
     sw.pairs(settings_rows(results))
-    sw.heading("Key to symbols")
-    sw.pairs(SYMBOLS)
     sw.finish(None)
-    ws.column_dimensions["B"].width = 80
+    sw.ws.column_dimensions["B"].width = 80
 
-    # Summary
-    ws = wb.create_sheet(sheet_title("Summary", used))
-    sw = SheetWriter(ws, f"Summary: {results.period.label}", internal)
-    sw.heading("Instruments")
+
+def write_contents(book: Book, sw: SheetWriter) -> None:
+    """A table of the sheets, each name a link to the sheet (the guidance's contents page)."""
+    sw.heading("Sheets in this return")
+    header, _ = sw.frame(pd.DataFrame(book.contents, columns=["Sheet", "What it holds"]))
+    for i, (title, _) in enumerate(book.contents, start=header + 1):
+        cell = sw.ws.cell(row=i, column=1)
+        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{quote_sheetname(title)}!A1")
+        cell.style = "Hyperlink"
+    sw.finish(None)
+    sw.ws.column_dimensions["B"].width = 90
+
+
+def write_notes(book: Book, sw: SheetWriter) -> None:
+    """The key to the symbols, and the notes that hold for every table."""
+    s = book.results.settings
+    sw.heading("Key to symbols")
+    sw.frame(pd.DataFrame(symbol_key(book.profile), columns=["Symbol", "Meaning"]))
+    sw.row += 1
+    sw.heading("Notes that apply throughout")
+    notes = [
+        f"Counts from 1 to {s.small_number_threshold} are shown as "
+        f"{SYMBOL_PROFILES[book.profile]['c']}, and so is any other figure from which one could "
+        "be worked out, in this return or with the earlier returns of the service.",
+        "Shares and means are hidden with the counts they were computed from.",
+        "A table's own note, under it, says what it counts and over which window.",
+        "The same cell is in the same place every quarter: new rows are added below, never "
+        "between.",
+        "No client reference, date of birth or free text from the service's records is in "
+        "this return.",
+    ]
+    sw.frame(
+        pd.DataFrame(
+            [(f"Note {k}", text) for k, text in enumerate(notes, start=1)],
+            columns=["Note", "Text"],
+        )
+    )
+    sw.finish(None)
+    sw.ws.column_dimensions["B"].width = 100
+
+
+def write_summary(book: Book) -> None:
+    """The key figures in five windows, each a formula pointing at the cell it comes from,
+    with what each comparison can and cannot show; then the instruments' headlines."""
+    from evaltool.report.summary import caveats, key_figures, key_value
+
+    results, pub = book.results, book.pub
+    sw = book.sheet(
+        "Summary",
+        f"Summary: {results.period.label}",
+        "The key figures in five windows, in plain words, with what they can and cannot show",
+    )
+    sw.heading("Key figures (service cohort)")
+    windows = results.windows
+    figures = key_figures(results, pub)
+    frame = pd.DataFrame(
+        [[f.words, *(key_value(pub, f, w) for w in range(len(windows)))] for f in figures],
+        columns=["Figure", *(f"{w.name} ({w.label})" for w in windows)],
+    )
+    header, _ = sw.frame(frame)
+    for i, figure in enumerate(figures, start=header + 1):
+        for w in range(len(windows)):
+            cell = sw.ws.cell(row=i, column=w + 2)
+            cell.number_format = "0.0%" if figure.percent else "#,##0"
+            cell.alignment = Alignment(horizontal="right")
+            book.links.append((cell, figure.table, w, figure.column))
+    for line in caveats(results):
+        sw.note(line)
+    sw.row += 1
+    sw.heading("What the instruments show, from the first record to the period end")
     sw.pairs(
-        (i.title, headline_text(results.headlines.get(i.name, ""), pub, i.name))
+        (i.title, headline_text(results.headlines.get(i.name, ""), pub, i.name, book.profile))
         for i in results.loaded.instruments
     )
-    trend, closures = pub.sheets["Summary"]
-    sw.row += trend_chart(ws, write_summary_table(sw, trend, pub.shown[trend.name]), f"A{sw.row}")
-    write_summary_table(sw, closures, pub.shown[closures.name])
+    shown = pub.shown["activity"].values
+    sw.row += trend_chart(book, sw.ws, shown, f"A{sw.row}")
     sw.finish()
+    for col in range(2, len(windows) + 2):
+        sw.ws.column_dimensions[get_column_letter(col)].width = 16
+    sw.ws.column_dimensions["A"].width = 48  # the figures' words wrap rather than overflow
+    for i in range(header + 1, header + 1 + len(figures)):
+        sw.ws.cell(row=i, column=1).alignment = Alignment(wrap_text=True, vertical="top")
 
-    # Instruments
-    for instrument in results.loaded.instruments:
-        ws = wb.create_sheet(sheet_title(instrument.title, used))
-        sw = SheetWriter(ws, instrument.title, internal)
-        for table in pub.sheets[instrument.name]:
-            written = write_summary_table(sw, table, pub.shown[table.name])
-            if table.chart == "radar":
-                sw.row += radar_chart(ws, written, f"A{sw.row}")
-        sw.finish()
 
-    ws = wb.create_sheet(sheet_title("Before and after", used))
-    sw = SheetWriter(ws, "Before and after: first vs latest reading", internal)
-    if "Before and after" not in pub.sheets:
-        sw.note("No instrument in this return declares measures for comparison.")
-    for table in pub.sheets.get("Before and after", []):
-        write_summary_table(sw, table, pub.shown[table.name])
-    sw.finish()
+def link_summary(book: Book) -> None:
+    """Each key figure becomes a formula pointing at its cell on its own sheet (the value
+    it shows is kept for the saved file: see xlsx_finish)."""
+    values = book.values
+    for cell, table, w, column in book.links:
+        sheet, written = book.placed[table]
+        col = list(written.shown.columns).index(column) + 1
+        source = f"{get_column_letter(col)}{written.header + 1 + w}"
+        values.setdefault(cell.parent.title, {})[cell.coordinate] = cell.value
+        cell.value = f"={quote_sheetname(sheet)}!{source}"
 
-    ws = wb.create_sheet(sheet_title("Time to next proceedings", used))
-    sw = SheetWriter(ws, "Time to next care proceedings", internal)
-    write_survival(sw, ws, results, pub)
-    sw.finish()
 
-    ws = wb.create_sheet(sheet_title("Data quality", used))
-    sw = SheetWriter(ws, "Data quality", internal)
-    write_data_quality(sw, results, pub)
-    sw.finish()
-
-    ws = wb.create_sheet(sheet_title("Definitions", used))
-    sw = SheetWriter(ws, "Definitions", internal)
+def write_definitions(sw: SheetWriter, results: Results) -> None:
     defs = definitions(results)
-    sw.frame(
+    header, _ = sw.frame(
         pd.DataFrame(
             [(d.term, d.meaning, d.source) for d in defs], columns=["Term", "Definition", "Source"]
         )
     )
     sw.finish()
+    ws = sw.ws
+    ws.print_title_rows = f"{header}:{header}"
     ws.column_dimensions["B"].width = 90
     ws.column_dimensions["C"].width = 45
-    for row in ws.iter_rows(min_row=4):
+    for row in ws.iter_rows(min_row=header + 1):
         lines = max(
             math.ceil(len(str(row[1].value or "")) / 95),
             math.ceil(len(str(row[2].value or "")) / 45),
@@ -168,19 +353,16 @@ def build_workbook(
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[row[0].row].height = 13 * lines
-    if internal:
-        write_internal_sheets(wb, results, used)
-    for sheet in wb.worksheets:
-        page_furniture(sheet, s.service, results.period.label, "OFFICIAL")
-    return wb
 
 
-def write_internal_sheets(wb: Workbook, results: Results, used: set[str]) -> None:
+def write_internal_sheets(book: Book) -> None:
     """Client-level scores, one sheet per instrument: pseudonymous ids, never for funders."""
-    for instrument in results.loaded.instruments:
-        ws = wb.create_sheet(sheet_title(f"INTERNAL {instrument.name}", used))
-        sw = SheetWriter(ws, f"{instrument.title}: client-level scores", internal=True)
-        scored = results.evaluations[instrument.name].scores
+    for instrument in book.results.loaded.instruments:
+        ws = book.wb.create_sheet()
+        ws.title = sheet_title(f"INTERNAL {instrument.name}", book.used)
+        book.contents.append((ws.title, f"INTERNAL: {instrument.title}, client-level scores"))
+        sw = SheetWriter(ws, f"{instrument.title}: client-level scores", True, book.profile)
+        scored = book.results.evaluations[instrument.name].scores
         sw.frame(
             scored, {c: "0.00" for c in scored.columns if pd.api.types.is_float_dtype(scored[c])}
         )
@@ -192,9 +374,10 @@ def p_text(p: float) -> str | float:
     return "<0.001" if p < 0.001 else round(p, 3)
 
 
-def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Publication) -> None:
-    """Time to next proceedings: fixed-time estimates, medians, tests, and a chart drawn from
-    the published points only."""
+def write_survival(book: Book, sw: SheetWriter) -> None:
+    """Time to next proceedings: new proceedings within a year by window, fixed-time
+    estimates, medians, and a chart drawn from the published points only."""
+    results, pub = book.results, book.pub
     survival = results.survival
     if survival is None:
         sw.note("Not available: no proceedings table.")
@@ -208,19 +391,10 @@ def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Public
         ]
     )
     tables = {t.name: t for t in pub.sheets["Time to next proceedings"]}
-    km = tables["km"]
-    written = write_summary_table(sw, km, pub.shown["km"])
+    for name in (RECURRENCE, "km"):
+        written = write_summary_table(sw, tables[name], pub.shown[name])
     for name in ("km-median", "km-exclusions"):
         write_summary_table(sw, tables[name], pub.shown[name])
-    if survival.logrank_:
-        sw.heading("Log-rank test: service vs comparison cohort")
-        sw.pairs(
-            [
-                ("Chi-square", round(survival.logrank_["chi2"], 2)),
-                ("df", survival.logrank_["df"]),
-                ("p", p_text(survival.logrank_["p"])),
-            ]
-        )
     if survival.benchmark_:
         b = survival.benchmark_
         threshold = s.small_number_threshold
@@ -229,7 +403,7 @@ def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Public
             if math.isnan(b["incidence"])
             else f"{b['incidence']:.1%} (95% CI {b['ci_low']:.1%} to {b['ci_high']:.1%})"
             if b["at_risk"] > threshold
-            else SUPPRESSED
+            else SYMBOL_PROFILES[book.profile][SUPPRESSED]
         )
         sw.heading("Benchmark")
         sw.pairs(
@@ -237,8 +411,87 @@ def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Public
                 ("Benchmark", f"{b['label']}: {b['benchmark_incidence']:.1%} by {b['days']} days"),
                 ("Source", b["source"]),
                 (f"This service ({b['group']}) by {b['days']} days", value),
+                (
+                    "Reading it",
+                    "the national figure is for other parents in another period: a guide to "
+                    "scale, not a like-for-like comparison",
+                ),
             ]
         )
+    from openpyxl.worksheet.pagebreak import Break
+
+    from evaltool.report.km_chart import add_km_chart
+
+    printed = max(sw.widths, default=1)
+    cm = sum(sw.column_width(col) * 7 / 37.8 for col in range(1, printed + 1))  # 7 px/char
+    width = min(max(cm * 0.95, 20), 40)
+    sw.ws.row_breaks.append(Break(id=sw.row))  # the chart starts a printed page
+    data = book.data_sheet()
+    data.heading("Time to next proceedings: the published points of the fixed-time table")
+    chart = add_km_chart(
+        sw.ws,
+        written.shown,
+        s.benchmark,
+        survival.ci,
+        anchor=f"A{sw.row + 1}",
+        data_ws=data.ws,
+        data_col=1,
+        data_row=data.row,
+        width_cm=width,
+    )
+    data.row += len(written.shown["Months"].unique()) + 4
+    book.chart(sw.ws, km_alt_text(written.shown, s.benchmark))
+    del chart
+    sw.row += rows_for(width / 2)  # the chart is half as high as wide
+    for w in survival.warnings_:
+        sw.note(f"Warning: {return_warning(w)}")
+
+
+def km_alt_text(shown: pd.DataFrame, benchmark: Any) -> str:
+    """What the survival chart shows, in words: its points, as the table prints them."""
+    parts = []
+    for group, rows in shown.groupby("Group", sort=False):
+        if group not in ("service", "comparison") and len(shown["Group"].unique()) > 1:
+            continue
+        points = [
+            f"{v:.0%} by {m} months" if isinstance(v, int | float) else f"hidden at {m} months"
+            for m, v in zip(rows["Months"], rows["New proceedings (cumulative)"], strict=True)
+        ]
+        parts.append(f"{group}: " + ", ".join(points))
+    text = "Line chart of the share with new care proceedings over time. " + "; ".join(parts)
+    if benchmark is not None:
+        months = benchmark.days / (365.25 / 12)
+        text += f". Benchmark point: {benchmark.proportion:.0%} by {months:.0f} months"
+    return text + "."
+
+
+def write_annex(book: Book, sw: SheetWriter) -> None:
+    """The statistics an evaluator checks: the tests of the before/after change, the log-rank
+    test and the Cox model, each with what it cannot show."""
+    results, pub = book.results, book.pub
+    tables = pub.sheets.get(ANNEX, [])
+    if not tables and results.survival is None:
+        sw.note("No tests in this return.")
+    for table in tables:
+        write_summary_table(sw, table, pub.shown[table.name])
+    survival = results.survival
+    if survival is None:
+        return
+    caveat = (
+        "The comparison cohort was not chosen at random: a difference may come from who was "
+        "referred rather than from the service."
+    )
+    if survival.logrank_:
+        sw.heading("Log-rank test: service vs comparison cohort (time to next proceedings)")
+        sw.pairs(
+            [
+                ("Chi-square", round(survival.logrank_["chi2"], 2)),
+                ("df", survival.logrank_["df"]),
+                ("p", p_text(survival.logrank_["p"])),
+            ]
+        )
+        sw.note(caveat)
+        sw.row += 1
     if survival.cox_ is not None:
         cox = survival.cox_.rename(
             columns={
@@ -253,34 +506,14 @@ def write_survival(sw: SheetWriter, ws: Worksheet, results: Results, pub: Public
         )
         table = SummaryTable(
             "cox",
-            "Cox proportional hazards model",
+            "Cox proportional hazards model (time to next proceedings)",
             cox,
             formats={"Coefficient": "0.000", "SE": "0.000"},
-            note="Efron ties; cohort coded service = 1.",
+            note="Efron ties; cohort coded service = 1. " + caveat,
         )
-        write_summary_table(sw, table, protect([table], s.small_number_threshold)["cox"])
-    from openpyxl.worksheet.pagebreak import Break
-
-    from evaltool.report.km_chart import add_km_chart
-
-    printed = max(sw.widths, default=1)
-    cm = sum(sw.column_width(col) * 7 / 37.8 for col in range(1, printed + 1))  # 7 px/char
-    width = min(max(cm * 0.95, 20), 40)
-    ws.row_breaks.append(Break(id=sw.row))  # the chart starts a printed page
-    add_km_chart(
-        ws,
-        written.shown,
-        s.benchmark,
-        survival.ci,
-        anchor=f"A{sw.row + 1}",
-        data_col=printed + 2,
-        data_row=3,
-        width_cm=width,
-    )
-    sw.row += rows_for(width / 2)  # the chart is half as high as wide
-    for w in survival.warnings_:
-        sw.note(f"Warning: {return_warning(w)}")
-    ws.print_area = f"A1:{get_column_letter(printed)}{sw.row}"
+        write_summary_table(
+            sw, table, protect([table], results.settings.small_number_threshold)["cox"]
+        )
 
 
 _COUNTED_WARNINGS = (
@@ -329,7 +562,12 @@ def settings_rows(results: Results) -> list[tuple[str, Any]]:
     rows: list[tuple[str, Any]] = [
         ("Configuration file", s.config_file.name if s.config_file else "none (defaults)"),
         ("Reporting calendar", s.calendar),
-        ("Small-number threshold", f"counts 1 to {s.small_number_threshold} shown as c"),
+        (
+            "Small-number threshold",
+            f"counts 1 to {s.small_number_threshold} shown as "
+            f"{SYMBOL_PROFILES[s.symbols][SUPPRESSED]}",
+        ),
+        ("Symbols", f"{s.symbols} (the Notes sheet gives their meaning)"),
         ("Instruments", ", ".join(i.name for i in results.loaded.instruments)),
     ]
     rows += [
@@ -399,13 +637,14 @@ def definitions(results: Results) -> list[Definition]:
             "evaltool",
         ),
         Definition(
-            "c (suppressed)",
+            f"{SYMBOL_PROFILES[s.symbols][SUPPRESSED]} (suppressed)",
             f"Counts from 1 to {s.small_number_threshold} and any "
             "figure that would reveal them (shares, means, and a second cell where a "
             "total would allow subtraction).",
             "DfE children's statistics methodology",
         ),
     ]
+    defs += window_definitions(results)
     for instrument in results.loaded.instruments:
         defs += instrument.definitions()
     from evaltool.report.before_after_tables import DEFINITIONS as COMPARE_DEFINITIONS
@@ -418,9 +657,39 @@ def definitions(results: Results) -> list[Definition]:
     return defs
 
 
+def window_definitions(results: Results) -> list[Definition]:
+    """The Summary's windows and its recurrence figure, in words."""
+    out = [
+        Definition(
+            f"Window: {w.name}",
+            f"{w.label}: {w.start:%d %b %Y} to {w.end:%d %b %Y}"
+            + (" (from the quarter of the first referral)" if w.name == "All time" else ""),
+            "evaltool",
+        )
+        for w in results.windows
+    ]
+    if results.recurrence is not None:
+        out.append(
+            Definition(
+                "Parents followed for a year",
+                "Service-cohort parents whose first year after the origin (see Time to next "
+                "proceedings) ended in the window, and who were followed for all of it or had "
+                "new care proceedings issued in it. The share: those with new proceedings "
+                "issued within the year, divided by them. Each quarter's figure is final once "
+                "the quarter is over.",
+                "evaltool",
+            )
+        )
+    return out
+
+
 def render_excel(output: Output, path: str) -> None:
     """The built-in ``xlsx`` output: the funder return, laid out from the publication."""
-    build_workbook(output.results, output.internal, output.publication).save(path)
+    from evaltool.report.xlsx_finish import finish
+
+    wb = build_workbook(output.results, output.internal, output.publication)
+    wb.save(path)
+    finish(path, *book_extras(wb))
 
 
 def write_return(results: Results, path: Path, force: bool = False, internal: bool = False) -> Path:

@@ -41,3 +41,36 @@ def printed_value(value: Any, fmt: str | None) -> Any:
     if number.endswith("%"):
         decimals += 2
     return round(value, decimals)
+
+
+#: the symbols a return prints for the canonical ones the tables hold (disclosure.py):
+#: "gss" the bracketed symbols of the Government Analysis Function's 2022 guidance, "dfe" the
+#: shorthand of DfE's statistics (c, z, :) for funders that ask for it
+SYMBOL_PROFILES: dict[str, dict[str, str]] = {
+    "gss": {"c": "[c]", "z": "[z]", ":": "[x]", "r": "[r]"},
+    "dfe": {"c": "c", "z": "z", ":": ":", "r": "[r]"},
+}
+#: what each symbol means: one meaning each, in every profile
+SYMBOL_MEANINGS = {
+    "c": "confidential: a count from 1 to the small-number threshold, or a figure hidden so "
+    "that none can be worked out (it may be any value, 0 included)",
+    "z": "not applicable (for example a share of nobody, or a figure of a group with no one in it)",
+    ":": "not available (no data to work the figure out from)",
+    "r": "revised: a figure that differs from an earlier return (the note under its table "
+    "gives the value sent before)",
+}
+
+
+def shown_symbol(value: Any, profile: str) -> Any:
+    """A table cell as the profile prints it: a canonical symbol becomes the profile's."""
+    if isinstance(value, str):
+        return SYMBOL_PROFILES[profile].get(value, value) if value in ("c", "z", ":") else value
+    return value
+
+
+def symbol_key(profile: str) -> list[tuple[str, str]]:
+    """The key to the symbols of a profile, for the Notes sheet and the JSON."""
+    symbols = SYMBOL_PROFILES[profile]
+    return [(symbols[k], meaning) for k, meaning in SYMBOL_MEANINGS.items()] + [
+        ("0", "a true zero")
+    ]

@@ -8,7 +8,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from evaltool.report.formats import formats_for, printed_value
+from evaltool.report.formats import formats_for, printed_value, shown_symbol, symbol_key
 
 if TYPE_CHECKING:
     from evaltool.analysis.survival import TimeToProceedings
@@ -43,7 +43,6 @@ def publication_json(output: Output) -> dict[str, Any]:
     rounded as the return prints them) with the headlines and what the figures cover."""
     from evaltool import __version__
     from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
-    from evaltool.report.disclosure import NOT_APPLICABLE, NOT_AVAILABLE, SUPPRESSED
     from evaltool.report.publish import headline_text
 
     results, pub = output.results, output.publication
@@ -55,7 +54,10 @@ def publication_json(output: Output) -> dict[str, Any]:
             shown = pub.shown[table.name].values
             formats = formats_for(table)
             rows = [
-                [_plain(printed_value(row[c], formats.get(c))) for c in shown.columns]
+                [
+                    _plain(shown_symbol(printed_value(row[c], formats.get(c)), s.symbols))
+                    for c in shown.columns
+                ]
                 for row in shown.to_dict(orient="records")
             ]
             out.append(
@@ -79,17 +81,52 @@ def publication_json(output: Output) -> dict[str, Any]:
         "evaltool_version": __version__,
         "data_contract": f"{CONTRACT_VERSION} ({CONTRACT_DOC})",
         "small_number_threshold": s.small_number_threshold,
-        "symbols": {
-            SUPPRESSED: "confidential: a small number, or a figure that would reveal one",
-            NOT_APPLICABLE: "not applicable",
-            NOT_AVAILABLE: "not available",
-        },
+        "symbols": dict(symbol_key(s.symbols)),
+        "summary": summary_json(output),
         "earlier_returns_taken_into_account": list(pub.earlier_periods),
         "headlines": {
-            i.name: headline_text(results.headlines.get(i.name, ""), pub, i.name)
+            i.name: headline_text(results.headlines.get(i.name, ""), pub, i.name, s.symbols)
             for i in results.loaded.instruments
         },
         "sheets": sheets,
+    }
+
+
+def summary_json(output: Output) -> dict[str, Any]:
+    """The Summary's key figures: the windows, and each figure's value in each window with
+    the table and column it is read from (the same cells as the return's Summary)."""
+    from evaltool.report.summary import caveats, key_figures, key_value
+
+    results, pub = output.results, output.publication
+    windows = results.windows
+    return {
+        "windows": [
+            {
+                "name": w.name,
+                "label": w.label,
+                "start": w.start.isoformat(),
+                "end": w.end.isoformat(),
+            }
+            for w in windows
+        ],
+        "figures": [
+            {
+                "figure": f.words,
+                "table": f.table,
+                "column": f.column,
+                "values": [
+                    _plain(
+                        shown_symbol(
+                            printed_value(key_value(pub, f, w), "0.0%" if f.percent else None),
+                            results.settings.symbols,
+                        )
+                    )
+                    for w in range(len(windows))
+                ],
+            }
+            for f in key_figures(results, pub)
+        ],
+        "caveats": caveats(results),
     }
 
 

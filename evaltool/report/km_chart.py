@@ -61,8 +61,11 @@ def add_km_chart(
     data_col: int,
     data_row: int,
     width_cm: float = 24,
+    data_ws: Worksheet | None = None,
 ) -> ScatterChart:
-    """Chart the shown fixed-time table; its data is copied from (``data_row``, ``data_col``)."""
+    """Chart the shown fixed-time table on ``ws``; its data is copied to ``data_ws`` (by
+    default ``ws``) from (``data_row``, ``data_col``)."""
+    chart_ws, ws = ws, data_ws or ws
     chart = ScatterChart()
     chart.title = "Share with new care proceedings"
     chart.style = 13
@@ -74,11 +77,7 @@ def add_km_chart(
     chart.x_axis.number_format = "0"
     chart.x_axis.delete = chart.y_axis.delete = False
     chart.legend.position = "b"
-    label = ws.cell(
-        row=data_row, column=data_col, value="Chart data: the published points of the table"
-    )
-    label.font = NOTE
-    header, col, top, horizon = data_row + 1, data_col, 0.0, 0.0
+    header, col, top, horizon = data_row, data_col, 0.0, 0.0
     limits: list[int] = []  # the CI series, left out of the legend
     groups = published_points(shown)
     chosen = [g for g in ("service", "comparison") if g in groups] or list(groups)
@@ -135,5 +134,5 @@ def add_km_chart(
     )
     chart.y_axis.scaling.min = 0
     chart.y_axis.scaling.max = min(1.0, (int(top * 10) + 1) / 10) if top else 1.0
-    ws.add_chart(chart, anchor)
+    chart_ws.add_chart(chart, anchor)
     return chart

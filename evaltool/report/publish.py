@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from evaltool.analysis.windows import RECURRENCE
 from evaltool.instruments.results import Headline, Implied, Ref, Relation, SummaryTable
 from evaltool.report import record
 from evaltool.report.disclosure import (
@@ -29,6 +30,7 @@ from evaltool.report.disclosure import (
     protect,
     table_relations,
 )
+from evaltool.report.formats import SYMBOL_PROFILES
 
 if TYPE_CHECKING:
     from evaltool.core import Results
@@ -36,6 +38,10 @@ if TYPE_CHECKING:
 
 #: tables whose rows name their own quarter: the same cell in every return that prints it
 TIMELESS = ("activity",)
+#: unseen quantities named by their quarter: the same in every return that uses them
+SHARED_UNSEEN = (*TIMELESS, RECURRENCE)
+#: the sheet of the technical statistics, apart from the figures a funder reads
+ANNEX = "Annex - statistical tests"
 #: tables whose "To date" rows are last quarter's "To date" plus this "Quarter"
 CUMULATIVE = ("closures",)
 
@@ -83,7 +89,7 @@ def rows_read(results: Results) -> SummaryTable:
 
 def gather(results: Results) -> dict[str, list[SummaryTable]]:
     """The return's tables by sheet, each with a name unique in the return."""
-    sheets: dict[str, list[SummaryTable]] = {"Summary": list(results.activity)}
+    sheets: dict[str, list[SummaryTable]] = {"Activity": list(results.activity)}
     taken = {t.name for t in results.activity}
     for instrument in results.loaded.instruments:
         tables = []
@@ -97,13 +103,19 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
         from evaltool.report.before_after_tables import comparison_tables
 
         titles = {i.name: i.title for i in results.loaded.instruments}
-        sheets["Before and after"] = comparison_tables(
+        main, tests = comparison_tables(
             results.comparisons, titles, results.settings.compare_min_days
         )
+        sheets["Before and after"] = main
+        sheets[ANNEX] = tests
     if results.survival is not None:
         from evaltool.report.survival_tables import survival_tables
 
-        sheets["Time to next proceedings"] = survival_tables(results.survival)
+        assert results.recurrence is not None
+        sheets["Time to next proceedings"] = [
+            results.recurrence,
+            *survival_tables(results.survival),
+        ]
     sheets["Data quality"] = [rows_read(results)]
     return sheets
 
@@ -242,7 +254,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
     }
     cells = {keys[ref]: (v, ref in hidden) for ref, v in values.items() if ref in keys}
     tag = f"~{period.code}:"
-    timeless = {f"{t}:" for t in TIMELESS}  # unseen quantities of a past quarter: one each
+    timeless = {f"{t}:" for t in SHARED_UNSEEN}  # unseen quantities of a past quarter: one each
     mine = [rel for t in tables for rel in table_relations(t)] + links
     for t in tables:
         for implied in (r for r in t.relations if isinstance(r, Implied)):
@@ -274,7 +286,9 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
     )
 
 
-def headline_text(headline: Headline | str, pub: Publication, instrument: str) -> str:
+def headline_text(
+    headline: Headline | str, pub: Publication, instrument: str, profile: str = "gss"
+) -> str:
     """A headline filled from the protected tables; any hidden cited cell hides the line."""
     if isinstance(headline, str):
         return headline
@@ -287,7 +301,8 @@ def headline_text(headline: Headline | str, pub: Publication, instrument: str) -
             return "see the instrument's sheet"
         value = shown.values.iloc[cite.row][cite.column]
         if value == SUPPRESSED:
-            return f"figures not shown: small numbers ({SUPPRESSED} on the instrument's sheet)"
+            symbol = SYMBOL_PROFILES[profile][SUPPRESSED]
+            return f"figures not shown: small numbers ({symbol} on the instrument's sheet)"
         if value in (NOT_APPLICABLE, NOT_AVAILABLE) or value is None or pd.isna(value):
             return "no data yet"
         figures.append(cite.fmt.format(value))

@@ -10,6 +10,8 @@ from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.instruments.base import Definition
 from evaltool.instruments.results import Implied, Relation, SummaryTable
 
+NOT_REACHED = "not reached"
+
 
 def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
     """The fixed-time table and the medians, with the identities a reader could use
@@ -43,7 +45,10 @@ def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
         }
     )
     for col in ("Median months", "Median CI low", "Median CI high"):
-        med[col] = (med[col] / DAYS_PER_MONTH).round(0)
+        months = (med[col] / DAYS_PER_MONTH).round(0)
+        # no median (or no limit) because fewer than half had new proceedings: its own words,
+        # not the "not available" symbol
+        med[col] = months.astype(object).where(months.notna(), NOT_REACHED)
     relations: list[Relation] = []
     groups = list(med["Group"])
     for g in groups:
@@ -135,8 +140,8 @@ def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
                 "Median CI low": "Events",
                 "Median CI high": "Events",
             },
-            note=": = not reached (fewer than half had new proceedings in follow-up). "
-            "In whole months.",
+            note="'not reached': fewer than half had new proceedings in follow-up (or, for a "
+            "limit, the interval is open). In whole months.",
         ),
         SummaryTable(
             "km-exclusions",

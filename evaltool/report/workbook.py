@@ -4,6 +4,7 @@ column widths, protected tables laid out with their symbols and number formats, 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from evaltool.instruments.results import SummaryTable
 from evaltool.report.disclosure import NOT_APPLICABLE, NOT_AVAILABLE, SUPPRESSED, Suppressed
-from evaltool.report.formats import formats_for, printed_value
+from evaltool.report.formats import formats_for, printed_value, shown_symbol
 from evaltool.report.safe import cell_value
 
 TITLE = Font(bold=True, size=14)
@@ -25,16 +26,22 @@ HEADING = Font(bold=True, size=11)
 HEADER_COLOUR = "DDEBF7"
 HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
 NOTE = Font(italic=True, size=9, color="555555")
+#: the longest line of a note, in characters: about the width of a landscape A4 page at 9 pt
+NOTE_WIDTH = 150
 INTERNAL_BANNER = "INTERNAL – NOT FOR CIRCULATION"
 
 
 class SheetWriter:
     """Writes titled blocks down a worksheet and remembers column widths."""
 
-    def __init__(self, ws: Worksheet, title: str, internal: bool = False) -> None:
+    def __init__(
+        self, ws: Worksheet, title: str, internal: bool = False, profile: str = "gss"
+    ) -> None:
         self.ws = ws
         self.row = 1
         self.widths: dict[int, int] = {}
+        self.profile = profile  # the symbols printed (formats.SYMBOL_PROFILES)
+        self.placed: dict[str, Written] = {}  # table name -> where it was written
         if internal:
             self.put(self.row, 1, INTERNAL_BANNER, track=False).font = Font(
                 bold=True, color="C00000", size=12
@@ -73,9 +80,11 @@ class SheetWriter:
         self.row += 1
 
     def note(self, text: str) -> None:
-        """A line of explanation; it overflows to the right rather than widening column A."""
-        if text:
-            self.put(self.row, 1, text, track=False).font = NOTE
+        """Explanation under a table: lines of at most ``NOTE_WIDTH`` characters, each
+        overflowing to the right rather than widening column A (a longer line would widen the
+        printed area and shrink the whole page to fit it)."""
+        for line in textwrap.wrap(text, NOTE_WIDTH, break_long_words=False):
+            self.put(self.row, 1, line, track=False).font = NOTE
             self.row += 1
 
     def pairs(self, rows: Iterable[tuple[str, Any]]) -> None:
@@ -106,10 +115,24 @@ class SheetWriter:
             default=1,
         )
         self.ws.row_dimensions[header].height = 13 * max(lines, 1) + 4
+        numeric = {j for j, col in enumerate(frame.columns, start=1) if col in formats}
         for i, row in enumerate(frame.itertuples(index=False), start=header + 1):
             for j, (col, value) in enumerate(zip(frame.columns, row, strict=True), start=1):
-                cell = self.put(i, j, printed_value(value, formats.get(col)), formats.get(col))
+                shown = shown_symbol(printed_value(value, formats.get(col)), self.profile)
+                cell = self.put(i, j, shown, formats.get(col))
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    numeric.add(j)
                 if isinstance(value, str) and value in (SUPPRESSED, NOT_APPLICABLE, NOT_AVAILABLE):
+                    cell.alignment = Alignment(horizontal="right")
+                    numeric.add(j)
+        for j in numeric:  # a figure's heading sits over it, on the right
+            self.ws.cell(row=header, column=j).alignment = Alignment(
+                wrap_text=True, vertical="top", horizontal="right"
+            )
+        for i in range(header + 1, header + len(frame) + 1):
+            for j in numeric:
+                cell = self.ws.cell(row=i, column=j)
+                if isinstance(cell.value, str):
                     cell.alignment = Alignment(horizontal="right")
         self.row = header + len(frame) + 1
         return header, self.row - 1
@@ -149,46 +172,58 @@ def write_summary_table(sw: SheetWriter, table: SummaryTable, shown: Suppressed)
     header, last = sw.frame(shown.values, formats_for(table))
     sw.note(table.note)
     sw.row += 1
-    return Written(header, last, shown.values)
+    written = Written(header, last, shown.values)
+    sw.placed[table.name] = written
+    if len(shown.values) > 15 and sw.ws.print_title_rows is None:  # a long table's header
+        sw.ws.print_title_rows = f"{header}:{header}"  # is printed again on every page
+    return written
 
 
-def chart_data(ws: Worksheet, written: Written, columns: list[str], first_col: int) -> list[int]:
-    """Copy columns for a chart beside the table, with symbols (c, z, :) left blank.
-
-    A chart reading the shown table would draw a suppressed ``c`` as 0; blank cells are gaps.
-    """
-    out = []
-    for k, name in enumerate(columns):
-        col = first_col + k
-        cell = ws.cell(row=written.header, column=col, value=name)
-        cell.font = NOTE
+def chart_data(
+    sw: SheetWriter, shown: pd.DataFrame, category: str, columns: list[str], title: str
+) -> tuple[int, int, list[int]]:
+    """Copy a table's columns for a chart onto the Chart data sheet, with every symbol left
+    blank: a chart reading the shown table would draw a hidden figure as 0; a blank is a gap.
+    Returns the first and last data rows and the columns (the category is column 1)."""
+    ws = sw.ws
+    sw.heading(title)
+    header = sw.row
+    for k, name in enumerate([category, *columns], start=1):
+        cell = sw.put(header, k, name)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(col)].width = 12
-        for i, value in enumerate(written.shown[name], start=written.header + 1):
+    for i, (_, row) in enumerate(shown.iterrows(), start=header + 1):
+        sw.put(i, 1, str(row[category]))
+        for k, name in enumerate(columns, start=2):
+            value = row[name]
             data = ws.cell(
                 row=i,
-                column=col,
+                column=k,
                 value=None if isinstance(value, str) else printed_value(cell_value(value), "0.00"),
             )
-            data.font = NOTE
             data.number_format = "0.00"
-        out.append(col)
-    label = ws.cell(
-        row=written.header - 1, column=first_col, value="Chart data (suppressed cells left blank)"
-    )
-    label.font = NOTE
-    return out
+    last = header + len(shown)
+    sw.row = last + 2
+    return header + 1, last, list(range(2, len(columns) + 2))
 
 
 def _chart_refs(
-    chart, ws: Worksheet, written: Written, columns: list[str], first_col: int, titles: list[str]
+    chart,
+    sw: SheetWriter,
+    shown: pd.DataFrame,
+    category: str,
+    columns: list[str],
+    titles: list[str],
+    title: str,
 ) -> None:
-    for col, title in zip(chart_data(ws, written, columns, first_col), titles, strict=True):
-        ref = Reference(ws, min_col=col, min_row=written.header + 1, max_row=written.last)
-        series = Series(ref, title=title)
+    first, last, cols = chart_data(sw, shown, category, columns, title)
+    for col, name in zip(cols, titles, strict=True):
+        ref = Reference(sw.ws, min_col=col, min_row=first, max_row=last)
+        series = Series(ref, title=name)
         series.smooth = False
         chart.series.append(series)
-    chart.set_categories(Reference(ws, min_col=1, min_row=written.header + 1, max_row=written.last))
+    chart.set_categories(Reference(sw.ws, min_col=1, min_row=first, max_row=last))
     chart.display_blanks = "gap"
 
 
@@ -201,27 +236,32 @@ def rows_for(height_cm: float) -> int:
     return int(height_cm / ROW_CM) + 2
 
 
-def radar_chart(ws: Worksheet, written: Written, anchor: str) -> int:
+def radar_chart(book: Any, ws: Worksheet, shown: pd.DataFrame, anchor: str, table: str) -> int:
     """A radar chart of a table's first and latest means; returns the rows it covers."""
     chart = RadarChart()
     chart.type = "marker"
     chart.title = "First and latest readings (mean per domain)"
     chart.style = 26
-    first_col = written.shown.shape[1] + 2
+    category = shown.columns[0]
+    names = ["Mean first", "Mean latest"]
     _chart_refs(
         chart,
-        ws,
-        written,
-        ["Mean first", "Mean latest"],
-        first_col,
+        book.data_sheet(),
+        shown,
+        category,
+        names,
         ["First reading", "Latest reading"],
+        table,
     )
     chart.height, chart.width = 13, 20
     ws.add_chart(chart, anchor)
+    book.chart(
+        ws, alt_text("Radar chart of the mean first and latest reading", shown, category, names)
+    )
     return rows_for(chart.height)
 
 
-def trend_chart(ws: Worksheet, written: Written, anchor: str) -> int:
+def trend_chart(book: Any, ws: Worksheet, shown: pd.DataFrame, anchor: str) -> int:
     """A line chart of activity by quarter; returns the rows it covers."""
     chart = LineChart()
     chart.title = "Activity by quarter"
@@ -229,9 +269,35 @@ def trend_chart(ws: Worksheet, written: Written, anchor: str) -> int:
     chart.y_axis.number_format = "0"  # counts of people: whole numbers, not 60.00
     chart.height, chart.width = 8, 20
     names = ["Referrals", "Starts", "Active caseload at quarter end"]
-    _chart_refs(chart, ws, written, names, written.shown.shape[1] + 2, names)
+    _chart_refs(chart, book.data_sheet(), shown, "Quarter", names, names, "Activity by quarter")
     ws.add_chart(chart, anchor)
+    book.chart(ws, alt_text("Line chart of activity by quarter", shown, "Quarter", names, 4))
     return rows_for(chart.height)
+
+
+def alt_text(
+    kind: str, shown: pd.DataFrame, category: str, columns: list[str], last: int | None = None
+) -> str:
+    """A chart's alt text: what it is, and its figures as the table prints them (``last``:
+    only the latest categories of a long series; the rest are in the table)."""
+    rows = shown.tail(last) if last and len(shown) > last else shown
+    parts = []
+    for _, row in rows.iterrows():
+        figures = ", ".join(
+            f"{c} {_spoken(row[c])}" if isinstance(row[c], int | float) else f"{c} not shown"
+            for c in columns
+        )
+        parts.append(f"{row[category]}: {figures}")
+    more = (
+        f" (the latest {len(rows)} of {len(shown)}; all are in the table)"
+        if len(shown) > len(rows)
+        else ""
+    )
+    return f"{kind}{more}. " + "; ".join(parts) + "."
+
+
+def _spoken(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
 
 def sheet_title(name: str, used: set[str]) -> str:

@@ -1,0 +1,164 @@
+"""The five windows of the Summary, and the key figures counted in each.
+
+A commissioner asks how this quarter compares with the last one, with the same quarter a year
+ago, with the year so far and with everything since the service began. Every window is a run of
+whole quarters, so each figure is a sum of quarterly quantities: the identity a reader could
+write between windows (and between this return and the earlier ones) is declared to disclosure
+control as exactly that sum.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from evaltool.analysis.activity import CASELOAD, CLOSURES, REFERRALS, STARTS
+from evaltool.instruments.results import Relation, SummaryTable
+from evaltool.periods import Period, make_period, quarters_between
+
+THIS_QUARTER, LAST_QUARTER, A_YEAR_AGO = "This quarter", "Last quarter", "Same quarter last year"
+ALL_TIME = "All time"
+CASELOAD_END = "Active caseload at the end"
+
+#: the recurrence table's quarterly quantities are the same in every return that uses them
+RECURRENCE = "recurrence-year"
+FOLLOWED, RETURNED, SHARE = (
+    "Parents followed for a year",
+    "With new care proceedings within the year",
+    "Share with new care proceedings within the year",
+)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A named run of whole quarters ending on or before the period end."""
+
+    name: str  # "This quarter"
+    label: str  # what it covers: "2025-26 Q3", "2025-26 Q1 to Q4", "to 31 Mar 2026"
+    quarters: tuple[Period, ...]
+
+    @property
+    def start(self) -> dt.date:
+        return self.quarters[0].start
+
+    @property
+    def end(self) -> dt.date:
+        return self.quarters[-1].end
+
+
+def year_to_date_name(calendar: str) -> str:
+    return "Financial year to date" if calendar == "financial" else "Year to date"
+
+
+def summary_windows(period: Period, first: dt.date) -> list[Window]:
+    """This quarter, last quarter, the same quarter last year, the (financial) year to date
+    and all time (from the quarter of ``first``, the first referral)."""
+    last = period.previous()
+    year_ago = make_period(period.year - 1, period.quarter, period.calendar)
+    year = tuple(make_period(period.year, q, period.calendar) for q in range(1, period.quarter + 1))
+    span = year[0].label if len(year) == 1 else f"{year[0].label} to Q{period.quarter}"
+    every = tuple(quarters_between(min(first, period.start), period))
+    return [
+        Window(THIS_QUARTER, period.label, (period,)),
+        Window(LAST_QUARTER, last.label, (last,)),
+        Window(A_YEAR_AGO, year_ago.label, (year_ago,)),
+        Window(year_to_date_name(period.calendar), span, year),
+        Window(ALL_TIME, f"to {period.end:%d %b %Y}", every),
+    ]
+
+
+def activity_by_window(activity: SummaryTable, windows: list[Window]) -> SummaryTable:
+    """Referrals, starts and closures in each window, and the caseload at its end: sums of
+    the rows of the activity table (whose quarters are the same cells in every return)."""
+    trend = activity.data.reset_index(drop=True)
+    row_of = {label: r for r, label in enumerate(trend["Quarter"])}
+    rows, relations = [], []
+    for w, window in enumerate(windows):
+        mine = [row_of[q.label] for q in window.quarters if q.label in row_of]
+        row = {"Window": window.name, "Quarters": window.label}
+        for col in (REFERRALS, STARTS, CLOSURES):
+            row[col] = int(trend.loc[mine, col].sum()) if mine else 0
+            relations.append(
+                Relation(
+                    (
+                        (("activity-windows", w, col), 1.0),
+                        *(((activity.name, r, col), -1.0) for r in mine),
+                    )
+                )
+            )
+        end = row_of.get(window.quarters[-1].label)
+        row[CASELOAD_END] = int(trend.at[end, CASELOAD]) if end is not None else 0
+        terms = [(("activity-windows", w, CASELOAD_END), 1.0)]
+        if end is not None:
+            terms.append(((activity.name, end, CASELOAD), -1.0))
+        relations.append(Relation(tuple(terms)))
+        rows.append(row)
+    return SummaryTable(
+        "activity-windows",
+        "Activity in each window (service cohort)",
+        pd.DataFrame(rows),
+        counts=(REFERRALS, STARTS, CLOSURES, CASELOAD_END),
+        note="Referrals, starts and closures: people whose date falls in the window (the sum of "
+        "its quarters in the table below). Active caseload: on the window's last day.",
+        relations=tuple(relations),
+    )
+
+
+def recurrence_by_window(
+    table: pd.DataFrame, windows: list[Window], origin_words: str, days: int = 365
+) -> SummaryTable:
+    """Of the service's parents whose first year after the origin ended in the window (and
+    who were followed for all of it, or had new proceedings in it), how many had new care
+    proceedings within that year. A proportion of people with complete follow-up: it needs
+    no model, and a quarter's figure never changes once the quarter is over."""
+    t = table[table["cohort"] == "service"]
+    returned = (t["event"] == 1) & (t["time"] <= days)
+    followed = returned | (t["time"] >= days)
+    ended = t["origin"] + pd.Timedelta(days=days)
+    rows, relations = [], []
+    for w, window in enumerate(windows):
+        inside = followed & ended.between(pd.Timestamp(window.start), pd.Timestamp(window.end))
+        n, k = int(inside.sum()), int((inside & returned).sum())
+        rows.append(
+            {
+                "Window": window.name,
+                "Quarters": window.label,
+                FOLLOWED: n,
+                RETURNED: k,
+                SHARE: k / n if n else None,
+            }
+        )
+        for col in (FOLLOWED, RETURNED):
+            relations.append(
+                Relation(
+                    (
+                        ((RECURRENCE, w, col), 1.0),
+                        *((f"{RECURRENCE}: {col}, {q.code}", -1.0) for q in window.quarters),
+                    )
+                )
+            )
+    for q in {q.code for w in windows for q in w.quarters}:  # no more returns than followed
+        relations.append(
+            Relation(
+                (
+                    (f"{RECURRENCE}: {RETURNED}, {q}", 1.0),
+                    (f"{RECURRENCE}: {FOLLOWED}, {q}", -1.0),
+                ),
+                "<=",
+            )
+        )
+    return SummaryTable(
+        RECURRENCE,
+        "New care proceedings within a year (service cohort)",
+        pd.DataFrame(rows),
+        counts=(FOLLOWED, RETURNED),
+        derived={SHARE: (RETURNED, FOLLOWED)},
+        percent=(SHARE,),
+        note=f"Parents whose first year {origin_words} ended in the window, counted if followed "
+        "for the whole year or if new proceedings were issued in it; the share of them with new "
+        "care proceedings issued within that year. Every parent counted has a full year of "
+        "follow-up, so no estimate is needed.",
+        relations=tuple(relations),
+    )

@@ -1,0 +1,86 @@
+"""The key figures of the Summary: a few figures in plain words, in five windows, each one a
+cell of the table on the sheet it comes from (read from the protected publication, never
+worked out again), with what each comparison can and cannot show.
+
+The return's Summary sheet, the JSON and the board summary all read them from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from evaltool.analysis.windows import (
+    CASELOAD_END,
+    FOLLOWED,
+    RECURRENCE,
+    SHARE,
+)
+
+if TYPE_CHECKING:
+    from evaltool.core import Results
+    from evaltool.report.publish import Publication
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """One row of the key figures: its words, and the column of the table it is read from
+    (row ``w`` of that table is window ``w``)."""
+
+    words: str
+    table: str
+    column: str
+    percent: bool = False
+
+
+def key_figures(results: Results, pub: Publication) -> list[KeyFigure]:
+    """Recurrence first (the outcome these services exist for), then the service's activity."""
+    rows = []
+    if RECURRENCE in pub.shown:
+        rows += [
+            KeyFigure(
+                "Of parents followed for a year, the share with new care proceedings "
+                "within that year",
+                RECURRENCE,
+                SHARE,
+                percent=True,
+            ),
+            KeyFigure("Parents followed for a year", RECURRENCE, FOLLOWED),
+        ]
+    rows += [
+        KeyFigure("Parents referred to us", "activity-windows", "Referrals"),
+        KeyFigure("Parents who started with us", "activity-windows", "Starts"),
+        KeyFigure("Parents who finished with us", "activity-windows", "Closures"),
+        KeyFigure("Parents working with us at the end", "activity-windows", CASELOAD_END),
+    ]
+    return rows
+
+
+def key_value(pub: Publication, figure: KeyFigure, window: int) -> Any:
+    """The shown value (a number or a symbol) of a key figure in one window."""
+    return pub.shown[figure.table].values.iloc[window][figure.column]
+
+
+def caveats(results: Results) -> list[str]:
+    """One line for each kind of comparison the Summary invites."""
+    out = [
+        "Windows: each figure counts what happened in the window; 'followed for a year' counts "
+        "parents whose first year of follow-up ended in it.",
+        "Change over time: these parents were not chosen at random, and need and referral "
+        "patterns change; a difference between windows shows what happened, not what the "
+        "service caused.",
+    ]
+    survival = results.survival
+    if survival is not None and survival.logrank_ is not None:
+        out.append(
+            "Comparison cohort (on the Time to next proceedings sheet): parents who did not "
+            "receive the service, not chosen at random; a difference may come from who was "
+            "referred rather than from the service."
+        )
+    if results.settings.benchmark is not None:
+        b = results.settings.benchmark
+        out.append(
+            f"National figure ({b.source}): other parents, in another period, measured from a "
+            "different starting point; a guide to scale, not a like-for-like comparison."
+        )
+    return out
