@@ -221,6 +221,48 @@ def score(
 
 
 @app.command()
+def summary(
+    data: DataArg,
+    period: Annotated[
+        str,
+        typer.Option(help="Reporting quarter, e.g. 2025-Q3 or 2025-26 Q3.", show_default=False),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="The page to write: .html, or .pdf (printed by Chromium where installed).",
+            show_default=False,
+        ),
+    ],
+    config: ConfigOpt = None,
+    extract_date: Annotated[
+        str | None,
+        typer.Option(help="Date the data was extracted (yyyy-mm-dd); default: the period end."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace the page if it exists.")] = False,
+) -> None:
+    """Write the one-page board summary: the Summary sheet's figures in plain English, with
+    three charts (.html, or .pdf)."""
+    if out.suffix.lower() not in (".html", ".pdf"):
+        fail(f"--out {out.name}: the board summary is an .html or .pdf file, e.g. board.html", 2)
+
+    def body() -> None:
+        from evaltool.api import score_and_write
+        from evaltool.config import parse_date_setting
+
+        extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
+        settings = settings_from(config, extract_date=extract)
+        missing = next((f for f in reversed(out.parents) if not f.exists()), None)
+        with progress_display() as progress:
+            results = score_and_write(data, settings, period, out, force=force, progress=progress)
+        if missing is not None:
+            typer.echo(f"Created the folder {out.parent}")
+        typer.echo(f"Wrote {out} — board summary, {results.period.describe()}")
+
+    guarded(body)
+
+
+@app.command()
 def scores(
     data: DataArg,
     instrument: Annotated[

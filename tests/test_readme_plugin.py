@@ -120,10 +120,12 @@ def test_json_output_holds_the_returns_protected_figures(tmp_path, runner):
 
 
 def test_an_unknown_output_format_is_named_with_the_ones_there_are(tmp_path, runner):
-    out = tmp_path / "r.pdf"
+    out = tmp_path / "r.docx"
     result = runner.invoke(app, ["score", str(EXAMPLE), "--period", "2025-Q4", "--out", str(out)])
     assert result.exit_code == 1
-    assert "no output format for .pdf; use one of: .json (" in result.output
+    assert "no output format for .docx; use one of: .html (the one-page board summary)" in (
+        " ".join(result.output.split())
+    )
     assert ".xlsx (the funder return" in result.output and not out.exists()
 
 

@@ -1,4 +1,5 @@
-"""The built-in output formats: the Excel return and its JSON twin."""
+"""The built-in output formats: the Excel return, its JSON twin, and the board summary page
+(HTML, or PDF printed by a headless Chromium)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,18 @@ def _json(output, path: str) -> None:
     render_json(output, path)
 
 
+def _html(output, path: str) -> None:
+    from evaltool.report.board import render_html
+
+    render_html(output, path)
+
+
+def _pdf(output, path: str) -> None:
+    from evaltool.report.board import render_pdf
+
+    render_pdf(output, path)
+
+
 @hookimpl
 def evaltool_output_renderers() -> list[OutputRenderer]:
     return [
@@ -25,4 +38,6 @@ def evaltool_output_renderers() -> list[OutputRenderer]:
         OutputRenderer(
             "json", "the same protected figures as JSON, for evaluators' own tools", _json
         ),
+        OutputRenderer("html", "the one-page board summary", _html),
+        OutputRenderer("pdf", "the board summary as PDF (needs Chromium)", _pdf),
     ]

@@ -463,6 +463,7 @@ def protect(
     earlier: dict[Ref, tuple[float, bool]] | None = None,
     leaks_left: list[Leak] | None = None,
     public: set[Ref] = frozenset(),  # type: ignore[assignment]
+    hidden: set[Ref] = frozenset(),  # type: ignore[assignment]
 ) -> dict[str, Suppressed]:
     """Suppress the tables as one problem: primary, then secondary until :func:`audit` finds
     nothing. ``relations`` link cells across tables (and to earlier returns); ``earlier`` holds
@@ -470,7 +471,8 @@ def protect(
     hidden one is protected like this return's own, by hiding cells of this return only.
     Leaks this return could not mend are appended to ``leaks_left``. ``public`` cells were
     shown, with the same value, in an earlier return: they are shown again (hiding them would
-    protect nothing) and never hidden to protect another cell."""
+    protect nothing) and never hidden to protect another cell. ``hidden`` cells are hidden
+    from the start, whatever their value (an earlier output of the same period hid them)."""
     earlier = earlier or {}
     known = {ref: v for ref, (v, h) in earlier.items() if not h}
     before = {ref for ref, (_, h) in earlier.items() if h}
@@ -479,6 +481,7 @@ def protect(
         if 1 <= x <= threshold and ref not in public:
             cells.hidden.add(ref)
     primary = set(cells.hidden)
+    cells.hidden.update(ref for ref in hidden if ref in cells.value)
     for t in tables:  # everyone in one category: hide the group's parts, zeros too
         for parts, total in total_groups(t):
             values = [cells.value.get(p, 0.0) for p in parts]

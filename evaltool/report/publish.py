@@ -228,9 +228,19 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
                 if t.name == name:
                     note = "[r] revised since an earlier return: " + "; ".join(notes)
                     ts[i] = _replace(t, note=f"{t.note} {note}".strip())
+    # an output already made for this period hid these cells: with the same values, hide them
+    # again, so that the return, its JSON and the board page show the same figures
+    again = earlier.hidden_in.get(period.code, {})
+    keep = {ref for ref, key in keys.items() if key in again and again[key] == values.get(ref)}
     leaks: list[Leak] = []
     shown = protect(
-        tables, threshold, [*links, *history], earlier=past, leaks_left=leaks, public=public
+        tables,
+        threshold,
+        [*links, *history],
+        earlier=past,
+        leaks_left=leaks,
+        public=public - keep,
+        hidden=keep,
     )
     # an earlier cell the earlier returns already give away, by themselves, is no leak of
     # this return (nothing in it can mend what was sent): only this return's are refused

@@ -57,6 +57,9 @@ class Earlier:
     cells: dict[str, tuple[float, bool]] = field(default_factory=dict)
     relations: list[tuple[str, list[tuple[str, float]]]] = field(default_factory=list)
     periods: list[str] = field(default_factory=list)
+    #: per period: the keys an output of that period hid, with the value it hid (an output
+    #: made again for the period, or another format of it, hides the same cells)
+    hidden_in: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def record_path(settings) -> Path | None:
@@ -126,9 +129,11 @@ def read(path: Path | None, service: str | None = None) -> Earlier:
             if sig not in seen:
                 seen.add(sig)
                 out.relations.append((op, mapped))
-        out.periods = sorted(
-            {p for rid, p in db.execute("select id, period from returns") if rid in mine}
-        )
+        period_of = {rid: p for rid, p in db.execute("select id, period from returns")}
+        out.periods = sorted({p for rid, p in period_of.items() if rid in mine})
+        for rid, key, value, hidden in rows:
+            if hidden:
+                out.hidden_in.setdefault(period_of[rid], {})[key] = float(value)
     finally:
         db.close()
     return out

@@ -1,0 +1,327 @@
+"""The board summary: one printable page in plain English, for a commissioner or a board.
+
+The same key figures as the return's Summary sheet (read from ``summary.py``, from the same
+protected publication: nothing is worked out again and nothing hidden there shows here), the
+caveats, the instruments' headlines, and three charts drawn with matplotlib from published
+figures only (activity by quarter, distance travelled by domain, time to next proceedings),
+each embedded as an image with alt text. ``.pdf`` is the same page printed by a headless
+Chromium where one is installed.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from evaltool.errors import OutputError
+from evaltool.report.formats import SYMBOL_PROFILES, printed_value, shown_symbol, symbol_key
+
+if TYPE_CHECKING:
+    from evaltool.report.output import Output
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+CSS = """
+@page { size: A4 portrait; margin: 12mm; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10pt; color: #1b1b1b;
+       max-width: 190mm; margin: auto; }
+h1 { font-size: 16pt; margin: 0 0 2pt 0; }
+h2 { font-size: 11.5pt; margin: 10pt 0 4pt 0; }
+p.meta { color: #555; margin: 0 0 6pt 0; }
+.marking { float: right; font-weight: bold; }
+table { border-collapse: collapse; width: 100%; }
+th, td { padding: 2pt 4pt; border-bottom: 1px solid #ddd; vertical-align: top; }
+th { background: #DDEBF7; text-align: right; font-size: 9pt; }
+th:first-child, td:first-child { text-align: left; }
+tbody th { background: none; font-size: 10pt; font-weight: normal; }
+td { text-align: right; }
+ul.caveats { font-size: 8.5pt; color: #444; margin: 4pt 0; padding-left: 14pt; }
+dl { display: grid; grid-template-columns: 42mm auto; gap: 1pt 6pt; margin: 0; }
+dt { font-weight: bold; }
+dd { margin: 0; }
+.charts { display: flex; gap: 4mm; }
+figure { margin: 0; flex: 1; }
+figure img { width: 100%; }
+figcaption { font-size: 8pt; color: #444; }
+footer { font-size: 8pt; color: #555; margin-top: 6pt; }
+"""
+
+
+def _figure(value: Any, percent: bool, profile: str) -> str:
+    """A key figure as the Summary sheet shows it."""
+    value = shown_symbol(printed_value(value, "0.0%" if percent else None), profile)
+    if isinstance(value, str):
+        return value
+    if value is None or pd.isna(value):
+        return SYMBOL_PROFILES[profile][":"]
+    return f"{value:.1%}" if percent else f"{int(value):,}"
+
+
+def _png(fig: Any) -> str:
+    import matplotlib.pyplot as plt
+
+    for ax in fig.axes:
+        ax.tick_params(labelsize=7)
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not pd.isna(value) else None
+
+
+def activity_png(shown: pd.DataFrame) -> str:
+    """Referrals, starts and caseload by quarter; a hidden figure is a gap."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3.3, 2.7))
+    x = list(range(len(shown)))
+    for name, label in (
+        ("Referrals", "Referrals"),
+        ("Starts", "Starts"),
+        ("Active caseload at quarter end", "Caseload at quarter end"),
+    ):
+        ax.plot(x, [_number(v) for v in shown[name]], marker="o", markersize=3, label=label)
+    step = max(1, -(-len(x) // 4))  # at most four labels, so that they never run together
+    ax.set_xticks(x[::step], [str(q).replace(" ", "\n") for q in shown["Quarter"]][::step])
+    ax.set_ylabel("People")
+    ax.yaxis.get_major_locator().set_params(integer=True)  # people come in whole numbers
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title("Activity by quarter", fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def distance_png(shown: pd.DataFrame, scale: str) -> str:
+    """Mean distance travelled per domain, first to latest reading; hidden domains left out."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [
+        (d, _number(v))
+        for d, v in zip(shown.iloc[:, 0], shown["Mean distance travelled"], strict=True)
+    ]
+    rows = [(d, v) for d, v in rows if v is not None][::-1]
+    fig, ax = plt.subplots(figsize=(3.3, 2.7))
+    ax.barh([str(d) for d, _ in rows], [v for _, v in rows], color="#1F77B4")
+    ax.axvline(0, color="#333", linewidth=0.8)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_xlabel(f"Mean change, first to latest reading ({scale})", fontsize=7)
+    ax.set_title("Distance travelled by domain", fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def survival_png(shown: pd.DataFrame, benchmark: Any) -> str:
+    """The published points of the fixed-time table (never the steps), the benchmark as its
+    one point."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from evaltool.report.km_chart import DAYS_PER_MONTH, HIGH, INCIDENCE, LOW, published_points
+
+    fig, ax = plt.subplots(figsize=(3.3, 2.7))
+    groups = published_points(shown)
+    chosen = [g for g in ("service", "comparison") if g in groups] or list(groups)
+    for group in chosen:
+        p = groups[group]
+        keep = [i for i, v in enumerate(p[INCIDENCE]) if v is not None]
+        months = [p["months"][i] for i in keep]
+        (line,) = ax.plot(months, [p[INCIDENCE][i] for i in keep], marker="o", label=group)
+        for key in (LOW, HIGH):
+            both = [i for i in keep if p[key][i] is not None]
+            ax.plot(
+                [p["months"][i] for i in both],
+                [p[key][i] for i in both],
+                linestyle="--",
+                linewidth=0.8,
+                color=line.get_color(),
+            )
+    if benchmark is not None:
+        months = benchmark.days / DAYS_PER_MONTH
+        ax.plot(
+            [months],
+            [benchmark.proportion],
+            marker="D",
+            color="#595959",
+            linestyle="none",
+            label=f"national figure ({months:.0f} months)",
+        )
+    ax.set_xlabel("Months since the origin (dashed: 95% CI)", fontsize=7)
+    ax.set_ylabel("Share with new proceedings", fontsize=7)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    ax.set_ylim(bottom=0)
+    ax.set_xlim(left=0)
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title("Time to new care proceedings", fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def _charts(output: Output) -> list[tuple[str, str]]:
+    """(base64 PNG, alt text) for each chart the publication can support."""
+    from evaltool.report.excel import km_alt_text
+    from evaltool.report.workbook import alt_text
+
+    results, pub = output.results, output.publication
+    out = []
+    activity = pub.shown["activity"].values
+    names = ["Referrals", "Starts", "Active caseload at quarter end"]
+    out.append(
+        (
+            activity_png(activity),
+            alt_text("Line chart of activity by quarter", activity, "Quarter", names, 4),
+        )
+    )
+    for instrument in results.loaded.instruments:
+        radar = [t for t in pub.sheets.get(instrument.name, []) if t.chart == "radar"]
+        if not radar:
+            continue
+        table = radar[-1]  # to date
+        shown = pub.shown[table.name].values
+        if "Mean distance travelled" not in shown:
+            continue
+        out.append(
+            (
+                distance_png(shown, instrument.title),
+                alt_text(
+                    f"Bar chart of the mean distance travelled in each domain of "
+                    f"{instrument.title}, to date",
+                    shown,
+                    shown.columns[0],
+                    ["Mean distance travelled"],
+                ),
+            )
+        )
+        break
+    if "km" in pub.shown:
+        km = pub.shown["km"].values
+        out.append(
+            (
+                survival_png(km, results.settings.benchmark),
+                km_alt_text(km, results.settings.benchmark),
+            )
+        )
+    return out
+
+
+def board_html(output: Output) -> str:
+    """The page, as one self-contained HTML document."""
+    from evaltool.report.publish import headline_text
+    from evaltool.report.summary import caveats, key_figures, key_value
+
+    results, pub = output.results, output.publication
+    s = results.settings
+    e = html.escape
+    windows = results.windows
+    head = "".join(f"<th scope='col'>{e(w.name)}<br>({e(w.label)})</th>" for w in windows)
+    rows = []
+    for f in key_figures(results, pub):
+        cells = "".join(
+            f"<td>{e(_figure(key_value(pub, f, w), f.percent, s.symbols))}</td>"
+            for w in range(len(windows))
+        )
+        rows.append(f"<tr><th scope='row'>{e(f.words)}</th>{cells}</tr>")
+    lines = "".join(f"<li>{e(c)}</li>" for c in caveats(results))
+    said = {
+        i.title: headline_text(results.headlines.get(i.name, ""), pub, i.name, s.symbols)
+        for i in results.loaded.instruments
+    }
+    headlines = "".join(f"<dt>{e(title)}</dt><dd>{e(text)}</dd>" for title, text in said.items())
+    figures = "".join(
+        f"<figure><img src='data:image/png;base64,{png}' alt='{e(alt, quote=True)}'>"
+        f"<figcaption>{e(alt.split('. ')[0])}.</figcaption></figure>"
+        for png, alt in _charts(output)
+    )
+    key = "; ".join(
+        f"{e(sym)} {e(meaning.split(':')[0].split(' (')[0])}"
+        for sym, meaning in symbol_key(s.symbols)
+    )
+    marking = "INTERNAL – NOT FOR CIRCULATION" if output.internal else "OFFICIAL"
+    return f"""<!DOCTYPE html>
+<html lang="en-GB"><head><meta charset="utf-8">
+<title>{e(s.service)}: board summary, {e(results.period.label)}</title>
+<style>{CSS}</style></head>
+<body>
+<span class="marking">{marking}</span>
+<h1>{e(s.service)}: board summary</h1>
+<p class="meta">{e(results.period.describe())}. Data extracted {results.extract_date:%d %b %Y}.
+The same figures as the Summary sheet of the quarterly return.</p>
+<h2>Key figures (service cohort)</h2>
+<table id="key-figures"><thead><tr><th scope="col">Figure</th>{head}</tr></thead>
+<tbody>{"".join(rows)}</tbody></table>
+<ul class="caveats">{lines}</ul>
+<div class="charts">{figures}</div>
+<h2>What the instruments show, from the first record to the period end</h2>
+<dl>{headlines}</dl>
+<footer>Symbols: {key}. Counts from 1 to {s.small_number_threshold}, and any figure from which
+one could be worked out, are hidden. Made with evaltool; the return's Definitions sheet says how
+each figure is worked out.</footer>
+</body></html>
+"""
+
+
+def render_html(output: Output, path: str) -> None:
+    """The built-in ``html`` output: the board summary page."""
+    Path(path).write_text(board_html(output), encoding="utf-8")
+
+
+def browser() -> str | None:
+    """A headless-capable Chromium or Chrome on the PATH, if any."""
+    return next((found for name in BROWSERS if (found := shutil.which(name))), None)
+
+
+def render_pdf(output: Output, path: str) -> None:
+    """The built-in ``pdf`` output: the board summary printed by headless Chromium."""
+    chrome = browser()
+    if chrome is None:
+        raise OutputError(
+            "no program to print the board summary as PDF was found: install Chromium "
+            "(apt-get install chromium), or write --out board.html and print it from a browser"
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        page = Path(folder) / "board.html"
+        page.write_text(board_html(output), encoding="utf-8")
+        pdf = Path(folder) / "board.pdf"
+        try:
+            subprocess.run(
+                [
+                    chrome,
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}",
+                    page.as_uri(),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+        except (subprocess.SubprocessError, OSError) as exc:
+            raise OutputError(
+                f"{Path(chrome).name} could not print the board summary ({type(exc).__name__}); "
+                "write --out board.html and print it from a browser"
+            ) from None
+        if not pdf.exists() or pdf.stat().st_size == 0:
+            raise OutputError(f"{Path(chrome).name} wrote no PDF; write --out board.html instead")
+        Path(path).write_bytes(pdf.read_bytes())
