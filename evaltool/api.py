@@ -5,13 +5,17 @@
 
 ``load`` reads and checks the data, ``run`` evaluates a period (instruments, activity,
 before/after, time to next proceedings), ``score_and_write`` is the quarterly return in one
-call, ``client_scores`` one instrument's client-level scores.
+call, ``client_scores`` one instrument's client-level scores, ``due`` / ``due_and_write`` the
+team's to-do list.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+
+import pandas as pd
 
 from evaltool.config import Settings, load_settings
 from evaltool.core import (
@@ -19,17 +23,22 @@ from evaltool.core import (
     Results,
     before_after,
     client_scores,
+    due,
     load,
     registry_for,
     run,
     time_to_proceedings,
 )
+from evaltool.errors import OutputError
+from evaltool.report.output import OutputRenderer
 
 __all__ = [
     "Loaded",
     "Results",
     "before_after",
     "client_scores",
+    "due",
+    "due_and_write",
     "load",
     "load_settings",
     "registry_for",
@@ -61,3 +70,33 @@ def score_and_write(
     progress("writing the output")
     write_output(results, Path(out), force=force, internal=internal)
     return results
+
+
+#: the to-do list's format, for the checks every output target gets (it is written by
+#: ``report.due_workbook``, not through the renderers: it is never a publication)
+TODO_LIST = OutputRenderer("xlsx", "the team's to-do list (INTERNAL)", lambda output, path: None)
+
+
+def due_and_write(
+    data: str | Path,
+    settings: Settings,
+    out: Path,
+    as_of: dt.date | None = None,
+    force: bool = False,
+) -> pd.DataFrame:
+    """The to-do list (``core.due``) written as an INTERNAL workbook; returns its items."""
+    from evaltool.report.due_workbook import write_due
+    from evaltool.report.files import inputs_of, refuse_inputs
+    from evaltool.report.output import check_target
+
+    out = Path(out)
+    if out.suffix.lower() != ".xlsx":
+        raise OutputError(f"--out {out.name}: the to-do list is an .xlsx workbook, e.g. due.xlsx")
+    check_target(out, force, {"xlsx": TODO_LIST})
+    refuse_inputs(out, inputs_of(data, settings))
+    as_of = as_of or dt.date.today()
+    items = due(data, settings, as_of)
+    if not out.parent.exists():
+        out.parent.mkdir(parents=True)
+    write_due(items, out, settings.service, as_of, force)
+    return items

@@ -263,6 +263,38 @@ def summary(
 
 
 @app.command()
+def due(
+    data: DataArg,
+    out: Annotated[
+        Path,
+        typer.Option(help="The list to write (.xlsx), marked INTERNAL.", show_default=False),
+    ],
+    as_of: Annotated[
+        str | None, typer.Option(help="The day the list is for (yyyy-mm-dd); default: today.")
+    ] = None,
+    config: ConfigOpt = None,
+    force: Annotated[bool, typer.Option(help="Replace the list if it exists.")] = False,
+) -> None:
+    """The team's to-do list (internal, never sent): overdue readings and goal reviews, long
+    waits, closures and proceedings with no outcome, blanks and errors, by client reference."""
+
+    def body() -> None:
+        from evaltool.api import due_and_write
+        from evaltool.config import parse_date_setting
+
+        day = parse_date_setting(as_of, "--as-of") if as_of else None
+        settings = settings_from(config)
+        items = due_and_write(data, settings, out, as_of=day, force=force)
+        workers = items["Key worker"].replace("", None).dropna().nunique()
+        typer.echo(
+            f"Wrote {out} (INTERNAL: it names clients; keep it within the service) — "
+            f"{len(items)} item(s)" + (f" for {workers} key worker(s)" if workers else "")
+        )
+
+    guarded(body)
+
+
+@app.command()
 def scores(
     data: DataArg,
     instrument: Annotated[

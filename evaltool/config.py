@@ -51,6 +51,11 @@ class Settings:
     survival_group: str | None = None
     codes: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> label -> code
     record: Path | None = None  # the record of returns written (report/record.py)
+    #: `evaltool due`: days allowed between readings of an instrument (default, then per
+    #: instrument), and on the waiting list before a start
+    due_reading_days: int = 90
+    due_instrument_days: dict[str, int] = field(default_factory=dict)
+    due_waiting_days: int = 28
     config_file: Path | None = None
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -66,6 +71,7 @@ _SCHEMA: dict[str, set[str]] = {
     "codes": set(),  # free-form: column -> {local label = code}
     "compare": {"min_n", "min_days"},
     "survival": {"origin", "ci", "times", "benchmark", "covariates", "group"},
+    "due": {"reading_days", "waiting_days", "instruments"},
 }
 _BENCHMARK_KEYS = {"proportion", "days", "label", "source"}
 
@@ -251,6 +257,20 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
         kwargs["survival_group"] = group
     if "benchmark" in survival:
         kwargs["benchmark"] = _benchmark(survival["benchmark"], where)
+    due = data.get("due", {})
+    if "reading_days" in due:
+        kwargs["due_reading_days"] = _int(due["reading_days"], where, "due.reading_days", 1)
+    if "waiting_days" in due:
+        kwargs["due_waiting_days"] = _int(due["waiting_days"], where, "due.waiting_days", 0)
+    if "instruments" in due:
+        days = due["instruments"]
+        if not isinstance(days, dict):
+            raise ConfigError(
+                f"{where}: [due.instruments] must give days per instrument, e.g. gas = 60"
+            )
+        kwargs["due_instrument_days"] = {
+            str(name): _int(n, where, f"due.instruments.{name}", 1) for name, n in days.items()
+        }
     return Settings(**kwargs)
 
 

@@ -416,3 +416,21 @@ def client_scores(
     else:
         p = parse_period(period, settings.calendar) if isinstance(period, str) else period
     return chosen.score(loaded.prepared(chosen, p.end), loaded.context(p))
+
+
+def due(data: str | Path, settings: Settings | None = None, as_of: dt.date | None = None):
+    """The team's to-do list on ``as_of`` (default today): ``analysis.due.due_items``. Errors
+    in the records are items of the list, not a refusal, unless the clients table itself
+    cannot be read."""
+    from evaltool.analysis.due import due_items
+
+    settings = settings or Settings()
+    as_of = as_of or dt.date.today()
+    if as_of > dt.date.today():
+        raise ConfigError(f"--as-of {as_of} is in the future; give today or an earlier day")
+    loaded = load(data, settings, extract_date=as_of)
+    if "clients" not in loaded.dataset.tables:
+        raise InvalidData(loaded.problems)
+    return due_items(
+        loaded.dataset.tables, loaded.instruments, loaded.problems.errors, settings, as_of
+    )
