@@ -248,7 +248,6 @@ def _no_reading_warnings(dataset: Dataset, instruments: list[Instrument]) -> lis
         if table is None or not instrument.measures() or not spec.client_linked:
             continue
         missing = started & ~clients["client_id"].isin(table["client_id"])
-        rows = clients.loc[missing, ROW].tolist()
         out += [
             Problem(
                 WARNING,
@@ -257,8 +256,11 @@ def _no_reading_warnings(dataset: Dataset, instruments: list[Instrument]) -> lis
                 raw.sheet,
                 r,
                 locate(raw, "client_id"),
+                client=str(client),
             )
-            for r in rows
+            for r, client in zip(
+                clients.loc[missing, ROW], clients.loc[missing, "client_id"], strict=True
+            )
         ]
     return out
 

@@ -226,3 +226,27 @@ def test_the_summary_puts_recurrence_first_and_says_what_comparisons_cannot_show
     # the technical statistics are not on the Summary
     for word in ("t-test", "Holm", "Cohen", "Hedges", "Wilcoxon", "hazard"):
         assert word not in text
+
+
+def test_cells_keep_their_places_from_one_quarter_to_the_next(tmp_path):
+    """A quarter later the activity table has one more row; every other table of the
+    Summary and Activity sheets starts on the same row, so the Summary's references and a
+    funder's own formulas keep pointing at the same figures."""
+    settings = load_settings(EXAMPLE_CONFIG)
+    starts = {}
+    for period in ("2025-Q3", "2025-Q4"):
+        out = write_return(run(EXAMPLE, settings, period), tmp_path / f"{period}.xlsx")
+        wb = openpyxl.load_workbook(out)
+        starts[period] = {
+            (ws.title, r[0].value): r[0].row
+            for ws in (wb["Summary"], wb["Activity"])
+            for r in ws.iter_rows(max_col=1)
+            if r[0].font.bold and r[0].value
+        }
+        formulas = [c.value for row in wb["Summary"].iter_rows() for c in row if c.data_type == "f"]
+        starts[period]["formulas"] = tuple(formulas)
+    q3, q4 = starts["2025-Q3"], starts["2025-Q4"]
+    assert q3["formulas"] == q4["formulas"]
+    shared = {k for k in q3 if k != "formulas"} & set(q4)
+    assert ("Activity", "Closures by reason") in shared
+    assert {k: q3[k] for k in shared} == {k: q4[k] for k in shared}

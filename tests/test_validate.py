@@ -365,3 +365,25 @@ def test_excel_error_cells_and_formulas_without_results_are_problems(tmp_path, r
     assert result.exit_code == 2, result.output
     assert "Excel error (#N/A)" in result.output
     assert "formula with no saved result" in result.output
+
+
+def test_a_full_date_of_birth_in_the_year_column_is_one_grouped_line(tmp_path, runner):
+    """25 exported dates of birth under a header mapped to birth_year: one entry naming the
+    cause, the rows as a range and the first client references, not 25 lines."""
+    from evaltool.cli import app
+    from tests.conftest import clients_rows, workbook
+
+    rows = clients_rows([f"C{i:03d}" for i in range(30)])
+    for i, row in enumerate(rows):
+        row["DoB"] = "14/03/1992" if 3 <= i < 28 else 1990
+    data = workbook(tmp_path, {"clients": rows})
+    config = tmp_path / "evaltool.toml"
+    config.write_text('[columns.clients]\n"DoB" = "birth_year"\n')
+    result = runner.invoke(app, ["validate", str(data), "--config", str(config)])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "ERROR a full date; birth_year wants a year such as 1992 (25 rows)" in text
+    assert "rows 5-29, clients C003, C004, C005, C006, C007 and 20 more" in text
+    assert "found '14/03/1992'" in text
+    assert text.count("a full date") == 1
+    assert all(len(line) <= 80 for line in result.output.splitlines() if "Error:" not in line)

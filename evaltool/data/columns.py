@@ -223,6 +223,10 @@ def _numeric(text: pd.Series, column: Column) -> Converted:
         high = nums > column.max
         reason = reason.mask(high, "above the highest allowed value")
         bad |= high
+    if column.type == INTEGER and (column.min or 0) >= 1800 and (column.max or 0) <= 2200:
+        # a year column: a date of birth typed or exported in full is the usual cause
+        dated = text.str.match(rf"^(?:{_ISO}|{_UK})").fillna(False).astype(bool) & bad
+        reason = reason.mask(dated, f"a full date; {column.name} wants a year such as 1992")
     bad = bad.fillna(False).astype(bool)
     values = nums.mask(bad)
     values = values.astype("Int64") if column.type == INTEGER else values.astype("Float64")

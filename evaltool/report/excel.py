@@ -116,9 +116,10 @@ def build_workbook(
         "Activity by quarter and in each of the Summary's windows; closures by reason",
     )
     trend, closures, windows = pub.sheets["Activity"]
+    # the table that grows by a row each quarter goes last: every other cell keeps its place
     write_summary_table(sw, windows, pub.shown[windows.name])
-    write_summary_table(sw, trend, pub.shown[trend.name])
     write_summary_table(sw, closures, pub.shown[closures.name])
+    write_summary_table(sw, trend, pub.shown[trend.name])
     sw.finish()
 
     for instrument in results.loaded.instruments:
