@@ -199,7 +199,7 @@ def test_the_example_return_leaks_nothing_the_attacks_can_find(tmp_path):
     gas = find_table(wb["Goal attainment (GAS)"], "Goal attainment (GAS): T-scores")
     to_date = gas.set_index("Window").loc["To date"]
     line = summary["Goal attainment (GAS)"]
-    assert f"{to_date['Mean baseline T']:.1f} at the first review" in line
+    assert f"{to_date['Mean baseline T']:.1f} on average at the first review" in line
     assert f"{to_date['Mean latest T']:.1f} at the latest" in line
     assert f"(change {to_date['Mean change in T']:+.1f})" in line
 

@@ -24,7 +24,7 @@ def test_score_reports_every_builtin_instrument(example, tmp_path, runner):
         assert registry.get(name).title[:31] in wb.sheetnames
     summary = sheet_rows(wb["Summary"])
     lines = {r[0]: r[1] for r in summary if r[0]}
-    assert lines["Goal attainment (GAS)"].startswith("to date, mean goal score")
+    assert lines["Goal attainment (GAS)"].startswith("goals scored")
 
 
 @pytest.mark.parametrize("name", BUILTIN)

@@ -304,8 +304,8 @@ class DomainScale(Instrument):
         low, high = order.index(means.idxmin()), order.index(means.idxmax())
         table, col = f"{self.name}-to-date", "Mean distance travelled"
         return Headline(
-            "to date, mean distance travelled from {} to {} points across the domains "
-            f"(scale {self.lo}-{self.hi})",
+            "average change from the first to the latest reading: {} to {} points, depending "
+            f"on the area (scale {self.lo}-{self.hi}, higher is better)",
             (Cite(table, col, low, "{:+.1f}"), Cite(table, col, high, "{:+.1f}")),
         )
 

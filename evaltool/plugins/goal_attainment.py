@@ -212,8 +212,8 @@ class GoalAttainment(Instrument):
 
     def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
         return Headline(
-            "to date, mean goal score {} at the first review and {} at the latest "
-            "(change {}); 50 = goals met as expected",
+            "goals scored {} on average at the first review and {} at the latest "
+            "(change {}); 50 means goals met as expected",
             (
                 Cite("gas", "Mean baseline T", 1),
                 Cite("gas", "Mean latest T", 1),

@@ -191,8 +191,8 @@ class GoalBasedOutcomes(Instrument):
 
     def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
         return Headline(
-            "to date, goals rated {} at first and {} at the latest rating "
-            f"(scale {self.lo}-{self.hi})",
+            "parents rated progress towards their goals {} on average at first and {} at the "
+            f"latest rating (scale {self.lo}-{self.hi})",
             (Cite("gbo", "Mean first rating", 1), Cite("gbo", "Mean latest rating", 1)),
         )
 

@@ -125,7 +125,7 @@ class PartnerAccess(Instrument):
     def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
         table = f"{self.name}-to-date"
         return Headline(
-            "to date, {} of {} clients referred to a partner service attended it",
+            "{} of the {} parents referred to a partner service went to it",
             (
                 Cite(table, "Clients accessed", len(self.service_types), "{:,.0f}"),
                 Cite(table, "Clients referred", len(self.service_types), "{:,.0f}"),

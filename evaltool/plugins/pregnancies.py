@@ -193,7 +193,7 @@ class Pregnancies(Instrument):
     def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
         pct = int(round(self.level * 100))
         return Headline(
-            "to date, {} pregnancies per 100 client-years of involvement "
+            "{} pregnancies per 100 years of involvement (100 parents each with us for a year) "
             f"({pct}% CI {{}} to {{}})",
             tuple(
                 Cite("pregnancy-rate", col, 1)
@@ -294,7 +294,7 @@ class Contraception(Instrument):
 
     def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
         return Headline(
-            "to date, {} clients chose to start contraception during involvement",
+            "{} parents chose to start contraception while working with us",
             (Cite("contraception", "Clients who chose to start contraception", 1, "{:,.0f}"),),
         )
 

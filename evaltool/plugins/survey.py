@@ -159,7 +159,7 @@ class Survey(Instrument):
 
     def headline(self, data: pd.DataFrame, ctx: Context) -> Headline:
         return Headline(
-            "to date, {} responses; the share of positive answers to each question is on the sheet",
+            "{} responses; the share of positive answers to each question is on its sheet",
             (Cite(f"{self.name}-responses", "Responses", 1, "{:,.0f}"),),
         )
 

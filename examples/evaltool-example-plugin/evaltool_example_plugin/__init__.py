@@ -111,7 +111,7 @@ class ConfidenceScale(Instrument):
         # the figures are cells of the table above (row 1: "To date"), so the return hides
         # them whenever it hides the count they come from
         return Headline(
-            "to date, mean rating {} first and {} latest",
+            "mean rating {} at first and {} at the latest",
             (Cite(self.name, "Mean first", 1), Cite(self.name, "Mean latest", 1)),
         )
 
