@@ -254,6 +254,7 @@ def radar_chart(book: Any, ws: Worksheet, shown: pd.DataFrame, anchor: str, tabl
         table,
     )
     chart.height, chart.width = 13, 20
+    chart.y_axis.number_format = "0"  # a scale's points, not 5.00
     ws.add_chart(chart, anchor)
     book.chart(
         ws, alt_text("Radar chart of the mean first and latest reading", shown, category, names)
