@@ -42,6 +42,10 @@ DataArg = Annotated[
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="Settings file (evaltool.toml).")
 ]
+ExtractOpt = Annotated[
+    str | None,
+    typer.Option(help="Date the data was extracted (yyyy-mm-dd); default: the period end."),
+]
 
 
 def _version(value: bool) -> None:
@@ -168,6 +172,31 @@ def validate(
     guarded(body)
 
 
+def write_quarter(
+    data: Path,
+    config: Path | None,
+    extract_date: str | None,
+    period: str,
+    out: Path,
+    force: bool,
+    internal: bool = False,
+):
+    """One quarter's output written (``score`` and ``summary``), saying if its folder was made."""
+    from evaltool.api import score_and_write
+    from evaltool.config import parse_date_setting
+
+    extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
+    settings = settings_from(config, extract_date=extract)
+    missing = next((f for f in reversed(out.parents) if not f.exists()), None)
+    with progress_display() as progress:
+        results = score_and_write(
+            data, settings, period, out, force=force, internal=internal, progress=progress
+        )
+    if missing is not None:
+        typer.echo(f"Created the folder {out.parent}")
+    return results
+
+
 @app.command()
 def score(
     data: DataArg,
@@ -186,10 +215,7 @@ def score(
         ),
     ],
     config: ConfigOpt = None,
-    extract_date: Annotated[
-        str | None,
-        typer.Option(help="Date the data was extracted (yyyy-mm-dd); default: the period end."),
-    ] = None,
+    extract_date: ExtractOpt = None,
     force: Annotated[bool, typer.Option(help="Replace the return if it exists.")] = False,
     internal: Annotated[
         bool, typer.Option(help="Add client-level sheets, marked INTERNAL – NOT FOR CIRCULATION.")
@@ -198,18 +224,7 @@ def score(
     """Score every instrument for a quarter and write the funder return (.xlsx or .json)."""
 
     def body() -> None:
-        from evaltool.api import score_and_write
-        from evaltool.config import parse_date_setting
-
-        extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
-        settings = settings_from(config, extract_date=extract)
-        missing = next((f for f in reversed(out.parents) if not f.exists()), None)
-        with progress_display() as progress:
-            results = score_and_write(
-                data, settings, period, out, force=force, internal=internal, progress=progress
-            )
-        if missing is not None:
-            typer.echo(f"Created the folder {out.parent}")
+        results = write_quarter(data, config, extract_date, period, out, force, internal)
         n_warn = len(results.problems.warnings)
         typer.echo(
             f"Wrote {out} — {results.period.code}, {results.period.describe()}; "
@@ -235,10 +250,7 @@ def summary(
         ),
     ],
     config: ConfigOpt = None,
-    extract_date: Annotated[
-        str | None,
-        typer.Option(help="Date the data was extracted (yyyy-mm-dd); default: the period end."),
-    ] = None,
+    extract_date: ExtractOpt = None,
     force: Annotated[bool, typer.Option(help="Replace the page if it exists.")] = False,
 ) -> None:
     """Write the one-page board summary: the Summary sheet's figures in plain English, with
@@ -247,16 +259,7 @@ def summary(
         fail(f"--out {out.name}: the board summary is an .html or .pdf file, e.g. board.html", 2)
 
     def body() -> None:
-        from evaltool.api import score_and_write
-        from evaltool.config import parse_date_setting
-
-        extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
-        settings = settings_from(config, extract_date=extract)
-        missing = next((f for f in reversed(out.parents) if not f.exists()), None)
-        with progress_display() as progress:
-            results = score_and_write(data, settings, period, out, force=force, progress=progress)
-        if missing is not None:
-            typer.echo(f"Created the folder {out.parent}")
+        results = write_quarter(data, config, extract_date, period, out, force)
         typer.echo(f"Wrote {out} — board summary, {results.period.describe()}")
 
     guarded(body)
