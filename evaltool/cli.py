@@ -373,7 +373,11 @@ def survival(
         ),
     ] = None,
     origin: Annotated[
-        str | None, typer.Option(help="index (conclusion of the index proceedings) or start.")
+        str | None,
+        typer.Option(
+            help="Measure from index-issue (the index proceedings' issue date), "
+            "index-conclusion (their final order) or start (service start)."
+        ),
     ] = None,
     times: Annotated[str | None, typer.Option(help="Days to report, e.g. 182,365,730.")] = None,
     ci: Annotated[
@@ -398,12 +402,19 @@ def survival(
         import datetime as dt
 
         from evaltool.api import load, time_to_proceedings
-        from evaltool.config import CI_TRANSFORMS, ORIGINS, parse_date_setting, parse_times
+        from evaltool.config import (
+            CI_TRANSFORMS,
+            ORIGIN_ALIASES,
+            ORIGINS,
+            parse_date_setting,
+            parse_times,
+        )
         from evaltool.errors import ConfigError
         from evaltool.report.json_output import survival_json
         from evaltool.report.text import survival_text
 
-        if origin is not None and origin not in ORIGINS:
+        named = ORIGIN_ALIASES.get(origin, origin) if origin is not None else None
+        if named is not None and named not in ORIGINS:
             raise ConfigError(f"--origin {origin}: use one of {', '.join(ORIGINS)}")
         if ci is not None and ci not in CI_TRANSFORMS:
             raise ConfigError(f"--ci {ci}: use one of {', '.join(CI_TRANSFORMS)}")
@@ -430,7 +441,7 @@ def survival(
         result = time_to_proceedings(
             loaded,
             extract,
-            origin=origin,
+            origin=named,
             ci=ci,
             times=parse_times(times, "--times") if times else None,
             covariates=covs,

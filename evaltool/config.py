@@ -14,7 +14,10 @@ from typing import Any
 from evaltool.errors import ConfigError
 
 CALENDARS = ("financial", "calendar")
-ORIGINS = ("index", "start")
+#: time to next proceedings is measured from (analysis/survival/table.py); "index" is the
+#: name earlier versions gave index-conclusion, still read
+ORIGINS = ("index-issue", "index-conclusion", "start")
+ORIGIN_ALIASES = {"index": "index-conclusion"}
 CI_TRANSFORMS = ("log", "log-log")
 #: the symbols of a return: "gss" the bracketed [c] [x] [z] of the 2022 guidance, "dfe" c : z
 SYMBOL_PROFILES = ("gss", "dfe")
@@ -43,7 +46,7 @@ class Settings:
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> header -> name
     compare_min_n: int = 5
     compare_min_days: int = 28
-    survival_origin: str = "index"
+    survival_origin: str = "index-issue"
     survival_ci: str = "log"
     survival_times: tuple[int, ...] = (182, 365, 730, 1095)
     benchmark: Benchmark | None = None
@@ -238,7 +241,8 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
     if "min_days" in compare:
         kwargs["compare_min_days"] = _int(compare["min_days"], where, "compare.min_days", 0)
     if "origin" in survival:
-        kwargs["survival_origin"] = _choice(survival["origin"], ORIGINS, where, "survival.origin")
+        named = ORIGIN_ALIASES.get(survival["origin"], survival["origin"])
+        kwargs["survival_origin"] = _choice(named, ORIGINS, where, "survival.origin")
     if "ci" in survival:
         kwargs["survival_ci"] = _choice(survival["ci"], CI_TRANSFORMS, where, "survival.ci")
     if "times" in survival:

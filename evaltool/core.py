@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from evaltool.analysis.activity import activity_tables
+from evaltool.analysis.survival.table import ORIGIN_WORDS
 from evaltool.analysis.windows import (
     Window,
     activity_by_window,
@@ -113,11 +114,7 @@ class Results:
         """New care proceedings within a year of the origin, service cohort, by window."""
         if self.survival is None:
             return None
-        words = (
-            "after the end of their last care proceedings before joining us"
-            if self.survival.origin == "index"
-            else "after starting with us"
-        )
+        words = ORIGIN_WORDS[self.survival.origin]
         return recurrence_by_window(self.survival.table_, self.windows, words)
 
 

@@ -51,7 +51,9 @@ min_n = 5          # no statistical test below this many paired readings
 min_days = 28      # first and latest readings must be at least this far apart
 
 [survival]
-origin = "index"   # "index": conclusion of the index proceedings; "start": service start
+# measured from: "index-issue" (the index proceedings' issue date, as the research and the
+# national figures do), "index-conclusion" (their final order) or "start" (service start)
+origin = "index-issue"
 ci = "log"         # confidence interval transform: "log" (R's default) or "log-log"
 times = [182, 365, 730, 1095]
 # benchmark = {{ proportion = 0.24, days = 1825, label = "National", source = "cite it" }}

@@ -119,11 +119,17 @@ def test_before_after_and_survival_sheets_match_the_analyses(example_return):
     km = find_table(
         wb["Time to next proceedings"], "Share with new care proceedings, at fixed times"
     )
-    at = results.survival.survival_at_
-    mine = km[(km["Group"] == "service") & (km["Days"] == 1095)].iloc[0]
-    theirs = at[(at["group"] == "service") & (at["days"] == 1095)].iloc[0]
-    assert mine["New proceedings (cumulative)"] == pytest.approx(1 - theirs["survival"], abs=0.0005)
-    assert mine["At risk"] == theirs["at_risk"]
+    at = results.survival.survival_at_.set_index(["group", "days"])
+    compared = 0
+    for _, mine in km.iterrows():
+        theirs = at.loc[(mine["Group"], mine["Days"])]
+        if mine["At risk"] != "[c]":
+            assert mine["At risk"] == theirs["at_risk"]
+        share = mine["New proceedings (cumulative)"]
+        if share != "[c]":
+            assert share == pytest.approx(1 - theirs["survival"], abs=0.0005)
+            compared += share > 0
+    assert compared >= 1
 
 
 def test_the_km_chart_is_native_and_reads_the_published_points(example_return):

@@ -23,7 +23,13 @@ FIXTURES = Path(__file__).parent / "fixtures" / "survival"
 EXPECTED = FIXTURES / "expected"
 EXTRACT = dt.date(2025, 12, 31)
 COVARIATES = ("cohort", "age_at_origin", "prior_children_removed", "care_experienced")
-DATASETS = ("example", "ties")
+#: R's figures for each fixture folder under each origin (survival.R): "ties" is index-conclusion
+#: (the fixture settings' "index", the name earlier versions used), "ties-start" is start
+DATASETS = tuple(
+    f"{folder}{'' if origin == 'index-conclusion' else '-' + origin}"
+    for origin in ("index-conclusion", "index-issue", "start")
+    for folder in ("example", "ties", "overlap")
+)
 
 
 def r_csv(name: str) -> pd.DataFrame:
@@ -31,10 +37,11 @@ def r_csv(name: str) -> pd.DataFrame:
 
 
 def analysed(dataset: str, ci: str = "log"):
+    folder, _, origin = dataset.partition("-")
     settings = load_settings(FIXTURES / "evaltool.toml")
-    loaded = load(FIXTURES / dataset, settings)
+    loaded = load(FIXTURES / folder, settings)
     assert loaded.problems.ok, loaded.problems.errors[:3]
-    return time_to_proceedings(loaded, EXTRACT, ci=ci, covariates=COVARIATES)
+    return time_to_proceedings(loaded, EXTRACT, ci=ci, covariates=COVARIATES, origin=origin or None)
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
@@ -45,6 +52,7 @@ def test_survival_table_matches_r(dataset):
     assert ours["time"].tolist() == r["time"].tolist()
     assert ours["event"].tolist() == r["status"].tolist()
     assert ours["age_at_origin"].tolist() == r["age_at_origin"].tolist()
+    assert ours["overlap"].astype(int).tolist() == r["overlap"].tolist()
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
@@ -166,7 +174,7 @@ def test_the_ph_check_is_lifelines_own_test(dataset):
     data = covariate_frame(result.table_, COVARIATES).assign(
         time=result.table_["time"], event=result.table_["event"]
     )
-    cph = CoxPHFitter().fit(data, "time", "event", fit_options={"precision": 1e-10})
+    cph = CoxPHFitter().fit(data, "time", "event", fit_options={"precision": 1e-13})
     theirs = proportional_hazard_test(cph, data, time_transform="rank").summary
     ours = result.ph_test_.set_index("covariate")
     np.testing.assert_allclose(ours["chi2"], theirs["test_statistic"], rtol=1e-6)
@@ -198,43 +206,86 @@ def test_an_event_on_the_extract_date_counts(tmp_path):
         ],
     )
     loaded = load(path)
-    table, _ = survival_table(loaded.dataset.clients, loaded.dataset.tables["proceedings"], EXTRACT)
+    table, _ = survival_table(
+        loaded.dataset.clients, loaded.dataset.tables["proceedings"], EXTRACT, "index-conclusion"
+    )
     assert table.loc[0, "event"] == 1
     assert table.loc[0, "time"] == (dt.date(2025, 12, 31) - dt.date(2023, 6, 1)).days
     table, _ = survival_table(
-        loaded.dataset.clients, loaded.dataset.tables["proceedings"], dt.date(2025, 12, 30)
+        loaded.dataset.clients,
+        loaded.dataset.tables["proceedings"],
+        dt.date(2025, 12, 30),
+        "index-conclusion",
     )
     assert table.loc[0, "event"] == 0  # a day earlier it is not yet an event
 
 
 def test_exclusions_are_counted_with_reasons(tmp_path):
-    clients = clients_rows(["A", "B", "C"], start="01/04/2024", referral="01/03/2024")
+    """B's index (issued 01/01/2024, before the start) concludes after it: fine under
+    index-issue and index-conclusion; D's index is still open: not yet at risk under
+    index-conclusion; E has no proceedings issued by the start."""
+    clients = clients_rows(["A", "B", "C", "D", "E"], start="01/04/2024", referral="01/03/2024")
     clients[2]["start_date"] = None
     path = survival_workbook(
         tmp_path,
         [
             {"client_id": "A", "issued_date": "01/01/2023", "concluded_date": "01/06/2023"},
             {"client_id": "B", "issued_date": "01/01/2024", "concluded_date": "01/06/2024"},
+            {"client_id": "D", "issued_date": "01/02/2024", "concluded_date": None},
+            {"client_id": "E", "issued_date": "01/05/2024", "concluded_date": "01/09/2024"},
         ],
         clients,
     )
     loaded = load(path)
-    table, excluded = survival_table(
-        loaded.dataset.clients, loaded.dataset.tables["proceedings"], EXTRACT
-    )
-    assert table["client_id"].tolist() == ["A"]
+    clients, proceedings = loaded.dataset.clients, loaded.dataset.tables["proceedings"]
+    table, excluded = survival_table(clients, proceedings, EXTRACT, "index-conclusion")
+    assert table["client_id"].tolist() == ["A", "B"]
+    assert table.loc[1, "time"] == (dt.date(2025, 12, 31) - dt.date(2024, 6, 1)).days
     reasons = dict(zip(excluded["Reason"], excluded["Clients"], strict=True))
     assert reasons == {  # every reason, zero or not, in one order
         "service cohort: never started": 1,
-        "no proceedings concluded by the start (comparison: referral) date": 1,
+        "no proceedings issued by the start (comparison: referral) date": 1,
+        "index proceedings not concluded by the extract date (not yet at risk)": 1,
         "origin after the extract date": 0,
         "no follow-up time after the origin": 0,
     }
-    started, _ = survival_table(
-        loaded.dataset.clients, loaded.dataset.tables["proceedings"], EXTRACT, origin="start"
+    issued, excluded = survival_table(clients, proceedings, EXTRACT, "index-issue")
+    assert issued["client_id"].tolist() == ["A", "B", "D"]
+    assert issued.loc[2, "time"] == (dt.date(2025, 12, 31) - dt.date(2024, 2, 1)).days
+    assert "index proceedings not concluded by the extract date (not yet at risk)" not in set(
+        excluded["Reason"]
     )
-    assert started["client_id"].tolist() == ["A", "B"]
+    started, _ = survival_table(clients, proceedings, EXTRACT, origin="start")
+    assert started["client_id"].tolist() == ["A", "B", "D", "E"]
     assert started.loc[0, "time"] == (dt.date(2025, 12, 31) - dt.date(2024, 4, 1)).days
+    assert started.loc[3, "event"] == 1  # E: issued 01/05/2024, after the start
+
+
+def test_an_overlapping_set_is_an_event_only_where_the_origin_allows_and_always_counted(
+    tmp_path,
+):
+    """Index issued 01/01/2024 (before the start, 01/04/2024), concluded 01/12/2024; a new set
+    issued 01/09/2024, before the index concluded: the overlap the research counts."""
+    path = survival_workbook(
+        tmp_path,
+        [
+            {"client_id": "A", "issued_date": "01/01/2024", "concluded_date": "01/12/2024"},
+            {"client_id": "A", "issued_date": "01/09/2024", "concluded_date": None},
+        ],
+    )
+    loaded = load(path)
+    clients, proceedings = loaded.dataset.clients, loaded.dataset.tables["proceedings"]
+    days = {
+        "index-issue": (dt.date(2024, 9, 1) - dt.date(2024, 1, 1)).days,  # an event, day 244
+        "start": (dt.date(2024, 9, 1) - dt.date(2024, 4, 1)).days,  # an event, day 153
+        "index-conclusion": (dt.date(2025, 12, 31) - dt.date(2024, 12, 1)).days,  # censored
+    }
+    for origin, time in days.items():
+        table, _ = survival_table(clients, proceedings, EXTRACT, origin)
+        row = table.iloc[0]
+        assert row["time"] == time, origin
+        assert row["event"] == (origin != "index-conclusion"), origin
+        assert bool(row["overlap"]), origin  # counted under every origin
 
 
 def test_cox_errors_and_warnings_are_clear():
@@ -299,15 +350,25 @@ def test_the_origin_used_is_the_origin_reported(runner):
     from tests.conftest import EXAMPLE, EXAMPLE_CONFIG
 
     out = {}
-    for origin in ("index", "start"):
+    for origin in ("index-issue", "index-conclusion", "start", "index"):
         args = ["survival", str(EXAMPLE), "--config", str(EXAMPLE_CONFIG), "--origin", origin]
         result = runner.invoke(app, [*args, "--json"])
         assert result.exit_code == 0, result.output
         out[origin] = json.loads(result.stdout)
-        assert out[origin]["origin"] == origin
+        named = "index-conclusion" if origin == "index" else origin  # the earlier name
+        assert out[origin]["origin"] == named
+        assert out[origin]["origin_definition"].startswith(
+            {"index-issue": "the issue date", "index-conclusion": "the conclusion date"}.get(
+                named, "the service start date"
+            )
+        )
         text = runner.invoke(app, args)
-        assert f"origin {origin}," in text.output
-    assert out["index"]["events"] != out["start"]["events"]
+        assert f"origin {named}," in text.output
+    assert out["index-issue"]["survival_at"] != out["start"]["survival_at"]
+    assert out["index"] == out["index-conclusion"]
+    bad = runner.invoke(app, ["survival", str(EXAMPLE), "--origin", "referral"])
+    assert bad.exit_code == 1
+    assert "--origin referral: use one of index-issue, index-conclusion, start" in bad.output
 
 
 def test_curves_are_split_only_by_a_coded_column(tmp_path, runner):

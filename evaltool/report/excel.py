@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from evaltool.analysis.survival.table import ORIGIN_DEFINITIONS
 from evaltool.analysis.windows import RECURRENCE
 from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.errors import OutputError
@@ -386,7 +387,7 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     s = results.settings
     sw.pairs(
         [
-            ("Origin", survival.origin),
+            ("Origin", f"{survival.origin}: {ORIGIN_DEFINITIONS[survival.origin]}"),
             ("CI transform", survival.ci),
             ("Extract date", pd.Timestamp(survival.extract_date_).date()),
         ]
@@ -394,7 +395,7 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     tables = {t.name: t for t in pub.sheets["Time to next proceedings"]}
     for name in (RECURRENCE, "km"):
         written = write_summary_table(sw, tables[name], pub.shown[name])
-    for name in ("km-median", "km-exclusions"):
+    for name in ("km-median", "km-exclusions", "km-overlaps"):
         write_summary_table(sw, tables[name], pub.shown[name])
     if survival.benchmark_:
         b = survival.benchmark_

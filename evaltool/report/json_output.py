@@ -8,6 +8,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
+from evaltool.analysis.survival.table import ORIGIN_DEFINITIONS
 from evaltool.report.formats import formats_for, printed_value, shown_symbol, symbol_key
 
 if TYPE_CHECKING:
@@ -157,6 +158,8 @@ def survival_json(fit: TimeToProceedings) -> dict[str, Any]:
     return {
         "ci_transform": fit.ci,
         "origin": fit.origin,
+        "origin_definition": ORIGIN_DEFINITIONS[fit.origin],
+        "overlaps": int(fit.table_["overlap"].sum()),
         "times": list(fit.times),
         "group": fit.group,
         "covariates": list(fit.covariates),

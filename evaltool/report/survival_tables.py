@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from evaltool.analysis.survival import DAYS_PER_MONTH, LOST_REASONS, TimeToProceedings
+from evaltool.analysis.survival.table import ORIGIN_DEFINITIONS
 from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.instruments.base import Definition
 from evaltool.instruments.results import Implied, Relation, SummaryTable
@@ -149,24 +150,85 @@ def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
             fit.exclusions_,
             counts=("Clients",),
         ),
+        overlap_table(fit, groups),
     ]
 
 
-def survival_definitions(fit: TimeToProceedings) -> list[Definition]:
-    origin = (
-        "conclusion of the latest proceedings concluded on or before the start date "
-        "(comparison cohort: referral date)"
-        if fit.origin == "index"
-        else "service start date (comparison cohort: referral date)"
+OVERLAPPED = "With a set overlapping the index proceedings"
+
+
+def overlap_table(fit: TimeToProceedings, groups: list[str]) -> SummaryTable:
+    """How many of the clients analysed had a new set issued before their index proceedings
+    concluded: counted under every origin, never dropped silently (an event only under some)."""
+    t = fit.table_
+    parts = {
+        "all": t,
+        "service": t[t["cohort"] == "service"],
+        "comparison": t[t["cohort"] == "comparison"],
+    }
+    shown = [g for g in ("all", "service", "comparison") if g in groups]
+    frame = pd.DataFrame(
+        {"Group": shown, OVERLAPPED: [int(parts[g]["overlap"].sum()) for g in shown]}
     )
+    relations = [
+        Relation(
+            (
+                (("km-overlaps", k, OVERLAPPED), 1.0),
+                (("km-median", groups.index(g), "Clients"), -1.0),
+            ),
+            "<=",
+        )
+        for k, g in enumerate(shown)
+    ]
+    if len(shown) == 3:
+        relations.append(
+            Relation(
+                (
+                    (("km-overlaps", 0, OVERLAPPED), -1.0),
+                    (("km-overlaps", 1, OVERLAPPED), 1.0),
+                    (("km-overlaps", 2, OVERLAPPED), 1.0),
+                )
+            )
+        )
+    rule = {
+        "index-issue": "each is an event here (the first set issued after the index's issue)",
+        "index-conclusion": "none is an event under this origin (it counts only sets issued "
+        "after the index concluded)",
+        "start": "each is an event here when issued after the start date",
+    }[fit.origin]
+    return SummaryTable(
+        "km-overlaps",
+        "Clients analysed with a new set issued before the index proceedings concluded",
+        frame,
+        counts=(OVERLAPPED,),
+        note=f"Origin {fit.origin}: {rule}.",
+        relations=tuple(relations),
+    )
+
+
+def survival_definitions(fit: TimeToProceedings) -> list[Definition]:
+    origin = ORIGIN_DEFINITIONS[fit.origin]
+    overlap = {
+        "index-issue": "counted as an event (the first set issued after the index's issue)",
+        "index-conclusion": "never an event (only sets issued after the index concluded are); "
+        "the clients with one are counted",
+        "start": "an event when issued after the start date",
+    }[fit.origin]
     return [
         Definition(
             "Time to next proceedings",
-            f"Days from the origin ({origin}) to the "
+            f"Days from the origin ({fit.origin}: {origin}) to the "
             "first care proceedings issued after it; followed up to the extract "
             "date (an event on that date counts), or to the end date for clients "
             f"who {', '.join(r.replace('_', ' ') for r in LOST_REASONS)}.",
             f"evaltool data contract {CONTRACT_VERSION} ({CONTRACT_DOC}); Broadhurst et al. (2015)",
+        ),
+        Definition(
+            "Overlapping proceedings",
+            "A set issued after the index proceedings were issued and on or before they "
+            f"concluded (the index still open: up to the extract date). Under this origin: "
+            f"{overlap}. Counted on the Time to next proceedings sheet.",
+            "Broadhurst et al. (2017); evaltool data contract 1.1",
         ),
         Definition(
             "Kaplan-Meier estimate",

@@ -1,6 +1,6 @@
 """Time to next care proceedings, as a fitter in the lifelines style::
 
-    fit = TimeToProceedings(origin="index", ci="log", times=(182, 365, 730)).fit(
+    fit = TimeToProceedings(origin="index-issue", ci="log", times=(182, 365, 730)).fit(
         clients, proceedings, extract_date
     )
     fit.survival_at_     # Kaplan-Meier at the fixed times, by group
@@ -52,7 +52,7 @@ class TimeToProceedings:
     return still gets the Kaplan-Meier figures).
     """
 
-    origin: str = "index"
+    origin: str = "index-issue"  # or "index-conclusion", "start" (survival/table.py)
     ci: str = "log"
     times: tuple[int, ...] = (182, 365, 730)
     group: str | None = None
@@ -85,8 +85,10 @@ class TimeToProceedings:
         self, clients: pd.DataFrame, proceedings: pd.DataFrame, extract_date: dt.date
     ) -> TimeToProceedings:
         """Fit on the typed clients and proceedings tables, following up to ``extract_date``."""
+        from evaltool.analysis.survival.table import ALIASES
         from evaltool.config import check_group
 
+        self.origin = ALIASES.get(self.origin, self.origin)
         self.extract_date_ = pd.Timestamp(extract_date).date()
         self.warnings_ = []
         self.km_ = {}

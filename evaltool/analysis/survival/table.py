@@ -1,10 +1,18 @@
 """The survival table: one row per client analysed, with origin, follow-up time and event.
 
-Origin ``index`` = the conclusion of the latest proceedings concluded on or before the client's
-start date (comparison cohort: referral date); ``start`` = the start date itself (comparison
-cohort: referral date). Event: the first proceedings issued after the origin, up to and
-including the extract date. Censoring: the extract date, or the end date for clients lost to
-follow-up (closure reason in ``LOST_REASONS``).
+The *index proceedings* of a client are the latest proceedings issued on or before the client's
+start date (comparison cohort: referral date); data contract v1.1. Origins:
+
+- ``index-issue``: the index proceedings' issue date (the research convention);
+- ``index-conclusion``: their conclusion date (not yet concluded: not yet at risk, counted);
+- ``start``: the start date itself (comparison cohort: referral date).
+
+Event: the first proceedings issued after the origin, up to and including the extract date.
+A set issued after the index was issued and on or before it concluded *overlaps* it: an event
+under ``index-issue`` (and under ``start`` when issued after the start), never one under
+``index-conclusion``, and counted under every origin (``overlaps``), never dropped silently.
+Censoring: the extract date, or the end date for clients lost to follow-up (closure reason in
+``LOST_REASONS``).
 """
 
 from __future__ import annotations
@@ -19,13 +27,39 @@ LOST_REASONS = ("moved_away",)
 AGE_BANDS = ((0, 20, "under 20"), (20, 25, "20-24"), (25, 200, "25 and over"))
 
 
+#: the origins, and the name earlier versions used for index-conclusion
+ORIGINS = ("index-issue", "index-conclusion", "start")
+ALIASES = {"index": "index-conclusion"}
+#: each origin in words: "their first year {words}"
+ORIGIN_WORDS = {
+    "index-issue": "after the care proceedings open when they joined us were issued",
+    "index-conclusion": "after the care proceedings open when they joined us ended",
+    "start": "after starting with us",
+}
+#: each origin defined, for the Definitions sheet, the JSON and the text output
+ORIGIN_DEFINITIONS = {
+    "index-issue": "the issue date of the index proceedings (the latest proceedings issued on "
+    "or before the start date; comparison cohort: referral date): the research convention",
+    "index-conclusion": "the conclusion date of the index proceedings (the latest proceedings "
+    "issued on or before the start date; comparison cohort: referral date); a client whose "
+    "index has not concluded is not yet at risk",
+    "start": "the service start date (comparison cohort: referral date)",
+}
+NOT_CONCLUDED = "index proceedings not concluded by the extract date (not yet at risk)"
+NO_INDEX = "no proceedings issued by the start (comparison: referral) date"
+
+
 def survival_table(
-    clients: pd.DataFrame, proceedings: pd.DataFrame, extract_date: Any, origin: str = "index"
+    clients: pd.DataFrame, proceedings: pd.DataFrame, extract_date: Any, origin: str = "index-issue"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per client analysed (origin, time, event, covariates), and the exclusions.
 
     Returns ``(table, exclusions)``; ``exclusions`` counts clients left out, by reason.
+    Each row also says whether the client has a set overlapping the index (``overlap``).
     """
+    origin = ALIASES.get(origin, origin)
+    if origin not in ORIGINS:
+        raise ValueError(f"origin {origin!r}: use one of {', '.join(ORIGINS)}")
     extract = pd.Timestamp(extract_date)
     c = clients.copy()
     cohort = cohort_of(c)
@@ -36,18 +70,33 @@ def survival_table(
     reason[(cohort == "service") & start.isna()] = "service cohort: never started"
 
     p = proceedings[["client_id", "issued_date", "concluded_date"]]
-    if origin == "index":
-        merged = p.merge(c[["client_id", "reference"]], on="client_id")
-        done = merged[
-            merged["concluded_date"].notna() & (merged["concluded_date"] <= merged["reference"])
-        ]
-        index = done.groupby("client_id")["concluded_date"].max()
-        c["origin"] = c["client_id"].map(index)
-        reason[(reason == "") & c["origin"].isna()] = (
-            "no proceedings concluded by the start (comparison: referral) date"
-        )
-    else:
+    merged = p.merge(c[["client_id", "reference"]], on="client_id")
+    by_start = merged[merged["issued_date"] <= merged["reference"]]
+    # of sets issued the same day, the index is the one concluding last (an open one last of all)
+    index = by_start.sort_values(["issued_date", "concluded_date"], na_position="last")
+    index = index.groupby("client_id").tail(1).set_index("client_id")
+    c["index_issued"] = c["client_id"].map(index["issued_date"])
+    c["index_concluded"] = c["client_id"].map(index["concluded_date"])
+    # an overlapping set: issued after the index was issued, on or before it concluded (an
+    # index still open at the extract date overlaps every later set up to then)
+    span = p.merge(c[["client_id", "index_issued", "index_concluded"]], on="client_id")
+    until = span["index_concluded"].fillna(extract).clip(upper=extract)
+    overlapping = span[
+        (span["issued_date"] > span["index_issued"]) & (span["issued_date"] <= until)
+    ]
+    c["overlap"] = c["client_id"].isin(set(overlapping["client_id"]))
+    if origin == "start":
         c["origin"] = c["reference"]
+    else:
+        reason[(reason == "") & c["index_issued"].isna()] = NO_INDEX
+        if origin == "index-issue":
+            c["origin"] = c["index_issued"]
+        else:
+            c["origin"] = c["index_concluded"]
+            open_index = c["index_issued"].notna() & (
+                c["index_concluded"].isna() | (c["index_concluded"] > extract)
+            )
+            reason[(reason == "") & open_index] = NOT_CONCLUDED
     reason[(reason == "") & (c["origin"] > extract)] = "origin after the extract date"
 
     later = p.merge(c[["client_id", "origin"]], on="client_id")
@@ -79,9 +128,8 @@ def survival_table(
     # every reason, always, in one order: a row that appeared only when non-zero would tell
     every = [
         "service cohort: never started",
-        "no proceedings concluded by the start (comparison: referral) date"
-        if origin == "index"
-        else None,
+        None if origin == "start" else NO_INDEX,
+        NOT_CONCLUDED if origin == "index-conclusion" else None,
         "origin after the extract date",
         "no follow-up time after the origin",
     ]
@@ -98,8 +146,12 @@ def survival_table(
         "time",
         "event",
         "lost_to_follow_up",
+        "overlap",
     ]
     rest = [
-        x for x in kept.columns if x not in cols and x not in ("reference", "event_date", "_row")
+        x
+        for x in kept.columns
+        if x not in cols
+        and x not in ("reference", "event_date", "_row", "index_issued", "index_concluded")
     ]
     return kept[cols + rest].reset_index(drop=True), excluded
