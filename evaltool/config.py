@@ -123,14 +123,15 @@ def _toml_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
 
 def survival_groups() -> tuple[str, ...]:
     """Columns the survival curves may be split by: coded or yes/no columns of clients, and
-    the derived age band. Any other column could print free text or ids in a return."""
+    the derived age band and financial year of the origin. Any other column could print free
+    text or ids in a return."""
     from evaltool.data.columns import CATEGORY, YESNO
     from evaltool.data.contract import CLIENTS
 
     coded = [
         c.name for c in CLIENTS.columns if c.type == YESNO or (c.type == CATEGORY and c.choices)
     ]
-    return (*coded, "age_band")
+    return (*coded, "age_band", "origin_year")
 
 
 def check_group(group: str, where: str) -> None:

@@ -20,6 +20,7 @@ from evaltool.analysis.survival.table import ORIGIN_WORDS
 from evaltool.analysis.windows import (
     Window,
     activity_by_window,
+    recurrence_by_group,
     recurrence_by_window,
     summary_windows,
 )
@@ -116,6 +117,13 @@ class Results:
             return None
         words = ORIGIN_WORDS[self.survival.origin]
         return recurrence_by_window(self.survival.table_, self.windows, words)
+
+    @cached_property
+    def recurrence_groups(self) -> SummaryTable | None:
+        """The all-time recurrence figure by age band, gender and financial year of origin."""
+        if self.survival is None:
+            return None
+        return recurrence_by_group(self.survival.table_, self.windows[-1])  # all time
 
 
 def registry_for(settings: Settings) -> Registry:

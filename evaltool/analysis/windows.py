@@ -162,3 +162,108 @@ def recurrence_by_window(
         "follow-up, so no estimate is needed.",
         relations=tuple(relations),
     )
+
+
+#: the groups the recurrence figure is split by on the return: (heading, column, categories)
+STRATA = "recurrence-groups"
+
+
+def _fy(day: dt.date) -> int:
+    """The year a financial year (April to March) starts in."""
+    return day.year - (day.month < 4)
+
+
+def recurrence_by_group(table: pd.DataFrame, window: Window, days: int = 365) -> SummaryTable:
+    """The recurrence figure of ``window`` (all time) split by age band at origin, gender and
+    the financial year of the origin: each split adds up to the window's figure (declared),
+    a category nobody is in is still a row (a row that came and went would tell)."""
+    from evaltool.analysis.survival.table import AGE_BANDS
+    from evaltool.data.contract import GENDERS
+
+    t = table[table["cohort"] == "service"]
+    returned = (t["event"] == 1) & (t["time"] <= days)
+    ended = t["origin"] + pd.Timedelta(days=days)
+    inside = (returned | (t["time"] >= days)) & ended.between(
+        pd.Timestamp(window.start), pd.Timestamp(window.end)
+    )
+    # every financial year from the service's first to the period's (the calendar, not the
+    # data, adds a row); origins before the first year share one row
+    first, last = _fy(window.start), _fy(window.end)
+    years = [f"{y}-{(y + 1) % 100:02d}" for y in range(first, last + 1)]
+    before = f"before {years[0]}"
+    if "origin_year" in t:
+        year = t["origin_year"].str[:4].astype(float)
+        t = t.assign(origin_year=t["origin_year"].where(year >= first, before))
+    splits = [
+        ("Age at origin", "age_band", [label for _, _, label in AGE_BANDS]),
+        ("Gender", "gender", list(GENDERS)),
+        ("Financial year of origin", "origin_year", [before, *years]),
+    ]
+    rows, relations = [], []
+    for heading, column, categories in splits:
+        values = (
+            t[column].astype(object).where(t[column].notna(), None)
+            if column in t
+            else pd.Series(None, index=t.index, dtype=object)
+        )
+        start = len(rows)
+        for category in [*categories, None]:
+            mine = inside & (values == category if category is not None else values.isna())
+            n, k = int(mine.sum()), int((mine & returned).sum())
+            rows.append(
+                {
+                    "Split by": heading,
+                    "Group": category if category is not None else "not recorded",
+                    FOLLOWED: n,
+                    RETURNED: k,
+                    SHARE: k / n if n else None,
+                }
+            )
+        # each cell is the sum of its quarters' counts, and in each quarter the groups add up
+        # to the quarter's count of the table above: shared by every return, so that neither
+        # this return's total nor last quarter's figure can be subtracted to give a quarter's
+        names = [f"{heading}={rows[r]['Group']}" for r in range(start, len(rows))]
+        for col in (FOLLOWED, RETURNED):
+            for r, name in zip(range(start, len(rows)), names, strict=True):
+                relations.append(
+                    Relation(
+                        (
+                            ((STRATA, r, col), 1.0),
+                            *(
+                                (f"{STRATA}: {name}, {col}, {q.code}", -1.0)
+                                for q in window.quarters
+                            ),
+                        )
+                    )
+                )
+            for q in window.quarters:
+                relations.append(
+                    Relation(
+                        (
+                            *((f"{STRATA}: {name}, {col}, {q.code}", 1.0) for name in names),
+                            (f"{RECURRENCE}: {col}, {q.code}", -1.0),
+                        )
+                    )
+                )
+        for name in names:
+            for q in window.quarters:
+                relations.append(
+                    Relation(
+                        (
+                            (f"{STRATA}: {name}, {RETURNED}, {q.code}", 1.0),
+                            (f"{STRATA}: {name}, {FOLLOWED}, {q.code}", -1.0),
+                        ),
+                        "<=",
+                    )
+                )
+    return SummaryTable(
+        STRATA,
+        "New care proceedings within a year, by group (service cohort, all time)",
+        pd.DataFrame(rows),
+        counts=(FOLLOWED, RETURNED),
+        derived={SHARE: (RETURNED, FOLLOWED)},
+        percent=(SHARE,),
+        note="The all-time figure of the table above, split three ways; each split adds up to "
+        "it. Age at the origin (year of the origin less year of birth).",
+        relations=tuple(relations),
+    )

@@ -392,10 +392,15 @@ def _categories(returns: Sequence[Return]) -> list[Finding]:
                 labels = {" / ".join(str(r[j]) for j in window + keys) for r in t.rows}
                 seen.setdefault((t.sheet, t.title), {})[ret.path.name] = labels
     out = []
+    year_of = {ret.path.name: _year(ret.period) for ret in returns}
     for (sheet, title), by_file in seen.items():
         every = set().union(*by_file.values())
         for name, labels in by_file.items():
             for missing in sorted(every - labels):
+                label = _year(missing.split(" / ")[-1])
+                if label is not None and year_of[name] is not None and label > year_of[name]:
+                    continue  # a (financial) year that had not begun: the calendar adds it
+
                 out.append(
                     Finding(
                         "category comes and goes",
@@ -403,6 +408,12 @@ def _categories(returns: Sequence[Return]) -> list[Finding]:
                     )
                 )
     return out
+
+
+def _year(text: str) -> int | None:
+    """The year a label such as '2024-25' (or a period '2024-25 Q3 ...') starts with."""
+    m = re.match(r"(\d{4})-\d{2}\b", text)
+    return int(m.group(1)) if m else None
 
 
 def _total_rows(t: Table, counts: list[str]) -> list[tuple[int, str, list[int]]]:

@@ -21,7 +21,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from evaltool.analysis.survival.table import ORIGIN_DEFINITIONS
-from evaltool.analysis.windows import RECURRENCE
+from evaltool.analysis.windows import RECURRENCE, STRATA
 from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.errors import OutputError
 from evaltool.instruments.base import Definition
@@ -393,7 +393,7 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
         ]
     )
     tables = {t.name: t for t in pub.sheets["Time to next proceedings"]}
-    for name in (RECURRENCE, "km"):
+    for name in (RECURRENCE, STRATA, "km"):
         written = write_summary_table(sw, tables[name], pub.shown[name])
     for name in ("km-median", "km-exclusions", "km-overlaps"):
         write_summary_table(sw, tables[name], pub.shown[name])

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from evaltool.analysis.windows import RECURRENCE
+from evaltool.analysis.windows import RECURRENCE, STRATA
 from evaltool.instruments.results import Headline, Implied, Ref, Relation, SummaryTable
 from evaltool.report import record
 from evaltool.report.disclosure import (
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 #: tables whose rows name their own quarter: the same cell in every return that prints it
 TIMELESS = ("activity",)
 #: unseen quantities named by their quarter: the same in every return that uses them
-SHARED_UNSEEN = (*TIMELESS, RECURRENCE)
+SHARED_UNSEEN = (*TIMELESS, RECURRENCE, STRATA)
 #: the sheet of the technical statistics, apart from the figures a funder reads
 ANNEX = "Annex - statistical tests"
 #: tables whose "To date" rows are last quarter's "To date" plus this "Quarter"
@@ -111,9 +111,10 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
     if results.survival is not None:
         from evaltool.report.survival_tables import survival_tables
 
-        assert results.recurrence is not None
+        assert results.recurrence is not None and results.recurrence_groups is not None
         sheets["Time to next proceedings"] = [
             results.recurrence,
+            results.recurrence_groups,
             *survival_tables(results.survival),
         ]
     sheets["Data quality"] = [rows_read(results)]

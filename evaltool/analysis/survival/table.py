@@ -24,7 +24,8 @@ import pandas as pd
 from evaltool.data.contract import cohort_of
 
 LOST_REASONS = ("moved_away",)
-AGE_BANDS = ((0, 20, "under 20"), (20, 25, "20-24"), (25, 200, "25 and over"))
+#: age at origin, in the bands the recurrence research reports (Broadhurst et al. 2015)
+AGE_BANDS = ((0, 20, "under 20"), (20, 25, "20-24"), (25, 30, "25-29"), (30, 200, "30 and over"))
 
 
 #: the origins, and the name earlier versions used for index-conclusion
@@ -118,6 +119,9 @@ def survival_table(
     kept["event"] = kept["event"].astype(int)
     kept["time"] = kept["time"].astype(float)
     kept["cohort_service"] = (kept["cohort"] == "service").astype(int)
+    # the financial year of the origin (April to March, as Cafcass and DfE count proceedings)
+    fy = kept["origin"].dt.year - (kept["origin"].dt.month < 4).astype(int)
+    kept["origin_year"] = fy.astype(str) + "-" + ((fy + 1) % 100).astype(str).str.zfill(2)
     if "birth_year" in kept:
         age = kept["origin"].dt.year - kept["birth_year"].astype("Float64")
         kept["age_at_origin"] = age.astype(float)
