@@ -59,6 +59,11 @@ class Settings:
     due_reading_days: int = 90
     due_instrument_days: dict[str, int] = field(default_factory=dict)
     due_waiting_days: int = 28
+    #: payment-by-results outcomes ([pbr]): off unless switched on; horizons in months
+    pbr: bool = False
+    pbr_pregnancy_months: int = 18
+    pbr_engagement_months: int = 12
+    pbr_proceedings_months: int = 36
     config_file: Path | None = None
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -75,6 +80,7 @@ _SCHEMA: dict[str, set[str]] = {
     "compare": {"min_n", "min_days"},
     "survival": {"origin", "ci", "times", "benchmark", "covariates", "group"},
     "due": {"reading_days", "waiting_days", "instruments"},
+    "pbr": {"enabled", "pregnancy_months", "engagement_months", "proceedings_months"},
 }
 _BENCHMARK_KEYS = {"proportion", "days", "label", "source"}
 
@@ -276,6 +282,14 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
         kwargs["due_instrument_days"] = {
             str(name): _int(n, where, f"due.instruments.{name}", 1) for name, n in days.items()
         }
+    pbr = data.get("pbr", {})
+    if "enabled" in pbr:
+        if not isinstance(pbr["enabled"], bool):
+            raise ConfigError(f"{where}: pbr.enabled must be true or false")
+        kwargs["pbr"] = pbr["enabled"]
+    for key in ("pregnancy_months", "engagement_months", "proceedings_months"):
+        if key in pbr:
+            kwargs[f"pbr_{key}"] = _int(pbr[key], where, f"pbr.{key}", 1)
     return Settings(**kwargs)
 
 

@@ -119,6 +119,34 @@ class Results:
         return recurrence_by_window(self.survival.table_, self.windows, words)
 
     @cached_property
+    def pbr_clients(self) -> pd.DataFrame | None:
+        """Payment-by-results outcomes per client on the period end ([pbr] enabled)."""
+        if not self.settings.pbr:
+            return None
+        from evaltool.analysis.pbr import Horizons, pbr_clients
+
+        s, tables = self.settings, self.loaded.dataset.tables
+        horizons = Horizons(
+            s.pbr_pregnancy_months, s.pbr_engagement_months, s.pbr_proceedings_months
+        )
+        return pbr_clients(
+            tables["clients"],
+            tables.get("proceedings"),
+            tables.get("pregnancies"),
+            self.period.end,
+            horizons,
+        )
+
+    @cached_property
+    def pbr(self) -> SummaryTable | None:
+        """The payment-by-results outcomes by window, for the return."""
+        if self.pbr_clients is None:
+            return None
+        from evaltool.analysis.pbr import pbr_table
+
+        return pbr_table(self.pbr_clients, self.windows, self.activity[0])
+
+    @cached_property
     def recurrence_groups(self) -> SummaryTable | None:
         """The all-time recurrence figure by age band, gender and financial year of origin."""
         if self.survival is None:

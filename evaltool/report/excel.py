@@ -29,7 +29,7 @@ from evaltool.instruments.results import SummaryTable
 from evaltool.report.disclosure import SUPPRESSED, protect
 from evaltool.report.formats import SYMBOL_PROFILES, symbol_key
 from evaltool.report.output import Output, write_output
-from evaltool.report.publish import ANNEX, Publication, headline_text, publish
+from evaltool.report.publish import ANNEX, PBR, Publication, headline_text, publish
 from evaltool.report.workbook import (
     SheetWriter,
     Written,
@@ -153,6 +153,31 @@ def build_workbook(
     )
     write_survival(book, sw)
     sw.finish()
+
+    if PBR in pub.sheets:
+        s = results.settings
+        sw = book.sheet(
+            PBR,
+            "Payment-by-results outcomes",
+            "Fixed-horizon outcomes from each parent's start, as outcome funders pay on them",
+        )
+        sw.pairs(
+            [
+                (
+                    "Not pregnant",
+                    f"no pregnancy known within {s.pbr_pregnancy_months} months of starting, "
+                    f"having completed {s.pbr_engagement_months} months of the programme",
+                ),
+                (
+                    "No new proceedings",
+                    f"no care proceedings (interim care, care or placement order, or still "
+                    f"open) issued within {s.pbr_proceedings_months} months of starting",
+                ),
+            ]
+        )
+        for table in pub.sheets[PBR]:
+            write_summary_table(sw, table, pub.shown[table.name])
+        sw.finish()
 
     sw = book.sheet(
         ANNEX,
@@ -358,7 +383,15 @@ def write_definitions(sw: SheetWriter, results: Results) -> None:
 
 
 def write_internal_sheets(book: Book) -> None:
-    """Client-level scores, one sheet per instrument: pseudonymous ids, never for funders."""
+    """Client-level scores, one sheet per instrument (and the payment-by-results outcomes):
+    pseudonymous ids, never for funders."""
+    if book.results.pbr_clients is not None:
+        ws = book.wb.create_sheet()
+        ws.title = sheet_title("INTERNAL pbr", book.used)
+        book.contents.append((ws.title, "INTERNAL: payment-by-results outcomes, client by client"))
+        sw = SheetWriter(ws, "Payment-by-results outcomes: client by client", True, book.profile)
+        sw.frame(book.results.pbr_clients)
+        sw.finish("A4")
     for instrument in book.results.loaded.instruments:
         ws = book.wb.create_sheet()
         ws.title = sheet_title(f"INTERNAL {instrument.name}", book.used)
@@ -670,6 +703,23 @@ def window_definitions(results: Results) -> list[Definition]:
         )
         for w in results.windows
     ]
+    if results.pbr is not None:
+        s = results.settings
+        out.append(
+            Definition(
+                "Payment-by-results outcomes",
+                f"Per service-cohort parent from the start date. Not pregnant: no pregnancy known "
+                f"within {s.pbr_pregnancy_months} months, and {s.pbr_engagement_months} months of "
+                "the programme completed (closing earlier, other than by moving away, is not "
+                f"met). No new proceedings: no care proceedings issued within "
+                f"{s.pbr_proceedings_months} months with an interim care, care or placement "
+                "order, or still open. Met on the horizon date; not met on the day it was "
+                "missed; lost to follow-up on the day the parent moved away; not yet "
+                "assessable until then, never counted as met.",
+                "Pause Plymouth social impact bond outcome metrics (Life Chances Fund, "
+                "2019-2024), as published in the INDIGO impact bond dataset (GO Lab)",
+            )
+        )
     if results.recurrence is not None:
         out.append(
             Definition(

@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 #: tables whose rows name their own quarter: the same cell in every return that prints it
 TIMELESS = ("activity",)
 #: unseen quantities named by their quarter: the same in every return that uses them
-SHARED_UNSEEN = (*TIMELESS, RECURRENCE, STRATA)
+SHARED_UNSEEN = (*TIMELESS, RECURRENCE, STRATA, "pbr")
+#: the sheet of the payment-by-results outcomes ([pbr] enabled)
+PBR = "Payment by results"
 #: the sheet of the technical statistics, apart from the figures a funder reads
 ANNEX = "Annex - statistical tests"
 #: tables whose "To date" rows are last quarter's "To date" plus this "Quarter"
@@ -117,6 +119,8 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
             results.recurrence_groups,
             *survival_tables(results.survival),
         ]
+    if results.pbr is not None:
+        sheets[PBR] = [results.pbr]
     sheets["Data quality"] = [rows_read(results)]
     return sheets
 

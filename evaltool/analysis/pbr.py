@@ -1,0 +1,199 @@
+"""Payment-by-results outcomes: fixed-horizon outcomes from each client's start, as outcome
+funders pay on them (the Pause Plymouth social impact bond, Life Chances Fund 2019-2024):
+
+- *not pregnant*: no pregnancy known within ``pregnancy_months`` (18) of starting, having
+  completed ``engagement_months`` (12) of the programme;
+- *no new proceedings*: no care proceedings (with an order in ``orders``, or still open) issued
+  within ``proceedings_months`` (36) of starting.
+
+Each client is *met*, *not met* or *lost to follow-up* (moved away before the horizon with the
+outcome undecided) on the day that is decided, and *not yet assessable* before it: never is
+"not yet" counted as success. The return counts decisions by window, each window a sum of
+quarterly quantities (as ``windows.py`` does), and those not yet assessable at each window's end
+from the starts of the activity table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from evaltool.analysis.activity import STARTS
+from evaltool.analysis.windows import Window
+from evaltool.data.contract import service_clients
+from evaltool.instruments.results import Relation, SummaryTable
+from evaltool.periods import quarters_between
+
+MET, NOT_MET, LOST, NOT_YET = "met", "not met", "lost to follow-up", "not yet assessable"
+LOST_REASONS = ("moved_away",)
+
+
+@dataclass(frozen=True)
+class Horizons:
+    pregnancy_months: int = 18
+    engagement_months: int = 12
+    proceedings_months: int = 36
+    orders: tuple[str, ...] = ("interim_care_order", "care_order", "placement_order")
+
+
+def _months(dates: pd.Series, months: int) -> pd.Series:
+    return dates + pd.DateOffset(months=months)
+
+
+def pbr_clients(
+    clients: pd.DataFrame,
+    proceedings: pd.DataFrame | None,
+    pregnancies: pd.DataFrame | None,
+    as_of: dt.date,
+    h: Horizons = Horizons(),
+) -> pd.DataFrame:
+    """One row per service client started by ``as_of`` and outcome: the status on ``as_of``
+    and the day it was decided (blank while not yet assessable). For internal use: it names
+    clients by their reference."""
+    day = pd.Timestamp(as_of)
+    c = service_clients(clients)
+    c = c[c["start_date"].notna() & (c["start_date"] <= day)]
+    start = c["start_date"]
+    end = c["end_date"] if "end_date" in c else pd.Series(pd.NaT, index=c.index)
+    end = end.where(end <= day)
+    moved = (
+        c["closure_reason"].isin(LOST_REASONS)
+        if "closure_reason" in c
+        else pd.Series(False, c.index)
+    )
+    rows = []
+
+    def first_after(table: pd.DataFrame | None, column: str, horizon: pd.Series, keep=None):
+        if table is None or table.empty:
+            return pd.Series(pd.NaT, index=c.index)
+        t = table if keep is None else table[keep(table)]
+        t = t.merge(c[["client_id", "start_date"]], on="client_id")
+        t = t.assign(_h=t["client_id"].map(dict(zip(c["client_id"], horizon, strict=True))))
+        t = t[(t[column] > t["start_date"]) & (t[column] <= t["_h"]) & (t[column] <= day)]
+        first = t.groupby("client_id")[column].min()
+        return c["client_id"].map(first)
+
+    # not pregnant within the horizon, having completed the engagement months
+    horizon = _months(start, h.pregnancy_months)
+    engaged = _months(start, h.engagement_months)
+    pregnant = first_after(pregnancies, "known_date", horizon)
+    left_early = end.notna() & (end < engaged)
+    rows.append(
+        _decide(
+            c,
+            "not pregnant",
+            horizon,
+            day,
+            [
+                (pregnant.notna(), pregnant, NOT_MET),
+                (left_early & moved & pregnant.isna(), end, LOST),
+                (left_early & ~moved & pregnant.isna(), end, NOT_MET),
+                (moved & end.notna() & (end < horizon) & pregnant.isna(), end, LOST),
+            ],
+        )
+    )
+    # no new care proceedings within the horizon
+    horizon = _months(start, h.proceedings_months)
+
+    def counted(p: pd.DataFrame) -> pd.Series:
+        return p["outcome"].isna() | p["outcome"].isin(h.orders) if "outcome" in p else True
+
+    issued = first_after(proceedings, "issued_date", horizon, counted)
+    rows.append(
+        _decide(
+            c,
+            "no new proceedings",
+            horizon,
+            day,
+            [
+                (issued.notna(), issued, NOT_MET),
+                (moved & end.notna() & (end < horizon) & issued.isna(), end, LOST),
+            ],
+        )
+    )
+    return pd.concat(rows, ignore_index=True)
+
+
+def _decide(c, outcome: str, horizon: pd.Series, day: pd.Timestamp, rules) -> pd.DataFrame:
+    """The first rule that holds decides (on its date); else met at the horizon if it has
+    passed, else not yet assessable."""
+    status = pd.Series(NOT_YET, index=c.index, dtype=object)
+    decided = pd.Series(pd.NaT, index=c.index, dtype="datetime64[ns]")
+    open_ = pd.Series(True, index=c.index)
+    for mask, when, value in rules:
+        hit = open_ & mask.fillna(False).astype(bool)
+        status[hit], decided[hit] = value, when[hit]
+        open_ &= ~hit
+    passed = open_ & (horizon <= day)
+    status[passed], decided[passed] = MET, horizon[passed]
+    return pd.DataFrame(
+        {
+            "client_id": c["client_id"],
+            "outcome": outcome,
+            "start_date": c["start_date"],
+            "horizon": horizon,
+            "status": status,
+            "decided": decided,
+        }
+    )
+
+
+def pbr_table(
+    per_client: pd.DataFrame, windows: list[Window], activity: SummaryTable
+) -> SummaryTable:
+    """Decisions in each window, and those not yet assessable at its end, per outcome."""
+    name = "pbr"
+    trend = activity.data.reset_index(drop=True)
+    row_of = {label: r for r, label in enumerate(trend["Quarter"])}
+    rows, relations = [], []
+    for outcome, part in per_client.groupby("outcome", sort=False):
+        for window in windows:
+            r = len(rows)
+            lo, hi = pd.Timestamp(window.start), pd.Timestamp(window.end)
+            inside = part["decided"].between(lo, hi)
+            row = {"Outcome": outcome, "Window": window.name, "Quarters": window.label}
+            for status in (MET, NOT_MET, LOST):
+                row[f"Decided: {status}"] = int((inside & (part["status"] == status)).sum())
+                relations.append(
+                    Relation(
+                        (
+                            ((name, r, f"Decided: {status}"), 1.0),
+                            *(
+                                (f"{name}: {outcome}, {status}, {q.code}", -1.0)
+                                for q in window.quarters
+                            ),
+                        )
+                    )
+                )
+            started = part["start_date"] <= hi
+            undecided = part["decided"].isna() | (part["decided"] > hi)
+            row[f"{NOT_YET.capitalize()} at the end"] = int((started & undecided).sum())
+            # not yet at the end = everyone started by then less everyone decided by then
+            upto = quarters_between(windows[-1].start, window.quarters[-1])
+            terms = [((name, r, f"{NOT_YET.capitalize()} at the end"), 1.0)]
+            terms += [
+                ((activity.name, row_of[q.label], STARTS), -1.0) for q in upto if q.label in row_of
+            ]
+            terms += [
+                (f"{name}: {outcome}, {status}, {q.code}", 1.0)
+                for q in upto
+                for status in (MET, NOT_MET, LOST)
+            ]
+            relations.append(Relation(tuple(terms)))
+            rows.append(row)
+    counts = (
+        *(f"Decided: {s}" for s in (MET, NOT_MET, LOST)),
+        f"{NOT_YET.capitalize()} at the end",
+    )
+    return SummaryTable(
+        name,
+        "Payment-by-results outcomes (service cohort)",
+        pd.DataFrame(rows),
+        counts=counts,
+        note="Decided in the window: met at the horizon, not met on the day it was missed, lost "
+        "to follow-up on the day the parent moved away. Not yet assessable: started by the "
+        "window's end, not yet decided then (never counted as met).",
+        relations=tuple(relations),
+    )

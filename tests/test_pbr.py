@@ -1,0 +1,137 @@
+"""Payment-by-results outcomes, worked out by hand for seven parents (period 2025-26 Q4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from evaltool.analysis.activity import activity_tables
+from evaltool.analysis.pbr import pbr_clients, pbr_table
+from evaltool.analysis.windows import summary_windows
+from evaltool.periods import parse_period
+
+T = pd.Timestamp
+
+
+def _tables():
+    clients = pd.DataFrame(
+        [  # id, referral, start, end, closure reason, cohort
+            ("A", T("2022-12-01"), T("2023-01-01"), pd.NaT, None, "service"),
+            ("B", T("2024-05-01"), T("2024-06-01"), pd.NaT, None, "service"),
+            ("C", T("2025-05-01"), T("2025-06-01"), T("2025-09-01"), "disengaged", "service"),
+            ("D", T("2024-09-01"), T("2024-10-01"), T("2025-05-01"), "moved_away", "service"),
+            ("E", T("2025-10-01"), T("2025-11-01"), pd.NaT, None, "service"),
+            ("F", T("2023-01-01"), pd.NaT, pd.NaT, None, "comparison"),
+            ("G", T("2023-12-01"), T("2024-01-01"), pd.NaT, None, "service"),
+        ],
+        columns=[
+            "client_id",
+            "referral_date",
+            "start_date",
+            "end_date",
+            "closure_reason",
+            "cohort",
+        ],
+    )
+    pregnancies = pd.DataFrame({"client_id": ["B"], "known_date": [T("2025-01-15")]})
+    proceedings = pd.DataFrame(
+        {
+            "client_id": ["B", "G", "F"],
+            "issued_date": [T("2025-02-01"), T("2024-06-01"), T("2023-06-01")],
+            "concluded_date": [pd.NaT, T("2024-12-01"), pd.NaT],
+            "outcome": ["care_order", "supervision_order", None],
+        }
+    )
+    return clients, proceedings, pregnancies
+
+
+def test_each_parent_is_met_not_met_lost_or_not_yet_on_the_day_it_is_decided():
+    clients, proceedings, pregnancies = _tables()
+    got = pbr_clients(clients, proceedings, pregnancies, dt.date(2026, 3, 31))
+    got = got.set_index(["client_id", "outcome"])
+    want = {
+        # not pregnant within 18 months, having completed 12 months
+        ("A", "not pregnant"): ("met", T("2024-07-01")),  # the horizon passed
+        ("B", "not pregnant"): ("not met", T("2025-01-15")),  # pregnancy known that day
+        ("C", "not pregnant"): ("not met", T("2025-09-01")),  # left after 3 months
+        ("D", "not pregnant"): ("lost to follow-up", T("2025-05-01")),  # moved away
+        ("E", "not pregnant"): ("not yet assessable", pd.NaT),
+        ("G", "not pregnant"): ("met", T("2025-07-01")),
+        # no new care proceedings within 36 months
+        ("A", "no new proceedings"): ("met", T("2026-01-01")),
+        ("B", "no new proceedings"): ("not met", T("2025-02-01")),
+        ("C", "no new proceedings"): ("not yet assessable", pd.NaT),
+        ("D", "no new proceedings"): ("lost to follow-up", T("2025-05-01")),
+        ("E", "no new proceedings"): ("not yet assessable", pd.NaT),
+        ("G", "no new proceedings"): ("not yet assessable", pd.NaT),  # supervision order
+    }
+    assert len(got) == len(want)  # F, of the comparison cohort, is not counted
+    for key, (status, day) in want.items():
+        assert got.loc[key, "status"] == status, key
+        assert (pd.isna(day) and pd.isna(got.loc[key, "decided"])) or got.loc[key, "decided"] == day
+
+
+def test_the_return_counts_decisions_by_window_and_never_counts_not_yet_as_met():
+    clients, proceedings, pregnancies = _tables()
+    period = parse_period("2025-Q4", "financial")
+    windows = summary_windows(period, dt.date(2022, 12, 1))
+    activity = activity_tables(clients, period)[0]
+    per_client = pbr_clients(clients, proceedings, pregnancies, period.end)
+    table = pbr_table(per_client, windows, activity).data.set_index(["Outcome", "Window"])
+    cols = ["Decided: met", "Decided: not met", "Decided: lost to follow-up"]
+    not_yet = "Not yet assessable at the end"
+    # this quarter (Jan-Mar 2026): A reaches 36 months on 1 Jan 2026
+    assert table.loc[("no new proceedings", "This quarter"), cols].tolist() == [1, 0, 0]
+    assert table.loc[("no new proceedings", "This quarter"), not_yet] == 3  # C, E, G
+    assert table.loc[("not pregnant", "This quarter"), cols].tolist() == [0, 0, 0]
+    assert table.loc[("not pregnant", "This quarter"), not_yet] == 1  # E
+    # the financial year 2025-26 (Apr 2025 - Mar 2026): G met, C not met, D lost
+    assert table.loc[("not pregnant", "Financial year to date"), cols].tolist() == [1, 1, 1]
+    # all time: six started; decided and not yet add up to them
+    for outcome in ("not pregnant", "no new proceedings"):
+        row = table.loc[(outcome, "All time")]
+        assert sum(row[c] for c in cols) + row[not_yet] == 6
+    assert table.loc[("not pregnant", "All time"), cols].tolist() == [2, 2, 1]
+
+
+def test_switched_on_the_return_has_the_sheet_and_a_series_of_returns_gives_nothing_away(
+    tmp_path, runner
+):
+    import openpyxl
+
+    from evaltool.cli import app
+    from evaltool.report.audit import attack
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, find_table
+
+    config = tmp_path / "evaltool.toml"
+    config.write_text(EXAMPLE_CONFIG.read_text() + "\n[pbr]\nenabled = true\n")
+    outs = []
+    for period in ("2025-Q2", "2025-Q3", "2025-Q4"):
+        out = tmp_path / f"{period}.xlsx"
+        args = ["score", str(EXAMPLE), "--config", str(config), "--period", period]
+        result = runner.invoke(app, [*args, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        outs.append(out)
+    wb = openpyxl.load_workbook(outs[-1])
+    table = find_table(wb["Payment by results"], "Payment-by-results outcomes (service cohort)")
+    assert set(table["Outcome"]) == {"not pregnant", "no new proceedings"}
+    assert len(table) == 10  # two outcomes, five windows
+    assert attack(outs) == []
+    # a reader subtracts last quarter's all-time figures from this quarter's
+    before, after = (
+        find_table(
+            openpyxl.load_workbook(o)["Payment by results"],
+            "Payment-by-results outcomes (service cohort)",
+        ).set_index(["Outcome", "Window"])
+        for o in outs[1:]
+    )
+    for outcome in ("not pregnant", "no new proceedings"):
+        for col in [c for c in after.columns if c.startswith("Decided")]:
+            a, b = before.loc[(outcome, "All time"), col], after.loc[(outcome, "All time"), col]
+            if "[c]" not in (a, b):
+                assert b - a == 0 or b - a > 5, (outcome, col, a, b)
+    internal = tmp_path / "internal.xlsx"
+    args = ["score", str(EXAMPLE), "--config", str(config), "--period", "2025-Q4", "--internal"]
+    assert runner.invoke(app, [*args, "--out", str(internal)]).exit_code == 0
+    assert "INTERNAL pbr" in openpyxl.load_workbook(internal).sheetnames
