@@ -135,3 +135,13 @@ def test_switched_on_the_return_has_the_sheet_and_a_series_of_returns_gives_noth
     args = ["score", str(EXAMPLE), "--config", str(config), "--period", "2025-Q4", "--internal"]
     assert runner.invoke(app, [*args, "--out", str(internal)]).exit_code == 0
     assert "INTERNAL pbr" in openpyxl.load_workbook(internal).sheetnames
+
+
+def test_proceedings_without_an_outcome_column_all_count():
+    clients, proceedings, pregnancies = _tables()
+    got = pbr_clients(
+        clients, proceedings.drop(columns="outcome"), pregnancies, dt.date(2026, 3, 31)
+    ).set_index(["client_id", "outcome"])
+    # G's set, a supervision order above, now counts: not met on the day it was issued
+    assert got.loc[("G", "no new proceedings"), "status"] == "not met"
+    assert got.loc[("G", "no new proceedings"), "decided"] == T("2024-06-01")

@@ -98,7 +98,9 @@ def pbr_clients(
     horizon = _months(start, h.proceedings_months)
 
     def counted(p: pd.DataFrame) -> pd.Series:
-        return p["outcome"].isna() | p["outcome"].isin(h.orders) if "outcome" in p else True
+        if "outcome" not in p:  # no outcomes recorded: every set counts
+            return pd.Series(True, index=p.index)
+        return p["outcome"].isna() | p["outcome"].isin(h.orders)
 
     issued = first_after(proceedings, "issued_date", horizon, counted)
     rows.append(
