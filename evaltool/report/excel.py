@@ -420,11 +420,14 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     s = results.settings
     sw.pairs(
         [
-            ("Origin", f"{survival.origin}: {ORIGIN_DEFINITIONS[survival.origin]}"),
+            ("Origin", survival.origin),
             ("CI transform", survival.ci),
             ("Extract date", pd.Timestamp(survival.extract_date_).date()),
         ]
     )
+    sw.row -= 1
+    sw.note(f"Origin {survival.origin}: {ORIGIN_DEFINITIONS[survival.origin]}.")
+    sw.row += 1
     tables = {t.name: t for t in pub.sheets["Time to next proceedings"]}
     for name in (RECURRENCE, STRATA, "km"):
         written = write_summary_table(sw, tables[name], pub.shown[name])
