@@ -28,7 +28,7 @@ class Period:
     @property
     def label(self) -> str:
         if self.calendar == "financial":
-            return f"{self.year}-{(self.year + 1) % 100:02d} Q{self.quarter}"
+            return f"{financial_year(self.year)} Q{self.quarter}"
         return f"{self.year} Q{self.quarter}"
 
     @property
@@ -42,6 +42,11 @@ class Period:
     def previous(self) -> Period:
         year, quarter = (self.year, self.quarter - 1) if self.quarter > 1 else (self.year - 1, 4)
         return make_period(year, quarter, self.calendar)
+
+
+def financial_year(year: int) -> str:
+    """The financial year starting in April of ``year``, as the return names it: 2025-26."""
+    return f"{year}-{(year + 1) % 100:02d}"
 
 
 def make_period(year: int, quarter: int, calendar: str) -> Period:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evaltool.analysis.activity import STARTS
-from evaltool.analysis.windows import Window
+from evaltool.analysis.windows import Window, quarter_sum
 from evaltool.data.contract import service_clients
 from evaltool.instruments.results import Relation, SummaryTable
 from evaltool.periods import quarters_between
@@ -159,14 +159,10 @@ def pbr_table(
             for status in (MET, NOT_MET, LOST):
                 row[f"Decided: {status}"] = int((inside & (part["status"] == status)).sum())
                 relations.append(
-                    Relation(
-                        (
-                            ((name, r, f"Decided: {status}"), 1.0),
-                            *(
-                                (f"{name}: {outcome}, {status}, {q.code}", -1.0)
-                                for q in window.quarters
-                            ),
-                        )
+                    quarter_sum(
+                        (name, r, f"Decided: {status}"),
+                        f"{name}: {outcome}, {status}",
+                        window.quarters,
                     )
                 )
             started = part["start_date"] <= hi

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evaltool.analysis.activity import CASELOAD, CLOSURES, REFERRALS, STARTS
-from evaltool.instruments.results import Relation, SummaryTable
-from evaltool.periods import Period, make_period, quarters_between
+from evaltool.instruments.results import Ref, Relation, SummaryTable
+from evaltool.periods import Period, financial_year, make_period, period_of, quarters_between
 
 THIS_QUARTER, LAST_QUARTER, A_YEAR_AGO = "This quarter", "Last quarter", "Same quarter last year"
 ALL_TIME = "All time"
@@ -106,6 +106,26 @@ def activity_by_window(activity: SummaryTable, windows: list[Window]) -> Summary
     )
 
 
+def quarter_sum(cell: Ref, name: str, quarters) -> Relation:
+    """``cell`` is the sum of one quantity per quarter (``"{name}, {quarter code}"``), unseen
+    by the reader and the same in every return that names it."""
+    return Relation(((cell, 1.0), *((f"{name}, {q.code}", -1.0) for q in quarters)))
+
+
+def at_most(smaller: str, larger: str) -> Relation:
+    """One unseen quantity is no greater than another (no more returns than followed)."""
+    return Relation(((smaller, 1.0), (larger, -1.0)), "<=")
+
+
+def year_on(table: pd.DataFrame, days: int) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
+    """The service's rows of a survival table; who had new proceedings within ``days`` of the
+    origin; who is counted (followed for all of it, or returned in it); and the day it ends."""
+    t = table[table["cohort"] == "service"]
+    returned = (t["event"] == 1) & (t["time"] <= days)
+    followed = returned | (t["time"] >= days)
+    return t, returned, followed, t["origin"] + pd.Timedelta(days=days)
+
+
 def recurrence_by_window(
     table: pd.DataFrame, windows: list[Window], origin_words: str, days: int = 365
 ) -> SummaryTable:
@@ -113,10 +133,7 @@ def recurrence_by_window(
     who were followed for all of it, or had new proceedings in it), how many had new care
     proceedings within that year. A proportion of people with complete follow-up: it needs
     no model, and a quarter's figure never changes once the quarter is over."""
-    t = table[table["cohort"] == "service"]
-    returned = (t["event"] == 1) & (t["time"] <= days)
-    followed = returned | (t["time"] >= days)
-    ended = t["origin"] + pd.Timedelta(days=days)
+    _, returned, followed, ended = year_on(table, days)
     rows, relations = [], []
     for w, window in enumerate(windows):
         inside = followed & ended.between(pd.Timestamp(window.start), pd.Timestamp(window.end))
@@ -132,22 +149,11 @@ def recurrence_by_window(
         )
         for col in (FOLLOWED, RETURNED):
             relations.append(
-                Relation(
-                    (
-                        ((RECURRENCE, w, col), 1.0),
-                        *((f"{RECURRENCE}: {col}, {q.code}", -1.0) for q in window.quarters),
-                    )
-                )
+                quarter_sum((RECURRENCE, w, col), f"{RECURRENCE}: {col}", window.quarters)
             )
-    for q in {q.code for w in windows for q in w.quarters}:  # no more returns than followed
+    for q in {q.code for w in windows for q in w.quarters}:
         relations.append(
-            Relation(
-                (
-                    (f"{RECURRENCE}: {RETURNED}, {q}", 1.0),
-                    (f"{RECURRENCE}: {FOLLOWED}, {q}", -1.0),
-                ),
-                "<=",
-            )
+            at_most(f"{RECURRENCE}: {RETURNED}, {q}", f"{RECURRENCE}: {FOLLOWED}, {q}")
         )
     return SummaryTable(
         RECURRENCE,
@@ -168,11 +174,6 @@ def recurrence_by_window(
 STRATA = "recurrence-groups"
 
 
-def _fy(day: dt.date) -> int:
-    """The year a financial year (April to March) starts in."""
-    return day.year - (day.month < 4)
-
-
 def recurrence_by_group(table: pd.DataFrame, window: Window, days: int = 365) -> SummaryTable:
     """The recurrence figure of ``window`` (all time) split by age band at origin, gender and
     the financial year of the origin: each split adds up to the window's figure (declared),
@@ -180,16 +181,13 @@ def recurrence_by_group(table: pd.DataFrame, window: Window, days: int = 365) ->
     from evaltool.analysis.survival.table import AGE_BANDS
     from evaltool.data.contract import GENDERS
 
-    t = table[table["cohort"] == "service"]
-    returned = (t["event"] == 1) & (t["time"] <= days)
-    ended = t["origin"] + pd.Timedelta(days=days)
-    inside = (returned | (t["time"] >= days)) & ended.between(
-        pd.Timestamp(window.start), pd.Timestamp(window.end)
-    )
+    t, returned, followed, ended = year_on(table, days)
+    inside = followed & ended.between(pd.Timestamp(window.start), pd.Timestamp(window.end))
     # every financial year from the service's first to the period's (the calendar, not the
     # data, adds a row); origins before the first year share one row
-    first, last = _fy(window.start), _fy(window.end)
-    years = [f"{y}-{(y + 1) % 100:02d}" for y in range(first, last + 1)]
+    first = period_of(window.start, "financial").year
+    last = period_of(window.end, "financial").year
+    years = [financial_year(y) for y in range(first, last + 1)]
     before = f"before {years[0]}"
     if "origin_year" in t:
         year = t["origin_year"].str[:4].astype(float)
@@ -226,15 +224,7 @@ def recurrence_by_group(table: pd.DataFrame, window: Window, days: int = 365) ->
         for col in (FOLLOWED, RETURNED):
             for r, name in zip(range(start, len(rows)), names, strict=True):
                 relations.append(
-                    Relation(
-                        (
-                            ((STRATA, r, col), 1.0),
-                            *(
-                                (f"{STRATA}: {name}, {col}, {q.code}", -1.0)
-                                for q in window.quarters
-                            ),
-                        )
-                    )
+                    quarter_sum((STRATA, r, col), f"{STRATA}: {name}, {col}", window.quarters)
                 )
             for q in window.quarters:
                 relations.append(
@@ -248,12 +238,9 @@ def recurrence_by_group(table: pd.DataFrame, window: Window, days: int = 365) ->
         for name in names:
             for q in window.quarters:
                 relations.append(
-                    Relation(
-                        (
-                            (f"{STRATA}: {name}, {RETURNED}, {q.code}", 1.0),
-                            (f"{STRATA}: {name}, {FOLLOWED}, {q.code}", -1.0),
-                        ),
-                        "<=",
+                    at_most(
+                        f"{STRATA}: {name}, {RETURNED}, {q.code}",
+                        f"{STRATA}: {name}, {FOLLOWED}, {q.code}",
                     )
                 )
     return SummaryTable(

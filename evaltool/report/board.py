@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from evaltool.errors import OutputError
-from evaltool.report.formats import SYMBOL_PROFILES, printed_value, shown_symbol, symbol_key
+from evaltool.report.formats import SYMBOL_PROFILES, symbol_key
 
 if TYPE_CHECKING:
     from evaltool.report.output import Output
@@ -56,13 +56,25 @@ footer { font-size: 8pt; color: #555; margin-top: 6pt; }
 
 
 def _figure(value: Any, percent: bool, profile: str) -> str:
-    """A key figure as the Summary sheet shows it."""
-    value = shown_symbol(printed_value(value, "0.0%" if percent else None), profile)
+    """A key figure (``summary.printed_key_value``) as the Summary sheet shows it."""
     if isinstance(value, str):
         return value
     if value is None or pd.isna(value):
         return SYMBOL_PROFILES[profile][":"]
     return f"{value:.1%}" if percent else f"{int(value):,}"
+
+
+def _axes(title: str):
+    """One small chart's figure and axes, styled alike (matplotlib is imported only here)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3.3, 2.7))
+    ax.set_title(title, fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig, ax
 
 
 def _png(fig: Any) -> str:
@@ -83,12 +95,7 @@ def _number(value: Any) -> float | None:
 
 def activity_png(shown: pd.DataFrame) -> str:
     """Referrals, starts and caseload by quarter; a hidden figure is a gap."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(3.3, 2.7))
+    fig, ax = _axes("Activity by quarter")
     x = list(range(len(shown)))
     for name, label in (
         ("Referrals", "Referrals"),
@@ -102,44 +109,32 @@ def activity_png(shown: pd.DataFrame) -> str:
     ax.yaxis.get_major_locator().set_params(integer=True)  # people come in whole numbers
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7, frameon=False)
-    ax.set_title("Activity by quarter", fontsize=9)
-    ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
 
 def distance_png(shown: pd.DataFrame, scale: str) -> str:
     """Mean distance travelled per domain, first to latest reading; hidden domains left out."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rows = [
         (d, _number(v))
         for d, v in zip(shown.iloc[:, 0], shown["Mean distance travelled"], strict=True)
     ]
     rows = [(d, v) for d, v in rows if v is not None][::-1]
-    fig, ax = plt.subplots(figsize=(3.3, 2.7))
+    fig, ax = _axes("Distance travelled by domain")
     ax.barh([str(d) for d, _ in rows], [v for _, v in rows], color="#1F77B4")
     ax.axvline(0, color="#333", linewidth=0.8)
     ax.tick_params(axis="y", labelsize=7)
     ax.set_xlabel(f"Mean change, first to latest reading ({scale})", fontsize=7)
-    ax.set_title("Distance travelled by domain", fontsize=9)
-    ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
 
 def survival_png(shown: pd.DataFrame, benchmark: Any) -> str:
     """The published points of the fixed-time table (never the steps), the benchmark as its
     one point."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from evaltool.report.km_chart import DAYS_PER_MONTH, HIGH, INCIDENCE, LOW, published_points
 
-    fig, ax = plt.subplots(figsize=(3.3, 2.7))
+    fig, ax = _axes("Time to new care proceedings")
+    from matplotlib.ticker import PercentFormatter
+
     groups = published_points(shown)
     chosen = [g for g in ("service", "comparison") if g in groups] or list(groups)
     for group in chosen:
@@ -168,12 +163,10 @@ def survival_png(shown: pd.DataFrame, benchmark: Any) -> str:
         )
     ax.set_xlabel("Months since the origin (dashed: 95% CI)", fontsize=7)
     ax.set_ylabel("Share with new proceedings", fontsize=7)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylim(bottom=0)
     ax.set_xlim(left=0)
     ax.legend(fontsize=7, frameon=False)
-    ax.set_title("Time to new care proceedings", fontsize=9)
-    ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
 
@@ -227,7 +220,7 @@ def _charts(output: Output) -> list[tuple[str, str]]:
 def board_html(output: Output) -> str:
     """The page, as one self-contained HTML document."""
     from evaltool.report.publish import headline_text
-    from evaltool.report.summary import caveats, key_figures, key_value
+    from evaltool.report.summary import caveats, key_figures, printed_key_value
 
     results, pub = output.results, output.publication
     s = results.settings
@@ -237,7 +230,7 @@ def board_html(output: Output) -> str:
     rows = []
     for f in key_figures(results, pub):
         cells = "".join(
-            f"<td>{e(_figure(key_value(pub, f, w), f.percent, s.symbols))}</td>"
+            f"<td>{e(_figure(printed_key_value(pub, f, w, s.symbols), f.percent, s.symbols))}</td>"
             for w in range(len(windows))
         )
         rows.append(f"<tr><th scope='row'>{e(f.words)}</th>{cells}</tr>")

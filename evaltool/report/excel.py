@@ -326,7 +326,7 @@ def write_summary(book: Book) -> None:
     for i, figure in enumerate(figures, start=header + 1):
         for w in range(len(windows)):
             cell = sw.ws.cell(row=i, column=w + 2)
-            cell.number_format = "0.0%" if figure.percent else "#,##0"
+            cell.number_format = figure.number_format
             cell.alignment = Alignment(horizontal="right")
             book.links.append((cell, figure.table, w, figure.column))
     for line in caveats(results):
@@ -466,7 +466,7 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     sw.ws.row_breaks.append(Break(id=sw.row))  # the chart starts a printed page
     data = book.data_sheet()
     data.heading("Time to next proceedings: the published points of the fixed-time table")
-    chart = add_km_chart(
+    add_km_chart(
         sw.ws,
         written.shown,
         s.benchmark,
@@ -479,7 +479,6 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     )
     data.row += len(written.shown["Months"].unique()) + 4
     book.chart(sw.ws, km_alt_text(written.shown, s.benchmark))
-    del chart
     sw.row += rows_for(width / 2)  # the chart is half as high as wide
     for w in survival.warnings_:
         sw.note(f"Warning: {return_warning(w)}")

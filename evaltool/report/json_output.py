@@ -96,7 +96,7 @@ def publication_json(output: Output) -> dict[str, Any]:
 def summary_json(output: Output) -> dict[str, Any]:
     """The Summary's key figures: the windows, and each figure's value in each window with
     the table and column it is read from (the same cells as the return's Summary)."""
-    from evaltool.report.summary import caveats, key_figures, key_value
+    from evaltool.report.summary import caveats, key_figures, printed_key_value
 
     results, pub = output.results, output.publication
     windows = results.windows
@@ -116,12 +116,7 @@ def summary_json(output: Output) -> dict[str, Any]:
                 "table": f.table,
                 "column": f.column,
                 "values": [
-                    _plain(
-                        shown_symbol(
-                            printed_value(key_value(pub, f, w), "0.0%" if f.percent else None),
-                            results.settings.symbols,
-                        )
-                    )
+                    _plain(printed_key_value(pub, f, w, results.settings.symbols))
                     for w in range(len(windows))
                 ],
             }

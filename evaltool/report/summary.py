@@ -16,6 +16,7 @@ from evaltool.analysis.windows import (
     RECURRENCE,
     SHARE,
 )
+from evaltool.report.formats import printed_value, shown_symbol
 
 if TYPE_CHECKING:
     from evaltool.core import Results
@@ -31,6 +32,10 @@ class KeyFigure:
     table: str
     column: str
     percent: bool = False
+
+    @property
+    def number_format(self) -> str:
+        return "0.0%" if self.percent else "#,##0"
 
 
 def key_figures(results: Results, pub: Publication) -> list[KeyFigure]:
@@ -59,6 +64,13 @@ def key_figures(results: Results, pub: Publication) -> list[KeyFigure]:
 def key_value(pub: Publication, figure: KeyFigure, window: int) -> Any:
     """The shown value (a number or a symbol) of a key figure in one window."""
     return pub.shown[figure.table].values.iloc[window][figure.column]
+
+
+def printed_key_value(pub: Publication, figure: KeyFigure, window: int, profile: str) -> Any:
+    """The key figure as every output prints it: rounded to its format, symbols the
+    profile's."""
+    raw = key_value(pub, figure, window)
+    return shown_symbol(printed_value(raw, figure.number_format), profile)
 
 
 def caveats(results: Results) -> list[str]:

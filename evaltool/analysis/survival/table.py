@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from evaltool.data.contract import cohort_of
+from evaltool.periods import financial_year
 
 LOST_REASONS = ("moved_away",)
 #: age at origin, in the bands the recurrence research reports (Broadhurst et al. 2015)
@@ -121,7 +122,7 @@ def survival_table(
     kept["cohort_service"] = (kept["cohort"] == "service").astype(int)
     # the financial year of the origin (April to March, as Cafcass and DfE count proceedings)
     fy = kept["origin"].dt.year - (kept["origin"].dt.month < 4).astype(int)
-    kept["origin_year"] = fy.astype(str) + "-" + ((fy + 1) % 100).astype(str).str.zfill(2)
+    kept["origin_year"] = fy.map(financial_year)
     if "birth_year" in kept:
         age = kept["origin"].dt.year - kept["birth_year"].astype("Float64")
         kept["age_at_origin"] = age.astype(float)
