@@ -52,6 +52,8 @@ class Settings:
     benchmark: Benchmark | None = None
     survival_covariates: tuple[str, ...] = ("cohort",)
     survival_group: str | None = None
+    #: a return with a new child less than 37 weeks after the index is not one (returns.py)
+    survival_rule_37_weeks: bool = True
     codes: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> label -> code
     record: Path | None = None  # the record of returns written (report/record.py)
     #: `evaltool due`: days allowed between readings of an instrument (default, then per
@@ -78,7 +80,7 @@ _SCHEMA: dict[str, set[str]] = {
     "columns": set(),  # free-form: table -> {header = contract name}
     "codes": set(),  # free-form: column -> {local label = code}
     "compare": {"min_n", "min_days"},
-    "survival": {"origin", "ci", "times", "benchmark", "covariates", "group"},
+    "survival": {"origin", "ci", "times", "benchmark", "covariates", "group", "rule_37_weeks"},
     "due": {"reading_days", "waiting_days", "instruments"},
     "pbr": {"enabled", "pregnancy_months", "engagement_months", "proceedings_months"},
 }
@@ -268,6 +270,10 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
         kwargs["survival_group"] = group
     if "benchmark" in survival:
         kwargs["benchmark"] = _benchmark(survival["benchmark"], where)
+    if "rule_37_weeks" in survival:
+        if not isinstance(survival["rule_37_weeks"], bool):
+            raise ConfigError(f"{where}: survival.rule_37_weeks must be true or false")
+        kwargs["survival_rule_37_weeks"] = survival["rule_37_weeks"]
     due = data.get("due", {})
     if "reading_days" in due:
         kwargs["due_reading_days"] = _int(due["reading_days"], where, "due.reading_days", 1)

@@ -26,6 +26,7 @@ from evaltool.analysis.windows import (
 )
 from evaltool.config import Settings, load_settings
 from evaltool.data.checking import Dataset, Latest, locate, validate_source
+from evaltool.data.children import link_problems, subjects
 from evaltool.data.contract import CORE_TABLES, cohort_of
 from evaltool.data.problems import WARNING, Problem, ProblemList
 from evaltool.data.reading import ROW, read_source
@@ -207,6 +208,7 @@ def load(
         if table is not None:
             problems.extend(_located(instrument.check(table), source, instrument))
     problems.extend(_unknown_targets(settings.columns, specs))
+    problems.extend(link_problems(dataset))
     if problems.ok:
         problems.extend(_no_reading_warnings(dataset, instruments))
     for info in registry.load_errors:
@@ -427,10 +429,11 @@ def time_to_proceedings(
         "covariates": s.survival_covariates,
         "group": s.survival_group,
         "benchmark": s.benchmark,
+        "rule_37_weeks": s.survival_rule_37_weeks,
     }
     chosen.update({k: v for k, v in options.items() if v is not None})
     return TimeToProceedings(strict=strict, **chosen).fit(  # type: ignore[arg-type]
-        loaded.dataset.clients, proceedings, extract_date
+        loaded.dataset.clients, proceedings, extract_date, subjects(loaded.dataset.tables)
     )
 
 

@@ -84,8 +84,44 @@ PROCEEDINGS = TableSpec(
         Column("issued_date", DATE, required=True, description="application issued"),
         Column("concluded_date", DATE, description="final order (blank: ongoing)"),
         Column("outcome", CATEGORY, choices=PROCEEDINGS_OUTCOMES, description="final order"),
+        Column(
+            "child_ids",
+            TEXT,
+            description="the subject children's child_id, separated by ';' (or use the "
+            "proceedings_children table)",
+        ),
     ),
     date_order=(("issued_date", "concluded_date"),),
 )
 
-CORE_TABLES = (CLIENTS, PROCEEDINGS)
+CHILDREN = TableSpec(
+    name="children",
+    description="Optional (v1.1): one row per child of a client who is the subject of care "
+    "proceedings, so that a return can be told apart as about a new or a previous child.",
+    columns=(
+        Column("client_id", ID, required=True),
+        Column("child_id", ID, required=True, description="pseudonymous, unique per client"),
+        Column("birth_date", DATE, description="blank: not yet born, or not known"),
+        Column(
+            "unborn",
+            YESNO,
+            description="yes: unborn when the first proceedings about the child were issued",
+        ),
+    ),
+    unique=("client_id", "child_id"),
+)
+
+PROCEEDINGS_CHILDREN = TableSpec(
+    name="proceedings_children",
+    description="Optional (v1.1): which children each set of proceedings is about, one row per "
+    "set and child; a set is named by its client_id and issued_date (the same as a "
+    "child_ids column on proceedings).",
+    columns=(
+        Column("client_id", ID, required=True),
+        Column("issued_date", DATE, required=True, description="the set's issued_date"),
+        Column("child_id", ID, required=True, description="a child_id of the children table"),
+    ),
+    unique=("client_id", "issued_date", "child_id"),
+)
+
+CORE_TABLES = (CLIENTS, PROCEEDINGS, CHILDREN, PROCEEDINGS_CHILDREN)

@@ -53,6 +53,8 @@ class TimeToProceedings:
     """
 
     origin: str = "index-issue"  # or "index-conclusion", "start" (survival/table.py)
+    outcome: str = "any"  # or "new-child" (survival/returns.py)
+    rule_37_weeks: bool = True
     ci: str = "log"
     times: tuple[int, ...] = (182, 365, 730)
     group: str | None = None
@@ -76,15 +78,39 @@ class TimeToProceedings:
     warnings_: list[str] = field(default_factory=list, init=False)
 
     @property
+    def return_types_(self) -> pd.DataFrame | None:
+        """Clients whose first return was seen, by what it was about, for everyone and each
+        cohort (None without the children data, or for the new-child outcome)."""
+        t = self.table_
+        if t is None or "return_type" not in t:
+            return None
+        from evaltool.analysis.survival.returns import RETURN_TYPES
+
+        rows = {"all": t}
+        if t["cohort"].nunique() > 1:
+            rows.update({c: t[t["cohort"] == c] for c in ("service", "comparison")})
+        return pd.DataFrame(
+            [
+                {"group": g, **{r: int((part["return_type"] == r).sum()) for r in RETURN_TYPES}}
+                for g, part in rows.items()
+            ]
+        )
+
+    @property
     def concordance_(self) -> float | None:
         """Harrell's C of the Cox model, as R's ``coxph`` gives it. Worked out when first asked
         for (the return does not show it; lifelines takes 0.1 s at national scale)."""
         return None if self.cox_fit_ is None else float(self.cox_fit_.concordance_index_)
 
     def fit(
-        self, clients: pd.DataFrame, proceedings: pd.DataFrame, extract_date: dt.date
+        self,
+        clients: pd.DataFrame,
+        proceedings: pd.DataFrame,
+        extract_date: dt.date,
+        subjects: pd.DataFrame | None = None,
     ) -> TimeToProceedings:
-        """Fit on the typed clients and proceedings tables, following up to ``extract_date``."""
+        """Fit on the typed clients and proceedings tables, following up to ``extract_date``;
+        ``subjects`` (``data.children.subjects``) tells what each set was about."""
         from evaltool.analysis.survival.table import ALIASES
         from evaltool.config import check_group
 
@@ -92,7 +118,15 @@ class TimeToProceedings:
         self.extract_date_ = pd.Timestamp(extract_date).date()
         self.warnings_ = []
         self.km_ = {}
-        t, self.exclusions_ = survival_table(clients, proceedings, extract_date, self.origin)
+        t, self.exclusions_ = survival_table(
+            clients,
+            proceedings,
+            extract_date,
+            self.origin,
+            self.outcome,
+            subjects,
+            self.rule_37_weeks,
+        )
         self.table_ = t
         if t.empty:
             raise AnalysisError(

@@ -21,7 +21,15 @@ from typing import Any
 
 import pandas as pd
 
+from evaltool.analysis.survival.returns import (
+    OUTCOMES,
+    TERM_DAYS,
+    set_types,
+    split_consolidated,
+    type_words,
+)
 from evaltool.data.contract import cohort_of
+from evaltool.errors import AnalysisError
 from evaltool.periods import financial_year
 
 LOST_REASONS = ("moved_away",)
@@ -47,21 +55,39 @@ ORIGIN_DEFINITIONS = {
     "index has not concluded is not yet at risk",
     "start": "the service start date (comparison cohort: referral date)",
 }
+NO_RETURN_TYPE = (
+    "return type cannot be shown: the data has no children table linked to the proceedings "
+    "(data contract v1.1: a children table, and a child_ids column on proceedings or a "
+    "proceedings_children table)"
+)
 NOT_CONCLUDED = "index proceedings not concluded by the extract date (not yet at risk)"
 NO_INDEX = "no proceedings issued by the start (comparison: referral) date"
 
 
 def survival_table(
-    clients: pd.DataFrame, proceedings: pd.DataFrame, extract_date: Any, origin: str = "index-issue"
+    clients: pd.DataFrame,
+    proceedings: pd.DataFrame,
+    extract_date: Any,
+    origin: str = "index-issue",
+    outcome: str = "any",
+    subjects: pd.DataFrame | None = None,
+    rule_37_weeks: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per client analysed (origin, time, event, covariates), and the exclusions.
 
     Returns ``(table, exclusions)``; ``exclusions`` counts clients left out, by reason.
-    Each row also says whether the client has a set overlapping the index (``overlap``).
+    Each row also says whether the client has a set overlapping the index (``overlap``) and,
+    given ``subjects`` (each set's children: ``data.children.subjects``), what their first
+    return was about (``return_type``). ``outcome`` is ``any`` or ``new-child``
+    (``returns.py``, which needs ``subjects``).
     """
     origin = ALIASES.get(origin, origin)
     if origin not in ORIGINS:
         raise ValueError(f"origin {origin!r}: use one of {', '.join(ORIGINS)}")
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome {outcome!r}: use one of {', '.join(OUTCOMES)}")
+    if outcome == "new-child" and subjects is None:
+        raise AnalysisError(NO_RETURN_TYPE)
     extract = pd.Timestamp(extract_date)
     c = clients.copy()
     cohort = cohort_of(c)
@@ -72,6 +98,8 @@ def survival_table(
     reason[(cohort == "service") & start.isna()] = "service cohort: never started"
 
     p = proceedings[["client_id", "issued_date", "concluded_date"]]
+    if subjects is not None:
+        p, subjects = split_consolidated(p, subjects)
     merged = p.merge(c[["client_id", "reference"]], on="client_id")
     by_start = merged[merged["issued_date"] <= merged["reference"]]
     # of sets issued the same day, the index is the one concluding last (an open one last of all)
@@ -103,6 +131,26 @@ def survival_table(
 
     later = p.merge(c[["client_id", "origin"]], on="client_id")
     later = later[(later["issued_date"] > later["origin"]) & (later["issued_date"] <= extract)]
+    if subjects is not None:
+        # what each set was about, against the index (no index: the start or referral date)
+        anchor = c.set_index("client_id")["index_issued"].fillna(
+            c.set_index("client_id")["reference"]
+        )
+        types = set_types(subjects, anchor)
+        later = later.merge(types, on=["client_id", "issued_date"], how="left")
+        for col in ("new", "previous"):
+            later[col] = later[col].astype("boolean").fillna(False).astype(bool)
+        first = later[
+            later["issued_date"] == later.groupby("client_id")["issued_date"].transform("min")
+        ]
+        pooled = first.groupby("client_id")[["new", "previous"]].any()
+        c["return_type"] = c["client_id"].map(type_words(pooled["new"], pooled["previous"]))
+        if outcome == "new-child":
+            later = later[later["new"]]
+            if rule_37_weeks:
+                index_at = later["client_id"].map(c.set_index("client_id")["index_issued"])
+                soon = later["issued_date"] < index_at + pd.Timedelta(days=TERM_DAYS)
+                later = later[~soon.fillna(False).astype(bool)]
     first_event = later.groupby("client_id")["issued_date"].min()
     c["event_date"] = c["client_id"].map(first_event)
     lost = pd.Series(False, index=c.index)
@@ -159,4 +207,8 @@ def survival_table(
         if x not in cols
         and x not in ("reference", "event_date", "_row", "index_issued", "index_concluded")
     ]
+    if outcome == "any" and subjects is not None:  # the type of the return, if one is seen
+        kept["return_type"] = kept["return_type"].where(kept["event"] == 1)
+    elif subjects is not None:
+        rest.remove("return_type")
     return kept[cols + rest].reset_index(drop=True), excluded
