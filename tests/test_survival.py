@@ -25,10 +25,17 @@ EXTRACT = dt.date(2025, 12, 31)
 COVARIATES = ("cohort", "age_at_origin", "prior_children_removed", "care_experienced")
 #: R's figures for each fixture folder under each origin (survival.R): "ties" is index-conclusion
 #: (the fixture settings' "index", the name earlier versions used), "ties-start" is start
+#: "children" (return type, data contract v1.1) also under each outcome: "+new-child"
 DATASETS = tuple(
-    f"{folder}{'' if origin == 'index-conclusion' else '-' + origin}"
+    f"{folder}{'' if origin == 'index-conclusion' else '-' + origin}{outcome}"
     for origin in ("index-conclusion", "index-issue", "start")
-    for folder in ("example", "ties", "overlap")
+    for folder, outcome in (
+        ("example", ""),
+        ("ties", ""),
+        ("overlap", ""),
+        ("children", ""),
+        ("children", "+new-child"),
+    )
 )
 
 
@@ -37,11 +44,19 @@ def r_csv(name: str) -> pd.DataFrame:
 
 
 def analysed(dataset: str, ci: str = "log"):
-    folder, _, origin = dataset.partition("-")
+    name, _, outcome = dataset.partition("+")
+    folder, _, origin = name.partition("-")
     settings = load_settings(FIXTURES / "evaltool.toml")
     loaded = load(FIXTURES / folder, settings)
     assert loaded.problems.ok, loaded.problems.errors[:3]
-    return time_to_proceedings(loaded, EXTRACT, ci=ci, covariates=COVARIATES, origin=origin or None)
+    return time_to_proceedings(
+        loaded,
+        EXTRACT,
+        ci=ci,
+        covariates=COVARIATES,
+        origin=origin or None,
+        outcome=outcome or None,
+    )
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
@@ -53,6 +68,9 @@ def test_survival_table_matches_r(dataset):
     assert ours["event"].tolist() == r["status"].tolist()
     assert ours["age_at_origin"].tolist() == r["age_at_origin"].tolist()
     assert ours["overlap"].astype(int).tolist() == r["overlap"].tolist()
+    if "return_type" in r:
+        mine = ours["return_type"] if "return_type" in ours else pd.Series(None, ours.index)
+        assert mine.fillna("").tolist() == r["return_type"].fillna("").tolist()
 
 
 @pytest.mark.parametrize("dataset", DATASETS)

@@ -105,16 +105,24 @@ class KaplanMeier:
         tab = self.table_
 
         def first_below(col: str) -> float:
-            hit = tab[tab[col] <= 0.5]
+            # R's tolerance (quantile.survfit): a product of fractions that is a half up to
+            # rounding is a half
+            hit = tab[tab[col] <= 0.5 + HALF_TOLERANCE]
             if hit.empty:
                 return math.nan
             k = hit.index[0]
-            if col == "survival" and math.isclose(tab[col].iloc[k], 0.5):
-                nxt = tab["time"].iloc[k + 1] if k + 1 < len(tab) else tab["time"].iloc[k]
+            if col == "survival" and abs(tab[col].iloc[k] - 0.5) <= HALF_TOLERANCE:
+                # exactly a half along a flat stretch: its middle, up to the next drop
+                # (rows in between are censorings, where the curve does not move)
+                drop = tab[(tab["time"] > tab["time"].iloc[k]) & (tab[col] < tab[col].iloc[k])]
+                nxt = drop["time"].iloc[0] if len(drop) else tab["time"].iloc[k]
                 return float((tab["time"].iloc[k] + nxt) / 2)
             return float(tab["time"].iloc[k])
 
         return first_below("survival"), first_below("ci_low"), first_below("ci_high")
+
+
+HALF_TOLERANCE = math.sqrt(2.220446049250313e-16)
 
 
 def logrank(table: pd.DataFrame, column: str) -> dict[str, Any]:
