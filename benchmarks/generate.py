@@ -3,7 +3,8 @@
     python benchmarks/generate.py [--scale 1.0] [--out benchmarks/data]
 
 Scale 1.0: 50,000 clients, about 75,000 proceedings, 250,000 goal reviews, 160,000 GBO ratings,
-400,000 domain-scale readings, 80,000 partner-access rows, 50,000 feedback responses, plus
+400,000 domain-scale readings, 80,000 partner-access rows, 50,000 feedback responses, the
+subject children of each set of proceedings (data contract 1.1; one to four sets a mother), plus
 pregnancies and contraception. Rows are drawn by evaltool.synthetic and thinned (seeded) to the
 targets, so every table stays valid.
 """

@@ -15,12 +15,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from evaltool import __version__
 from evaltool.errors import EvaltoolError, InvalidData
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from evaltool.config import Settings
 
 app = typer.Typer(
     name="evaltool",
@@ -361,6 +366,28 @@ def compare(
     guarded(body)
 
 
+def follow_up_to(extract_date: str | None, settings: Settings) -> dt.date:
+    """The extract date: the option, else the settings', else the end of the last quarter
+    that has ended (as its return would follow up), said on stderr."""
+    import datetime as dt  # noqa: F811 (the annotation's, at run time)
+
+    from evaltool.config import parse_date_setting
+
+    if extract_date:
+        return parse_date_setting(extract_date, "--extract-date")
+    if settings.extract_date:
+        return settings.extract_date
+    from evaltool.periods import period_of
+
+    last = period_of(dt.date.today(), settings.calendar).previous()
+    typer.echo(
+        f"Follow-up to {last.end:%d/%m/%Y}, the end of {last.code} (the last quarter that "
+        "has ended), as its return would; --extract-date to change.",
+        err=True,
+    )
+    return last.end
+
+
 @app.command()
 def survival(
     data: DataArg,
@@ -379,6 +406,13 @@ def survival(
             "index-conclusion (their final order) or start (service start)."
         ),
     ] = None,
+    outcome: Annotated[
+        str | None,
+        typer.Option(
+            help="any (new proceedings of any kind, the default) or new-child (about a child "
+            "born after the index proceedings were issued; needs the children table)."
+        ),
+    ] = None,
     times: Annotated[str | None, typer.Option(help="Days to report, e.g. 182,365,730.")] = None,
     ci: Annotated[
         str | None,
@@ -394,19 +428,37 @@ def survival(
     plot: Annotated[
         Path | None, typer.Option(help="Write the Kaplan-Meier chart to this PNG.")
     ] = None,
+    propensity: Annotated[
+        str | None,
+        typer.Option(
+            help="Compare the cohorts with propensity weights (or --match) on these "
+            "covariates, e.g. age_at_origin,prior_children_removed,care_experienced."
+        ),
+    ] = None,
+    weights: Annotated[
+        str, typer.Option(help="ate (the effect on everyone) or att (on the service's clients).")
+    ] = "ate",
+    match: Annotated[
+        bool, typer.Option("--match", help="Nearest-neighbour matching instead of weights.")
+    ] = False,
+    caliper: Annotated[float, typer.Option(help="Matching caliper, in SDs of the logit.")] = 0.2,
+    trim: Annotated[
+        float | None, typer.Option(help="Bound the scores to [trim, 1 - trim], e.g. 0.01.")
+    ] = None,
+    bootstrap: Annotated[
+        int, typer.Option(help="Resamples for the CI of the weighted difference (seeded).")
+    ] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Time to next care proceedings: Kaplan-Meier, log-rank, Cox model and benchmark."""
+    """Time to next care proceedings: Kaplan-Meier, log-rank, Cox model and benchmark; with
+    --propensity, the cohorts compared with propensity weights or matching, and the balance."""
 
     def body() -> None:
-        import datetime as dt
-
         from evaltool.api import load, time_to_proceedings
         from evaltool.config import (
             CI_TRANSFORMS,
             ORIGIN_ALIASES,
             ORIGINS,
-            parse_date_setting,
             parse_times,
         )
         from evaltool.errors import ConfigError
@@ -418,21 +470,10 @@ def survival(
             raise ConfigError(f"--origin {origin}: use one of {', '.join(ORIGINS)}")
         if ci is not None and ci not in CI_TRANSFORMS:
             raise ConfigError(f"--ci {ci}: use one of {', '.join(CI_TRANSFORMS)}")
+        if outcome is not None and outcome not in ("any", "new-child"):
+            raise ConfigError(f"--outcome {outcome}: use any or new-child")
         settings = settings_from(config)
-        if extract_date:
-            extract = parse_date_setting(extract_date, "--extract-date")
-        elif settings.extract_date:
-            extract = settings.extract_date
-        else:  # as the return for the last quarter that has ended would follow up
-            from evaltool.periods import period_of
-
-            last = period_of(dt.date.today(), settings.calendar).previous()
-            extract = last.end
-            typer.echo(
-                f"Follow-up to {extract:%d/%m/%Y}, the end of {last.code} (the last quarter that "
-                "has ended), as its return would; --extract-date to change.",
-                err=True,
-            )
+        extract = follow_up_to(extract_date, settings)
         with progress_display() as progress:
             loaded = load(data, settings, progress=progress)
         if not loaded.problems.ok:
@@ -442,6 +483,7 @@ def survival(
             loaded,
             extract,
             origin=named,
+            outcome=outcome,
             ci=ci,
             times=parse_times(times, "--times") if times else None,
             covariates=covs,
@@ -451,12 +493,123 @@ def survival(
             from evaltool.report.km_png import km_png
 
             km_png(result, settings.small_number_threshold, plot)
+        compared = None
+        if propensity is not None:
+            from evaltool.analysis.comparison import Propensity, WeightedSurvival
+
+            if weights not in ("ate", "att"):
+                raise ConfigError(f"--weights {weights}: use ate or att")
+            names = tuple(c.strip() for c in propensity.split(",") if c.strip())
+            ps = Propensity(names, weights, trim=trim, match=match, caliper=caliper)
+            compared = WeightedSurvival(
+                ps, times=result.times, ci=result.ci, bootstrap=bootstrap
+            ).fit(result.table_)
         if as_json:
-            typer.echo(json.dumps(survival_json(result), indent=2, default=str))
+            typer.echo(json.dumps(survival_json(result, compared), indent=2, default=str))
         else:
             typer.echo(survival_text(result))
+            if compared is not None:
+                from evaltool.report.text import weighted_text
+
+                typer.echo(weighted_text(compared))
         for warning in result.warnings_:
             typer.echo(f"warning: {warning}", err=True)
+
+    guarded(body)
+
+
+@app.command()
+def rates(
+    data: DataArg,
+    config: ConfigOpt = None,
+    outcome: Annotated[
+        str, typer.Option(help="proceedings (new sets of care proceedings) or pregnancies.")
+    ] = "proceedings",
+    extract_date: Annotated[
+        str | None,
+        typer.Option(help="Follow-up ends on this date (yyyy-mm-dd); default as `survival`."),
+    ] = None,
+    covariates: Annotated[
+        str | None, typer.Option(help="Adjust for these columns, e.g. age_at_origin.")
+    ] = None,
+    propensity: Annotated[
+        str | None, typer.Option(help="Weight the cohorts with propensity scores on these.")
+    ] = None,
+    weights: Annotated[str, typer.Option(help="ate or att (with --propensity).")] = "ate",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Rates per client-year by cohort: Poisson and negative binomial models with the years
+    followed as offset, adjusted, and weighted with --propensity; rate ratios with CIs."""
+
+    def body() -> None:
+        from evaltool.analysis.comparison import Propensity
+        from evaltool.analysis.rates import Rates
+        from evaltool.api import load
+        from evaltool.errors import ConfigError
+        from evaltool.report.json_output import rates_json
+        from evaltool.report.text import rates_text
+
+        if weights not in ("ate", "att"):
+            raise ConfigError(f"--weights {weights}: use ate or att")
+        settings = settings_from(config)
+        extract = follow_up_to(extract_date, settings)
+        with progress_display() as progress:
+            loaded = load(data, settings, progress=progress)
+        if not loaded.problems.ok:
+            raise InvalidData(loaded.problems)
+        covs = tuple(c.strip() for c in covariates.split(",") if c.strip()) if covariates else ()
+        ps = None
+        if propensity:
+            names = tuple(c.strip() for c in propensity.split(",") if c.strip())
+            ps = Propensity(names, weights)
+        result = Rates(outcome, covs, ps).fit(loaded.dataset.tables, extract)
+        if as_json:
+            typer.echo(json.dumps(rates_json(result), indent=2, default=str))
+        else:
+            typer.echo(rates_text(result))
+
+    guarded(body)
+
+
+@app.command()
+def areas(
+    data: DataArg,
+    config: ConfigOpt = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write the trends by group to this PNG.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Area-level difference in differences on infants entering care (the areas table):
+    Poisson with area and year effects, clustered by area; the trends before the service."""
+
+    def body() -> None:
+        from evaltool.analysis.areas import AreaDiD
+        from evaltool.api import load
+        from evaltool.errors import AnalysisError
+        from evaltool.report.json_output import areas_json
+        from evaltool.report.text import areas_text
+
+        settings = settings_from(config)
+        with progress_display() as progress:
+            loaded = load(data, settings, progress=progress)
+        if not loaded.problems.ok:
+            raise InvalidData(loaded.problems)
+        table = loaded.dataset.tables.get("areas")
+        if table is None:
+            raise AnalysisError(
+                "no 'areas' table: add one (area, financial_year, infants_entering_care, "
+                "live_births, service_area, service_from; see the data contract)"
+            )
+        result = AreaDiD().fit(table)
+        if plot is not None:
+            from evaltool.report.km_png import trends_png
+
+            trends_png(result.trends_, plot)
+        if as_json:
+            typer.echo(json.dumps(areas_json(result), indent=2, default=str))
+        else:
+            typer.echo(areas_text(result))
 
     guarded(body)
 
@@ -543,6 +696,32 @@ def plugins(
                 typer.echo(f"    instruments: {', '.join(p.instruments)}")
             if p.outputs:
                 typer.echo(f"    outputs: {', '.join(p.outputs)}")
+
+    guarded(body)
+
+
+@app.command()
+def benchmarks(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the benchmark figures evaltool ships: who, measured from where, when, the source."""
+
+    def body() -> None:
+        from dataclasses import asdict
+
+        from evaltool.data.benchmark import read_benchmark, shipped
+
+        found = {name: read_benchmark(name, "evaltool") for name in shipped()}
+        if as_json:
+            typer.echo(json.dumps({k: asdict(b) for k, b in found.items()}, indent=2))
+            return
+        for name, b in found.items():
+            typer.echo(f"{name}\n    {b.label}: {b.points_text()}")
+            typer.echo(f"    measured on: {b.describe()}\n    source: {b.source}")
+        typer.echo(
+            '\nUse one as [survival] benchmark = "NAME" in the settings, or give the path of a '
+            "benchmark file of your own (the format: README, 'Benchmarks')."
+        )
 
     guarded(body)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from evaltool.data.benchmark import Benchmark, Point, read_benchmark
 from evaltool.errors import ConfigError
 
 CALENDARS = ("financial", "calendar")
@@ -21,16 +22,6 @@ ORIGIN_ALIASES = {"index": "index-conclusion"}
 CI_TRANSFORMS = ("log", "log-log")
 #: the symbols of a return: "gss" the bracketed [c] [x] [z] of the 2022 guidance, "dfe" c : z
 SYMBOL_PROFILES = ("gss", "dfe")
-
-
-@dataclass(frozen=True)
-class Benchmark:
-    """A reference recurrence figure drawn on the survival chart; never a hidden constant."""
-
-    proportion: float  # share with new proceedings by `days`
-    days: int
-    label: str
-    source: str
 
 
 @dataclass(frozen=True)
@@ -66,6 +57,13 @@ class Settings:
     pbr_pregnancy_months: int = 18
     pbr_engagement_months: int = 12
     pbr_proceedings_months: int = 36
+    #: the cohorts compared with propensity scores ([comparison]; off without covariates)
+    comparison_propensity: tuple[str, ...] = ()
+    comparison_weights: str = "att"
+    comparison_match: bool = False
+    comparison_caliper: float = 0.2
+    comparison_trim: float | None = None
+    comparison_bootstrap: int = 200
     config_file: Path | None = None
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -83,8 +81,9 @@ _SCHEMA: dict[str, set[str]] = {
     "survival": {"origin", "ci", "times", "benchmark", "covariates", "group", "rule_37_weeks"},
     "due": {"reading_days", "waiting_days", "instruments"},
     "pbr": {"enabled", "pregnancy_months", "engagement_months", "proceedings_months"},
+    "comparison": {"propensity", "weights", "match", "caliper", "trim", "bootstrap"},
 }
-_BENCHMARK_KEYS = {"proportion", "days", "label", "source"}
+_BENCHMARK_KEYS = {"proportion", "days", "label", "source"}  # the one-figure form
 
 
 def load_settings(path: Path | None) -> Settings:
@@ -269,7 +268,7 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
         check_group(group, f"{where}: survival.group")
         kwargs["survival_group"] = group
     if "benchmark" in survival:
-        kwargs["benchmark"] = _benchmark(survival["benchmark"], where)
+        kwargs["benchmark"] = _benchmark(survival["benchmark"], where, path)
     if "rule_37_weeks" in survival:
         if not isinstance(survival["rule_37_weeks"], bool):
             raise ConfigError(f"{where}: survival.rule_37_weeks must be true or false")
@@ -296,12 +295,53 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
     for key in ("pregnancy_months", "engagement_months", "proceedings_months"):
         if key in pbr:
             kwargs[f"pbr_{key}"] = _int(pbr[key], where, f"pbr.{key}", 1)
+    kwargs.update(_comparison(data.get("comparison", {}), where))
     return Settings(**kwargs)
 
 
-def _benchmark(value: Any, where: str) -> Benchmark:
+def _comparison(section: dict[str, Any], where: str) -> dict[str, Any]:
+    """[comparison]: the propensity model's covariates and how it adjusts."""
+    out: dict[str, Any] = {}
+    if "propensity" in section:
+        covs = section["propensity"]
+        if not isinstance(covs, list) or not covs or not all(isinstance(c, str) for c in covs):
+            raise ConfigError(
+                f"{where}: comparison.propensity must be a list of column names, e.g. "
+                '["age_at_origin", "prior_children_removed", "care_experienced"]'
+            )
+        out["comparison_propensity"] = tuple(covs)
+    if "weights" in section:
+        out["comparison_weights"] = _choice(
+            section["weights"], ("ate", "att"), where, "comparison.weights"
+        )
+    if "match" in section:
+        if not isinstance(section["match"], bool):
+            raise ConfigError(f"{where}: comparison.match must be true or false")
+        out["comparison_match"] = section["match"]
+    for key, low, high in (("caliper", 0.0, 5.0), ("trim", 0.0, 0.5)):
+        if key in section:
+            value = section[key]
+            if not isinstance(value, int | float) or not low < value < high:
+                raise ConfigError(
+                    f"{where}: comparison.{key} must be a number between {low:g} and {high:g}"
+                )
+            out[f"comparison_{key}"] = float(value)
+    if "bootstrap" in section:
+        out["comparison_bootstrap"] = _int(section["bootstrap"], where, "comparison.bootstrap", 0)
+    return out
+
+
+def _benchmark(value: Any, where: str, path: Path | None) -> Benchmark:
+    """A benchmark named or in a file (``data/benchmark.py``), or the one-figure table of
+    earlier versions: that states no origin or population, so it is shown but never compared
+    with the service."""
+    if isinstance(value, str):
+        return read_benchmark(value, f"{where}: survival.benchmark", path.parent if path else None)
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: survival.benchmark must be a table")
+        raise ConfigError(
+            f"{where}: survival.benchmark must be the name of a benchmark evaltool ships, the "
+            "path of a benchmark file, or a table"
+        )
     unknown = set(value) - _BENCHMARK_KEYS
     missing = _BENCHMARK_KEYS - set(value)
     if unknown or missing:
@@ -309,17 +349,19 @@ def _benchmark(value: Any, where: str) -> Benchmark:
             f"{where}: survival.benchmark needs exactly proportion, days, label and source"
             + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
             + (f"; missing: {', '.join(sorted(missing))}" if missing else "")
+            + "; or name a benchmark file, which also states its origin and population"
         )
     proportion = value["proportion"]
     if not isinstance(proportion, int | float) or not 0 <= proportion <= 1:
         raise ConfigError(
             f"{where}: survival.benchmark.proportion must be a share from 0 to 1, e.g. 0.24"
         )
+    days = _int(value["days"], where, "survival.benchmark.days", 1)
     return Benchmark(
-        proportion=float(proportion),
-        days=_int(value["days"], where, "survival.benchmark.days", 1),
         label=_str(value["label"], where, "survival.benchmark.label"),
         source=_str(value["source"], where, "survival.benchmark.source"),
+        points=(Point(days, float(proportion)),),
+        origin=None,
     )
 
 

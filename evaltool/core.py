@@ -30,7 +30,7 @@ from evaltool.data.children import link_problems, subjects
 from evaltool.data.contract import CORE_TABLES, cohort_of
 from evaltool.data.problems import WARNING, Problem, ProblemList
 from evaltool.data.reading import ROW, read_source
-from evaltool.data.specs import TableSpec, up_to
+from evaltool.data.specs import TableSpec, handed_over
 from evaltool.errors import AnalysisError, ConfigError, InvalidData
 from evaltool.instruments.base import Context, Instrument
 from evaltool.instruments.registry import Registry, build_registry
@@ -38,6 +38,7 @@ from evaltool.instruments.results import Evaluation, Headline, SummaryTable
 from evaltool.periods import Period, parse_period, period_of
 
 if TYPE_CHECKING:
+    from evaltool.analysis.comparison import WeightedSurvival
     from evaltool.analysis.survival import TimeToProceedings
 
 __all__ = [
@@ -78,7 +79,7 @@ class Loaded:
         """The instrument's table as every instrument method receives it: typed, and cut at
         ``end`` by its spec's ``time_column`` (nothing after the period end counts)."""
         spec = instrument.table()
-        return up_to(self.dataset.tables[spec.name], spec, end)
+        return handed_over(self.dataset.tables[spec.name], spec, end)
 
 
 @dataclass
@@ -93,6 +94,10 @@ class Results:
     generated_at: dt.datetime
     comparisons: pd.DataFrame | None = None  # before/after: analysis.before_after.compare
     survival: TimeToProceedings | None = None  # time to next proceedings, fitted
+    #: the same, counting only returns about a new child (the data has its children)
+    survival_new: TimeToProceedings | None = None
+    #: the cohorts compared with propensity scores ([comparison] propensity)
+    compared: WeightedSurvival | None = None
     windows: list[Window] = field(default_factory=list)  # the Summary's five windows
 
     @property
@@ -146,6 +151,16 @@ class Results:
         from evaltool.analysis.pbr import pbr_table
 
         return pbr_table(self.pbr_clients, self.windows, self.activity[0])
+
+    @cached_property
+    def pbr_cohorts(self) -> SummaryTable | None:
+        """The payment-by-results outcomes by financial year of starting."""
+        if self.pbr_clients is None:
+            return None
+        from evaltool.analysis.pbr import pbr_cohorts
+
+        assert self.pbr is not None
+        return pbr_cohorts(self.pbr_clients, self.windows, self.activity[0], self.pbr)
 
     @cached_property
     def recurrence_groups(self) -> SummaryTable | None:
@@ -345,13 +360,21 @@ def run(
         settings.compare_min_n,
         settings.compare_min_days,
     )
-    survival = None
+    survival = survival_new = None
     if "proceedings" in loaded.dataset.tables:
         progress("time to next proceedings")
         try:
             survival = time_to_proceedings(loaded, ctx.extract_date, strict=False)
+            if subjects(loaded.dataset.tables) is not None:
+                survival_new = time_to_proceedings(
+                    loaded, ctx.extract_date, strict=False, outcome="new-child"
+                )
         except AnalysisError as exc:
             loaded.problems.add(Problem(WARNING, f"time to next proceedings not reported: {exc}"))
+    compared = None
+    if survival is not None and survival.logrank_ is not None and settings.comparison_propensity:
+        progress("propensity comparison of the cohorts")
+        compared = compare_cohorts(survival, settings, loaded.problems)
     return Results(
         loaded,
         period,
@@ -361,6 +384,8 @@ def run(
         dt.datetime.now().replace(microsecond=0),
         comparisons=comparisons,
         survival=survival,
+        survival_new=survival_new,
+        compared=compared,
         windows=windows,
     )
 
@@ -435,6 +460,30 @@ def time_to_proceedings(
     return TimeToProceedings(strict=strict, **chosen).fit(  # type: ignore[arg-type]
         loaded.dataset.clients, proceedings, extract_date, subjects(loaded.dataset.tables)
     )
+
+
+def compare_cohorts(
+    survival: TimeToProceedings, settings: Settings, problems: ProblemList
+) -> WeightedSurvival | None:
+    """The cohorts compared with propensity weights or matching, as [comparison] says; a
+    model that cannot be fitted is a warning (the return still has the rest)."""
+    from evaltool.analysis.comparison import Propensity, WeightedSurvival
+
+    s = settings
+    ps = Propensity(
+        s.comparison_propensity,
+        s.comparison_weights,
+        trim=s.comparison_trim,
+        match=s.comparison_match,
+        caliper=s.comparison_caliper,
+    )
+    try:
+        return WeightedSurvival(
+            ps, times=survival.times, ci=survival.ci, bootstrap=s.comparison_bootstrap
+        ).fit(survival.table_)
+    except AnalysisError as exc:
+        problems.add(Problem(WARNING, f"propensity comparison not reported: {exc}"))
+        return None
 
 
 def client_scores(

@@ -38,6 +38,48 @@ def _repeat_rows(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return owner, np.arange(len(owner)) - starts
 
 
+def _children(
+    proceedings: pd.DataFrame, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The subject children of each set (data contract v1.1): a set is about a baby born in
+    the weeks before it (most), one unborn when it was issued (some: birth date after the
+    issue, or left blank), an older child, or (a later set, sometimes) a child of an earlier
+    set; a few sets record no child. Its own random stream, so that the other tables stay as
+    they were. Returns proceedings with a ``child_ids`` column, and the children table."""
+    p = proceedings.sort_values(["client_id", "issued_date"], kind="stable")
+    n = len(p)
+    seq = p.groupby("client_id").cumcount().to_numpy()
+    kind = rng.choice(
+        ["baby", "unborn", "older", "previous", "none"], n, p=[0.55, 0.15, 0.12, 0.13, 0.05]
+    )
+    # a previous child is the child of the client's set before this one: there must be one
+    prior_own = (seq > 0) & np.isin(np.roll(kind, 1), ["baby", "unborn", "older"])
+    kind = np.where((kind == "previous") & ~prior_own, "baby", kind)
+    issued = p["issued_date"].to_numpy()
+    birth = np.where(
+        kind == "baby",
+        _dates(issued, -rng.uniform(0, 60, n)),
+        np.where(kind == "older", _dates(issued, -rng.uniform(400, 2500, n)), np.datetime64("NaT")),
+    )
+    born_later = (kind == "unborn") & (rng.random(n) < 0.7)
+    birth = np.where(born_later, _dates(issued, rng.uniform(10, 120, n)), birth)
+    child = np.char.add(
+        np.char.add(p["client_id"].to_numpy().astype(str), "-"), (seq + 1).astype(str)
+    )
+    own = np.isin(kind, ["baby", "unborn", "older"])
+    ids = np.where(own, child, np.where(kind == "previous", np.roll(child, 1), ""))
+    p["child_ids"] = np.where(ids == "", None, ids)
+    children = pd.DataFrame(
+        {
+            "client_id": p["client_id"].to_numpy()[own],
+            "child_id": child[own],
+            "birth_date": birth[own],
+            "unborn": np.where(kind[own] == "unborn", "yes", None),
+        }
+    )
+    return p.sort_index(), children
+
+
 def generate(
     n_clients: int = 150,
     seed: int = 20260401,
@@ -140,6 +182,7 @@ def generate(
         }
     )
     proceedings.loc[proceedings["concluded_date"].isna(), "outcome"] = None
+    proceedings, children = _children(proceedings, np.random.default_rng([seed, 1]))
 
     started = ~np.isnat(start)
     s_idx = np.flatnonzero(started)
@@ -320,6 +363,7 @@ def generate(
     return {
         "clients": clients,
         "proceedings": proceedings,
+        "children": children,
         "goals": goals,
         "gbo": gbo,
         "star": star,

@@ -56,7 +56,10 @@ min_days = 28      # first and latest readings must be at least this far apart
 origin = "index-issue"
 ci = "log"         # confidence interval transform: "log" (R's default) or "log-log"
 times = [182, 365, 730, 1095]
-# benchmark = {{ proportion = 0.24, days = 1825, label = "National", source = "cite it" }}
+# a published figure to set beside yours (compared only if measured the same way): the name of
+# one evaltool ships (`evaltool benchmarks` lists them) or the path of a benchmark file
+benchmark = "mothers-england-2007-14"
+rule_37_weeks = true   # a new baby within 37 weeks of the index is not a new-child return
 """
 
 

@@ -121,7 +121,7 @@ def check_instrument(
     from evaltool.config import Settings
     from evaltool.data.checking import check_table
     from evaltool.data.reading import ROW, RawTable
-    from evaltool.data.specs import TableSpec, up_to
+    from evaltool.data.specs import TableSpec, handed_over
     from evaltool.instruments.base import Context, Definition, Measure
     from evaltool.instruments.results import Headline, SummaryTable
     from evaltool.periods import parse_period
@@ -158,7 +158,7 @@ def check_instrument(
 
     p = parse_period(period, "financial")
     ctx = Context(Settings(), p, p.end, clients)
-    typed = up_to(typed, spec, p.end)  # as the core hands it over: nothing after the period
+    typed = handed_over(typed, spec, p.end)  # as the core hands it over: nothing after the period
     scored = instrument.score(typed, ctx)
     _require(isinstance(scored, pd.DataFrame), f"{name}.score() must return a DataFrame")
     if spec.client_linked:

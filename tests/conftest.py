@@ -24,6 +24,16 @@ BUILTIN = (
 )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def no_record_beside_the_example(tmp_path_factory: pytest.TempPathFactory):
+    """Module fixtures run before the per-test record below: they too keep a record of their
+    own, never one beside the example's settings (which every worker would share)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("EVALTOOL_RECORD", str(tmp_path_factory.mktemp("session") / "record.sqlite"))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(autouse=True)
 def private_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test keeps its own record of returns written (never one beside the example)."""

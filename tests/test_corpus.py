@@ -20,7 +20,7 @@ EXPECTED = {
     "csv_a_row_with_extra_values": (
         "validate",
         1,
-        ["proceedings.csv: row 5 has 6 values", "quotes"],
+        ["proceedings.csv: row 5 has 7 values but the rows before it have 5", "quotes"],
     ),
     "csv_utf16": ("validate", 0, ["clients.csv", "UTF-16"]),
     "csv_unbalanced_quote": ("validate", 2, ["partner_access.csv", "quote", "row 6"]),

@@ -222,7 +222,7 @@ def test_the_summary_puts_recurrence_first_and_says_what_comparisons_cannot_show
     assert [c.split(" (")[0] for c in key.columns[1:]] == list(WINDOWS)
     text = " ".join(str(r[0]) for r in sheet_rows(ws) if r[0])
     assert "not chosen at random" in text
-    assert "not a like-for-like comparison" in text  # the national benchmark's caveat
+    assert "a guide to scale, not the effect of the service" in text  # the benchmark caveat
     # the technical statistics are not on the Summary
     for word in ("t-test", "Holm", "Cohen", "Hedges", "Wilcoxon", "hazard"):
         assert word not in text

@@ -493,3 +493,23 @@ def test_no_pregnancy_recorded_at_all_is_no_data_not_a_rate_of_zero(tmp_path):
     from evaltool.report.publish import headline_text
 
     assert headline_text(line, pub, "pregnancies") == "no data yet"
+
+
+def test_every_instrument_scores_a_table_with_only_its_required_columns(tmp_path):
+    """A case-management export often has only the columns it must: each built-in
+    instrument's table cut to its required columns still gives a return (an optional column
+    is blank throughout, not an internal error)."""
+    from evaltool.api import run
+    from evaltool.report.excel import write_return
+    from evaltool.synthetic import generate, write_csv_folder
+
+    tables = generate(n_clients=60, seed=11)
+    registry = build_registry()
+    for name in ("gas", "gbo", "recurrent-care-star", "partner-access", "pregnancies"):
+        spec = registry.instruments[name].table()
+        required = [c.name for c in spec.columns if c.required]
+        tables[spec.name] = tables[spec.name][required]
+    data = write_csv_folder(tables, tmp_path / "data")
+    results = run(data, Settings(), "2025-Q4")
+    assert results.problems.ok, results.problems.errors[:3]
+    write_return(results, tmp_path / "r.xlsx")

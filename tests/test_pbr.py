@@ -117,6 +117,12 @@ def test_switched_on_the_return_has_the_sheet_and_a_series_of_returns_gives_noth
     table = find_table(wb["Payment by results"], "Payment-by-results outcomes (service cohort)")
     assert set(table["Outcome"]) == {"not pregnant", "no new proceedings"}
     assert len(table) == 10  # two outcomes, five windows
+    cohorts = find_table(
+        wb["Payment by results"],
+        "Payment-by-results outcomes by financial year of starting (service cohort)",
+    )
+    assert set(cohorts["Outcome"]) == {"not pregnant", "no new proceedings"}
+    assert "2024-25" in set(cohorts["Financial year of starting"])
     assert attack(outs) == []
     # a reader subtracts last quarter's all-time figures from this quarter's
     before, after = (
@@ -145,3 +151,79 @@ def test_proceedings_without_an_outcome_column_all_count():
     # G's set, a supervision order above, now counts: not met on the day it was issued
     assert got.loc[("G", "no new proceedings"), "status"] == "not met"
     assert got.loc[("G", "no new proceedings"), "decided"] == T("2024-06-01")
+
+
+def _boundaries():
+    """Parents at each boundary, worked out by hand (all of the service cohort)."""
+    clients = pd.DataFrame(
+        [  # id, start, end, closure reason
+            ("H", T("2024-01-01"), pd.NaT, None),  # pregnancy known on the horizon day
+            ("I", T("2024-01-01"), pd.NaT, None),  # pregnancy known the day after (day 548)
+            ("O", T("2024-01-01"), T("2025-03-01"), "moved_away"),  # after 14 months
+            ("L", T("2022-04-01"), pd.NaT, None),  # a set issued and withdrawn: no order
+            ("M", T("2022-04-01"), pd.NaT, None),  # a care order issued on the horizon day
+            ("N", T("2022-04-01"), pd.NaT, None),  # a care order issued the day after it
+        ],
+        columns=["client_id", "start_date", "end_date", "closure_reason"],
+    )
+    clients["referral_date"] = clients["start_date"] - pd.Timedelta(days=10)
+    pregnancies = pd.DataFrame(
+        {"client_id": ["H", "I"], "known_date": [T("2025-07-01"), T("2025-07-02")]}
+    )
+    proceedings = pd.DataFrame(
+        {
+            "client_id": ["L", "M", "N"],
+            "issued_date": [T("2023-01-01"), T("2025-04-01"), T("2025-04-02")],
+            "concluded_date": [T("2023-06-01"), pd.NaT, pd.NaT],
+            "outcome": ["withdrawn", "care_order", "care_order"],
+        }
+    )
+    return clients, proceedings, pregnancies
+
+
+def test_every_boundary_is_decided_as_worked_out_by_hand():
+    clients, proceedings, pregnancies = _boundaries()
+    got = pbr_clients(clients, proceedings, pregnancies, dt.date(2026, 3, 31))
+    got = got.set_index(["client_id", "outcome"])
+    want = {
+        # 18 months from 01/01/2024 is 01/07/2025 (day 547 of follow-up)
+        ("H", "not pregnant"): ("not met", T("2025-07-01")),  # known on the horizon day
+        ("I", "not pregnant"): ("met", T("2025-07-01")),  # known on day 548: after it
+        ("O", "not pregnant"): ("lost to follow-up", T("2025-03-01")),
+        ("L", "not pregnant"): ("met", T("2023-10-01")),
+        # 36 months from 01/04/2022 is 01/04/2025
+        ("L", "no new proceedings"): ("met", T("2025-04-01")),  # withdrawn: no order
+        ("M", "no new proceedings"): ("not met", T("2025-04-01")),
+        ("N", "no new proceedings"): ("met", T("2025-04-01")),
+        ("O", "no new proceedings"): ("lost to follow-up", T("2025-03-01")),
+        ("H", "no new proceedings"): ("not yet assessable", pd.NaT),  # horizon 01/01/2027
+    }
+    for key, (status, day) in want.items():
+        assert got.loc[key, "status"] == status, key
+        assert (pd.isna(day) and pd.isna(got.loc[key, "decided"])) or got.loc[key, "decided"] == day
+    # followed for exactly 18 months on the day: met that day, not yet the day before
+    on = pbr_clients(clients, proceedings, pregnancies, dt.date(2025, 7, 1))
+    before = pbr_clients(clients, proceedings, pregnancies, dt.date(2025, 6, 30))
+    pick = ["client_id", "outcome", "status"]
+    on, before = (x[pick].set_index(["client_id", "outcome"])["status"] for x in (on, before))
+    assert on[("I", "not pregnant")] == "met" and on[("H", "not pregnant")] == "not met"
+    assert before[("I", "not pregnant")] == "not yet assessable"
+    assert before[("H", "not pregnant")] == "not yet assessable"
+
+
+def test_outcomes_by_financial_year_of_starting_as_counted_by_hand():
+    from evaltool.analysis.pbr import pbr_cohorts
+
+    clients, proceedings, pregnancies = _boundaries()
+    period = parse_period("2025-Q4", "financial")
+    windows = summary_windows(period, dt.date(2022, 3, 1))
+    activity = activity_tables(clients, period)[0]
+    per_client = pbr_clients(clients, proceedings, pregnancies, period.end)
+    by_window = pbr_table(per_client, windows, activity)
+    table = pbr_cohorts(per_client, windows, activity, by_window).data
+    table = table.set_index(["Outcome", "Financial year of starting"])
+    cols = ["Started", "Met", "Not met", "Lost to follow-up", "Not yet assessable at the end"]
+    assert table.loc[("not pregnant", "2022-23"), cols].tolist() == [3, 3, 0, 0, 0]
+    assert table.loc[("not pregnant", "2023-24"), cols].tolist() == [3, 1, 1, 1, 0]
+    assert table.loc[("no new proceedings", "2022-23"), cols].tolist() == [3, 2, 1, 0, 0]
+    assert table.loc[("no new proceedings", "2023-24"), cols].tolist() == [3, 0, 0, 1, 2]

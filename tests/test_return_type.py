@@ -307,3 +307,66 @@ def test_children_without_links_or_links_without_children_are_refused(tmp_path):
     loaded = load(_workbook(tmp_path / "b", sets), extract_date=EXTRACT)
     [err] = loaded.problems.errors
     assert "no children table" in err.message
+
+
+def test_the_return_shows_new_child_returns_and_what_each_return_was_about(tmp_path):
+    """The example (synthetic, with children): the new-child table and the return types on
+    the Time to next proceedings sheet are the fitted figures, counted again here from the
+    survival table; a count under the threshold is [c]."""
+    import openpyxl
+
+    from evaltool.api import run
+    from evaltool.config import load_settings
+    from evaltool.report.excel import write_return
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, find_table
+
+    settings = load_settings(EXAMPLE_CONFIG)
+    results = run(EXAMPLE, settings, "2025-Q4")
+    assert results.survival_new is not None and results.survival_new.outcome == "new-child"
+    ws = openpyxl.load_workbook(write_return(results, tmp_path / "r.xlsx"))[
+        "Time to next proceedings"
+    ]
+    table = results.survival.table_
+    shown = find_table(ws, "Parents with new proceedings, by what the first new set was about")
+    checked = 0
+    for _, row in shown.iterrows():
+        part = table if row["Group"] == "all" else table[table["cohort"] == row["Group"]]
+        for kind in ("new child", "previous child", "both", "not known"):
+            n = int((part["return_type"] == kind).sum())  # counted here, not by the fitter
+            cell = row[kind.capitalize()]
+            assert cell == n or cell == "[c]", (row["Group"], kind, cell, n)
+            checked += cell == n and n > settings.small_number_threshold
+    assert checked >= 2  # the figures are there, not all hidden
+    new = find_table(ws, "Share with new care proceedings about a new child, at fixed times")
+    at = results.survival_new.survival_at_
+    first = at[(at["group"] == "all") & (at["days"] == 365)].iloc[0]
+    row = new[(new["Group"] == "all") & (new["Days"] == 365)].iloc[0]
+    assert row["At risk"] == first["at_risk"] and row["Events so far"] == first["events"]
+    # the new-child events by a year never exceed the any-return events by then
+    anyrow = find_table(ws, "Share with new care proceedings, at fixed times")
+    anyrow = anyrow[(anyrow["Group"] == "all") & (anyrow["Days"] == 365)].iloc[0]
+    assert row["Events so far"] <= anyrow["Events so far"]
+    text = " ".join(str(c.value) for r in ws.iter_rows() for c in r if c.value is not None)
+    assert "new care proceedings about a new child" in text
+
+
+def test_a_v1_return_says_return_type_cannot_be_shown(tmp_path):
+    import openpyxl
+
+    from evaltool.api import run
+    from evaltool.config import Settings
+    from evaltool.report.excel import write_return
+    from evaltool.synthetic import generate, write_csv_folder
+
+    tables = generate(n_clients=40, seed=3)
+    del tables["children"]
+    tables["proceedings"] = tables["proceedings"].drop(columns="child_ids")
+    data = write_csv_folder(tables, tmp_path / "v1")
+    results = run(data, Settings(), "2025-Q4")
+    assert results.survival is not None and results.survival_new is None
+    wb = openpyxl.load_workbook(write_return(results, tmp_path / "r.xlsx"))
+    text = " ".join(
+        str(c.value) for ws in wb for r in ws.iter_rows() for c in r if c.value is not None
+    )
+    assert "Returns about a new child: not shown; return type cannot be shown" in text
+    assert "Parents with new proceedings, by what the first new set was about" not in text

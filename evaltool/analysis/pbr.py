@@ -24,7 +24,7 @@ from evaltool.analysis.activity import STARTS
 from evaltool.analysis.windows import Window, quarter_sum
 from evaltool.data.contract import service_clients
 from evaltool.instruments.results import Relation, SummaryTable
-from evaltool.periods import quarters_between
+from evaltool.periods import financial_year, quarters_between
 
 MET, NOT_MET, LOST, NOT_YET = "met", "not met", "lost to follow-up", "not yet assessable"
 LOST_REASONS = ("moved_away",)
@@ -193,5 +193,88 @@ def pbr_table(
         note="Decided in the window: met at the horizon, not met on the day it was missed, lost "
         "to follow-up on the day the parent moved away. Not yet assessable: started by the "
         "window's end, not yet decided then (never counted as met).",
+        relations=tuple(relations),
+    )
+
+
+def pbr_cohorts(
+    per_client: pd.DataFrame,
+    windows: list[Window],
+    activity: SummaryTable,
+    by_window: SummaryTable,
+) -> SummaryTable:
+    """Each outcome by financial year of starting (as a social impact bond pays on cohorts):
+    started, met, not met, lost to follow-up, and not yet assessable at the period end.
+
+    Every count is declared as what a reader could build it from: a cohort's decisions are
+    sums of quarterly quantities shared by every return, and they add up over the cohorts
+    to the all-time decisions of the window table (``by_window``); a cohort's starts are the
+    activity table's starts in its quarters; started = met + not met + lost + not yet."""
+    name = "pbr-cohort"
+    trend = activity.data.reset_index(drop=True)
+    row_of = {label: r for r, label in enumerate(trend["Quarter"])}
+    every = windows[-1].quarters  # all time: the quarters up to the period end
+    start = per_client["start_date"]
+    fy = (start.dt.year - (start.dt.month < 4).astype(int)).map(financial_year)
+    per_client = per_client.assign(cohort=fy)
+    years = sorted(fy.unique())
+    rows, relations = [], []
+    not_yet = f"{NOT_YET.capitalize()} at the end"
+    for outcome, part in per_client.groupby("outcome", sort=False):
+        for year in years:
+            r = len(rows)
+            mine = part[part["cohort"] == year]
+            row = {"Outcome": outcome, "Financial year of starting": year, "Started": len(mine)}
+            for status in (MET, NOT_MET, LOST):
+                row[status.capitalize()] = int((mine["status"] == status).sum())
+                relations.append(
+                    quarter_sum(
+                        (name, r, status.capitalize()),
+                        f"{name}: {outcome}, {year}, {status}",
+                        every,
+                    )
+                )
+            row[not_yet] = int((mine["status"] == NOT_YET).sum())
+            counted = [s.capitalize() for s in (MET, NOT_MET, LOST)] + [not_yet]
+            relations.append(  # started = met + not met + lost + not yet
+                Relation((((name, r, "Started"), -1.0), *(((name, r, c), 1.0) for c in counted)))
+            )
+            in_year = [
+                q for q in every if financial_year(q.start.year - (q.start.month < 4)) == year
+            ]
+            if all(q.label in row_of for q in in_year):  # the starts shown quarter by quarter
+                relations.append(
+                    Relation(
+                        (
+                            ((name, r, "Started"), 1.0),
+                            *(((activity.name, row_of[q.label], STARTS), -1.0) for q in in_year),
+                        )
+                    )
+                )
+            rows.append(row)
+        # the cohorts' decisions add up to the window table's all-time decisions (with the
+        # quarterly sums, a reader differencing two returns learns no more than this says)
+        all_time = windows[-1].name
+        w = by_window.data.reset_index(drop=True)
+        total = int(w.index[(w["Outcome"] == outcome) & (w["Window"] == all_time)][0])
+        mine = [i for i, row in enumerate(rows) if row["Outcome"] == outcome]
+        for status in (MET, NOT_MET, LOST):
+            relations.append(
+                Relation(
+                    (
+                        ((by_window.name, total, f"Decided: {status}"), -1.0),
+                        *(((name, i, status.capitalize()), 1.0) for i in mine),
+                    )
+                )
+            )
+    return SummaryTable(
+        name,
+        "Payment-by-results outcomes by financial year of starting (service cohort)",
+        pd.DataFrame(rows),
+        counts=("Started", *(s.capitalize() for s in (MET, NOT_MET, LOST)), not_yet),
+        note="Parents who started in each financial year (April to March), and where each "
+        "outcome stands at the end of the period: met, not met, lost to follow-up, or not yet "
+        "assessable (its horizon has not passed; never counted as met). A cohort's figures "
+        "change until all its parents have reached the horizon.",
         relations=tuple(relations),
     )

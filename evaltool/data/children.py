@@ -65,8 +65,15 @@ def link_problems(dataset: Dataset) -> list[Problem]:
     known = _keys(children, ["client_id", "child_id"])
     proceedings = tables.get("proceedings")
     sets = _keys(proceedings, ["client_id", "issued_date"])
-    if children is not None and proceedings is not None and "child_ids" in proceedings:
+    if (
+        children is not None
+        and proceedings is not None
+        and {"child_ids", "issued_date"} <= set(proceedings)  # a missing one is named already
+    ):
         long = _from_child_ids(proceedings)
+        # a row of a client not in clients is named as such already: one fault, one problem
+        if "clients" in tables and "client_id" in tables["clients"]:
+            long = long[long["client_id"].isin(set(tables["clients"]["client_id"]))]
         bad = long[~_keys(long, ["client_id", "child_id"]).isin(known)]
         for (row, client), names in bad.groupby(["_row", "client_id"])["child_id"]:
             problems.extend(

@@ -36,6 +36,25 @@ class TableSpec:
         return [c.name for c in self.columns]
 
 
+def handed_over(frame: pd.DataFrame, spec: TableSpec, end: dt.date | None) -> pd.DataFrame:
+    """An instrument's table as its methods receive it: every column of its spec there (an
+    optional column the file lacks, blank throughout) and nothing dated after ``end``."""
+    import pandas as pd
+
+    from evaltool.data.columns import DATE, INTEGER, NUMBER, YESNO
+
+    missing = [c for c in spec.columns if c.name not in frame]
+    if missing:
+        dtypes = {DATE: "datetime64[ns]", INTEGER: "Int64", NUMBER: "Float64", YESNO: "boolean"}
+        frame = frame.assign(
+            **{
+                c.name: pd.Series(pd.NA, index=frame.index, dtype=dtypes.get(c.type, object))
+                for c in missing
+            }
+        )
+    return up_to(frame, spec, end)
+
+
 def up_to(frame: pd.DataFrame, spec: TableSpec, end: dt.date | None) -> pd.DataFrame:
     """Rows dated on or before ``end`` by the spec's time column (all rows if it has none)."""
     if end is None or spec.time_column is None or spec.time_column not in frame:

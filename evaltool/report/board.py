@@ -129,7 +129,7 @@ def distance_png(shown: pd.DataFrame, scale: str) -> str:
 
 def survival_png(shown: pd.DataFrame, benchmark: Any) -> str:
     """The published points of the fixed-time table (never the steps), the benchmark as its
-    one point."""
+    points."""
     from evaltool.report.km_chart import DAYS_PER_MONTH, HIGH, INCIDENCE, LOW, published_points
 
     fig, ax = _axes("Time to new care proceedings")
@@ -151,15 +151,14 @@ def survival_png(shown: pd.DataFrame, benchmark: Any) -> str:
                 linewidth=0.8,
                 color=line.get_color(),
             )
-    if benchmark is not None:
-        months = benchmark.days / DAYS_PER_MONTH
+    if benchmark is not None:  # its published points, never a line beyond them
         ax.plot(
-            [months],
-            [benchmark.proportion],
+            [p.days / DAYS_PER_MONTH for p in benchmark.points],
+            [p.incidence for p in benchmark.points],
             marker="D",
             color="#595959",
             linestyle="none",
-            label=f"national figure ({months:.0f} months)",
+            label=f"national figure ({benchmark.points_text()})",
         )
     ax.set_xlabel("Months since the origin (dashed: 95% CI)", fontsize=7)
     ax.set_ylabel("Share with new proceedings", fontsize=7)
@@ -217,6 +216,30 @@ def _charts(output: Output) -> list[tuple[str, str]]:
     return out
 
 
+def _comparison_html(output: Output) -> str:
+    """The propensity comparison, as the return's Time to next proceedings sheet has it: the
+    design, the hazard ratio, the balance before and after, and the strength of evidence."""
+    from evaltool.report.survival_tables import CMP_BALANCE
+
+    compared = output.results.compared
+    shown = {t.name for ts in output.publication.sheets.values() for t in ts}
+    if compared is None or CMP_BALANCE not in shown:
+        return ""
+    e = html.escape
+    cox = compared.cox_.iloc[0]
+    balance = "; ".join(
+        f"{r.covariate} {r.smd_unweighted:+.2f} to {r.smd_weighted:+.2f}"
+        for r in compared.balance_.itertuples()
+    )
+    return (
+        "<h2>Comparison of the cohorts, adjusted</h2>"
+        f"<p id='comparison'>{e(compared.propensity.describe())}. Hazard ratio, service vs "
+        f"comparison: {cox['hazard_ratio']:.2f} (95% CI {cox['hr_ci_low']:.2f} to "
+        f"{cox['hr_ci_high']:.2f}). Balance (standardised mean difference before to after; "
+        f"within 0.1 is balanced): {e(balance)}. {e(compared.evidence_['statement'])}</p>"
+    )
+
+
 def board_html(output: Output) -> str:
     """The page, as one self-contained HTML document."""
     from evaltool.report.publish import headline_text
@@ -250,6 +273,7 @@ def board_html(output: Output) -> str:
         for sym, meaning in symbol_key(s.symbols)
     )
     marking = "INTERNAL – NOT FOR CIRCULATION" if output.internal else "OFFICIAL"
+    comparison = _comparison_html(output)
     return f"""<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8">
 <title>{e(s.service)}: board summary, {e(results.period.label)}</title>
@@ -263,6 +287,7 @@ The same figures as the Summary sheet of the quarterly return.</p>
 <table id="key-figures"><thead><tr><th scope="col">Figure</th>{head}</tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 <ul class="caveats">{lines}</ul>
+{comparison}
 <div class="charts">{figures}</div>
 <h2>What the instruments show, from the first record to the period end</h2>
 <dl>{headlines}</dl>

@@ -20,8 +20,10 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from evaltool.analysis.survival.table import ORIGIN_DEFINITIONS
+from evaltool.analysis.evidence import evidence
+from evaltool.analysis.survival.table import NO_RETURN_TYPE, ORIGIN_DEFINITIONS
 from evaltool.analysis.windows import RECURRENCE, STRATA
+from evaltool.data.benchmark import DAYS_PER_MONTH, Benchmark
 from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.errors import OutputError
 from evaltool.instruments.base import Definition
@@ -30,6 +32,7 @@ from evaltool.report.disclosure import SUPPRESSED, protect
 from evaltool.report.formats import SYMBOL_PROFILES, symbol_key
 from evaltool.report.output import Output, write_output
 from evaltool.report.publish import ANNEX, PBR, Publication, headline_text, publish
+from evaltool.report.survival_tables import NEW_CHILD, RETURN_TYPE
 from evaltool.report.workbook import (
     SheetWriter,
     Written,
@@ -143,6 +146,8 @@ def build_workbook(
         sw.note("No instrument in this return declares measures for comparison.")
     for table in pub.sheets.get("Before and after", []):
         write_summary_table(sw, table, pub.shown[table.name])
+    if "Before and after" in pub.sheets:
+        sw.note(evidence("before-after")["statement"])
     sw.finish()
 
     sw = book.sheet(
@@ -421,6 +426,11 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     sw.pairs(
         [
             ("Origin", survival.origin),
+            (
+                "Outcomes",
+                "new care proceedings of any kind"
+                + ("; and new care proceedings about a new child" if results.survival_new else ""),
+            ),
             ("CI transform", survival.ci),
             ("Extract date", pd.Timestamp(survival.extract_date_).date()),
         ]
@@ -431,30 +441,22 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     tables = {t.name: t for t in pub.sheets["Time to next proceedings"]}
     for name in (RECURRENCE, STRATA, "km"):
         written = write_summary_table(sw, tables[name], pub.shown[name])
-    for name in ("km-median", "km-exclusions", "km-overlaps"):
-        write_summary_table(sw, tables[name], pub.shown[name])
-    if survival.benchmark_:
-        b = survival.benchmark_
-        threshold = s.small_number_threshold
-        value = (
-            "not reached: follow-up too short"
-            if math.isnan(b["incidence"])
-            else f"{b['incidence']:.1%} (95% CI {b['ci_low']:.1%} to {b['ci_high']:.1%})"
-            if b["at_risk"] > threshold
-            else SYMBOL_PROFILES[book.profile][SUPPRESSED]
+    for name in ("km-median", "km-exclusions", "km-overlaps", NEW_CHILD, RETURN_TYPE):
+        if name in tables:
+            write_summary_table(sw, tables[name], pub.shown[name])
+    if NEW_CHILD not in tables:
+        sw.note(f"Returns about a new child: not shown; {NO_RETURN_TYPE}.")
+    if survival.evidence_ is not None:
+        sw.note(
+            "Service and comparison cohorts (log-rank test and Cox model on the Annex): "
+            + survival.evidence_["statement"]
         )
-        sw.heading("Benchmark")
-        sw.pairs(
-            [
-                ("Benchmark", f"{b['label']}: {b['benchmark_incidence']:.1%} by {b['days']} days"),
-                ("Source", b["source"]),
-                (f"This service ({b['group']}) by {b['days']} days", value),
-                (
-                    "Reading it",
-                    "the national figure is for other parents in another period: a guide to "
-                    "scale, not a like-for-like comparison",
-                ),
-            ]
+    if results.compared is not None:
+        write_comparison(sw, results, tables, pub)
+    if survival.benchmark_:
+        assert survival.benchmark is not None
+        write_benchmark(
+            sw, survival.benchmark, survival.benchmark_, s.small_number_threshold, book.profile
         )
     from openpyxl.worksheet.pagebreak import Break
 
@@ -484,6 +486,87 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
         sw.note(f"Warning: {return_warning(w)}")
 
 
+def write_comparison(
+    sw: SheetWriter, results: Results, tables: dict[str, SummaryTable], pub: Publication
+) -> None:
+    """The cohorts compared with propensity scores: the design, the balance, the adjusted
+    difference and hazard ratio, and the strength of that evidence."""
+    from evaltool.report.survival_tables import CMP_BALANCE, CMP_DIFFERENCE, CMP_MIN_COHORT
+
+    compared = results.compared
+    assert compared is not None
+    sw.heading("Comparison of the cohorts, adjusted for measured differences")
+    if CMP_BALANCE not in tables:
+        sw.note(
+            f"Not shown: fewer than {CMP_MIN_COHORT} parents in a cohort, too few to adjust "
+            "for differences between them."
+        )
+        return
+    cox = compared.cox_.iloc[0]
+    ess = compared.effective_sample_size_
+    sw.pairs(
+        [
+            ("Design", compared.propensity.describe()),
+            (
+                "Hazard ratio, service vs comparison",
+                f"{cox['hazard_ratio']:.2f} (95% CI {cox['hr_ci_low']:.2f} to "
+                f"{cox['hr_ci_high']:.2f}; weighted Cox model, robust standard error)",
+            ),
+            (
+                "Effective sample size",
+                f"service {ess['service']:.0f}, comparison {ess['comparison']:.0f} (what the "
+                "weighted cohorts are worth in unweighted parents)",
+            ),
+        ]
+    )
+    for name in (CMP_BALANCE, CMP_DIFFERENCE):
+        write_summary_table(sw, tables[name], pub.shown[name])
+    sw.note(compared.evidence_["statement"])
+
+
+def write_benchmark(
+    sw: SheetWriter, bench: Benchmark, b: dict[str, Any], threshold: int, profile: str
+) -> None:
+    """The benchmark in plain words (who, from where, when, the source and what was checked),
+    the service's own figure at each of its points where it is like for like, and the
+    strength of that evidence. A service figure resting on few parents is not shown: fewer
+    than threshold + 1 at risk, or 1 to threshold new proceedings by then."""
+    sw.heading("Benchmark")
+    published = f" (published {b['published']})" if b["published"] else ""
+    sw.pairs(
+        [
+            ("Benchmark", bench.label),
+            ("Measured on", bench.describe()),
+            ("Figures", bench.points_text()),
+            ("Source", f"{b['source']}{published}"),
+        ]
+    )
+    if b["checked"]:
+        sw.note(f"Checked against the source: {b['checked']}")
+    if not b["compared"]:
+        sw.note(
+            f"Not compared with this service: {b['not_compared']}. A figure measured another "
+            "way would mislead; name a benchmark measured as this analysis is "
+            "([survival] benchmark)."
+        )
+        return
+    hidden = SYMBOL_PROFILES[profile][SUPPRESSED]
+    rows = []
+    for r in b["rows"]:
+        months = round(r["days"] / DAYS_PER_MONTH)
+        if r["incidence"] is None:
+            ours = "not followed up this long"
+        elif r["at_risk"] <= threshold or 1 <= r["events"] <= threshold:
+            ours = hidden
+        else:
+            ours = f"{r['incidence']:.1%} (95% CI {r['ci_low']:.1%} to {r['ci_high']:.1%})"
+        rows.append((f"By {months} months: benchmark {r['benchmark_incidence']:.1%}", ours))
+    sw.pairs([(f"This service's {bench.population} (service cohort)", ""), *rows])
+    sw.note(
+        f"{evidence('benchmark')['statement']} A guide to scale, not the effect of the service."
+    )
+
+
 def km_alt_text(shown: pd.DataFrame, benchmark: Any) -> str:
     """What the survival chart shows, in words: its points, as the table prints them."""
     parts = []
@@ -497,8 +580,7 @@ def km_alt_text(shown: pd.DataFrame, benchmark: Any) -> str:
         parts.append(f"{group}: " + ", ".join(points))
     text = "Line chart of the share with new care proceedings over time. " + "; ".join(parts)
     if benchmark is not None:
-        months = benchmark.days / (365.25 / 12)
-        text += f". Benchmark point: {benchmark.proportion:.0%} by {months:.0f} months"
+        text += f". Benchmark points: {benchmark.points_text()}"
     return text + "."
 
 
@@ -527,7 +609,7 @@ def write_annex(book: Book, sw: SheetWriter) -> None:
                 ("p", p_text(survival.logrank_["p"])),
             ]
         )
-        sw.note(caveat)
+        sw.note(f"{caveat} {evidence('unadjusted')['statement']}")
         sw.row += 1
     if survival.cox_ is not None:
         cox = survival.cox_.rename(
@@ -546,7 +628,8 @@ def write_annex(book: Book, sw: SheetWriter) -> None:
             "Cox proportional hazards model (time to next proceedings)",
             cox,
             formats={"Coefficient": "0.000", "SE": "0.000"},
-            note="Efron ties; cohort coded service = 1. " + caveat,
+            note="Efron ties; cohort coded service = 1. "
+            + (survival.evidence_ or evidence("unadjusted"))["statement"],
         )
         write_summary_table(
             sw, table, protect([table], results.settings.small_number_threshold)["cox"]
@@ -621,7 +704,7 @@ def settings_rows(results: Results) -> list[tuple[str, Any]]:
     ]
     if s.benchmark:
         b = s.benchmark
-        rows.append(("Benchmark", f"{b.label}: {b.proportion:.1%} by {b.days} days ({b.source})"))
+        rows.append(("Benchmark", f"{b.label}: {b.points_text()} ({b.source})"))
     return rows
 
 
@@ -688,9 +771,13 @@ def definitions(results: Results) -> list[Definition]:
 
     defs += COMPARE_DEFINITIONS
     if results.survival is not None:
-        from evaltool.report.survival_tables import survival_definitions
+        from evaltool.report.survival_tables import (
+            return_type_definitions,
+            survival_definitions,
+        )
 
         defs += survival_definitions(results.survival)
+        defs += return_type_definitions(results.survival_new)
     return defs
 
 
@@ -717,7 +804,9 @@ def window_definitions(results: Results) -> list[Definition]:
                 f"{s.pbr_proceedings_months} months with an interim care, care or placement "
                 "order, or still open. Met on the horizon date; not met on the day it was "
                 "missed; lost to follow-up on the day the parent moved away; not yet "
-                "assessable until then, never counted as met.",
+                "assessable until then, never counted as met. By window: decided in the "
+                "window. By financial year of starting (April to March): where the outcomes of "
+                "the parents who started in that year stand at the period end.",
                 "Pause Plymouth social impact bond outcome metrics (Life Chances Fund, "
                 "2019-2024), as published in the INDIGO impact bond dataset (GO Lab)",
             )

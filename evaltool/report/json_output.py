@@ -12,6 +12,9 @@ from evaltool.analysis.survival.table import ORIGIN_DEFINITIONS
 from evaltool.report.formats import formats_for, printed_value, shown_symbol, symbol_key
 
 if TYPE_CHECKING:
+    from evaltool.analysis.areas import AreaDiD
+    from evaltool.analysis.comparison import WeightedSurvival
+    from evaltool.analysis.rates import Rates
     from evaltool.analysis.survival import TimeToProceedings
     from evaltool.report.output import Output
 
@@ -133,9 +136,65 @@ def render_json(output: Output, path: str) -> None:
         f.write("\n")
 
 
-def survival_json(fit: TimeToProceedings) -> dict[str, Any]:
+def survival_json(
+    fit: TimeToProceedings, weighted: WeightedSurvival | None = None
+) -> dict[str, Any]:
     """Every figure of a fitted time-to-next-proceedings analysis (client-level counts
-    included: for the evaluator's own use, not for sending)."""
+    included: for the evaluator's own use, not for sending). ``return_types`` is null where
+    the data has no children (a v1 file) or the outcome is new-child returns. With a
+    propensity comparison (``weighted``), ``survival_at`` and ``cox`` are the weighted ones
+    and the unweighted stay under ``unweighted``."""
+    from evaltool.analysis.survival.returns import OUTCOME_DEFINITIONS
+
+    at = fit.survival_at_[
+        [
+            "group",
+            "days",
+            "survival",
+            "ci_low",
+            "ci_high",
+            "at_risk",
+            "events",
+            "cumulative_incidence",
+            "ci_incidence_low",
+            "ci_incidence_high",
+        ]
+    ]
+    out = {
+        "ci_transform": fit.ci,
+        "origin": fit.origin,
+        "origin_definition": ORIGIN_DEFINITIONS[fit.origin],
+        "overlaps": int(fit.table_["overlap"].sum()),
+        "outcome": fit.outcome,
+        "outcome_definition": OUTCOME_DEFINITIONS[fit.outcome],
+        "rule_37_weeks": fit.rule_37_weeks,
+        "return_types": records(types) if (types := fit.return_types_) is not None else None,
+        "times": list(fit.times),
+        "group": fit.group,
+        "covariates": list(fit.covariates),
+        "extract_date": _plain(fit.extract_date_),
+        "n": len(fit.table_),
+        "events": int(fit.table_["event"].sum()),
+        "exclusions": records(fit.exclusions_),
+        "survival_at": records(at),
+        "medians": records(fit.medians_),
+        "logrank": fit.logrank_,
+        "cox": records(fit.cox_) if fit.cox_ is not None else [],
+        "cox_info": {**fit.cox_info_, "concordance": fit.concordance_} if fit.cox_info_ else {},
+        "proportional_hazards": records(fit.ph_test_) if fit.ph_test_ is not None else [],
+        "benchmark": fit.benchmark_,
+        "evidence": fit.evidence_,
+        "warnings": fit.warnings_,
+    }
+    if weighted is not None:
+        out["unweighted"] = {"survival_at": out["survival_at"], "cox": out["cox"]}
+        out.update(weighted_json(weighted))
+    return out
+
+
+def weighted_json(fit: WeightedSurvival) -> dict[str, Any]:
+    """The propensity comparison's keys (``cox`` rows have ``robust_se`` beside ``se``)."""
+    ps = fit.propensity
     at = fit.survival_at_[
         [
             "group",
@@ -151,23 +210,65 @@ def survival_json(fit: TimeToProceedings) -> dict[str, Any]:
         ]
     ]
     return {
-        "ci_transform": fit.ci,
-        "origin": fit.origin,
-        "origin_definition": ORIGIN_DEFINITIONS[fit.origin],
-        "overlaps": int(fit.table_["overlap"].sum()),
-        "times": list(fit.times),
-        "group": fit.group,
-        "covariates": list(fit.covariates),
-        "extract_date": _plain(fit.extract_date_),
-        "n": len(fit.table_),
-        "events": int(fit.table_["event"].sum()),
-        "exclusions": records(fit.exclusions_),
+        "propensity": {
+            "covariates": list(ps.covariates),
+            "weights": "matched" if ps.match else ps.weights,
+            "trim": ps.trim,
+            "stabilised": ps.stabilise,
+            "description": ps.describe(),
+            "dropped_missing_covariate": ps.dropped_,
+            "unmatched": ps.unmatched_ if ps.match else None,
+            "coefficients": records(ps.coefficients_),
+        },
+        "balance": records(fit.balance_),
+        "effective_sample_size": fit.effective_sample_size_,
+        "score_overlap": records(fit.overlap_),
         "survival_at": records(at),
-        "medians": records(fit.medians_),
-        "logrank": fit.logrank_,
-        "cox": records(fit.cox_) if fit.cox_ is not None else [],
-        "cox_info": {**fit.cox_info_, "concordance": fit.concordance_} if fit.cox_info_ else {},
-        "proportional_hazards": records(fit.ph_test_) if fit.ph_test_ is not None else [],
-        "benchmark": fit.benchmark_,
-        "warnings": fit.warnings_,
+        "difference": records(fit.difference_),
+        "bootstrap": {"resamples": fit.bootstrap, "seed": fit.seed},
+        "cox": records(fit.cox_),
+        "evidence": fit.evidence_,
+    }
+
+
+def rates_json(fit: Rates) -> dict[str, Any]:
+    """``evaltool rates --json``: the crude rates by cohort and both models (rows: ``term``,
+    ``coef``, ``se``, ``robust_se``, ``rate_ratio``, ``ci_low``, ``ci_high``, ``p``)."""
+    m = fit.models_
+    out: dict[str, Any] = {
+        "outcome": fit.outcome,
+        "counted": fit.words,
+        "follow_up": "from the start date (comparison cohort: referral date) to the extract "
+        "date, or the end date for a client who moved away",
+        "covariates": list(fit.covariates),
+        "n": m.n_,
+        "dropped_missing_covariate": m.dropped_,
+        "crude": records(m.crude_),
+        "poisson": records(m.poisson_),
+        "negative_binomial": records(m.negbin_),
+        "theta": m.theta_,
+        "evidence": fit.evidence_,
+    }
+    if fit.propensity is not None:
+        ps = fit.propensity
+        out["propensity"] = {
+            "covariates": list(ps.covariates),
+            "weights": "matched" if ps.match else ps.weights,
+            "description": ps.describe(),
+            "coefficients": records(ps.coefficients_),
+        }
+        out["balance"] = records(fit.balance_)
+    return out
+
+
+def areas_json(fit: AreaDiD) -> dict[str, Any]:
+    """``evaltool areas --json``: the service-period estimate (``coef``, ``se_model``,
+    ``se_cluster``, ``rate_ratio``, ``ci_low``, ``ci_high``, ``p``), the trends by group and
+    year (infants per 10,000 live births) and the evidence."""
+    return {
+        "model": "Poisson: infants entering care ~ area + financial year + service period, "
+        "offset log(live births); standard errors clustered by area",
+        "estimate": fit.estimate_,
+        "trends": records(fit.trends_),
+        "evidence": fit.evidence_,
     }

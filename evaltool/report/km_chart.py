@@ -21,7 +21,7 @@ from evaltool.report.workbook import NOTE
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
-    from evaltool.config import Benchmark
+    from evaltool.data.benchmark import Benchmark
 
 COLOURS = ("1F77B4", "FF7F0E", "2CA02C", "D62728", "9467BD", "8C564B")
 DAYS_PER_MONTH = 365.25 / 12
@@ -108,15 +108,18 @@ def add_km_chart(
         top = max([top, *known])
         horizon = max(horizon, *points["months"])
         col += len(columns) + 1
-    if benchmark is not None:
-        months = benchmark.days / DAYS_PER_MONTH
-        title = f"{benchmark.label}: {benchmark.proportion:.0%} by {months:.0f} months"
+    if benchmark is not None:  # its published points, never a line beyond them
+        title = f"{benchmark.label}: {benchmark.points_text()}"
         ws.cell(row=header, column=col, value="benchmark: months").font = NOTE
         text_cell(ws, header, col + 1, title).font = NOTE  # the label is the settings' text
-        ws.cell(row=header + 1, column=col, value=round(months, 1)).font = NOTE
-        ws.cell(row=header + 1, column=col + 1, value=benchmark.proportion).font = NOTE
-        xs = Reference(ws, min_col=col, min_row=header + 1, max_row=header + 1)
-        ys = Reference(ws, min_col=col + 1, min_row=header, max_row=header + 1)
+        last = header + len(benchmark.points)
+        for row, p in enumerate(benchmark.points, start=header + 1):
+            ws.cell(row=row, column=col, value=round(p.days / DAYS_PER_MONTH, 1)).font = NOTE
+            ws.cell(row=row, column=col + 1, value=p.incidence).font = NOTE
+            top = max(top, p.incidence)
+        months = benchmark.days / DAYS_PER_MONTH
+        xs = Reference(ws, min_col=col, min_row=header + 1, max_row=last)
+        ys = Reference(ws, min_col=col + 1, min_row=header, max_row=last)
         series = Series(ys, xs, title_from_data=True)
         series.smooth = False
         series.marker.symbol = "diamond"
@@ -125,7 +128,6 @@ def add_km_chart(
         series.marker.graphicalProperties.line.solidFill = "595959"
         series.graphicalProperties.line.noFill = True  # a point, not a line
         chart.series.append(series)
-        top = max(top, benchmark.proportion)
         horizon = max(horizon, months)
     chart.legend.legendEntry = [LegendEntry(idx=i, delete=True) for i in limits]
     chart.x_axis.scaling.min, chart.x_axis.scaling.max = (

@@ -7,6 +7,10 @@ import io
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pandas as pd
+
     from evaltool.analysis.survival import TimeToProceedings
 
 
@@ -58,16 +62,16 @@ def km_plot(
         )
         line = ax.step(t, inc, where="post", label=name.split("=")[-1])[0]
         ax.fill_between(t, lo, hi, step="post", alpha=0.2, color=line.get_color())
-    if benchmark is not None:
-        ax.axhline(benchmark.proportion, color="grey", linestyle="--", linewidth=1)
-        ax.annotate(
-            f"{benchmark.label}: {benchmark.proportion:.0%} by {benchmark.days} days",
-            (0, benchmark.proportion),
-            xytext=(5, 4),
-            textcoords="offset points",
-            fontsize=8,
+    if benchmark is not None:  # its published points, never a line from day 0
+        ax.plot(
+            [p.days for p in benchmark.points],
+            [p.incidence for p in benchmark.points],
+            marker="D",
             color="grey",
+            linestyle="none",
+            label=f"{benchmark.label}: {benchmark.points_text()}",
         )
+        horizon = max(horizon, benchmark.days * 1.05)
     ax.set_xlim(0, horizon)
     ax.set_ylim(0, 1)
     ax.set_xlabel("Days since origin")
@@ -103,3 +107,33 @@ def km_plot(
         buf.seek(0)
         return buf
     return path
+
+
+def trends_png(trends: pd.DataFrame, path: str | Path) -> None:
+    """Infants entering care per 10,000 live births by group and financial year: the
+    parallel-trends picture a difference in differences rests on (solid: service running)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for group, part in trends.groupby("group", sort=False):
+        (line,) = ax.plot(part["financial_year"], part["per_10000"], marker="o", label=group)
+        on = part[part["service_running"]]
+        ax.plot(
+            on["financial_year"],
+            on["per_10000"],
+            marker="o",
+            linestyle="none",
+            color=line.get_color(),
+            markersize=9,
+        )
+    ax.set_ylabel("Infants entering care per 10,000 live births")
+    ax.set_ylim(bottom=0)
+    ax.tick_params(axis="x", rotation=45)
+    ax.legend(frameon=False)
+    ax.set_title("Before and after the service began (large points: service running)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 #: tables whose rows name their own quarter: the same cell in every return that prints it
 TIMELESS = ("activity",)
 #: unseen quantities named by their quarter: the same in every return that uses them
-SHARED_UNSEEN = (*TIMELESS, RECURRENCE, STRATA, "pbr")
+SHARED_UNSEEN = (*TIMELESS, RECURRENCE, STRATA, "pbr", "pbr-cohort")
 #: the sheet of the payment-by-results outcomes ([pbr] enabled)
 PBR = "Payment by results"
 #: the sheet of the technical statistics, apart from the figures a funder reads
@@ -89,6 +89,16 @@ def rows_read(results: Results) -> SummaryTable:
     )
 
 
+def comparable(results: Results) -> bool:
+    """Whether each cohort has enough clients for the propensity comparison in the return."""
+    from evaltool.report.survival_tables import CMP_MIN_COHORT
+
+    t = results.survival.table_ if results.survival is not None else None
+    return t is not None and all(
+        (t["cohort"] == c).sum() >= CMP_MIN_COHORT for c in ("service", "comparison")
+    )
+
+
 def gather(results: Results) -> dict[str, list[SummaryTable]]:
     """The return's tables by sheet, each with a name unique in the return."""
     sheets: dict[str, list[SummaryTable]] = {"Activity": list(results.activity)}
@@ -119,8 +129,20 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
             results.recurrence_groups,
             *survival_tables(results.survival),
         ]
+        if results.survival_new is not None:
+            from evaltool.report.survival_tables import return_type_tables
+
+            sheets["Time to next proceedings"] += return_type_tables(
+                results.survival, results.survival_new
+            )
+        if results.compared is not None and comparable(results):
+            from evaltool.report.survival_tables import comparison_tables
+
+            sheets["Time to next proceedings"] += comparison_tables(
+                results.survival, results.compared
+            )
     if results.pbr is not None:
-        sheets[PBR] = [results.pbr]
+        sheets[PBR] = [results.pbr, results.pbr_cohorts]  # the one that grows, last
     sheets["Data quality"] = [rows_read(results)]
     return sheets
 
@@ -251,15 +273,23 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
     # this return (nothing in it can mend what was sent): only this return's are refused
     before_values = {ref: v for ref, (v, h) in past.items() if not h}
     before_hidden = {ref for ref, (_, h) in past.items() if h}
-    leaks = [
-        leak
-        for leak in leaks
-        if not (
-            isinstance(leak.cell, tuple)
-            and leak.cell[0].startswith("@")
-            and audit(before_values, before_hidden, history, threshold, (), {leak.cell})
-        )
-    ]
+    # a cell of this return printed again from an earlier one is that earlier cell: where
+    # the earlier returns by themselves narrow it as far, this return adds nothing to it
+    same = {
+        rel.terms[0][0]: rel.terms[1][0]
+        for rel in links
+        if len(rel.terms) == 2 and isinstance(rel.terms[1][0], tuple)
+    }
+
+    def given_away(leak: Leak) -> bool:
+        if isinstance(leak.cell, tuple) and leak.cell[0].startswith("@"):
+            return bool(audit(before_values, before_hidden, history, threshold, (), {leak.cell}))
+        if leak.cell not in same:
+            return False
+        found = audit(before_values, before_hidden, history, threshold, (), {same[leak.cell]})
+        return any(e.high - e.low <= leak.high - leak.low for e in found)
+
+    leaks = [leak for leak in leaks if not given_away(leak)]
     hidden = {
         (name, r, col)
         for name, s in shown.items()

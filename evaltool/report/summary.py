@@ -75,24 +75,37 @@ def printed_key_value(pub: Publication, figure: KeyFigure, window: int, profile:
 
 def caveats(results: Results) -> list[str]:
     """One line for each kind of comparison the Summary invites."""
+    from evaltool.analysis.evidence import DESIGNS
+
+    def level(design: str) -> str:
+        return f" (strength of evidence: level {DESIGNS[design][1]} of 5, Maryland scale)"
+
     out = [
         "Windows: each figure counts what happened in the window; 'followed for a year' counts "
         "parents whose first year of follow-up ended in it.",
         "Change over time: these parents were not chosen at random, and need and referral "
         "patterns change; a difference between windows shows what happened, not what the "
-        "service caused.",
+        "service caused" + level("before-after") + ".",
     ]
     survival = results.survival
     if survival is not None and survival.logrank_ is not None:
         out.append(
             "Comparison cohort (on the Time to next proceedings sheet): parents who did not "
             "receive the service, not chosen at random; a difference may come from who was "
-            "referred rather than from the service."
+            "referred rather than from the service" + level(survival.evidence_["design"]) + "."
         )
-    if results.settings.benchmark is not None:
-        b = results.settings.benchmark
+    compared = survival.benchmark_ if survival is not None else None
+    if compared is not None:
+        how = (
+            "set beside this service's own figure, measured the same way"
+            if compared["compared"]
+            else f"not compared with this service ({compared['not_compared']})"
+        )
         out.append(
-            f"National figure ({b.source}): other parents, in another period, measured from a "
-            "different starting point; a guide to scale, not a like-for-like comparison."
+            f"National figure ({compared['label']}"
+            + (f", published {compared['published']}" if compared["published"] else "")
+            + "): "
+            f"other parents, in another period; {how}; a guide to scale, not the effect of "
+            "the service" + level("benchmark") + "."
         )
     return out

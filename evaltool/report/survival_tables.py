@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from evaltool.analysis.survival import DAYS_PER_MONTH, LOST_REASONS, TimeToProceedings
-from evaltool.analysis.survival.table import ORIGIN_DEFINITIONS
+from evaltool.analysis.survival.table import NO_RETURN_TYPE, ORIGIN_DEFINITIONS
 from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.instruments.base import Definition
 from evaltool.instruments.results import Implied, Relation, SummaryTable
+
+if TYPE_CHECKING:
+    from evaltool.analysis.comparison import WeightedSurvival
 
 NOT_REACHED = "not reached"
 
@@ -21,79 +26,11 @@ def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
     give the day of an event and, with the numbers at risk, how many had it."""
     from evaltool.instruments.results import Relation
 
-    at = fit.survival_at_
-    frame = pd.DataFrame(
-        {
-            "Group": at["group"],
-            "Months": (at["days"] / DAYS_PER_MONTH).round(0).astype(int),
-            "Days": at["days"],
-            "At risk": at["at_risk"],
-            "Events so far": at["events"],
-            "New proceedings (cumulative)": at["cumulative_incidence"],
-            "CI low": at["ci_incidence_low"],
-            "CI high": at["ci_incidence_high"],
-        }
-    )
-    pct = ("New proceedings (cumulative)", "CI low", "CI high")
-    med = fit.medians_.rename(
-        columns={
-            "group": "Group",
-            "n": "Clients",
-            "events": "Events",
-            "median_days": "Median months",
-            "median_ci_low": "Median CI low",
-            "median_ci_high": "Median CI high",
-        }
-    )
-    for col in ("Median months", "Median CI low", "Median CI high"):
-        months = (med[col] / DAYS_PER_MONTH).round(0)
-        # no median (or no limit) because fewer than half had new proceedings: its own words,
-        # not the "not available" symbol
-        med[col] = months.astype(object).where(months.notna(), NOT_REACHED)
-    relations: list[Relation] = []
+    frame = fixed_times(fit)
+    med = medians_frame(fit)
     groups = list(med["Group"])
-    for g in groups:
-        rows = list(frame.index[frame["Group"] == g])
-        total = groups.index(g)
-        for a, b in zip(rows, rows[1:], strict=False):
-            relations.append(  # the events between two times: a count of people
-                Implied(
-                    f"km: events of {g} between rows {a + 1} and {b + 1}",
-                    ((("km", b, "Events so far"), 1.0), (("km", a, "Events so far"), -1.0)),
-                )
-            )
-            relations.append(
-                Relation(
-                    ((("km", a, "Events so far"), 1.0), (("km", b, "Events so far"), -1.0)),
-                    "<=",
-                )
-            )
-            relations.append(
-                Relation(((("km", b, "At risk"), 1.0), (("km", a, "At risk"), -1.0)), "<=")
-            )
-        for r in rows:
-            relations.append(
-                Relation(
-                    ((("km", r, "Events so far"), 1.0), (("km-median", total, "Events"), -1.0)),
-                    "<=",
-                )
-            )
-            relations.append(
-                Relation(
-                    ((("km", r, "At risk"), 1.0), (("km-median", total, "Clients"), -1.0)),
-                    "<=",
-                )
-            )
-    splits = [[g for g in ("service", "comparison") if g in groups]]
-    if fit.group:  # the --group split: its parts add up to everyone with a value
-        splits.append([g for g in groups if g.startswith(f"{fit.group}=")])
-    clients = dict(zip(med["Group"], med["Clients"], strict=True))
-    for parts in splits:
-        if "all" not in groups or len(parts) < 2:
-            continue
-        # everyone is in one part (no blank value): the parts add up to all exactly;
-        # otherwise they add up to at most all
-        op = "=" if sum(clients[g] for g in parts) == clients["all"] else "<="
+    relations = curve_relations("km", frame, fit, med)
+    for parts, op in splits(fit, med):
         for col in ("Clients", "Events"):
             relations.append(
                 Relation(
@@ -104,26 +41,14 @@ def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
                     op,
                 )
             )
-        for days in frame["Days"].unique():
-            rows = {g: frame.index[(frame["Group"] == g) & (frame["Days"] == days)] for g in groups}
-            for col in ("At risk", "Events so far"):
-                relations.append(
-                    Relation(
-                        (
-                            (("km", int(rows["all"][0]), col), -1.0),
-                            *((("km", int(rows[g][0]), col), 1.0) for g in parts),
-                        ),
-                        op,
-                    )
-                )
     return [
         SummaryTable(
             "km",
             "Share with new care proceedings, at fixed times",
             frame,
             counts=("At risk", "Events so far"),
-            derived={c: ("At risk", "Events so far") for c in pct},
-            percent=pct,
+            derived={c: ("At risk", "Events so far") for c in SHARES},
+            percent=SHARES,
             formats={"Days": "0", "Months": "0"},
             note=f"Kaplan-Meier estimate of the share with new proceedings by each time, 95% "
             f"CI ({fit.ci} transform, Greenwood variance). 'Events so far': new proceedings "
@@ -151,6 +76,202 @@ def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
             counts=("Clients",),
         ),
         overlap_table(fit, groups),
+    ]
+
+
+SHARES = ("New proceedings (cumulative)", "CI low", "CI high")
+
+
+def medians_frame(fit: TimeToProceedings) -> pd.DataFrame:
+    """The medians table as the return prints it (whole months, or 'not reached')."""
+    med = fit.medians_.rename(
+        columns={
+            "group": "Group",
+            "n": "Clients",
+            "events": "Events",
+            "median_days": "Median months",
+            "median_ci_low": "Median CI low",
+            "median_ci_high": "Median CI high",
+        }
+    )
+    for col in ("Median months", "Median CI low", "Median CI high"):
+        months = (med[col] / DAYS_PER_MONTH).round(0)
+        # no median (or no limit) because fewer than half had new proceedings: its own words,
+        # not the "not available" symbol
+        med[col] = months.astype(object).where(months.notna(), NOT_REACHED)
+    return med
+
+
+def splits(fit: TimeToProceedings, med: pd.DataFrame) -> list[tuple[list[str], str]]:
+    """The ways the groups split everyone, each with ``=`` where everyone is in one part
+    and ``<=`` where some have no value: the cohorts, and the ``--group`` column."""
+    groups = list(med["Group"])
+    ways = [[g for g in ("service", "comparison") if g in groups]]
+    if fit.group:
+        ways.append([g for g in groups if g.startswith(f"{fit.group}=")])
+    clients = dict(zip(med["Group"], med["Clients"], strict=True))
+    return [
+        (parts, "=" if sum(clients[g] for g in parts) == clients["all"] else "<=")
+        for parts in ways
+        if "all" in groups and len(parts) >= 2
+    ]
+
+
+def fixed_times(fit: TimeToProceedings) -> pd.DataFrame:
+    """The Kaplan-Meier estimates at the fixed times, as the return prints them."""
+    at = fit.survival_at_
+    return pd.DataFrame(
+        {
+            "Group": at["group"],
+            "Months": (at["days"] / DAYS_PER_MONTH).round(0).astype(int),
+            "Days": at["days"],
+            "At risk": at["at_risk"],
+            "Events so far": at["events"],
+            SHARES[0]: at["cumulative_incidence"],
+            SHARES[1]: at["ci_incidence_low"],
+            SHARES[2]: at["ci_incidence_high"],
+        }
+    )
+
+
+def curve_relations(
+    key: str, frame: pd.DataFrame, fit: TimeToProceedings, med: pd.DataFrame
+) -> list[Relation]:
+    """What a reader can use within a fixed-time table ``key``: over time (``over_time``),
+    each row bounded by its group's clients and events in the medians table (the any-return
+    events bound a new-child table too), and the parts of each split adding up to everyone
+    (``group_sums``)."""
+    groups = list(med["Group"])
+    relations = over_time(key, frame)
+    for r, g in zip(frame.index, frame["Group"], strict=True):
+        total = groups.index(g)
+        for col, bound in (("Events so far", "Events"), ("At risk", "Clients")):
+            relations.append(
+                Relation((((key, r, col), 1.0), (("km-median", total, bound), -1.0)), "<=")
+            )
+    for parts, op in splits(fit, med):
+        relations += group_sums(key, frame, ["all", *parts], op)
+    return relations
+
+
+def group_sums(key: str, frame: pd.DataFrame, groups: list[str], op: str) -> list[Relation]:
+    """At each fixed time, the parts (``groups[1:]``) add up to the whole (``groups[0]``):
+    ``=`` when everyone is in one part, ``<=`` when some have no value."""
+    relations: list[Relation] = []
+    whole, parts = groups[0], groups[1:]
+    for days in frame["Days"].unique():
+        rows = {g: frame.index[(frame["Group"] == g) & (frame["Days"] == days)] for g in groups}
+        for col in ("At risk", "Events so far"):
+            relations.append(
+                Relation(
+                    (
+                        ((key, int(rows[whole][0]), col), -1.0),
+                        *(((key, int(rows[g][0]), col), 1.0) for g in parts),
+                    ),
+                    op,
+                )
+            )
+    return relations
+
+
+def over_time(key: str, frame: pd.DataFrame) -> list[Relation]:
+    """Within a group, events so far never fall and the number at risk never rises; the
+    events between two times are a count of people of their own."""
+    relations: list[Relation] = []
+    for g in frame["Group"].unique():
+        rows = list(frame.index[frame["Group"] == g])
+        for a, b in zip(rows, rows[1:], strict=False):
+            relations += [
+                Implied(
+                    f"{key}: events of {g} between rows {a + 1} and {b + 1}",
+                    (((key, b, "Events so far"), 1.0), ((key, a, "Events so far"), -1.0)),
+                ),
+                Relation(
+                    (((key, a, "Events so far"), 1.0), ((key, b, "Events so far"), -1.0)), "<="
+                ),
+                Relation((((key, b, "At risk"), 1.0), ((key, a, "At risk"), -1.0)), "<="),
+            ]
+    return relations
+
+
+NEW_CHILD = "km-new-child"
+RETURN_TYPE = "km-return-type"
+
+
+def return_type_tables(fit: TimeToProceedings, new: TimeToProceedings) -> list[SummaryTable]:
+    """New proceedings about a new child at the fixed times, and what each first return was
+    about, with what ties them to the any-return tables: by each time, a parent with a
+    new-child return has had a return (no more events, no fewer at risk), and the types of
+    the first returns add up to the events."""
+    frame = fixed_times(new)
+    relations = curve_relations(NEW_CHILD, frame, new, medians_frame(fit))
+    anyf = fixed_times(fit)
+    where = {(g, d): i for i, (g, d) in enumerate(zip(anyf["Group"], anyf["Days"], strict=True))}
+    for i, (g, d) in enumerate(zip(frame["Group"], frame["Days"], strict=True)):
+        if (g, d) in where:
+            j = where[(g, d)]
+            relations += [
+                Relation(
+                    (((NEW_CHILD, i, "Events so far"), 1.0), (("km", j, "Events so far"), -1.0)),
+                    "<=",
+                ),
+                Relation(((("km", j, "At risk"), 1.0), ((NEW_CHILD, i, "At risk"), -1.0)), "<="),
+            ]
+    types = fit.return_types_
+    assert types is not None
+    kinds = [k for k in types.columns if k != "group"]
+    med_groups = list(fit.medians_["group"])
+    type_frame = types.rename(columns={"group": "Group", **{k: k.capitalize() for k in kinds}})
+    columns = tuple(k.capitalize() for k in kinds)
+    for r, g in enumerate(type_frame["Group"]):
+        relations.append(
+            Relation(
+                (
+                    *(((RETURN_TYPE, r, c), 1.0) for c in columns),
+                    (("km-median", med_groups.index(g), "Events"), -1.0),
+                )
+            )
+        )
+    if len(type_frame) == 3:  # service and comparison add up to everyone
+        for c in columns:
+            relations.append(
+                Relation(
+                    (
+                        ((RETURN_TYPE, 0, c), -1.0),
+                        ((RETURN_TYPE, 1, c), 1.0),
+                        ((RETURN_TYPE, 2, c), 1.0),
+                    )
+                )
+            )
+    rule = (
+        "a return about a new child issued less than 37 weeks after the index proceedings is "
+        "not counted here (the pregnancy began before them)"
+        if new.rule_37_weeks
+        else "the 37-week rule is switched off ([survival] rule_37_weeks = false)"
+    )
+    return [
+        SummaryTable(
+            NEW_CHILD,
+            "Share with new care proceedings about a new child, at fixed times",
+            frame,
+            counts=("At risk", "Events so far"),
+            derived={c: ("At risk", "Events so far") for c in SHARES},
+            percent=SHARES,
+            formats={"Days": "0", "Months": "0"},
+            note="As the table above, counting only proceedings about a child born after the "
+            f"index proceedings were issued (or unborn when the new set was issued); {rule}.",
+            relations=tuple(relations),
+        ),
+        SummaryTable(
+            RETURN_TYPE,
+            "Parents with new proceedings, by what the first new set was about",
+            type_frame,
+            counts=columns,
+            note="New child: every subject child born after the index proceedings were issued; "
+            "previous child: every subject child was in earlier proceedings or born by then; "
+            "both; not known: no subject child recorded. Adds up to the events in the medians "
+            "table.",
+        ),
     ]
 
 
@@ -206,6 +327,39 @@ def overlap_table(fit: TimeToProceedings, groups: list[str]) -> SummaryTable:
     )
 
 
+def return_type_definitions(new: TimeToProceedings | None) -> list[Definition]:
+    """What the return-type figures mean, or why there are none (a v1 file)."""
+    from evaltool.analysis.survival.returns import OUTCOME_DEFINITIONS, TERM_DAYS
+
+    source = "Cafcass-CRIS analysis of returns with a subsequent infant; evaltool data contract 1.1"
+    if new is None:
+        return [Definition("Return type", f"Not shown: {NO_RETURN_TYPE}.", source)]
+    rule = (
+        f"on: such a set issued less than 37 weeks ({TERM_DAYS} days) after the index "
+        "proceedings were issued is not a return with a new child (the pregnancy began before "
+        "them); it is still a return"
+        if new.rule_37_weeks
+        else "switched off in the settings ([survival] rule_37_weeks = false)"
+    )
+    return [
+        Definition(
+            "Return with a new child",
+            f"Time to {OUTCOME_DEFINITIONS['new-child']}. The 37-week rule is {rule}.",
+            source,
+        ),
+        Definition(
+            "Return type",
+            "What the first new set was about: a new child (every subject child born after the "
+            "index proceedings were issued, or unborn when the set was issued), a previous "
+            "child (every subject child was in proceedings issued by then, or born by then), "
+            "both, or not known (no subject child recorded). A child born 37 weeks or more "
+            "after the set about them was issued is split off as a set of its own, issued on "
+            "the birth date (a consolidated case).",
+            source,
+        ),
+    ]
+
+
 def survival_definitions(fit: TimeToProceedings) -> list[Definition]:
     origin = ORIGIN_DEFINITIONS[fit.origin]
     overlap = {
@@ -249,5 +403,90 @@ def survival_definitions(fit: TimeToProceedings) -> list[Definition]:
             "proportional hazards checked with scaled Schoenfeld residuals "
             "(lifelines, rank time transform).",
             "Cox (1972); R survival::coxph",
+        ),
+    ]
+
+
+CMP_BALANCE = "cmp-balance"
+CMP_DIFFERENCE = "cmp-difference"
+#: fewer clients than this in a cohort: too few for a propensity comparison in the return
+CMP_MIN_COHORT = 20
+
+
+def comparison_tables(fit: TimeToProceedings, compared: WeightedSurvival) -> list[SummaryTable]:
+    """The propensity comparison as the return shows it: the balance of each covariate, and
+    the adjusted difference in the share with new proceedings at the fixed times beside the
+    unadjusted one. The numbers at risk and the events so far beside each difference are the
+    Kaplan-Meier table's (declared equal to them), so a difference resting on a hidden count
+    is hidden with it."""
+    b = compared.balance_
+    balance = pd.DataFrame(
+        {
+            "Covariate": b["covariate"],
+            "SMD before": b["smd_unweighted"],
+            "SMD after": b["smd_weighted"],
+            "Variance ratio after": b["variance_ratio"],
+            "Balanced": ["no" if x else "yes" for x in b["imbalanced"]],
+        }
+    )
+    at = compared.survival_at_.set_index(["group", "days"])
+    d = compared.difference_
+    cols = {
+        ("service", "at_risk"): "Service: at risk",
+        ("service", "events"): "Service: events so far",
+        ("comparison", "at_risk"): "Comparison: at risk",
+        ("comparison", "events"): "Comparison: events so far",
+    }
+    frame = pd.DataFrame(
+        {
+            "Months": (d["days"] / DAYS_PER_MONTH).round(0).astype(int),
+            "Days": d["days"],
+            **{
+                name: [int(at.loc[(g, day), col]) for day in d["days"]]
+                for (g, col), name in cols.items()
+            },
+            "Difference, adjusted": d["difference"],
+            "CI low": d["ci_low"],
+            "CI high": d["ci_high"],
+            "Difference, unadjusted": d["difference_unweighted"],
+        }
+    )
+    counts = tuple(cols.values())
+    shares = ("Difference, adjusted", "CI low", "CI high", "Difference, unadjusted")
+    km = fixed_times(fit)
+    where = {(g, day): i for i, (g, day) in enumerate(zip(km["Group"], km["Days"], strict=True))}
+    relations = []
+    for r, day in enumerate(d["days"]):
+        for (g, col), name in cols.items():
+            if (g, day) in where:  # the same count as the Kaplan-Meier table's
+                km_col = "At risk" if col == "at_risk" else "Events so far"
+                relations.append(
+                    Relation(
+                        (((CMP_DIFFERENCE, r, name), 1.0), (("km", where[(g, day)], km_col), -1.0))
+                    )
+                )
+    return [
+        SummaryTable(
+            CMP_BALANCE,
+            "Balance of the cohorts before and after adjustment",
+            balance,
+            formats={"SMD before": "0.00", "SMD after": "0.00", "Variance ratio after": "0.00"},
+            note="Standardised mean difference (SMD): the difference of the cohorts' means, "
+            "over the square root of the mean of their variances; within 0.1 either way counts "
+            "as balanced. Variance ratio: service over comparison, after adjustment (1 = alike).",
+        ),
+        SummaryTable(
+            CMP_DIFFERENCE,
+            "Share with new care proceedings, service less comparison cohort, adjusted",
+            frame,
+            counts=counts,
+            derived={c: counts for c in shares},
+            percent=shares,
+            formats={"Days": "0", "Months": "0"},
+            note=f"{compared.propensity.describe()}. Adjusted: Kaplan-Meier with the weights; "
+            f"95% CI from {compared.bootstrap} bootstrap resamples of the clients, the "
+            "propensity model refitted each time (seeded). Below 0: fewer new proceedings in "
+            "the service cohort. The numbers at risk and events are people, unweighted.",
+            relations=tuple(relations),
         ),
     ]

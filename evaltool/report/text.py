@@ -9,6 +9,9 @@ from evaltool.data.problems import ProblemList
 from evaltool.report.json_output import records
 
 if TYPE_CHECKING:
+    from evaltool.analysis.areas import AreaDiD
+    from evaltool.analysis.comparison import WeightedSurvival
+    from evaltool.analysis.rates import Rates
     from evaltool.analysis.survival import TimeToProceedings
 
 COLUMNS = (
@@ -190,9 +193,11 @@ def compare_table(summary, min_days: int) -> str:
 
 def survival_text(result: TimeToProceedings) -> str:
     """The survival analysis as readable text."""
+    from evaltool.analysis.survival.returns import OUTCOME_WORDS
+
     lines = [
-        f"Time to next care proceedings: origin {result.origin}, "
-        f"follow-up to {result.extract_date_}, 95% CI {result.ci} transform",
+        f"Time to next care proceedings ({OUTCOME_WORDS[result.outcome]}): origin "
+        f"{result.origin}, follow-up to {result.extract_date_}, 95% CI {result.ci} transform",
         f"Clients analysed: {len(result.table_)}; new proceedings: "
         f"{int(result.table_['event'].sum())}",
     ]
@@ -248,13 +253,93 @@ def survival_text(result: TimeToProceedings) -> str:
             )
     if result.benchmark_:
         b = result.benchmark_
-        ours = (
-            f"not reached (longest follow-up {b['longest_follow_up_days']:g} days)"
-            if b["incidence"] != b["incidence"]
-            else f"{b['incidence']:.1%} [{b['ci_low']:.1%}, {b['ci_high']:.1%}]"
-        )
+        lines.append(f"benchmark: {b['label']} ({b['source']})")
+        if not b["compared"]:
+            lines.append(f"  not compared: {b['not_compared']}")
+        for r in b["rows"]:
+            ours = (
+                f"not followed up this long (longest {b['longest_follow_up_days']:g} days)"
+                if r["incidence"] is None
+                else f"{r['incidence']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}]"
+            )
+            lines.append(
+                f"  by {r['days']} days: benchmark {r['benchmark_incidence']:.1%}; "
+                f"service {b['population']}: {ours}"
+            )
+    return "\n".join(lines)
+
+
+def weighted_text(fit: WeightedSurvival) -> str:
+    """The propensity comparison as readable text: the model, the balance, the weighted
+    figures and the strength of evidence."""
+    ps = fit.propensity
+    lines = ["", f"Comparison of the cohorts: {ps.describe()}"]
+    if ps.dropped_:
+        lines.append(f"  {ps.dropped_} client(s) left out: a covariate is blank")
+    lines.append("  balance (standardised mean difference before -> after; variance ratio):")
+    for r in records(fit.balance_):
+        flag = "  NOT BALANCED (|SMD| > 0.1)" if r["imbalanced"] else ""
         lines.append(
-            f"benchmark: {b['label']} {b['benchmark_incidence']:.1%} by {b['days']} "
-            f"days ({b['source']}); {b['group']}: {ours}"
+            f"    {r['covariate']}: {r['smd_unweighted']:+.3f} -> {r['smd_weighted']:+.3f}; "
+            f"{r['variance_ratio']:.2f}{flag}"
         )
+    ess = fit.effective_sample_size_
+    lines.append(
+        f"  effective sample size: service {ess['service']:.1f}, comparison {ess['comparison']:.1f}"
+    )
+    for r in records(fit.difference_):
+        lines.append(
+            f"  by {r['days']} days, service less comparison: {r['difference']:+.1%} "
+            f"[{_f(r['ci_low'], '+.1%')}, {_f(r['ci_high'], '+.1%')}] "
+            f"(unweighted {r['difference_unweighted']:+.1%})"
+        )
+    c = records(fit.cox_)[0]
+    lines.append(
+        f"  weighted Cox, service vs comparison: hazard ratio {c['hazard_ratio']:.3f} "
+        f"[{c['hr_ci_low']:.3f}, {c['hr_ci_high']:.3f}] (robust SE {c['robust_se']:.4f}), "
+        f"p {_p(c['p'])}"
+    )
+    lines.append(f"  {fit.evidence_['statement']}")
+    return "\n".join(lines)
+
+
+def rates_text(fit: Rates) -> str:
+    """Rates per client-year and the rate ratios, as readable text."""
+    m = fit.models_
+    lines = [f"Rates of {fit.words} per 100 client-years of follow-up"]
+    for r in records(m.crude_):
+        lines.append(
+            f"  {r['group']}: {r['events']} in {r['client_years']:.1f} client-years "
+            f"({r['clients']} clients): {r['rate_per_100']:.1f} per 100"
+            + (f"; weighted {r['weighted_rate_per_100']:.1f}" if fit.propensity is not None else "")
+        )
+    for name, rows in (("Poisson", m.poisson_), ("negative binomial", m.negbin_)):
+        c = records(rows)[1]  # the cohort: service against comparison
+        lines.append(
+            f"  {name}: rate ratio, service vs comparison {c['rate_ratio']:.3f} "
+            f"[{c['ci_low']:.3f}, {c['ci_high']:.3f}], p {_p(c['p'])} (robust SE "
+            f"{c['robust_se']:.4f})"
+        )
+    lines.append(f"  negative binomial theta {m.theta_:.4g}")
+    if fit.propensity is not None:
+        lines.append(f"  weighted: {fit.propensity.describe()}")
+    lines.append(f"  {fit.evidence_['statement']}")
+    return "\n".join(lines)
+
+
+def areas_text(fit: AreaDiD) -> str:
+    """The area difference in differences as readable text, with the trends before."""
+    e = fit.estimate_
+    lines = [
+        f"Infants entering care: {e['service_areas']} service areas against "
+        f"{e['areas'] - e['service_areas']} comparator areas, {e['area_years']} area-years",
+        f"  rate ratio in the service period {e['rate_ratio']:.3f} [{e['ci_low']:.3f}, "
+        f"{e['ci_high']:.3f}], p {_p(e['p'])} (standard error clustered by area "
+        f"{e['se_cluster']:.4f}; the model's {e['se_model']:.4f})",
+        "  infants entering care per 10,000 live births:",
+    ]
+    for r in records(fit.trends_):
+        running = " (service running)" if r["service_running"] else ""
+        lines.append(f"    {r['group']} {r['financial_year']}: {r['per_10000']:.1f}{running}")
+    lines.append(f"  {fit.evidence_['statement']}")
     return "\n".join(lines)

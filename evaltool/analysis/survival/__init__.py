@@ -29,7 +29,7 @@ from evaltool.analysis.survival.table import AGE_BANDS, LOST_REASONS, survival_t
 from evaltool.errors import AnalysisError
 
 if TYPE_CHECKING:
-    from evaltool.config import Benchmark
+    from evaltool.data.benchmark import Benchmark
 
 __all__ = [
     "AGE_BANDS",
@@ -95,6 +95,17 @@ class TimeToProceedings:
                 for g, part in rows.items()
             ]
         )
+
+    @property
+    def evidence_(self) -> dict[str, Any] | None:
+        """How strong the comparison of the cohorts is (None with one cohort): adjusted where
+        the Cox model has covariates besides the cohort, else unadjusted."""
+        if self.logrank_ is None:
+            return None
+        from evaltool.analysis.evidence import evidence
+
+        adjusted = self.cox_ is not None and any(c != "cohort" for c in self.covariates)
+        return evidence("adjusted" if adjusted else "unadjusted")
 
     @property
     def concordance_(self) -> float | None:
@@ -191,22 +202,74 @@ class TimeToProceedings:
         return self
 
     def _against(self, b: Benchmark) -> dict[str, Any]:
-        """The service's share with new proceedings at the benchmark's time, beside it."""
-        name = "service" if "service" in self.km_ else "all"
-        km = self.km_[name]
-        row = km.at([b.days]).iloc[0]
-        return {
+        """The benchmark beside the service's own curve at each of its points, for the same
+        population, origin and outcome only; otherwise why they are not compared. A point
+        beyond the service's follow-up is not estimated (never extended)."""
+        from evaltool.data.benchmark import POPULATIONS
+
+        out: dict[str, Any] = {
             "label": b.label,
             "source": b.source,
-            "days": b.days,
-            "benchmark_incidence": b.proportion,
-            "group": name,
-            "incidence": 1 - row["survival"],
-            "ci_low": 1 - row["ci_high"],
-            "ci_high": 1 - row["ci_low"],
-            "at_risk": int(row["at_risk"]),
-            "longest_follow_up_days": float(km.time_.max()),
+            "population": b.population,
+            "age_band": b.age_band,
+            "origin": b.origin,
+            "outcome": b.outcome,
+            "data_years": b.data_years,
+            "published": b.published,
+            "checked": b.checked,
+            "points": [
+                {"days": p.days, "incidence": p.incidence, "ci_low": p.ci_low, "ci_high": p.ci_high}
+                for p in b.points
+            ],
+            "compared": False,
+            "rows": [],
         }
+        t = self.table_
+        t = t[t["cohort"] == "service"] if (t["cohort"] == "service").any() else t
+        why = None
+        if b.origin is None:
+            why = "the benchmark does not state its origin"
+        elif b.origin != self.origin:
+            why = f"the benchmark is measured from {b.origin}, this analysis from {self.origin}"
+        elif b.outcome != self.outcome:
+            why = f"the benchmark counts {b.outcome} returns, this analysis {self.outcome} returns"
+        gender = POPULATIONS[b.population]
+        if why is None and gender is not None:
+            if "gender" not in t or t["gender"].isna().all():
+                why = f"the benchmark is for {b.population} and gender is not recorded"
+            else:
+                t = t[t["gender"] == gender]
+        if why is None and b.age_band != "all":
+            if "age_band" not in t:
+                why = f"the benchmark is for ages {b.age_band} and birth_year is not recorded"
+            else:
+                t = t[t["age_band"] == b.age_band]
+        if why is None and t.empty:
+            why = f"no service client is in the benchmark's population ({b.describe()})"
+        if why is not None:
+            out["not_compared"] = why
+            return out
+        km = KaplanMeier(self.ci).fit(t["time"].to_numpy(), t["event"].to_numpy())
+        longest = float(km.time_.max())
+        for p in b.points:
+            row = km.at([p.days]).iloc[0]
+            reached = p.days <= longest
+            out["rows"].append(
+                {
+                    "days": p.days,
+                    "benchmark_incidence": p.incidence,
+                    "incidence": 1 - row["survival"] if reached else None,
+                    "ci_low": 1 - row["ci_high"] if reached else None,
+                    "ci_high": 1 - row["ci_low"] if reached else None,
+                    "at_risk": int(row["at_risk"]) if reached else 0,
+                    "events": int(row["events"]),
+                }
+            )
+        out.update(compared=True, clients=len(t), longest_follow_up_days=longest)
+        from evaltool.analysis.evidence import evidence
+
+        out["evidence"] = evidence("benchmark")
+        return out
 
     def curves(self) -> dict[str, KaplanMeier]:
         """The curves a chart shows: by cohort, or by the ``group`` column, or everyone."""

@@ -1,0 +1,445 @@
+"""Comparison designs between the service cohort and the comparison cohort: propensity scores
+(statsmodels), inverse-probability weights or nearest-neighbour matching, the balance they
+achieve, and a Cox model with case weights and R's robust (sandwich) variance.
+
+    ps = Propensity(("age_at_origin", "prior_children_removed"), weights="ate").fit(table)
+    ps.coefficients_     # term, coef, se, z, p: R's glm(family = binomial)
+    ps.weights_          # one per row of the table used
+    balance(ps.data_, ps.covariates, ps.weights_)   # SMD before and after, variance ratio
+
+``table`` is a survival table (``analysis.survival.table``): ``cohort_service`` is 1 for the
+service cohort. Checked against R (tests/fixtures/comparison/comparison.R).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from evaltool.analysis.evidence import evidence
+from evaltool.analysis.survival.cox import covariate_frame
+from evaltool.errors import AnalysisError
+
+ESTIMANDS = ("ate", "att")
+#: |SMD| above this after adjustment: the groups still differ on that covariate
+SMD_LIMIT = 0.1
+
+
+@dataclass
+class Propensity:
+    """A logistic model of being in the service cohort, and the weights or matches it gives.
+
+    ``weights``: ``ate`` (1/p and 1/(1-p): the average effect on everyone) or ``att`` (1 and
+    p/(1-p): on the service's clients). ``trim`` (e.g. 0.01) bounds the scores to
+    [trim, 1 - trim] before weighting; ``stabilise`` multiplies the ate weights by the share in
+    each group. ``match``: nearest neighbour on the logit of the score, within ``caliper``
+    standard deviations of it, each service client to one comparison client (``replace``: a
+    comparison client may be used again; its weight counts its uses).
+    """
+
+    covariates: tuple[str, ...]
+    weights: str = "ate"
+    trim: float | None = None
+    stabilise: bool = False
+    match: bool = False
+    caliper: float = 0.2
+    replace: bool = False
+
+    data_: pd.DataFrame = field(default=None, init=False, repr=False)  # type: ignore[assignment]
+    coefficients_: pd.DataFrame = field(default=None, init=False, repr=False)  # type: ignore[assignment]
+    score_: np.ndarray = field(default=None, init=False, repr=False)  # type: ignore[assignment]
+    weights_: np.ndarray = field(default=None, init=False, repr=False)  # type: ignore[assignment]
+    dropped_: int = field(default=0, init=False)  # rows with a covariate missing
+    unmatched_: int = field(default=0, init=False)  # service clients with no match
+
+    def fit(self, table: pd.DataFrame) -> Propensity:
+        import statsmodels.api as sm
+
+        if self.weights not in ESTIMANDS:
+            raise AnalysisError(f"--weights {self.weights}: use ate or att")
+        if not self.covariates:
+            raise AnalysisError(
+                "name the covariates of the propensity model, e.g. --propensity "
+                "age_at_origin,prior_children_removed"
+            )
+        if table["cohort_service"].nunique() < 2:
+            raise AnalysisError(
+                "a propensity model needs both cohorts: add clients with cohort = comparison"
+            )
+        x = covariate_frame(table, self.covariates)
+        keep = x.notna().all(axis=1).to_numpy()
+        self.dropped_ = int((~keep).sum())
+        self.data_ = table[keep].reset_index(drop=True)
+        x = x[keep].reset_index(drop=True)
+        treat = self.data_["cohort_service"].to_numpy(float)
+        design = sm.add_constant(x, has_constant="add").rename(columns={"const": "(Intercept)"})
+        model = sm.GLM(treat, design, family=sm.families.Binomial())
+        try:
+            fitted = model.fit()
+        except Exception as exc:  # perfect separation and the like: say so, in words
+            raise AnalysisError(f"the propensity model cannot be fitted ({exc})") from None
+        self.coefficients_ = pd.DataFrame(
+            {
+                "term": design.columns,
+                "coef": fitted.params.to_numpy(),
+                "se": fitted.bse.to_numpy(),
+                "z": fitted.tvalues.to_numpy(),
+                "p": fitted.pvalues.to_numpy(),
+            }
+        )
+        p = fitted.fittedvalues.to_numpy()
+        if self.trim is not None:
+            p = np.clip(p, self.trim, 1 - self.trim)
+        self.score_ = p
+        if self.match:
+            self.weights_ = self._matched(treat, p)
+        elif self.weights == "ate":
+            w = np.where(treat == 1, 1 / p, 1 / (1 - p))
+            if self.stabilise:
+                w = w * np.where(treat == 1, treat.mean(), 1 - treat.mean())
+            self.weights_ = w
+        else:
+            self.weights_ = np.where(treat == 1, 1.0, p / (1 - p))
+        return self
+
+    def _matched(self, treat: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Greedy nearest-neighbour matching on the logit, service clients in order of
+        their score (highest first, as R's MatchIt does by default)."""
+        logit = np.log(p / (1 - p))
+        limit = self.caliper * logit.std(ddof=1)
+        weights = np.zeros(len(p))
+        free = np.flatnonzero(treat == 0)
+        unmatched = 0
+        for i in np.flatnonzero(treat == 1)[np.argsort(-p[treat == 1], kind="stable")]:
+            if not len(free):
+                unmatched += 1
+                continue
+            gap = np.abs(logit[free] - logit[i])
+            j = int(np.argmin(gap))
+            if gap[j] > limit:
+                unmatched += 1
+                continue
+            weights[i] = 1.0
+            weights[free[j]] += 1.0
+            if not self.replace:
+                free = np.delete(free, j)
+        self.unmatched_ = unmatched
+        return weights
+
+    def describe(self) -> str:
+        """The adjustment in words, for the return and the text output."""
+        if self.match:
+            how = (
+                f"nearest-neighbour matching on the logit of the score within {self.caliper} "
+                f"SD, {'with' if self.replace else 'without'} replacement"
+            )
+        else:
+            target = "everyone (ATE)" if self.weights == "ate" else "the service's clients (ATT)"
+            how = f"inverse-probability weights for the average effect on {target}"
+            if self.stabilise:
+                how += ", stabilised"
+        if self.trim is not None:
+            how += f"; scores trimmed to [{self.trim:g}, {1 - self.trim:g}]"
+        return f"{how}; propensity model on {', '.join(self.covariates)}"
+
+
+def _wvar(x: np.ndarray, w: np.ndarray) -> float:
+    """A weighted variance with R's reliability correction (cobalt's col_w_var)."""
+    m = np.sum(w * x) / np.sum(w)
+    return float(np.sum(w * (x - m) ** 2) * np.sum(w) / (np.sum(w) ** 2 - np.sum(w**2)))
+
+
+def balance(table: pd.DataFrame, covariates: tuple[str, ...], weights: np.ndarray) -> pd.DataFrame:
+    """For each covariate: the standardised mean difference before and after weighting (the
+    difference of group means over the square root of the mean of the two groups' unweighted
+    variances), the variance ratio of the weighted groups, and whether |SMD| still exceeds
+    0.1 after adjustment."""
+    x = covariate_frame(table, covariates)
+    t = table["cohort_service"].to_numpy() == 1
+    rows = []
+    for name in x.columns:
+        v = x[name].to_numpy(float)
+        sd = np.sqrt((v[t].var(ddof=1) + v[~t].var(ddof=1)) / 2)
+        raw = (v[t].mean() - v[~t].mean()) / sd
+        wt = (np.average(v[t], weights=weights[t]) - np.average(v[~t], weights=weights[~t])) / sd
+        ratio = _wvar(v[t], weights[t]) / _wvar(v[~t], weights[~t])
+        rows.append(
+            {
+                "covariate": name,
+                "smd_unweighted": float(raw),
+                "smd_weighted": float(wt),
+                "variance_ratio": float(ratio),
+                "imbalanced": bool(abs(wt) > SMD_LIMIT),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def effective_sample_size(table: pd.DataFrame, weights: np.ndarray) -> dict[str, float]:
+    """(sum of weights)^2 / sum of squared weights, for each cohort."""
+    t = table["cohort_service"].to_numpy() == 1
+    return {
+        g: float(weights[m].sum() ** 2 / np.sum(weights[m] ** 2))
+        for g, m in (("service", t), ("comparison", ~t))
+    }
+
+
+def score_overlap(table: pd.DataFrame, score: np.ndarray) -> pd.DataFrame:
+    """How the scores of each cohort spread over tenths of 0 to 1: where one cohort has
+    nobody, the other's clients there have no like to compare with."""
+    bins = np.linspace(0, 1, 11)
+    t = table["cohort_service"].to_numpy() == 1
+    rows = []
+    for lo, hi in zip(bins[:-1], bins[1:], strict=True):
+        inside = (score >= lo) & ((score < hi) if hi < 1 else (score <= hi))
+        rows.append(
+            {
+                "score_from": round(float(lo), 1),
+                "score_to": round(float(hi), 1),
+                "service": int((inside & t).sum()),
+                "comparison": int((inside & ~t).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class WeightedCox:
+    """A Cox model with case weights and Efron ties, with the naive and R's robust variance
+    (``coxph(..., weights = w, robust = TRUE)``: the sandwich of the weighted dfbeta
+    residuals, each client their own cluster)."""
+
+    tol: float = 1e-12
+    max_iter: int = 50
+
+    def fit(self, time: np.ndarray, event: np.ndarray, x: np.ndarray, w: np.ndarray) -> WeightedCox:
+        time, event = np.asarray(time, float), np.asarray(event, int)
+        x, w = np.atleast_2d(np.asarray(x, float).T).T, np.asarray(w, float)
+        beta = np.zeros(x.shape[1])
+        loglik = self._pieces(time, event, x, w, beta)[0]
+        for _ in range(self.max_iter):
+            ll, score, info = self._pieces(time, event, x, w, beta)
+            step = np.linalg.solve(info, score)
+            new = beta + step
+            ll_new = self._pieces(time, event, x, w, new)[0]
+            while ll_new < ll - 1e-12:  # step halving, as coxph does
+                step /= 2
+                new = beta + step
+                ll_new = self._pieces(time, event, x, w, new)[0]
+            beta = new
+            if abs(ll_new - ll) <= self.tol * max(abs(ll), 1):
+                loglik = ll_new
+                break
+            loglik = ll_new
+        _, _, info = self._pieces(time, event, x, w, beta)
+        self.coef_ = beta
+        self.var_ = np.linalg.inv(info)
+        self.loglik_ = float(loglik)
+        u = self._score_residuals(time, event, x, w, beta)
+        dfbeta = (u * w[:, None]) @ self.var_
+        self.robust_var_ = dfbeta.T @ dfbeta
+        self.se_ = np.sqrt(np.diag(self.var_))
+        self.robust_se_ = np.sqrt(np.diag(self.robust_var_))
+        return self
+
+    @staticmethod
+    def _groups(time: np.ndarray, event: np.ndarray):
+        death_times = np.unique(time[event == 1])
+        return death_times
+
+    def _pieces(self, time, event, x, w, beta):
+        """Log partial likelihood, score and information (Efron, case weights)."""
+        r = np.exp(x @ beta - (x @ beta).max())
+        shift = (x @ beta).max()
+        ll, p = 0.0, x.shape[1]
+        score, info = np.zeros(p), np.zeros((p, p))
+        for t in self._groups(time, event):
+            risk = time >= t
+            dead = risk & (time == t) & (event == 1)
+            d = int(dead.sum())
+            wr = (w * r)[risk]
+            s0, s1 = wr.sum(), wr @ x[risk]
+            s2 = (x[risk] * wr[:, None]).T @ x[risk]
+            wd = (w * r)[dead]
+            d0, d1 = wd.sum(), wd @ x[dead]
+            d2 = (x[dead] * wd[:, None]).T @ x[dead]
+            meanw = w[dead].sum() / d
+            ll += float(w[dead] @ (x[dead] @ beta))
+            score += w[dead] @ x[dead]
+            for k in range(d):
+                f = k / d
+                den = s0 - f * d0
+                mean = (s1 - f * d1) / den
+                ll -= meanw * (np.log(den) + shift)
+                score -= meanw * mean
+                info += meanw * ((s2 - f * d2) / den - np.outer(mean, mean))
+        return ll, score, info
+
+    def _score_residuals(self, time, event, x, w, beta):
+        """Each client's score residual (unweighted, as R's residuals(type = "score"))."""
+        r = np.exp(x @ beta - (x @ beta).max())
+        u = np.zeros_like(x)
+        for t in self._groups(time, event):
+            risk = time >= t
+            dead = risk & (time == t) & (event == 1)
+            d = int(dead.sum())
+            wr = (w * r)[risk]
+            s0, s1 = wr.sum(), wr @ x[risk]
+            wd = (w * r)[dead]
+            d0, d1 = wd.sum(), wd @ x[dead]
+            meanw = w[dead].sum() / d
+            means = []
+            for k in range(d):
+                f = k / d
+                den = s0 - f * d0
+                mean = (s1 - f * d1) / den
+                means.append(mean)
+                # the hazard part: everyone at risk, the dying by (1 - k/d) of it
+                share = np.where(dead, 1 - f, 1.0) * risk
+                u -= (share * r * meanw / den)[:, None] * (x - mean)
+            u[dead] += x[dead] - np.mean(means, axis=0)
+        return u
+
+
+def adjusted_evidence(balanced: pd.DataFrame | None, regression: bool = False) -> dict:
+    """The evidence of a cohort comparison: adjusted (level 2) when propensity weights
+    balance every covariate, or a regression adjusts for covariates; otherwise unadjusted,
+    saying which covariates stayed out of balance."""
+    if balanced is None:
+        return evidence("adjusted" if regression else "unadjusted")
+    if not balanced["imbalanced"].any():
+        return evidence("adjusted")
+    out = evidence("unadjusted")
+    names = ", ".join(balanced.loc[balanced["imbalanced"], "covariate"])
+    out["statement"] += (
+        f" Balance was not achieved on {names} (|SMD| above {SMD_LIMIT} after adjustment): "
+        "read it as an unadjusted comparison."
+    )
+    return out
+
+
+@dataclass
+class WeightedSurvival:
+    """Time to next proceedings by cohort with propensity weights: Kaplan-Meier at the fixed
+    times, the difference in cumulative incidence (service less comparison) with a bootstrap
+    CI (clients resampled, the propensity model refitted each time; seeded), and a weighted
+    Cox model of the cohort with R's robust standard error."""
+
+    propensity: Propensity
+    times: tuple[int, ...] = (182, 365, 730, 1095)
+    ci: str = "log"
+    bootstrap: int = 200
+    seed: int = 20260401
+
+    def fit(self, table: pd.DataFrame) -> WeightedSurvival:
+        from scipy.stats import norm
+
+        from evaltool.analysis.survival.km import KaplanMeier
+
+        ps = self.propensity.fit(table)
+        data, w = ps.data_, ps.weights_
+        self.balance_ = balance(data, ps.covariates, w)
+        self.effective_sample_size_ = effective_sample_size(data, w)
+        self.overlap_ = score_overlap(data, ps.score_)
+        rows = []
+        for group, flag in (("service", 1), ("comparison", 0)):
+            m = (data["cohort_service"] == flag).to_numpy() & (w > 0)
+            km = KaplanMeier(self.ci).fit(
+                data["time"].to_numpy()[m], data["event"].to_numpy()[m], w[m]
+            )
+            at = km.at(self.times)
+            at.insert(0, "group", group)
+            rows.append(at)
+        at = pd.concat(rows, ignore_index=True)
+        at["cumulative_incidence"] = 1 - at["survival"]
+        at["ci_incidence_low"] = 1 - at["ci_high"]
+        at["ci_incidence_high"] = 1 - at["ci_low"]
+        self.survival_at_ = at
+        self.difference_ = self._difference(table, at)
+        cox = WeightedCox().fit(
+            data["time"].to_numpy(),
+            data["event"].to_numpy(),
+            data["cohort_service"].to_numpy(float),
+            w,
+        )
+        z = norm.ppf(0.975)
+        coef, se, rse = float(cox.coef_[0]), float(cox.se_[0]), float(cox.robust_se_[0])
+        self.cox_ = pd.DataFrame(
+            [
+                {
+                    "covariate": "cohort",
+                    "coef": coef,
+                    "se": se,
+                    "robust_se": rse,
+                    "hazard_ratio": float(np.exp(coef)),
+                    "hr_ci_low": float(np.exp(coef - z * rse)),
+                    "hr_ci_high": float(np.exp(coef + z * rse)),
+                    "z": coef / rse,
+                    "p": float(2 * norm.sf(abs(coef / rse))),
+                }
+            ]
+        )
+        self.evidence_ = adjusted_evidence(self.balance_)
+        return self
+
+    def _incidence(self, data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
+        """Service less comparison cumulative incidence at each time."""
+        from evaltool.analysis.survival.km import KaplanMeier
+
+        out = []
+        for flag in (1, 0):
+            m = (data["cohort_service"] == flag).to_numpy() & (w > 0)
+            km = KaplanMeier(self.ci).fit(
+                data["time"].to_numpy()[m], data["event"].to_numpy()[m], w[m]
+            )
+            out.append(1 - km.at(self.times)["survival"].to_numpy())
+        return out[0] - out[1]
+
+    def _difference(self, table: pd.DataFrame, at: pd.DataFrame) -> pd.DataFrame:
+        import warnings
+
+        point = self._incidence(self.propensity.data_, self.propensity.weights_)
+        rng = np.random.default_rng(self.seed)
+        draws = []
+        for _ in range(self.bootstrap):
+            sample = table.iloc[rng.integers(0, len(table), len(table))].reset_index(drop=True)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    ps = Propensity(
+                        **{
+                            k: getattr(self.propensity, k)
+                            for k in (
+                                "covariates",
+                                "weights",
+                                "trim",
+                                "stabilise",
+                                "match",
+                                "caliper",
+                                "replace",
+                            )
+                        }
+                    ).fit(sample)
+                draws.append(self._incidence(ps.data_, ps.weights_))
+            except AnalysisError:  # a resample with one cohort only: drawn again below
+                continue
+        draws = np.array(draws) if draws else np.full((0, len(self.times)), np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lo = np.nanpercentile(draws, 2.5, axis=0) if len(draws) else np.full(len(point), np.nan)
+            hi = (
+                np.nanpercentile(draws, 97.5, axis=0) if len(draws) else np.full(len(point), np.nan)
+            )
+        data = self.propensity.data_
+        return pd.DataFrame(
+            {
+                "days": list(self.times),
+                "difference_unweighted": self._incidence(data, np.ones(len(data))),
+                "difference": point,
+                "ci_low": lo,
+                "ci_high": hi,
+                "resamples": len(draws),
+            }
+        )
