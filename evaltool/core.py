@@ -25,6 +25,7 @@ from evaltool.analysis.windows import (
     summary_windows,
 )
 from evaltool.config import Settings, load_settings
+from evaltool.data.areas import area_problems
 from evaltool.data.checking import Dataset, Latest, locate, validate_source
 from evaltool.data.children import link_problems, subjects
 from evaltool.data.contract import CORE_TABLES, cohort_of
@@ -224,6 +225,7 @@ def load(
             problems.extend(_located(instrument.check(table), source, instrument))
     problems.extend(_unknown_targets(settings.columns, specs))
     problems.extend(link_problems(dataset))
+    problems.extend(area_problems(dataset))
     if problems.ok:
         problems.extend(_no_reading_warnings(dataset, instruments))
     for info in registry.load_errors:

@@ -124,4 +124,25 @@ PROCEEDINGS_CHILDREN = TableSpec(
     unique=("client_id", "issued_date", "child_id"),
 )
 
-CORE_TABLES = (CLIENTS, PROCEEDINGS, CHILDREN, PROCEEDINGS_CHILDREN)
+AREAS = TableSpec(
+    name="areas",
+    description="Optional (v1.1), for evaluators: one row per area and financial year, for "
+    "an area-level comparison of infants entering care (`evaltool areas`).",
+    columns=(
+        Column("area", TEXT, required=True, description="a local authority or other area"),
+        Column("financial_year", TEXT, required=True, description="April to March, as 2019-20"),
+        Column("infants_entering_care", INTEGER, required=True, min=0),
+        Column("live_births", INTEGER, min=1, description="or a population column instead"),
+        Column("population", INTEGER, min=1),
+        Column("service_area", YESNO, required=True, description="the service ran there"),
+        Column(
+            "service_from",
+            TEXT,
+            description="the financial year it began there, as 2019-20 (blank: a comparator)",
+        ),
+    ),
+    unique=("area", "financial_year"),
+    client_linked=False,
+)
+
+CORE_TABLES = (CLIENTS, PROCEEDINGS, CHILDREN, PROCEEDINGS_CHILDREN, AREAS)
