@@ -129,7 +129,7 @@ def test_the_weighted_difference_moves_the_way_the_confounding_implies(table):
     assert (d["difference"] > d["difference_unweighted"]).all()  # closer to no difference
     assert (d["ci_low"] <= d["difference"]).all() and (d["difference"] <= d["ci_high"]).all()
     assert (d["resamples"] == 50).all()
-    assert fit.cox_["hazard_ratio"].iloc[0] == pytest.approx(np.exp(-0.315950980764313), 1e-6)
+    assert fit.cox_["hr"].iloc[0] == pytest.approx(np.exp(-0.315950980764313), 1e-6)
     assert fit.evidence_["sms_level"] == 2
     again = WeightedSurvival(Propensity(COVS), times=TIMES, bootstrap=50).fit(table)
     pd.testing.assert_frame_equal(again.difference_, d)  # seeded: the same CI every run
@@ -235,6 +235,7 @@ def test_the_return_and_the_board_show_design_balance_and_evidence(tmp_path, run
     assert len(diff) == 4 and (diff["Difference, adjusted"] < 0).all()
     board = page.read_text()
     assert f"comparison: {hr:.2f} (95% CI" in board and "level 2 of 5" in board
+    assert "alt='Bar chart of how the propensity scores of the two cohorts overlap" in board
     assert attack([out]) == []
 
 
@@ -262,3 +263,25 @@ def test_too_small_a_cohort_is_not_adjusted_in_the_return(tmp_path, runner):
     text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
     assert "Not shown: fewer than 20 parents in a cohort" in text
     assert "Balance of the cohorts" not in text
+
+
+def test_the_overlap_picture_merges_ranges_until_no_small_count_is_left():
+    from evaltool.analysis.comparison import coarse_overlap
+
+    table = pd.DataFrame(
+        {
+            "score_from": [0.0, 0.1, 0.2, 0.3, 0.4],
+            "score_to": [0.1, 0.2, 0.3, 0.4, 0.5],
+            "service": [0, 2, 10, 9, 1],
+            "comparison": [3, 8, 12, 0, 0],
+        }
+    )
+    got = coarse_overlap(table, 5)
+    # 0.4-0.5 (1 service) joins 0.3-0.4; 0.0-0.1 (3 comparison) joins 0.1-0.2 (2 service
+    # still small, so 0.0-0.2 holds 2 service: it joins 0.2-0.3)
+    assert got[["score_from", "score_to"]].values.tolist() == [[0.0, 0.3], [0.3, 0.5]]
+    assert got["service"].tolist() == [12, 10] and got["comparison"].tolist() == [23, 0]
+    for g in ("service", "comparison"):
+        assert not got[g].between(1, 5).any()
+        assert got[g].sum() == table[g].sum()
+    assert coarse_overlap(table.assign(service=[0, 0, 2, 0, 0]), 5).empty  # nothing showable

@@ -205,6 +205,35 @@ def score_overlap(table: pd.DataFrame, score: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def coarse_overlap(overlap: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """The score table with neighbouring ranges merged until no cohort has 1 to
+    ``threshold`` clients in any range (for a picture that goes outside the service): the
+    fewest merges, each of the smallest range into its smaller neighbour."""
+    rows = overlap.to_dict(orient="records")
+
+    def small(r: dict) -> bool:
+        return any(1 <= r[g] <= threshold for g in ("service", "comparison"))
+
+    while len(rows) > 1 and any(small(r) for r in rows):
+        i = min(
+            (k for k, r in enumerate(rows) if small(r)),
+            key=lambda k: rows[k]["service"] + rows[k]["comparison"],
+        )
+        nbrs = [k for k in (i - 1, i + 1) if 0 <= k < len(rows)]
+        j = min(nbrs, key=lambda k: rows[k]["service"] + rows[k]["comparison"])
+        a, b = sorted((i, j))
+        rows[a] = {
+            "score_from": rows[a]["score_from"],
+            "score_to": rows[b]["score_to"],
+            "service": rows[a]["service"] + rows[b]["service"],
+            "comparison": rows[a]["comparison"] + rows[b]["comparison"],
+        }
+        del rows[b]
+    if rows and small(rows[0]):  # one range left, still small: nothing can be shown
+        return pd.DataFrame(columns=overlap.columns)
+    return pd.DataFrame(rows)
+
+
 @dataclass
 class WeightedCox:
     """A Cox model with case weights and Efron ties, with the naive and R's robust variance
@@ -373,9 +402,9 @@ class WeightedSurvival:
                     "coef": coef,
                     "se": se,
                     "robust_se": rse,
-                    "hazard_ratio": float(np.exp(coef)),
-                    "hr_ci_low": float(np.exp(coef - z * rse)),
-                    "hr_ci_high": float(np.exp(coef + z * rse)),
+                    "hr": float(np.exp(coef)),
+                    "hr_low": float(np.exp(coef - z * rse)),
+                    "hr_high": float(np.exp(coef + z * rse)),
                     "z": coef / rse,
                     "p": float(2 * norm.sf(abs(coef / rse))),
                 }

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from evaltool.errors import OutputError
@@ -169,6 +170,40 @@ def survival_png(shown: pd.DataFrame, benchmark: Any) -> str:
     return _png(fig)
 
 
+def _overlap_chart(output: Output) -> tuple[str, str] | None:
+    """How the cohorts' propensity scores overlap: the share of each cohort in each range of
+    scores, ranges merged until none holds 1 to threshold parents of a cohort."""
+    from evaltool.analysis.comparison import coarse_overlap
+    from evaltool.report.survival_tables import CMP_BALANCE
+
+    compared = output.results.compared
+    shown = {t.name for ts in output.publication.sheets.values() for t in ts}
+    if compared is None or CMP_BALANCE not in shown:
+        return None
+    table = coarse_overlap(compared.overlap_, output.results.settings.small_number_threshold)
+    if table.empty:
+        return None
+    fig, ax = _axes("Propensity scores of the cohorts")
+    labels = [f"{r.score_from:.1f}-{r.score_to:.1f}" for r in table.itertuples()]
+    x = np.arange(len(table))
+    words = []
+    for offset, group in ((-0.2, "service"), (0.2, "comparison")):
+        share = table[group] / table[group].sum()
+        ax.bar(x + offset, share, width=0.4, label=group)
+        words.append(
+            f"{group}: "
+            + ", ".join(f"{v:.0%} in {lab}" for v, lab in zip(share, labels, strict=True))
+        )
+    ax.set_xticks(x, labels, rotation=45, fontsize=6)
+    ax.set_ylabel("Share of the cohort", fontsize=7)
+    ax.legend(fontsize=7, frameon=False)
+    alt = (
+        "Bar chart of how the propensity scores of the two cohorts overlap, as shares of each "
+        "cohort by range of score. " + "; ".join(words)
+    )
+    return _png(fig), alt
+
+
 def _charts(output: Output) -> list[tuple[str, str]]:
     """(base64 PNG, alt text) for each chart the publication can support."""
     from evaltool.report.excel import km_alt_text
@@ -205,6 +240,9 @@ def _charts(output: Output) -> list[tuple[str, str]]:
             )
         )
         break
+    overlap = _overlap_chart(output)
+    if overlap is not None:
+        out.append(overlap)
     if "km" in pub.shown:
         km = pub.shown["km"].values
         out.append(
@@ -233,9 +271,9 @@ def _comparison_html(output: Output) -> str:
     )
     return (
         "<h2>Comparison of the cohorts, adjusted</h2>"
-        f"<p id='comparison'>{e(compared.propensity.describe())}. Hazard ratio, service vs "
-        f"comparison: {cox['hazard_ratio']:.2f} (95% CI {cox['hr_ci_low']:.2f} to "
-        f"{cox['hr_ci_high']:.2f}). Balance (standardised mean difference before to after; "
+        f"<p id='comparison'>Design: {e(compared.propensity.describe())}. Hazard ratio, service vs "
+        f"comparison: {cox['hr']:.2f} (95% CI {cox['hr_low']:.2f} to "
+        f"{cox['hr_high']:.2f}). Balance (standardised mean difference before to after; "
         f"within 0.1 is balanced): {e(balance)}. {e(compared.evidence_['statement'])}</p>"
     )
 

@@ -509,8 +509,8 @@ def write_comparison(
             ("Design", compared.propensity.describe()),
             (
                 "Hazard ratio, service vs comparison",
-                f"{cox['hazard_ratio']:.2f} (95% CI {cox['hr_ci_low']:.2f} to "
-                f"{cox['hr_ci_high']:.2f}; weighted Cox model, robust standard error)",
+                f"{cox['hr']:.2f} (95% CI {cox['hr_low']:.2f} to "
+                f"{cox['hr_high']:.2f}; weighted Cox model, robust standard error)",
             ),
             (
                 "Effective sample size",

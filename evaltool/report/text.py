@@ -187,6 +187,9 @@ def compare_table(summary, min_days: int) -> str:
         "continuity correction (R: exact=FALSE, correct=TRUE). Holm across the "
         "measures of each instrument."
     )
+    from evaltool.analysis.evidence import evidence
+
+    lines.append(evidence("before-after")["statement"])
     lines += notes
     return "\n".join(lines)
 
@@ -295,8 +298,8 @@ def weighted_text(fit: WeightedSurvival) -> str:
         )
     c = records(fit.cox_)[0]
     lines.append(
-        f"  weighted Cox, service vs comparison: hazard ratio {c['hazard_ratio']:.3f} "
-        f"[{c['hr_ci_low']:.3f}, {c['hr_ci_high']:.3f}] (robust SE {c['robust_se']:.4f}), "
+        f"  weighted Cox, service vs comparison: hazard ratio {c['hr']:.3f} "
+        f"[{c['hr_low']:.3f}, {c['hr_high']:.3f}] (robust SE {c['robust_se']:.4f}), "
         f"p {_p(c['p'])}"
     )
     lines.append(f"  {fit.evidence_['statement']}")
