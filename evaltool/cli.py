@@ -51,6 +51,16 @@ ExtractOpt = Annotated[
     str | None,
     typer.Option(help="Date the data was extracted (yyyy-mm-dd); default: the period end."),
 ]
+PropensityOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Compare the cohorts with propensity weights on these covariates, e.g. "
+        "age_at_origin,prior_children_removed,care_experienced."
+    ),
+]
+WeightsOpt = Annotated[
+    str, typer.Option(help="ate (the effect on everyone) or att (on the service's clients).")
+]
 
 
 def _version(value: bool) -> None:
@@ -366,6 +376,11 @@ def compare(
     guarded(body)
 
 
+def names_of(text: str | None) -> tuple[str, ...]:
+    """Column names given as 'a,b,c' on the command line."""
+    return tuple(c.strip() for c in text.split(",") if c.strip()) if text else ()
+
+
 def follow_up_to(extract_date: str | None, settings: Settings) -> dt.date:
     """The extract date: the option, else the settings', else the end of the last quarter
     that has ended (as its return would follow up), said on stderr."""
@@ -428,16 +443,8 @@ def survival(
     plot: Annotated[
         Path | None, typer.Option(help="Write the Kaplan-Meier chart to this PNG.")
     ] = None,
-    propensity: Annotated[
-        str | None,
-        typer.Option(
-            help="Compare the cohorts with propensity weights (or --match) on these "
-            "covariates, e.g. age_at_origin,prior_children_removed,care_experienced."
-        ),
-    ] = None,
-    weights: Annotated[
-        str, typer.Option(help="ate (the effect on everyone) or att (on the service's clients).")
-    ] = "ate",
+    propensity: PropensityOpt = None,
+    weights: WeightsOpt = "ate",
     match: Annotated[
         bool, typer.Option("--match", help="Nearest-neighbour matching instead of weights.")
     ] = False,
@@ -478,7 +485,7 @@ def survival(
             loaded = load(data, settings, progress=progress)
         if not loaded.problems.ok:
             raise InvalidData(loaded.problems)
-        covs = tuple(c.strip() for c in covariates.split(",") if c.strip()) if covariates else ()
+        covs = names_of(covariates)
         result = time_to_proceedings(
             loaded,
             extract,
@@ -499,7 +506,7 @@ def survival(
 
             if weights not in ("ate", "att"):
                 raise ConfigError(f"--weights {weights}: use ate or att")
-            names = tuple(c.strip() for c in propensity.split(",") if c.strip())
+            names = names_of(propensity)
             ps = Propensity(names, weights, trim=trim, match=match, caliper=caliper)
             compared = WeightedSurvival(
                 ps, times=result.times, ci=result.ci, bootstrap=bootstrap
@@ -532,10 +539,8 @@ def rates(
     covariates: Annotated[
         str | None, typer.Option(help="Adjust for these columns, e.g. age_at_origin.")
     ] = None,
-    propensity: Annotated[
-        str | None, typer.Option(help="Weight the cohorts with propensity scores on these.")
-    ] = None,
-    weights: Annotated[str, typer.Option(help="ate or att (with --propensity).")] = "ate",
+    propensity: PropensityOpt = None,
+    weights: WeightsOpt = "ate",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Rates per client-year by cohort: Poisson and negative binomial models with the years
@@ -557,10 +562,10 @@ def rates(
             loaded = load(data, settings, progress=progress)
         if not loaded.problems.ok:
             raise InvalidData(loaded.problems)
-        covs = tuple(c.strip() for c in covariates.split(",") if c.strip()) if covariates else ()
+        covs = names_of(covariates)
         ps = None
         if propensity:
-            names = tuple(c.strip() for c in propensity.split(",") if c.strip())
+            names = names_of(propensity)
             ps = Propensity(names, weights)
         result = Rates(outcome, covs, ps).fit(loaded.dataset.tables, extract)
         if as_json:

@@ -274,27 +274,30 @@ class WeightedCox:
         return self
 
     @staticmethod
-    def _groups(time: np.ndarray, event: np.ndarray):
-        death_times = np.unique(time[event == 1])
-        return death_times
+    def _risk_sets(time, event, x, w, r):
+        """At each event time: who died, who was at risk, and the weighted sums Efron's
+        approximation needs (S0, S1 over the risk set; D0, D1 over the deaths; the deaths'
+        mean weight)."""
+        for t in np.unique(time[event == 1]):
+            risk = time >= t
+            dead = risk & (time == t) & (event == 1)
+            wr, wd = (w * r)[risk], (w * r)[dead]
+            yield (
+                risk,
+                dead,
+                int(dead.sum()),
+                (wr.sum(), wr @ x[risk], (x[risk] * wr[:, None]).T @ x[risk]),
+                (wd.sum(), wd @ x[dead], (x[dead] * wd[:, None]).T @ x[dead]),
+                w[dead].sum() / dead.sum(),
+            )
 
     def _pieces(self, time, event, x, w, beta):
         """Log partial likelihood, score and information (Efron, case weights)."""
-        r = np.exp(x @ beta - (x @ beta).max())
         shift = (x @ beta).max()
+        r = np.exp(x @ beta - shift)
         ll, p = 0.0, x.shape[1]
         score, info = np.zeros(p), np.zeros((p, p))
-        for t in self._groups(time, event):
-            risk = time >= t
-            dead = risk & (time == t) & (event == 1)
-            d = int(dead.sum())
-            wr = (w * r)[risk]
-            s0, s1 = wr.sum(), wr @ x[risk]
-            s2 = (x[risk] * wr[:, None]).T @ x[risk]
-            wd = (w * r)[dead]
-            d0, d1 = wd.sum(), wd @ x[dead]
-            d2 = (x[dead] * wd[:, None]).T @ x[dead]
-            meanw = w[dead].sum() / d
+        for _, dead, d, (s0, s1, s2), (d0, d1, d2), meanw in self._risk_sets(time, event, x, w, r):
             ll += float(w[dead] @ (x[dead] @ beta))
             score += w[dead] @ x[dead]
             for k in range(d):
@@ -310,15 +313,7 @@ class WeightedCox:
         """Each client's score residual (unweighted, as R's residuals(type = "score"))."""
         r = np.exp(x @ beta - (x @ beta).max())
         u = np.zeros_like(x)
-        for t in self._groups(time, event):
-            risk = time >= t
-            dead = risk & (time == t) & (event == 1)
-            d = int(dead.sum())
-            wr = (w * r)[risk]
-            s0, s1 = wr.sum(), wr @ x[risk]
-            wd = (w * r)[dead]
-            d0, d1 = wd.sum(), wd @ x[dead]
-            meanw = w[dead].sum() / d
+        for risk, dead, d, (s0, s1, _), (d0, d1, _), meanw in self._risk_sets(time, event, x, w, r):
             means = []
             for k in range(d):
                 f = k / d

@@ -136,6 +136,21 @@ def render_json(output: Output, path: str) -> None:
         f.write("\n")
 
 
+#: the keys of each survival_at row, weighted or not
+SURVIVAL_AT_KEYS = (
+    "group",
+    "days",
+    "survival",
+    "ci_low",
+    "ci_high",
+    "at_risk",
+    "events",
+    "cumulative_incidence",
+    "ci_incidence_low",
+    "ci_incidence_high",
+)
+
+
 def survival_json(
     fit: TimeToProceedings, weighted: WeightedSurvival | None = None
 ) -> dict[str, Any]:
@@ -146,20 +161,7 @@ def survival_json(
     and the unweighted stay under ``unweighted``."""
     from evaltool.analysis.survival.returns import OUTCOME_DEFINITIONS
 
-    at = fit.survival_at_[
-        [
-            "group",
-            "days",
-            "survival",
-            "ci_low",
-            "ci_high",
-            "at_risk",
-            "events",
-            "cumulative_incidence",
-            "ci_incidence_low",
-            "ci_incidence_high",
-        ]
-    ]
+    at = fit.survival_at_[list(SURVIVAL_AT_KEYS)]
     out = {
         "ci_transform": fit.ci,
         "origin": fit.origin,
@@ -195,20 +197,7 @@ def survival_json(
 def weighted_json(fit: WeightedSurvival) -> dict[str, Any]:
     """The propensity comparison's keys (``cox`` rows have ``robust_se`` beside ``se``)."""
     ps = fit.propensity
-    at = fit.survival_at_[
-        [
-            "group",
-            "days",
-            "survival",
-            "ci_low",
-            "ci_high",
-            "at_risk",
-            "events",
-            "cumulative_incidence",
-            "ci_incidence_low",
-            "ci_incidence_high",
-        ]
-    ]
+    at = fit.survival_at_[list(SURVIVAL_AT_KEYS)]
     return {
         "propensity": {
             "covariates": list(ps.covariates),
