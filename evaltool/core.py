@@ -27,7 +27,7 @@ from evaltool.analysis.windows import (
 from evaltool.config import Settings, load_settings
 from evaltool.data.areas import area_problems
 from evaltool.data.checking import Dataset, Latest, locate, validate_source
-from evaltool.data.children import link_problems, subjects
+from evaltool.data.children import has_children, link_problems, subjects
 from evaltool.data.contract import CORE_TABLES, cohort_of
 from evaltool.data.problems import WARNING, Problem, ProblemList
 from evaltool.data.reading import ROW, read_source
@@ -71,6 +71,11 @@ class Loaded:
     instruments: list[Instrument]
     registry: Registry
     settings: Settings
+
+    @cached_property
+    def subjects(self) -> pd.DataFrame | None:
+        """Each set of proceedings' subject children (None for a v1 file): worked out once."""
+        return subjects(self.dataset.tables)
 
     def context(self, period: Period, extract_date: dt.date | None = None) -> Context:
         extract = extract_date or self.settings.extract_date or period.end
@@ -367,10 +372,8 @@ def run(
         progress("time to next proceedings")
         try:
             survival = time_to_proceedings(loaded, ctx.extract_date, strict=False)
-            if subjects(loaded.dataset.tables) is not None:
-                survival_new = time_to_proceedings(
-                    loaded, ctx.extract_date, strict=False, outcome="new-child"
-                )
+            if has_children(loaded.dataset.tables):
+                survival_new = survival.new_child()
         except AnalysisError as exc:
             loaded.problems.add(Problem(WARNING, f"time to next proceedings not reported: {exc}"))
     compared = None
@@ -460,7 +463,7 @@ def time_to_proceedings(
     }
     chosen.update({k: v for k, v in options.items() if v is not None})
     return TimeToProceedings(strict=strict, **chosen).fit(  # type: ignore[arg-type]
-        loaded.dataset.clients, proceedings, extract_date, subjects(loaded.dataset.tables)
+        loaded.dataset.clients, proceedings, extract_date, loaded.subjects
     )
 
 

@@ -370,3 +370,21 @@ def test_a_v1_return_says_return_type_cannot_be_shown(tmp_path):
     )
     assert "Returns about a new child: not shown; return type cannot be shown" in text
     assert "Parents with new proceedings, by what the first new set was about" not in text
+
+
+@pytest.mark.parametrize("origin", ["index-issue", "index-conclusion", "start"])
+def test_the_new_child_outcome_from_the_same_pass_is_the_outcome_fitted_alone(origin):
+    """The return takes the new-child figures from the any-return table (one pass over the
+    proceedings): the same times, events and Kaplan-Meier figures as fitting it alone, which
+    tests/fixtures/survival/survival.R checks against R."""
+    from tests.conftest import ROOT
+
+    folder = ROOT / "tests" / "fixtures" / "survival" / "children"
+    loaded = load(folder)
+    assert loaded.problems.ok
+    both = time_to_proceedings(loaded, dt.date(2025, 12, 31), origin=origin).new_child()
+    alone = time_to_proceedings(loaded, dt.date(2025, 12, 31), origin=origin, outcome="new-child")
+    cols = ["client_id", "time", "event"]
+    pd.testing.assert_frame_equal(both.table_[cols], alone.table_[cols])
+    pd.testing.assert_frame_equal(both.survival_at_, alone.survival_at_)
+    assert both.outcome == "new-child" and both.cox_ is None

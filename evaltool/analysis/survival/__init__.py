@@ -123,12 +123,9 @@ class TimeToProceedings:
         """Fit on the typed clients and proceedings tables, following up to ``extract_date``;
         ``subjects`` (``data.children.subjects``) tells what each set was about."""
         from evaltool.analysis.survival.table import ALIASES
-        from evaltool.config import check_group
 
         self.origin = ALIASES.get(self.origin, self.origin)
         self.extract_date_ = pd.Timestamp(extract_date).date()
-        self.warnings_ = []
-        self.km_ = {}
         t, self.exclusions_ = survival_table(
             clients,
             proceedings,
@@ -138,6 +135,42 @@ class TimeToProceedings:
             subjects,
             self.rule_37_weeks,
         )
+        return self._fit_table(t)
+
+    def new_child(self) -> TimeToProceedings:
+        """The same clients followed for returns about a new child, from this fit's table
+        (one pass over the proceedings for both outcomes); Kaplan-Meier only, as the return
+        shows it."""
+        t = self.table_
+        if t is None or "new_child_time" not in t:
+            from evaltool.analysis.survival.table import NO_RETURN_TYPE
+
+            raise AnalysisError(NO_RETURN_TYPE)
+        other = TimeToProceedings(
+            origin=self.origin,
+            outcome="new-child",
+            rule_37_weeks=self.rule_37_weeks,
+            ci=self.ci,
+            times=self.times,
+            group=self.group,
+            benchmark=self.benchmark,
+            strict=self.strict,
+        )
+        other.extract_date_ = self.extract_date_
+        other.exclusions_ = self.exclusions_
+        swapped = t.assign(time=t["new_child_time"], event=t["new_child_event"])
+        return other._fit_table(
+            swapped.drop(columns=["new_child_time", "new_child_event", "return_type"]),
+            tests=False,
+        )
+
+    def _fit_table(self, t: pd.DataFrame, tests: bool = True) -> TimeToProceedings:
+        """Everything after the survival table: the curves, medians, tests and models
+        (``tests``: the log-rank test of the cohorts)."""
+        from evaltool.config import check_group
+
+        self.warnings_ = []
+        self.km_ = {}
         self.table_ = t
         if t.empty:
             raise AnalysisError(
@@ -184,7 +217,7 @@ class TimeToProceedings:
         at["ci_incidence_high"] = 1 - at["ci_low"]
         self.survival_at_ = at
         self.medians_ = pd.DataFrame(medians)
-        self.logrank_ = logrank(t, "cohort") if t["cohort"].nunique() > 1 else None
+        self.logrank_ = logrank(t, "cohort") if tests and t["cohort"].nunique() > 1 else None
         covariates = self.covariates
         if "cohort" in covariates and t["cohort"].nunique() < 2:
             covariates = tuple(c for c in covariates if c != "cohort")

@@ -70,10 +70,9 @@ def set_types(subjects: pd.DataFrame, index_issued: pd.Series) -> pd.DataFrame:
     (``index_issued``: a Series by client_id)."""
     s = subjects.copy()
     s["I"] = s["client_id"].map(index_issued)
-    by_index = s[s["issued_date"] <= s["I"]][["client_id", "child_id"]].drop_duplicates()
-    earlier = pd.MultiIndex.from_frame(s[["client_id", "child_id"]]).isin(
-        pd.MultiIndex.from_frame(by_index)
-    )
+    # a subject of a set issued on or before the index: their first set was
+    first = s.groupby(["client_id", "child_id"])["issued_date"].transform("min")
+    earlier = (first <= s["I"]).fillna(False).to_numpy()
     born = s["birth_date"]
     unborn = s["unborn"].fillna(False).astype(bool) if "unborn" in s else False
     s["previous"] = earlier | (born <= s["I"]).fillna(False).to_numpy()

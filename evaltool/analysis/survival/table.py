@@ -78,8 +78,9 @@ def survival_table(
     Returns ``(table, exclusions)``; ``exclusions`` counts clients left out, by reason.
     Each row also says whether the client has a set overlapping the index (``overlap``) and,
     given ``subjects`` (each set's children: ``data.children.subjects``), what their first
-    return was about (``return_type``). ``outcome`` is ``any`` or ``new-child``
-    (``returns.py``, which needs ``subjects``).
+    return was about (``return_type``) and, for the ``any`` outcome, the ``new-child`` one
+    from the same pass (``new_child_time``, ``new_child_event``). ``outcome`` is ``any`` or
+    ``new-child`` (``returns.py``, which needs ``subjects``).
     """
     origin = ALIASES.get(origin, origin)
     if origin not in ORIGINS:
@@ -145,24 +146,33 @@ def survival_table(
         ]
         pooled = first.groupby("client_id")[["new", "previous"]].any()
         c["return_type"] = c["client_id"].map(type_words(pooled["new"], pooled["previous"]))
+        about_new = later[later["new"]]
+        if rule_37_weeks:
+            index_at = about_new["client_id"].map(c.set_index("client_id")["index_issued"])
+            soon = about_new["issued_date"] < index_at + pd.Timedelta(days=TERM_DAYS)
+            about_new = about_new[~soon.fillna(False).astype(bool)]
         if outcome == "new-child":
-            later = later[later["new"]]
-            if rule_37_weeks:
-                index_at = later["client_id"].map(c.set_index("client_id")["index_issued"])
-                soon = later["issued_date"] < index_at + pd.Timedelta(days=TERM_DAYS)
-                later = later[~soon.fillna(False).astype(bool)]
-    first_event = later.groupby("client_id")["issued_date"].min()
-    c["event_date"] = c["client_id"].map(first_event)
+            later = about_new
     lost = pd.Series(False, index=c.index)
     if "closure_reason" in c and "end_date" in c:
         lost = c["closure_reason"].isin(LOST_REASONS) & c["end_date"].notna()
     censor = c["end_date"].where(lost, extract) if "end_date" in c else pd.Series(extract, c.index)
     censor = censor.clip(upper=extract)
-    c["event"] = c["event_date"].notna() & (~lost | (c["event_date"] <= censor))
-    c["end"] = c["event_date"].where(c["event"], censor)
-    c["time"] = (c["end"] - c["origin"]).dt.days
+
+    def followed(sets: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+        """Event (0/1), its day or the censoring day, and days followed, from the sets that
+        count as events."""
+        day = c["client_id"].map(sets.groupby("client_id")["issued_date"].min())
+        event = day.notna() & (~lost | (day <= censor))
+        end = day.where(event, censor)
+        return event, end, (end - c["origin"]).dt.days
+
+    c["event"], c["end"], c["time"] = followed(later)
     reason[(reason == "") & (c["time"] <= 0)] = "no follow-up time after the origin"
     c["lost_to_follow_up"] = lost & ~c["event"]
+    if subjects is not None and outcome == "any":  # the new-child outcome from the same pass
+        event, _, time = followed(about_new)
+        c["new_child_event"], c["new_child_time"] = event.astype(int), time.astype(float)
 
     kept = c[reason == ""].copy()
     kept["event"] = kept["event"].astype(int)
@@ -204,8 +214,7 @@ def survival_table(
     rest = [
         x
         for x in kept.columns
-        if x not in cols
-        and x not in ("reference", "event_date", "_row", "index_issued", "index_concluded")
+        if x not in cols and x not in ("reference", "_row", "index_issued", "index_concluded")
     ]
     if outcome == "any" and subjects is not None:  # the type of the return, if one is seen
         kept["return_type"] = kept["return_type"].where(kept["event"] == 1)
