@@ -504,9 +504,9 @@ def write_comparison(
         return
     cox = compared.cox_.iloc[0]
     ess = compared.effective_sample_size_
+    sw.note(f"Design: {compared.propensity.describe()}.")  # wrapped: a long text
     sw.pairs(
         [
-            ("Design", compared.propensity.describe()),
             (
                 "Hazard ratio, service vs comparison",
                 f"{cox['hr']:.2f} (95% CI {cox['hr_low']:.2f} to "
@@ -535,12 +535,13 @@ def write_benchmark(
     published = f" (published {b['published']})" if b["published"] else ""
     sw.pairs(
         [
-            ("Benchmark", bench.label),
+            ("Figure", bench.label),
             ("Measured on", bench.describe()),
-            ("Figures", bench.points_text()),
-            ("Source", f"{b['source']}{published}"),
+            ("Published figures", bench.points_text()),
         ]
     )
+    # long texts as wrapped notes: one overflowing cell would widen the printed page
+    sw.note(f"Source: {b['source']}{published}.")
     if b["checked"]:
         sw.note(f"Checked against the source: {b['checked']}")
     if not b["compared"]:
