@@ -285,3 +285,19 @@ def test_the_overlap_picture_merges_ranges_until_no_small_count_is_left():
         assert not got[g].between(1, 5).any()
         assert got[g].sum() == table[g].sum()
     assert coarse_overlap(table.assign(service=[0, 0, 2, 0, 0]), 5).empty  # nothing showable
+
+
+def test_cohorts_a_propensity_model_cannot_compare_are_refused_in_words(table):
+    from evaltool.errors import AnalysisError
+
+    few = pd.concat([table[table["cohort_service"] == 1], table[table["cohort_service"] == 0][:6]])
+    with pytest.raises(AnalysisError, match="6 in the comparison cohort; it needs at least 10"):
+        Propensity(COVS).fit(few)
+    # a covariate that is the cohort itself: no parent has a like in the other cohort
+    apart = table.assign(care_experienced=table["cohort_service"])
+    with pytest.raises(AnalysisError, match="tell the cohorts apart almost perfectly"):
+        Propensity(("care_experienced",)).fit(apart)
+    with pytest.raises(AnalysisError, match="needs some clients with new proceedings"):
+        WeightedCox().fit(
+            np.arange(1, 21), np.zeros(20), np.r_[np.ones(10), np.zeros(10)], np.ones(20)
+        )

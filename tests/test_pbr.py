@@ -227,3 +227,9 @@ def test_outcomes_by_financial_year_of_starting_as_counted_by_hand():
     assert table.loc[("not pregnant", "2023-24"), cols].tolist() == [3, 1, 1, 1, 0]
     assert table.loc[("no new proceedings", "2022-23"), cols].tolist() == [3, 2, 1, 0, 0]
     assert table.loc[("no new proceedings", "2023-24"), cols].tolist() == [3, 0, 0, 1, 2]
+
+
+def test_a_quarter_before_anyone_started_has_no_outcomes_and_no_error():
+    clients, proceedings, pregnancies = _tables()
+    got = pbr_clients(clients, proceedings, pregnancies, dt.date(2022, 6, 30))
+    assert got.empty  # nobody had started by then; proceedings and pregnancies exist

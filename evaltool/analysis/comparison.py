@@ -13,16 +13,20 @@ service cohort. Checked against R (tests/fixtures/comparison/comparison.R).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
 from evaltool.analysis.evidence import evidence
 from evaltool.analysis.survival.cox import covariate_frame
 from evaltool.errors import AnalysisError
 
 ESTIMANDS = ("ate", "att")
+#: fewer clients than this in a cohort: no propensity model (it would separate them perfectly)
+MIN_PER_COHORT = 10
 #: |SMD| above this after adjustment: the groups still differ on that covariate
 SMD_LIMIT = 0.1
 
@@ -68,6 +72,13 @@ class Propensity:
             raise AnalysisError(
                 "a propensity model needs both cohorts: add clients with cohort = comparison"
             )
+        sizes = table["cohort_service"].value_counts()
+        if sizes.min() < MIN_PER_COHORT:
+            raise AnalysisError(
+                f"too few parents for a propensity model: {int(sizes.get(1, 0))} in the "
+                f"service cohort and {int(sizes.get(0, 0))} in the comparison cohort; it "
+                f"needs at least {MIN_PER_COHORT} in each"
+            )
         x = covariate_frame(table, self.covariates)
         keep = x.notna().all(axis=1).to_numpy()
         self.dropped_ = int((~keep).sum())
@@ -77,9 +88,18 @@ class Propensity:
         design = sm.add_constant(x, has_constant="add").rename(columns={"const": "(Intercept)"})
         model = sm.GLM(treat, design, family=sm.families.Binomial())
         try:
-            fitted = model.fit()
-        except Exception as exc:  # perfect separation and the like: say so, in words
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # separation is judged below, in words
+                fitted = model.fit()
+        except (ValueError, np.linalg.LinAlgError, PerfectSeparationError) as exc:
             raise AnalysisError(f"the propensity model cannot be fitted ({exc})") from None
+        p = fitted.fittedvalues.to_numpy()
+        if self.trim is None and (p.min() < 1e-6 or p.max() > 1 - 1e-6):
+            raise AnalysisError(
+                "the covariates tell the cohorts apart almost perfectly: some parents have "
+                "no like in the other cohort, so the cohorts cannot be compared by weighting "
+                "(use fewer covariates, or --trim 0.01 to bound the scores)"
+            )
         self.coefficients_ = pd.DataFrame(
             {
                 "term": design.columns,
@@ -89,7 +109,6 @@ class Propensity:
                 "p": fitted.pvalues.to_numpy(),
             }
         )
-        p = fitted.fittedvalues.to_numpy()
         if self.trim is not None:
             p = np.clip(p, self.trim, 1 - self.trim)
         self.score_ = p
@@ -147,8 +166,9 @@ class Propensity:
 
 def _wvar(x: np.ndarray, w: np.ndarray) -> float:
     """A weighted variance with R's reliability correction (cobalt's col_w_var)."""
-    m = np.sum(w * x) / np.sum(w)
-    return float(np.sum(w * (x - m) ** 2) * np.sum(w) / (np.sum(w) ** 2 - np.sum(w**2)))
+    with np.errstate(divide="ignore", invalid="ignore"):  # one client, or all alike: NaN
+        m = np.sum(w * x) / np.sum(w)
+        return float(np.sum(w * (x - m) ** 2) * np.sum(w) / (np.sum(w) ** 2 - np.sum(w**2)))
 
 
 def balance(table: pd.DataFrame, covariates: tuple[str, ...], weights: np.ndarray) -> pd.DataFrame:
@@ -161,17 +181,19 @@ def balance(table: pd.DataFrame, covariates: tuple[str, ...], weights: np.ndarra
     rows = []
     for name in x.columns:
         v = x[name].to_numpy(float)
-        sd = np.sqrt((v[t].var(ddof=1) + v[~t].var(ddof=1)) / 2)
-        raw = (v[t].mean() - v[~t].mean()) / sd
-        wt = (np.average(v[t], weights=weights[t]) - np.average(v[~t], weights=weights[~t])) / sd
-        ratio = _wvar(v[t], weights[t]) / _wvar(v[~t], weights[~t])
+        with np.errstate(divide="ignore", invalid="ignore"):  # a constant covariate: NaN
+            sd = np.sqrt((v[t].var(ddof=1) + v[~t].var(ddof=1)) / 2)
+            raw = (v[t].mean() - v[~t].mean()) / sd
+            diff = np.average(v[t], weights=weights[t]) - np.average(v[~t], weights=weights[~t])
+            wt = diff / sd
+            ratio = _wvar(v[t], weights[t]) / _wvar(v[~t], weights[~t])
         rows.append(
             {
                 "covariate": name,
                 "smd_unweighted": float(raw),
                 "smd_weighted": float(wt),
                 "variance_ratio": float(ratio),
-                "imbalanced": bool(abs(wt) > SMD_LIMIT),
+                "imbalanced": bool(not abs(wt) <= SMD_LIMIT),  # NaN: not shown balanced
             }
         )
     return pd.DataFrame(rows)
@@ -248,9 +270,19 @@ class WeightedCox:
         x, w = np.atleast_2d(np.asarray(x, float).T).T, np.asarray(w, float)
         beta = np.zeros(x.shape[1])
         loglik = self._pieces(time, event, x, w, beta)[0]
+        if not event.any() or event.all():
+            raise AnalysisError(
+                "a Cox model needs some clients with new proceedings and some without"
+            )
         for _ in range(self.max_iter):
             ll, score, info = self._pieces(time, event, x, w, beta)
-            step = np.linalg.solve(info, score)
+            try:
+                step = np.linalg.solve(info, score)
+            except np.linalg.LinAlgError:
+                raise AnalysisError(
+                    "the weighted Cox model cannot be fitted: one cohort has no new "
+                    "proceedings, or no client left at risk to compare"
+                ) from None
             new = beta + step
             ll_new = self._pieces(time, event, x, w, new)[0]
             while ll_new < ll - 1e-12:  # step halving, as coxph does
@@ -264,7 +296,10 @@ class WeightedCox:
             loglik = ll_new
         _, _, info = self._pieces(time, event, x, w, beta)
         self.coef_ = beta
-        self.var_ = np.linalg.inv(info)
+        try:
+            self.var_ = np.linalg.inv(info)
+        except np.linalg.LinAlgError:
+            raise AnalysisError("the weighted Cox model cannot be fitted") from None
         self.loglik_ = float(loglik)
         u = self._score_residuals(time, event, x, w, beta)
         dfbeta = (u * w[:, None]) @ self.var_
@@ -447,8 +482,8 @@ class WeightedSurvival:
                         }
                     ).fit(sample)
                 draws.append(self._incidence(ps.data_, ps.weights_))
-            except AnalysisError:  # a resample with one cohort only: drawn again below
-                continue
+            except (AnalysisError, np.linalg.LinAlgError, ValueError):
+                continue  # a resample the model cannot be fitted on: counted in resamples
         draws = np.array(draws) if draws else np.full((0, len(self.times)), np.nan)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -70,7 +70,7 @@ def pbr_clients(
             return pd.Series(pd.NaT, index=c.index)
         t = table if keep is None else table[keep(table)]
         t = t.merge(c[["client_id", "start_date"]], on="client_id")
-        t = t.assign(_h=t["client_id"].map(dict(zip(c["client_id"], horizon, strict=True))))
+        t = t.assign(_h=t["client_id"].map(pd.Series(horizon.to_numpy(), index=c["client_id"])))
         t = t[(t[column] > t["start_date"]) & (t[column] <= t["_h"]) & (t[column] <= day)]
         first = t.groupby("client_id")[column].min()
         return c["client_id"].map(first)

@@ -12,11 +12,13 @@ Checked against R: ``glm(family = poisson)`` with ``offset(log(years))`` and ``M
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
 from evaltool.analysis.survival.cox import covariate_frame
 from evaltool.analysis.survival.table import AGE_BANDS, LOST_REASONS
@@ -95,6 +97,18 @@ class RateModels:
     tol: float = 1e-10
 
     def fit(self, frame: pd.DataFrame, weights: np.ndarray | None = None) -> RateModels:
+        """Fit both models; a model the data cannot support is an AnalysisError in words."""
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                return self._fit(frame, weights)
+        except (ValueError, np.linalg.LinAlgError, PerfectSeparationError) as exc:
+            raise AnalysisError(
+                f"the rate models cannot be fitted on these clients ({exc}); with few "
+                "clients or events, report the crude rates only"
+            ) from None
+
+    def _fit(self, frame: pd.DataFrame, weights: np.ndarray | None) -> RateModels:
         import statsmodels.api as sm
         from scipy.optimize import minimize_scalar
 
@@ -107,6 +121,11 @@ class RateModels:
         data = frame[keep].reset_index(drop=True)
         w = np.ones(len(data)) if weights is None else np.asarray(weights, float)[keep]
         y = data["events"].to_numpy(float)
+        if y.sum() == 0 or (data["cohort_service"].value_counts() < 2).any():
+            raise AnalysisError(
+                "too little to model: no events in the follow-up, or a cohort of fewer than "
+                "two clients"
+            )
         offset = np.log(data["years"].to_numpy(float))
         design = sm.add_constant(x, has_constant="add").rename(columns={"const": "(Intercept)"})
         self.crude_ = self._crude(data, w)
