@@ -76,7 +76,7 @@ def link_problems(dataset: Dataset) -> list[Problem]:
         long = _from_child_ids(proceedings)
         # a row of a client not in clients is named as such already: one fault, one problem
         if "clients" in tables and "client_id" in tables["clients"]:
-            long = long[long["client_id"].isin(set(tables["clients"]["client_id"]))]
+            long = long[long["client_id"].isin(tables["clients"]["client_id"])]
         bad = long[~_among(long, children, ["client_id", "child_id"])]
         for (row, client), names in bad.groupby(["_row", "client_id"])["child_id"]:
             problems.extend(

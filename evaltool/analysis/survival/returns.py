@@ -45,7 +45,7 @@ def split_consolidated(
     late = subjects["birth_date"] >= subjects["issued_date"] + pd.Timedelta(days=TERM_DAYS)
     if not late.any():
         return sets, subjects
-    ends = sets.groupby(["client_id", "issued_date"])["concluded_date"].max()
+    ends = sets.groupby(["client_id", "issued_date"], sort=False)["concluded_date"].max()
     moved = subjects[late]
     key = pd.MultiIndex.from_frame(moved[["client_id", "issued_date"]])
     concluded = pd.Series(ends.reindex(key).to_numpy(), index=moved.index)
@@ -71,13 +71,15 @@ def set_types(subjects: pd.DataFrame, index_issued: pd.Series) -> pd.DataFrame:
     s = subjects.copy()
     s["I"] = s["client_id"].map(index_issued)
     # a subject of a set issued on or before the index: their first set was
-    first = s.groupby(["client_id", "child_id"])["issued_date"].transform("min")
+    first = s.groupby(["client_id", "child_id"], sort=False)["issued_date"].transform("min")
     earlier = (first <= s["I"]).fillna(False).to_numpy()
     born = s["birth_date"]
     unborn = s["unborn"].fillna(False).astype(bool) if "unborn" in s else False
     s["previous"] = earlier | (born <= s["I"]).fillna(False).to_numpy()
     s["new"] = ~s["previous"] & ((born > s["I"]) | (born.isna() & unborn)).fillna(False)
-    return s.groupby(["client_id", "issued_date"])[["new", "previous"]].any().reset_index()
+    return (
+        s.groupby(["client_id", "issued_date"], sort=False)[["new", "previous"]].any().reset_index()
+    )
 
 
 def type_words(new: pd.Series, previous: pd.Series) -> pd.Series:

@@ -105,7 +105,7 @@ def survival_table(
     by_start = merged[merged["issued_date"] <= merged["reference"]]
     # of sets issued the same day, the index is the one concluding last (an open one last of all)
     index = by_start.sort_values(["issued_date", "concluded_date"], na_position="last")
-    index = index.groupby("client_id").tail(1).set_index("client_id")
+    index = index.groupby("client_id", sort=False).tail(1).set_index("client_id")
     c["index_issued"] = c["client_id"].map(index["issued_date"])
     c["index_concluded"] = c["client_id"].map(index["concluded_date"])
     # an overlapping set: issued after the index was issued, on or before it concluded (an
@@ -141,10 +141,9 @@ def survival_table(
         later = later.merge(types, on=["client_id", "issued_date"], how="left")
         for col in ("new", "previous"):
             later[col] = later[col].astype("boolean").fillna(False).astype(bool)
-        first = later[
-            later["issued_date"] == later.groupby("client_id")["issued_date"].transform("min")
-        ]
-        pooled = first.groupby("client_id")[["new", "previous"]].any()
+        soonest = later.groupby("client_id", sort=False)["issued_date"].transform("min")
+        first = later[later["issued_date"] == soonest]
+        pooled = first.groupby("client_id", sort=False)[["new", "previous"]].any()
         c["return_type"] = c["client_id"].map(type_words(pooled["new"], pooled["previous"]))
         about_new = later[later["new"]]
         if rule_37_weeks:
@@ -162,7 +161,7 @@ def survival_table(
     def followed(sets: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
         """Event (0/1), its day or the censoring day, and days followed, from the sets that
         count as events."""
-        day = c["client_id"].map(sets.groupby("client_id")["issued_date"].min())
+        day = c["client_id"].map(sets.groupby("client_id", sort=False)["issued_date"].min())
         event = day.notna() & (~lost | (day <= censor))
         end = day.where(event, censor)
         return event, end, (end - c["origin"]).dt.days
@@ -180,7 +179,7 @@ def survival_table(
     kept["cohort_service"] = (kept["cohort"] == "service").astype(int)
     # the financial year of the origin (April to March, as Cafcass and DfE count proceedings)
     fy = kept["origin"].dt.year - (kept["origin"].dt.month < 4).astype(int)
-    kept["origin_year"] = fy.map(financial_year)
+    kept["origin_year"] = fy.map({y: financial_year(y) for y in fy.dropna().unique()})
     if "birth_year" in kept:
         age = kept["origin"].dt.year - kept["birth_year"].astype("Float64")
         kept["age_at_origin"] = age.astype(float)
