@@ -21,6 +21,8 @@ from evaltool.config import Settings, load_settings
 from evaltool.core import (
     Loaded,
     Results,
+    adjusted_before_after,
+    adjusted_horizon,
     before_after,
     client_scores,
     due,
@@ -35,6 +37,8 @@ from evaltool.report.output import OutputRenderer
 __all__ = [
     "Loaded",
     "Results",
+    "adjusted_before_after",
+    "adjusted_horizon",
     "before_after",
     "client_scores",
     "due",

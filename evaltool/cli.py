@@ -351,9 +351,12 @@ def compare(
     period: Annotated[
         str | None, typer.Option(help="Only readings up to the end of this quarter.")
     ] = None,
+    propensity: PropensityOpt = None,
+    weights: WeightsOpt = "att",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Before/after comparison (first vs latest reading) of every measure."""
+    """Before/after comparison (first vs latest reading) of every measure; with
+    --propensity, the change compared between the cohorts where both have readings."""
 
     def body() -> None:
         from evaltool.api import before_after, load
@@ -368,10 +371,31 @@ def compare(
             raise InvalidData(loaded.problems)
         end = parse_period(period, settings.calendar).end if period else None
         summary = before_after(loaded, instrument, end)
+        adjusted = None
+        if propensity:
+            from evaltool.analysis.comparison import Propensity
+            from evaltool.api import adjusted_before_after
+            from evaltool.errors import ConfigError
+
+            if weights not in ("ate", "att"):
+                raise ConfigError(f"--weights {weights}: use ate or att")
+            ps = Propensity(names_of(propensity), weights)
+            adjusted = adjusted_before_after(loaded, ps, end, instrument)
         if as_json:
-            typer.echo(json.dumps(records(summary), indent=2))
+            from evaltool.analysis.evidence import evidence
+
+            out: Any = [{**r, "evidence": evidence("before-after")} for r in records(summary)]
+            if adjusted is not None:
+                from evaltool.report.json_output import adjusted_json
+
+                out = {"before_after": out, "adjusted": adjusted_json(adjusted)}
+            typer.echo(json.dumps(out, indent=2, default=str))
         else:
             typer.echo(compare_table(summary, settings.compare_min_days))
+            if adjusted is not None:
+                from evaltool.report.text import adjusted_text
+
+                typer.echo(adjusted_text(adjusted, ps))
 
     guarded(body)
 
@@ -500,7 +524,7 @@ def survival(
             from evaltool.report.km_png import km_png
 
             km_png(result, settings.small_number_threshold, plot)
-        compared = None
+        compared = horizon = None
         if propensity is not None:
             from evaltool.analysis.comparison import Propensity, WeightedSurvival
 
@@ -511,14 +535,34 @@ def survival(
             compared = WeightedSurvival(
                 ps, times=result.times, ci=result.ci, bootstrap=bootstrap
             ).fit(result.table_)
+            from evaltool.api import adjusted_horizon
+
+            horizon = adjusted_horizon(loaded, ps, extract)
         if as_json:
-            typer.echo(json.dumps(survival_json(result, compared), indent=2, default=str))
+            out = survival_json(result, compared)
+            if horizon is not None:
+                from evaltool.report.json_output import adjusted_json
+
+                out["no_new_proceedings_within_horizon"] = adjusted_json([horizon])[0]
+            typer.echo(json.dumps(out, indent=2, default=str))
         else:
             typer.echo(survival_text(result))
             if compared is not None:
-                from evaltool.report.text import weighted_text
+                from evaltool.report.text import adjusted_text, weighted_text
 
                 typer.echo(weighted_text(compared))
+                typer.echo(
+                    adjusted_text(
+                        [
+                            {
+                                "instrument": "payment by results:",
+                                "measure": horizon["outcome"],
+                                **horizon,
+                            }
+                        ],
+                        ps,
+                    )
+                )
         for warning in result.warnings_:
             typer.echo(f"warning: {warning}", err=True)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -81,11 +81,21 @@ class Loaded:
         extract = extract_date or self.settings.extract_date or period.end
         return Context(self.settings, period, extract, self.dataset.clients)
 
-    def prepared(self, instrument: Instrument, end: dt.date | None) -> pd.DataFrame:
-        """The instrument's table as every instrument method receives it: typed, and cut at
-        ``end`` by its spec's ``time_column`` (nothing after the period end counts)."""
+    def prepared(
+        self, instrument: Instrument, end: dt.date | None, everyone: bool = False
+    ) -> pd.DataFrame:
+        """The instrument's table as every instrument method receives it: typed, cut at
+        ``end`` by its spec's ``time_column`` (nothing after the period end counts), and the
+        service's clients only: a comparison cohort's readings are not the service's outcomes
+        (``everyone``: theirs too, for comparing the cohorts)."""
         spec = instrument.table()
-        return handed_over(self.dataset.tables[spec.name], spec, end)
+        table = self.dataset.tables[spec.name]
+        if not everyone and "client_id" in table:
+            clients = self.dataset.clients
+            others = clients.loc[cohort_of(clients) != "service", "client_id"]
+            if len(others):
+                table = table[~table["client_id"].isin(others)]
+        return handed_over(table, spec, end)
 
 
 @dataclass
@@ -435,6 +445,65 @@ def before_after(
     ]
     settings = loaded.settings
     return compare(evaluations, settings.compare_min_n, settings.compare_min_days)
+
+
+def adjusted_before_after(
+    loaded: Loaded,
+    propensity: Any,
+    end: dt.date | None = None,
+    instrument: str | None = None,
+) -> list[dict[str, Any]]:
+    """The before/after change of every measure compared between the service and the
+    comparison cohort with propensity weights (``analysis.comparison.Propensity``), where the
+    comparison cohort has readings too; a measure that cannot be compared says why."""
+    from evaltool.analysis.before_after import pair_readings
+    from evaltool.analysis.comparison import adjusted_change
+    from evaltool.analysis.rates import follow_up
+
+    people = follow_up(loaded.dataset.clients, None, "", end or dt.date.today())
+    rows: list[dict[str, Any]] = []
+    for i in loaded.instruments:
+        if (instrument is not None and i.name != instrument) or not i.measures():
+            continue
+        readings = i.readings(loaded.prepared(i, end, everyone=True))
+        pairs = Evaluation(i.name, readings=readings).pairs
+        paired, _ = pair_readings(pairs, loaded.settings.compare_min_days)
+        for measure, part in paired.groupby("measure", sort=False, observed=True):
+            row: dict[str, Any] = {"instrument": i.name, "measure": measure}
+            try:
+                row.update(adjusted_change(part, people, propensity))
+            except AnalysisError as exc:
+                row["not_compared"] = str(exc)
+            rows.append(row)
+    return rows
+
+
+def adjusted_horizon(loaded: Loaded, propensity: Any, extract: dt.date) -> dict[str, Any]:
+    """The payment-by-results outcome "no new care proceedings within the horizon" (36
+    months: [pbr] proceedings_months) compared between the cohorts with propensity weights,
+    each parent from their start (comparison cohort: referral), among those decided by
+    ``extract`` (met, or not met); the share met in each cohort and the difference."""
+    from evaltool.analysis.comparison import adjusted_change
+    from evaltool.analysis.pbr import MET, NOT_MET, Horizons, pbr_clients
+    from evaltool.analysis.rates import follow_up
+
+    s, tables = loaded.settings, loaded.dataset.tables
+    h = Horizons(s.pbr_pregnancy_months, s.pbr_engagement_months, s.pbr_proceedings_months)
+    per = pbr_clients(tables["clients"], tables.get("proceedings"), None, extract, h, True)
+    per = per[per["outcome"] == "no new proceedings"]
+    decided = per[per["status"].isin([MET, NOT_MET])]
+    data = decided.assign(met=(decided["status"] == MET).astype(float))
+    people = follow_up(tables["clients"], None, "", extract)
+    out: dict[str, Any] = {
+        "outcome": f"no new care proceedings within {h.proceedings_months} months of starting "
+        "(comparison cohort: of referral), among parents for whom it is decided",
+        "not_yet_or_lost": int(len(per) - len(decided)),
+    }
+    try:
+        out.update(adjusted_change(data, people, propensity, "met"))
+    except AnalysisError as exc:
+        out["not_compared"] = str(exc)
+    return out
 
 
 def time_to_proceedings(

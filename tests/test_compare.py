@@ -301,3 +301,14 @@ def test_a_review_after_the_period_end_does_not_displace_the_latest_within_it(tm
     assert (row["n"], row["baseline_mean"], row["latest_mean"]) == (3, 30.0, 50.0)
     row = before_after(loaded).iloc[0]  # no end: the May 2026 review counts
     assert row["latest_mean"] == 70.0
+
+
+def test_every_before_after_row_says_its_strength_of_evidence(runner):
+    args = ["compare", str(FIXTURE / "data"), "--config", str(FIXTURE / "evaltool.toml")]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert rows and all(r["evidence"]["sms_level"] == 1 for r in rows)
+    assert all("would have happened anyway" in r["evidence"]["statement"] for r in rows)
+    text = runner.invoke(app, args).output
+    assert "Maryland Scientific Methods Scale level 1 of 5" in " ".join(text.split())

@@ -53,7 +53,14 @@ def test_the_readme_plugin_appears_in_the_return(installed, tmp_path, runner):
     data = tmp_path / "service.xlsx"
     shutil.copy(EXAMPLE, data)
     wb = openpyxl.load_workbook(data)
-    clients = [r[0].value for r in wb["clients"].iter_rows(min_row=2) if r[0].value]
+    head = [c.value for c in wb["clients"][1]]
+    cohort = head.index("cohort")
+    # sessions are the service's: its own clients (a comparison cohort's would not count)
+    clients = [
+        r[0].value
+        for r in wb["clients"].iter_rows(min_row=2)
+        if r[0].value and r[cohort].value != "comparison"
+    ]
     ws = wb.create_sheet("sessions")
     ws.append(["client_id", "session_date", "attended"])
     rng = np.random.default_rng(3)

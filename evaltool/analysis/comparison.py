@@ -502,3 +502,49 @@ class WeightedSurvival:
                 "resamples": len(draws),
             }
         )
+
+
+def weighted_difference(y: np.ndarray, treat: np.ndarray, w: np.ndarray) -> dict[str, float]:
+    """The difference of the weighted means of ``y`` (service less comparison), with the
+    robust (HC0) standard error of R's ``lm(y ~ treat, weights = w)`` and
+    ``sandwich::vcovHC(type = "HC0")``."""
+    import statsmodels.api as sm
+    from scipy.stats import norm
+
+    x = sm.add_constant(np.asarray(treat, float), has_constant="add")
+    fit = sm.WLS(np.asarray(y, float), x, weights=np.asarray(w, float)).fit(cov_type="HC0")
+    coef, se = float(fit.params[1]), float(fit.bse[1])
+    z = norm.ppf(0.975)
+    t = np.asarray(treat) == 1
+    return {
+        "mean_service": float(np.average(y[t], weights=w[t])),
+        "mean_comparison": float(np.average(y[~t], weights=w[~t])),
+        "difference": coef,
+        "robust_se": se,
+        "ci_low": coef - z * se,
+        "ci_high": coef + z * se,
+        "p": float(2 * norm.sf(abs(coef / se))) if se > 0 else float("nan"),
+    }
+
+
+def adjusted_change(
+    paired: pd.DataFrame, people: pd.DataFrame, propensity: Propensity, column: str = "change"
+) -> dict[str, object]:
+    """A client-level outcome compared between the cohorts with propensity weights (the
+    before/after change of a measure, or whether a fixed-horizon outcome was met): ``paired``
+    (``client_id`` and ``column``) joined to ``people`` (``analysis.rates.follow_up``: cohort
+    and covariates per client); the propensity model is fitted on the clients with a value."""
+    data = paired[["client_id", column]].merge(people, on="client_id")
+    ps = propensity.fit(data)
+    y = ps.data_[column].to_numpy(float)
+    t = ps.data_["cohort_service"].to_numpy()
+    out: dict[str, object] = {
+        "n_service": int((t == 1).sum()),
+        "n_comparison": int((t == 0).sum()),
+        **weighted_difference(y, t, ps.weights_),
+        "difference_unweighted": weighted_difference(y, t, np.ones(len(y)))["difference"],
+    }
+    b = balance(ps.data_, ps.covariates, ps.weights_)
+    out["balance"] = b
+    out["evidence"] = adjusted_evidence(b)
+    return out

@@ -22,7 +22,7 @@ import pandas as pd
 
 from evaltool.analysis.activity import STARTS
 from evaltool.analysis.windows import Window, quarter_sum
-from evaltool.data.contract import service_clients
+from evaltool.data.contract import cohort_of, service_clients
 from evaltool.instruments.results import Relation, SummaryTable
 from evaltool.periods import financial_year, quarters_between
 
@@ -48,12 +48,21 @@ def pbr_clients(
     pregnancies: pd.DataFrame | None,
     as_of: dt.date,
     h: Horizons = Horizons(),
+    cohorts: bool = False,
 ) -> pd.DataFrame:
     """One row per service client started by ``as_of`` and outcome: the status on ``as_of``
     and the day it was decided (blank while not yet assessable). For internal use: it names
-    clients by their reference."""
+    clients by their reference. ``cohorts``: the comparison cohort too, measured from its
+    referral date (for comparing the cohorts; its not-pregnant outcome, which needs months of
+    the programme, means nothing)."""
     day = pd.Timestamp(as_of)
-    c = service_clients(clients)
+    if cohorts:
+        c = clients.copy()
+        service = cohort_of(c) == "service"
+        c["start_date"] = c["start_date"].where(service, c["referral_date"])
+        c["cohort"] = cohort_of(c)
+    else:
+        c = service_clients(clients)
     c = c[c["start_date"].notna() & (c["start_date"] <= day)]
     start = c["start_date"]
     end = c["end_date"] if "end_date" in c else pd.Series(pd.NaT, index=c.index)

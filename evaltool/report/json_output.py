@@ -261,3 +261,17 @@ def areas_json(fit: AreaDiD) -> dict[str, Any]:
         "trends": records(fit.trends_),
         "evidence": fit.evidence_,
     }
+
+
+def adjusted_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``evaltool compare --propensity --json``'s ``adjusted`` rows: per measure the weighted
+    mean changes, their ``difference`` with ``robust_se``, ``ci_low``, ``ci_high``, ``p``,
+    ``difference_unweighted``, the ``balance`` rows and the ``evidence`` (or
+    ``not_compared``, in words)."""
+    out = []
+    for row in rows:
+        row = dict(row)
+        if "balance" in row:
+            row["balance"] = records(row["balance"])
+        out.append({k: _plain(v) if not isinstance(v, list | dict) else v for k, v in row.items()})
+    return out

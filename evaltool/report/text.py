@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evaltool.data.problems import ProblemList
 from evaltool.report.json_output import records
@@ -345,4 +345,22 @@ def areas_text(fit: AreaDiD) -> str:
         running = " (service running)" if r["service_running"] else ""
         lines.append(f"    {r['group']} {r['financial_year']}: {r['per_10000']:.1f}{running}")
     lines.append(f"  {fit.evidence_['statement']}")
+    return "\n".join(lines)
+
+
+def adjusted_text(rows: list[dict[str, Any]], propensity: Any) -> str:
+    """The adjusted before/after comparison of the cohorts, as readable text."""
+    lines = ["", f"Change compared between the cohorts: {propensity.describe()}"]
+    for r in rows:
+        name = f"  {r['instrument']} {r['measure']}: "
+        if "not_compared" in r:
+            lines.append(name + f"not compared ({r['not_compared']})")
+            continue
+        lines.append(
+            name + f"service {r['mean_service']:+.2f}, comparison {r['mean_comparison']:+.2f} "
+            f"(n {r['n_service']} and {r['n_comparison']}); difference "
+            f"{r['difference']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}], p {_p(r['p'])} "
+            f"(unadjusted {r['difference_unweighted']:+.2f})"
+        )
+        lines.append(f"    {r['evidence']['statement']}")
     return "\n".join(lines)
