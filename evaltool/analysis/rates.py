@@ -21,7 +21,7 @@ import pandas as pd
 from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
 from evaltool.analysis.survival.cox import covariate_frame
-from evaltool.analysis.survival.table import AGE_BANDS, LOST_REASONS
+from evaltool.analysis.survival.table import LOST_REASONS, add_age
 from evaltool.data.contract import cohort_of
 from evaltool.errors import AnalysisError
 
@@ -59,13 +59,7 @@ def follow_up(
     else:
         counts = pd.Series(dtype=int)
     c["events"] = c["client_id"].map(counts).fillna(0).astype(int)
-    if "birth_year" in c:
-        age = c["origin"].dt.year - c["birth_year"].astype("Float64")
-        c["age_at_origin"] = age.astype(float)
-        labels = pd.Series(pd.NA, index=c.index, dtype=object)
-        for lo, hi, label in AGE_BANDS:
-            labels[(age >= lo) & (age < hi)] = label
-        c["age_band"] = labels
+    add_age(c)
     return c.reset_index(drop=True)
 
 

@@ -64,6 +64,18 @@ NOT_CONCLUDED = "index proceedings not concluded by the extract date (not yet at
 NO_INDEX = "no proceedings issued by the start (comparison: referral) date"
 
 
+def add_age(frame: pd.DataFrame) -> None:
+    """Age at the origin (year of the origin less year of birth) and its research band, where
+    the clients have a birth year."""
+    if "birth_year" in frame:
+        age = frame["origin"].dt.year - frame["birth_year"].astype("Float64")
+        frame["age_at_origin"] = age.astype(float)
+        labels = pd.Series(pd.NA, index=frame.index, dtype=object)
+        for lo, hi, label in AGE_BANDS:
+            labels[(age >= lo) & (age < hi)] = label
+        frame["age_band"] = labels
+
+
 def survival_table(
     clients: pd.DataFrame,
     proceedings: pd.DataFrame,
@@ -180,13 +192,7 @@ def survival_table(
     # the financial year of the origin (April to March, as Cafcass and DfE count proceedings)
     fy = kept["origin"].dt.year - (kept["origin"].dt.month < 4).astype(int)
     kept["origin_year"] = fy.map({y: financial_year(y) for y in fy.dropna().unique()})
-    if "birth_year" in kept:
-        age = kept["origin"].dt.year - kept["birth_year"].astype("Float64")
-        kept["age_at_origin"] = age.astype(float)
-        labels = pd.Series(pd.NA, index=kept.index, dtype=object)
-        for lo, hi, label in AGE_BANDS:
-            labels[(age >= lo) & (age < hi)] = label
-        kept["age_band"] = labels
+    add_age(kept)
     # every reason, always, in one order: a row that appeared only when non-zero would tell
     every = [
         "service cohort: never started",
