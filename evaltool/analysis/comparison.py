@@ -285,7 +285,9 @@ class WeightedCox:
                 ) from None
             new = beta + step
             ll_new = self._pieces(time, event, x, w, new)[0]
-            while ll_new < ll - 1e-12:  # step halving, as coxph does
+            for _ in range(30):  # step halving, as coxph does, while the step loses
+                if ll_new >= ll - 1e-12:
+                    break
                 step /= 2
                 new = beta + step
                 ll_new = self._pieces(time, event, x, w, new)[0]
@@ -457,8 +459,6 @@ class WeightedSurvival:
         return out[0] - out[1]
 
     def _difference(self, table: pd.DataFrame, at: pd.DataFrame) -> pd.DataFrame:
-        import warnings
-
         point = self._incidence(self.propensity.data_, self.propensity.weights_)
         rng = np.random.default_rng(self.seed)
         draws = []
