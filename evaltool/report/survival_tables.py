@@ -42,14 +42,10 @@ def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
                 )
             )
     return [
-        SummaryTable(
+        curve_table(
             "km",
             "Share with new care proceedings, at fixed times",
             frame,
-            counts=("At risk", "Events so far"),
-            derived={c: ("At risk", "Events so far") for c in SHARES},
-            percent=SHARES,
-            formats={"Days": "0", "Months": "0"},
             note=f"Kaplan-Meier estimate of the share with new proceedings by each time, 95% "
             f"CI ({fit.ci} transform, Greenwood variance). 'Events so far': new proceedings "
             "up to that day; 'At risk': still followed up on that day.",
@@ -80,6 +76,23 @@ def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
 
 
 SHARES = ("New proceedings (cumulative)", "CI low", "CI high")
+
+
+def curve_table(
+    name: str, title: str, frame: pd.DataFrame, note: str, relations: tuple[Relation, ...]
+) -> SummaryTable:
+    """A Kaplan-Meier table at the fixed times: its counts, and the shares hidden with them."""
+    return SummaryTable(
+        name,
+        title,
+        frame,
+        counts=("At risk", "Events so far"),
+        derived={c: ("At risk", "Events so far") for c in SHARES},
+        percent=SHARES,
+        formats={"Days": "0", "Months": "0"},
+        note=note,
+        relations=relations,
+    )
 
 
 def medians_frame(fit: TimeToProceedings) -> pd.DataFrame:
@@ -250,14 +263,10 @@ def return_type_tables(fit: TimeToProceedings, new: TimeToProceedings) -> list[S
         else "the 37-week rule is switched off ([survival] rule_37_weeks = false)"
     )
     return [
-        SummaryTable(
+        curve_table(
             NEW_CHILD,
             "Share with new care proceedings about a new child, at fixed times",
             frame,
-            counts=("At risk", "Events so far"),
-            derived={c: ("At risk", "Events so far") for c in SHARES},
-            percent=SHARES,
-            formats={"Days": "0", "Months": "0"},
             note="As the table above, counting only proceedings about a child born after the "
             f"index proceedings were issued (or unborn when the new set was issued); {rule}.",
             relations=tuple(relations),
