@@ -14,7 +14,7 @@ service cohort. Checked against R (tests/fixtures/comparison/comparison.R).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -467,20 +467,8 @@ class WeightedSurvival:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    ps = Propensity(
-                        **{
-                            k: getattr(self.propensity, k)
-                            for k in (
-                                "covariates",
-                                "weights",
-                                "trim",
-                                "stabilise",
-                                "match",
-                                "caliper",
-                                "replace",
-                            )
-                        }
-                    ).fit(sample)
+                    # a fresh fitter with the same settings (init fields only)
+                    ps = replace(self.propensity).fit(sample)
                 draws.append(self._incidence(ps.data_, ps.weights_))
             except (AnalysisError, np.linalg.LinAlgError, ValueError):
                 continue  # a resample the model cannot be fitted on: counted in resamples
