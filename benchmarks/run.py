@@ -9,6 +9,12 @@
 4. peak memory (RSS) of the full-scale score                           target <= 2 GiB
 5. reading the national XLSX: evaltool's reader / pandas read_excel(engine="calamine"), and the
    openpyxl reader for reference
+6. usefulness (not a timing): of the counts above the small-number threshold, the share hidden
+   anyway (target <= 10% at 25 clients, <= 5% at 60 and 150), and the Summary's key figures
+   shown in at least one window (target: all, for 20 clients or more); synthetic services,
+   the example's settings, 2025-Q4, no earlier returns
+
+    python benchmarks/run.py --usefulness    # only 6 (a minute; no national data needed)
 Not a test: CI does not run it.
 """
 
@@ -92,7 +98,40 @@ def score_cmd(folder: Path, out: Path) -> list[str]:
     return [EVALTOOL, "score", str(folder), "--period", "2025-Q4", "--out", str(out), "--force"]
 
 
+USEFULNESS = ((25, 25), (60, 60), (150, None))  # (clients, seed); None: the example itself
+USEFUL_TARGET = {25: 0.10, 60: 0.05, 150: 0.05}
+
+
+def usefulness() -> None:
+    """6: what the return hides, for services of the common sizes (see the module's docstring)."""
+    from evaltool.api import load_settings, run
+    from evaltool.report.publish import publish
+    from evaltool.report.usefulness import usefulness as measure
+    from evaltool.synthetic import generate, write_csv_folder
+
+    root = HERE.parent
+    settings = load_settings(root / "examples" / "evaltool.toml")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["EVALTOOL_RECORD"] = str(Path(tmp) / "record.sqlite")  # no earlier returns
+        for n, seed in USEFULNESS:
+            data = (
+                root / "examples" / "data" / "example-service.xlsx"
+                if seed is None
+                else write_csv_folder(generate(n_clients=n, seed=seed), Path(tmp) / f"s{n}")
+            )
+            results = run(data, settings, "2025-Q4")
+            u = measure(results, publish(results))
+            name = "the example" if seed is None else f"{n} clients"
+            print(
+                f"6. hidden above the threshold, {name:<12} {u.hidden_above_share:6.1%}   "
+                f"target <= {USEFUL_TARGET[n]:.0%}   {u.describe()}"
+            )
+
+
 def main() -> None:
+    if "--usefulness" in sys.argv:
+        usefulness()
+        return
     ensure_data()
     env_note = f"python {sys.version.split()[0]}, {os.cpu_count()} cores"
     full, tenth = DATA / "national-1", DATA / "national-0.1"
@@ -168,6 +207,7 @@ def main() -> None:
         "",
         f"{reads['openpyxl']:.1f} s / {reads['calamine']:.1f} s",
     )
+    usefulness()
 
 
 if __name__ == "__main__":

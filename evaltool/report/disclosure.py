@@ -373,6 +373,31 @@ class _Solver:
         return -value if maximise else value
 
 
+#: windows that are detail: a quarter is hidden before a year or all time
+DETAIL_WINDOWS = frozenset({"Quarter", "This quarter", "Last quarter", "Same quarter last year"})
+
+
+def headline_rank(tables: Sequence[SummaryTable]) -> dict[Ref, int]:
+    """How much a reader would miss each count cell if it were hidden: 0 for detail (a
+    quarter's row, or a part of a total), 1 for a total of a quarter or a part over a longer
+    window, 2 for a total over a year or to date. Secondary suppression hides the detail
+    before the headline, and gives back the headline first when it can."""
+    rank: dict[Ref, int] = {}
+    for t in tables:
+        frame = t.data.reset_index(drop=True)
+        if "Window" in frame:
+            long = ~frame["Window"].isin(DETAIL_WINDOWS).to_numpy()
+        else:  # a trend by quarter is detail; a table of its own is a headline
+            long = np.full(len(frame), "Quarter" not in frame)
+        totals = {total for _, total in total_groups(t)}
+        for col in t.counts:
+            whole = col in t.sums or not any(col in parts for parts in t.sums.values())
+            for r in range(len(frame)):
+                ref = (t.name, r, col)
+                rank[ref] = int(long[r]) + int(whole and (ref in totals or not totals))
+    return rank
+
+
 def _partner(
     leak: Leak,
     by_term: dict[object, list[Relation]],
@@ -380,6 +405,7 @@ def _partner(
     threshold: int,
     public: set[Ref],
     mends: Callable[[Ref], bool],
+    rank: dict[Ref, int] | None = None,
 ) -> Ref | None:
     """The shown cell of this return to hide next to protect ``leak``.
 
@@ -389,11 +415,32 @@ def _partner(
     preference (never a zero when anything else will do; the smallest count above the
     threshold first, then the larger, then the small ones from the largest), the first that
     ``mends`` the leak on its own is taken; if none does, the first in that order, and the
-    next round goes on from there.
+    next round goes on from there. Detail goes before headline (``rank``: see
+    :func:`headline_rank`).
     """
+    rank = rank or {}
+
+    def preferred(found: set[Ref]) -> list[Ref]:
+        if any(cells.value[t] > 0 for t in found):
+            found = {t for t in found if cells.value[t] > 0}
+        return sorted(
+            found,
+            key=lambda t: (
+                cells.value[t] <= threshold,
+                rank.get(t, 2),
+                (1 if cells.value[t] > threshold else -1) * cells.value[t],
+                repr(t),
+            ),
+        )
+
     candidates: set[Ref] = set()
     reach: set[object] = {leak.cell}
-    for _ in range(3):
+    first: Ref | None = None
+    tried: set[Ref] = set()
+    # the cells within three steps first; where none of them mends the leak (the chain runs
+    # through cells an earlier return showed, which stay shown), further out, step by step
+    for depth in range(MAX_DEPTH):
+        size = len(reach)
         touching = {id(rel): rel for t in list(reach) for rel in by_term.get(t, ())}
         for rel in touching.values():
             for t, _ in rel.terms:
@@ -401,22 +448,17 @@ def _partner(
                     reach.add(t)  # unknowns: the leak runs on through them
                 elif t in cells.value and t not in cells.hidden and t not in public:
                     candidates.add(t)
-    if not candidates:
-        return None
-    if any(cells.value[t] > 0 for t in candidates):
-        candidates = {t for t in candidates if cells.value[t] > 0}
-    order = sorted(
-        candidates,
-        key=lambda t: (
-            cells.value[t] <= threshold,
-            (1 if cells.value[t] > threshold else -1) * cells.value[t],
-            repr(t),
-        ),
-    )
-    for t in order[:MAX_TRIES]:
-        if mends(t):
-            return t
-    return order[0]
+        if depth < 2 and len(reach) > size:
+            continue
+        order = [t for t in preferred(candidates) if t not in tried]
+        first = first or (order[0] if order else None)
+        for t in order[:MAX_TRIES]:
+            tried.add(t)
+            if mends(t):
+                return t
+        if len(reach) == size:
+            break
+    return first
 
 
 def _lone_categories(tables: Sequence[SummaryTable], cells: Cells, public: set[Ref]) -> list[Ref]:
@@ -452,8 +494,10 @@ def _reachable(start: object, by_term: dict, unknown: Callable[[object], bool]) 
     return list(out.values())
 
 
-#: candidates tried one by one for each leak before settling for the first
+#: candidates tried one by one for each leak (at each distance) before settling for the first
 MAX_TRIES = 12
+#: how many steps from a leak, through unknowns, candidates to hide are looked for
+MAX_DEPTH = 12
 
 
 def protect(
@@ -513,12 +557,16 @@ def protect(
         for t, _ in rel.terms:
             by_term[t].append(rel)
     pending: set | None = cells.hidden | watch | {t for t in before if find(t) in mine}
+    rank = headline_rank(tables)
+    picked: set[Ref] = set()  # hidden to protect another cell (secondary)
+    clean = False
     for _ in range(10_000):
         values = {**shown, **{k: v for k, v in cells.value.items() if k not in cells.hidden}}
         leaks = audit(values, cells.hidden | before, every, threshold, watch, pending)
         if not leaks:
             lone = _lone_categories(tables, cells, public)
             if not lone:
+                clean = True
                 break
             cells.hidden.update(lone)  # then audit again: those cells are c's to protect too
             pending = set(lone)
@@ -536,20 +584,60 @@ def protect(
                 trial = {k: v for k, v in values.items() if k != t}
                 return not audit(trial, hidden, near, threshold, watch, {leak.cell})
 
-            pick = _partner(leak, by_term, cells, threshold, public, mends)
+            pick = _partner(leak, by_term, cells, threshold, public, mends, rank)
             if pick is not None and pick not in cells.hidden:
                 cells.hidden.add(pick)
                 fresh.add(pick)
+                picked.add(pick)
                 changed = True
         if not changed:
             if leaks_left is not None:
                 leaks_left.extend(leaks)
             break
         pending = {leak.cell for leak in leaks} | fresh
+    if clean:
+        _give_back(picked, cells, shown, before, by_term, threshold, watch, rank, tables, public)
     out = {}
     for t in tables:
         out[t.name] = _render(t, cells, primary, threshold)
     return out
+
+
+def _give_back(
+    picked: set[Ref],
+    cells: Cells,
+    shown: dict,
+    before: set,
+    by_term: dict[object, list[Relation]],
+    threshold: int,
+    watch: set[str],
+    rank: dict[Ref, int],
+    tables: Sequence[SummaryTable],
+    public: set[Ref],
+) -> None:
+    """Show again each cell hidden to protect another that no longer needs it: greedy
+    suppression hides more than it must (a partner picked early may be made needless by a
+    later one). Headlines first, larger first; a cell is shown again only if the audit of
+    everything it is tied to stays clean, so the result is as safe as before. A hidden cell
+    the reader can work out exactly is always shown: hiding it protects nothing, and showing
+    it in one place while hiding it in another only confuses. Nor is a cell shown again
+    where it would leave a group reading as all in one category (see ``_lone_categories``)."""
+    for t in sorted(picked, key=lambda t: (-rank.get(t, 2), -cells.value[t], repr(t))):
+        hidden = cells.hidden - {t}
+        unknown = hidden | before
+        near = _reachable(t, by_term, lambda u, unknown=unknown: u in unknown or isinstance(u, str))
+        check = {
+            u
+            for rel in near
+            for u, _ in rel.terms
+            if u in hidden or u in before or (isinstance(u, str) and u in watch)
+        }
+        values = {**shown, **{k: v for k, v in cells.value.items() if k not in hidden}}
+        if audit(values, hidden | before, near, threshold, watch, check):
+            continue
+        cells.hidden = hidden
+        if _lone_categories(tables, cells, public):  # it would read as one category
+            cells.hidden = hidden | {t}
 
 
 def _render(table: SummaryTable, cells: Cells, primary: set[Ref], threshold: int) -> Suppressed:
