@@ -9,6 +9,9 @@
 4. peak memory (RSS) of the full-scale score                           target <= 2 GiB
 5. reading the national XLSX: evaltool's reader / pandas read_excel(engine="calamine"), and the
    openpyxl reader for reference
+7. `evaltool validate` with a clients file of 5 million rows (the tenth-scale data, clients
+   padded with made-up rows, one unknown client id in every other table) / the floor for that
+   folder: the leading-zeros hint once cost a minute per table (issue 26)
 6. usefulness (not a timing): of the counts above the small-number threshold, the share hidden
    anyway (target <= 10% at 25 clients, <= 5% at 60 and 150), and the Summary's key figures
    shown in at least one window (target: all, for 20 clients or more); synthetic services,
@@ -94,6 +97,42 @@ def ensure_data() -> None:
             )
 
 
+BIG = 5_000_000
+
+
+def ensure_big_clients() -> Path:
+    """The tenth-scale folder with 5 million clients and an unknown id in each other table."""
+    import csv
+    import shutil
+
+    folder = DATA / "big-clients"
+    if (folder / "clients.csv").exists():
+        return folder
+    shutil.copytree(DATA / "national-0.1", folder, dirs_exist_ok=True)
+    with open(folder / "clients.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    header, first = rows[0], rows[1]
+    at = header.index("client_id")
+    with open(folder / "clients.csv", "a", newline="") as f:
+        out = csv.writer(f)
+        for i in range(BIG - (len(rows) - 1)):
+            first[at] = f"B{i:08d}"
+            out.writerow(first)
+    for path in folder.glob("*.csv"):
+        if path.name == "clients.csv":
+            continue
+        with open(path, newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader)
+            row = next(reader, None)
+        if row is None or "client_id" not in header:
+            continue
+        row[header.index("client_id")] = "NOT-A-CLIENT"
+        with open(path, "a", newline="") as f:
+            csv.writer(f).writerow(row)
+    return folder
+
+
 def score_cmd(folder: Path, out: Path) -> list[str]:
     return [EVALTOOL, "score", str(folder), "--period", "2025-Q4", "--out", str(out), "--force"]
 
@@ -146,6 +185,10 @@ def main() -> None:
         )
         score_tenth, floor_tenth = paired(
             score_cmd(tenth, out), [sys.executable, "-c", FLOOR, str(tenth)]
+        )
+        big = ensure_big_clients()
+        validate_big, floor_big = paired(
+            [EVALTOOL, "validate", str(big)], [sys.executable, "-c", FLOOR, str(big)], repeat=3
         )
         rss_kib = int(
             subprocess.run(
@@ -206,6 +249,12 @@ def main() -> None:
         reads["openpyxl"] / reads["calamine"],
         "",
         f"{reads['openpyxl']:.1f} s / {reads['calamine']:.1f} s",
+    )
+    line(
+        "7. validate (5,000,000 clients, CSV) / floor",
+        validate_big / floor_big,
+        "",
+        f"{validate_big:.1f} s / {floor_big:.1f} s",
     )
     usefulness()
 

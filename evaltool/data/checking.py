@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -208,18 +209,44 @@ def check_table(
     return typed, problems
 
 
-def check_client_links(raw: RawTable, typed: pd.DataFrame, client_ids: pd.Series) -> list[Problem]:
+class ClientIds:
+    """The clients' ids, hashed once for every table that links to them (a national clients
+    file has millions: hashing them again per table, and writing each as text for the
+    leading-zeros hint, took over a minute)."""
+
+    def __init__(self, ids: pd.Series) -> None:
+        index = pd.Index(ids.dropna().to_numpy())
+        # is_unique builds the hash table that every look-up then uses; duplicated ids are
+        # reported elsewhere, and only their distinct values are needed here
+        self.index = index if index.is_unique else index.unique()
+
+    def contain(self, values: pd.Series) -> np.ndarray:
+        """Which values are ids of clients (the index's hash table is built on the first
+        call and kept)."""
+        return self.index.get_indexer(values.to_numpy()) >= 0
+
+    @cached_property
+    def width(self) -> int:
+        """The most common length of an id as text (the hint pads lost zeros back to it)."""
+        widths = self.index.astype(str).str.len().value_counts()
+        return int(widths.index[0]) if len(widths) else 0
+
+
+def check_client_links(
+    raw: RawTable, typed: pd.DataFrame, client_ids: ClientIds | pd.Series
+) -> list[Problem]:
     if "client_id" not in typed:
         return []
-    unknown = (typed["client_id"].notna() & ~typed["client_id"].isin(client_ids)).astype(bool)
+    if not isinstance(client_ids, ClientIds):
+        client_ids = ClientIds(client_ids)
+    column = typed["client_id"]
+    unknown = pd.Series(column.notna().to_numpy() & ~client_ids.contain(column), index=typed.index)
     message: str | pd.Series = "client_id not found in the clients table"
     if unknown.any():  # ids that lost their leading zeros on the way (a number column)
-        known = set(client_ids.astype(str))
-        widths = client_ids.astype(str).str.len().value_counts()
-        width = int(widths.index[0]) if len(widths) else 0
-        ids = typed.loc[unknown, "client_id"].astype(str)
+        width = client_ids.width
+        ids = column[unknown].astype(str)
         padded = ids.str.zfill(width)
-        lost = padded.isin(known) & (padded != ids)
+        lost = pd.Series(client_ids.contain(padded), index=ids.index) & (padded != ids)
         if lost.any():
             message = pd.Series("client_id not found in the clients table", index=typed.index)
             message[lost[lost].index] = (
@@ -285,7 +312,7 @@ def validate_source(
         tables[spec.name] = typed
     clients = tables.get("clients")
     if clients is not None and "client_id" in clients:
-        ids = clients["client_id"].dropna()
+        ids = ClientIds(clients["client_id"])
         for spec in specs:
             if spec.client_linked and spec.name in tables:
                 report.extend(check_client_links(source.tables[spec.name], tables[spec.name], ids))
