@@ -137,10 +137,25 @@ def progress_display() -> Iterator[Callable[[str], None]]:
             bar.update(current[-1], total=1, completed=1)
 
 
-def settings_from(config: Path | None, **overrides: Any):
-    from evaltool.config import load_settings
+#: said first when a run has no settings (a forgotten --config otherwise reads as bad data)
+NO_SETTINGS = "Note: no settings file (no --config, no evaltool.toml found): template names"
 
-    return load_settings(config).with_overrides(**overrides)
+
+def settings_from(config: Path | None, data: Path | None = None, **overrides: Any):
+    """The settings: --config, else an evaltool.toml beside the data or in this folder (said
+    first, in one line, as is having none); each note of the settings said once."""
+    from evaltool.config import find_settings, load_settings
+
+    if config is None and data is not None:
+        config = find_settings(Path(data))
+        if config is None:
+            typer.echo(NO_SETTINGS, err=True)
+        else:
+            typer.echo(f"Note: settings read from {config} (--config names another file)", err=True)
+    settings = load_settings(config)
+    for note in settings.notes:
+        typer.echo(f"Note: {note}", err=True)
+    return settings.with_overrides(**overrides)
 
 
 def print_problems(report) -> None:
@@ -165,7 +180,7 @@ def validate(
         from evaltool.api import load
         from evaltool.report.files import inputs_of, refuse_inputs
 
-        settings = settings_from(config)
+        settings = settings_from(config, data)
         if report_csv is not None:
             refuse_inputs(report_csv, inputs_of(data, settings), "--report")
             if report_csv.exists() and not force:
@@ -201,7 +216,7 @@ def write_quarter(
     from evaltool.config import parse_date_setting
 
     extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
-    settings = settings_from(config, extract_date=extract)
+    settings = settings_from(config, data, extract_date=extract)
     missing = next((f for f in reversed(out.parents) if not f.exists()), None)
     with progress_display() as progress:
         results = score_and_write(
@@ -301,7 +316,7 @@ def due(
         from evaltool.config import parse_date_setting
 
         day = parse_date_setting(as_of, "--as-of") if as_of else None
-        settings = settings_from(config)
+        settings = settings_from(config, data)
         items = due_and_write(data, settings, out, as_of=day, force=force)
         workers = items["Key worker"].replace("", None).dropna().nunique()
         typer.echo(
@@ -332,7 +347,7 @@ def scores(
         from evaltool.report.files import inputs_of, refuse_inputs
         from evaltool.report.text import write_csv_atomically
 
-        settings = settings_from(config)
+        settings = settings_from(config, data)
         refuse_inputs(out, inputs_of(data, settings))
         if out.exists() and not force:
             raise EvaltoolError(f"{out} already exists; use --force to replace it")
@@ -364,7 +379,7 @@ def compare(
         from evaltool.report.json_output import records
         from evaltool.report.text import compare_table
 
-        settings = settings_from(config)
+        settings = settings_from(config, data)
         with progress_display() as progress:
             loaded = load(data, settings, only=instrument, progress=progress)
         if not loaded.problems.ok:
@@ -503,7 +518,7 @@ def survival(
             raise ConfigError(f"--ci {ci}: use one of {', '.join(CI_TRANSFORMS)}")
         if outcome is not None and outcome not in ("any", "new-child"):
             raise ConfigError(f"--outcome {outcome}: use any or new-child")
-        settings = settings_from(config)
+        settings = settings_from(config, data)
         extract = follow_up_to(extract_date, settings)
         with progress_display() as progress:
             loaded = load(data, settings, progress=progress)
@@ -600,7 +615,7 @@ def rates(
 
         if weights not in ("ate", "att"):
             raise ConfigError(f"--weights {weights}: use ate or att")
-        settings = settings_from(config)
+        settings = settings_from(config, data)
         extract = follow_up_to(extract_date, settings)
         with progress_display() as progress:
             loaded = load(data, settings, progress=progress)
@@ -639,7 +654,7 @@ def areas(
         from evaltool.report.json_output import areas_json
         from evaltool.report.text import areas_text
 
-        settings = settings_from(config)
+        settings = settings_from(config, data)
         with progress_display() as progress:
             loaded = load(data, settings, progress=progress)
         if not loaded.problems.ok:
