@@ -716,11 +716,23 @@ def audit(
 @app.command()
 def init(
     folder: Annotated[Path, typer.Argument(help="Folder for evaltool.toml and the template.")],
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Write the settings from your export (an .xlsx workbook or a folder of .csv "
+            "files): its sheets, headers and labels matched to evaltool's, each with why.",
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
 ) -> None:
-    """Write a starter evaltool.toml and a blank template workbook to fill in."""
+    """Write a starter evaltool.toml and a blank template workbook to fill in, or (--from) the
+    settings for an export you already have, then check the export with them."""
 
     def body() -> None:
+        if export is not None:
+            init_from(folder, export, force)
+            return
         from evaltool.template import write_starter
 
         written = write_starter(folder, force=force)
@@ -732,6 +744,36 @@ def init(
         )
 
     guarded(body)
+
+
+def init_from(folder: Path, export: Path, force: bool) -> None:
+    """Settings written from an export, what could not be matched, then validate's result."""
+    from evaltool.api import load
+    from evaltool.config import load_settings
+    from evaltool.template import write_from_export
+
+    path, found = write_from_export(folder, export, force)
+    tables = ", ".join(f"'{s.sheet}' as {s.table}" for s in found.sheets) or "none"
+    typer.echo(f"Wrote {path}: {found.column_count} column(s) matched; tables: {tables}.")
+    if found.unmatched:
+        typer.echo(f"Could not match ({len(found.unmatched)}; also listed at the top of {path}):")
+        for item in found.unmatched:
+            typer.echo(f"  - {item}")
+    typer.echo(f"Checking {export} with these settings (evaltool validate):")
+    settings = load_settings(path)
+    with progress_display() as progress:
+        loaded = load(export, settings, progress=progress)
+    report = loaded.problems
+    if report.problems:
+        print_problems(report)
+    command = f"evaltool validate {export} --config {path}"
+    if not report.ok:
+        typer.echo(
+            f"Next: fix these in the export or in {path} (each mapping there says why it was "
+            f"made), then run `{command}`"
+        )
+        return
+    typer.echo(f"OK: {export} is valid with these settings. Next: check {path}, then `{command}`")
 
 
 @app.command()

@@ -438,7 +438,14 @@ def name_problems(settings: Settings, registry: Any) -> list[str]:
                 f"{nearest(target, spec.column_names)}; its columns: "
                 + ", ".join(spec.column_names)
             )
-    coded = {c.name: c for s in specs.values() for c in s.columns if c.choices}
+    coded: dict[str, tuple[str, ...]] = {}  # a name may be coded in several tables (outcome)
+    for spec in specs.values():
+        for c in spec.columns:
+            if c.choices:
+                coded[c.name] = (
+                    *coded.get(c.name, ()),
+                    *(x for x in c.choices if x not in coded.get(c.name, ())),
+                )
     yesno = {c.name for s in specs.values() for c in s.columns if c.type == YESNO}
     for column, labels in settings.codes.items():
         if column in yesno:
@@ -454,7 +461,7 @@ def name_problems(settings: Settings, registry: Any) -> list[str]:
                 + ", ".join(sorted(coded))
             )
             continue
-        choices = coded[column].choices
+        choices = coded[column]
         for label, code in labels.items():
             if code not in choices:
                 out.append(
