@@ -144,7 +144,8 @@ NO_SETTINGS = "Note: no settings file (no --config, no evaltool.toml found): tem
 def settings_from(config: Path | None, data: Path | None = None, **overrides: Any):
     """The settings: --config, else an evaltool.toml beside the data or in this folder (said
     first, in one line, as is having none); each note of the settings said once."""
-    from evaltool.config import find_settings, load_settings
+    from evaltool.api import load_settings
+    from evaltool.config import find_settings
 
     if config is None and data is not None:
         config = find_settings(Path(data))
@@ -748,8 +749,7 @@ def init(
 
 def init_from(folder: Path, export: Path, force: bool) -> None:
     """Settings written from an export, what could not be matched, then validate's result."""
-    from evaltool.api import load
-    from evaltool.config import load_settings
+    from evaltool.api import load, load_settings
     from evaltool.template import write_from_export
 
     path, found = write_from_export(folder, export, force)

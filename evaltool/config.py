@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -123,9 +124,11 @@ _SCHEMA: dict[str, set[str]] = {
 _BENCHMARK_KEYS = {"proportion", "days", "label", "source"}  # the one-figure form
 
 
-def load_settings(path: Path | None) -> Settings:
+def load_settings(path: Path | None, registry: Callable[..., Any] | None = None) -> Settings:
     """Read settings from a TOML file; ``None`` gives the defaults. Every problem in the file
-    is found before any is reported (``SettingsError``)."""
+    is found before any is reported (``SettingsError``); with ``registry`` (called with the
+    instrument paths: ``build_registry``, which this layer may not import), the names too
+    (``name_problems``)."""
     if path is None:
         return Settings()
     path = Path(path)
@@ -156,14 +159,11 @@ def load_settings(path: Path | None) -> Settings:
         problems.append(str(exc).removeprefix(f"{path}: "))
         raise SettingsError(path, problems, (note,) if note else ()) from None
     settings = replace(settings, lines=lines, notes=(note,) if note else ())
-    try:
-        from evaltool.instruments.registry import build_registry
-
-        problems += name_problems(settings, build_registry(settings.instrument_paths))
-    except SettingsError:
-        raise
-    except ConfigError as exc:  # an instrument definition file that cannot be read
-        problems.append(str(exc))
+    if registry is not None:
+        try:
+            problems += name_problems(settings, registry(settings.instrument_paths))
+        except ConfigError as exc:  # an instrument definition file that cannot be read
+            problems.append(str(exc))
     if problems:
         raise SettingsError(path, problems, settings.notes)
     return settings

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from evaltool import config
 from evaltool.analysis.activity import activity_tables
 from evaltool.analysis.survival.table import ORIGIN_WORDS
 from evaltool.analysis.windows import (
@@ -24,7 +25,7 @@ from evaltool.analysis.windows import (
     recurrence_by_window,
     summary_windows,
 )
-from evaltool.config import Settings, check_names, covariate_problems, load_settings
+from evaltool.config import Settings, check_names, covariate_problems
 from evaltool.data.areas import area_problems
 from evaltool.data.checking import Dataset, Latest, locate, validate_source
 from evaltool.data.children import has_children, link_problems, subjects
@@ -184,6 +185,12 @@ class Results:
         if self.survival is None:
             return None
         return recurrence_by_group(self.survival.table_, self.windows[-1])  # all time
+
+
+def load_settings(path: Path | str | None) -> Settings:
+    """The settings in a file, every name in them checked against the contract and the
+    installed instruments too, all problems at once (``config.SettingsError``)."""
+    return config.load_settings(Path(path) if path else None, build_registry)
 
 
 def registry_for(settings: Settings) -> Registry:

@@ -190,9 +190,11 @@ small_number_threshold = -1
 
 def test_every_misnamed_setting_is_an_error_with_its_line_and_the_nearest_name(tmp_path):
     cfg = tmp_path / "evaltool.toml"
+    from evaltool.api import load_settings as checked
+
     cfg.write_text(MANAGERS_MISTAKES)
     with pytest.raises(ConfigError) as caught:
-        load_settings(cfg)
+        checked(cfg)  # the names too, against the contract and the installed instruments
     lines = str(caught.value).splitlines()
     assert lines[0] == "evaltool.toml has 5 problem(s); nothing was done:"
     expected = [  # in the order of the file, each with the nearest valid name
