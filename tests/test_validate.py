@@ -186,6 +186,23 @@ def test_report_csv_lists_every_problem(example, runner, tmp_path):
     assert len(report_csv.read_text().strip().splitlines()) == 61
 
 
+def test_report_csv_rows_read_as_whole_numbers(example, runner, tmp_path):
+    """Issue 25: a problem with no row (a whole sheet) made every row read '2.0'."""
+    import csv
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(example)
+    wb.create_sheet("Extras").append(["anything", "else"])
+    wb.save(example)
+    set_cells(example, "goals", {(2, "level"): 9})
+    report_csv = tmp_path / "problems.csv"
+    runner.invoke(app, ["validate", str(example), "--report", str(report_csv)])
+    with open(report_csv, newline="", encoding="utf-8") as fh:
+        rows = [r["row"] for r in csv.DictReader(fh)]
+    assert "2" in rows and "" in rows and not any("." in r for r in rows), rows
+
+
 def test_the_problem_list_reads_at_80_columns(example, runner):
     """What is wrong first, then where; wrapped at words, never past the width."""
     set_cells(example, "clients", {(3, "referral_date"): "31/02/2025", (4, "cohort"): "pilot"})
@@ -397,3 +414,20 @@ def test_a_full_date_of_birth_in_the_year_column_is_read_as_the_year_said_once(t
     assert years.iloc[3:28].eq(1992).all() and years.iloc[28] == 1991
     kept = loaded.dataset.raw["clients"].frame["birth_year"].astype(str)
     assert not kept.str.contains("/").any(), "a full date of birth was kept"
+
+
+def test_a_key_worker_column_is_part_of_the_contract(tmp_path):
+    """Issue 25: the README suggests a key_worker column for the to-do list; mapping one
+    warned 'not a column' on every run."""
+    from evaltool.api import load, load_settings
+    from tests.conftest import clients_rows, workbook
+
+    rows = clients_rows(["C001", "C002"])
+    for row, worker in zip(rows, ["Ann", "Bo"], strict=True):
+        row["Key Worker"] = worker
+    data = workbook(tmp_path, {"clients": rows})
+    config = tmp_path / "evaltool.toml"
+    config.write_text('[columns.clients]\n"Key Worker" = "key_worker"\n')
+    loaded = load(data, load_settings(config))
+    assert loaded.problems.ok and not loaded.problems.warnings, loaded.problems.problems
+    assert list(loaded.dataset.tables["clients"]["key_worker"]) == ["Ann", "Bo"]
