@@ -3,19 +3,25 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+# the example plugin is installed for the tests only: a service's returns never name it
+PLUGIN  = $(VENV)/.example-plugin
 PERIOD ?= 2025-Q4
 RETURN  = out/example-return-$(PERIOD).xlsx
 LINT_PATHS = evaltool tests examples $(wildcard benchmarks)
 
 .PHONY: demo test lint check-return bench clean install
 
-$(STAMP): pyproject.toml examples/evaltool-example-plugin/pyproject.toml
+$(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]' -e examples/evaltool-example-plugin
+	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(PLUGIN): $(STAMP) examples/evaltool-example-plugin/pyproject.toml
+	$(BIN)/python -m pip install --quiet -e examples/evaltool-example-plugin
+	touch $(PLUGIN)
+
+install: $(PLUGIN)
 
 demo: $(STAMP)
 	@mkdir -p out
@@ -23,7 +29,7 @@ demo: $(STAMP)
 	    --period $(PERIOD) --out $(RETURN) --force
 	@echo "Next: source $(VENV)/bin/activate, then evaltool init my-service (see README)"
 
-test: $(STAMP)
+test: $(PLUGIN)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/python -m pytest -q -n auto
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evaltool.config import Settings, load_settings
+from evaltool.config import Settings
 from evaltool.core import (
     Loaded,
     Results,
@@ -27,6 +27,7 @@ from evaltool.core import (
     client_scores,
     due,
     load,
+    load_settings,
     registry_for,
     run,
     time_to_proceedings,

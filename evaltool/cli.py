@@ -137,10 +137,26 @@ def progress_display() -> Iterator[Callable[[str], None]]:
             bar.update(current[-1], total=1, completed=1)
 
 
-def settings_from(config: Path | None, **overrides: Any):
-    from evaltool.config import load_settings
+#: said first when a run has no settings (a forgotten --config otherwise reads as bad data)
+NO_SETTINGS = "Note: no settings file (no --config, no evaltool.toml found): template names"
 
-    return load_settings(config).with_overrides(**overrides)
+
+def settings_from(config: Path | None, data: Path | None = None, **overrides: Any):
+    """The settings: --config, else an evaltool.toml beside the data or in this folder (said
+    first, in one line, as is having none); each note of the settings said once."""
+    from evaltool.api import load_settings
+    from evaltool.config import find_settings
+
+    if config is None and data is not None:
+        config = find_settings(Path(data))
+        if config is None:
+            typer.echo(NO_SETTINGS, err=True)
+        else:
+            typer.echo(f"Note: settings read from {config} (--config names another file)", err=True)
+    settings = load_settings(config)
+    for note in settings.notes:
+        typer.echo(f"Note: {note}", err=True)
+    return settings.with_overrides(**overrides)
 
 
 def print_problems(report) -> None:
@@ -165,7 +181,7 @@ def validate(
         from evaltool.api import load
         from evaltool.report.files import inputs_of, refuse_inputs
 
-        settings = settings_from(config)
+        settings = settings_from(config, data)
         if report_csv is not None:
             refuse_inputs(report_csv, inputs_of(data, settings), "--report")
             if report_csv.exists() and not force:
@@ -201,7 +217,7 @@ def write_quarter(
     from evaltool.config import parse_date_setting
 
     extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
-    settings = settings_from(config, extract_date=extract)
+    settings = settings_from(config, data, extract_date=extract)
     missing = next((f for f in reversed(out.parents) if not f.exists()), None)
     with progress_display() as progress:
         results = score_and_write(
@@ -301,7 +317,7 @@ def due(
         from evaltool.config import parse_date_setting
 
         day = parse_date_setting(as_of, "--as-of") if as_of else None
-        settings = settings_from(config)
+        settings = settings_from(config, data)
         items = due_and_write(data, settings, out, as_of=day, force=force)
         workers = items["Key worker"].replace("", None).dropna().nunique()
         typer.echo(
@@ -332,7 +348,7 @@ def scores(
         from evaltool.report.files import inputs_of, refuse_inputs
         from evaltool.report.text import write_csv_atomically
 
-        settings = settings_from(config)
+        settings = settings_from(config, data)
         refuse_inputs(out, inputs_of(data, settings))
         if out.exists() and not force:
             raise EvaltoolError(f"{out} already exists; use --force to replace it")
@@ -364,7 +380,7 @@ def compare(
         from evaltool.report.json_output import records
         from evaltool.report.text import compare_table
 
-        settings = settings_from(config)
+        settings = settings_from(config, data)
         with progress_display() as progress:
             loaded = load(data, settings, only=instrument, progress=progress)
         if not loaded.problems.ok:
@@ -503,7 +519,7 @@ def survival(
             raise ConfigError(f"--ci {ci}: use one of {', '.join(CI_TRANSFORMS)}")
         if outcome is not None and outcome not in ("any", "new-child"):
             raise ConfigError(f"--outcome {outcome}: use any or new-child")
-        settings = settings_from(config)
+        settings = settings_from(config, data)
         extract = follow_up_to(extract_date, settings)
         with progress_display() as progress:
             loaded = load(data, settings, progress=progress)
@@ -600,7 +616,7 @@ def rates(
 
         if weights not in ("ate", "att"):
             raise ConfigError(f"--weights {weights}: use ate or att")
-        settings = settings_from(config)
+        settings = settings_from(config, data)
         extract = follow_up_to(extract_date, settings)
         with progress_display() as progress:
             loaded = load(data, settings, progress=progress)
@@ -639,7 +655,7 @@ def areas(
         from evaltool.report.json_output import areas_json
         from evaltool.report.text import areas_text
 
-        settings = settings_from(config)
+        settings = settings_from(config, data)
         with progress_display() as progress:
             loaded = load(data, settings, progress=progress)
         if not loaded.problems.ok:
@@ -701,11 +717,23 @@ def audit(
 @app.command()
 def init(
     folder: Annotated[Path, typer.Argument(help="Folder for evaltool.toml and the template.")],
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Write the settings from your export (an .xlsx workbook or a folder of .csv "
+            "files): its sheets, headers and labels matched to evaltool's, each with why.",
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
 ) -> None:
-    """Write a starter evaltool.toml and a blank template workbook to fill in."""
+    """Write a starter evaltool.toml and a blank template workbook to fill in, or (--from) the
+    settings for an export you already have, then check the export with them."""
 
     def body() -> None:
+        if export is not None:
+            init_from(folder, export, force)
+            return
         from evaltool.template import write_starter
 
         written = write_starter(folder, force=force)
@@ -717,6 +745,35 @@ def init(
         )
 
     guarded(body)
+
+
+def init_from(folder: Path, export: Path, force: bool) -> None:
+    """Settings written from an export, what could not be matched, then validate's result."""
+    from evaltool.api import load, load_settings
+    from evaltool.template import write_from_export
+
+    path, found = write_from_export(folder, export, force)
+    tables = ", ".join(f"'{s.sheet}' as {s.table}" for s in found.sheets) or "none"
+    typer.echo(f"Wrote {path}: {found.column_count} column(s) matched; tables: {tables}.")
+    if found.unmatched:
+        typer.echo(f"Could not match ({len(found.unmatched)}; also listed at the top of {path}):")
+        for item in found.unmatched:
+            typer.echo(f"  - {item}")
+    typer.echo(f"Checking {export} with these settings (evaltool validate):")
+    settings = load_settings(path)
+    with progress_display() as progress:
+        loaded = load(export, settings, progress=progress)
+    report = loaded.problems
+    if report.problems:
+        print_problems(report)
+    command = f"evaltool validate {export} --config {path}"
+    if not report.ok:
+        typer.echo(
+            f"Next: fix these in the export or in {path} (each mapping there says why it was "
+            f"made), then run `{command}`"
+        )
+        return
+    typer.echo(f"OK: {export} is valid with these settings. Next: check {path}, then `{command}`")
 
 
 @app.command()

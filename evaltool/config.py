@@ -1,18 +1,40 @@
 """Settings: read from ``evaltool.toml``, overridden by command-line flags.
 
-Every key is checked; a misspelt key is an error naming the file, the key and the keys allowed.
+Settings are checked like data: every unknown section, key, table, column, instrument and code
+is an error with its line and the nearest valid name, all listed at once (a misspelt name
+ignored would give a wrong return with no error). Curly quotes and non-breaking spaces, as a
+word processor or email writes them, are read as the plain ones the manager meant.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from evaltool.data.benchmark import Benchmark, Point, read_benchmark
 from evaltool.errors import ConfigError
+
+
+class SettingsError(ConfigError):
+    """Every problem found in a settings file, one per line."""
+
+    def __init__(self, path: Path | None, problems: list[str], notes: tuple[str, ...] = ()):
+        def line(problem: str) -> int:
+            found = re.match(r"[^:]*, line (\d+):", problem)
+            return int(found.group(1)) if found else 0
+
+        self.problems = sorted(problems, key=line)  # in the order of the file
+        name = path.name if path else "the settings"
+        head = f"{name} has {len(problems)} problem(s); nothing was done:"
+        tail = "".join(f"\nNote: {n}" for n in notes)
+        super().__init__(head + "".join(f"\n  {p}" for p in self.problems) + tail)
+
 
 CALENDARS = ("financial", "calendar")
 #: time to next proceedings is measured from (analysis/survival/table.py); "index" is the
@@ -65,6 +87,21 @@ class Settings:
     comparison_trim: float | None = None
     comparison_bootstrap: int = 200
     config_file: Path | None = None
+    #: sheet or file name (lower-cased) -> contract table ([tables])
+    tables: dict[str, str] = field(default_factory=dict)
+    #: said once to the person running (curly quotes read as straight ones, ...)
+    notes: tuple[str, ...] = ()
+    #: where each setting is in the file: normalised key path -> line number
+    lines: dict[tuple[str, ...], int] = field(default_factory=dict, compare=False, repr=False)
+
+    def line_of(self, *path: str) -> str:
+        """'evaltool.toml, line 7' for a setting (its section's line when the key has none)."""
+        name = self.config_file.name if self.config_file else "the settings"
+        keys = tuple(_part(p) for p in path)
+        for n in range(len(keys), 0, -1):
+            if keys[:n] in self.lines:
+                return f"{name}, line {self.lines[keys[:n]]}"
+        return name
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the non-None overrides applied (command-line flags)."""
@@ -75,6 +112,7 @@ _SCHEMA: dict[str, set[str]] = {
     "service": {"name", "funder"},
     "reporting": {"calendar", "small_number_threshold", "symbols", "extract_date", "record"},
     "instruments": {"enabled", "paths"},
+    "tables": set(),  # free-form: sheet or file name = table
     "columns": set(),  # free-form: table -> {header = contract name}
     "codes": set(),  # free-form: column -> {local label = code}
     "compare": {"min_n", "min_days"},
@@ -86,8 +124,11 @@ _SCHEMA: dict[str, set[str]] = {
 _BENCHMARK_KEYS = {"proportion", "days", "label", "source"}  # the one-figure form
 
 
-def load_settings(path: Path | None) -> Settings:
-    """Read settings from a TOML file; ``None`` gives the defaults."""
+def load_settings(path: Path | None, registry: Callable[..., Any] | None = None) -> Settings:
+    """Read settings from a TOML file; ``None`` gives the defaults. Every problem in the file
+    is found before any is reported (``SettingsError``); with ``registry`` (called with the
+    instrument paths: ``build_registry``, which this layer may not import), the names too
+    (``name_problems``)."""
     if path is None:
         return Settings()
     path = Path(path)
@@ -97,12 +138,61 @@ def load_settings(path: Path | None) -> Settings:
         raise ConfigError(f"--config {path} is a folder; name the settings file (evaltool.toml)")
     try:
         text = read_toml_text(path)
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}{_toml_hint(text, exc)}") from None
     except OSError as exc:
         raise ConfigError(f"{path} cannot be read ({exc.strerror})") from None
-    return _from_dict(data, path)
+    text, note = plain_typography(text, path.name)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(_toml_error(path, text, exc)) from None
+    lines = locate_keys(text)
+    found = _structure_problems(data, lines, path) + _value_problems(data, lines, path)
+    for keys, _ in found:  # the rest is read, so that every name in it is checked too
+        parent = data
+        for key in keys[:-1]:
+            parent = parent.get(key, {})
+        parent.pop(keys[-1], None)
+    problems = [message for _, message in found]
+    try:
+        settings = _from_dict(data, path)
+    except ConfigError as exc:
+        problems.append(str(exc).removeprefix(f"{path}: "))
+        raise SettingsError(path, problems, (note,) if note else ()) from None
+    settings = replace(settings, lines=lines, notes=(note,) if note else ())
+    if registry is not None:
+        try:
+            problems += name_problems(settings, registry(settings.instrument_paths))
+        except ConfigError as exc:  # an instrument definition file that cannot be read
+            problems.append(str(exc))
+    if problems:
+        raise SettingsError(path, problems, settings.notes)
+    return settings
+
+
+#: what word processors and email put for quotes and spaces, and what the manager meant
+_TYPOGRAPHY = {
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+    "\u2018": "'", "\u201a": "'", "\u2032": "'",
+    "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ",
+}  # fmt: skip
+#: a right single quote between letters is an apostrophe (Mother’s), kept as written
+_CLOSING = re.compile(r"(?<![A-Za-z])\u2019|\u2019(?![A-Za-z])")
+
+
+def plain_typography(text: str, name: str) -> tuple[str, str | None]:
+    """Curly quotes and non-breaking spaces read as the plain ones; a note saying so, once."""
+    found = sorted({c for c in text if c in _TYPOGRAPHY} | set(_CLOSING.findall(text)))
+    if not found:
+        return text, None
+    at = sorted({n for n, line in enumerate(text.splitlines(), 1) if any(c in line for c in found)})
+    text = _CLOSING.sub("'", text)
+    text = text.translate(str.maketrans(_TYPOGRAPHY))
+    shown = ["non-breaking spaces" if _TYPOGRAPHY.get(c) == " " else c for c in found]
+    where = ", ".join(str(n) for n in at[:8]) + (", ..." if len(at) > 8 else "")
+    return text, (
+        f"{name}: read {', '.join(dict.fromkeys(shown))} as plain quotes and spaces (as a word "
+        f"processor or email writes them) on line(s) {where}; the file itself is unchanged"
+    )
 
 
 def _toml_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
@@ -126,6 +216,285 @@ def _toml_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
             f"{line.split('=', 1)[1].strip()}"
         )
     return ""
+
+
+def _part(name: str) -> str:
+    """A key as compared: case, surrounding spaces and inner spaces or hyphens do not count."""
+    return "_".join(str(name).strip().lower().replace("-", " ").split())
+
+
+_KEY = re.compile(r"""\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*""")
+
+
+def _dotted(text: str) -> tuple[tuple[str, ...], int]:
+    """A dotted key at the start of ``text`` (bare or quoted parts) and where it ends."""
+    parts: list[str] = []
+    pos = 0
+    while True:
+        found = _KEY.match(text, pos)
+        if not found:
+            return tuple(parts), pos
+        parts.append(_part(next(g for g in found.groups() if g is not None)))
+        pos = found.end()
+        if not text.startswith(".", pos):
+            return tuple(parts), pos
+        pos += 1
+
+
+def locate_keys(text: str) -> dict[tuple[str, ...], int]:
+    """The line of each section and key of a settings file (normalised key paths), so that a
+    problem can say where it is; a line scan: the file has already parsed."""
+    out: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    for n, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        if s.startswith("["):
+            parts, _ = _dotted(s.lstrip("["))
+            if parts:
+                table = parts
+                out.setdefault(table, n)
+            continue
+        parts, pos = _dotted(s)
+        if parts and s[pos:].startswith("="):
+            for k in range(1, len(parts) + 1):
+                out.setdefault(table + parts[:k], n)
+    return out
+
+
+def nearest(name: str, names: Any) -> str:
+    """'(did you mean 'x'?)' for the valid name nearest a misspelt one, or nothing."""
+    close = difflib.get_close_matches(str(name), sorted(names), n=1, cutoff=0.6)
+    if not close:
+        close = difflib.get_close_matches(_part(name), sorted(names), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _at(lines: dict[tuple[str, ...], int], path: Path, *keys: str) -> str:
+    keys_ = tuple(_part(k) for k in keys)
+    for n in range(len(keys_), 0, -1):
+        if keys_[:n] in lines:
+            return f"{path.name}, line {lines[keys_[:n]]}"
+    return path.name
+
+
+def _structure_problems(
+    data: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path
+) -> list[tuple[tuple[str, ...], str]]:
+    """Every unknown section and key, with the nearest valid name."""
+    out = []
+    for section, value in data.items():
+        if section not in _SCHEMA:
+            out.append(
+                (
+                    (section,),
+                    f"{_at(lines, path, section)}: unknown section [{section}]"
+                    f"{nearest(section, _SCHEMA)}; allowed: {', '.join(sorted(_SCHEMA))}",
+                )
+            )
+            continue
+        if not isinstance(value, dict):
+            out.append(
+                (
+                    (section,),
+                    f"{_at(lines, path, section)}: [{section}] must be a table of settings",
+                )
+            )
+            continue
+        allowed = _SCHEMA[section]
+        for key in value if allowed else ():
+            if key not in allowed:
+                out.append(
+                    (
+                        (section, key),
+                        f"{_at(lines, path, section, key)}: unknown setting '{key}' in "
+                        f"[{section}]{nearest(key, allowed)}; allowed: "
+                        + ", ".join(sorted(allowed)),
+                    )
+                )
+    return out
+
+
+def _value_problems(
+    data: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path
+) -> list[tuple[tuple[str, ...], str]]:
+    """Every wrong value: each known setting read on its own, so one wrong value does not hide
+    the next."""
+    out = []
+    for section, value in data.items():
+        if section not in _SCHEMA or not isinstance(value, dict):
+            continue
+        for key, item in value.items():
+            if _SCHEMA[section] and key not in _SCHEMA[section]:
+                continue
+            try:
+                _from_dict({section: {key: item}}, path)
+            except ConfigError as exc:
+                message = str(exc).removeprefix(f"{path}: ")
+                out.append(((section, key), f"{_at(lines, path, section, key)}: {message}"))
+    return out
+
+
+def find_settings(data: Path) -> Path | None:
+    """The evaltool.toml a run without --config uses: beside the data (in a CSV folder, or
+    the folder above it), else in the current folder; None when there is none."""
+    data = Path(data)
+    folders = [data, data.parent] if data.is_dir() else [data.parent]
+    for folder in [*folders, Path.cwd()]:
+        candidate = folder / "evaltool.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _toml_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """The parser's complaint in words: the line, what is wrong on it, what to write."""
+    found = re.search(r"line (\d+)", str(exc))
+    lines = text.splitlines()
+    if not found or not 0 < int(found.group(1)) <= len(lines):
+        return f"{path} is not a valid settings file: {exc}"
+    n = int(found.group(1))
+    line = lines[n - 1].strip()
+    code = line.split("#", 1)[0] if line.count('"') % 2 == 0 else line
+    if code.count('"') % 2 == 1 or code.count("'") % 2 == 1:
+        mark = '"' if code.count('"') % 2 == 1 else "'"
+        return (
+            f"{path.name}, line {n}: a quote mark is missing in {line!r}: it has "
+            f"{code.count(mark)} quote marks ({mark}), and every name or value in quotes needs "
+            f'one before and one after, e.g. "Date Engaged" = "start_date"'
+        )
+    if line.startswith("[") and not line.split("#", 1)[0].rstrip().endswith("]"):
+        return (
+            f"{path.name}, line {n}: the section name {line!r} needs its closing ], "
+            "e.g. [columns.clients]"
+        )
+    hint = _toml_hint(text, exc)
+    return f"{path.name}, line {n}: this line cannot be read ({line!r}){hint or _PLAIN_RULES}"
+
+
+_PLAIN_RULES = (
+    '. Each setting is one line, name = value: text in straight quotes ("..."), numbers and '
+    "true/false without, lists in [ ], a section name alone in [ ] on its own line"
+)
+
+
+def check_names(settings: Settings, registry: Any) -> None:
+    """``name_problems`` raised as one ``SettingsError``."""
+    problems = name_problems(settings, registry)
+    if problems:
+        raise SettingsError(settings.config_file, problems)
+
+
+def name_problems(settings: Settings, registry: Any) -> list[str]:
+    """Every name the settings give checked against what exists: tables, columns, codes and
+    instruments (the installed and defined ones in ``registry``); all problems at once, each
+    with its line and the nearest valid name (``SettingsError``). Covariates are checked with
+    the data (a covariate may be a column of the export's own)."""
+    from evaltool.data.columns import YESNO
+    from evaltool.data.contract import CORE_TABLES
+
+    specs = {s.name: s for s in CORE_TABLES}
+    for instrument in registry.instruments.values():
+        specs.setdefault(instrument.table().name, instrument.table())
+    out: list[str] = []
+    installed = sorted(registry.instruments)
+    for name in settings.instruments or ():
+        if name not in registry.instruments:
+            out.append(
+                f"{settings.line_of('instruments', 'enabled')}: [instruments] enabled names "
+                f"'{name}', which is no instrument{nearest(name, installed)}; instruments: "
+                + ", ".join(installed)
+            )
+    for name in settings.due_instrument_days:
+        if name not in registry.instruments:
+            out.append(
+                f"{settings.line_of('due', 'instruments', name)}: [due.instruments] names "
+                f"'{name}', which is no instrument{nearest(name, installed)}; instruments: "
+                + ", ".join(installed)
+            )
+    for sheet, table in settings.tables.items():
+        if table not in specs:
+            out.append(
+                f"{settings.line_of('tables', sheet)}: [tables] maps '{sheet}' to '{table}', "
+                f"which is no table{nearest(table, specs)}; tables: {', '.join(sorted(specs))}"
+            )
+    covariates = {*settings.survival_covariates, *settings.comparison_propensity}
+    for table, mapping in settings.columns.items():
+        spec = specs.get(table)
+        if spec is None:
+            out.append(
+                f"{settings.line_of('columns', table)}: [columns.{table}]: there is no table "
+                f"'{table}'{nearest(table, specs)}; tables: {', '.join(sorted(specs))}"
+                + (" (a sheet's own name is mapped in [tables])" if table not in specs else "")
+            )
+            continue
+        for header, target in mapping.items():
+            if target in spec.column_names or (table == "clients" and target in covariates):
+                continue
+            out.append(
+                f"{settings.line_of('columns', table, header)}: [columns.{table}] maps "
+                f"'{header}' to '{target}', which is not a column of {table}"
+                f"{nearest(target, spec.column_names)}; its columns: "
+                + ", ".join(spec.column_names)
+            )
+    coded: dict[str, tuple[str, ...]] = {}  # a name may be coded in several tables (outcome)
+    for spec in specs.values():
+        for c in spec.columns:
+            if c.choices:
+                coded[c.name] = (
+                    *coded.get(c.name, ()),
+                    *(x for x in c.choices if x not in coded.get(c.name, ())),
+                )
+    yesno = {c.name for s in specs.values() for c in s.columns if c.type == YESNO}
+    for column, labels in settings.codes.items():
+        if column in yesno:
+            out.append(
+                f"{settings.line_of('codes', column)}: [codes.{column}]: {column} is a yes/no "
+                "column, read as yes/no, y/n, true/false or 1/0; it takes no codes"
+            )
+            continue
+        if column not in coded:
+            out.append(
+                f"{settings.line_of('codes', column)}: [codes.{column}]: there is no coded "
+                f"column '{column}'{nearest(column, coded)}; coded columns: "
+                + ", ".join(sorted(coded))
+            )
+            continue
+        choices = coded[column]
+        for label, code in labels.items():
+            if code not in choices:
+                out.append(
+                    f"{settings.line_of('codes', column, label)}: [codes.{column}] maps "
+                    f"'{label.replace('_', ' ')}' to '{code}', which is not a {column} code"
+                    f"{nearest(code, choices)}; its codes: {', '.join(choices)}"
+                )
+    return out
+
+
+def covariate_problems(settings: Settings, clients_columns: set[str]) -> list[str]:
+    """Covariates named in the settings that are no column of clients (after the mapping) and
+    not one evaltool derives, with the nearest name."""
+    from evaltool.data.columns import INTEGER, NUMBER, YESNO
+    from evaltool.data.contract import CLIENTS
+
+    usable = {"cohort", "age_at_origin"} | {
+        c.name for c in CLIENTS.columns if c.type in (INTEGER, NUMBER, YESNO)
+    }
+    out = []
+    for key, names in (
+        (("survival", "covariates"), settings.survival_covariates),
+        (("comparison", "propensity"), settings.comparison_propensity),
+    ):
+        for name in names:
+            if name in usable or name in clients_columns:
+                continue
+            out.append(
+                f"{settings.line_of(*key)}: [{key[0]}] {key[1]} names '{name}', which is no "
+                f"column of clients{nearest(name, usable)}; use a number or yes/no column: "
+                + ", ".join(sorted(usable))
+            )
+    return out
 
 
 def survival_groups() -> tuple[str, ...]:
@@ -164,21 +533,9 @@ def read_toml_text(path: Path) -> str:
 
 def _from_dict(data: dict[str, Any], path: Path) -> Settings:
     where = str(path)
-    for section, value in data.items():
-        if section not in _SCHEMA:
-            raise ConfigError(
-                f"{where}: unknown section [{section}]; allowed: {', '.join(sorted(_SCHEMA))}"
-            )
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: [{section}] must be a table of settings")
-        allowed = _SCHEMA[section]
-        if allowed:
-            for key in value:
-                if key not in allowed:
-                    raise ConfigError(
-                        f"{where}: unknown setting '{key}' in [{section}]; "
-                        f"allowed: {', '.join(sorted(allowed))}"
-                    )
+    problems = _structure_problems(data, {}, path)
+    if problems:  # load_settings has listed them all, with lines
+        raise ConfigError(f"{where}: {problems[0][1].removeprefix(f'{path.name}: ')}")
     service = data.get("service", {})
     reporting = data.get("reporting", {})
     instruments = data.get("instruments", {})
@@ -240,10 +597,19 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
                 f'e.g. "moved to another area" = "moved_away"'
             )
         codes[column.strip().lower()] = {
-            "_".join(k.strip().lower().replace("-", " ").split()): v.strip().lower()
+            "_".join(k.strip().lower().replace("-", " ").split()): _part(v)
             for k, v in labels.items()
         }
     kwargs["codes"] = codes
+    tables: dict[str, str] = {}
+    for sheet, table in data.get("tables", {}).items():
+        if not isinstance(table, str):
+            raise ConfigError(
+                f"{where}: [tables] maps a sheet (or CSV file) name to a table, "
+                f'e.g. "Client List" = "clients"'
+            )
+        tables[sheet.strip().lower()] = table.strip().lower()
+    kwargs["tables"] = tables
     if "min_n" in compare:
         kwargs["compare_min_n"] = _int(compare["min_n"], where, "compare.min_n", 2)
     if "min_days" in compare:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from evaltool import config
 from evaltool.analysis.activity import activity_tables
 from evaltool.analysis.survival.table import ORIGIN_WORDS
 from evaltool.analysis.windows import (
@@ -24,12 +25,12 @@ from evaltool.analysis.windows import (
     recurrence_by_window,
     summary_windows,
 )
-from evaltool.config import Settings, load_settings
+from evaltool.config import Settings, check_names, covariate_problems
 from evaltool.data.areas import area_problems
 from evaltool.data.checking import Dataset, Latest, locate, validate_source
 from evaltool.data.children import has_children, link_problems, subjects
 from evaltool.data.contract import CORE_TABLES, cohort_of
-from evaltool.data.problems import WARNING, Problem, ProblemList
+from evaltool.data.problems import ERROR, NOTE, WARNING, Problem, ProblemList
 from evaltool.data.reading import ROW, read_source
 from evaltool.data.specs import TableSpec, handed_over
 from evaltool.errors import AnalysisError, ConfigError, InvalidData
@@ -186,6 +187,12 @@ class Results:
         return recurrence_by_group(self.survival.table_, self.windows[-1])  # all time
 
 
+def load_settings(path: Path | str | None) -> Settings:
+    """The settings in a file, every name in them checked against the contract and the
+    installed instruments too, all problems at once (``config.SettingsError``)."""
+    return config.load_settings(Path(path) if path else None, build_registry)
+
+
 def registry_for(settings: Settings) -> Registry:
     return build_registry(settings.instrument_paths)
 
@@ -227,8 +234,9 @@ def load(
     extract = extract_date or settings.extract_date
     latest = Latest(extract, True) if extract else Latest(dt.date.today())
     registry = registry or registry_for(settings)
+    check_names(settings, registry)  # every misnamed setting, before any work
     progress("reading data")
-    source = read_source(Path(data), settings.columns)
+    source = read_source(Path(data), settings.columns, tables=settings.tables)
     instruments, required = choose_instruments(registry, settings, set(source.tables), only)
     specs = [with_codes(s, settings.codes) for s in (*CORE_TABLES, *_unique_specs(instruments))]
     progress("validating")
@@ -238,7 +246,7 @@ def load(
         table = dataset.tables.get(instrument.table().name)
         if table is not None:
             problems.extend(_located(instrument.check(table), source, instrument))
-    problems.extend(_unknown_targets(settings.columns, specs))
+    problems.extend(_settings_problems(settings, source, registry, instruments, only))
     problems.extend(link_problems(dataset))
     problems.extend(area_problems(dataset))
     if problems.ok:
@@ -250,24 +258,34 @@ def load(
     return Loaded(dataset, problems, instruments, registry, settings)
 
 
-def _unknown_targets(columns: dict[str, dict[str, str]], specs: list[TableSpec]) -> list[Problem]:
-    """A column mapping whose target is no column of the contract's table."""
+def _settings_problems(
+    settings: Settings, source, registry: Registry, chosen: list[Instrument], only: str | None
+) -> list[Problem]:
+    """What the settings say that the data does not bear out: a covariate that is no column of
+    clients (an error), and a table in the data that an installed instrument would read but
+    [instruments] enabled leaves out (a note: it is not used)."""
     out = []
-    by_name = {s.name: s for s in specs}
-    for table, mapping in columns.items():
-        spec = by_name.get(table)
-        if spec is None:
-            continue
-        for header, target in mapping.items():
-            if target not in spec.column_names:
-                out.append(
-                    Problem(
-                        WARNING,
-                        f"the settings map '{header}' to '{target}' ([columns.{table}]), "
-                        f"which is not a column of '{table}'; its columns: "
-                        + ", ".join(spec.column_names),
-                    )
+    raw = source.tables.get("clients")
+    if raw is not None:
+        columns = set(raw.frame.columns)
+        out += [Problem(ERROR, m) for m in covariate_problems(settings, columns)]
+    if settings.instruments is not None and only is None:
+        used = {i.table().name for i in chosen}
+        where = settings.config_file.name if settings.config_file else "the settings"
+        for name, instrument in sorted(registry.instruments.items()):
+            table = source.tables.get(instrument.table().name)
+            if table is None or table.name in used:
+                continue
+            out.append(
+                Problem(
+                    NOTE,
+                    f"{'sheet' if table.sheet else 'file'} '{table.sheet or table.file}' is read "
+                    f"by the instrument '{name}', which is installed but not in [instruments] "
+                    f"enabled of {where}, so it is not used; add '{name}' there to use it",
+                    file=table.file,
+                    sheet=table.sheet,
                 )
+            )
     return out
 
 

@@ -160,6 +160,29 @@ def write_starter(folder: Path, force: bool = False) -> list[Path]:
     return [toml_path, xlsx_path]
 
 
+def write_from_export(folder: Path, export: Path, force: bool = False):
+    """``evaltool init DIR --from EXPORT``: DIR/evaltool.toml with the tables, columns and codes
+    matched in a real export (``data/guess.py``), each with why, and what was not matched.
+    Enables only the instruments whose tables the export holds. Returns the path and the
+    guess."""
+    import datetime as dt
+
+    from evaltool.data.guess import guess, settings_text
+
+    folder = Path(folder)
+    path = folder / "evaltool.toml"
+    if path.exists() and not force:
+        raise OutputError(f"{path} already exists; use --force to replace it")
+    found = guess(Path(export), template_specs())
+    tables = {s.table for s in found.sheets}
+    registry = build_registry()
+    enabled = sorted(n for n, i in registry.instruments.items() if i.table().name in tables)
+    text = settings_text(found, enabled, dt.date.today().strftime("%d/%m/%Y"))
+    folder.mkdir(parents=True, exist_ok=True)
+    write_file(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), True, ".toml.tmp")
+    return path, found
+
+
 def contract_markdown() -> str:
     """The data contract as a document: every table of the core and of the instruments that
     ship with evaltool, every column with its type, whether it is required, and its codes."""

@@ -9,7 +9,7 @@ import sys
 import openpyxl
 
 from evaltool import __version__
-from evaltool.cli import app
+from evaltool.cli import NO_SETTINGS, app
 from evaltool.synthetic import generate, write_csv_folder
 from tests.conftest import EXAMPLE_CONFIG, set_cells
 
@@ -101,9 +101,9 @@ def test_errors_are_one_line_with_the_fix(example, runner, tmp_path):
         app, ["score", str(example), "--period", "Q4", "--out", str(tmp_path / "x.xlsx")]
     )
     assert result.exit_code == 1
-    assert result.output.strip() == (
-        "Error: period 'Q4' is not a quarter; write it like 2025-Q3 or 2025-26 Q3 "
-        "(financial: Oct-Dec 2025)"
+    assert result.output.strip() == (  # no --config: said first, in one line
+        f"{NO_SETTINGS}\nError: period 'Q4' is not a quarter; write it like 2025-Q3 or "
+        "2025-26 Q3 (financial: Oct-Dec 2025)"
     )
     missing = runner.invoke(app, ["validate", str(tmp_path / "nope.xlsx")])
     assert missing.exit_code == 1 and "not found" in missing.output
@@ -154,7 +154,7 @@ def test_score_in_a_pipe_prints_only_the_result(example, tmp_path, runner):
     out = tmp_path / "r.xlsx"
     result = runner.invoke(app, ["score", str(example), "--period", "2025-Q4", "--out", str(out)])
     assert result.exit_code == 0
-    assert result.output.count("\n") == 1 and result.output.startswith("Wrote ")
+    assert result.stdout.count("\n") == 1 and result.stdout.startswith("Wrote ")
 
 
 def test_validate_prints_each_problem_once(example, runner):
@@ -179,7 +179,9 @@ def test_an_internal_error_is_one_line_exit_3_and_writes_nothing(
     out = tmp_path / "r.xlsx"
     result = runner.invoke(app, ["score", str(example), "--period", "2025-Q4", "--out", str(out)])
     assert result.exit_code == 3
-    assert result.output.startswith("Error: unexpected internal error (RuntimeError: boom)")
+    assert result.output.startswith(
+        f"{NO_SETTINGS}\nError: unexpected internal error (RuntimeError: boom)"
+    )
     assert "Traceback" not in result.output
     assert not out.exists()
 

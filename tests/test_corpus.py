@@ -52,15 +52,13 @@ EXPECTED = {
         ["once its leading zeros are restored (as 5 digits)", "this file lost them", "goals.csv"],
     ),
     "a_threshold_of_zero": ("validate", 1, ["small_number_threshold = 0", "control off"]),
-    "a_mapping_that_matches_nothing": (
+    "a_mapping_that_matches_nothing": (  # settings checked before the data (issue 25)
         "validate",
-        0,
+        1,
         [
-            "'referred'",
-            "'referred' is not a header of clients",
-            "'referal_date'",
-            "not a column of 'clients'",
-            "[columns.visits]",
+            "line 30: [columns.clients] maps 'referred' to 'referal_date', which is not a column "
+            "of clients (did you mean 'referral_date'?)",
+            "line 31: [columns.visits]: there is no table 'visits'",
         ],
     ),
 }

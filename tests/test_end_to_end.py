@@ -88,6 +88,8 @@ def test_plugin_and_definition_file_instruments_in_a_score_run(tmp_path, runner)
     assert to_date["Clients"] == 30
     first = pd.Series(list(rng % 4 + 2), dtype=float)
     assert to_date["Mean first"] == pytest.approx(first.mean(), abs=0.0051)  # as printed
+    cover = " ".join(str(c.value) for row in wb["Cover"].iter_rows() for c in row if c.value)
+    assert "evaltool-example-plugin 0.1.0" in cover  # its instrument is used: it is named
     well = wb["Wellbeing (5-point)"]
     mood = find_table(well, "Wellbeing (5-point): to date (first vs latest reading)")
     # one reading each: nobody has two readings, so the count is a true zero

@@ -87,7 +87,7 @@ def test_settings_file_values_and_overrides(tmp_path):
             "[survival]\nbenchmark = { proportion = 24, days = 365, label = 'x', source = 'y' }\n",
             "share from 0 to 1",
         ),
-        ("[reporting\n", "not valid TOML"),
+        ("[reporting\n", "line 1: the section name '\\[reporting' needs its closing \\]"),
     ],
 )
 def test_config_mistakes_name_the_key(tmp_path, text, message):
@@ -162,3 +162,181 @@ def test_a_header_with_spaces_left_unquoted_gets_the_quoting_hint(tmp_path):
     assert 'A header with spaces or signs needs quotes: "Client Ref" = "client_id"' in str(
         err.value
     )
+
+
+# Issue 25: settings are checked like data. Each of these was a wrong return with no error.
+MANAGERS_MISTAKES = """\
+[service]
+name = "Leeds"
+
+[instruments]
+enabled = ["gas", "gbo"]
+
+[columns.clients]
+"Client Ref" = "client_id"
+"Date Engaged" = "start date"
+
+[codes.closure_reasons]
+"moved on" = "moved_away"
+
+[due.instruments]
+gass = 60
+
+[reporting]
+calender = "financial"
+small_number_threshold = -1
+"""
+
+
+def test_every_misnamed_setting_is_an_error_with_its_line_and_the_nearest_name(tmp_path):
+    cfg = tmp_path / "evaltool.toml"
+    from evaltool.api import load_settings as checked
+
+    cfg.write_text(MANAGERS_MISTAKES)
+    with pytest.raises(ConfigError) as caught:
+        checked(cfg)  # the names too, against the contract and the installed instruments
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "evaltool.toml has 5 problem(s); nothing was done:"
+    expected = [  # in the order of the file, each with the nearest valid name
+        "evaltool.toml, line 9: [columns.clients] maps 'date engaged' to 'start date', which "
+        "is not a column of clients (did you mean 'start_date'?); its columns: client_id,",
+        "evaltool.toml, line 11: [codes.closure_reasons]: there is no coded column "
+        "'closure_reasons' (did you mean 'closure_reason'?); coded columns:",
+        "evaltool.toml, line 15: [due.instruments] names 'gass', which is no instrument (did "
+        "you mean 'gas'?); instruments:",
+        "evaltool.toml, line 18: unknown setting 'calender' in [reporting] (did you mean "
+        "'calendar'?); allowed: calendar,",
+        "evaltool.toml, line 19: reporting.small_number_threshold must be a whole number of "
+        "at least 1",
+    ]
+    assert len(lines) == 6
+    for line, start in zip(lines[1:], expected, strict=True):
+        assert line.strip().startswith(start), line
+
+
+def test_a_mistyped_mapping_target_writes_no_return(tmp_path, runner):
+    """'Date Engaged' = 'start date': the return said 0 starts and no error (issue 25)."""
+    from evaltool.cli import app
+    from tests.conftest import EXAMPLE
+
+    cfg = tmp_path / "evaltool.toml"
+    cfg.write_text('[columns.clients]\n"Date Engaged" = "start date"\n')
+    out = tmp_path / "r.xlsx"
+    args = ["--period", "2025-Q4", "--out", str(out), "--config", str(cfg)]
+    result = runner.invoke(app, ["score", str(EXAMPLE), *args])
+    assert result.exit_code == 1
+    assert "line 2: [columns.clients] maps 'date engaged' to 'start date'" in result.output
+    assert "(did you mean 'start_date'?)" in result.output
+    assert not out.exists()
+
+
+def test_a_mistyped_covariate_is_an_error_with_the_nearest_name(tmp_path):
+    from evaltool.api import load
+    from tests.conftest import EXAMPLE
+
+    cfg = tmp_path / "evaltool.toml"
+    cfg.write_text('[survival]\ncovariates = ["cohort", "agee_at_origin"]\n')
+    [error] = load(EXAMPLE, load_settings(cfg)).problems.errors
+    assert error.message.startswith(
+        "evaltool.toml, line 2: [survival] covariates names 'agee_at_origin', which is no "
+        "column of clients (did you mean 'age_at_origin'?)"
+    )
+
+
+def test_curly_quotes_and_non_breaking_spaces_are_read_as_meant_and_said_once(tmp_path):
+    cfg = tmp_path / "evaltool.toml"
+    cfg.write_text(
+        "[service]\nname = \u201cMother\u2019s Service\u201d\n"
+        "[columns.clients]\n\u201cClient\u00a0Ref\u201d = \u2018client_id\u2019\n",
+        encoding="utf-8",
+    )
+    s = load_settings(cfg)
+    assert s.service == "Mother\u2019s Service"  # an apostrophe stays as written
+    assert s.columns == {"clients": {"client ref": "client_id"}}
+    [note] = s.notes
+    assert "plain quotes and spaces" in note and "line(s) 2, 4" in note
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '"Date Engaged = "start_date"',
+        '"Date Engaged" = "start_date',
+        'Date Engaged" = "start_date"',
+    ],
+)
+def test_a_missing_quote_is_said_in_words_with_its_line(tmp_path, line):
+    cfg = tmp_path / "evaltool.toml"
+    cfg.write_text(f"[service]\nname = 'S'\n[columns.clients]\n{line}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(cfg)
+    message = str(caught.value)
+    assert message.startswith(f"evaltool.toml, line 4: a quote mark is missing in {line!r}")
+    assert "Expected" not in message and "Illegal" not in message  # no parser language
+
+
+def sheets_renamed(tmp_path, names: dict[str, str]):
+    import openpyxl
+
+    from tests.conftest import EXAMPLE
+
+    wb = openpyxl.load_workbook(EXAMPLE)
+    for old, new in names.items():
+        wb[old].title = new
+    path = tmp_path / "export.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_sheet_names_map_like_headers(tmp_path):
+    """The manager renames tabs every quarter: [tables] "Client List" = "clients"."""
+    from evaltool.api import load
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG
+
+    data = sheets_renamed(tmp_path, {"clients": "Client List", "goals": "Goal Reviews"})
+    cfg = tmp_path / "evaltool.toml"
+    cfg.write_text(
+        EXAMPLE_CONFIG.read_text()
+        + '\n[tables]\n"Client List" = "clients"\n"goal reviews" = "goals"\n'
+    )
+    mapped = load(data, load_settings(cfg))
+    same = load(EXAMPLE, load_settings(EXAMPLE_CONFIG))
+    assert mapped.problems.ok and not mapped.problems.warnings
+    for name in ("clients", "goals"):
+        assert mapped.dataset.tables[name].equals(same.dataset.tables[name])
+    assert mapped.dataset.raw["clients"].sheet == "Client List"  # messages name the tab
+    unmapped = load(data, load_settings(EXAMPLE_CONFIG))
+    assert not unmapped.problems.ok
+
+
+def test_file_names_map_like_headers_and_a_missing_one_is_an_error(tmp_path):
+    import shutil
+
+    from evaltool.api import load
+    from tests.corpus import csv_folder
+
+    folder = csv_folder(tmp_path)
+    shutil.move(folder / "clients.csv", folder / "Client List.csv")
+    cfg = tmp_path / "evaltool.toml"
+    cfg.write_text('[tables]\n"client list" = "clients"\n')
+    assert load(folder, load_settings(cfg)).problems.ok
+    cfg.write_text('[tables]\n"client lists" = "clients"\n')
+    errors = load(folder, load_settings(cfg)).problems.errors
+    assert any(
+        "map a file 'client lists' to the table 'clients' ([tables]), but" in e.message
+        and "(did you mean 'Client List.csv'?)" in e.message
+        for e in errors
+    ), errors
+
+
+def test_a_table_an_installed_instrument_reads_but_not_enabled_is_mentioned(tmp_path):
+    from evaltool.api import load
+    from evaltool.data.problems import NOTE
+    from tests.conftest import EXAMPLE
+
+    cfg = tmp_path / "evaltool.toml"
+    cfg.write_text('[instruments]\nenabled = ["gas"]\n')
+    notes = [p for p in load(EXAMPLE, load_settings(cfg)).problems.problems if p.severity == NOTE]
+    said = {p.sheet for p in notes}
+    assert {"gbo", "star", "feedback"} <= said and "goals" not in said
+    assert all("not in [instruments] enabled" in p.message for p in notes)

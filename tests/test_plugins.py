@@ -390,3 +390,19 @@ def test_an_instruments_own_problem_keeps_its_client_when_placed_in_its_table():
     source = SimpleNamespace(tables={"goals": raw})
     [p] = _located([Problem(WARNING, "odd", row=4, client="00123")], source, gas)
     assert (p.file, p.sheet, p.row, p.client) == ("service.xlsx", "goals", 4, "00123")
+
+
+def test_a_return_names_an_installed_plugin_only_when_it_uses_it(tmp_path):
+    """Issue 25: every return's Cover listed the example plugin, installed but unused."""
+    import openpyxl
+
+    from evaltool.api import run
+    from evaltool.config import load_settings
+    from evaltool.report.excel import write_return
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG
+
+    assert "parenting-confidence" in build_registry().instruments  # installed (make test)
+    out = write_return(run(EXAMPLE, load_settings(EXAMPLE_CONFIG), "2025-Q4"), tmp_path / "r.xlsx")
+    cover = [str(c.value) for row in openpyxl.load_workbook(out)["Cover"].iter_rows() for c in row]
+    assert not any("example-plugin" in text for text in cover)
+    assert any(text.startswith("evaltool ") for text in cover)  # evaltool's own still named

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from evaltool.api import load
-from evaltool.cli import app
+from evaltool.cli import NO_SETTINGS, app
 from evaltool.config import load_settings
 from evaltool.data.checking import duplicated_keys
 from evaltool.synthetic import generate, write_csv_folder
@@ -163,7 +163,7 @@ def test_not_a_workbook(tmp_path, runner):
     bad.write_text("this is not a zip file")
     result = runner.invoke(app, ["validate", str(bad)])
     assert result.exit_code == 1
-    assert result.output.startswith("Error: ")
+    assert result.output.startswith(f"{NO_SETTINGS}\nError: ")
     assert "could not be opened as an Excel workbook" in result.output
 
 
@@ -186,6 +186,23 @@ def test_report_csv_lists_every_problem(example, runner, tmp_path):
     assert len(report_csv.read_text().strip().splitlines()) == 61
 
 
+def test_report_csv_rows_read_as_whole_numbers(example, runner, tmp_path):
+    """Issue 25: a problem with no row (a whole sheet) made every row read '2.0'."""
+    import csv
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(example)
+    wb.create_sheet("Extras").append(["anything", "else"])
+    wb.save(example)
+    set_cells(example, "goals", {(2, "level"): 9})
+    report_csv = tmp_path / "problems.csv"
+    runner.invoke(app, ["validate", str(example), "--report", str(report_csv)])
+    with open(report_csv, newline="", encoding="utf-8") as fh:
+        rows = [r["row"] for r in csv.DictReader(fh)]
+    assert "2" in rows and "" in rows and not any("." in r for r in rows), rows
+
+
 def test_the_problem_list_reads_at_80_columns(example, runner):
     """What is wrong first, then where; wrapped at words, never past the width."""
     set_cells(example, "clients", {(3, "referral_date"): "31/02/2025", (4, "cohort"): "pilot"})
@@ -193,6 +210,7 @@ def test_the_problem_list_reads_at_80_columns(example, runner):
     assert result.exit_code == 2
     lines = result.stderr.splitlines() if result.stderr else result.output.splitlines()
     assert all(len(line) <= 80 for line in lines[:-1]), lines
+    assert lines.pop(0) == NO_SETTINGS  # no --config: said first, within the width
     first = lines[0]
     assert first.startswith("ERROR") and "impossible date" in first
     text = " ".join(line.strip() for line in lines)
@@ -367,23 +385,49 @@ def test_excel_error_cells_and_formulas_without_results_are_problems(tmp_path, r
     assert "formula with no saved result" in result.output
 
 
-def test_a_full_date_of_birth_in_the_year_column_is_one_grouped_line(tmp_path, runner):
-    """25 exported dates of birth under a header mapped to birth_year: one entry naming the
-    cause, the rows as a range and the first client references, not 25 lines."""
+def test_a_full_date_of_birth_in_the_year_column_is_read_as_the_year_said_once(tmp_path, runner):
+    """25 exported dates of birth under a header mapped to birth_year (issue 25: the manager had
+    to add a column by hand): read as the year, nothing more of them kept, said once as a note;
+    a date whose year is impossible is still an error."""
+    from evaltool.api import load
     from evaltool.cli import app
+    from evaltool.config import load_settings
     from tests.conftest import clients_rows, workbook
 
     rows = clients_rows([f"C{i:03d}" for i in range(30)])
     for i, row in enumerate(rows):
         row["DoB"] = "14/03/1992" if 3 <= i < 28 else 1990
+    rows[28]["DoB"] = "14/03/1492"
     data = workbook(tmp_path, {"clients": rows})
     config = tmp_path / "evaltool.toml"
     config.write_text('[columns.clients]\n"DoB" = "birth_year"\n')
     result = runner.invoke(app, ["validate", str(data), "--config", str(config)])
     assert result.exit_code == 2
     text = " ".join(result.output.split())
-    assert "ERROR a full date; birth_year wants a year such as 1992 (25 rows)" in text
-    assert "rows 5-29, clients C003, C004, C005, C006, C007 and 20 more" in text
-    assert "found '14/03/1992'" in text
-    assert text.count("a full date") == 1
-    assert all(len(line) <= 80 for line in result.output.splitlines() if "Error:" not in line)
+    assert "NOTE birth_year: 25 full date(s) of birth read as the year only" in text
+    assert text.count("full date(s) of birth") == 1
+    assert "ERROR a full date; birth_year wants a year such as 1992" in text  # the 1492
+    rows[28]["DoB"] = 1991
+    data = workbook(tmp_path, {"clients": rows})
+    loaded = load(data, load_settings(config))
+    years = loaded.dataset.tables["clients"]["birth_year"]
+    assert years.iloc[3:28].eq(1992).all() and years.iloc[28] == 1991
+    kept = loaded.dataset.raw["clients"].frame["birth_year"].astype(str)
+    assert not kept.str.contains("/").any(), "a full date of birth was kept"
+
+
+def test_a_key_worker_column_is_part_of_the_contract(tmp_path):
+    """Issue 25: the README suggests a key_worker column for the to-do list; mapping one
+    warned 'not a column' on every run."""
+    from evaltool.api import load, load_settings
+    from tests.conftest import clients_rows, workbook
+
+    rows = clients_rows(["C001", "C002"])
+    for row, worker in zip(rows, ["Ann", "Bo"], strict=True):
+        row["Key Worker"] = worker
+    data = workbook(tmp_path, {"clients": rows})
+    config = tmp_path / "evaltool.toml"
+    config.write_text('[columns.clients]\n"Key Worker" = "key_worker"\n')
+    loaded = load(data, load_settings(config))
+    assert loaded.problems.ok and not loaded.problems.warnings, loaded.problems.problems
+    assert list(loaded.dataset.tables["clients"]["key_worker"]) == ["Ann", "Bo"]

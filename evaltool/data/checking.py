@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from evaltool.data.columns import DATE, TEXT, as_text, convert, is_arrow_text
-from evaltool.data.problems import ERROR, WARNING, Problem, ProblemList, visible
+from evaltool.data.problems import ERROR, NOTE, WARNING, Problem, ProblemList, visible
 from evaltool.data.reading import ROW, RawTable, Source
 from evaltool.data.specs import TableSpec
 
@@ -107,6 +107,18 @@ def duplicated_keys(
     return pd.Series(dup, index=frame.index)
 
 
+def reduced_note(raw: RawTable, column: str, n: int) -> Problem:
+    return Problem(
+        NOTE,
+        f"{column}: {n} full date(s) of birth read as the year only (nothing more of a date "
+        "of birth is kept)",
+        raw.file,
+        raw.sheet,
+        1,
+        locate(raw, column),
+    )
+
+
 def check_table(
     raw: RawTable, spec: TableSpec, latest: Latest | None = None
 ) -> tuple[pd.DataFrame, list[Problem]]:
@@ -116,11 +128,10 @@ def check_table(
     frame = raw.frame
     present = set(frame.columns)
     headers = ", ".join(f"'{raw.headers.get(h, h)}'" for h in frame.columns if h != ROW)
-    for target, header in raw.unmapped.items():
-        required = any(c.name == target and c.required for c in spec.columns)
+    for target, header in raw.unmapped.items():  # a setting the data does not bear out
         problems.append(
             Problem(
-                ERROR if required else WARNING,
+                ERROR,
                 f"[columns.{spec.name}] maps '{header}' to {target}, but '{header}' is not a "
                 f"header of {raw.sheet or raw.file}; its headers are {headers}",
                 raw.file,
@@ -162,6 +173,12 @@ def check_table(
             problems += raw.unreadable.get(col.name, [])
         result = convert(frame[col.name], col, col.name in spec.unique, raw.date1904)
         problems += cell_problems(raw, col.name, result.bad, result.reason, col.expected())
+        if result.reduced is not None and result.reduced.any():
+            problems.append(reduced_note(raw, col.name, int(result.reduced.sum())))
+            # the full dates are not kept, in the table as read either
+            raw.frame = frame = frame.assign(
+                **{col.name: frame[col.name].astype(object).mask(result.reduced, result.values)}
+            )
         if col.type == DATE and latest is not None:
             late = (result.values > pd.Timestamp(latest.day)).fillna(False).astype(bool)
             if late.any():

@@ -86,6 +86,8 @@ class Converted:
     #: from convert(..., coded=True): an integer per cell, the same for equal typed values,
     #: -1 for none
     codes: np.ndarray | None = None
+    #: a year column: the cells that held a full date, read as its year (said once, a note)
+    reduced: pd.Series | None = None
 
 
 def as_text(raw: pd.Series) -> pd.Series:
@@ -152,6 +154,8 @@ def convert(
         result = _no_problems(values)
     else:
         result = Converted(values, spread(distinct.bad.astype(bool)), spread(distinct.reason))
+    if distinct.reduced is not None:
+        result.reduced = spread(distinct.reduced.astype(bool))
     if coded:
         # '07/01/2026' and '2026-01-07' are two raw values but one date: code the typed values
         result.codes = pd.factorize(distinct.values)[0][codes]
@@ -223,14 +227,23 @@ def _numeric(text: pd.Series, column: Column) -> Converted:
         high = nums > column.max
         reason = reason.mask(high, "above the highest allowed value")
         bad |= high
+    reduced = None
     if column.type == INTEGER and (column.min or 0) >= 1800 and (column.max or 0) <= 2200:
-        # a year column: a date of birth typed or exported in full is the usual cause
-        dated = text.str.match(rf"^(?:{_ISO}|{_UK})").fillna(False).astype(bool) & bad
-        reason = reason.mask(dated, f"a full date; {column.name} wants a year such as 1992")
+        # a year column: a date of birth typed or exported in full is read as its year only
+        # (nothing more of it is kept), as the manager would otherwise add a column by hand
+        parts = text.str.extract(rf"^(?:{_ISO}|{_UK})(?:[ T][\d:.]*)?$")
+        year = pd.to_numeric(parts[0].fillna(parts[5]), errors="coerce")
+        dated = (year.notna() & bad.fillna(False)).astype(bool)
+        ok = dated & year.between(column.min, column.max)
+        if ok.any():
+            nums = nums.mask(ok, year)
+            bad = bad & ~ok
+            reduced = ok
+        reason = reason.mask(dated & ~ok, f"a full date; {column.name} wants a year such as 1992")
     bad = bad.fillna(False).astype(bool)
     values = nums.mask(bad)
     values = values.astype("Int64") if column.type == INTEGER else values.astype("Float64")
-    return Converted(values, bad, reason)
+    return Converted(values, bad, reason, reduced=reduced)
 
 
 _ISO = r"(\d{4})-(\d{1,2})-(\d{1,2})"

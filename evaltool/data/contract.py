@@ -65,6 +65,11 @@ CLIENTS = TableSpec(
         Column("domestic_abuse", YESNO),
         Column("substance_misuse", YESNO),
         Column("learning_disability", YESNO),
+        Column(
+            "key_worker",
+            TEXT,
+            description="the worker responsible, for the team's to-do list (never in a return)",
+        ),
     ),
     unique=("client_id",),
     client_linked=False,

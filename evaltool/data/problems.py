@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 
 ERROR = "error"
 WARNING = "warning"
+NOTE = "note"  # said once, needs nothing done: counted neither as an error nor a warning
 
 
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input, located as a spreadsheet user would find it."""
 
-    severity: str  # "error" or "warning"
+    severity: str  # "error", "warning" or "note"
     message: str  # what is wrong and how to fix it
     file: str = ""
     sheet: str = ""

@@ -6,6 +6,7 @@ and column letter, so validation can point at the exact cell.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Iterator
@@ -74,10 +75,13 @@ def sha256(path: Path) -> str:
 
 
 def read_source(
-    path: Path, columns: dict[str, dict[str, str]] | None = None, engine: str = "calamine"
+    path: Path,
+    columns: dict[str, dict[str, str]] | None = None,
+    engine: str = "calamine",
+    tables: dict[str, str] | None = None,
 ) -> Source:
     """Read an .xlsx workbook (``engine``: calamine or openpyxl) or a folder of .csv files;
-    apply the column mapping."""
+    apply the table mapping (sheet or file name -> table, ``tables``) and the column mapping."""
     path = Path(path)
     if not path.exists():
         raise EvaltoolError(f"{path} not found; give an .xlsx workbook or a folder of .csv files")
@@ -98,6 +102,8 @@ def read_source(
             f"{path} is not an .xlsx workbook or a folder of .csv files; "
             "save the workbook as .xlsx (Excel: File > Save As > Excel Workbook)"
         )
+    if tables:
+        _apply_table_names(source, tables)
     for table in source.tables.values():
         _apply_mapping(table, (columns or {}).get(table.name, {}), source.problems)
     for name in sorted(set(columns or {}) - set(source.tables) - set(source.unread)):
@@ -572,6 +578,48 @@ def _pandas_csv(file: Path, encoding: str, kwargs: dict) -> pd.DataFrame | None:
                 'holding a comma needs quotes around it ("a, b"), or remove the extra values'
             ) from None
         raise EvaltoolError(f"{file} could not be read as CSV: {exc}") from None
+
+
+def _apply_table_names(source: Source, mapping: dict[str, str]) -> None:
+    """Name tables by the settings' [tables] (a sheet or CSV file's own name -> the table), as
+    headers are mapped: the sheet keeps its name in every message, so it can be found."""
+    kind = "file" if source.path.is_dir() else "sheet"
+    found = {**source.tables, **source.unread}
+    for own in sorted(set(mapping) - set(found)):
+        names = sorted(t.sheet or t.file for t in source.tables.values())
+        close = difflib.get_close_matches(own, list(found), n=1, cutoff=0.6)
+        near = found[close[0]] if close else None
+        hint = f" (did you mean '{near.sheet or near.file}'?)" if near else ""
+        source.problems.append(
+            Problem(
+                ERROR,
+                f"the settings map a {kind} '{own}' to the table '{mapping[own]}' ([tables]), "
+                f"but {source.path.name} has no such {kind}{hint}; its {kind}s: "
+                + ", ".join(names),
+                file=source.path.name,
+                expected=f"a {kind} named {own}",
+            )
+        )
+    renamed: dict[str, RawTable] = {}
+    for name, table in source.tables.items():
+        new = mapping.get(name, name)
+        if new in renamed:
+            other = renamed[new]
+            source.problems.append(
+                Problem(
+                    ERROR,
+                    f"two {kind}s for the table '{new}': '{other.sheet or other.file}' and "
+                    f"'{table.sheet or table.file}' ([tables] maps one onto the other's name); "
+                    "keep one of them, or map the other elsewhere",
+                    file=table.file,
+                    sheet=table.sheet,
+                )
+            )
+            continue
+        table.name = new
+        renamed[new] = table
+    source.tables = renamed
+    source.unread = {mapping.get(k, k): v for k, v in source.unread.items()}
 
 
 def _apply_mapping(table: RawTable, mapping: dict[str, str], problems: list[Problem]) -> None:

@@ -258,7 +258,7 @@ def write_cover(book: Book) -> None:
     sw.pairs(input_hashes(results))
     sw.heading("Plugins")  # by distribution and version: module paths mean nothing to a funder
     packages: dict[str, str] = {}
-    for p in results.loaded.registry.plugins:
+    for p in used_plugins(results.loaded):
         state = "FAILED to load" if p.error else "loaded"
         if packages.get(f"{p.package} {p.version}") != "FAILED to load":
             packages[f"{p.package} {p.version}"] = state
@@ -267,6 +267,19 @@ def write_cover(book: Book) -> None:
     sw.pairs(settings_rows(results))
     sw.finish(None)
     sw.ws.column_dimensions["B"].width = 80
+
+
+def used_plugins(loaded) -> list:
+    """The plugins a return names: evaltool's own, any that failed to load, and those whose
+    instruments (or instrument kinds) this return used; one merely installed (the example
+    plugin, say) is no part of it."""
+    names = {i.name for i in loaded.instruments}
+    kinds = {i.kind for i in loaded.instruments}
+    return [
+        p
+        for p in loaded.registry.plugins
+        if p.builtin or p.error or names & set(p.instruments) or kinds & set(p.kinds)
+    ]
 
 
 def write_contents(book: Book, sw: SheetWriter) -> None:

@@ -97,6 +97,7 @@ def problems_csv(report: ProblemList, path: Path, force: bool = False) -> None:
     import pandas as pd
 
     frame = pd.DataFrame([p.as_dict() for p in report.sorted()], columns=COLUMNS)
+    frame["row"] = frame["row"].astype("Int64")  # 2, not 2.0, beside a problem with no row
     write_csv_atomically(frame, path, force)
 
 
