@@ -28,6 +28,7 @@ from evaltool.analysis.windows import (
 from evaltool.config import Settings, check_names, covariate_problems
 from evaltool.data.areas import area_problems
 from evaltool.data.checking import Dataset, Latest, locate, validate_source
+from evaltool.data import plausible
 from evaltool.data.children import has_children, link_problems, subjects
 from evaltool.data.contract import CORE_TABLES, cohort_of
 from evaltool.data.problems import ERROR, NOTE, WARNING, Problem, ProblemList
@@ -248,6 +249,7 @@ def load(
             problems.extend(_located(instrument.check(table), source, instrument))
     problems.extend(_settings_problems(settings, source, registry, instruments, only))
     problems.extend(link_problems(dataset))
+    problems.extend(plausible.problems(dataset))
     problems.extend(area_problems(dataset))
     if problems.ok:
         problems.extend(_no_reading_warnings(dataset, instruments))

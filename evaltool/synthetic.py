@@ -183,6 +183,14 @@ def generate(
     )
     proceedings.loc[proceedings["concluded_date"].isna(), "outcome"] = None
     proceedings, children = _children(proceedings, np.random.default_rng([seed, 1]))
+    # an older child of a young parent is born no earlier than the parent's tenth year
+    # (data/plausible.py refuses a parent younger than 10 at a birth); no random draw, so
+    # every other value stays as it was
+    parent = children["client_id"].map(clients.set_index("client_id")["birth_year"])
+    earliest = pd.to_datetime((parent + 10).astype(int).astype(str) + "-01-01")
+    children["birth_date"] = children["birth_date"].where(
+        children["birth_date"].isna() | (children["birth_date"] >= earliest), earliest
+    )
 
     started = ~np.isnat(start)
     s_idx = np.flatnonzero(started)
