@@ -26,9 +26,9 @@ from evaltool.analysis.windows import (
     summary_windows,
 )
 from evaltool.config import Settings, check_names, covariate_problems
+from evaltool.data import plausible
 from evaltool.data.areas import area_problems
 from evaltool.data.checking import Dataset, Latest, locate, validate_source
-from evaltool.data import plausible
 from evaltool.data.children import has_children, link_problems, subjects
 from evaltool.data.contract import CORE_TABLES, cohort_of
 from evaltool.data.problems import ERROR, NOTE, WARNING, Problem, ProblemList

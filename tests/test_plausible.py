@@ -33,9 +33,9 @@ def _child_row(path, unborn: bool | None = None) -> tuple[int, str]:
     header = [c.value for c in ws[1]]
     for r, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
         values = dict(zip(header, row, strict=False))
-        if unborn is None or (values["unborn"] == "yes") == unborn:
-            if values["birth_date"] is not None:
-                return r, values["client_id"]
+        wanted = unborn is None or (values["unborn"] == "yes") == unborn
+        if wanted and values["birth_date"] is not None:
+            return r, values["client_id"]
     raise AssertionError("no such child")
 
 
