@@ -34,7 +34,7 @@ from evaltool.data.contract import CORE_TABLES, cohort_of
 from evaltool.data.problems import ERROR, NOTE, WARNING, Problem, ProblemList
 from evaltool.data.reading import ROW, read_source
 from evaltool.data.specs import TableSpec, handed_over
-from evaltool.errors import AnalysisError, ConfigError, InvalidData
+from evaltool.errors import AnalysisError, ConfigError, EvaltoolError, InvalidData, PluginError
 from evaltool.instruments.base import Context, Instrument
 from evaltool.instruments.registry import Registry, build_registry
 from evaltool.instruments.results import Evaluation, Headline, SummaryTable
@@ -386,9 +386,7 @@ def run(
     evaluations: dict[str, Evaluation] = {}
     for instrument in loaded.instruments:
         progress(f"scoring {instrument.name}")
-        evaluations[instrument.name] = instrument.evaluate(
-            loaded.prepared(instrument, period.end), ctx
-        )
+        evaluations[instrument.name] = _evaluate(instrument, loaded, period, ctx)
     progress("before/after comparisons")
     from evaltool.analysis.before_after import compare
 
@@ -423,6 +421,31 @@ def run(
         compared=compared,
         windows=windows,
     )
+
+
+def _evaluate(instrument: Instrument, loaded: Loaded, period: Period, ctx: Context) -> Evaluation:
+    """One instrument's evaluation; a plugin's bug is named with its plugin and package (it
+    is not the user's data, and the other commands still work)."""
+    try:
+        return instrument.evaluate(loaded.prepared(instrument, period.end), ctx)
+    except EvaltoolError:
+        raise
+    except Exception as exc:
+        import os
+
+        if os.environ.get("EVALTOOL_DEBUG"):
+            raise
+        owner = next((p for p in loaded.registry.plugins if instrument.name in p.instruments), None)
+        if owner is None:  # from a definition file: name its kind's plugin
+            owner = next((p for p in loaded.registry.plugins if instrument.kind in p.kinds), None)
+        who = f"plugin {owner.name} ({owner.package} {owner.version})" if owner else "a plugin"
+        raise PluginError(
+            f"the instrument '{instrument.name}' failed while scoring {period.code}: "
+            f"{type(exc).__name__}: {exc}. This is a bug in {who}, not in your data; nothing "
+            f"was written. Report it to the plugin's authors, or leave '{instrument.name}' out "
+            "of [instruments] enabled until it is fixed (set EVALTOOL_DEBUG=1 to see where it "
+            "failed)."
+        ) from exc
 
 
 def check_period(period: Period, extract: dt.date | None, today: dt.date | None = None) -> None:

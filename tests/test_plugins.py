@@ -406,3 +406,105 @@ def test_a_return_names_an_installed_plugin_only_when_it_uses_it(tmp_path):
     cover = [str(c.value) for row in openpyxl.load_workbook(out)["Cover"].iter_rows() for c in row]
     assert not any("example-plugin" in text for text in cover)
     assert any(text.startswith("evaltool ") for text in cover)  # evaltool's own still named
+
+
+def test_a_plugin_whose_kinds_hook_raises_is_listed_and_its_definitions_skipped(plugin_dir, runner):
+    """Its definition files name a kind it no longer offers: that is the plugin's fault, so
+    the plugin is listed with both errors and every command still works (issue 26)."""
+    defs = plugin_dir / "kindraise_defs"
+    defs.mkdir()
+    (defs / "mine.toml").write_text('name = "mine"\nkind = "kindraise-scale"\ntable = "mine"\n')
+    fake_distribution(
+        plugin_dir,
+        "kindraise",
+        "kindraise_mod",
+        f"""
+        from pathlib import Path
+        from evaltool.instruments.hookspecs import hookimpl
+        @hookimpl
+        def evaltool_instrument_kinds():
+            raise ImportError("no module named 'scipy.special.magic'")
+        @hookimpl
+        def evaltool_instrument_definitions():
+            return [Path({str(defs)!r})]
+    """,
+    )
+    registry = build_registry()
+    broken = next(p for p in registry.plugins if p.package == "kindraise")
+    assert "evaltool_instrument_kinds() raised ImportError" in broken.error
+    assert "unknown kind 'kindraise-scale'" in broken.error and "mine.toml" in broken.error
+    result = runner.invoke(app, ["plugins"])
+    assert result.exit_code == 0 and "kindraise" in result.output and "FAILED" in result.output
+    assert runner.invoke(app, ["instruments"]).exit_code == 0
+
+
+def test_a_bad_key_in_a_plugins_definition_file_is_listed_not_fatal(plugin_dir, runner):
+    defs = plugin_dir / "keyplug_defs"
+    defs.mkdir()
+    (defs / "typo.toml").write_text(
+        'name = "typo"\nkind = "goal_attainment"\ntable = "goals"\nscael = 1\n'
+    )
+    fake_distribution(
+        plugin_dir,
+        "keyplug",
+        "keyplug_mod",
+        f"""
+        from pathlib import Path
+        from evaltool.instruments.hookspecs import hookimpl
+        @hookimpl
+        def evaltool_instrument_definitions():
+            return [Path({str(defs)!r})]
+    """,
+    )
+    registry = build_registry()
+    broken = next(p for p in registry.plugins if p.package == "keyplug")
+    assert "typo.toml" in broken.error and "scael" in broken.error
+    assert "typo" not in registry.instruments
+    result = runner.invoke(app, ["plugins"])
+    assert result.exit_code == 0 and "keyplug" in result.output
+
+
+def test_a_plugin_whose_summarise_raises_is_named_in_words(plugin_dir, runner, tmp_path):
+    """Not 'unexpected internal error': the instrument and its plugin are named, and the
+    fix a manager can make (leave it out of [instruments] enabled) is said."""
+    import shutil
+
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG
+
+    fake_distribution(
+        plugin_dir,
+        "divplug",
+        "divplug_mod",
+        """
+        from evaltool.instruments.hookspecs import hookimpl
+        from evaltool.plugins.goal_attainment import GoalAttainment
+        class Broken(GoalAttainment):
+            kind = "divplug-gas"
+            def evaluate(self, data, ctx):  # as a plugin's summarise() would, called from it
+                return 1 / 0
+        @hookimpl
+        def evaltool_instruments():
+            return [Broken(name="divgas", title="Broken GAS")]
+    """,
+    )
+    config = tmp_path / "evaltool.toml"
+    text = EXAMPLE_CONFIG.read_text()
+    config.write_text(text.replace("enabled = [", 'enabled = ["divgas", ', 1))
+    data = shutil.copy(EXAMPLE, tmp_path / "service.xlsx")
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(data),
+            "--config",
+            str(config),
+            "--period",
+            "2025-Q4",
+            "--out",
+            str(tmp_path / "r.xlsx"),
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    assert "divgas" in result.output and "divplug" in result.output
+    assert "ZeroDivisionError" in result.output and "internal error" not in result.output
+    assert not (tmp_path / "r.xlsx").exists()

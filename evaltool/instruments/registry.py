@@ -223,7 +223,16 @@ def build_registry(extra_paths: Iterable[Path] = (), autoload: bool | None = Non
         owner, offered = call(impl, "evaltool_instrument_definitions")
         for path in offered:
             for file in _definition_files(Path(path)):
-                add(load_definition(file, kinds), f"{file} (plugin {owner})", owner)
+                try:
+                    instrument = load_definition(file, kinds)
+                except PluginError as exc:
+                    if by_name[owner].builtin:  # evaltool's own files: a bug, fail loudly
+                        raise
+                    # another plugin's broken file: listed with its plugin, the rest load
+                    info = by_name[owner]
+                    info.error = "; ".join(filter(None, [info.error, str(exc)]))
+                    continue
+                add(instrument, f"{file} (plugin {owner})", owner)
     for folder in extra_paths:
         folder = Path(folder)
         if not folder.exists():
