@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from evaltool.analysis.survival import KaplanMeier, survival_table
-from evaltool.analysis.survival.cox import covariate_frame, schoenfeld_residuals
+from evaltool.analysis.survival.cox import covariate_frame, cox_zph, schoenfeld_residuals
 from evaltool.api import load, time_to_proceedings
 from evaltool.cli import app
 from evaltool.config import load_settings
@@ -181,22 +181,44 @@ def test_schoenfeld_residuals_match_r_with_efron_ties(dataset):
     )
 
 
-@pytest.mark.parametrize("dataset", DATASETS)
-def test_the_ph_check_is_lifelines_own_test(dataset):
-    # our residuals feed lifelines' proportional_hazard_test; its own (looping) residuals
-    # must give the same statistics
-    from lifelines import CoxPHFitter
-    from lifelines.statistics import proportional_hazard_test
+ZPH = Path(__file__).parent / "fixtures" / "zph"
 
-    result = analysed(dataset)
-    data = covariate_frame(result.table_, COVARIATES).assign(
-        time=result.table_["time"], event=result.table_["event"]
+
+@pytest.mark.parametrize("model", ["plain", "entry", "weighted"])
+def test_the_ph_test_is_r_cox_zph(model):
+    """Issue 24: the test was lifelines' pre-3.0 approximation (rank transform, information
+    constant over time). R's cox.zph in survival 3.x (km transform, full information, and a
+    GLOBAL test), at R's own coefficients: tests/fixtures/zph/zph.R, with heavy ties, delayed
+    entry and non-integer case weights."""
+    data = pd.read_csv(ZPH / "data.csv")
+    beta = pd.read_csv(ZPH / "expected" / f"{model}_coef.csv")["coef"].to_numpy()
+    ours = cox_zph(
+        data["time"].to_numpy(float),
+        data["event"].to_numpy(bool),
+        data[["cohort", "age", "prior"]].to_numpy(float),
+        beta,
+        ["cohort", "age", "prior"],
+        entry=data["entry"].to_numpy(float) if model == "entry" else None,
+        weights=data["weight"].to_numpy(float) if model == "weighted" else None,
     )
-    cph = CoxPHFitter().fit(data, "time", "event", fit_options={"precision": 1e-13})
-    theirs = proportional_hazard_test(cph, data, time_transform="rank").summary
-    ours = result.ph_test_.set_index("covariate")
-    np.testing.assert_allclose(ours["chi2"], theirs["test_statistic"], rtol=1e-6)
-    np.testing.assert_allclose(ours["p"], theirs["p"], rtol=1e-6)
+    r = pd.read_csv(ZPH / "expected" / f"{model}_zph.csv")
+    assert ours["covariate"].tolist() == r["covariate"].tolist()
+    assert ours["df"].tolist() == r["df"].tolist()
+    np.testing.assert_allclose(ours["chi2"], r["chi2"], rtol=1e-9)
+    np.testing.assert_allclose(ours["p"], r["p"], rtol=1e-8)
+
+
+def test_the_cox_model_reports_cox_zph_with_its_own_fit():
+    # through cox_model: lifelines' coefficients (to R's optimum), then cox_zph
+    from evaltool.analysis.survival.cox import cox_model
+
+    data = pd.read_csv(ZPH / "data.csv").assign(cohort_service=lambda d: d["cohort"])
+    notes: list[str] = []
+    _, _, ph, _ = cox_model(data, ("cohort", "age", "prior"), notes)
+    r = pd.read_csv(ZPH / "expected" / "plain_zph.csv")
+    assert ph["covariate"].tolist() == ["cohort", "age", "prior", "GLOBAL"]
+    np.testing.assert_allclose(ph["chi2"], r["chi2"], rtol=1e-6)
+    np.testing.assert_allclose(ph["p"], r["p"], rtol=1e-6)
 
 
 def test_a_known_km_by_hand():

@@ -411,9 +411,9 @@ def survival_definitions(fit: TimeToProceedings) -> list[Definition]:
         Definition(
             "Cox model",
             "Hazard ratios (service = 1 for cohort), Efron ties; "
-            "proportional hazards checked with scaled Schoenfeld residuals "
-            "(lifelines, rank time transform).",
-            "Cox (1972); R survival::coxph",
+            "proportional hazards tested as R's cox.zph (survival 3.x: Kaplan-Meier time "
+            "transform, each covariate and all together).",
+            "Cox (1972); R survival::coxph, survival::cox.zph",
         ),
     ]
 

@@ -251,8 +251,8 @@ def survival_text(result: TimeToProceedings) -> str:
             )
         for c in records(result.ph_test_):
             lines.append(
-                f"  proportional hazards, {c['covariate']}: Schoenfeld chi-square "
-                f"{c['chi2']:.3f}, p {_p(c['p'])}"
+                f"  proportional hazards (cox.zph), {c['covariate']}: chi-square "
+                f"{c['chi2']:.3f} on {c['df']} df, p {_p(c['p'])}"
             )
     if result.benchmark_:
         b = result.benchmark_
