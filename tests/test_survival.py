@@ -446,3 +446,17 @@ def test_survival_follows_up_as_the_last_quarters_return_would(runner, tmp_path)
     assert result.exit_code == 0, result.output
     assert f"Follow-up to {last.end:%d/%m/%Y}, the end of {last.code}" in result.stderr
     assert json.loads(result.stdout)["extract_date"] == str(last.end)
+
+
+def test_the_ph_test_of_a_single_event_is_not_made_up():
+    # one event: g(t) centred over the events is 0, the information singular (R's solve()
+    # stops); the test is NaN, never a number, and the Cox model still reports
+    got = cox_zph(
+        np.array([1.0, 2, 3, 4]),
+        np.array([1, 0, 0, 0], bool),
+        np.array([[0.0], [1], [0], [1]]),
+        np.array([0.1]),
+        ["x"],
+    )
+    assert got["covariate"].tolist() == ["x", "GLOBAL"]
+    assert got["chi2"].isna().all() and got["p"].isna().all()

@@ -178,6 +178,13 @@ def compare_table(summary, min_days: int) -> str:
         )
         if r["note"]:
             notes.append(f"{r['instrument']} {r['measure']}: {r['note']}")
+        goals = r.get("goals")
+        if goals is not None and goals == goals:  # None or NaN: not read per goal
+            notes.append(
+                f"{r['instrument']} {r['measure']}: n = {r['n']} parents ({int(goals)} "
+                "goals); each parent's pair is the mean of her goals' first and latest "
+                "readings (goals of one parent are not independent)"
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     lines.append("")
@@ -252,7 +259,7 @@ def survival_text(result: TimeToProceedings) -> str:
         for c in records(result.ph_test_):
             lines.append(
                 f"  proportional hazards (cox.zph), {c['covariate']}: chi-square "
-                f"{c['chi2']:.3f} on {c['df']} df, p {_p(c['p'])}"
+                f"{_f(c['chi2'], '.3f') or 'not tested'} on {c['df']} df, p {_p(c['p'])}"
             )
     if result.benchmark_:
         b = result.benchmark_
@@ -350,7 +357,14 @@ def areas_text(fit: AreaDiD) -> str:
 
 def adjusted_text(rows: list[dict[str, Any]], propensity: Any) -> str:
     """The adjusted before/after comparison of the cohorts, as readable text."""
-    lines = ["", f"Change compared between the cohorts: {propensity.describe()}"]
+    lines = [
+        "",
+        f"Change compared between the cohorts: {propensity.describe()}",
+        "  Parents are the units: the propensity model is fitted on parents, each parent counts "
+        "once (her goals share her weight), and the standard error is clustered by "
+        + ("matched pair" if propensity.match and not propensity.replace else "parent")
+        + ", as R's sandwich::vcovCL.",
+    ]
     for r in rows:
         name = f"  {r['instrument']} {r['measure']}: "
         if "not_compared" in r:
@@ -358,7 +372,14 @@ def adjusted_text(rows: list[dict[str, Any]], propensity: Any) -> str:
             continue
         lines.append(
             name + f"service {r['mean_service']:+.2f}, comparison {r['mean_comparison']:+.2f} "
-            f"(n {r['n_service']} and {r['n_comparison']}); difference "
+            f"(parents {r['n_service']} and {r['n_comparison']}"
+            + (
+                f"; goals {r['rows_service']} and {r['rows_comparison']}"
+                if (r.get("rows_service"), r.get("rows_comparison"))
+                != (r["n_service"], r["n_comparison"])
+                else ""
+            )
+            + "); difference "
             f"{r['difference']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}], p {_p(r['p'])} "
             f"(unadjusted {r['difference_unweighted']:+.2f})"
         )

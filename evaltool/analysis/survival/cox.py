@@ -153,12 +153,17 @@ def cox_zph(
     info[p:, p:] = np.einsum("t,tab->ab", gj**2, v)
     u = np.zeros(2 * p)
     u[p:] = (w[dead] * g[group]) @ x[dead] - (gj * wave[j]) @ mean
-    rows = []
-    for col in range(p):
-        kk = [*range(p), p + col]
-        uk = u[kk]
-        rows.append((names[col], float(uk @ np.linalg.solve(info[np.ix_(kk, kk)], uk)), 1))
-    rows.append(("GLOBAL", float(u @ np.linalg.solve(info, u)), p))
+
+    def test(kk: list[int]) -> float:
+        """u' I^-1 u over the terms ``kk``; NaN where the information is singular (too few
+        events at different times: R's solve() stops there)."""
+        try:
+            return float(u[kk] @ np.linalg.solve(info[np.ix_(kk, kk)], u[kk]))
+        except np.linalg.LinAlgError:
+            return float("nan")
+
+    rows = [(names[col], test([*range(p), p + col]), 1) for col in range(p)]
+    rows.append(("GLOBAL", test(list(range(2 * p))), p))
     out = pd.DataFrame(rows, columns=["covariate", "chi2", "df"])
     out["p"] = chi2.sf(out["chi2"], out["df"])
     return out
@@ -228,6 +233,11 @@ def cox_model(
         cph.params_.to_numpy(),
         list(design.columns),
     )
+    if ph_table["chi2"].isna().any():
+        notes.append(
+            "Cox model: proportional hazards could not be tested (too few events at different "
+            "times)"
+        )
     if (ph_table["p"] < 0.05).any():
         bad = ", ".join(ph_table.loc[ph_table["p"] < 0.05, "covariate"])
         notes.append(f"Cox model: proportional hazards doubtful for {bad} (cox.zph p < 0.05)")
