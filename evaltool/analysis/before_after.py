@@ -15,7 +15,7 @@ the measures of one instrument.
 Goals are clustered within parents (a parent's goals move together), so a measure read per goal
 (``Measure.unit == "goal"``) is analysed at parent level: each parent's pair is the mean of her
 goals' first and of their latest readings, and every statistic above is over parents (``n``:
-parents; ``goals``: the goal pairs they had). A parent counts once however many goals she set.
+parents; ``goals``: the goal pairs they had). A parent counts once however many goals they set.
 Checked against R on goals within parents: tests/fixtures/cluster/cluster.R.
 """
 
@@ -93,7 +93,7 @@ def pair_readings(pairs: pd.DataFrame, min_days: int) -> tuple[pd.DataFrame, pd.
 
 
 def per_parent(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Goal pairs reduced to one pair per parent: the mean of her goals' first readings, of
+    """Goal pairs reduced to one pair per parent: the mean of their goals' first readings, of
     their latest and of their changes, with the number of goals (``goals``)."""
     g = pairs.groupby("client_id", sort=False, observed=True)
     out = g[["first", "latest", "change"]].mean()

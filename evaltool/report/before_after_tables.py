@@ -62,7 +62,7 @@ TEST_COLUMNS = (
 #: a goal-based instrument's table: parents, not goals, are the units
 GOAL_NOTE = (
     " Ratings of goals: a parent's goals move together, so the pairs are parents (each "
-    "parent's mean first and mean latest rating over her goals) and every figure and test is "
+    "parent's mean first and mean latest rating over their goals) and every figure and test is "
     "over parents, each counted once; Goals: the goals they rated."
 )
 
@@ -143,7 +143,7 @@ DEFINITIONS = [
         "Before/after pair",
         "A unit's (client's, or goal's) first and latest reading "
         "up to the period end, at least the configured number of days apart. Goals are "
-        "analysed at parent level: a parent's pair is the mean of her goals' first and of "
+        "analysed at parent level: a parent's pair is the mean of their goals' first and of "
         "their latest readings, and the tests are over parents (goals of one parent are not "
         "independent).",
         "evaltool",

@@ -182,7 +182,7 @@ def compare_table(summary, min_days: int) -> str:
         if goals is not None and goals == goals:  # None or NaN: not read per goal
             notes.append(
                 f"{r['instrument']} {r['measure']}: n = {r['n']} parents ({int(goals)} "
-                "goals); each parent's pair is the mean of her goals' first and latest "
+                "goals); each parent's pair is the mean of their goals' first and latest "
                 "readings (goals of one parent are not independent)"
             )
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
@@ -361,7 +361,7 @@ def adjusted_text(rows: list[dict[str, Any]], propensity: Any) -> str:
         "",
         f"Change compared between the cohorts: {propensity.describe()}",
         "  Parents are the units: the propensity model is fitted on parents, each parent counts "
-        "once (her goals share her weight), and the standard error is clustered by "
+        "once (their goals share their weight), and the standard error is clustered by "
         + ("matched pair" if propensity.match and not propensity.replace else "parent")
         + ", as R's sandwich::vcovCL.",
     ]
