@@ -460,3 +460,20 @@ def test_the_ph_test_of_a_single_event_is_not_made_up():
     )
     assert got["covariate"].tolist() == ["x", "GLOBAL"]
     assert got["chi2"].isna().all() and got["p"].isna().all()
+
+
+def test_a_doubtful_ph_test_is_noted_in_words():
+    # the plain fit of tests/fixtures/zph flags nothing (R: every p > 0.1)
+    from evaltool.analysis.survival.cox import cox_model
+
+    data = pd.read_csv(ZPH / "data.csv").assign(cohort_service=lambda d: d["cohort"])
+    notes: list[str] = []
+    cox_model(data, ("cohort", "age", "prior"), notes)
+    assert not any("proportional hazards" in n for n in notes)
+    # a covariate that is the time itself breaks proportional hazards beyond doubt
+    data["late"] = (data["time"] > data["time"].median()).astype(float) * data["event"]
+    cox_model(data, ("cohort", "late"), notes)
+    assert notes == [
+        "Cox model: proportional hazards doubtful for late, the model as a whole (GLOBAL) "
+        "(cox.zph p < 0.05)"
+    ]

@@ -239,7 +239,10 @@ def cox_model(
             "times)"
         )
     if (ph_table["p"] < 0.05).any():
-        bad = ", ".join(ph_table.loc[ph_table["p"] < 0.05, "covariate"])
+        bad = ", ".join(
+            "the model as a whole (GLOBAL)" if c == "GLOBAL" else c
+            for c in ph_table.loc[ph_table["p"] < 0.05, "covariate"]
+        )
         notes.append(f"Cox model: proportional hazards doubtful for {bad} (cox.zph p < 0.05)")
     info = {
         "n": len(complete),
