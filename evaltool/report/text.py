@@ -286,6 +286,10 @@ def weighted_text(fit: WeightedSurvival) -> str:
     lines = ["", f"Comparison of the cohorts: {ps.describe()}"]
     if ps.dropped_:
         lines.append(f"  {ps.dropped_} client(s) left out: a covariate is blank")
+    if ps.match and ps.unmatched_:
+        lines.append(
+            f"  {ps.unmatched_} service client(s) with no match within the caliper: left out"
+        )
     lines.append("  balance (standardised mean difference before -> after; variance ratio):")
     for r in records(fit.balance_):
         flag = "  NOT BALANCED (|SMD| > 0.1)" if r["imbalanced"] else ""
@@ -306,7 +310,9 @@ def weighted_text(fit: WeightedSurvival) -> str:
     c = records(fit.cox_)[0]
     lines.append(
         f"  weighted Cox, service vs comparison: hazard ratio {c['hr']:.3f} "
-        f"[{c['hr_low']:.3f}, {c['hr_high']:.3f}] (robust SE {c['robust_se']:.4f}), "
+        f"[{c['hr_low']:.3f}, {c['hr_high']:.3f}] (robust SE {c['robust_se']:.4f}"
+        + (", clustered by matched pair" if ps.pairs_ is not None else "")
+        + "), "
         f"p {_p(c['p'])}"
     )
     lines.append(f"  {fit.evidence_['statement']}")
