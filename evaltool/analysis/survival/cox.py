@@ -121,11 +121,12 @@ def cox_zph(
     k = len(times)
     dead = np.flatnonzero(event)
 
+    in_order = np.argsort(group, kind="stable")
+    firsts = np.searchsorted(group[in_order], np.arange(k))  # every time has an event
+
     def by_time(values: np.ndarray) -> np.ndarray:
         """Sums of ``values`` (rows: the events) at each event time."""
-        out = np.zeros((k, *values.shape[1:]))
-        np.add.at(out, group, values)
-        return out
+        return np.add.reduceat(values[in_order], firsts, axis=0)
 
     d = by_time(np.ones(len(dead)))
     d0, d1 = by_time(r[dead]), by_time(r[dead, None] * x[dead])
