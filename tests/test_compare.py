@@ -27,6 +27,7 @@ from evaltool.instruments.kit import first_and_latest_readings
 FIXTURE = Path(__file__).parent / "fixtures" / "before_after"
 COLUMNS = [
     "n",
+    "goals",
     "baseline_mean",
     "baseline_sd",
     "latest_mean",
@@ -241,7 +242,10 @@ def test_cli_json_has_the_documented_keys_and_r_values(runner):
     ):
         assert key in row
     r = next(e for e in r_expected() if e["instrument"] == "gbo")
-    assert row["wilcoxon_v"] == float(r["wilcoxon_v"]) == 160.5
+    # goals analysed at parent level (issue 24): 11 parents with 22 goals, V 54 (was 160.5
+    # over the 22 goals as if independent)
+    assert (row["n"], row["goals"]) == (int(r["n"]), int(r["goals"])) == (11, 22)
+    assert row["wilcoxon_v"] == float(r["wilcoxon_v"]) == 54
     assert row["p_wilcoxon"] == pytest.approx(float(r["p_wilcoxon"]), rel=1e-9)
     assert row["reliable_improved"] is None  # no reliability for GBO: not invented
 
@@ -312,3 +316,38 @@ def test_every_before_after_row_says_its_strength_of_evidence(runner):
     assert all("would have happened anyway" in r["evidence"]["statement"] for r in rows)
     text = runner.invoke(app, args).output
     assert "Maryland Scientific Methods Scale level 1 of 5" in " ".join(text.split())
+
+
+def test_goal_ratings_are_analysed_with_parents_as_units_as_r(tmp_path):
+    """Issue 24: goals of one parent move together (intraclass correlation of the change 0.44
+    here), so the before/after comparison of a goal measure is over parents: each parent's
+    pair is the mean of her goals' first and latest ratings, n counts parents and goals stand
+    beside it. R: tests/fixtures/cluster/cluster.R (78 service parents with 194 goals; the
+    goal-level SE 0.133 as if independent is 0.186 clustered by parent)."""
+    import openpyxl
+
+    from evaltool.api import run
+    from evaltool.config import Settings
+    from evaltool.report.excel import write_return
+    from tests.conftest import find_table
+
+    folder = Path(__file__).parent / "fixtures" / "cluster"
+    want = pd.read_csv(folder / "expected_before_after.csv").iloc[0].to_dict()
+    loaded = load(folder / "data", Settings())
+    got = before_after(loaded, instrument="gbo").iloc[0]
+    assert (got["n"], got["goals"]) == (int(want["n"]), int(want["goals"])) == (78, 194)
+    for col, value in want.items():
+        assert float(got[col]) == pytest.approx(float(value), rel=1e-9, abs=1e-12), col
+    # the return's Before and after sheet: Pairs are parents, Goals beside them
+    results = run(folder / "data", Settings(), "2025-Q4")
+    ws = openpyxl.load_workbook(write_return(results, tmp_path / "r.xlsx"))["Before and after"]
+    title = next(
+        c.value
+        for r in ws.iter_rows()
+        for c in r
+        if isinstance(c.value, str) and c.value.endswith(": first vs latest")
+    )
+    table = find_table(ws, title)
+    assert (table.loc[0, "Pairs"], table.loc[0, "Goals"]) == (78, 194)
+    text = " ".join(str(c.value) for r in ws.iter_rows() for c in r if c.value is not None)
+    assert "the pairs are parents" in text

@@ -354,3 +354,75 @@ def test_the_comparison_cohorts_readings_are_not_the_services_outcomes(tmp_path)
     assert set(pairs["client_id"]) <= service
     row = results.comparisons.set_index(["instrument", "measure"]).loc[("gbo", "score")]
     assert row["n"] == 120
+
+
+def test_the_matched_cox_model_leaves_unmatched_parents_out_as_r(table):
+    """Issue 24: unmatched parents were kept with weight 0, so their events still counted
+    among the tied deaths of Efron's correction (two event days here are shared by a matched
+    and an unmatched parent). R: coxph on the matched parents with their weights, robust
+    variance clustered by matched pair (matched.R)."""
+    want = pd.read_csv(EXPECTED / "matched_cox.csv").iloc[0]
+    fit = WeightedSurvival(Propensity(COVS, match=True), times=TIMES, bootstrap=0).fit(table)
+    cox = fit.cox_.iloc[0]
+    assert cox["coef"] == pytest.approx(want["coef"], abs=1e-7)
+    assert cox["se"] == pytest.approx(want["se"], abs=1e-6)
+    assert cox["robust_se"] == pytest.approx(want["robust_se"], abs=1e-6)
+    assert fit.propensity.unmatched_ == 31
+    assert int((fit.propensity.weights_ > 0).sum()) == want["n"] == 178
+
+
+def test_survival_propensity_reports_the_model_it_used(runner):
+    """Issue 24: `survival --propensity` printed the propensity model of the payment-by-
+    results refit (on the 220 parents decided), not the one its figures used (all 240): the
+    JSON's model is R's glm on everyone (comparison.R), with matching's unmatched count
+    (matched.R); the payment-by-results row describes its own model."""
+    from evaltool.cli import app
+
+    args = ["survival", str(FIXTURE / "data"), "--extract-date", "2025-12-31"]
+    args += ["--origin", "start", "--propensity", ",".join(COVS), "--match"]
+    result = runner.invoke(app, [*args, "--bootstrap", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    want = pd.read_csv(EXPECTED / "propensity.csv")
+    got = pd.DataFrame(out["propensity"]["coefficients"])
+    np.testing.assert_allclose(got["coef"], want["coef"], rtol=1e-6)
+    np.testing.assert_allclose(got["se"], want["se"], rtol=1e-6)
+    assert out["propensity"]["unmatched"] == 31
+    horizon = out["no_new_proceedings_within_horizon"]
+    assert horizon["propensity"]["parents"] == 220
+    assert horizon["propensity"]["coefficients"][0]["coef"] != pytest.approx(want["coef"][0])
+
+
+CLUSTER = ROOT / "tests" / "fixtures" / "cluster"
+
+
+@pytest.mark.parametrize("scheme", ["att", "ate", "match"])
+def test_goals_within_parents_are_compared_with_parents_as_units_as_r(scheme):
+    """Issue 24: the propensity model was fitted on goal rows and the standard error treated
+    goals of one parent as independent. Now the model is fitted on parents (one row each),
+    each parent's goals share her weight (w / k: every parent counts once) and the standard
+    error is clustered by parent (matching: by matched pair), as R's lm(change ~ treat,
+    weights) with sandwich::vcovCL (tests/fixtures/cluster/cluster.R; 160 parents, 1 to 4
+    goals each, intraclass correlation of the change 0.44)."""
+    from evaltool.api import adjusted_before_after
+
+    want = pd.read_csv(CLUSTER / "expected_adjusted.csv").set_index("weights").loc[scheme]
+    loaded = load(CLUSTER / "data", Settings())
+    kind = {"match": True} if scheme == "match" else {"weights": scheme}
+    [row] = adjusted_before_after(loaded, Propensity(COVS, **kind), instrument="gbo")
+    for key in ("n_service", "n_comparison", "rows_service", "rows_comparison"):
+        assert row[key] == want[key], key
+    for key in (
+        "difference",
+        "robust_se",
+        "mean_service",
+        "mean_comparison",
+        "difference_unweighted",
+    ):
+        assert row[key] == pytest.approx(want[key], rel=1e-9), key
+    # clustering matters here: the SE as if the goals were independent is smaller (R)
+    assert row["robust_se"] > want["se_goal_rows_independent"] * 1.1
+    coefs = pd.DataFrame(row["propensity"]["coefficients"])
+    r = pd.read_csv(CLUSTER / "expected_propensity.csv")
+    np.testing.assert_allclose(coefs["coef"], r["coef"], rtol=1e-7)
+    assert row["propensity"]["parents"] == 158

@@ -388,3 +388,101 @@ def test_the_new_child_outcome_from_the_same_pass_is_the_outcome_fitted_alone(or
     pd.testing.assert_frame_equal(both.table_[cols], alone.table_[cols])
     pd.testing.assert_frame_equal(both.survival_at_, alone.survival_at_)
     assert both.outcome == "new-child" and both.cox_ is None
+
+
+def _history(sets, children, start="2022-01-01"):
+    """One client H's clients, proceedings and subjects tables from (issued, concluded,
+    children) and (child, birth, unborn) rows."""
+    clients = pd.DataFrame(
+        {
+            "client_id": ["H"],
+            "referral_date": [D(start) - pd.Timedelta(days=31)],
+            "start_date": [D(start)],
+            "gender": ["female"],
+        }
+    )
+    procs = pd.DataFrame(
+        {
+            "client_id": "H",
+            "issued_date": [D(s[0]) for s in sets],
+            "concluded_date": [D(s[1]) if s[1] else pd.NaT for s in sets],
+        }
+    )
+    links = pd.DataFrame(
+        [("H", D(s[0]), k) for s in sets for k in s[2].split(";")],
+        columns=["client_id", "issued_date", "child_id"],
+    )
+    kids = pd.DataFrame(
+        {
+            "client_id": "H",
+            "child_id": [k[0] for k in children],
+            "birth_date": [D(k[1]) for k in children],
+            "unborn": [k[2] for k in children],
+        }
+    )
+    return clients, procs, links.merge(kids, on=["client_id", "child_id"])
+
+
+def test_an_open_consolidated_set_stays_open_after_the_split():
+    """Issue 24: an ongoing set (no conclusion date) split at a birth 273 days after issue
+    was closed at the birth; the data contract reads a blank conclusion as ongoing, so the
+    part split off (here the index: issued 01/10/2021, before the start) is ongoing too."""
+    clients, procs, subj = _history(
+        [("2021-01-01", None, "H1;H2"), ("2023-01-01", "2023-09-01", "H1")],
+        [("H1", "2019-01-01", False), ("H2", "2021-10-01", True)],
+    )
+    # index-conclusion: the index has not concluded, so H is not yet at risk (was: origin
+    # 01/10/2021, an event 457 days later)
+    table, excluded = survival_table(clients, procs, EXTRACT, "index-conclusion", "any", subj)
+    assert table.empty
+    counts = excluded.set_index("Reason")["Clients"]
+    assert counts["index proceedings not concluded by the extract date (not yet at risk)"] == 1
+    # index-issue: the set of 01/01/2023 overlaps the still-open index (was: not an overlap)
+    table, _ = survival_table(clients, procs, EXTRACT, "index-issue", "any", subj)
+    row = table.set_index("client_id").loc["H"]
+    assert bool(row["overlap"])
+    assert (row["time"], row["event"], row["return_type"]) == (457, 1, "previous child")
+
+
+def test_a_closed_consolidated_set_closes_its_part_at_the_birth_when_it_ended_before():
+    # concluded 01/06/2021, before H2's birth on 01/10/2021: the part concludes at the birth
+    clients, procs, subj = _history(
+        [("2021-01-01", "2021-06-01", "H1;H2")],
+        [("H1", "2019-01-01", False), ("H2", "2021-10-01", True)],
+    )
+    table, _ = survival_table(clients, procs, EXTRACT, "index-conclusion", "any", subj)
+    row = table.set_index("client_id").loc["H"]
+    assert row["origin"] == D("2021-10-01") and row["event"] == 0
+
+
+def test_the_37_week_rule_counts_from_the_index_as_recorded():
+    """The published Cafcass-CRIS analysis keeps a new-infant return when its start date is
+    259 days (7 * 37) or more after the index case's start date, the index case never re-dated
+    by a split. Here the index (latest set by the start) is the part split off at H2's birth
+    on 01/10/2021 from a set issued 01/01/2021; a set about H3 (born after the index) issued
+    01/04/2022 is 182 days after the part but 455 days after the index as recorded: a return
+    with a new child, at 182 days from the origin (was: not one, so no event)."""
+    clients, procs, subj = _history(
+        [("2021-01-01", "2021-06-01", "H1;H2"), ("2022-04-01", None, "H3")],
+        [("H1", "2019-01-01", False), ("H2", "2021-10-01", True), ("H3", "2022-03-01", False)],
+    )
+    table, _ = survival_table(clients, procs, EXTRACT, "index-issue", "new-child", subj)
+    row = table.set_index("client_id").loc["H"]
+    assert row["origin"] == D("2021-10-01")
+    assert (row["time"], row["event"]) == (182, 1)
+
+
+@pytest.mark.parametrize(("issued", "counted"), [("2023-09-25", False), ("2023-09-26", True)])
+def test_the_37_week_rule_keeps_a_return_259_days_or_more_after_the_index(issued, counted):
+    # index issued 10/01/2023; 26/09/2023 is day 259 (21 + 28 + 31 + 30 + 31 + 30 + 31 + 31
+    # + 26), kept as the published analysis keeps time_to_next >= 7 * 37; day 258 is not
+    clients, procs, subj = _history(
+        [("2023-01-10", "2023-06-01", "H1"), (issued, None, "H2")],
+        [("H1", "2021-01-01", False), ("H2", "2023-08-01", False)],
+        start="2023-02-01",
+    )
+    table, _ = survival_table(clients, procs, EXTRACT, "index-issue", "new-child", subj)
+    row = table.set_index("client_id").loc["H"]
+    assert row["event"] == int(counted)
+    if counted:
+        assert row["time"] == 259

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from evaltool.analysis.survival import KaplanMeier, survival_table
-from evaltool.analysis.survival.cox import covariate_frame, schoenfeld_residuals
+from evaltool.analysis.survival.cox import covariate_frame, cox_zph, schoenfeld_residuals
 from evaltool.api import load, time_to_proceedings
 from evaltool.cli import app
 from evaltool.config import load_settings
@@ -181,22 +181,44 @@ def test_schoenfeld_residuals_match_r_with_efron_ties(dataset):
     )
 
 
-@pytest.mark.parametrize("dataset", DATASETS)
-def test_the_ph_check_is_lifelines_own_test(dataset):
-    # our residuals feed lifelines' proportional_hazard_test; its own (looping) residuals
-    # must give the same statistics
-    from lifelines import CoxPHFitter
-    from lifelines.statistics import proportional_hazard_test
+ZPH = Path(__file__).parent / "fixtures" / "zph"
 
-    result = analysed(dataset)
-    data = covariate_frame(result.table_, COVARIATES).assign(
-        time=result.table_["time"], event=result.table_["event"]
+
+@pytest.mark.parametrize("model", ["plain", "entry", "weighted"])
+def test_the_ph_test_is_r_cox_zph(model):
+    """Issue 24: the test was lifelines' pre-3.0 approximation (rank transform, information
+    constant over time). R's cox.zph in survival 3.x (km transform, full information, and a
+    GLOBAL test), at R's own coefficients: tests/fixtures/zph/zph.R, with heavy ties, delayed
+    entry and non-integer case weights."""
+    data = pd.read_csv(ZPH / "data.csv")
+    beta = pd.read_csv(ZPH / "expected" / f"{model}_coef.csv")["coef"].to_numpy()
+    ours = cox_zph(
+        data["time"].to_numpy(float),
+        data["event"].to_numpy(bool),
+        data[["cohort", "age", "prior"]].to_numpy(float),
+        beta,
+        ["cohort", "age", "prior"],
+        entry=data["entry"].to_numpy(float) if model == "entry" else None,
+        weights=data["weight"].to_numpy(float) if model == "weighted" else None,
     )
-    cph = CoxPHFitter().fit(data, "time", "event", fit_options={"precision": 1e-13})
-    theirs = proportional_hazard_test(cph, data, time_transform="rank").summary
-    ours = result.ph_test_.set_index("covariate")
-    np.testing.assert_allclose(ours["chi2"], theirs["test_statistic"], rtol=1e-6)
-    np.testing.assert_allclose(ours["p"], theirs["p"], rtol=1e-6)
+    r = pd.read_csv(ZPH / "expected" / f"{model}_zph.csv")
+    assert ours["covariate"].tolist() == r["covariate"].tolist()
+    assert ours["df"].tolist() == r["df"].tolist()
+    np.testing.assert_allclose(ours["chi2"], r["chi2"], rtol=1e-9)
+    np.testing.assert_allclose(ours["p"], r["p"], rtol=1e-8)
+
+
+def test_the_cox_model_reports_cox_zph_with_its_own_fit():
+    # through cox_model: lifelines' coefficients (to R's optimum), then cox_zph
+    from evaltool.analysis.survival.cox import cox_model
+
+    data = pd.read_csv(ZPH / "data.csv").assign(cohort_service=lambda d: d["cohort"])
+    notes: list[str] = []
+    _, _, ph, _ = cox_model(data, ("cohort", "age", "prior"), notes)
+    r = pd.read_csv(ZPH / "expected" / "plain_zph.csv")
+    assert ph["covariate"].tolist() == ["cohort", "age", "prior", "GLOBAL"]
+    np.testing.assert_allclose(ph["chi2"], r["chi2"], rtol=1e-6)
+    np.testing.assert_allclose(ph["p"], r["p"], rtol=1e-6)
 
 
 def test_a_known_km_by_hand():
@@ -424,3 +446,34 @@ def test_survival_follows_up_as_the_last_quarters_return_would(runner, tmp_path)
     assert result.exit_code == 0, result.output
     assert f"Follow-up to {last.end:%d/%m/%Y}, the end of {last.code}" in result.stderr
     assert json.loads(result.stdout)["extract_date"] == str(last.end)
+
+
+def test_the_ph_test_of_a_single_event_is_not_made_up():
+    # one event: g(t) centred over the events is 0, the information singular (R's solve()
+    # stops); the test is NaN, never a number, and the Cox model still reports
+    got = cox_zph(
+        np.array([1.0, 2, 3, 4]),
+        np.array([1, 0, 0, 0], bool),
+        np.array([[0.0], [1], [0], [1]]),
+        np.array([0.1]),
+        ["x"],
+    )
+    assert got["covariate"].tolist() == ["x", "GLOBAL"]
+    assert got["chi2"].isna().all() and got["p"].isna().all()
+
+
+def test_a_doubtful_ph_test_is_noted_in_words():
+    # the plain fit of tests/fixtures/zph flags nothing (R: every p > 0.1)
+    from evaltool.analysis.survival.cox import cox_model
+
+    data = pd.read_csv(ZPH / "data.csv").assign(cohort_service=lambda d: d["cohort"])
+    notes: list[str] = []
+    cox_model(data, ("cohort", "age", "prior"), notes)
+    assert not any("proportional hazards" in n for n in notes)
+    # a covariate that is the time itself breaks proportional hazards beyond doubt
+    data["late"] = (data["time"] > data["time"].median()).astype(float) * data["event"]
+    cox_model(data, ("cohort", "late"), notes)
+    assert notes == [
+        "Cox model: proportional hazards doubtful for late, the model as a whole (GLOBAL) "
+        "(cox.zph p < 0.05)"
+    ]

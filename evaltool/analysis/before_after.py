@@ -10,7 +10,13 @@ the measures of one instrument.
 
     ba = BeforeAfter(min_n=5, min_days=28).fit(readings, measures, instrument="gas")
     ba.summary_   # one row per measure
-    ba.pairs_     # one row per unit and measure
+    ba.pairs_     # one row per unit (goal measures: per parent) and measure
+
+Goals are clustered within parents (a parent's goals move together), so a measure read per goal
+(``Measure.unit == "goal"``) is analysed at parent level: each parent's pair is the mean of her
+goals' first and of their latest readings, and every statistic above is over parents (``n``:
+parents; ``goals``: the goal pairs they had). A parent counts once however many goals they set.
+Checked against R on goals within parents: tests/fixtures/cluster/cluster.R.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ SUMMARY_COLUMNS = [
     "unit",
     "direction",
     "n",
+    "goals",
     "excluded_single",
     "excluded_too_close",
     "baseline_mean",
@@ -83,6 +90,16 @@ def pair_readings(pairs: pd.DataFrame, min_days: int) -> tuple[pd.DataFrame, pd.
     excluded = pairs[~kept].reset_index(drop=True)
     excluded["reason"] = reason[~kept]
     return paired, excluded
+
+
+def per_parent(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Goal pairs reduced to one pair per parent: the mean of their goals' first readings, of
+    their latest and of their changes, with the number of goals (``goals``)."""
+    g = pairs.groupby("client_id", sort=False, observed=True)
+    out = g[["first", "latest", "change"]].mean()
+    out["goals"] = g.size()
+    out["measure"] = pairs["measure"].iloc[0] if len(pairs) else None
+    return out.reset_index()
 
 
 def wilcoxon_signed_rank(d: np.ndarray) -> tuple[float, int, float]:
@@ -143,6 +160,9 @@ class BeforeAfter:
         rows, unit_rows = [], []
         for m in measures:
             p = pairs[pairs["measure"] == m.name].copy()
+            goals = len(p) if m.unit == "goal" else None
+            if m.unit == "goal":
+                p = per_parent(p)
             ex = excluded[excluded["measure"] == m.name]["reason"].value_counts()
             sign = 1 if m.higher_is_better else -1
             d = p["change"].to_numpy(float)
@@ -154,6 +174,7 @@ class BeforeAfter:
                 "unit": m.unit,
                 "direction": "higher is better" if m.higher_is_better else "lower is better",
                 "n": n,
+                "goals": goals,
                 "excluded_single": int(ex.get("single reading", 0)),
                 "excluded_too_close": int(ex.get("too close", 0)),
                 "baseline_mean": _mean(p["first"]),

@@ -57,6 +57,8 @@ class Propensity:
     weights_: np.ndarray = field(default=None, init=False, repr=False)  # type: ignore[assignment]
     dropped_: int = field(default=0, init=False)  # rows with a covariate missing
     unmatched_: int = field(default=0, init=False)  # service clients with no match
+    #: matching without replacement: each row's pair (numbered from 0; -1 unmatched)
+    pairs_: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def fit(self, table: pd.DataFrame) -> Propensity:
         import statsmodels.api as sm
@@ -129,6 +131,7 @@ class Propensity:
         logit = np.log(p / (1 - p))
         limit = self.caliper * logit.std(ddof=1)
         weights = np.zeros(len(p))
+        pairs = np.full(len(p), -1)
         free = np.flatnonzero(treat == 0)
         unmatched = 0
         for i in np.flatnonzero(treat == 1)[np.argsort(-p[treat == 1], kind="stable")]:
@@ -142,10 +145,25 @@ class Propensity:
                 continue
             weights[i] = 1.0
             weights[free[j]] += 1.0
+            pairs[i] = pairs[free[j]] = i
             if not self.replace:
                 free = np.delete(free, j)
         self.unmatched_ = unmatched
+        # with replacement a comparison client is in several pairs: no pair clusters
+        self.pairs_ = None
+        if not self.replace:
+            self.pairs_ = np.full(len(p), -1)
+            used = pairs >= 0
+            self.pairs_[used] = np.unique(pairs[used], return_inverse=True)[1]
         return weights
+
+    def clusters(self) -> np.ndarray:
+        """The clusters of a robust standard error, one per row of ``data_``: the matched
+        pair (matching without replacement: the pair's outcomes are not independent, as
+        MatchIt's guidance has it), otherwise the client."""
+        if self.pairs_ is not None:
+            return self.pairs_
+        return np.arange(len(self.data_))
 
     def describe(self) -> str:
         """The adjustment in words, for the return and the text output."""
@@ -260,12 +278,21 @@ def coarse_overlap(overlap: pd.DataFrame, threshold: int) -> pd.DataFrame:
 class WeightedCox:
     """A Cox model with case weights and Efron ties, with the naive and R's robust variance
     (``coxph(..., weights = w, robust = TRUE)``: the sandwich of the weighted dfbeta
-    residuals, each client their own cluster)."""
+    residuals, each client their own cluster, or summed within ``cluster``, as
+    ``coxph(..., cluster = pair)``). Rows of weight 0 must be left out by the caller: they
+    would still count among the tied deaths of Efron's correction."""
 
     tol: float = 1e-12
     max_iter: int = 50
 
-    def fit(self, time: np.ndarray, event: np.ndarray, x: np.ndarray, w: np.ndarray) -> WeightedCox:
+    def fit(
+        self,
+        time: np.ndarray,
+        event: np.ndarray,
+        x: np.ndarray,
+        w: np.ndarray,
+        cluster: np.ndarray | None = None,
+    ) -> WeightedCox:
         time, event = np.asarray(time, float), np.asarray(event, int)
         x, w = np.atleast_2d(np.asarray(x, float).T).T, np.asarray(w, float)
         beta = np.zeros(x.shape[1])
@@ -305,6 +332,11 @@ class WeightedCox:
         self.loglik_ = float(loglik)
         u = self._score_residuals(time, event, x, w, beta)
         dfbeta = (u * w[:, None]) @ self.var_
+        if cluster is not None:
+            _, group = np.unique(np.asarray(cluster), return_inverse=True)
+            summed = np.zeros((group.max() + 1, dfbeta.shape[1]))
+            np.add.at(summed, group, dfbeta)
+            dfbeta = summed
         self.robust_var_ = dfbeta.T @ dfbeta
         self.se_ = np.sqrt(np.diag(self.var_))
         self.robust_se_ = np.sqrt(np.diag(self.robust_var_))
@@ -386,7 +418,9 @@ class WeightedSurvival:
     """Time to next proceedings by cohort with propensity weights: Kaplan-Meier at the fixed
     times, the difference in cumulative incidence (service less comparison) with a bootstrap
     CI (clients resampled, the propensity model refitted each time; seeded), and a weighted
-    Cox model of the cohort with R's robust standard error."""
+    Cox model of the cohort with R's robust standard error (matching without replacement:
+    clustered by matched pair). After ``fit``, ``propensity`` is the model fitted here, the
+    one every figure used (a copy: the fitter passed in is left as it was)."""
 
     propensity: Propensity
     times: tuple[int, ...] = (182, 365, 730, 1095)
@@ -399,7 +433,9 @@ class WeightedSurvival:
 
         from evaltool.analysis.survival.km import KaplanMeier
 
-        ps = self.propensity.fit(table)
+        # a fitter of our own: a caller's fitter refitted elsewhere (the payment-by-results
+        # outcome) would otherwise change the model this comparison reports
+        ps = self.propensity = replace(self.propensity).fit(table)
         data, w = ps.data_, ps.weights_
         self.balance_ = balance(data, ps.covariates, w)
         self.effective_sample_size_ = effective_sample_size(data, w)
@@ -419,11 +455,15 @@ class WeightedSurvival:
         at["ci_incidence_high"] = 1 - at["ci_low"]
         self.survival_at_ = at
         self.difference_ = self._difference(table, at)
+        # weight 0 (an unmatched client): not in the model at all, as R's coxph on the
+        # matched clients; matched pairs are the clusters of the robust variance
+        used = w > 0
         cox = WeightedCox().fit(
-            data["time"].to_numpy(),
-            data["event"].to_numpy(),
-            data["cohort_service"].to_numpy(float),
-            w,
+            data["time"].to_numpy()[used],
+            data["event"].to_numpy()[used],
+            data["cohort_service"].to_numpy(float)[used],
+            w[used],
+            ps.clusters()[used],
         )
         z = norm.ppf(0.975)
         coef, se, rse = float(cox.coef_[0]), float(cox.se_[0]), float(cox.robust_se_[0])
@@ -492,21 +532,33 @@ class WeightedSurvival:
         )
 
 
-def weighted_difference(y: np.ndarray, treat: np.ndarray, w: np.ndarray) -> dict[str, float]:
+def weighted_difference(
+    y: np.ndarray, treat: np.ndarray, w: np.ndarray, cluster: np.ndarray | None = None
+) -> dict[str, float]:
     """The difference of the weighted means of ``y`` (service less comparison), with the
-    robust (HC0) standard error of R's ``lm(y ~ treat, weights = w)`` and
-    ``sandwich::vcovHC(type = "HC0")``."""
-    import statsmodels.api as sm
+    cluster-robust standard error of R's ``lm(y ~ treat, weights = w)`` and
+    ``sandwich::vcovCL(fit, cluster = cluster, type = "HC0")`` (the sandwich of the weighted
+    scores summed within each cluster, times G / (G - 1) for G clusters); without
+    ``cluster``, each row its own cluster. Rows of weight 0 add nothing to either side."""
     from scipy.stats import norm
 
-    x = sm.add_constant(np.asarray(treat, float), has_constant="add")
-    fit = sm.WLS(np.asarray(y, float), x, weights=np.asarray(w, float)).fit(cov_type="HC0")
-    coef, se = float(fit.params[1]), float(fit.bse[1])
+    y, t, w = np.asarray(y, float), np.asarray(treat, float), np.asarray(w, float)
+    x = np.column_stack([np.ones(len(y)), t])
+    bread = np.linalg.inv((x * w[:, None]).T @ x)
+    beta = bread @ ((x * w[:, None]).T @ y)
+    scores = x * (w * (y - x @ beta))[:, None]
+    groups = np.arange(len(y)) if cluster is None else np.asarray(cluster)
+    _, group = np.unique(groups[w > 0], return_inverse=True)
+    summed = np.zeros((group.max() + 1 if len(group) else 0, 2))
+    np.add.at(summed, group, scores[w > 0])
+    g = len(summed)
+    var = bread @ (summed.T @ summed) @ bread * (g / (g - 1) if g > 1 else np.nan)
+    coef, se = float(beta[1]), float(np.sqrt(var[1, 1]))
     z = norm.ppf(0.975)
-    t = np.asarray(treat) == 1
+    on = t == 1
     return {
-        "mean_service": float(np.average(y[t], weights=w[t])),
-        "mean_comparison": float(np.average(y[~t], weights=w[~t])),
+        "mean_service": float(np.average(y[on], weights=w[on])),
+        "mean_comparison": float(np.average(y[~on], weights=w[~on])),
         "difference": coef,
         "robust_se": se,
         "ci_low": coef - z * se,
@@ -518,21 +570,47 @@ def weighted_difference(y: np.ndarray, treat: np.ndarray, w: np.ndarray) -> dict
 def adjusted_change(
     paired: pd.DataFrame, people: pd.DataFrame, propensity: Propensity, column: str = "change"
 ) -> dict[str, object]:
-    """A client-level outcome compared between the cohorts with propensity weights (the
-    before/after change of a measure, or whether a fixed-horizon outcome was met): ``paired``
-    (``client_id`` and ``column``) joined to ``people`` (``analysis.rates.follow_up``: cohort
-    and covariates per client); the propensity model is fitted on the clients with a value."""
+    """An outcome compared between the cohorts with propensity weights (the before/after
+    change of a measure, or whether a fixed-horizon outcome was met), with parents as the
+    units: ``paired`` (``client_id`` and ``column``; one row per client, or several: one per
+    goal) joined to ``people`` (``analysis.rates.follow_up``: cohort and covariates per client).
+
+    The propensity model is fitted on the parents with a value, one row each (never on goal
+    rows, which would count a parent once per goal). A parent's rows share their weight
+    equally (w / k for k goals), so every parent counts once and the difference is that of
+    the weighted means of the parents' mean changes; its standard error is clustered by
+    parent (matching without replacement: by matched pair), as R's ``lm(y ~ treat, weights =
+    w / k)`` with ``sandwich::vcovCL(cluster = ~client_id)`` (tests/fixtures/cluster). ``n_*``
+    count parents, ``rows_*`` the rows (goals) they had. ``propensity`` is left as it was; the
+    model fitted here is described under ``propensity``."""
     data = paired[["client_id", column]].merge(people, on="client_id")
-    ps = propensity.fit(data)
-    y = ps.data_[column].to_numpy(float)
-    t = ps.data_["cohort_service"].to_numpy()
+    parents = people[people["client_id"].isin(set(data["client_id"]))].reset_index(drop=True)
+    ps = replace(propensity).fit(parents)
+    weight = pd.Series(ps.weights_, index=ps.data_["client_id"].to_numpy())
+    cluster = pd.Series(ps.clusters(), index=weight.index)
+    rows = data[data["client_id"].isin(set(weight.index))].reset_index(drop=True)
+    k = rows.groupby("client_id", sort=False)["client_id"].transform("size").to_numpy()
+    w = rows["client_id"].map(weight).to_numpy(float) / k
+    y = rows[column].to_numpy(float)
+    t = rows["cohort_service"].to_numpy()
+    used = ps.weights_ > 0
+    parent_t = ps.data_["cohort_service"].to_numpy()
     out: dict[str, object] = {
-        "n_service": int((t == 1).sum()),
-        "n_comparison": int((t == 0).sum()),
-        **weighted_difference(y, t, ps.weights_),
-        "difference_unweighted": weighted_difference(y, t, np.ones(len(y)))["difference"],
+        "n_service": int((used & (parent_t == 1)).sum()),
+        "n_comparison": int((used & (parent_t == 0)).sum()),
+        "rows_service": int(((w > 0) & (t == 1)).sum()),
+        "rows_comparison": int(((w > 0) & (t == 0)).sum()),
+        **weighted_difference(y, t, w, rows["client_id"].map(cluster).to_numpy()),
+        "difference_unweighted": weighted_difference(y, t, 1 / k)["difference"],
     }
     b = balance(ps.data_, ps.covariates, ps.weights_)
     out["balance"] = b
     out["evidence"] = adjusted_evidence(b)
+    out["propensity"] = {
+        "description": ps.describe(),
+        "parents": len(ps.data_),
+        "dropped_missing_covariate": ps.dropped_,
+        "unmatched": ps.unmatched_ if ps.match else None,
+        "coefficients": ps.coefficients_.to_dict(orient="records"),
+    }
     return out

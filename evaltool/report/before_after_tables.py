@@ -13,6 +13,7 @@ SHEET_COLUMNS = [
     ("label", "Measure"),
     ("direction", "Better is"),
     ("n", "Pairs"),
+    ("goals", "Goals"),
     ("baseline_mean", "First mean"),
     ("latest_mean", "Latest mean"),
     ("mean_change", "Mean change"),
@@ -33,7 +34,15 @@ SHEET_COLUMNS = [
     ("p_holm", "p (Holm)"),
     ("note", "Note"),
 ]
-_COUNTS = ("Pairs", "Improved", "Unchanged", "Worse", "Reliably improved", "Reliably worse")
+_COUNTS = (
+    "Pairs",
+    "Goals",
+    "Improved",
+    "Unchanged",
+    "Worse",
+    "Reliably improved",
+    "Reliably worse",
+)
 #: the tests' statistics: on the annex sheet, beside the pairs they were computed from
 TEST_COLUMNS = (
     "Measure",
@@ -47,6 +56,14 @@ TEST_COLUMNS = (
     "Hedges' g",
     "p (Holm)",
     "Note",
+)
+
+
+#: a goal-based instrument's table: parents, not goals, are the units
+GOAL_NOTE = (
+    " Ratings of goals: a parent's goals move together, so the pairs are parents (each "
+    "parent's mean first and mean latest rating over their goals) and every figure and test is "
+    "over parents, each counted once; Goals: the goals they rated."
 )
 
 
@@ -70,6 +87,11 @@ def comparison_tables(
     tables, tests = [], []
     for instrument, part in summary.groupby("instrument", sort=False):
         frame = part[[c for c, _ in SHEET_COLUMNS]].rename(columns=dict(SHEET_COLUMNS))
+        by_goal = frame["Goals"].notna().any()
+        if by_goal:
+            frame["Goals"] = frame["Goals"].astype("Int64")
+        else:
+            frame = frame.drop(columns="Goals")
         frame["Better is"] = frame["Better is"].str.replace(" is better", "", regex=False)
         frame["Note"] = return_notes(frame["Note"].fillna(""))
         derived = {
@@ -104,12 +126,13 @@ def comparison_tables(
                 name,
                 f"{titles.get(instrument, instrument)}: first vs latest",
                 frame[main],
-                counts=_COUNTS,
+                counts=tuple(c for c in _COUNTS if c in frame.columns),
                 derived=derived,
                 sums={"Pairs": ("Improved", "Unchanged", "Worse")},
                 note=f"Pairs: each unit's first and latest reading up to the period end, at least "
                 f"{min_days} days apart. Reliable change only where the instrument gives a "
-                "reliability; not available otherwise (never invented).",
+                "reliability; not available otherwise (never invented)."
+                + (GOAL_NOTE if by_goal else ""),
             )
         )
     return tables, tests
@@ -119,7 +142,10 @@ DEFINITIONS = [
     Definition(
         "Before/after pair",
         "A unit's (client's, or goal's) first and latest reading "
-        "up to the period end, at least the configured number of days apart.",
+        "up to the period end, at least the configured number of days apart. Goals are "
+        "analysed at parent level: a parent's pair is the mean of their goals' first and of "
+        "their latest readings, and the tests are over parents (goals of one parent are not "
+        "independent).",
         "evaltool",
     ),
     Definition(

@@ -363,7 +363,9 @@ def return_type_definitions(new: TimeToProceedings | None) -> list[Definition]:
             "child (every subject child was in proceedings issued by then, or born by then), "
             "both, or not known (no subject child recorded). A child born 37 weeks or more "
             "after the set about them was issued is split off as a set of its own, issued on "
-            "the birth date (a consolidated case).",
+            "the birth date (a consolidated case); it ends with that set, still open if the "
+            "set is. The 37 weeks of the 37-week rule run from the index proceedings' issue "
+            "date as recorded, also when the index is such a part.",
             source,
         ),
     ]
@@ -409,9 +411,9 @@ def survival_definitions(fit: TimeToProceedings) -> list[Definition]:
         Definition(
             "Cox model",
             "Hazard ratios (service = 1 for cohort), Efron ties; "
-            "proportional hazards checked with scaled Schoenfeld residuals "
-            "(lifelines, rank time transform).",
-            "Cox (1972); R survival::coxph",
+            "proportional hazards tested as R's cox.zph (survival 3.x: Kaplan-Meier time "
+            "transform, each covariate and all together).",
+            "Cox (1972); R survival::coxph, survival::cox.zph",
         ),
     ]
 

@@ -179,6 +179,13 @@ def compare_table(summary, min_days: int) -> str:
         )
         if r["note"]:
             notes.append(f"{r['instrument']} {r['measure']}: {r['note']}")
+        goals = r.get("goals")
+        if goals is not None and goals == goals:  # None or NaN: not read per goal
+            notes.append(
+                f"{r['instrument']} {r['measure']}: n = {r['n']} parents ({int(goals)} "
+                "goals); each parent's pair is the mean of their goals' first and latest "
+                "readings (goals of one parent are not independent)"
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     lines.append("")
@@ -252,8 +259,8 @@ def survival_text(result: TimeToProceedings) -> str:
             )
         for c in records(result.ph_test_):
             lines.append(
-                f"  proportional hazards, {c['covariate']}: Schoenfeld chi-square "
-                f"{c['chi2']:.3f}, p {_p(c['p'])}"
+                f"  proportional hazards (cox.zph), {c['covariate']}: chi-square "
+                f"{_f(c['chi2'], '.3f') or 'not tested'} on {c['df']} df, p {_p(c['p'])}"
             )
     if result.benchmark_:
         b = result.benchmark_
@@ -280,6 +287,10 @@ def weighted_text(fit: WeightedSurvival) -> str:
     lines = ["", f"Comparison of the cohorts: {ps.describe()}"]
     if ps.dropped_:
         lines.append(f"  {ps.dropped_} client(s) left out: a covariate is blank")
+    if ps.match and ps.unmatched_:
+        lines.append(
+            f"  {ps.unmatched_} service client(s) with no match within the caliper: left out"
+        )
     lines.append("  balance (standardised mean difference before -> after; variance ratio):")
     for r in records(fit.balance_):
         flag = "  NOT BALANCED (|SMD| > 0.1)" if r["imbalanced"] else ""
@@ -300,7 +311,9 @@ def weighted_text(fit: WeightedSurvival) -> str:
     c = records(fit.cox_)[0]
     lines.append(
         f"  weighted Cox, service vs comparison: hazard ratio {c['hr']:.3f} "
-        f"[{c['hr_low']:.3f}, {c['hr_high']:.3f}] (robust SE {c['robust_se']:.4f}), "
+        f"[{c['hr_low']:.3f}, {c['hr_high']:.3f}] (robust SE {c['robust_se']:.4f}"
+        + (", clustered by matched pair" if ps.pairs_ is not None else "")
+        + "), "
         f"p {_p(c['p'])}"
     )
     lines.append(f"  {fit.evidence_['statement']}")
@@ -351,7 +364,14 @@ def areas_text(fit: AreaDiD) -> str:
 
 def adjusted_text(rows: list[dict[str, Any]], propensity: Any) -> str:
     """The adjusted before/after comparison of the cohorts, as readable text."""
-    lines = ["", f"Change compared between the cohorts: {propensity.describe()}"]
+    lines = [
+        "",
+        f"Change compared between the cohorts: {propensity.describe()}",
+        "  Parents are the units: the propensity model is fitted on parents, each parent counts "
+        "once (their goals share their weight), and the standard error is clustered by "
+        + ("matched pair" if propensity.match and not propensity.replace else "parent")
+        + ", as R's sandwich::vcovCL.",
+    ]
     for r in rows:
         name = f"  {r['instrument']} {r['measure']}: "
         if "not_compared" in r:
@@ -359,7 +379,14 @@ def adjusted_text(rows: list[dict[str, Any]], propensity: Any) -> str:
             continue
         lines.append(
             name + f"service {r['mean_service']:+.2f}, comparison {r['mean_comparison']:+.2f} "
-            f"(n {r['n_service']} and {r['n_comparison']}); difference "
+            f"(parents {r['n_service']} and {r['n_comparison']}"
+            + (
+                f"; goals {r['rows_service']} and {r['rows_comparison']}"
+                if (r.get("rows_service"), r.get("rows_comparison"))
+                != (r["n_service"], r["n_comparison"])
+                else ""
+            )
+            + "); difference "
             f"{r['difference']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}], p {_p(r['p'])} "
             f"(unadjusted {r['difference_unweighted']:+.2f})"
         )

@@ -12,7 +12,7 @@ results (``report.survival_tables``, ``report.json``, ``report.km_png``).
 
 The parts: ``table`` (one row per client analysed: origin, time, event), ``km`` (Kaplan-Meier
 with Greenwood variance and a ``log`` or ``log-log`` CI; log-rank), ``cox`` (Cox with Efron
-ties and the Schoenfeld check). Checked against R's survival package.
+ties and R's cox.zph test). Checked against R's survival package.
 """
 
 from __future__ import annotations

@@ -13,8 +13,12 @@ The rules follow the published Cafcass-CRIS analysis of returns with a subsequen
   the set was issued; otherwise *not known*. A set is about a new child, a previous child,
   both, or not known (no subject child known either way).
 - **The 37-week rule** (a setting, on by default as in the published analysis): a set about a
-  new child issued less than 37 weeks after ``I`` is not a return *with a new child* (the
-  pregnancy began before the index proceedings); it still is a return.
+  new child issued less than 37 weeks (259 days) after the index proceedings were issued is
+  not a return *with a new child* (the pregnancy began before the index proceedings); it
+  still is a return. Counted, as the published analysis counts it, from the index's issue
+  date as recorded, also where the index is a part split off at a birth (``term_rule``).
+- **Open sets stay open.** A part split off an ongoing set (no conclusion date) is ongoing
+  too, as the data contract reads a blank conclusion date.
 """
 
 from __future__ import annotations
@@ -40,12 +44,20 @@ def split_consolidated(
     subjects re-dated to the part they belong to.
 
     ``sets``: client_id, issued_date, concluded_date; ``subjects``: client_id, issued_date,
-    child_id, birth_date, unborn.
+    child_id, birth_date, unborn. The sets returned have one more column, ``recorded_issued``:
+    the issue date of the set as recorded (a split-off part: the set it was split from), which
+    the 37-week rule counts from (``term_rule``). A part concludes with its set, or on the birth
+    date if the set concluded before it; a set still open (no conclusion date: ongoing, data
+    contract) stays open in its part too.
     """
+    sets = sets.assign(recorded_issued=sets["issued_date"])
     late = subjects["birth_date"] >= subjects["issued_date"] + pd.Timedelta(days=TERM_DAYS)
     if not late.any():
         return sets, subjects
-    ends = sets.groupby(["client_id", "issued_date"], sort=False)["concluded_date"].max()
+    keys = [sets["client_id"], sets["issued_date"]]
+    # a set recorded twice, once still open: open (max would skip the blank)
+    still_open = sets["concluded_date"].isna().groupby(keys, sort=False).any()
+    ends = sets["concluded_date"].groupby(keys, sort=False).max().where(~still_open)
     moved = subjects[late]
     key = pd.MultiIndex.from_frame(moved[["client_id", "issued_date"]])
     concluded = pd.Series(ends.reindex(key).to_numpy(), index=moved.index)
@@ -54,14 +66,31 @@ def split_consolidated(
             "client_id": moved["client_id"],
             "issued_date": moved["birth_date"],
             "concluded_date": concluded.where(
-                concluded >= moved["birth_date"], moved["birth_date"]
+                concluded.isna() | (concluded >= moved["birth_date"]), moved["birth_date"]
             ),
+            "recorded_issued": moved["issued_date"],
         }
     )
     subjects = subjects.copy()
     subjects.loc[late, "issued_date"] = subjects.loc[late, "birth_date"]
     whole = pd.concat([sets, parts.drop_duplicates()], ignore_index=True)
     return whole, subjects
+
+
+def term_rule(about_new: pd.DataFrame, index_recorded: pd.Series) -> pd.DataFrame:
+    """The sets about a new child that count as returns *with a new child* under the 37-week
+    rule: those issued 37 weeks (259 days) or more after the index proceedings were issued.
+
+    As the published Cafcass-CRIS analysis does (FIELD.md, section 3: a return is kept when
+    ``time_to_next >= 7*37``, ``time_to_next`` being the return's start date less the index
+    case's start date): the set's issue date (a split-off part's: the birth) against the
+    index's issue date *as recorded* (``index_recorded``, by client_id; where the index is
+    itself a part split off at a birth, the set it was split from, as the published analysis
+    never re-dates its index case). Clients without index proceedings have no rule.
+    """
+    index_at = about_new["client_id"].map(index_recorded)
+    soon = about_new["issued_date"] < index_at + pd.Timedelta(days=TERM_DAYS)
+    return about_new[~soon.fillna(False).astype(bool)]
 
 
 def set_types(subjects: pd.DataFrame, index_issued: pd.Series) -> pd.DataFrame:

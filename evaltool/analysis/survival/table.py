@@ -23,9 +23,9 @@ import pandas as pd
 
 from evaltool.analysis.survival.returns import (
     OUTCOMES,
-    TERM_DAYS,
     set_types,
     split_consolidated,
+    term_rule,
     type_words,
 )
 from evaltool.data.contract import cohort_of
@@ -159,9 +159,7 @@ def survival_table(
         c["return_type"] = c["client_id"].map(type_words(pooled["new"], pooled["previous"]))
         about_new = later[later["new"]]
         if rule_37_weeks:
-            index_at = about_new["client_id"].map(c.set_index("client_id")["index_issued"])
-            soon = about_new["issued_date"] < index_at + pd.Timedelta(days=TERM_DAYS)
-            about_new = about_new[~soon.fillna(False).astype(bool)]
+            about_new = term_rule(about_new, index["recorded_issued"])
         if outcome == "new-child":
             later = about_new
     lost = pd.Series(False, index=c.index)
