@@ -299,11 +299,13 @@ def race(quarters, tmp_path, slow: float) -> list[object]:
     return outcome
 
 
-def test_two_final_returns_at_once_take_turns(tmp_path, two_quarters, private_record):
+def test_two_final_returns_at_once_take_turns(tmp_path, two_quarters, private_record, monkeypatch):
     """Issue 23 route 6: two runs at the same time sharing one record both read it empty,
     both wrote, and neither was protected with the other. Now the second waits for the
-    first, and is protected with it."""
+    first (long enough here for the first to finish), and is protected with it."""
     import json
+
+    monkeypatch.setattr(record, "WAIT_SECONDS", 300.0)
 
     outcome = race(two_quarters, tmp_path, slow=1.0)
     assert all(not isinstance(o, Exception) for o in outcome), outcome

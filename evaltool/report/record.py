@@ -162,13 +162,14 @@ class Record:
     :meth:`close`; otherwise read only. Use as a context manager."""
 
     def __init__(self, path: Path, write: bool) -> None:
-        self.path, self.write, self.done = Path(path), write, False
+        self.path, self.write, self.done, self.created = Path(path), write, False, False
         path = self.path
         if path.is_dir():
             raise _problem(path, "is a folder", "name a file, e.g. " + str(path / DEFAULT_NAME))
         try:
             if write:
                 self._create()
+                inode = path.stat().st_ino
                 self.db = sqlite3.connect(path, timeout=WAIT_SECONDS, isolation_level=None)
             else:
                 uri = f"file:{quote(str(path.resolve()))}?mode=ro"
@@ -178,6 +179,10 @@ class Record:
         try:
             if write:
                 self._lock()
+                if not path.exists() or path.stat().st_ino != inode:
+                    # the run that made it failed and took it away while this one waited
+                    self.created = False
+                    raise _in_use(path)
             self._check()
         except BaseException:
             self.close()
@@ -199,8 +204,8 @@ class Record:
                 "(without --final), which is not recorded",
             )
         try:
-            # left in place, empty, if this run fails: another run may be waiting on it
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            self.created = True  # removed again, still locked, if nothing is recorded in it
         except FileExistsError:
             pass
         except OSError as exc:
@@ -399,6 +404,7 @@ class Record:
                 self.db.execute("commit")
             except sqlite3.Error as exc:
                 raise _problem(self.path, f"could not be saved ({exc})", "run again") from None
+            self.created = False
         self.done = True
         self.db.close()
 
@@ -407,8 +413,12 @@ class Record:
         if self.done:
             return
         try:
+            if self.created and self.db.in_transaction:  # still locked: nobody else has it
+                self.path.unlink(missing_ok=True)
             if self.write and self.db.in_transaction:
                 self.db.execute("rollback")
+        except sqlite3.Error:
+            pass  # closing undoes it all the same
         finally:
             self.done = True
             self.db.close()
