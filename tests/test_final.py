@@ -141,6 +141,9 @@ def test_a_second_final_with_other_figures_is_a_revision(tmp_path, runner, priva
         if "client_id" in t:
             tables[name] = t[t["client_id"] != gone]
     changed = write_csv_folder(tables, tmp_path / "changed")
+    draft = tmp_path / "draft.xlsx"  # a draft first: it says what its final would be
+    assert score_cli(runner, changed, draft, config=config).exit_code == 0
+    assert "A final return of this period was made on " in str(cover(draft)["Status"])
     revised = tmp_path / "revised.xlsx"
     result = score_cli(runner, changed, revised, "--final", config=config)
     assert result.exit_code == 0, result.output

@@ -51,7 +51,8 @@ class Output:
     internal: bool = False  # client-level sheets too (never sent; not recorded)
     status: str = "final"  # STATUSES: a draft is marked DRAFT on every page
     audience: str = "published"  # or "shared" (see the module)
-    #: a revision: the final return it replaces, in words ("made on 2026-04-03 10:15")
+    #: the period's earlier final return, in words ("made on 2026-04-03 at 10:15"): the one
+    #: a revision replaces (a draft mentions it; a copy of it leaves it unsaid)
     revises: str = ""
 
     @property
@@ -75,10 +76,16 @@ class Output:
     def status_text(self) -> str:
         """The Cover's words for the status."""
         if self.draft:
-            return (
+            text = (
                 "DRAFT: for checking only, not for sending, and not recorded. Make the return "
                 "to send with --final."
             )
+            if self.revises:
+                text += (
+                    f" A final return of this period was {self.revises}: with other figures, "
+                    "the final one would be a revision of it."
+                )
+            return text
         if self.status == "revision":
             return f"REVISION of the final return of this period {self.revises}: it replaces it."
         return "Final return." if not self.shared else "Final."
@@ -189,16 +196,16 @@ def write_output(
             pub = publish_or_refuse(results, earlier, where)
             last = next((x for x in reversed(sent) if x.status != "copy"), None)
             status, revises = "final", ""
-            if last is not None and last.cells != pub.cells:
-                status = "revision"
+            if last is not None:  # a draft says so too: its final would be a revision
                 revises = f"made on {last.written_at.replace('T', ' at ')}"
+                status = "revision" if last.cells != pub.cells else "final"
         output = Output(
             results,
             pub,
             internal,
             status if final else "draft",
             s.audience,
-            revises,
+            revises if status == "revision" or not final else "",
         )
 
         def remember() -> Callable[[], None] | None:
