@@ -203,6 +203,10 @@ def test_a_shared_output_shows_the_counts_the_published_one_hides(q4, tmp_path, 
         q4, loaded=replace(q4.loaded, settings=replace(q4.settings, audience="shared"))
     )
     write_output(shared, tmp_path / "shared.json", final=False)
+    write_output(shared, tmp_path / "shared.html", final=True)
+    page = (tmp_path / "shared.html").read_text()
+    assert page.count(SHARED_MARKING) == 2 and "[c]" not in page and "DRAFT" not in page
+    assert "[c]" not in (tmp_path / "shared.json").read_text()
     published = json.loads((tmp_path / "published.json").read_text())
     exact = json.loads((tmp_path / "shared.json").read_text())
     assert (exact["audience"], exact["marking"], exact["status"]) == (

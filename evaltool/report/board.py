@@ -310,6 +310,7 @@ def board_html(output: Output) -> str:
     key = "; ".join(
         f"{e(sym)} {e(meaning.split(':')[0].split(' (')[0])}"
         for sym, meaning in symbol_key(s.symbols)
+        if not output.shared or sym != SYMBOL_PROFILES[s.symbols]["c"]  # none is hidden
     )
     from evaltool.report.output import DRAFT_MARKING
 

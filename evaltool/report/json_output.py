@@ -89,7 +89,11 @@ def publication_json(output: Output) -> dict[str, Any]:
         "evaltool_version": __version__,
         "data_contract": f"{CONTRACT_VERSION} ({CONTRACT_DOC})",
         "small_number_threshold": output.threshold,
-        "symbols": dict(symbol_key(s.symbols)),
+        "symbols": {  # a shared output hides nothing: no symbol for a hidden figure
+            sym: meaning
+            for sym, meaning in symbol_key(s.symbols)
+            if not output.shared or meaning.split(":")[0] != "confidential"
+        },
         "summary": summary_json(output),
         "earlier_returns_taken_into_account": list(pub.earlier_periods),
         "headlines": {
