@@ -23,10 +23,13 @@ $(PLUGIN): $(STAMP) examples/evaltool-example-plugin/pyproject.toml
 
 install: $(PLUGIN)
 
+# The demo makes a draft (marked DRAFT, not recorded): trying evaltool out records nothing.
+# A return you send is made with --final (README, "the quarterly run").
 demo: $(STAMP)
 	@mkdir -p out
 	$(BIN)/evaltool score examples/data/example-service.xlsx --config examples/evaltool.toml \
 	    --period $(PERIOD) --out $(RETURN) --force
+	@echo "That was a draft (DRAFT on every page, not recorded). For the return you send: the same with --final."
 	@echo "Next: source $(VENV)/bin/activate, then evaltool init my-service (see README)"
 
 test: $(PLUGIN)

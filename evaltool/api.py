@@ -61,19 +61,25 @@ def score_and_write(
     force: bool = False,
     internal: bool = False,
     progress: Callable[[str], None] = lambda _: None,
+    final: bool = False,
 ) -> Results:
     """The quarterly output in one call, in the format ``out``'s extension names (``.xlsx``:
-    the return; ``.json``; or a plugin's). Refuses a bad target before any work and writes
-    nothing unless everything succeeded."""
+    the return; ``.json``; or a plugin's). A draft (marked DRAFT, not recorded) unless
+    ``final``. Refuses a bad target or an unusable record before any work and writes nothing
+    unless everything succeeded."""
+    from evaltool.report import record
     from evaltool.report.files import inputs_of, refuse_inputs
-    from evaltool.report.output import check_target, write_output
+    from evaltool.report.output import check_audience, check_target, write_output
 
+    check_audience(settings, internal)
     registry = registry_for(settings)
     check_target(Path(out), force, registry.renderers)
     refuse_inputs(Path(out), inputs_of(data, settings))  # before any work: say it at once
+    if settings.audience != "shared":
+        record.check(record.record_path(settings), final and not internal)
     results = run(data, settings, period, registry=registry, progress=progress)
     progress("writing the output")
-    write_output(results, Path(out), force=force, internal=internal)
+    write_output(results, Path(out), force=force, internal=internal, final=final)
     return results
 
 

@@ -58,6 +58,14 @@ PropensityOpt = Annotated[
         "age_at_origin,prior_children_removed,care_experienced."
     ),
 ]
+FinalOpt = Annotated[
+    bool,
+    typer.Option(
+        "--final",
+        help="The return to send: recorded, so that later returns are protected with it. "
+        "Without it, a draft marked DRAFT on every page and not recorded.",
+    ),
+]
 WeightsOpt = Annotated[
     str, typer.Option(help="ate (the effect on everyone) or att (on the service's clients).")
 ]
@@ -211,6 +219,7 @@ def write_quarter(
     out: Path,
     force: bool,
     internal: bool = False,
+    final: bool = False,
 ):
     """One quarter's output written (``score`` and ``summary``), saying if its folder was made."""
     from evaltool.api import score_and_write
@@ -221,11 +230,34 @@ def write_quarter(
     missing = next((f for f in reversed(out.parents) if not f.exists()), None)
     with progress_display() as progress:
         results = score_and_write(
-            data, settings, period, out, force=force, internal=internal, progress=progress
+            data,
+            settings,
+            period,
+            out,
+            force=force,
+            internal=internal,
+            progress=progress,
+            final=final,
         )
     if missing is not None:
         typer.echo(f"Created the folder {out.parent}")
     return results
+
+
+def status_words(results, final: bool, internal: bool = False) -> str:
+    """What was made, for the line after 'Wrote ...'."""
+    from evaltool.report.record import record_path
+
+    if results.settings.audience == "shared":
+        return "SHARED under agreement, exact counts, not for publication; not recorded" + (
+            "" if final else "; DRAFT"
+        )
+    if not final:
+        return "DRAFT: not recorded, not for sending; add --final for the return to send"
+    where = record_path(results.settings)
+    if internal or where is None:
+        return "final; not recorded" + (" (internal)" if internal else " (no settings file)")
+    return f"final; recorded in {where}"
 
 
 @app.command()
@@ -251,14 +283,17 @@ def score(
     internal: Annotated[
         bool, typer.Option(help="Add client-level sheets, marked INTERNAL – NOT FOR CIRCULATION.")
     ] = False,
+    final: FinalOpt = False,
 ) -> None:
-    """Score every instrument for a quarter and write the funder return (.xlsx or .json)."""
+    """Score every instrument for a quarter and write the funder return (.xlsx or .json):
+    a draft unless --final."""
 
     def body() -> None:
-        results = write_quarter(data, config, extract_date, period, out, force, internal)
+        results = write_quarter(data, config, extract_date, period, out, force, internal, final)
         n_warn = len(results.problems.warnings)
         typer.echo(
-            f"Wrote {out} — {results.period.code}, {results.period.describe()}; "
+            f"Wrote {out} ({status_words(results, final, internal)}) — "
+            f"{results.period.code}, {results.period.describe()}; "
             f"{len(results.loaded.instruments)} instruments; {n_warn} warning(s)"
             + (" (see the Data quality sheet or `evaltool validate`)" if n_warn else "")
         )
@@ -283,6 +318,7 @@ def summary(
     config: ConfigOpt = None,
     extract_date: ExtractOpt = None,
     force: Annotated[bool, typer.Option(help="Replace the page if it exists.")] = False,
+    final: FinalOpt = False,
 ) -> None:
     """Write the one-page board summary: the Summary sheet's figures in plain English, with
     three charts (.html, or .pdf)."""
@@ -290,8 +326,11 @@ def summary(
         fail(f"--out {out.name}: the board summary is an .html or .pdf file, e.g. board.html", 2)
 
     def body() -> None:
-        results = write_quarter(data, config, extract_date, period, out, force)
-        typer.echo(f"Wrote {out} — board summary, {results.period.describe()}")
+        results = write_quarter(data, config, extract_date, period, out, force, final=final)
+        typer.echo(
+            f"Wrote {out} ({status_words(results, final)}) — board summary, "
+            f"{results.period.describe()}"
+        )
 
     guarded(body)
 

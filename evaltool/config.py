@@ -44,6 +44,9 @@ ORIGIN_ALIASES = {"index": "index-conclusion"}
 CI_TRANSFORMS = ("log", "log-log")
 #: the symbols of a return: "gss" the bracketed [c] [x] [z] of the 2022 guidance, "dfe" c : z
 SYMBOL_PROFILES = ("gss", "dfe")
+#: who a return is for: "published" (suppressed, recorded when final) or "shared" (exact
+#: counts for a commissioner under a data-sharing agreement; never recorded)
+AUDIENCES = ("published", "shared")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class Settings:
     survival_rule_37_weeks: bool = True
     codes: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> label -> code
     record: Path | None = None  # the record of returns written (report/record.py)
+    audience: str = "published"  # AUDIENCES: who the return is for (report/output.py)
     #: `evaltool due`: days allowed between readings of an instrument (default, then per
     #: instrument), and on the waiting list before a start
     due_reading_days: int = 90
@@ -110,7 +114,14 @@ class Settings:
 
 _SCHEMA: dict[str, set[str]] = {
     "service": {"name", "funder"},
-    "reporting": {"calendar", "small_number_threshold", "symbols", "extract_date", "record"},
+    "reporting": {
+        "calendar",
+        "small_number_threshold",
+        "symbols",
+        "extract_date",
+        "record",
+        "audience",
+    },
     "instruments": {"enabled", "paths"},
     "tables": set(),  # free-form: sheet or file name = table
     "columns": set(),  # free-form: table -> {header = contract name}
@@ -569,6 +580,8 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
         )
     if "record" in reporting:
         kwargs["record"] = (base / _str(reporting["record"], where, "reporting.record")).resolve()
+    if "audience" in reporting:
+        kwargs["audience"] = _choice(reporting["audience"], AUDIENCES, where, "reporting.audience")
     if "enabled" in instruments:
         enabled = instruments["enabled"]
         if not isinstance(enabled, list) or not all(isinstance(x, str) for x in enabled):

@@ -109,7 +109,7 @@ def test_switched_on_the_return_has_the_sheet_and_a_series_of_returns_gives_noth
     outs = []
     for period in ("2025-Q2", "2025-Q3", "2025-Q4"):
         out = tmp_path / f"{period}.xlsx"
-        args = ["score", str(EXAMPLE), "--config", str(config), "--period", period]
+        args = ["score", str(EXAMPLE), "--config", str(config), "--period", period, "--final"]
         result = runner.invoke(app, [*args, "--out", str(out)])
         assert result.exit_code == 0, result.output
         outs.append(out)

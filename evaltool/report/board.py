@@ -38,6 +38,7 @@ h1 { font-size: 16pt; margin: 0 0 2pt 0; }
 h2 { font-size: 11.5pt; margin: 10pt 0 4pt 0; }
 p.meta { color: #555; margin: 0 0 6pt 0; }
 .marking { float: right; font-weight: bold; }
+p.status { font-weight: bold; color: #C00000; margin: 0 0 6pt 0; }
 table { border-collapse: collapse; width: 100%; }
 th, td { padding: 2pt 4pt; border-bottom: 1px solid #ddd; vertical-align: top; }
 th { background: #DDEBF7; text-align: right; font-size: 9pt; }
@@ -309,8 +310,20 @@ def board_html(output: Output) -> str:
     key = "; ".join(
         f"{e(sym)} {e(meaning.split(':')[0].split(' (')[0])}"
         for sym, meaning in symbol_key(s.symbols)
+        if not output.shared or sym != SYMBOL_PROFILES[s.symbols]["c"]  # none is hidden
     )
-    marking = "INTERNAL – NOT FOR CIRCULATION" if output.internal else "OFFICIAL"
+    from evaltool.report.output import DRAFT_MARKING
+
+    marking = e("INTERNAL – NOT FOR CIRCULATION" if output.internal else output.marking)
+    if output.draft:
+        marking = f"{e(DRAFT_MARKING)} · {marking}"
+    status = "" if output.status == "final" else f"<p class='status'>{e(output.status_text())}</p>"
+    hiding = (
+        "Exact counts: nothing is hidden (shared under agreement, not for publication)."
+        if output.shared
+        else f"Counts from 1 to {s.small_number_threshold}, and any figure from which one "
+        "could be worked out, are hidden."
+    )
     comparison = _comparison_html(output)
     return f"""<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8">
@@ -319,6 +332,7 @@ def board_html(output: Output) -> str:
 <body>
 <span class="marking">{marking}</span>
 <h1>{e(s.service)}: board summary</h1>
+{status}
 <p class="meta">{e(results.period.describe())}. Data extracted {results.extract_date:%d %b %Y}.
 The same figures as the Summary sheet of the quarterly return.</p>
 <h2>Key figures (service cohort)</h2>
@@ -329,9 +343,8 @@ The same figures as the Summary sheet of the quarterly return.</p>
 <div class="charts">{figures}</div>
 <h2>What the instruments show, from the first record to the period end</h2>
 <dl>{headlines}</dl>
-<footer>Symbols: {key}. Counts from 1 to {s.small_number_threshold}, and any figure from which
-one could be worked out, are hidden. Made with evaltool; the return's Definitions sheet says how
-each figure is worked out.</footer>
+<footer>Symbols: {key}. {hiding} Made with evaltool; the return's Definitions sheet says how
+each figure is worked out. <span class="marking">{marking}</span></footer>
 </body></html>
 """
 

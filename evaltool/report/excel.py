@@ -30,7 +30,7 @@ from evaltool.instruments.base import Definition
 from evaltool.instruments.results import SummaryTable
 from evaltool.report.disclosure import SUPPRESSED, protect
 from evaltool.report.formats import SYMBOL_PROFILES, symbol_key
-from evaltool.report.output import Output, write_output
+from evaltool.report.output import DRAFT_MARKING, Output, write_output
 from evaltool.report.publish import ANNEX, PBR, Publication, headline_text, publish
 from evaltool.report.survival_tables import NEW_CHILD, RETURN_TYPE
 from evaltool.report.workbook import (
@@ -52,8 +52,14 @@ class Book:
     """The workbook being made, and what the saved file still needs: the value of each
     Summary formula and the alt text of each chart (see xlsx_finish), and the Contents."""
 
-    def __init__(self, results: Results, pub: Publication, internal: bool) -> None:
+    def __init__(
+        self, results: Results, pub: Publication, internal: bool, output: Output | None = None
+    ) -> None:
         self.results, self.pub, self.internal = results, pub, internal
+        #: how the pages are marked: the status and the audience (a final published return
+        #: when the workbook is built without an Output)
+        self.output = output or Output(results, pub, internal)
+        self.threshold = self.output.threshold
         self.wb = Workbook()
         self.used: set[str] = set()
         self.profile = results.settings.symbols
@@ -74,6 +80,8 @@ class Book:
         ws = self.wb.active if first else self.wb.create_sheet()
         ws.title = sheet_title(name, self.used)
         self.contents.append((ws.title, about))
+        if self.output.draft:  # on screen too: the title says it (no row moves)
+            title = f"{title} – DRAFT"
         sw = SheetWriter(ws, title, self.internal, self.profile)
         self.writers.append(sw)
         r = self.results
@@ -89,7 +97,8 @@ class Book:
         if self.chart_data is None:
             ws = self.wb.create_sheet()
             ws.title = sheet_title("Chart data", self.used)
-            self.chart_data = SheetWriter(ws, "Chart data", self.internal, self.profile)
+            title = "Chart data – DRAFT" if self.output.draft else "Chart data"
+            self.chart_data = SheetWriter(ws, title, self.internal, self.profile)
             self.chart_data.note(
                 "The figures each chart draws, copied from its table; a hidden or unavailable "
                 "figure is a blank (a gap in the chart), never a 0."
@@ -102,14 +111,18 @@ class Book:
 
 
 def build_workbook(
-    results: Results, internal: bool = False, pub: Publication | None = None
+    results: Results,
+    internal: bool = False,
+    pub: Publication | None = None,
+    output: Output | None = None,
 ) -> Workbook:
-    """Make the return workbook in memory (``pub``: its protected tables, see publish.py).
+    """Make the return workbook in memory (``pub``: its protected tables, see publish.py;
+    ``output``: how its pages are marked, draft or final, published or shared).
 
     The file's formula values and chart alt texts are added after saving
     (``book_extras(wb)`` hands them to ``xlsx_finish.finish``)."""
     pub = pub or publish(results)
-    book = Book(results, pub, internal)
+    book = Book(results, pub, internal, output)
     write_cover(book)
     contents = book.sheet("Contents", "Contents", "The sheets of this return, each a link to it")
     notes = book.sheet("Notes", "Notes", "What the symbols mean, and notes that apply throughout")
@@ -197,7 +210,7 @@ def build_workbook(
     sw.finish()
 
     sw = book.sheet("Definitions", "Definitions", "What each term and figure means, and its source")
-    write_definitions(sw, results)
+    write_definitions(sw, results, book.output.shared)
     if internal:
         write_internal_sheets(book)
     if book.chart_data is not None:
@@ -210,7 +223,13 @@ def build_workbook(
     write_contents(book, contents)
     write_notes(book, notes)
     for sheet in book.wb.worksheets:
-        page_furniture(sheet, results.settings.service, results.period.label, "OFFICIAL")
+        page_furniture(
+            sheet,
+            results.settings.service,
+            results.period.label,
+            book.output.marking,
+            DRAFT_MARKING if book.output.draft else "",
+        )
     book.wb.evaltool_book = book  # type: ignore[attr-defined]
     return book.wb
 
@@ -238,8 +257,11 @@ def write_cover(book: Book) -> None:
         first=True,
     )
     s = results.settings
+    out = book.output
     sw.pairs(
         [
+            ("Status", out.status_text()),
+            *([("Marking", out.marking)] if out.shared else []),
             ("Service", s.service),
             ("Funder", s.funder or "not stated"),
             ("Period", results.period.describe()),
@@ -249,7 +271,9 @@ def write_cover(book: Book) -> None:
             ("Data contract", f"version {CONTRACT_VERSION} ({CONTRACT_DOC})"),
             (
                 "Earlier returns taken into account",
-                ", ".join(pub.earlier_periods) or "none recorded",
+                "none: nothing is hidden in a shared output"
+                if out.shared
+                else ", ".join(pub.earlier_periods) or "none recorded",
             ),
             ("Start here", "the Summary sheet; the Contents sheet links every sheet"),
         ]
@@ -264,7 +288,11 @@ def write_cover(book: Book) -> None:
             packages[f"{p.package} {p.version}"] = state
     sw.pairs(sorted(packages.items()))
     sw.heading("Settings used")
-    sw.pairs(settings_rows(results))
+    rows = settings_rows(results)
+    if out.shared:
+        exact = "none: exact counts (shared under agreement)"
+        rows = [(k, exact if k == "Small-number threshold" else v) for k, v in rows]
+    sw.pairs(rows)
     sw.finish(None)
     sw.ws.column_dimensions["B"].width = 80
 
@@ -298,13 +326,25 @@ def write_notes(book: Book, sw: SheetWriter) -> None:
     """The key to the symbols, and the notes that hold for every table."""
     s = book.results.settings
     sw.heading("Key to symbols")
-    sw.frame(pd.DataFrame(symbol_key(book.profile), columns=["Symbol", "Meaning"]))
+    hidden = SYMBOL_PROFILES[book.profile][SUPPRESSED]
+    key = [
+        (sym, m) for sym, m in symbol_key(book.profile) if not book.output.shared or sym != hidden
+    ]
+    sw.frame(pd.DataFrame(key, columns=["Symbol", "Meaning"]))
     sw.row += 1
     sw.heading("Notes that apply throughout")
-    notes = [
+    hiding = (
         f"Counts from 1 to {s.small_number_threshold} are shown as "
         f"{SYMBOL_PROFILES[book.profile]['c']}, and so is any other figure from which one could "
-        "be worked out, in this return or with the earlier returns of the service.",
+        "be worked out, in this return or with the earlier returns of the service."
+    )
+    if book.output.shared:
+        hiding = (
+            "Exact counts: nothing is hidden. This output is shared under a data-sharing "
+            "agreement and is not for publication; the published return hides small numbers."
+        )
+    notes = [
+        hiding,
         "Shares and means are hidden with the counts they were computed from.",
         "A table's own note, under it, says what it counts and over which window.",
         "The same cell is in the same place every quarter: new rows are added below, never "
@@ -377,8 +417,11 @@ def link_summary(book: Book) -> None:
         cell.value = f"={quote_sheetname(sheet)}!{source}"
 
 
-def write_definitions(sw: SheetWriter, results: Results) -> None:
+def write_definitions(sw: SheetWriter, results: Results, shared: bool = False) -> None:
+    """The Definitions sheet (``shared``: without the hidden figures' symbol: none is hidden)."""
     defs = definitions(results)
+    if shared:
+        defs = [d for d in defs if not d.term.endswith("(suppressed)")]
     header, _ = sw.frame(
         pd.DataFrame(
             [(d.term, d.meaning, d.source) for d in defs], columns=["Term", "Definition", "Source"]
@@ -468,9 +511,7 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
         write_comparison(sw, results, tables, pub)
     if survival.benchmark_:
         assert survival.benchmark is not None
-        write_benchmark(
-            sw, survival.benchmark, survival.benchmark_, s.small_number_threshold, book.profile
-        )
+        write_benchmark(sw, survival.benchmark, survival.benchmark_, book.threshold, book.profile)
     from openpyxl.worksheet.pagebreak import Break
 
     from evaltool.report.km_chart import add_km_chart
@@ -844,13 +885,20 @@ def render_excel(output: Output, path: str) -> None:
     """The built-in ``xlsx`` output: the funder return, laid out from the publication."""
     from evaltool.report.xlsx_finish import finish
 
-    wb = build_workbook(output.results, output.internal, output.publication)
+    wb = build_workbook(output.results, output.internal, output.publication, output)
     wb.save(path)
     finish(path, *book_extras(wb))
 
 
-def write_return(results: Results, path: Path, force: bool = False, internal: bool = False) -> Path:
-    """The return as ``.xlsx`` (``report.output.write_output`` with the Excel renderer)."""
+def write_return(
+    results: Results,
+    path: Path,
+    force: bool = False,
+    internal: bool = False,
+    final: bool = True,
+) -> Path:
+    """The return as ``.xlsx`` (``report.output.write_output`` with the Excel renderer): a
+    final return unless ``final`` is False (the commands make drafts unless --final)."""
     if Path(path).suffix.lower() != ".xlsx":
         raise OutputError(f"the return must be an .xlsx file; got {Path(path).name}")
-    return write_output(results, path, force, internal)
+    return write_output(results, path, force, internal, final)

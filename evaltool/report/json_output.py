@@ -76,6 +76,10 @@ def publication_json(output: Output) -> dict[str, Any]:
             )
         sheets[sheet] = out
     return {
+        "status": output.status,  # draft, final or revision (of the final return "revises")
+        "revises": output.revises or None,
+        "audience": output.audience,  # published, or shared (exact counts, under agreement)
+        "marking": output.marking,
         "service": s.service,
         "funder": s.funder,
         "period": results.period.code,
@@ -84,8 +88,12 @@ def publication_json(output: Output) -> dict[str, Any]:
         "generated_at": _plain(results.generated_at),
         "evaltool_version": __version__,
         "data_contract": f"{CONTRACT_VERSION} ({CONTRACT_DOC})",
-        "small_number_threshold": s.small_number_threshold,
-        "symbols": dict(symbol_key(s.symbols)),
+        "small_number_threshold": output.threshold,
+        "symbols": {  # a shared output hides nothing: no symbol for a hidden figure
+            sym: meaning
+            for sym, meaning in symbol_key(s.symbols)
+            if not output.shared or meaning.split(":")[0] != "confidential"
+        },
         "summary": summary_json(output),
         "earlier_returns_taken_into_account": list(pub.earlier_periods),
         "headlines": {

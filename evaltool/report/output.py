@@ -1,10 +1,22 @@
 """Writing a period's output in any registered format, safely.
 
 Every format goes the same way: the target is checked before any work, the tables are
-protected together with the service's earlier returns (``publish``), a publication that would
-give a hidden figure away is refused, the renderer writes a temporary file, what was published
-is recorded, and the file is put in place atomically. A renderer only lays out the
+protected together with the service's earlier final returns (``publish``), a publication that
+would give a hidden figure away is refused, the renderer writes a temporary file, a final
+return is recorded, and the file is put in place atomically. A renderer only lays out the
 publication; it never sees an unprotected count.
+
+A run makes a draft unless it is final (``--final``): marked DRAFT on every page, protected
+exactly as a final return made now would be, and never recorded. A final return holds the
+record locked from reading the earlier returns until it is recorded and in place
+(``record.Record``). A second final return of a quarter with other figures is a revision: said
+on its Cover, recorded as one (the record keeps both). The same figures again (another format
+of the return, or a run made again) are a copy of the final return.
+
+Who the output is for is ``[reporting] audience``: "published" (the default: protected, as
+above) or "shared", for a commissioner or outcome payer under a data-sharing agreement: exact
+counts, nothing hidden, every page marked ``SHARED_MARKING``, never recorded and never taken
+into account as a published return (the record is not read at all).
 """
 
 from __future__ import annotations
@@ -20,14 +32,63 @@ if TYPE_CHECKING:
     from evaltool.core import Results
     from evaltool.report.publish import Publication
 
+#: the marking of a published return's pages (the Government Security Classifications)
+OFFICIAL = "OFFICIAL"
+#: the marking of every page of a shared output
+SHARED_MARKING = "OFFICIAL-SENSITIVE: shared under agreement, not for publication"
+#: the marking of every page of a draft
+DRAFT_MARKING = "DRAFT: not for sending"
+STATUSES = ("draft", "final", "revision")
+
 
 @dataclass(frozen=True)
 class Output:
-    """What a renderer gets: the period's results and their publication (protected tables)."""
+    """What a renderer gets: the period's results and their publication (protected tables),
+    and how to mark it."""
 
     results: Results
     publication: Publication
     internal: bool = False  # client-level sheets too (never sent; not recorded)
+    status: str = "final"  # STATUSES: a draft is marked DRAFT on every page
+    audience: str = "published"  # or "shared" (see the module)
+    #: the period's earlier final return, in words ("made on 2026-04-03 at 10:15"): the one
+    #: a revision replaces (a draft mentions it; a copy of it leaves it unsaid)
+    revises: str = ""
+
+    @property
+    def draft(self) -> bool:
+        return self.status == "draft"
+
+    @property
+    def shared(self) -> bool:
+        return self.audience == "shared"
+
+    @property
+    def marking(self) -> str:
+        """The marking of every page (an internal sheet has its own banner as well)."""
+        return SHARED_MARKING if self.shared else OFFICIAL
+
+    @property
+    def threshold(self) -> int:
+        """The small-number threshold the output applies (a shared one hides nothing)."""
+        return 0 if self.shared else self.results.settings.small_number_threshold
+
+    def status_text(self) -> str:
+        """The Cover's words for the status."""
+        if self.draft:
+            text = (
+                "DRAFT: for checking only, not for sending, and not recorded. Make the return "
+                "to send with --final."
+            )
+            if self.revises:
+                text += (
+                    f" A final return of this period was {self.revises}: with other figures, "
+                    "the final one would be a revision of it."
+                )
+            return text
+        if self.status == "revision":
+            return f"REVISION of the final return of this period {self.revises}: it replaces it."
+        return "Final return." if not self.shared else "Final."
 
 
 @dataclass(frozen=True)
@@ -76,61 +137,147 @@ def check_target(path: Path, force: bool, renderers: dict[str, OutputRenderer]) 
     return renderer
 
 
-def write_output(results: Results, path: Path, force: bool = False, internal: bool = False) -> Path:
-    """Protect, render, record and put in place (see the module). Raises OutputError, or
-    DisclosureError (nothing written) when a hidden figure could still be worked out from
-    this output and the earlier returns."""
-    from evaltool import __version__
+def check_audience(settings, internal: bool) -> None:
+    """A shared output is for another organisation: never with client-level sheets."""
+    if settings.audience == "shared" and internal:
+        raise OutputError(
+            "--internal adds client-level sheets, which a shared output must never hold "
+            '([reporting] audience = "shared"); leave out --internal'
+        )
+
+
+def exact(results: Results) -> Publication:
+    """A shared output's publication: the return's tables as computed, nothing hidden."""
+    from evaltool.report.disclosure import Cells, _render
+    from evaltool.report.publish import Publication, gather
+
+    sheets = gather(results)
+    tables = [t for ts in sheets.values() for t in ts]
+    cells = Cells(tables)
+    cells.hidden.clear()
+    return Publication(sheets, {t.name: _render(t, cells, set(), 0) for t in tables})
+
+
+def write_output(
+    results: Results,
+    path: Path,
+    force: bool = False,
+    internal: bool = False,
+    final: bool = True,
+) -> Path:
+    """Protect, render, record (a final published return) and put in place (see the
+    module). Raises OutputError (``record.RecordError`` for the record), or DisclosureError
+    (nothing written) when a hidden figure could still be worked out from this output and the
+    earlier returns."""
     from evaltool.report import record
     from evaltool.report.files import inputs_of, refuse_inputs, write_file
-    from evaltool.report.publish import publish
 
     path = Path(path)
+    s = results.settings
+    shared = s.audience == "shared"
+    check_audience(s, internal)
     renderers = results.loaded.registry.renderers
     renderer = check_target(path, force, renderers)
-    refuse_inputs(path, inputs_of(results.loaded.dataset.source.path, results.settings))
-    where = record.record_path(results.settings)
-    pub = publish(results, record.read(where, results.settings.service))
+    refuse_inputs(path, inputs_of(results.loaded.dataset.source.path, s))
+    recorded = final and not shared and not internal  # an internal workbook is not sent
+    where = None if shared else record.record_path(s)
+    rec = None
+    if where is not None and (recorded or where.exists() or where.is_symlink()):
+        rec = record.Record(where, write=recorded)
+    try:
+        if shared:
+            pub, status, revises, last = exact(results), "final", "", None
+        else:
+            earlier = rec.earlier(s.service) if rec is not None else record.Earlier()
+            sent = rec.sent(s.service, results.period.code) if rec is not None else []
+            if not recorded and rec is not None:
+                rec.close()  # a draft only reads: the record is free again at once
+                rec = None
+            pub = publish_or_refuse(results, earlier, where)
+            last = next((x for x in reversed(sent) if x.status != "copy"), None)
+            status, revises = "final", ""
+            if last is not None:  # a draft says so too: its final would be a revision
+                revises = f"made on {last.written_at.replace('T', ' at ')}"
+                status = "revision" if last.cells != pub.cells else "final"
+        output = Output(
+            results,
+            pub,
+            internal,
+            status if final else "draft",
+            s.audience,
+            revises if status == "revision" or not final else "",
+        )
+
+        def remember() -> Callable[[], None] | None:
+            if not recorded or rec is None:
+                return None
+            rec.add(
+                results.period.code,
+                results.period.end,
+                version(),
+                results.loaded.dataset.source.hashes,
+                recorded_settings(results),
+                pub.cells,
+                pub.relations,
+                "copy" if last is not None and status == "final" else status,
+                last.id if last is not None else None,
+            )
+            return rec.close  # rolls the entry back: the file was not put in place
+
+        if not path.parent.exists():  # made only now that there is something to put in it
+            try:
+                path.parent.mkdir(parents=True)
+            except OSError as exc:
+                raise OutputError(
+                    f"cannot create the folder {path.parent} ({exc.strerror})"
+                ) from None
+        write_file(
+            path,
+            lambda tmp: renderer.render(output, tmp),
+            force,
+            f".{renderer.extension}.tmp",
+            remember,
+        )
+        if rec is not None and recorded:
+            try:
+                rec.commit()
+            except OutputError:
+                path.unlink(missing_ok=True)  # a return that is not recorded must not be sent
+                raise
+    finally:
+        if rec is not None:
+            rec.close()
+    return path
+
+
+def version() -> str:
+    from evaltool import __version__
+
+    return __version__
+
+
+def recorded_settings(results: Results) -> dict[str, object]:
+    """The settings that shape the figures, kept with each recorded return."""
+    s = results.settings
+    return {
+        "service": s.service,
+        "threshold": s.small_number_threshold,
+        "calendar": s.calendar,
+        "instruments": [i.name for i in results.loaded.instruments],
+        "survival": [s.survival_origin, s.survival_ci, list(s.survival_times)],
+    }
+
+
+def publish_or_refuse(results: Results, earlier, where: Path | None) -> Publication:
+    """The publication, protected with the earlier returns; refused (DisclosureError) when a
+    hidden figure could still be worked out."""
+    from evaltool.report.publish import publish
+
+    pub = publish(results, earlier)
     if pub.leaks:
         cells = "; ".join(leak.describe() for leak in pub.leaks[:5])
         raise DisclosureError(
             f"the return was not written: {len(pub.leaks)} hidden figure(s) could be worked "
             f"out from it and the earlier returns in {where}: {cells}"
         )
-    output = Output(results, pub, internal)
-
-    def remember() -> Callable[[], None] | None:
-        if where is None or internal:  # an internal workbook is not sent: nothing to record
-            return None
-        s = results.settings
-        rid = record.write(
-            where,
-            results.period.code,
-            results.period.end,
-            __version__,
-            results.loaded.dataset.source.hashes,
-            {
-                "service": s.service,
-                "threshold": s.small_number_threshold,
-                "calendar": s.calendar,
-                "instruments": [i.name for i in results.loaded.instruments],
-                "survival": [s.survival_origin, s.survival_ci, list(s.survival_times)],
-            },
-            pub.cells,
-            pub.relations,
-        )
-        return lambda: record.forget(where, rid)
-
-    if not path.parent.exists():  # made only now that there is something to put in it
-        try:
-            path.parent.mkdir(parents=True)
-        except OSError as exc:
-            raise OutputError(f"cannot create the folder {path.parent} ({exc.strerror})") from None
-    write_file(
-        path,
-        lambda tmp: renderer.render(output, tmp),
-        force,
-        f".{renderer.extension}.tmp",
-        remember,
-    )
-    return path
+    return pub

@@ -148,13 +148,17 @@ class SheetWriter:
             self.ws.freeze_panes = freeze
 
 
-def page_furniture(ws: Worksheet, service: str, period: str, marking: str) -> None:
+def page_furniture(ws: Worksheet, service: str, period: str, marking: str, draft: str = "") -> None:
     """Header and footer on every printed page: the marking, the service and period, and
-    page x of y."""
+    page x of y; ``draft``: a draft's marking, in the header and the footer."""
     if not ws.oddHeader.center.text:  # an internal sheet's banner stays
         ws.oddHeader.right.text = marking
     ws.oddFooter.left.text = f"{service}: {period}".replace("&", "&&")
     ws.oddFooter.right.text = "Page &P of &N"
+    if draft:
+        ws.oddHeader.left.text = draft
+        ws.oddFooter.center.text = draft
+        ws.sheet_properties.tabColor = ws.sheet_properties.tabColor or "ED7D31"
 
 
 @dataclass
