@@ -60,6 +60,7 @@ def score_and_write(
     force: bool = False,
     internal: bool = False,
     progress: Callable[[str], None] = lambda _: None,
+    extract_date: dt.date | None = None,
 ) -> Results:
     """The quarterly output in one call, in the format ``out``'s extension names (``.xlsx``:
     the return; ``.json``; or a plugin's). Refuses a bad target before any work and writes
@@ -70,7 +71,7 @@ def score_and_write(
     registry = registry_for(settings)
     check_target(Path(out), force, registry.renderers)
     refuse_inputs(Path(out), inputs_of(data, settings))  # before any work: say it at once
-    results = run(data, settings, period, registry=registry, progress=progress)
+    results = run(data, settings, period, extract_date, registry=registry, progress=progress)
     progress("writing the output")
     write_output(results, Path(out), force=force, internal=internal)
     return results
