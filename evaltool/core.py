@@ -630,6 +630,7 @@ def client_scores(
         p = period_of(dt.date.today(), settings.calendar)
     else:
         p = parse_period(period, settings.calendar) if isinstance(period, str) else period
+    loaded = loaded.as_at(p.end)  # as at the period end, as a return is
     return chosen.score(loaded.prepared(chosen, p.end), loaded.context(p))
 
 

@@ -124,7 +124,7 @@ def activity_by_window(activity: SummaryTable, windows: list[Window]) -> Summary
 
 def whole(frame: pd.DataFrame, counts: tuple[str, ...]) -> pd.DataFrame:
     """Counts as whole numbers where a window before the service has none (not 6.0)."""
-    if frame[list(counts)].isna().any().any():
+    if set(counts) <= set(frame) and frame[list(counts)].isna().any().any():
         for c in counts:  # Python ints and None (a nullable dtype is no count to disclosure)
             whole = frame[c].astype("Int64").astype(object)
             frame[c] = whole.where(whole.notna(), None)
