@@ -62,6 +62,7 @@ def score_and_write(
     internal: bool = False,
     progress: Callable[[str], None] = lambda _: None,
     final: bool = False,
+    extract_date: dt.date | None = None,
 ) -> Results:
     """The quarterly output in one call, in the format ``out``'s extension names (``.xlsx``:
     the return; ``.json``; or a plugin's). A draft (marked DRAFT, not recorded) unless
@@ -77,7 +78,7 @@ def score_and_write(
     refuse_inputs(Path(out), inputs_of(data, settings))  # before any work: say it at once
     if settings.audience != "shared":
         record.check(record.record_path(settings), final and not internal)
-    results = run(data, settings, period, registry=registry, progress=progress)
+    results = run(data, settings, period, extract_date, registry=registry, progress=progress)
     progress("writing the output")
     write_output(results, Path(out), force=force, internal=internal, final=final)
     return results

@@ -49,7 +49,10 @@ ConfigOpt = Annotated[
 ]
 ExtractOpt = Annotated[
     str | None,
-    typer.Option(help="Date the data was extracted (yyyy-mm-dd); default: the period end."),
+    typer.Option(
+        help="The day the data was exported (dd/mm/yyyy or yyyy-mm-dd); default: the "
+        "settings' extract_date, else today. Figures are as at the period end."
+    ),
 ]
 PropensityOpt = Annotated[
     str | None,
@@ -182,20 +185,23 @@ def validate(
         Path | None, typer.Option("--report", help="Also write every problem to this CSV file.")
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace the --report file if it exists.")] = False,
+    extract_date: ExtractOpt = None,
 ) -> None:
     """Check the data against the contract and list every problem at once."""
 
     def body() -> None:
         from evaltool.api import load
+        from evaltool.config import parse_date_setting
         from evaltool.report.files import inputs_of, refuse_inputs
 
+        extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
         settings = settings_from(config, data)
         if report_csv is not None:
             refuse_inputs(report_csv, inputs_of(data, settings), "--report")
             if report_csv.exists() and not force:
                 raise EvaltoolError(f"{report_csv} already exists; use --force to replace it")
         with progress_display() as progress:
-            loaded = load(data, settings, progress=progress)
+            loaded = load(data, settings, progress=progress, extract_date=extract)
         report = loaded.problems
         if report_csv is not None:
             from evaltool.report.text import problems_csv
@@ -226,7 +232,7 @@ def write_quarter(
     from evaltool.config import parse_date_setting
 
     extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
-    settings = settings_from(config, data, extract_date=extract)
+    settings = settings_from(config, data)
     missing = next((f for f in reversed(out.parents) if not f.exists()), None)
     with progress_display() as progress:
         results = score_and_write(
@@ -238,6 +244,7 @@ def write_quarter(
             internal=internal,
             progress=progress,
             final=final,
+            extract_date=extract,
         )
     if missing is not None:
         typer.echo(f"Created the folder {out.parent}")
@@ -343,7 +350,11 @@ def due(
         typer.Option(help="The list to write (.xlsx), marked INTERNAL.", show_default=False),
     ],
     as_of: Annotated[
-        str | None, typer.Option(help="The day the list is for (yyyy-mm-dd); default: today.")
+        str | None,
+        typer.Option(
+            help="The day the list is for (dd/mm/yyyy or yyyy-mm-dd); default: today. Records "
+            "made after it are left out."
+        ),
     ] = None,
     config: ConfigOpt = None,
     force: Annotated[bool, typer.Option(help="Replace the list if it exists.")] = False,
@@ -489,7 +500,8 @@ def survival(
     extract_date: Annotated[
         str | None,
         typer.Option(
-            help="Follow-up ends on this date (yyyy-mm-dd); default: the settings' extract "
+            help="Follow-up ends on this date (dd/mm/yyyy or yyyy-mm-dd); default: the "
+            "settings' extract "
             "date, else the end of the last quarter that has ended (as its return)."
         ),
     ] = None,
@@ -633,7 +645,9 @@ def rates(
     ] = "proceedings",
     extract_date: Annotated[
         str | None,
-        typer.Option(help="Follow-up ends on this date (yyyy-mm-dd); default as `survival`."),
+        typer.Option(
+            help="Follow-up ends on this date (dd/mm/yyyy or yyyy-mm-dd); default as `survival`."
+        ),
     ] = None,
     covariates: Annotated[
         str | None, typer.Option(help="Adjust for these columns, e.g. age_at_origin.")

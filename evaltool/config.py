@@ -745,15 +745,17 @@ def _benchmark(value: Any, where: str, path: Path | None) -> Benchmark:
 
 
 def parse_date_setting(value: Any, where: str) -> dt.date:
-    """A date setting: a TOML date or text yyyy-mm-dd."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(f"{where}: '{value}' is not a date; write it as yyyy-mm-dd") from None
+    """A date setting or option: a TOML date, or text dd/mm/yyyy (dd.mm.yyyy) or yyyy-mm-dd,
+    as the data's dates are written."""
+    from evaltool.data.columns import parse_day
+
+    day = parse_day(value)
+    if day is None:
+        raise ConfigError(
+            f"{where}: '{value}' is not a date; write it as dd/mm/yyyy (e.g. 06/12/2026) or "
+            "yyyy-mm-dd"
+        )
+    return day
 
 
 def parse_times(value: Any, where: str) -> tuple[int, ...]:

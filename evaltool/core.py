@@ -29,8 +29,8 @@ from evaltool.config import Settings, check_names, covariate_problems
 from evaltool.data import plausible
 from evaltool.data.areas import area_problems
 from evaltool.data.checking import Dataset, Latest, locate, validate_source
-from evaltool.data.children import has_children, link_problems, subjects
-from evaltool.data.contract import CORE_TABLES, cohort_of
+from evaltool.data.children import has_children, link_problems, subject_links, subjects
+from evaltool.data.contract import CORE_TABLES, cohort_of, service_clients
 from evaltool.data.problems import ERROR, NOTE, WARNING, Problem, ProblemList
 from evaltool.data.reading import ROW, read_source
 from evaltool.data.specs import TableSpec, handed_over
@@ -83,6 +83,16 @@ class Loaded:
         extract = extract_date or self.settings.extract_date or period.end
         return Context(self.settings, period, extract, self.dataset.clients)
 
+    def as_at(self, end: dt.date) -> Loaded:
+        """The same data as an extract made at the end of ``end`` would have held it
+        (``Dataset.as_at``): every figure of a return is as at its period end, so a return
+        for a past quarter made from a later extract has the figures of the one made then."""
+        dataset = self.dataset.as_at(end)
+        children = dataset.tables.get("children")
+        if children is not None and "birth_date" in children:
+            dataset.tables["children"] = known_children(self.dataset, dataset, end)
+        return replace(self, dataset=dataset)
+
     def prepared(
         self, instrument: Instrument, end: dt.date | None, everyone: bool = False
     ) -> pd.DataFrame:
@@ -100,9 +110,27 @@ class Loaded:
         return handed_over(table, spec, end)
 
 
+def known_children(full: Dataset, cut: Dataset, end: dt.date) -> pd.DataFrame:
+    """The children an extract made on ``end`` would have listed: a child born later only if
+    a set of proceedings issued by then was about them (unborn then)."""
+    children = cut.tables["children"]
+    born = full.tables["children"].loc[children.index, "birth_date"]
+    later = (born > pd.Timestamp(end)).fillna(False).to_numpy(dtype=bool)
+    if not later.any():
+        return children
+    links = subject_links(cut.tables)
+    named = pd.MultiIndex.from_frame(links[["client_id", "child_id"]].astype(str))
+    pairs = pd.MultiIndex.from_arrays(
+        [children["client_id"].astype(str), children["child_id"].astype(str)]
+    )
+    return children[~later | pairs.isin(named)]
+
+
 @dataclass
 class Results:
-    """Everything a return is made of, for one period."""
+    """Everything a return is made of, for one period. ``loaded`` holds the data as at the
+    period end (``Loaded.as_at``); ``extract_date`` is the day the data was exported, and
+    ``extract_source`` says where that day came from (``extract_day``)."""
 
     loaded: Loaded
     period: Period
@@ -117,6 +145,7 @@ class Results:
     #: the cohorts compared with propensity scores ([comparison] propensity)
     compared: WeightedSurvival | None = None
     windows: list[Window] = field(default_factory=list)  # the Summary's five windows
+    extract_source: str = ""
 
     @property
     def settings(self) -> Settings:
@@ -367,8 +396,10 @@ def run(
         raise ValueError("a period such as '2025-Q3' is required")
     if isinstance(period, str):
         period = parse_period(period, settings.calendar)
-    check_period(period, extract_date or settings.extract_date)
-    loaded = load(data, settings, registry, progress=progress, extract_date=extract_date)
+    extract, source = extract_day(extract_date, settings)
+    check_period(period, extract)
+    given = extract_date or settings.extract_date
+    loaded = load(data, settings, registry, progress=progress, extract_date=given)
     if not loaded.problems.ok:
         raise InvalidData(loaded.problems)
     first = loaded.dataset.clients["referral_date"].min()
@@ -378,10 +409,13 @@ def run(
             + ("not recorded" if pd.isna(first) else f"on {first:%d/%m/%Y}")
             + "; choose a later period"
         )
-    ctx = loaded.context(period, extract_date)
+    # every figure as at the period end: what came later did not exist yet
+    loaded = loaded.as_at(period.end)
+    ctx = loaded.context(period, extract)
     progress("activity")
     activity = activity_tables(loaded.dataset.clients, period)
-    windows = summary_windows(period, first.date())
+    began = service_clients(loaded.dataset.clients)["referral_date"].min()
+    windows = summary_windows(period, first.date(), began.date() if pd.notna(began) else None)
     activity.append(activity_by_window(activity[0], windows))
     evaluations: dict[str, Evaluation] = {}
     for instrument in loaded.instruments:
@@ -399,7 +433,8 @@ def run(
     if "proceedings" in loaded.dataset.tables:
         progress("time to next proceedings")
         try:
-            survival = time_to_proceedings(loaded, ctx.extract_date, strict=False)
+            # followed up to the period end, as the return made then was
+            survival = time_to_proceedings(loaded, period.end, strict=False)
             if has_children(loaded.dataset.tables):
                 survival_new = survival.new_child()
         except AnalysisError as exc:
@@ -420,6 +455,25 @@ def run(
         survival_new=survival_new,
         compared=compared,
         windows=windows,
+        extract_source=source,
+    )
+
+
+def extract_day(
+    extract_date: dt.date | None, settings: Settings, today: dt.date | None = None
+) -> tuple[dt.date, str]:
+    """The day the data was exported, and where that day came from, by one rule for every
+    command: the day given (``--extract-date``), else the settings' ``extract_date``, else
+    today. No date in the data may be later; the figures are as at the period end."""
+    if extract_date is not None:
+        return extract_date, "given with --extract-date"
+    if settings.extract_date is not None:
+        where = settings.config_file.name if settings.config_file else "the settings"
+        return settings.extract_date, f"extract_date in {where}"
+    return (
+        today or dt.date.today(),
+        "not given, so taken as today, the day this return was made (give --extract-date "
+        "for an export made earlier)",
     )
 
 
@@ -461,12 +515,12 @@ def check_period(period: Period, extract: dt.date | None, today: dt.date | None 
         return
     if extract > today:
         raise ConfigError(
-            f"the extract date {extract} is in the future (today is {today}); give the day "
-            "the data was exported"
+            f"the extract date {extract:%d/%m/%Y} is in the future (today is "
+            f"{today:%d/%m/%Y}); give the day the data was exported"
         )
     if extract < period.end:
         raise ConfigError(
-            f"the extract date {extract} is before the end of {period.code} "
+            f"the extract date {extract:%d/%m/%Y} is before the end of {period.code} "
             f"({period.end:%d/%m/%Y}): the data cannot cover the whole quarter; export it "
             "after the quarter ends, or choose an earlier period"
         )
@@ -619,22 +673,35 @@ def client_scores(
         p = period_of(dt.date.today(), settings.calendar)
     else:
         p = parse_period(period, settings.calendar) if isinstance(period, str) else period
+    loaded = loaded.as_at(p.end)  # as at the period end, as a return is
     return chosen.score(loaded.prepared(chosen, p.end), loaded.context(p))
 
 
 def due(data: str | Path, settings: Settings | None = None, as_of: dt.date | None = None):
     """The team's to-do list on ``as_of`` (default today): ``analysis.due.due_items``. Errors
     in the records are items of the list, not a refusal, unless the clients table itself
-    cannot be read."""
+    cannot be read. The data is checked against its extract date (the settings', else
+    today) and then taken as it stood on ``as_of`` (``Dataset.as_at``): a record made after
+    a past day is left out, never listed as a problem; so is a problem in such a record."""
     from evaltool.analysis.due import due_items
 
     settings = settings or Settings()
     as_of = as_of or dt.date.today()
     if as_of > dt.date.today():
         raise ConfigError(f"--as-of {as_of} is in the future; give today or an earlier day")
-    loaded = load(data, settings, extract_date=as_of)
+    loaded = load(data, settings)
     if "clients" not in loaded.dataset.tables:
         raise InvalidData(loaded.problems)
-    return due_items(
-        loaded.dataset.tables, loaded.instruments, loaded.problems.errors, settings, as_of
-    )
+    errors = made_by(loaded.problems.errors, loaded.dataset, as_of)
+    tables = loaded.dataset.as_at(as_of).tables
+    return due_items(tables, loaded.instruments, errors, settings, as_of)
+
+
+def made_by(problems: list[Problem], dataset: Dataset, day: dt.date) -> list[Problem]:
+    """The problems, but those in a record made after ``day`` (``Dataset.made_after``)."""
+    later = {
+        (dataset.raw[name].file, dataset.raw[name].sheet): rows
+        for name, rows in dataset.made_after(day).items()
+        if name in dataset.raw
+    }
+    return [p for p in problems if not p.row or p.row not in later.get((p.file, p.sheet), ())]

@@ -202,7 +202,9 @@ def contract_markdown() -> str:
         "and surrounding spaces; a service maps its own headers in `[columns.<table>]` and its",
         "own labels for coded values in `[codes.<column>]`. Dates: spreadsheet dates,",
         "`2026-04-01`, `01/04/2026` or `01.04.2026` (day first), from 1990 up to the extract date.",
-        "yes/no: yes/no, y/n, true/false, 1/0.",
+        "yes/no: yes/no, y/n, true/false, 1/0. A return takes the data as at its period end: a",
+        "row dated after it (by the date its table names) is left out, any other date after it",
+        "is blank, and so is a value recorded with such a date.",
         "",
     ]
     for spec in specs:
@@ -214,11 +216,15 @@ def contract_markdown() -> str:
             values = col.expected() if col.choices or col.min is not None else ""
             if col.description and not col.choices:
                 values = f"{values}; {col.description}" if values else col.description
+            if col.dated_by:
+                values += f"; recorded with {col.dated_by}"
             lines.append(
                 f"| {col.name} | {col.type} | {'yes' if col.required else 'no'} | {values} |"
             )
         if spec.unique:
             lines += ["", f"One row per {', '.join(spec.unique)}."]
+        if spec.time_column:
+            lines += ["", f"Each row is dated by {spec.time_column}."]
         lines.append("")
     return "\n".join(lines)
 

@@ -143,3 +143,29 @@ def test_a_list_for_a_day_in_the_future_is_refused(tmp_path, runner):
     assert result.exit_code == 1
     assert "--as-of 2999-01-01 is in the future" in result.output
     assert not out.exists()
+
+
+def test_a_list_for_a_past_day_leaves_out_what_came_later(tmp_path, runner):
+    """Issue 25: `due --as-of` a past day listed every later record as a problem (twice). On
+    31/03/2026 (typed dd/mm/yyyy), worked out by hand from _data: B (referred 01/05/2026) and
+    D (15/05/2026) were not referred yet, so neither B's wait nor B's proceedings are items;
+    A's last review (05/01/2026) was 85 days before, E's start (01/01/2026) 89 days before:
+    within 90, not due (E's review of 15/06/2026 had not happened). Left: C's closure, A's
+    proceedings, and E's birth year, an error in a record that existed then."""
+    data = _data(tmp_path)
+    out = tmp_path / "due.xlsx"
+    result = runner.invoke(app, ["due", str(data), "--as-of", "31/03/2026", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = sheet_rows(openpyxl.load_workbook(out)["To do"])
+    header = next(i for i, r in enumerate(rows) if r[0] == "Client reference")
+    items = pd.DataFrame(rows[header + 1 :], columns=rows[header], dtype=object)
+    got = {(r["Client reference"], r["What is due"]) for _, r in items.iterrows()}
+    assert got == {
+        ("C", "closed with no closure reason recorded"),
+        ("A", "proceedings issued 01/01/2020: concluded, no outcome recorded"),
+        (
+            "E",
+            "fix in the records: birth_year is 'nineteen': not a number "
+            "(expected a whole number from 1900 to 2099)",
+        ),
+    }

@@ -431,3 +431,44 @@ def test_a_key_worker_column_is_part_of_the_contract(tmp_path):
     loaded = load(data, load_settings(config))
     assert loaded.problems.ok and not loaded.problems.warnings, loaded.problems.problems
     assert list(loaded.dataset.tables["clients"]["key_worker"]) == ["Ann", "Bo"]
+
+
+def test_a_date_after_the_extract_date_is_one_problem_per_cell(example, runner):
+    """Issue 25: every late date was reported twice, 'after the extract date' and 'missing
+    value', for the same cell (the example against an extract date of 30/06/2025: 2,084
+    problems, the star sheet's 116 late dates among them twice). Now one cause, one problem:
+    as many problems as cells, each saying the date is after the extract date."""
+    settings = load_settings(EXAMPLE_CONFIG)
+    errors = load(example, settings, extract_date=dt.date(2025, 6, 30)).problems.errors
+    cells = {(p.sheet, p.row, p.column) for p in errors}
+    assert len(errors) == len(cells) > 100
+    assert all("after the extract date (30/06/2025)" in p.message for p in errors)
+    star = [p for p in errors if p.sheet == "star"]
+    assert len(star) == 116  # the star sheet's dates after 30/06/2025, counted in the data
+    result = runner.invoke(
+        app, ["validate", str(example), "-c", str(EXAMPLE_CONFIG), "--extract-date", "30.06.2025"]
+    )
+    assert result.exit_code == 2
+    assert "missing value" not in result.output
+    assert "after the extract date (30/06/2025)" in result.output
+
+
+def test_data_after_a_period_end_is_no_error(example, runner, tmp_path):
+    """A return for 2024-Q3 (Oct-Dec 2024) from the example, whose records run to March 2026:
+    what came after the quarter is left out, never a problem."""
+    out = tmp_path / "q.json"
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(example),
+            "-c",
+            str(EXAMPLE_CONFIG),
+            "--period",
+            "2024-Q3",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "0 warning(s)" in result.output

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evaltool.analysis.activity import STARTS
-from evaltool.analysis.windows import Window, quarter_sum
+from evaltool.analysis.windows import Window, quarter_sum, whole
 from evaltool.data.contract import cohort_of, service_clients
 from evaltool.instruments.results import Relation, SummaryTable
 from evaltool.periods import financial_year, quarters_between
@@ -159,12 +159,19 @@ def pbr_table(
     trend = activity.data.reset_index(drop=True)
     row_of = {label: r for r, label in enumerate(trend["Quarter"])}
     rows, relations = [], []
+    counts = (
+        *(f"Decided: {s}" for s in (MET, NOT_MET, LOST)),
+        f"{NOT_YET.capitalize()} at the end",
+    )
     for outcome, part in per_client.groupby("outcome", sort=False):
         for window in windows:
             r = len(rows)
             lo, hi = pd.Timestamp(window.start), pd.Timestamp(window.end)
             inside = part["decided"].between(lo, hi)
             row = {"Outcome": outcome, "Window": window.name, "Quarters": window.label}
+            if window.before_service:  # nobody to count: no figures, not zeros
+                rows.append(row | dict.fromkeys(counts))
+                continue
             for status in (MET, NOT_MET, LOST):
                 row[f"Decided: {status}"] = int((inside & (part["status"] == status)).sum())
                 relations.append(
@@ -190,14 +197,10 @@ def pbr_table(
             ]
             relations.append(Relation(tuple(terms)))
             rows.append(row)
-    counts = (
-        *(f"Decided: {s}" for s in (MET, NOT_MET, LOST)),
-        f"{NOT_YET.capitalize()} at the end",
-    )
     return SummaryTable(
         name,
         "Payment-by-results outcomes (service cohort)",
-        pd.DataFrame(rows),
+        whole(pd.DataFrame(rows), counts),
         counts=counts,
         note="Decided in the window: met at the horizon, not met on the day it was missed, lost "
         "to follow-up on the day the parent moved away. Not yet assessable: started by the "

@@ -20,6 +20,8 @@ from evaltool.periods import Period, financial_year, make_period, period_of, qua
 
 THIS_QUARTER, LAST_QUARTER, A_YEAR_AGO = "This quarter", "Last quarter", "Same quarter last year"
 ALL_TIME = "All time"
+#: a window that ended before anyone was referred: no figures, and this in its label
+BEFORE_SERVICE = "before the service began"
 CASELOAD_END = "Active caseload at the end"
 
 #: the recurrence table's quarterly quantities are the same in every return that uses them
@@ -38,6 +40,8 @@ class Window:
     name: str  # "This quarter"
     label: str  # what it covers: "2025-26 Q3", "2025-26 Q1 to Q4", "to 31 Mar 2026"
     quarters: tuple[Period, ...]
+    #: it ended before the service's first referral: no figures, said in its label
+    before_service: bool = False
 
     @property
     def start(self) -> dt.date:
@@ -52,20 +56,28 @@ def year_to_date_name(calendar: str) -> str:
     return "Financial year to date" if calendar == "financial" else "Year to date"
 
 
-def summary_windows(period: Period, first: dt.date) -> list[Window]:
+def summary_windows(period: Period, first: dt.date, began: dt.date | None = None) -> list[Window]:
     """This quarter, last quarter, the same quarter last year, the (financial) year to date
-    and all time (from the quarter of ``first``, the first referral)."""
+    and all time (from the quarter of ``first``, the first referral). A window that ended
+    before ``began`` (the service's first referral; default ``first``) has no figures: it is
+    marked ``before_service`` and says so in its label."""
     last = period.previous()
     year_ago = make_period(period.year - 1, period.quarter, period.calendar)
     year = tuple(make_period(period.year, q, period.calendar) for q in range(1, period.quarter + 1))
     span = year[0].label if len(year) == 1 else f"{year[0].label} to Q{period.quarter}"
     every = tuple(quarters_between(min(first, period.start), period))
+    began = began or first
+
+    def window(name: str, label: str, quarters: tuple[Period, ...]) -> Window:
+        before = quarters[-1].end < began
+        return Window(name, label + (f", {BEFORE_SERVICE}" if before else ""), quarters, before)
+
     return [
-        Window(THIS_QUARTER, period.label, (period,)),
-        Window(LAST_QUARTER, last.label, (last,)),
-        Window(A_YEAR_AGO, year_ago.label, (year_ago,)),
-        Window(year_to_date_name(period.calendar), span, year),
-        Window(ALL_TIME, f"to {period.end:%d %b %Y}", every),
+        window(THIS_QUARTER, period.label, (period,)),
+        window(LAST_QUARTER, last.label, (last,)),
+        window(A_YEAR_AGO, year_ago.label, (year_ago,)),
+        window(year_to_date_name(period.calendar), span, year),
+        window(ALL_TIME, f"to {period.end:%d %b %Y}", every),
     ]
 
 
@@ -78,6 +90,9 @@ def activity_by_window(activity: SummaryTable, windows: list[Window]) -> Summary
     for w, window in enumerate(windows):
         mine = [row_of[q.label] for q in window.quarters if q.label in row_of]
         row = {"Window": window.name, "Quarters": window.label}
+        if window.before_service:  # nothing to count: no figures, not zeros
+            rows.append(row | dict.fromkeys((REFERRALS, STARTS, CLOSURES, CASELOAD_END)))
+            continue
         for col in (REFERRALS, STARTS, CLOSURES):
             row[col] = int(trend.loc[mine, col].sum()) if mine else 0
             relations.append(
@@ -98,12 +113,22 @@ def activity_by_window(activity: SummaryTable, windows: list[Window]) -> Summary
     return SummaryTable(
         "activity-windows",
         "Activity in each window (service cohort)",
-        pd.DataFrame(rows),
+        whole(pd.DataFrame(rows), (REFERRALS, STARTS, CLOSURES, CASELOAD_END)),
         counts=(REFERRALS, STARTS, CLOSURES, CASELOAD_END),
         note="Referrals, starts and closures: people whose date falls in the window (the sum of "
-        "its quarters in the table below). Active caseload: on the window's last day.",
+        "its quarters in the table below). Active caseload: on the window's last day. A window "
+        f"that ended before the first referral has no figures ({BEFORE_SERVICE}).",
         relations=tuple(relations),
     )
+
+
+def whole(frame: pd.DataFrame, counts: tuple[str, ...]) -> pd.DataFrame:
+    """Counts as whole numbers where a window before the service has none (not 6.0)."""
+    if set(counts) <= set(frame) and frame[list(counts)].isna().any().any():
+        for c in counts:  # Python ints and None (a nullable dtype is no count to disclosure)
+            whole = frame[c].astype("Int64").astype(object)
+            frame[c] = whole.where(whole.notna(), None)
+    return frame
 
 
 def quarter_sum(cell: Ref, name: str, quarters) -> Relation:
@@ -136,6 +161,12 @@ def recurrence_by_window(
     _, returned, followed, ended = year_on(table, days)
     rows, relations = [], []
     for w, window in enumerate(windows):
+        if window.before_service:  # nobody to follow: no figures, not zeros
+            rows.append(
+                {"Window": window.name, "Quarters": window.label}
+                | dict.fromkeys((FOLLOWED, RETURNED, SHARE))
+            )
+            continue
         inside = followed & ended.between(pd.Timestamp(window.start), pd.Timestamp(window.end))
         n, k = int(inside.sum()), int((inside & returned).sum())
         rows.append(
@@ -158,7 +189,7 @@ def recurrence_by_window(
     return SummaryTable(
         RECURRENCE,
         "New care proceedings within a year (service cohort)",
-        pd.DataFrame(rows),
+        whole(pd.DataFrame(rows), (FOLLOWED, RETURNED)).astype({SHARE: float}),
         counts=(FOLLOWED, RETURNED),
         derived={SHARE: (RETURNED, FOLLOWED)},
         percent=(SHARE,),

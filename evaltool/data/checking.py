@@ -17,7 +17,7 @@ import pandas as pd
 from evaltool.data.columns import DATE, TEXT, as_text, convert, is_arrow_text
 from evaltool.data.problems import ERROR, NOTE, WARNING, Problem, ProblemList, visible
 from evaltool.data.reading import ROW, RawTable, Source
-from evaltool.data.specs import TableSpec
+from evaltool.data.specs import TableSpec, as_at
 
 #: sheets that carry notes for people, never data (the template's guide)
 IGNORED_SHEETS = {"guide", "readme", "notes"}
@@ -30,10 +30,53 @@ class Dataset:
     tables: dict[str, pd.DataFrame]
     source: Source
     raw: dict[str, RawTable] = field(default_factory=dict)
+    #: the spec each table was checked against, by table name
+    specs: dict[str, TableSpec] = field(default_factory=dict)
 
     @property
     def clients(self) -> pd.DataFrame:
         return self.tables["clients"]
+
+    def as_at(self, end: dt.date) -> Dataset:
+        """The data as an extract made at the end of ``end`` would have held it, so that a
+        return for a past quarter has the figures of the return made at the time: every table
+        cut by ``specs.as_at`` (rows dated later gone, later dates blank), and the rows of
+        people not yet referred by then gone from every table linked to clients."""
+        tables = {
+            name: as_at(frame, self.specs[name], end) if name in self.specs else frame
+            for name, frame in self.tables.items()
+        }
+        clients = tables.get("clients")
+        if clients is not None and "client_id" in clients:
+            known = clients["client_id"]
+            for name, frame in tables.items():
+                spec = self.specs.get(name)
+                if spec is not None and spec.client_linked and "client_id" in frame:
+                    kept = frame["client_id"].isin(known).to_numpy(dtype=bool)
+                    if not kept.all():
+                        tables[name] = frame[kept]
+        return Dataset(tables, self.source, self.raw, self.specs)
+
+    def made_after(self, end: dt.date) -> dict[str, set[int]]:
+        """The spreadsheet rows of each table that record something made after ``end``: dated
+        later by the spec's time column, or of a person referred later (a row whose date
+        could not be read is not among them: its problem still stands)."""
+        limit = pd.Timestamp(end)
+        later: set[object] = set()
+        clients = self.tables.get("clients")
+        if clients is not None and "referral_date" in clients:
+            later = set(clients.loc[(clients["referral_date"] > limit).fillna(False), "client_id"])
+        out: dict[str, set[int]] = {}
+        for name, frame in self.tables.items():
+            spec = self.specs.get(name)
+            mask = pd.Series(False, index=frame.index)
+            if spec is not None and spec.time_column in frame:
+                mask |= (frame[spec.time_column] > limit).fillna(False).astype(bool)
+            if later and spec is not None and spec.client_linked and "client_id" in frame:
+                mask |= frame["client_id"].isin(later)
+            if mask.any():
+                out[name] = set(frame.loc[mask, ROW].tolist())
+        return out
 
 
 def locate(table: RawTable, column: str) -> str:
@@ -179,6 +222,7 @@ def check_table(
             raw.frame = frame = frame.assign(
                 **{col.name: frame[col.name].astype(object).mask(result.reduced, result.values)}
             )
+        late = pd.Series(False, index=frame.index)
         if col.type == DATE and latest is not None:
             late = (result.values > pd.Timestamp(latest.day)).fillna(False).astype(bool)
             if late.any():
@@ -186,8 +230,8 @@ def check_table(
                     raw, col.name, late, f"date after {latest.describe()}", col.expected()
                 )
                 result.values = result.values.mask(late)
-        if col.required:
-            blank = result.values.isna() & ~result.bad
+        if col.required:  # a date already reported as too late is not also missing
+            blank = result.values.isna() & ~result.bad & ~late
             problems += cell_problems(raw, col.name, blank, "missing value", col.expected())
         typed[col.name] = result.values
         if result.codes is not None:
@@ -303,6 +347,7 @@ def validate_source(
     report = ProblemList(list(source.problems))
     where = source.path.name
     tables: dict[str, pd.DataFrame] = {}
+    checked: dict[str, TableSpec] = {}
     needed = dict(required_tables or {})
     for spec in specs:
         if spec.required:
@@ -327,6 +372,7 @@ def validate_source(
         typed, problems = check_table(raw, spec, latest)
         report.extend(problems)
         tables[spec.name] = typed
+        checked[spec.name] = spec
     clients = tables.get("clients")
     if clients is not None and "client_id" in clients:
         ids = ClientIds(clients["client_id"])
@@ -344,4 +390,4 @@ def validate_source(
                     sheet=raw.sheet,
                 )
             )
-    return Dataset(tables, source, dict(source.tables)), report
+    return Dataset(tables, source, dict(source.tables), checked), report

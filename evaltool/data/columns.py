@@ -7,6 +7,8 @@ reason. No converter loops over rows in Python: everything is a vectorised panda
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +53,10 @@ class Column:
     min: float | None = None
     max: float | None = None
     description: str = ""
+    #: the date column that records when this value became known (a closure reason is
+    #: recorded with the end date): as at a day before that date, the value was ``pending``
+    dated_by: str | None = None
+    pending: str | None = None  # blank unless said (a pregnancy's outcome: "ongoing")
 
     def expected(self) -> str:
         """How a user should write a value in this column."""
@@ -308,6 +314,27 @@ def parse_dates(text: pd.Series, epoch: pd.Timestamp = EXCEL_EPOCH) -> Converted
         short = b.str.fullmatch(_UK_SHORT).fillna(False).astype(bool)
         reason[short[short].index] = "ambiguous two-digit year: write the year in full, dd/mm/yyyy"
     return Converted(values.mask(bad), bad, reason)
+
+
+def parse_day(value: object) -> dt.date | None:
+    """One date as a person types it: yyyy-mm-dd, or day first as dd/mm/yyyy or dd.mm.yyyy
+    (the forms the data accepts); None if it is none of them or no such day."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    iso, uk = re.fullmatch(_ISO, text), re.fullmatch(_UK, text)
+    if iso:
+        y, m, d = iso.groups()
+    elif uk:
+        d, m, y = uk.groups()
+    else:
+        return None
+    try:
+        return dt.date(int(y), int(m), int(d))
+    except ValueError:
+        return None
 
 
 def _date(text: pd.Series, column: Column) -> Converted:

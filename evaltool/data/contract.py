@@ -53,6 +53,7 @@ CLIENTS = TableSpec(
             CATEGORY,
             choices=CLOSURE_REASONS,
             description="completed, disengaged, moved_away, other",
+            dated_by="end_date",
         ),
         Column("cohort", CATEGORY, choices=COHORTS, description="service (default) or comparison"),
         Column("gender", CATEGORY, choices=GENDERS),
@@ -79,6 +80,7 @@ CLIENTS = TableSpec(
         ("referral_date", "end_date"),
     ),
     required=True,
+    time_column="referral_date",
 )
 
 PROCEEDINGS = TableSpec(
@@ -88,7 +90,13 @@ PROCEEDINGS = TableSpec(
         Column("client_id", ID, required=True),
         Column("issued_date", DATE, required=True, description="application issued"),
         Column("concluded_date", DATE, description="final order (blank: ongoing)"),
-        Column("outcome", CATEGORY, choices=PROCEEDINGS_OUTCOMES, description="final order"),
+        Column(
+            "outcome",
+            CATEGORY,
+            choices=PROCEEDINGS_OUTCOMES,
+            description="final order",
+            dated_by="concluded_date",
+        ),
         Column(
             "child_ids",
             TEXT,
@@ -97,6 +105,7 @@ PROCEEDINGS = TableSpec(
         ),
     ),
     date_order=(("issued_date", "concluded_date"),),
+    time_column="issued_date",
 )
 
 CHILDREN = TableSpec(
@@ -127,6 +136,7 @@ PROCEEDINGS_CHILDREN = TableSpec(
         Column("child_id", ID, required=True, description="a child_id of the children table"),
     ),
     unique=("client_id", "issued_date", "child_id"),
+    time_column="issued_date",
 )
 
 AREAS = TableSpec(

@@ -62,6 +62,36 @@ def up_to(frame: pd.DataFrame, spec: TableSpec, end: dt.date | None) -> pd.DataF
     return until(frame, spec.time_column, end)
 
 
+def as_at(frame: pd.DataFrame, spec: TableSpec, end: dt.date) -> pd.DataFrame:
+    """The table as an extract made at the end of ``end`` would have held it: a row dated
+    after it by the spec's time column did not exist yet; any other date after it had not
+    happened yet (blank: not started, still open, not concluded, not born), and neither had
+    a value recorded with such a date (``Column.dated_by``: a closure reason, an outcome:
+    blank, or what it was until then, ``Column.pending``)."""
+    import pandas as pd
+
+    from evaltool.data.columns import DATE
+
+    frame = up_to(frame, spec, end)
+    limit = pd.Timestamp(end)
+    later = {
+        c.name: (frame[c.name] > limit).fillna(False).to_numpy(dtype=bool)
+        for c in spec.columns
+        if c.type == DATE and c.name in frame and c.name != spec.time_column
+    }
+    later = {name: mask for name, mask in later.items() if mask.any()}
+    if not later:
+        return frame
+    frame = frame.copy()
+    for c in spec.columns:
+        if c.name in later:
+            frame[c.name] = frame[c.name].mask(later[c.name])
+        if c.dated_by in later and c.name in frame:
+            before = pd.NA if c.pending is None else c.pending
+            frame[c.name] = frame[c.name].mask(later[c.dated_by], before)
+    return frame
+
+
 def in_window(dates: pd.Series, start: dt.date | None, end: dt.date) -> pd.Series:
     """Dates inside [start, end]; ``start`` None means from the beginning."""
     import pandas as pd

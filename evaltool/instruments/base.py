@@ -98,7 +98,8 @@ class Instrument:
         """Everything the core reports of this instrument for one period, in one call.
 
         ``data`` is the instrument's table as the core prepared it: typed by the table spec and
-        cut at the period end by its ``time_column`` (no row after ``ctx.period.end``). The
+        as at the period end (no row after ``ctx.period.end`` by its ``time_column``; a later
+        date blank, with what ``Column.dated_by`` records with it; ``ctx.clients`` too). The
         default calls ``readings`` (when there are measures), ``summarise`` and ``headline``
         once each, and ``score`` when the scores are first asked for; override it to work
         something out once for all of them (see the domain scale, whose tables and

@@ -99,9 +99,15 @@ class Pregnancies(Instrument):
             (
                 Column("client_id", ID, required=True),
                 Column("known_date", DATE, required=True),
-                Column("outcome", CATEGORY, choices=OUTCOMES),
+                Column(
+                    "outcome",
+                    CATEGORY,
+                    choices=OUTCOMES,
+                    dated_by="outcome_date",
+                    pending="ongoing",
+                ),
                 Column("outcome_date", DATE),
-                Column("baby_care_status", CATEGORY, choices=CARE_STATUS),
+                Column("baby_care_status", CATEGORY, choices=CARE_STATUS, dated_by="outcome_date"),
             ),
             "Pregnancies known to the service: one row per pregnancy.",
             date_order=(("known_date", "outcome_date"),),

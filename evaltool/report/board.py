@@ -333,7 +333,8 @@ def board_html(output: Output) -> str:
 <span class="marking">{marking}</span>
 <h1>{e(s.service)}: board summary</h1>
 {status}
-<p class="meta">{e(results.period.describe())}. Data extracted {results.extract_date:%d %b %Y}.
+<p class="meta">{e(results.period.describe())}. Data extracted {results.extract_date:%d %b %Y};
+figures as at {results.period.end:%d %b %Y}.
 The same figures as the Summary sheet of the quarterly return.</p>
 <h2>Key figures (service cohort)</h2>
 <table id="key-figures"><thead><tr><th scope="col">Figure</th>{head}</tr></thead>

@@ -266,6 +266,12 @@ def write_cover(book: Book) -> None:
             ("Funder", s.funder or "not stated"),
             ("Period", results.period.describe()),
             ("Extract date", results.extract_date),
+            ("Extract date from", results.extract_source or "not stated"),
+            (
+                "Figures as at",
+                f"{results.period.end:%d/%m/%Y}, the period end: anything recorded later "
+                "is left out, so the figures are those of a return made then",
+            ),
             ("Generated at", results.generated_at),
             ("evaltool version", __version__),
             ("Data contract", f"version {CONTRACT_VERSION} ({CONTRACT_DOC})"),
@@ -488,7 +494,7 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
                 + ("; and new care proceedings about a new child" if results.survival_new else ""),
             ),
             ("CI transform", survival.ci),
-            ("Extract date", pd.Timestamp(survival.extract_date_).date()),
+            ("Followed up to", pd.Timestamp(survival.extract_date_).date()),
         ]
     )
     sw.row -= 1

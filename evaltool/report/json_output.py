@@ -85,6 +85,8 @@ def publication_json(output: Output) -> dict[str, Any]:
         "period": results.period.code,
         "period_label": results.period.describe(),
         "extract_date": _plain(results.extract_date),
+        "extract_date_source": results.extract_source,
+        "as_at": _plain(results.period.end),
         "generated_at": _plain(results.generated_at),
         "evaltool_version": __version__,
         "data_contract": f"{CONTRACT_VERSION} ({CONTRACT_DOC})",

@@ -86,6 +86,8 @@ def rows_read(results: Results) -> SummaryTable:
             [(name, len(frame)) for name, frame in tables.items()], columns=["Table", "Rows"]
         ),
         counts=("Rows",),
+        note="Rows of each table as at the period end: records dated later are left out, as "
+        "they had not been made then.",
     )
 
 

@@ -383,15 +383,16 @@ def survival_definitions(fit: TimeToProceedings) -> list[Definition]:
         Definition(
             "Time to next proceedings",
             f"Days from the origin ({fit.origin}: {origin}) to the "
-            "first care proceedings issued after it; followed up to the extract "
-            "date (an event on that date counts), or to the end date for clients "
+            "first care proceedings issued after it; followed up to the period end, "
+            "the day every figure of the return is as at (an event on that day counts), "
+            "or to the end date for clients "
             f"who {', '.join(r.replace('_', ' ') for r in LOST_REASONS)}.",
             f"evaltool data contract {CONTRACT_VERSION} ({CONTRACT_DOC}); Broadhurst et al. (2015)",
         ),
         Definition(
             "Overlapping proceedings",
             "A set issued after the index proceedings were issued and on or before they "
-            f"concluded (the index still open: up to the extract date). Under this origin: "
+            f"concluded (the index still open: up to the period end). Under this origin: "
             f"{overlap}. Counted on the Time to next proceedings sheet.",
             "Broadhurst et al. (2017); evaltool data contract 1.1",
         ),
