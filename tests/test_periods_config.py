@@ -205,7 +205,7 @@ def test_every_misnamed_setting_is_an_error_with_its_line_and_the_nearest_name(t
         "evaltool.toml, line 15: [due.instruments] names 'gass', which is no instrument (did "
         "you mean 'gas'?); instruments:",
         "evaltool.toml, line 18: unknown setting 'calender' in [reporting] (did you mean "
-        "'calendar'?); allowed: calendar,",
+        "'calendar'?); allowed: audience, calendar,",
         "evaltool.toml, line 19: reporting.small_number_threshold must be a whole number of "
         "at least 1",
     ]
