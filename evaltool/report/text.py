@@ -194,8 +194,9 @@ def compare_table(summary, min_days: int) -> str:
     return "\n".join(lines)
 
 
-def survival_text(result: TimeToProceedings) -> str:
-    """The survival analysis as readable text."""
+def survival_text(result: TimeToProceedings, analysis: str | None = None) -> str:
+    """The survival analysis as readable text, with the strength of evidence of the cohorts'
+    comparison (``analysis``: whether it is the primary analysis or a sensitivity one)."""
     from evaltool.analysis.survival.returns import OUTCOME_WORDS
 
     lines = [
@@ -254,6 +255,8 @@ def survival_text(result: TimeToProceedings) -> str:
                 f"  proportional hazards, {c['covariate']}: Schoenfeld chi-square "
                 f"{c['chi2']:.3f}, p {_p(c['p'])}"
             )
+    if result.evidence_ is not None:
+        lines.append(" ".join(filter(None, [analysis, result.evidence_["statement"]])))
     if result.benchmark_:
         b = result.benchmark_
         lines.append(f"benchmark: {b['label']} ({b['source']})")
