@@ -108,9 +108,9 @@ class TimeToProceedings:
         from evaltool.analysis.evidence import earned, power_statement
 
         t = self.table_
-        adjusted = (
-            tuple(c for c in self.covariates if c != "cohort") if self.cox_ is not None else ()
-        )
+        adjusted: tuple[str, ...] = ()
+        if self.cox_ is not None and "cohort" in self.covariates:  # else no adjusted contrast
+            adjusted = tuple(c for c in self.covariates if c != "cohort")
         found = earned(adjusted)
         rows = self.cox_[self.cox_["covariate"] == "cohort"] if self.cox_ is not None else []
         if adjusted and len(rows):
