@@ -55,9 +55,9 @@ DESIGNS = {
         "parallel before",
     ),
     "area-unchecked": (
-        "areas with the service against areas without it, before and after, with trends before "
-        "the service that were not parallel or could not be checked",
-        1,
+        "areas with the service against areas without it, with area and year effects, but "
+        "trends before the service that were not parallel or could not be checked",
+        2,
         "that the areas were already moving apart before the service began",
     ),
 }
