@@ -714,7 +714,8 @@ def areas(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Area-level difference in differences on infants entering care (the areas table):
-    Poisson with area and year effects, clustered by area; the trends before the service."""
+    stacked by start year against areas never or not yet served, an event study with the test
+    of the trends before, t on G - 1 and randomisation inference; clustered by area."""
 
     def body() -> None:
         from evaltool.analysis.areas import AreaDiD
