@@ -23,6 +23,7 @@ from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
 from evaltool.analysis.evidence import (
     CORE_BASELINE,
+    SMD_LIMIT,
     e_value,
     earned,
     power_statement,
@@ -35,8 +36,6 @@ from evaltool.errors import AnalysisError
 ESTIMANDS = ("ate", "att")
 #: fewer clients than this in a cohort: no propensity model (it would separate them perfectly)
 MIN_PER_COHORT = 10
-#: |SMD| above this after adjustment: the groups still differ on that covariate
-SMD_LIMIT = 0.1
 
 
 def is_date(column: pd.Series) -> bool:
@@ -218,7 +217,7 @@ def balance(table: pd.DataFrame, covariates: tuple[str, ...], weights: np.ndarra
                 "smd_unweighted": float(raw),
                 "smd_weighted": float(wt),
                 "variance_ratio": float(ratio),
-                "imbalanced": bool(not abs(wt) <= SMD_LIMIT),  # NaN: not shown balanced
+                "imbalanced": bool(not abs(wt) < SMD_LIMIT),  # NaN: not shown balanced
             }
         )
     return pd.DataFrame(rows)

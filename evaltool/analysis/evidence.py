@@ -76,6 +76,10 @@ def evidence(design: str) -> dict[str, Any]:
     }
 
 
+#: |SMD| not below this after adjustment: the groups still differ on that covariate
+SMD_LIMIT = 0.1
+
+
 # --- the level a cohort comparison earns -----------------------------------------------------
 
 
@@ -89,8 +93,6 @@ def earned(
     None for a regression adjustment. Level 2 needs every ``required`` covariate in the model
     and, with weights, every covariate balanced (|SMD| below 0.1); otherwise level 1 with the
     reason in words."""
-    from evaltool.analysis.comparison import SMD_LIMIT
-
     covs = tuple(c for c in covariates if c != "cohort")
     if not covs:
         return evidence("unadjusted")
