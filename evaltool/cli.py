@@ -595,28 +595,31 @@ def survival(
                 horizon["evidence"] = labelled(
                     horizon["evidence"], settings, estimand, "no new proceedings within horizon"
                 )
+        unweighted = None  # the unweighted comparison's role: primary or sensitivity
+        if result.logrank_ is not None:
+            from evaltool.analysis.evidence import role
+            from evaltool.config import primary_analysis
+
+            adjusted = "cohort" in result.covariates and len(result.covariates) > 1
+            unweighted = role(
+                primary_analysis(settings),
+                origin=result.origin,
+                outcome=result.outcome,
+                method="regression" if adjusted else "unadjusted",
+            )
         if as_json:
             out = survival_json(result, compared)
+            if compared is None and unweighted is not None:
+                from evaltool.analysis.evidence import with_role
+
+                out["evidence"] = with_role(out["evidence"], unweighted)
             if horizon is not None:
                 from evaltool.report.json_output import adjusted_json
 
                 out["no_new_proceedings_within_horizon"] = adjusted_json([horizon])[0]
             typer.echo(json.dumps(out, indent=2, default=str))
         else:
-            analysis = None
-            if result.logrank_ is not None:
-                from evaltool.analysis.evidence import role
-                from evaltool.config import primary_analysis
-
-                method = (
-                    "regression" if any(c != "cohort" for c in result.covariates) else "unadjusted"
-                )
-                analysis = role(
-                    primary_analysis(settings),
-                    origin=result.origin,
-                    outcome=result.outcome,
-                    method=method,
-                )["statement"]
+            analysis = unweighted["statement"] if unweighted is not None else None
             typer.echo(survival_text(result, analysis))
             if compared is not None:
                 from evaltool.report.text import adjusted_text, weighted_text

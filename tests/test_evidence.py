@@ -254,7 +254,7 @@ def test_one_default_estimand_and_1000_resamples():
         assert inspect.signature(command).parameters["weights"].default is None
 
 
-def test_surviv_text_prints_the_strength_of_evidence_and_power(runner):
+def test_survival_text_prints_the_strength_of_evidence_and_power(runner):
     from evaltool.cli import app
 
     args = ["survival", str(FIXTURE / "data"), "--extract-date", "2025-12-31", "--origin", "start"]
@@ -262,4 +262,6 @@ def test_surviv_text_prints_the_strength_of_evidence_and_power(runner):
     assert out.exit_code == 0, out.output
     assert "Strength of evidence: Maryland Scientific Methods Scale level 1" in out.stdout
     assert "Sensitivity analysis" in out.stdout
+    got = json.loads(runner.invoke(app, [*args, "--json"]).stdout)["evidence"]
+    assert got["analysis"] == "sensitivity" and got["power"]["events"] == 155
     assert "an 80% chance (two-sided 5% test) of detecting a hazard ratio of 0.64" in out.stdout
