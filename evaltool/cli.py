@@ -385,7 +385,9 @@ def compare(
             estimand = weights or settings.comparison_weights
             if estimand not in ("ate", "att"):
                 raise ConfigError(f"--weights {weights}: use ate or att")
-            ps = Propensity(names_of(propensity), estimand, required=required_baseline(settings))
+            ps = Propensity(
+                baseline_names(propensity), estimand, required=required_baseline(settings)
+            )
             adjusted = adjusted_before_after(loaded, ps, end, instrument)
             for row in adjusted:
                 if "evidence" in row:
@@ -429,6 +431,19 @@ def labelled(
 def names_of(text: str | None) -> tuple[str, ...]:
     """Column names given as 'a,b,c' on the command line."""
     return tuple(c.strip() for c in text.split(",") if c.strip()) if text else ()
+
+
+def baseline_names(text: str | None, option: str = "--propensity") -> tuple[str, ...]:
+    """Covariates given on the command line, refused in words (naming the option and the
+    values) unless they are baseline characteristics known at entry."""
+    from evaltool.data.baseline import refusal_message
+    from evaltool.errors import ConfigError
+
+    names = names_of(text)
+    refused = refusal_message(names, option)
+    if refused:
+        raise ConfigError(refused)
+    return names
 
 
 def follow_up_to(extract_date: str | None, settings: Settings) -> dt.date:
@@ -567,7 +582,7 @@ def survival(
             estimand = weights or settings.comparison_weights
             if estimand not in ("ate", "att"):
                 raise ConfigError(f"--weights {weights}: use ate or att")
-            names = names_of(propensity)
+            names = baseline_names(propensity)
             ps = Propensity(
                 names,
                 estimand,
@@ -689,7 +704,7 @@ def rates(
             raise ConfigError(refused)
         ps = None
         if propensity:
-            names = names_of(propensity)
+            names = baseline_names(propensity)
             ps = Propensity(names, estimand, required=required_baseline(settings))
         result = Rates(outcome, covs, ps).fit(loaded.dataset.tables, extract)
         result.evidence_ = labelled(

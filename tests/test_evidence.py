@@ -163,7 +163,11 @@ def test_the_command_line_refuses_them_in_words(runner):
     args = ["survival", str(FIXTURE / "data"), "--extract-date", "2025-12-31"]
     out = runner.invoke(app, [*args, "--propensity", "client_id,age_at_origin"])
     assert out.exit_code != 0 and "Traceback" not in out.output
-    assert "'client_id' is an identifier" in " ".join(out.output.split())
+    text = " ".join(out.output.split())
+    assert "--propensity = client_id,age_at_origin: 'client_id' is an identifier" in text
+    compare = ["compare", str(FIXTURE / "data"), "--propensity", "age_at_origin,end_date"]
+    out = runner.invoke(app, compare)
+    assert out.exit_code != 0 and "'end_date' is a date after entry" in out.output
     out = runner.invoke(app, ["rates", str(FIXTURE / "data"), "--covariates", "client_id"])
     assert out.exit_code != 0 and "--covariates" in out.output and "identifier" in out.output
 
