@@ -262,3 +262,32 @@ def test_the_library_says_which_area_years_lack_births():
         AnalysisError, match="live_births is blank or not above 0 in 1 area-year.*A 2018-19"
     ):
         AreaDiD(permutations=0).fit(rows)
+
+
+def test_under_staggered_starts_the_stacked_estimate_recovers_the_effect_the_two_way_misses():
+    """The attack: with staggered starts and an effect that grows with time since the start,
+    the two-way model compares late starters with early ones already served, whose rates are
+    still falling. Expected counts exactly (no noise): 4 areas start in 2014-15, 4 in
+    2019-20, 2 never; the effect is -0.05 x (1 + years since the start) on the log scale, so
+    over the stack's window (the start year and 3 after) it averages (-0.05 - 0.10 - 0.15 -
+    0.20) / 4 = -0.125 by hand."""
+    rows = []
+    starts = {**{f"E{i}": 2014 for i in range(4)}, **{f"L{i}": 2019 for i in range(4)}}
+    starts |= {"N0": None, "N1": None}
+    for k, (area, start) in enumerate(starts.items()):
+        for year in range(2011, 2023):
+            effect = -0.05 * (1 + year - start) if start is not None and year >= start else 0
+            rows.append(
+                {
+                    "area": area,
+                    "financial_year": f"{year}-{(year + 1) % 100:02d}",
+                    "infants_entering_care": 40 * np.exp(0.01 * k + 0.02 * (year - 2011) + effect),
+                    "live_births": 10_000,
+                    "service_area": start is not None,
+                    "service_from": None if start is None else f"{start}-{(start + 1) % 100:02d}",
+                }
+            )
+    fit = AreaDiD(permutations=0).fit(pd.DataFrame(rows))
+    assert fit.estimate_["coef"] == pytest.approx(-0.125, abs=0.002)
+    assert abs(fit.twfe_["coef"] - -0.125) > 0.02  # the two-way model: -0.095
+    assert fit.twfe_["staggered"]
