@@ -172,9 +172,10 @@ def e_value(
     ``smd`` (a standardised mean difference d with its standard error ``se``: RR = exp(0.91 d),
     CI exp(0.91 d -/+ 1.78 se), as EValue's evalues.MD)."""
     if kind == "smd":
-        assert se is not None
-        rr, lo, hi = math.exp(0.91 * estimate), math.exp(0.91 * estimate - 1.78 * se), None
-        hi = math.exp(0.91 * estimate + 1.78 * se)
+        if se is None:
+            raise ValueError("the E-value of a standardised mean difference needs its se")
+        rr = math.exp(0.91 * estimate)
+        lo, hi = math.exp(0.91 * estimate - 1.78 * se), math.exp(0.91 * estimate + 1.78 * se)
         how = "the standardised mean difference d as a risk ratio exp(0.91 d)"
     elif kind == "hr" and common:
         rr, lo, hi = (hr_to_rr(v) if v is not None else None for v in (estimate, low, high))
@@ -204,10 +205,10 @@ def e_value(
         "risk_ratio": rr,
         "scale": how,
         "statement": f"E-value {point:.2f} (its CI limit nearer 1: {limit:.2f}): to explain the "
-        f"result away, an unmeasured difference between the cohorts would have to raise the "
-        f"risk of the outcome and the chance of being in the service each by a risk ratio of "
-        f"{point:.2f}, over and above the covariates ({limit:.2f} to make the CI hold no "
-        f"effect); from {how}.",
+        f"result away, an unmeasured difference between the cohorts would have to be "
+        f"associated with both the outcome and being in the service by a risk ratio of "
+        f"{point:.2f} each, over and above the covariates ({limit:.2f} to make the CI hold "
+        f"no effect); from {how}.",
     }
 
 
