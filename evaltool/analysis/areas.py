@@ -42,7 +42,7 @@ FY = re.compile(r"^(\d{4})-(\d{2})$")
 PRETREND_ALPHA = 0.05
 #: up to this many areas, clusters are few: randomisation inference stands beside the t
 #: intervals (with more, the clustered standard errors are trusted and it is not worked out)
-FEW_AREAS = 40
+FEW_AREAS = 30
 
 
 def year_start(label: str) -> int:
@@ -114,7 +114,7 @@ class AreaDiD:
 
     pre: int = 3
     post: int = 3
-    permutations: int = 499
+    permutations: int = 199
     seed: int = 20260401
 
     def fit(self, areas: pd.DataFrame) -> AreaDiD:
