@@ -70,7 +70,11 @@ FinalOpt = Annotated[
     ),
 ]
 WeightsOpt = Annotated[
-    str, typer.Option(help="ate (the effect on everyone) or att (on the service's clients).")
+    str | None,
+    typer.Option(
+        help="att (the effect on the service's clients; the default, from the settings' "
+        "comparison.weights) or ate (the effect on everyone)."
+    ),
 ]
 
 
@@ -418,7 +422,7 @@ def compare(
         str | None, typer.Option(help="Only readings up to the end of this quarter.")
     ] = None,
     propensity: PropensityOpt = None,
-    weights: WeightsOpt = "att",
+    weights: WeightsOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Before/after comparison (first vs latest reading) of every measure; with
@@ -441,12 +445,19 @@ def compare(
         if propensity:
             from evaltool.analysis.comparison import Propensity
             from evaltool.api import adjusted_before_after
+            from evaltool.config import required_baseline
             from evaltool.errors import ConfigError
 
-            if weights not in ("ate", "att"):
+            estimand = weights or settings.comparison_weights
+            if estimand not in ("ate", "att"):
                 raise ConfigError(f"--weights {weights}: use ate or att")
-            ps = Propensity(names_of(propensity), weights)
+            ps = Propensity(
+                baseline_names(propensity), estimand, required=required_baseline(settings)
+            )
             adjusted = adjusted_before_after(loaded, ps, end, instrument)
+            for row in adjusted:
+                if "evidence" in row:
+                    row["evidence"] = labelled(row["evidence"], settings, estimand, "change")
         if as_json:
             from evaltool.analysis.evidence import evidence
 
@@ -466,9 +477,39 @@ def compare(
     guarded(body)
 
 
+def labelled(
+    found: dict[str, Any],
+    settings: Settings,
+    estimand: str | None,
+    outcome: str,
+    origin: str | None = None,
+    method: str = "weights",
+) -> dict[str, Any]:
+    """The evidence with the analysis's role: the primary analysis of the settings, or a
+    sensitivity analysis saying where it differs."""
+    from evaltool.analysis.evidence import role, with_role
+    from evaltool.config import primary_analysis
+
+    analysis = {"outcome": outcome, "estimand": estimand, "method": method, "origin": origin}
+    return with_role(found, role(primary_analysis(settings), **analysis))
+
+
 def names_of(text: str | None) -> tuple[str, ...]:
     """Column names given as 'a,b,c' on the command line."""
     return tuple(c.strip() for c in text.split(",") if c.strip()) if text else ()
+
+
+def baseline_names(text: str | None, option: str = "--propensity") -> tuple[str, ...]:
+    """Covariates given on the command line, refused in words (naming the option and the
+    values) unless they are baseline characteristics known at entry."""
+    from evaltool.data.baseline import refusal_message
+    from evaltool.errors import ConfigError
+
+    names = names_of(text)
+    refused = refusal_message(names, option)
+    if refused:
+        raise ConfigError(refused)
+    return names
 
 
 def follow_up_to(extract_date: str | None, settings: Settings) -> dt.date:
@@ -535,7 +576,7 @@ def survival(
         Path | None, typer.Option(help="Write the Kaplan-Meier chart to this PNG.")
     ] = None,
     propensity: PropensityOpt = None,
-    weights: WeightsOpt = "ate",
+    weights: WeightsOpt = None,
     match: Annotated[
         bool, typer.Option("--match", help="Nearest-neighbour matching instead of weights.")
     ] = False,
@@ -544,8 +585,12 @@ def survival(
         float | None, typer.Option(help="Bound the scores to [trim, 1 - trim], e.g. 0.01.")
     ] = None,
     bootstrap: Annotated[
-        int, typer.Option(help="Resamples for the CI of the weighted difference (seeded).")
-    ] = 200,
+        int | None,
+        typer.Option(
+            help="Resamples for the CI of the weighted difference (seeded; default 1,000, or "
+            "the settings' comparison.bootstrap)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Time to next care proceedings: Kaplan-Meier, log-rank, Cox model and benchmark; with
@@ -577,6 +622,11 @@ def survival(
         if not loaded.problems.ok:
             raise InvalidData(loaded.problems)
         covs = names_of(covariates)
+        from evaltool.data.baseline import refusal_message
+
+        refused = refusal_message(covs, "--covariates", allow=("cohort",))
+        if refused:
+            raise ConfigError(refused)
         result = time_to_proceedings(
             loaded,
             extract,
@@ -594,26 +644,65 @@ def survival(
         compared = horizon = None
         if propensity is not None:
             from evaltool.analysis.comparison import Propensity, WeightedSurvival
+            from evaltool.config import required_baseline
 
-            if weights not in ("ate", "att"):
+            estimand = weights or settings.comparison_weights
+            if estimand not in ("ate", "att"):
                 raise ConfigError(f"--weights {weights}: use ate or att")
-            names = names_of(propensity)
-            ps = Propensity(names, weights, trim=trim, match=match, caliper=caliper)
+            names = baseline_names(propensity)
+            ps = Propensity(
+                names,
+                estimand,
+                trim=trim,
+                match=match,
+                caliper=caliper,
+                required=required_baseline(settings),
+            )
+            resamples = settings.comparison_bootstrap if bootstrap is None else bootstrap
             compared = WeightedSurvival(
-                ps, times=result.times, ci=result.ci, bootstrap=bootstrap
+                ps, times=result.times, ci=result.ci, bootstrap=resamples
             ).fit(result.table_)
+            compared.evidence_ = labelled(
+                compared.evidence_,
+                settings,
+                estimand,
+                result.outcome,
+                origin=result.origin,
+                method="match" if match else "weights",
+            )
             from evaltool.api import adjusted_horizon
 
             horizon = adjusted_horizon(loaded, ps, extract)
+            if "evidence" in horizon:
+                horizon["evidence"] = labelled(
+                    horizon["evidence"], settings, estimand, "no new proceedings within horizon"
+                )
+        unweighted = None  # the unweighted comparison's role: primary or sensitivity
+        if result.logrank_ is not None:
+            from evaltool.analysis.evidence import role
+            from evaltool.config import primary_analysis
+
+            adjusted = "cohort" in result.covariates and len(result.covariates) > 1
+            unweighted = role(
+                primary_analysis(settings),
+                origin=result.origin,
+                outcome=result.outcome,
+                method="regression" if adjusted else "unadjusted",
+            )
         if as_json:
             out = survival_json(result, compared)
+            if compared is None and unweighted is not None:
+                from evaltool.analysis.evidence import with_role
+
+                out["evidence"] = with_role(out["evidence"], unweighted)
             if horizon is not None:
                 from evaltool.report.json_output import adjusted_json
 
                 out["no_new_proceedings_within_horizon"] = adjusted_json([horizon])[0]
             typer.echo(json.dumps(out, indent=2, default=str))
         else:
-            typer.echo(survival_text(result))
+            analysis = unweighted["statement"] if unweighted is not None else None
+            typer.echo(survival_text(result, analysis))
             if compared is not None:
                 from evaltool.report.text import adjusted_text, weighted_text
 
@@ -653,7 +742,7 @@ def rates(
         str | None, typer.Option(help="Adjust for these columns, e.g. age_at_origin.")
     ] = None,
     propensity: PropensityOpt = None,
-    weights: WeightsOpt = "ate",
+    weights: WeightsOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Rates per client-year by cohort: Poisson and negative binomial models with the years
@@ -663,24 +752,37 @@ def rates(
         from evaltool.analysis.comparison import Propensity
         from evaltool.analysis.rates import Rates
         from evaltool.api import load
+        from evaltool.config import required_baseline
+        from evaltool.data.baseline import refusal_message
         from evaltool.errors import ConfigError
         from evaltool.report.json_output import rates_json
         from evaltool.report.text import rates_text
 
-        if weights not in ("ate", "att"):
-            raise ConfigError(f"--weights {weights}: use ate or att")
         settings = settings_from(config, data)
+        estimand = weights or settings.comparison_weights
+        if estimand not in ("ate", "att"):
+            raise ConfigError(f"--weights {weights}: use ate or att")
         extract = follow_up_to(extract_date, settings)
         with progress_display() as progress:
             loaded = load(data, settings, progress=progress)
         if not loaded.problems.ok:
             raise InvalidData(loaded.problems)
         covs = names_of(covariates)
+        refused = refusal_message(covs, "--covariates")
+        if refused:
+            raise ConfigError(refused)
         ps = None
         if propensity:
-            names = names_of(propensity)
-            ps = Propensity(names, weights)
+            names = baseline_names(propensity)
+            ps = Propensity(names, estimand, required=required_baseline(settings))
         result = Rates(outcome, covs, ps).fit(loaded.dataset.tables, extract)
+        result.evidence_ = labelled(
+            result.evidence_,
+            settings,
+            estimand if ps is not None else None,
+            f"rate of {outcome}",
+            method="weights" if ps is not None else "regression",
+        )
         if as_json:
             typer.echo(json.dumps(rates_json(result), indent=2, default=str))
         else:
@@ -699,7 +801,8 @@ def areas(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Area-level difference in differences on infants entering care (the areas table):
-    Poisson with area and year effects, clustered by area; the trends before the service."""
+    stacked by start year against areas never or not yet served, an event study with the test
+    of the trends before, t on G - 1 and randomisation inference; clustered by area."""
 
     def body() -> None:
         from evaltool.analysis.areas import AreaDiD

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from evaltool.data.baseline import refusal_message
 from evaltool.data.benchmark import Benchmark, Point, read_benchmark
 from evaltool.errors import ConfigError
 
@@ -89,7 +90,15 @@ class Settings:
     comparison_match: bool = False
     comparison_caliper: float = 0.2
     comparison_trim: float | None = None
-    comparison_bootstrap: int = 200
+    comparison_bootstrap: int = 1000
+    #: baseline characteristics a level 2 comparison needs besides the contract's core set
+    comparison_required: tuple[str, ...] = ()
+    #: the one primary analysis ([primary]); every other comparison is labelled sensitivity.
+    #: origin None: the survival origin of the settings
+    primary_origin: str | None = None
+    primary_outcome: str = "any"
+    primary_estimand: str = "att"
+    primary_method: str = "weights"
     config_file: Path | None = None
     #: sheet or file name (lower-cased) -> contract table ([tables])
     tables: dict[str, str] = field(default_factory=dict)
@@ -130,8 +139,14 @@ _SCHEMA: dict[str, set[str]] = {
     "survival": {"origin", "ci", "times", "benchmark", "covariates", "group", "rule_37_weeks"},
     "due": {"reading_days", "waiting_days", "instruments"},
     "pbr": {"enabled", "pregnancy_months", "engagement_months", "proceedings_months"},
-    "comparison": {"propensity", "weights", "match", "caliper", "trim", "bootstrap"},
+    "comparison": {"propensity", "weights", "match", "caliper", "trim", "bootstrap", "required"},
+    "primary": {"origin", "outcome", "estimand", "method"},
 }
+#: the primary analysis's choices ([primary]): the outcome of time to next proceedings, the
+#: estimand of the propensity weights, and how the cohorts are made alike
+PRIMARY_OUTCOMES = ("any", "new-child")
+ESTIMANDS = ("att", "ate")
+METHODS = ("weights", "match")
 _BENCHMARK_KEYS = {"proportion", "days", "label", "source"}  # the one-figure form
 
 
@@ -641,6 +656,9 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
                 f"{where}: survival.covariates must be a list of column names, "
                 'e.g. ["cohort", "age_at_origin"]'
             )
+        refused = refusal_message(tuple(covs), f"{where}: survival.covariates", allow=("cohort",))
+        if refused:
+            raise ConfigError(refused)
         kwargs["survival_covariates"] = tuple(covs)
     if "group" in survival:
         group = _str(survival["group"], where, "survival.group")
@@ -675,7 +693,42 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
         if key in pbr:
             kwargs[f"pbr_{key}"] = _int(pbr[key], where, f"pbr.{key}", 1)
     kwargs.update(_comparison(data.get("comparison", {}), where))
+    kwargs.update(_primary(data.get("primary", {}), where))
     return Settings(**kwargs)
+
+
+def _primary(section: dict[str, Any], where: str) -> dict[str, Any]:
+    """[primary]: the one primary analysis (origin, outcome, estimand, method)."""
+    out: dict[str, Any] = {}
+    if "origin" in section:
+        named = ORIGIN_ALIASES.get(section["origin"], section["origin"])
+        out["primary_origin"] = _choice(named, ORIGINS, where, "primary.origin")
+    for key, choices in (
+        ("outcome", PRIMARY_OUTCOMES),
+        ("estimand", ESTIMANDS),
+        ("method", METHODS),
+    ):
+        if key in section:
+            out[f"primary_{key}"] = _choice(section[key], choices, where, f"primary.{key}")
+    return out
+
+
+def primary_analysis(settings: Settings) -> dict[str, str]:
+    """The primary analysis fixed in the settings, in the words ``evidence.role`` compares."""
+    return {
+        "origin": settings.primary_origin or settings.survival_origin,
+        "outcome": settings.primary_outcome,
+        "estimand": settings.primary_estimand,
+        "method": settings.primary_method,
+    }
+
+
+def required_baseline(settings: Settings) -> tuple[str, ...]:
+    """The baseline characteristics a level 2 comparison needs: the core set and the
+    settings' own."""
+    from evaltool.data.baseline import CORE_BASELINE
+
+    return CORE_BASELINE + tuple(c for c in settings.comparison_required if c not in CORE_BASELINE)
 
 
 def _comparison(section: dict[str, Any], where: str) -> dict[str, Any]:
@@ -688,7 +741,21 @@ def _comparison(section: dict[str, Any], where: str) -> dict[str, Any]:
                 f"{where}: comparison.propensity must be a list of column names, e.g. "
                 '["age_at_origin", "prior_children_removed", "care_experienced"]'
             )
+        refused = refusal_message(tuple(covs), f"{where}: comparison.propensity")
+        if refused:
+            raise ConfigError(refused)
         out["comparison_propensity"] = tuple(covs)
+    if "required" in section:
+        covs = section["required"]
+        if not isinstance(covs, list) or not all(isinstance(c, str) for c in covs):
+            raise ConfigError(
+                f"{where}: comparison.required must be a list of column names, e.g. "
+                '["domestic_abuse", "substance_misuse"]'
+            )
+        refused = refusal_message(tuple(covs), f"{where}: comparison.required")
+        if refused:
+            raise ConfigError(refused)
+        out["comparison_required"] = tuple(covs)
     if "weights" in section:
         out["comparison_weights"] = _choice(
             section["weights"], ("ate", "att"), where, "comparison.weights"

@@ -639,6 +639,8 @@ def compare_cohorts(
     """The cohorts compared with propensity weights or matching, as [comparison] says; a
     model that cannot be fitted is a warning (the return still has the rest)."""
     from evaltool.analysis.comparison import Propensity, WeightedSurvival
+    from evaltool.analysis.evidence import role, with_role
+    from evaltool.config import primary_analysis, required_baseline
 
     s = settings
     ps = Propensity(
@@ -647,14 +649,26 @@ def compare_cohorts(
         trim=s.comparison_trim,
         match=s.comparison_match,
         caliper=s.comparison_caliper,
+        required=required_baseline(s),
     )
     try:
-        return WeightedSurvival(
+        fit = WeightedSurvival(
             ps, times=survival.times, ci=survival.ci, bootstrap=s.comparison_bootstrap
         ).fit(survival.table_)
     except AnalysisError as exc:
         problems.add(Problem(WARNING, f"propensity comparison not reported: {exc}"))
         return None
+    fit.evidence_ = with_role(
+        fit.evidence_,
+        role(
+            primary_analysis(s),
+            origin=survival.origin,
+            outcome=survival.outcome,
+            estimand=s.comparison_weights,
+            method="match" if s.comparison_match else "weights",
+        ),
+    )
+    return fit
 
 
 def client_scores(

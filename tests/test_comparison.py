@@ -123,7 +123,7 @@ def test_the_weighted_difference_moves_the_way_the_confounding_implies(table):
     """The comparison cohort's higher risk is partly its youth and removals: weighting takes
     that out, so the service's apparent advantage shrinks (R: HR 0.583 unweighted, 0.729
     weighted)."""
-    fit = WeightedSurvival(Propensity(COVS), times=TIMES, bootstrap=50).fit(table)
+    fit = WeightedSurvival(Propensity(COVS, weights="ate"), times=TIMES, bootstrap=50).fit(table)
     d = fit.difference_
     assert (d["difference_unweighted"] < 0).all()
     assert (d["difference"] > d["difference_unweighted"]).all()  # closer to no difference
@@ -131,7 +131,7 @@ def test_the_weighted_difference_moves_the_way_the_confounding_implies(table):
     assert (d["resamples"] == 50).all()
     assert fit.cox_["hr"].iloc[0] == pytest.approx(np.exp(-0.315950980764313), 1e-6)
     assert fit.evidence_["sms_level"] == 2
-    again = WeightedSurvival(Propensity(COVS), times=TIMES, bootstrap=50).fit(table)
+    again = WeightedSurvival(Propensity(COVS, weights="ate"), times=TIMES, bootstrap=50).fit(table)
     pd.testing.assert_frame_equal(again.difference_, d)  # seeded: the same CI every run
 
 

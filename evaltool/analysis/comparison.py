@@ -13,6 +13,7 @@ service cohort. Checked against R (tests/fixtures/comparison/comparison.R).
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -20,36 +21,50 @@ import numpy as np
 import pandas as pd
 from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
-from evaltool.analysis.evidence import evidence
+from evaltool.analysis.evidence import (
+    CORE_BASELINE,
+    SMD_LIMIT,
+    e_value,
+    earned,
+    power_statement,
+    refusal_message,
+    with_e_value,
+)
 from evaltool.analysis.survival.cox import covariate_frame
 from evaltool.errors import AnalysisError
 
 ESTIMANDS = ("ate", "att")
 #: fewer clients than this in a cohort: no propensity model (it would separate them perfectly)
 MIN_PER_COHORT = 10
-#: |SMD| above this after adjustment: the groups still differ on that covariate
-SMD_LIMIT = 0.1
+
+
+def is_date(column: pd.Series) -> bool:
+    """Whether a column holds dates (never a baseline covariate)."""
+    return pd.api.types.is_datetime64_any_dtype(column)
 
 
 @dataclass
 class Propensity:
     """A logistic model of being in the service cohort, and the weights or matches it gives.
 
-    ``weights``: ``ate`` (1/p and 1/(1-p): the average effect on everyone) or ``att`` (1 and
-    p/(1-p): on the service's clients). ``trim`` (e.g. 0.01) bounds the scores to
-    [trim, 1 - trim] before weighting; ``stabilise`` multiplies the ate weights by the share in
-    each group. ``match``: nearest neighbour on the logit of the score, within ``caliper``
-    standard deviations of it, each service client to one comparison client (``replace``: a
-    comparison client may be used again; its weight counts its uses).
+    ``weights``: ``att`` (1 and p/(1-p): the effect on the service's clients, the default
+    everywhere: the question a funder asks is what the service did for those it served) or
+    ``ate`` (1/p and 1/(1-p): the average effect on everyone). ``trim`` (e.g. 0.01) bounds the
+    scores to [trim, 1 - trim] before weighting; ``stabilise`` multiplies the ate weights by
+    the share in each group. ``match``: nearest neighbour on the logit of the score, within
+    ``caliper`` standard deviations of it, each service client to one comparison client
+    (``replace``: a comparison client may be used again; its weight counts its uses).
     """
 
     covariates: tuple[str, ...]
-    weights: str = "ate"
+    weights: str = "att"
     trim: float | None = None
     stabilise: bool = False
     match: bool = False
     caliper: float = 0.2
     replace: bool = False
+    #: the baseline characteristics a level 2 comparison needs in the model (evidence.earned)
+    required: tuple[str, ...] = CORE_BASELINE
 
     data_: pd.DataFrame = field(default=None, init=False, repr=False)  # type: ignore[assignment]
     coefficients_: pd.DataFrame = field(default=None, init=False, repr=False)  # type: ignore[assignment]
@@ -70,6 +85,15 @@ class Propensity:
                 "name the covariates of the propensity model, e.g. --propensity "
                 "age_at_origin,prior_children_removed"
             )
+        refused = refusal_message(self.covariates, "the propensity model's covariates")
+        dated = [c for c in self.covariates if c in table and is_date(table[c])]
+        if dated:
+            refused += (" " if refused else "") + (
+                f"{', '.join(dated)}: a date is not a characteristic of the parent, and dates "
+                "after entry describe what happened next; use baseline characteristics"
+            )
+        if refused:
+            raise AnalysisError(refused)
         if table["cohort_service"].nunique() < 2:
             raise AnalysisError(
                 "a propensity model needs both cohorts: add clients with cohort = comparison"
@@ -211,7 +235,7 @@ def balance(table: pd.DataFrame, covariates: tuple[str, ...], weights: np.ndarra
                 "smd_unweighted": float(raw),
                 "smd_weighted": float(wt),
                 "variance_ratio": float(ratio),
-                "imbalanced": bool(not abs(wt) <= SMD_LIMIT),  # NaN: not shown balanced
+                "imbalanced": bool(not abs(wt) < SMD_LIMIT),  # NaN: not shown balanced
             }
         )
     return pd.DataFrame(rows)
@@ -396,21 +420,17 @@ class WeightedCox:
         return u
 
 
-def adjusted_evidence(balanced: pd.DataFrame | None, regression: bool = False) -> dict:
-    """The evidence of a cohort comparison: adjusted (level 2) when propensity weights
-    balance every covariate, or a regression adjusts for covariates; otherwise unadjusted,
-    saying which covariates stayed out of balance."""
-    if balanced is None:
-        return evidence("adjusted" if regression else "unadjusted")
-    if not balanced["imbalanced"].any():
-        return evidence("adjusted")
-    out = evidence("unadjusted")
-    names = ", ".join(balanced.loc[balanced["imbalanced"], "covariate"])
-    out["statement"] += (
-        f" Balance was not achieved on {names} (|SMD| above {SMD_LIMIT} after adjustment): "
-        "read it as an unadjusted comparison."
-    )
-    return out
+def adjusted_evidence(
+    balanced: pd.DataFrame | None,
+    covariates: tuple[str, ...] = (),
+    required: tuple[str, ...] = CORE_BASELINE,
+) -> dict:
+    """The evidence of a cohort comparison (``evidence.earned``): with propensity weights
+    (``balanced``, their balance table) or a regression on ``covariates``; level 2 only with
+    the ``required`` baseline set in the model and, with weights, balanced."""
+    if balanced is not None:
+        return earned(tuple(balanced["covariate"]), balanced, required)
+    return earned(tuple(covariates), None, required)
 
 
 @dataclass
@@ -425,7 +445,7 @@ class WeightedSurvival:
     propensity: Propensity
     times: tuple[int, ...] = (182, 365, 730, 1095)
     ci: str = "log"
-    bootstrap: int = 200
+    bootstrap: int = 1000
     seed: int = 20260401
 
     def fit(self, table: pd.DataFrame) -> WeightedSurvival:
@@ -482,7 +502,9 @@ class WeightedSurvival:
                 }
             ]
         )
-        self.evidence_ = adjusted_evidence(self.balance_)
+        self.evidence_ = cox_evidence(
+            adjusted_evidence(self.balance_, required=ps.required), self.cox_.iloc[0], data
+        )
         return self
 
     def _incidence(self, data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
@@ -530,6 +552,50 @@ class WeightedSurvival:
                 "resamples": len(draws),
             }
         )
+
+
+def cox_evidence(found: dict, cohort: pd.Series, data: pd.DataFrame) -> dict:
+    """The evidence of an adjusted hazard ratio of the cohorts with its E-value (converted to a
+    risk ratio where the outcome is common: 15% or more of the parents analysed had it) and the
+    smallest hazard ratio the comparison could detect (``cohort``: hr, hr_low, hr_high;
+    ``data``: event and cohort_service, one row per parent)."""
+    events = data["event"].to_numpy()
+    common = bool(events.mean() >= 0.15)
+    e = e_value("hr", cohort["hr"], cohort["hr_low"], cohort["hr_high"], common=common)
+    out = with_e_value(found, e)
+    power = power_statement(int(events.sum()), float(data["cohort_service"].mean()))
+    return {**out, "power": power, "statement": f"{out['statement']} {power['statement']}"}
+
+
+def difference_evidence(
+    found: dict, y: np.ndarray, t: np.ndarray, w: np.ndarray, diff: dict
+) -> dict:
+    """The evidence of an adjusted difference with its E-value: of the risk ratio of the
+    weighted shares for a yes/no outcome (its CI by the delta method on the log scale from
+    the HC0 variances of the two weighted means), else of the standardised mean difference
+    (the difference over the pooled within-cohort SD, as a risk ratio exp(0.91 d))."""
+    if set(np.unique(y)) <= {0.0, 1.0}:
+        ms, mc = diff["mean_service"], diff["mean_comparison"]
+        if ms <= 0 or mc <= 0:
+            return found
+
+        def hc0(m: np.ndarray) -> float:  # the HC0 variance of a weighted mean
+            d = y[m] - np.average(y[m], weights=w[m])
+            return float(np.sum(w[m] ** 2 * d**2) / w[m].sum() ** 2)
+
+        se = math.sqrt(hc0(t == 1) / ms**2 + hc0(t == 0) / mc**2)
+        z = 1.959963984540054
+        rr = ms / mc
+        e = e_value("rr", rr, rr * math.exp(-z * se), rr * math.exp(z * se))
+    else:
+        s, c = y[t == 1], y[t == 0]
+        pooled = math.sqrt(
+            ((len(s) - 1) * s.var(ddof=1) + (len(c) - 1) * c.var(ddof=1)) / (len(y) - 2)
+        )
+        if not pooled > 0:
+            return found
+        e = e_value("smd", diff["difference"] / pooled, se=diff["robust_se"] / pooled)
+    return with_e_value(found, e)
 
 
 def weighted_difference(
@@ -605,7 +671,9 @@ def adjusted_change(
     }
     b = balance(ps.data_, ps.covariates, ps.weights_)
     out["balance"] = b
-    out["evidence"] = adjusted_evidence(b)
+    out["evidence"] = difference_evidence(
+        adjusted_evidence(b, required=propensity.required), y, t, w, out
+    )
     out["propensity"] = {
         "description": ps.describe(),
         "parents": len(ps.data_),

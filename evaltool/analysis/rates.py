@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
+from evaltool.analysis.evidence import CORE_BASELINE, e_value, with_e_value
 from evaltool.analysis.survival.cox import covariate_frame
 from evaltool.analysis.survival.table import LOST_REASONS, add_age
 from evaltool.data.contract import cohort_of
@@ -210,6 +211,16 @@ class RateModels:
         return pd.DataFrame(rows)
 
 
+def rate_evidence(found: dict, models: RateModels) -> dict:
+    """The evidence of an adjusted rate ratio with the E-value of the negative binomial
+    model's (the one that allows for parents with many events), read as a risk ratio."""
+    if found["design"] != "adjusted" and "reasons" not in found:
+        return found  # unadjusted: no E-value
+    c = models.negbin_[models.negbin_["term"] == "cohort"].iloc[0]
+    e = e_value("rr", float(c["rate_ratio"]), float(c["ci_low"]), float(c["ci_high"]))
+    return with_e_value(found, e)
+
+
 @dataclass
 class Rates:
     """Rates of an outcome by cohort and their models, optionally with propensity weights
@@ -239,6 +250,13 @@ class Rates:
             frame, weights = ps.data_, ps.weights_
             self.balance_ = balance(frame, ps.covariates, weights)
         self.models_ = RateModels(self.covariates).fit(frame, weights)
-        self.evidence_ = adjusted_evidence(self.balance_, bool(self.covariates))
+        self.evidence_ = rate_evidence(
+            adjusted_evidence(
+                self.balance_,
+                self.covariates,
+                self.propensity.required if self.propensity is not None else CORE_BASELINE,
+            ),
+            self.models_,
+        )
         self.words = words
         return self

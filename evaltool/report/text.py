@@ -202,8 +202,9 @@ def compare_table(summary, min_days: int) -> str:
     return "\n".join(lines)
 
 
-def survival_text(result: TimeToProceedings) -> str:
-    """The survival analysis as readable text."""
+def survival_text(result: TimeToProceedings, analysis: str | None = None) -> str:
+    """The survival analysis as readable text, with the strength of evidence of the cohorts'
+    comparison (``analysis``: whether it is the primary analysis or a sensitivity one)."""
     from evaltool.analysis.survival.returns import OUTCOME_WORDS
 
     lines = [
@@ -262,6 +263,8 @@ def survival_text(result: TimeToProceedings) -> str:
                 f"  proportional hazards (cox.zph), {c['covariate']}: chi-square "
                 f"{_f(c['chi2'], '.3f') or 'not tested'} on {c['df']} df, p {_p(c['p'])}"
             )
+    if result.evidence_ is not None:
+        lines.append(" ".join(filter(None, [analysis, result.evidence_["statement"]])))
     if result.benchmark_:
         b = result.benchmark_
         lines.append(f"benchmark: {b['label']} ({b['source']})")
@@ -345,16 +348,35 @@ def rates_text(fit: Rates) -> str:
 
 
 def areas_text(fit: AreaDiD) -> str:
-    """The area difference in differences as readable text, with the trends before."""
-    e = fit.estimate_
+    """The area comparison as readable text: the stacked estimate, the event study and its
+    pre-trend test, the two-way model as a sensitivity analysis, and the trends."""
+    e, w = fit.estimate_, fit.twfe_
     lines = [
         f"Infants entering care: {e['service_areas']} service areas against "
         f"{e['areas'] - e['service_areas']} comparator areas, {e['area_years']} area-years",
-        f"  rate ratio in the service period {e['rate_ratio']:.3f} [{e['ci_low']:.3f}, "
-        f"{e['ci_high']:.3f}], p {_p(e['p'])} (standard error clustered by area "
-        f"{e['se_cluster']:.4f}; the model's {e['se_model']:.4f})",
-        "  infants entering care per 10,000 live births:",
+        f"  {e['estimator']}: rate ratio in the service period {e['rate_ratio']:.3f} "
+        f"[{e['ci_low']:.3f}, {e['ci_high']:.3f}], p {_p(e['p'])} (t on {e['df']} df, standard "
+        f"error clustered by area {e['se_cluster']:.4f}); randomisation inference p "
+        f"{_f(e['p_randomisation'], '.3f') or 'not worked out'} ({e['permutations']} draws)",
+        "  event study (rate ratio by years from each area's start; -1 is the reference, the "
+        "ends binned):",
     ]
+    for r in records(fit.event_study_):
+        if r["years_from_start"] == -1:
+            lines.append("    -1: 1 (reference)")
+            continue
+        lines.append(
+            f"    {r['years_from_start']:+d}"
+            f"{(' or later' if r['years_from_start'] > 0 else ' or earlier') * r['binned']}: "
+            f"{r['rate_ratio']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+        )
+    lines.append(f"  before the start: {fit.pretrend_['why']}")
+    lines.append(
+        f"  sensitivity analysis, two-way fixed effects (uses areas already served as controls "
+        f"when starts are staggered): rate ratio {w['rate_ratio']:.3f} [{w['ci_low']:.3f}, "
+        f"{w['ci_high']:.3f}], p {_p(w['p'])}"
+    )
+    lines.append("  infants entering care per 10,000 live births:")
     for r in records(fit.trends_):
         running = " (service running)" if r["service_running"] else ""
         lines.append(f"    {r['group']} {r['financial_year']}: {r['per_10000']:.1f}{running}")

@@ -98,14 +98,25 @@ class TimeToProceedings:
 
     @property
     def evidence_(self) -> dict[str, Any] | None:
-        """How strong the comparison of the cohorts is (None with one cohort): adjusted where
-        the Cox model has covariates besides the cohort, else unadjusted."""
+        """How strong the comparison of the cohorts is (None with one cohort): level 2 only
+        where the Cox model adjusts for the core baseline set (``evidence.earned``), with the
+        E-value of the cohort's adjusted hazard ratio; and the smallest hazard ratio the
+        comparison could detect."""
         if self.logrank_ is None:
             return None
-        from evaltool.analysis.evidence import evidence
+        from evaltool.analysis.comparison import cox_evidence
+        from evaltool.analysis.evidence import earned, power_statement
 
-        adjusted = self.cox_ is not None and any(c != "cohort" for c in self.covariates)
-        return evidence("adjusted" if adjusted else "unadjusted")
+        t = self.table_
+        adjusted: tuple[str, ...] = ()
+        if self.cox_ is not None and "cohort" in self.covariates:  # else no adjusted contrast
+            adjusted = tuple(c for c in self.covariates if c != "cohort")
+        found = earned(adjusted)
+        rows = self.cox_[self.cox_["covariate"] == "cohort"] if self.cox_ is not None else []
+        if adjusted and len(rows):
+            return cox_evidence(found, rows.iloc[0], t)
+        power = power_statement(int(t["event"].sum()), float(t["cohort_service"].mean()))
+        return {**found, "power": power, "statement": f"{found['statement']} {power['statement']}"}
 
     @property
     def concordance_(self) -> float | None:
