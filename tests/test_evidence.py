@@ -148,7 +148,7 @@ def test_the_settings_refuse_them_naming_the_setting_and_every_value(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_settings(path)
     text = str(err.value)
-    assert "comparison.propensity" in text and str(path) in text
+    assert "comparison.propensity" in text and path.name in text
     assert "'client_id' is an identifier" in text and "'end_date' is a date after entry" in text
     path.write_text('[survival]\ncovariates = ["cohort", "event"]\n')
     with pytest.raises(ConfigError, match="survival.covariates.*'event' is an outcome"):
