@@ -337,8 +337,8 @@ def test_route_1_feedback_means_times_counts_give_the_one_responses_answers():
             if f.kind == "mean over a few people by subtraction"
             and f"row '{text}', 'Mean' over 21" in f.message
         )
-        assert "the 1 person in one and not the other" in said
-        assert f"have a total exactly {answers[key]} " in said, said
+        assert "the 1 response in one and not the other" in said
+        assert f"a total exactly {answers[key]} " in said, said
     # and the count: the quarter's responses are worked out from the two "to date"
     low, high = worked_out(
         findings, "s40-2025-Q3.xlsx", "'Client feedback: responses'", "row 'Quarter'"
@@ -444,7 +444,7 @@ def test_route_6_two_returns_for_one_quarter_from_concurrent_runs():
             for f in findings
             if f"row '{text}', 'Mean'" in f.message and "run-b" in f.message.split(" against ")[0]
         )
-        assert f"have a total exactly {answers[key]} " in said, said
+        assert f"a total exactly {answers[key]} " in said, said
 
 
 def test_a_csv_or_a_json_is_a_clear_error_not_a_crash(tmp_path):

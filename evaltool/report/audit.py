@@ -255,6 +255,12 @@ FIXED_MEANS = {
     "Mean baseline T": "Clients",
     "Mean first rating": "Goals rated twice or more",
 }
+#: what a count of FIXED_MEANS counts, one and many (else people)
+UNITS = {
+    "Answers": ("response", "responses"),
+    "Goals rated twice or more": ("goal", "goals"),
+    "Pairs": ("person or goal", "people or goals"),
+}
 ACTIVITY_TABLE = "Activity by quarter (service cohort)"
 #: a window's caseload is the caseload at the end of its last quarter
 STATE = {"Active caseload at the end": "Active caseload at quarter end"}
@@ -946,7 +952,10 @@ def _magnitudes(returns: Sequence[Return], threshold: int) -> list[Finding]:
             and a[5] < b[5]
             and ("first" in a[3].lower()) == ("first" in b[3].lower())
         ]
-        for (t0, _r0, key, col0, m0, n0), (t1, _r1, _, col1, m1, n1), other in pairs:
+        for first, second, other in pairs:
+            if first[5] > second[5] and other.order == ret.order:  # one quarter: either way
+                first, second = second, first
+            (t0, _r0, key, col0, m0, n0), (t1, _r1, _, col1, m1, n1) = first, second
             d = n1 - n0
             if not 1 <= d <= threshold:
                 continue
@@ -959,7 +968,7 @@ def _magnitudes(returns: Sequence[Return], threshold: int) -> list[Finding]:
                     min(math.floor(hi + 1e-9), scale[1] * d),
                 )
             total = f"exactly {lo:g}" if lo == hi else f"between {lo:.2f} and {hi:.2f}"
-            who = "person" if d == 1 else "people"
+            who = UNITS.get(FIXED_MEANS[col1], ("person", "people"))[d != 1]
             where0 = f"{other.path.name} ({other.label}): '{t0.title}'"
             where1 = f"{ret.path.name} ({ret.label}): '{t1.title}'"
             row = " / ".join(key)
@@ -967,7 +976,8 @@ def _magnitudes(returns: Sequence[Return], threshold: int) -> list[Finding]:
                 Finding(
                     "mean over a few people by subtraction",
                     f"{where1}, row '{row}', '{col1}' over {n1:g} against {where0}, '{col0}' "
-                    f"over {n0:g}: the {d:g} {who} in one and not the other have a total "
+                    f"over {n0:g}: the {d:g} {who} in one and not the other "
+                    f"{'has' if d == 1 else 'have'} a total "
                     f"{total} (a mean of {lo / d:.2f} to {hi / d:.2f})",
                 )
             )
