@@ -815,11 +815,12 @@ def attack(paths: Sequence[Path], threshold: int = 5) -> list[Finding]:
     leaks = _lowest(leaks, value, hidden, plain)
     findings = [Finding("hidden figure worked out", _leak(leak, reading)) for leak in leaks]
     found = {leak.cell for leak in leaks}
-    if reading.assumed:  # a second pass, with what the definitions say
-        relations = plain + [Relation(r.terms, r.op) for r in reading.assumed]
-        for leak in _lowest(
-            audit(value, hidden, relations, threshold, watch), value, hidden, relations
-        ):
+    if reading.assumed:  # a second pass, with what the definitions say, where it bears
+        assumed = [Relation(r.terms, r.op) for r in reading.assumed]
+        relations = plain + assumed
+        near = _near(assumed, relations, value, hidden)
+        leaks = audit(value, hidden, relations, threshold, watch, near)
+        for leak in _lowest(leaks, value, hidden, relations):
             if leak.cell not in found:
                 found.add(leak.cell)
                 said = f"{_leak(leak, reading)}, {NEVER_STARTED_ASSUMPTION}"
@@ -858,16 +859,43 @@ def _lowest(leaks: list[Leak], value: dict, hidden: set, relations: list) -> lis
     def unknown(t: object) -> bool:
         return t in hidden or isinstance(t, str) or t not in value
 
-    out = []
+    out, built = [], {}  # one programme per connected set of unknowns
     for leak in leaks:
         if leak.low == 0:
-            rels = _reachable(leak.cell, by_term, unknown)
-            names = sorted({t for r in rels for t, _ in r.terms if unknown(t)}, key=repr)
-            solver, index = _programme(rels, names, unknown, value)
-            low = solver.extreme(index[leak.cell], maximise=False) if solver.feasible() else None
+            if leak.cell not in built:
+                rels = _reachable(leak.cell, by_term, unknown)
+                names = sorted({t for r in rels for t, _ in r.terms if unknown(t)}, key=repr)
+                solver, index = _programme(rels, names, unknown, value)
+                ok = solver.feasible()
+                built.update({t: (solver, index, ok) for t in names})
+            solver, index, ok = built[leak.cell]
+            low = solver.extreme(index[leak.cell], maximise=False) if ok else None
             if low is not None and round(low) > 0:
                 leak = Leak(leak.cell, float(round(low)), leak.high, leak.using)
         out.append(leak)
+    return out
+
+
+def _near(start: list, relations: list, value: dict, hidden: set) -> set:
+    """Every unknown joined to the relations ``start`` through unknowns."""
+    from collections import defaultdict
+
+    from evaltool.report.disclosure import _reachable
+
+    by_term: dict = defaultdict(list)
+    for rel in relations:
+        for t, _ in rel.terms:
+            by_term[t].append(rel)
+
+    def unknown(t: object) -> bool:
+        return t in hidden or isinstance(t, str) or t not in value
+
+    out: set = set()
+    for rel in start:
+        for t, _ in rel.terms:
+            if unknown(t) and t not in out:
+                for r in _reachable(t, by_term, unknown):
+                    out.update(u for u, _ in r.terms if unknown(u))
     return out
 
 
