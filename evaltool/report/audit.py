@@ -262,8 +262,10 @@ UNITS = {
     "Pairs": ("person or goal", "people or goals"),
 }
 ACTIVITY_TABLE = "Activity by quarter (service cohort)"
-#: a window's caseload is the caseload at the end of its last quarter
+#: a window's state at its end (caseload, not yet assessable) is its last quarter's; the
+#: activity table names the caseload differently
 STATE = {"Active caseload at the end": "Active caseload at quarter end"}
+STATE_COLUMN = re.compile(r"at the end|at quarter end|caseload|waiting", re.IGNORECASE)
 KM = "Share with new care proceedings, at fixed times"
 KM_TOTALS = "Median time to new proceedings"
 RETURN_TYPES = "Parents with new proceedings, by what the first new set was about"
@@ -545,12 +547,14 @@ def _within_table(t: Table, counts: list[str], ref, threshold: int) -> list:
 
 
 def _windows(ret: Return, t: Table, counts: list[str], tables: dict, ref, figure) -> list:
-    """A window's flows are the sum of its quarters' (the activity table's quarters where the
-    return prints them), its caseload the caseload at its last quarter's end; all time runs
-    from the first quarter the activity table prints (or, for other tables, from an unseen
-    figure before the earliest quarter named)."""
+    """A window's flows (what happened in it: referrals, decisions, years ending) are the sum
+    of its quarters' (the activity table's quarters where the return prints them); a state at
+    its end (caseload, not yet assessable) is that of its last quarter; all time runs from the
+    first quarter the activity table prints (for other tables its start is not known, and it
+    is left out)."""
     rels: list = []
     qs = t.columns.index("Quarters")
+    keys = [j for j in _label_columns(t, counts) if t.columns[j] != "Window"]
     activity = tables.get(("Activity", ACTIVITY_TABLE)) if t.sheet == "Activity" else None
     first = None
     if activity is not None and activity.rows:
@@ -559,33 +563,30 @@ def _windows(ret: Return, t: Table, counts: list[str], tables: dict, ref, figure
         span = _window(row[qs], ret)
         if span == []:
             continue
-        start = None
         if span is None:  # all time, to the end of this return's quarter
-            if first is None or not ret.label:
-                start = f"before|{t.sheet}|{t.title}"
-                span = []
-            else:
-                span = _quarters(first, ret.label)
-                if not span:
-                    continue
+            span = _quarters(first, ret.label) if first and ret.label else []
+            known = bool(span)
+        else:
+            known = True
         for col in counts:
-            state = STATE.get(col)
+            state = STATE.get(col, col) if STATE_COLUMN.search(col) else None
             if activity is not None and (state or col) in activity.columns:
-                source = (activity.sheet, activity.title, (), state or col, "")
+                target = (activity.sheet, activity.title, None, state or col)
             else:
-                source = (t.sheet, t.title, (), col, "")
+                target = (t.sheet, t.title, row, col)
 
-            def var(q: str, source=source) -> str:
-                return figure((source[0], source[1], (q,), source[3], ""))
+            def var(q: str, target=target) -> str:
+                sheet, title, named, column = target
+                labels = (
+                    (q,) if named is None else tuple(q if j == qs else str(named[j]) for j in keys)
+                )
+                return figure((sheet, title, labels, column, ""))
 
             if state:
                 last = span[-1] if span else ret.label
                 if last:
                     rels.append(Relation(((ref(t, r, col), 1), (var(last), -1))))
-                continue
-            if start is not None:  # all time, start unknown: at least every known quarter
-                continue
-            if len(span) > 1 or source[1] != t.title:
+            elif known and (len(span) > 1 or target[1] != t.title):
                 rels.append(Relation(((ref(t, r, col), -1), *((var(q), 1) for q in span))))
     return rels
 
