@@ -3,7 +3,10 @@ leak put in by hand, one per kind of attack) is caught."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -66,11 +69,14 @@ def kinds(paths):
     return {f.kind for f in attack(paths)}
 
 
-def test_the_returns_as_written_give_nothing_away(series):
+def test_each_return_as_written_gives_nothing_away_on_its_own(series):
+    """One return alone: nothing to find (false findings are a bug). The two together give
+    away 2025-26 Q4's pregnancies, by "to date" less last "to date" (issue 23, route 2, in
+    the tests below on the returns as 667feda wrote them)."""
     out, _ = series
     assert attack([out["2025-Q4"]]) == []
-    assert attack([out["2025-Q3"], out["2025-Q4"]]) == []
-    result = CliRunner().invoke(app, ["audit", str(out["2025-Q3"]), str(out["2025-Q4"])])
+    assert attack([out["2025-Q3"]]) == []
+    result = CliRunner().invoke(app, ["audit", str(out["2025-Q4"])])
     assert result.exit_code == 0, result.output
 
 
@@ -135,7 +141,7 @@ def test_two_shown_kaplan_meier_counts_that_differ_by_a_few_are_caught(series, t
         path, "Time to next proceedings", title, {(6, "Events so far"): 2, (7, "Events so far"): 5}
     )
     findings = attack([path])  # 5 - 2: three people had new proceedings between the times
-    assert any("events of" in f.message for f in findings)
+    assert any("the people with new proceedings between" in f.message for f in findings)
 
 
 def test_differencing_two_returns_is_caught(series, tmp_path):
@@ -193,6 +199,14 @@ def test_everyone_in_one_category_is_caught(series, tmp_path):
     assert "everyone in one category" in kinds([path])
 
 
+@pytest.mark.xfail(
+    reason="issue 23: the protection of 667feda leaks across returns (feedback means x counts, "
+    "to date less last to date, windows, Kaplan-Meier between returns), and the audit now finds "
+    "it; every range it gives held the true value in a check against the same series written "
+    "unsuppressed (n = 30: 78 of 78; n = 2000: 52 of 52). Passes once the protection is "
+    "rewritten.",
+    strict=False,
+)
 @pytest.mark.parametrize("n", [5, 30, 150, 2000])
 def test_the_whole_series_of_a_service_gives_nothing_away(tmp_path, monkeypatch, n):
     """Every quarter from before the first referral to 2025-Q4, each written with the record
@@ -208,6 +222,18 @@ def test_the_whole_series_of_a_service_gives_nothing_away(tmp_path, monkeypatch,
         for q in (1, 2, 3, 4)
     ]
     assert attack(paths) == []
+
+
+def test_one_return_of_a_large_service_gives_nothing_away(tmp_path, monkeypatch):
+    """2,000 clients, one return: nothing is small, nothing can be worked out, and the audit
+    says so (a finding here would be a false one)."""
+    from evaltool.config import Settings
+    from evaltool.synthetic import generate, write_csv_folder
+
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    data = write_csv_folder(generate(n_clients=2000, seed=2001), tmp_path / "data")
+    path = write_return(run(data, Settings(), "2025-Q4"), tmp_path / "2025-Q4.xlsx")
+    assert attack([path]) == []
 
 
 def test_a_rate_beside_its_client_years_is_caught(series, tmp_path):
@@ -255,3 +281,185 @@ def test_a_file_that_is_no_return_is_a_clear_error(tmp_path):
     openpyxl.Workbook().save(blank)
     result = runner.invoke(app, ["audit", str(blank)])
     assert result.exit_code == 1 and "holds no table of an evaltool return" in result.output
+
+
+# --- Issue 23: the six routes, on returns as evaltool 667feda sent them -------------------
+# tests/fixtures/leaky/make.py made these returns with the old code and worked out, from the
+# input data with pandas, what each route gives back (truth.json). Each test below failed on
+# the audit of that commit, which found none of them.
+
+LEAKY = Path(__file__).parent / "fixtures" / "leaky"
+TRUTH = json.loads((LEAKY / "truth.json").read_text())["routes"]
+SPAN = re.compile(r"can work it out as (?:exactly (\d+)|(\d+) to (\d+))")
+
+
+def returns(route: str) -> list[Path]:
+    return [LEAKY / f"{name}.xlsx" for name in TRUTH[route]["files"]]
+
+
+def worked_out(findings, *words: str) -> tuple[int, int]:
+    """The range a finding gives for the figure named by ``words`` (each in its message)."""
+    hits = [f.message for f in findings if all(w in f.message for w in words)]
+    assert hits, f"no finding names {words}"
+    m = SPAN.search(hits[0])
+    assert m, hits[0]
+    return (int(m.group(1)), int(m.group(1))) if m.group(1) else (int(m.group(2)), int(m.group(3)))
+
+
+def hidden_in(path: Path, sheet: str, title: str, row: dict, column: str) -> bool:
+    """Is the cell shown as c in the return as sent?"""
+    ws = openpyxl.load_workbook(path)[sheet]
+    header, cols = locate(ws, title)
+    r = header + 1
+    while ws.cell(row=r, column=1).value is not None:
+        if all(ws.cell(row=r, column=cols[k]).value == v for k, v in row.items()):
+            return ws.cell(row=r, column=cols[column]).value == "[c]"
+        r += 1
+    raise KeyError(row)
+
+
+def test_route_1_feedback_means_times_counts_give_the_one_responses_answers():
+    """s40: 20 responses to 2025-26 Q2, 21 to Q3; the quarter's one response is hidden, but each
+    item's "to date" mean x answers, less last quarter's, is that person's answer."""
+    truth = TRUTH["1"]
+    assert truth["responses to date before"] == 20 and truth["responses in the quarter"] == 1
+    q2, q3 = returns("1")
+    item = truth["items"]["listened"]
+    assert hidden_in(
+        q3, "Client feedback", "Client feedback: items", {"Window": "Quarter", "Item": item}, "Mean"
+    )
+    findings = attack([q2, q3])
+    answers = truth["answers of the quarter's one response"]
+    for key, text in truth["items"].items():
+        said = next(
+            f.message
+            for f in findings
+            if f.kind == "mean over a few people by subtraction"
+            and f"row '{text}', 'Mean' over 21" in f.message
+        )
+        assert "the 1 response in one and not the other" in said
+        assert f"a total exactly {answers[key]} " in said, said
+    # and the count: the quarter's responses are worked out from the two "to date"
+    low, high = worked_out(
+        findings, "s40-2025-Q3.xlsx", "'Client feedback: responses'", "row 'Quarter'"
+    )
+    assert low <= 1 <= high and high <= 5
+    # named as a manager finds it: file, quarter, sheet, table, row, column
+    assert any(
+        "s40-2025-Q3.xlsx (2025-26 Q3): sheet 'Client feedback', table "
+        "'Client feedback: responses', row 'Quarter', column 'Responses'" in f.message
+        for f in findings
+    )
+
+
+def test_route_2_to_date_less_last_to_date_gives_the_hidden_quarter():
+    truth = TRUTH["2"]
+    q3, q4 = returns("2")
+    title = "Pregnancies: known in the window, and the rate during involvement"
+    assert hidden_in(q4, "Pregnancies", title, {"Window": "Quarter"}, "Pregnancies known")
+    findings = attack([q3, q4])
+    low, high = worked_out(
+        findings, "example-2025-Q4.xlsx (2025-26 Q4)", title, "row 'Quarter'", "'Pregnancies known'"
+    )
+    assert (low, high) == (truth["pregnancies known in 2025-26 Q4"],) * 2 == (3, 3)
+    low, high = worked_out(
+        findings, "less example-2025-Q3.xlsx", "'Clients who chose to start contraception' to date"
+    )
+    new = truth["clients choosing contraception for the first time in 2025-26 Q4"]
+    assert low == high == new == 3
+
+
+def test_route_3_parents_followed_for_a_year():
+    """2024-25 Q2's return hides its last quarter's "parents followed for a year" and shows the
+    financial year to date; 2024-25 Q3's shows its last quarter: the difference is Q1's."""
+    truth = TRUTH["3"]
+    q2, q3 = returns("3")
+    title = "New care proceedings within a year (service cohort)"
+    assert hidden_in(
+        q2,
+        "Time to next proceedings",
+        title,
+        {"Quarters": "2024-25 Q1"},
+        "Parents followed for a year",
+    )
+    assert attack([q2]) == [] and attack([q3]) == []  # each alone gives nothing away
+    findings = attack([q2, q3])
+    low, high = worked_out(
+        findings, "example-2024-Q2.xlsx", title, "2024-25 Q1", "'Parents followed for a year'"
+    )
+    assert low == high == truth["parents followed for a year, 2024-25 Q1"] == 3
+
+
+def test_route_4_never_started_is_referrals_less_starts():
+    """One return of a 12-client service: 'never started' 0 and the window table's all-time
+    starts (9) give all-time referrals, and with the quarters the hidden closures."""
+    truth = TRUTH["4"]
+    (q4,) = returns("4")
+    assert truth["referred by the period end"] - truth["started by the period end"] == 0
+    findings = attack([q4])
+    assert findings and all("never started" in f.message for f in findings)
+    for quarter, closures in truth["closures"].items():
+        low, high = worked_out(
+            findings, "'Activity by quarter (service cohort)'", f"row '{quarter}'", "'Closures'"
+        )
+        assert low <= closures <= high and high - low < 5
+
+
+def test_route_5_kaplan_meier_counts_never_fall_between_returns():
+    """At 36 months, events so far for everyone: 6 as at 2025-26 Q1, 7 as at Q2 (both shown):
+    one parent's new proceedings, published by subtraction."""
+    km = TRUTH["5"]["example"]
+    before, after = km["2025-26 Q1 all 1095"], km["2025-26 Q2 all 1095"]
+    assert (before["events so far"], after["events so far"]) == (6, 7)
+    files = returns("5")
+    findings = attack(files[2:])
+    low, high = worked_out(
+        findings,
+        "example-2025-Q2.xlsx (2025-26 Q2) less example-2025-Q1.xlsx",
+        "group 'all', 36 months",
+    )
+    assert low == high == 1
+    # s40: a hidden number at risk narrowed to 4 values across two returns
+    findings = attack(files[:2])
+    low, high = worked_out(
+        findings,
+        "s40-2024-Q1.xlsx",
+        "about a new child",
+        "row 'comparison / 24 / 730'",
+        "'At risk'",
+    )
+    assert high - low + 1 == 4
+
+
+def test_route_6_two_returns_for_one_quarter_from_concurrent_runs():
+    """Two runs for 2025-26 Q3 at once, the second from a corrected extract with one response
+    entered late: neither saw the other, and together they give that response's answers."""
+    truth = TRUTH["6"]
+    a, b = returns("6")
+    findings = attack([a, b])
+    answers = truth["the late response, as scored"]
+    for key, text in truth["items"].items():
+        said = next(
+            f.message
+            for f in findings
+            if f"row '{text}', 'Mean'" in f.message and "run-b" in f.message.split(" against ")[0]
+        )
+        assert f"a total exactly {answers[key]} " in said, said
+
+
+def test_a_csv_or_a_json_is_a_clear_error_not_a_crash(tmp_path):
+    """Issue 26: audit reads the .xlsx returns; anything else gets a message, exit 1."""
+    runner = CliRunner()
+    data = tmp_path / "clients.csv"
+    data.write_text("client_id,referral_date\n1,2024-01-01\n")
+    result = runner.invoke(app, ["audit", str(data)])
+    assert result.exit_code == 1, result.output
+    assert "clients.csv is a CSV file" in result.output and ".xlsx" in result.output
+    sent = tmp_path / "return.json"
+    sent.write_text("{}")
+    result = runner.invoke(app, ["audit", str(sent)])
+    assert result.exit_code == 1 and "a JSON return" in result.output
+    odd = tmp_path / "notes.docx"
+    odd.write_bytes(b"PK not really")
+    result = runner.invoke(app, ["audit", str(odd)])
+    assert result.exit_code == 1 and "cannot be read as an Excel workbook" in result.output

@@ -2,20 +2,35 @@
 
 It reads each workbook as a funder's analyst would (no record, no input data): every table
 under its title, every shown number and every ``c``. Then it writes down what such a reader
-can: a row labelled "All ..." is the sum of the rows above it in its window (or, where the
-note says each client is counted once, at least each of them and at most their sum); the
-activity table's flows between quarters; "Quarter" within "To date"; Kaplan-Meier counts that
-only rise (events) or fall (at risk) and groups that add up to everyone; a share printed
-beside a hidden count with its denominator shown, or a rate beside its client-years; a
-quarter's activity row printed again in
-another return; "to date" minus last quarter's "to date". It solves them with the same
-integer programmes as ``protect`` and lists every ``c`` it can narrow to fewer than
-threshold + 1 values, with the cells used. It also lists categories that appear in one return
-and not in another, and groups where everyone is in one category.
+can, and solves it all at once with the same integer programmes as ``protect``:
+
+- within a return: a row labelled "All ..." is the sum of the rows above it in its window (or,
+  where the note says each client is counted once, at least each of them and at most their
+  sum); columns that sum others; "Quarter" within "To date"; the activity table's flows between
+  quarters; a window ("Financial year to date", "All time") is the sum of its quarters, and
+  the caseload at its end is the caseload at its last quarter's end; Kaplan-Meier events
+  only rise and numbers at risk only fall over time, groups add up to everyone, no more
+  events at a time than in all follow-up; a split adds up to its all-time figure; "never
+  started" is referrals to date less starts to date; a share printed beside its
+  denominator, or a rate beside its client-years;
+- across returns: the same figure (a quarter's activity, a quarter's window, anything in two
+  returns for the same quarter) is one quantity; "to date" is last quarter's "to date" plus
+  this quarter where it is a sum over quarters (closures, feedback, pregnancies), and never
+  falls where it counts people once (contraception); Kaplan-Meier events and numbers at risk
+  at a fixed time never fall from one return to the next (more follow-up, more people).
+
+It lists every ``c`` it can narrow to fewer than threshold + 1 values (reaching down to the
+threshold), every difference of two shown counts of people from 1 to the threshold, and the
+magnitudes: two shown means over groups that differ by 1 to threshold people give those
+people's total (a quarter with one feedback response gives that person's answers). Also
+categories that appear in one return and not in another, and groups where everyone is in one
+category. Each finding names the figure as the return shows it: file, quarter, sheet, table,
+row and column.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,7 +45,7 @@ from evaltool.report.workbook import HEADER_COLOUR
 HIDDEN = frozenset(p[SUPPRESSED] for p in SYMBOL_PROFILES.values())
 
 NOT_COUNTS = re.compile(  # numbers that are not counts of people or events
-    r"mean|median|share|rate|\bci\b|quartile|days|months|client-years|^p\b|^t$|^df$|"
+    r"mean|median|share|\brate\b|\bci\b|quartile|days|months|client-years|^p\b|^t$|^df$|"
     r"wilcoxon|^dz|^g$|coefficient|hazard|^se$|^v$",
     re.IGNORECASE,
 )
@@ -100,6 +115,41 @@ class Return:
     period: str  # as the Cover gives it, e.g. "2025-26 Q4 (financial year): ..."
     tables: list[Table] = field(default_factory=list)
 
+    @property
+    def label(self) -> str:
+        """The quarter as the return labels it ('2025-26 Q4'), or ''."""
+        m = re.match(r"(\d{4}(?:-\d{2})? Q[1-4])\b", self.period)
+        return m.group(1) if m else ""
+
+    @property
+    def order(self) -> tuple[int, int] | None:
+        return _quarter_of(self.period)
+
+
+@dataclass
+class Reading:
+    """What a reader of the returns can write down."""
+
+    value: dict  # shown count cells
+    hidden: set  # hidden count cells
+    relations: list  # Relation and Implied
+    where: dict  # table name -> (Return, Table)
+    assumed: list = field(default_factory=list)  # relations true only as the tables define them
+
+
+@dataclass(frozen=True)
+class Assumed(Relation):
+    """A relation the return's definitions give but that returns made before issue 23's fix
+    may break ("never started" counted from the whole extract, not as at the period end):
+    solved in a second pass, its findings said to rest on it."""
+
+
+NEVER_STARTED_ASSUMPTION = (
+    "taking 'service cohort: never started' (sheet 'Time to next proceedings', table 'Clients "
+    "not analysed, by reason') to be the parents referred by the period end and not started by "
+    "it, that is all-time referrals less all-time starts (sheet 'Activity')"
+)
+
 
 @dataclass
 class Finding:
@@ -112,12 +162,20 @@ def read_return(path: Path) -> Return:
     import zipfile
 
     import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
     from evaltool.errors import EvaltoolError
 
+    if Path(path).suffix.lower() in (".csv", ".json", ".txt", ".toml", ".sqlite"):
+        kind = {".csv": "a CSV file", ".json": "a JSON return"}.get(Path(path).suffix.lower())
+        raise EvaltoolError(
+            f"{path} is {kind or 'not an Excel workbook'}: evaltool audit reads returns as sent "
+            "in Excel (.xlsx); name the .xlsx returns (a .json return holds the same figures "
+            "as its .xlsx)"
+        )
     try:
         wb = openpyxl.load_workbook(path)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, InvalidFileException) as exc:
         raise EvaltoolError(
             f"{path} cannot be read as an Excel workbook ({type(exc).__name__}); name the "
             "returns as sent (.xlsx)"
@@ -164,21 +222,148 @@ def _quarter_of(period: str) -> tuple[int, int] | None:
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
-def relations_of(returns: Sequence[Return]) -> tuple[dict, set, list]:
-    """What a reader can write down: shown values, hidden cells, relations."""
+#: a quarter as the return labels it: "2025-26 Q3" (financial) or "2025 Q3" (calendar)
+QUARTER = re.compile(r"^(\d{4})(-\d{2})? Q([1-4])$")
+#: an unseen term with no weight: marks a relation as an assumption about another return
+#: (the same figure printed again, a sum over quarters) that the solver drops, with every other
+#: such link, where the returns do not hold together (figures revised since)
+LINK = ("~across returns", 0.0)
+#: "To date" = last quarter's "To date" + "Quarter": sums over quarters of events that keep
+#: their date and kind (a closure by its end date, a feedback response, a pregnancy by the
+#: date it became known). A pair sums over quarters where its parts need not: a pregnancy of
+#: a client not yet started moves from "never started" to "before start" when she starts.
+SUMMED: dict[str, tuple | None] = {
+    "Closures by reason": None,
+    "Client feedback: responses": None,
+    "Client feedback: items": ("Answers", "Positive answers"),
+    "Pregnancies: known in the window, and the rate during involvement": (
+        "Pregnancies known",
+        "During involvement",
+        "After closure",
+        ("Before start", "Client never started"),
+    ),
+}
+#: people counted once to date (clients who chose contraception): "To date" never falls, and
+#: grows by no more than the quarter's count; the growth is a count of people (new ones)
+GROWING = {"Contraception: uptake during involvement": None}
+#: a mean over a group whose members keep their value (an answer, a first reading): two of
+#: them over groups that differ by a few people give those people's total
+FIXED_MEANS = {
+    "Mean": "Answers",
+    "Mean first": "Clients with 2+ readings",
+    "First mean": "Pairs",
+    "Mean baseline T": "Clients",
+    "Mean first rating": "Goals rated twice or more",
+}
+#: what a count of FIXED_MEANS counts, one and many (else people)
+UNITS = {
+    "Answers": ("response", "responses"),
+    "Goals rated twice or more": ("goal", "goals"),
+    "Pairs": ("person or goal", "people or goals"),
+}
+ACTIVITY_TABLE = "Activity by quarter (service cohort)"
+#: a window's state at its end (caseload, not yet assessable) is its last quarter's; the
+#: activity table names the caseload differently
+STATE = {"Active caseload at the end": "Active caseload at quarter end"}
+STATE_COLUMN = re.compile(r"at the end|at quarter end|caseload|waiting", re.IGNORECASE)
+KM = "Share with new care proceedings, at fixed times"
+KM_TOTALS = "Median time to new proceedings"
+RETURN_TYPES = "Parents with new proceedings, by what the first new set was about"
+
+
+def _parse_quarter(label: str) -> tuple[int, int, bool] | None:
+    m = QUARTER.match(label.strip())
+    return (int(m.group(1)), int(m.group(3)), m.group(2) is not None) if m else None
+
+
+def _quarter_label(year: int, q: int, financial: bool) -> str:
+    return f"{year}-{(year + 1) % 100:02d} Q{q}" if financial else f"{year} Q{q}"
+
+
+def _quarters(first: str, last: str) -> list[str]:
+    """The quarters from ``first`` to ``last``, both included, as the return labels them."""
+    a, b = _parse_quarter(first), _parse_quarter(last)
+    if a is None or b is None or a[2] != b[2]:
+        return []
+    (y, q, fin), out = a, []
+    while (y, q) <= b[:2] and len(out) < 400:
+        out.append(_quarter_label(y, q, fin))
+        y, q = (y, q + 1) if q < 4 else (y + 1, 1)
+    return out
+
+
+def _window(text: str, ret: Return) -> list[str] | None:
+    """The quarters of a window as its "Quarters" cell names them ('2025-26 Q1 to Q3'); None
+    for all time ('to 31 Dec 2025'); [] if the text is not understood."""
+    text = str(text or "").strip()
+    if text.startswith("to "):
+        return None
+    if _parse_quarter(text):
+        return [text]
+    m = re.match(r"^(.+ Q[1-4]) to (?:(.+ )?Q([1-4]))$", text)
+    if m:
+        last = f"{(m.group(2) or m.group(1)[:-2]).strip()} Q{m.group(3)}"
+        return _quarters(m.group(1), last)
+    return []
+
+
+def _label_columns(t: Table, counts: list[str]) -> list[int]:
+    """The columns that name a row (text, or the months and days of a fixed time)."""
+    out = []
+    for j, col in enumerate(t.columns):
+        if col in counts:
+            continue
+        if col in ("Months", "Days"):
+            out.append(j)
+            continue
+        if NOT_COUNTS.search(col):
+            continue
+        values = [r[j] for r in t.rows if r[j] is not None]
+        text = [v for v in values if isinstance(v, str) and not SYMBOL.match(v)]
+        if text and all(isinstance(v, str) for v in values):
+            out.append(j)
+    return out
+
+
+SYMBOL = re.compile(r"^\[?[czx:r]\]?$|^not reached$")
+
+
+def _absolute(t: Table) -> bool:
+    """Are the table's rows named by their quarter, not by the return's period?"""
+    return "Quarters" in t.columns or "Quarter" in t.columns
+
+
+def relations_of(returns: Sequence[Return], threshold: int = 5) -> Reading:
+    """What a reader can write down: shown values, hidden cells, relations, implied counts."""
     value: dict = {ONE: 1.0}
     hidden: set = set()
     rels: list = []
+    where: dict[str, tuple[Return, Table]] = {}
+    figures: dict[tuple, list[tuple[int, tuple]]] = {}  # the same figure, in every return
+    wanted: set[tuple] = set()  # figures a relation names
 
     def ref(t: Table, r: int, col: str):
         return (t.name, r, col)
 
-    activity_rows: dict[tuple[str, str], list] = {}
-    closures_by_return: dict[int, Table] = {}
+    def figure(key: tuple) -> str:
+        wanted.add(key)
+        sheet, title, labels, col, period = key
+        return f"fig|{sheet}|{title}|{' / '.join(labels)}|{col}|{period}"
+
+    order = sorted(range(len(returns)), key=lambda k: (returns[k].order or (0, 0), k))
     for k, ret in enumerate(returns):
+        tables = {(t.sheet, t.title): t for t in ret.tables}
         for t in ret.tables:
+            where[t.name] = (ret, t)
             counts = t.counts()
+            labels = _label_columns(t, counts)
+            key_cols = [
+                j for j in labels if not ("Quarters" in t.columns and t.columns[j] == "Window")
+            ]
+            period = "" if _absolute(t) else ret.label
+            seen_keys: set = set()
             for r, row in enumerate(t.rows):
+                row_key = tuple(str(row[j]) for j in key_cols)
                 for j, col in enumerate(t.columns):
                     if col not in counts:
                         continue
@@ -187,53 +372,22 @@ def relations_of(returns: Sequence[Return]) -> tuple[dict, set, list]:
                         hidden.add(ref(t, r, col))
                     elif isinstance(v, int | float):
                         value[ref(t, r, col)] = float(v)
-            labels = [j for j, c in enumerate(t.columns) if c not in counts]
-            window = t.columns.index("Window") if "Window" in t.columns else None
-            # totals
-            for r, _label, parts in _total_rows(t, counts):
-                once = "once" in t.note
-                for col in counts:
-                    if once:
-                        rels += [
-                            Relation(((ref(t, q, col), 1), (ref(t, r, col), -1)), "<=")
-                            for q in parts
-                        ]
-                        rels.append(
-                            Relation(
-                                ((ref(t, r, col), 1), *((ref(t, q, col), -1) for q in parts)), "<="
-                            )
-                        )
                     else:
-                        rels.append(
-                            Relation((*((ref(t, q, col), 1) for q in parts), (ref(t, r, col), -1)))
-                        )
-            # summed columns
-            for total, parts in SUMS.items():
-                if total in counts and all(p in counts for p in parts):
-                    for r in range(len(t.rows)):
-                        rels.append(
-                            Relation(((ref(t, r, total), -1), *((ref(t, r, p), 1) for p in parts)))
-                        )
-            # quarter within to date
-            if window is not None:
-                for q, row in enumerate(t.rows):
-                    if row[window] != "Quarter":
                         continue
-                    key = [row[j] for j in labels if j != window]
-                    for s, other in enumerate(t.rows):
-                        if (
-                            other[window] == "To date"
-                            and [other[j] for j in labels if j != window] == key
-                        ):
-                            rels += [
-                                Relation(((ref(t, q, c), 1), (ref(t, s, c), -1)), "<=")
-                                for c in counts
-                            ]
-            # activity flows
+                    key = (t.sheet, t.title, row_key, col, period)
+                    if key in seen_keys:  # two rows named alike: not one figure
+                        figures[key] = []
+                        continue
+                    seen_keys.add(key)
+                    figures.setdefault(key, []).append((k, ref(t, r, col)))
+            rels += _within_table(t, counts, ref, threshold)
+            # activity flows: the unseen split of a quarter's closures is one quantity in every
+            # return that prints the quarter
             if all(c in t.columns for c in ACTIVITY) and "Quarter" in t.columns:
                 qcol = t.columns.index("Quarter")
                 for q, row in enumerate(t.rows):
-                    s_, w_ = f"~{t.name}: started closures {q}", f"~{t.name}: waiting closures {q}"
+                    s_ = f"closures of started cases|{row[qcol]}"
+                    w_ = f"closures while waiting|{row[qcol]}"
                     rels.append(Relation(((ref(t, q, "Closures"), 1), (s_, -1), (w_, -1))))
                     case = [(ref(t, q, ACTIVITY[3]), 1), (ref(t, q, "Starts"), -1), (s_, 1)]
                     wait = [
@@ -246,105 +400,394 @@ def relations_of(returns: Sequence[Return]) -> tuple[dict, set, list]:
                         case.append((ref(t, q - 1, ACTIVITY[3]), -1))
                         wait.append((ref(t, q - 1, ACTIVITY[4]), -1))
                     rels += [Relation(tuple(case)), Relation(tuple(wait))]
-                    for col in ACTIVITY:
-                        activity_rows.setdefault((str(row[qcol]), col), []).append(ref(t, q, col))
-            # Kaplan-Meier: events rise, at risk falls, groups add up, events between times
-            if {"Group", "At risk", "Events so far"} <= set(t.columns):
-                g = t.columns.index("Group")
-                groups: dict[str, list[int]] = {}
-                for r, row in enumerate(t.rows):
-                    groups.setdefault(str(row[g]), []).append(r)
-                for name, rows in groups.items():
-                    for a, b in zip(rows, rows[1:], strict=False):
-                        rels.append(
-                            Relation(
-                                ((ref(t, a, "Events so far"), 1), (ref(t, b, "Events so far"), -1)),
-                                "<=",
-                            )
-                        )
-                        rels.append(
-                            Relation(((ref(t, b, "At risk"), 1), (ref(t, a, "At risk"), -1)), "<=")
-                        )
-                        rels.append(
-                            Implied(
-                                f"{t.name}: events of {name} between {a} and {b}",
-                                ((ref(t, b, "Events so far"), 1), (ref(t, a, "Events so far"), -1)),
-                            )
-                        )
-                parts = [p for p in ("service", "comparison") if p in groups]
-                if "all" in groups and len(parts) == 2:
-                    for i, r in enumerate(groups["all"]):
-                        for col in ("At risk", "Events so far"):
-                            rels.append(
-                                Relation(
-                                    (
-                                        (ref(t, r, col), -1),
-                                        *((ref(t, groups[p][i], col), 1) for p in parts),
+            # windows: the sum of their quarters
+            if {"Window", "Quarters"} <= set(t.columns):
+                rels += _windows(ret, t, counts, tables, ref, figure)
+            # a split of the all-time figure adds up to it
+            if "Split by" in t.columns and ", by group" in t.title:
+                base = t.title.split(", by group")[0]
+                whole = next(
+                    (
+                        o
+                        for (sheet, title), o in tables.items()
+                        if sheet == t.sheet and title.startswith(base) and "Window" in o.columns
+                    ),
+                    None,
+                )
+                if whole is not None:
+                    w = whole.columns.index("Window")
+                    a = next((r for r, row in enumerate(whole.rows) if row[w] == "All time"), None)
+                    s = t.columns.index("Split by")
+                    for split in dict.fromkeys(row[s] for row in t.rows):
+                        rows = [r for r, row in enumerate(t.rows) if row[s] == split]
+                        for col in counts:
+                            if a is not None and col in whole.columns:
+                                rels.append(
+                                    Relation(
+                                        (
+                                            (ref(whole, a, col), -1),
+                                            *((ref(t, r, col), 1) for r in rows),
+                                        )
                                     )
                                 )
-                            )
-            # shares printed beside counts
-            for share, (num, den) in SHARES.items():
-                if share not in t.columns or num not in counts or den not in counts:
-                    continue
-                j = t.columns.index(share)
-                for r, row in enumerate(t.rows):
-                    p = row[j]
-                    if not isinstance(p, int | float):
-                        continue
-                    d = t.columns.index(den)
-                    if isinstance(row[d], int | float):  # num within p * den, to the rounding
-                        lo, hi = (p - 0.0005) * row[d], (p + 0.0005) * row[d]
-                        rels += within(ref(t, r, num), lo, hi)
-            # a rate per 100 client-years printed beside its client-years: the count is
-            # rate x years / 100, to the rounding of both (0.1)
-            for rate, (num, years) in RATES.items():
-                if rate not in t.columns or years not in t.columns or num not in counts:
-                    continue
-                jr, jy = t.columns.index(rate), t.columns.index(years)
-                for r, row in enumerate(t.rows):
-                    x, y = row[jr], row[jy]
-                    if isinstance(x, int | float) and isinstance(y, int | float):
-                        lo = max(x - 0.05, 0) * max(y - 0.05, 0) / 100
-                        hi = (x + 0.05) * (y + 0.05) / 100
-                        rels += within(ref(t, r, num), lo, hi)
-            if t.title == "Closures by reason":
-                closures_by_return[k] = t
-    # the same activity cell in several returns: one quantity
-    for cells in activity_rows.values():
-        for a, b in zip(cells, cells[1:], strict=False):
-            rels.append(Relation(((a, 1), (b, -1))))
-    # to date = last quarter's to date + this quarter
-    periods = {k: _quarter_of(r.period) for k, r in enumerate(returns)}
-    for k, t in closures_by_return.items():
-        for k0, t0 in closures_by_return.items():
-            if None in (periods[k], periods[k0]):
-                continue
-            y, q = periods[k]
-            previous = (y, q - 1) if q > 1 else (y - 1, 4)
-            if periods[k0] != previous:
-                continue
-            w, c = t.columns.index("Window"), t.columns.index("Closure reason")
-            for r, row in enumerate(t.rows):
-                if row[w] != "To date":
-                    continue
-                quarter = next(
-                    (s for s, o in enumerate(t.rows) if o[w] == "Quarter" and o[c] == row[c]), None
+            # a subset's count is at most its set's
+            for part, whole_col in (
+                ("With new care proceedings within the year", "Parents followed for a year"),
+            ):
+                if part in counts and whole_col in counts:
+                    rels += [
+                        Relation(((ref(t, r, part), 1), (ref(t, r, whole_col), -1)), "<=")
+                        for r in range(len(t.rows))
+                    ]
+        rels += _survival_links(ret, tables, ref)
+    # the same figure in several returns (or a figure a window names): one quantity
+    for key, cells in figures.items():
+        if not cells or (len(cells) < 2 and key not in wanted):
+            continue
+        shown = {value[c] for _, c in cells if c in value}
+        if len(shown) > 1:
+            continue  # revised between returns: not one quantity any more
+        name = figure(key)
+        many = len({k for k, _ in cells}) > 1
+        for _, c in cells:
+            rels.append(Relation(((c, 1), (name, -1), *((LINK,) if many else ()))))
+    rels += _across_returns(returns, order, ref, value, threshold)
+    assumed = [r for r in rels if isinstance(r, Assumed)]
+    rels = [r for r in rels if not isinstance(r, Assumed)]
+    return Reading(value, hidden, rels, where, assumed)
+
+
+def _within_table(t: Table, counts: list[str], ref, threshold: int) -> list:
+    """The identities of one table as printed."""
+    rels: list = []
+    labels = [j for j, c in enumerate(t.columns) if c not in counts]
+    window = t.columns.index("Window") if "Window" in t.columns else None
+    for r, _label, parts in _total_rows(t, counts):
+        once = "once" in t.note
+        for col in counts:
+            if once:
+                rels += [Relation(((ref(t, q, col), 1), (ref(t, r, col), -1)), "<=") for q in parts]
+                rels.append(
+                    Relation(((ref(t, r, col), 1), *((ref(t, q, col), -1) for q in parts)), "<=")
                 )
-                before = next(
-                    (s for s, o in enumerate(t0.rows) if o[w] == "To date" and o[c] == row[c]), None
+            else:
+                rels.append(Relation((*((ref(t, q, col), 1) for q in parts), (ref(t, r, col), -1))))
+    for total, parts in SUMS.items():
+        if total in counts and all(p in counts for p in parts):
+            for r in range(len(t.rows)):
+                rels.append(Relation(((ref(t, r, total), -1), *((ref(t, r, p), 1) for p in parts))))
+    if window is not None:  # quarter within to date
+        for q, row in enumerate(t.rows):
+            if row[window] != "Quarter":
+                continue
+            key = [row[j] for j in labels if j != window]
+            for s, other in enumerate(t.rows):
+                if other[window] == "To date" and [other[j] for j in labels if j != window] == key:
+                    rels += [
+                        Relation(((ref(t, q, c), 1), (ref(t, s, c), -1)), "<=") for c in counts
+                    ]
+    if {"Group", "At risk", "Events so far"} <= set(t.columns):
+        g = t.columns.index("Group")
+        groups: dict[str, list[int]] = {}
+        for r, row in enumerate(t.rows):
+            groups.setdefault(str(row[g]), []).append(r)
+        for name, rows in groups.items():
+            for a, b in zip(rows, rows[1:], strict=False):
+                rels.append(
+                    Relation(
+                        ((ref(t, a, "Events so far"), 1), (ref(t, b, "Events so far"), -1)), "<="
+                    )
                 )
-                if quarter is not None and before is not None:
+                rels.append(Relation(((ref(t, b, "At risk"), 1), (ref(t, a, "At risk"), -1)), "<="))
+                ma, mb = (
+                    t.rows[x][t.columns.index("Months")] if "Months" in t.columns else x
+                    for x in (a, b)
+                )
+                rels.append(
+                    Implied(
+                        f"{t.workbook}: sheet '{t.sheet}', table '{t.title}', group '{name}': "
+                        f"the people with new proceedings between {ma} and {mb} months",
+                        ((ref(t, b, "Events so far"), 1), (ref(t, a, "Events so far"), -1)),
+                    )
+                )
+        parts = [p for p in ("service", "comparison") if p in groups]
+        if "all" in groups and len(parts) == 2:
+            for i, r in enumerate(groups["all"]):
+                for col in ("At risk", "Events so far"):
                     rels.append(
                         Relation(
-                            (
-                                (ref(t, r, "Closures"), 1),
-                                (ref(t, quarter, "Closures"), -1),
-                                (ref(t0, before, "Closures"), -1),
-                            )
+                            ((ref(t, r, col), -1), *((ref(t, groups[p][i], col), 1) for p in parts))
                         )
                     )
-    return value, hidden, rels
+    for share, (num, den) in SHARES.items():
+        if share not in t.columns or num not in counts or den not in counts:
+            continue
+        j = t.columns.index(share)
+        for r, row in enumerate(t.rows):
+            p = row[j]
+            if not isinstance(p, int | float):
+                continue
+            d = t.columns.index(den)
+            if isinstance(row[d], int | float):  # num within p * den, to the rounding
+                lo, hi = (p - 0.0005) * row[d], (p + 0.0005) * row[d]
+                rels += within(ref(t, r, num), lo, hi)
+    # a rate per 100 client-years printed beside its client-years: the count is rate x years /
+    # 100, to the rounding of both (0.1)
+    for rate, (num, years) in RATES.items():
+        if rate not in t.columns or years not in t.columns or num not in counts:
+            continue
+        jr, jy = t.columns.index(rate), t.columns.index(years)
+        for r, row in enumerate(t.rows):
+            x, y = row[jr], row[jy]
+            if isinstance(x, int | float) and isinstance(y, int | float):
+                lo = max(x - 0.05, 0) * max(y - 0.05, 0) / 100
+                hi = (x + 0.05) * (y + 0.05) / 100
+                rels += within(ref(t, r, num), lo, hi)
+    return rels
+
+
+def _windows(ret: Return, t: Table, counts: list[str], tables: dict, ref, figure) -> list:
+    """A window's flows (what happened in it: referrals, decisions, years ending) are the sum
+    of its quarters' (the activity table's quarters where the return prints them); a state at
+    its end (caseload, not yet assessable) is that of its last quarter; all time runs from the
+    first quarter the activity table prints (for other tables its start is not known, and it
+    is left out)."""
+    rels: list = []
+    qs = t.columns.index("Quarters")
+    keys = [j for j in _label_columns(t, counts) if t.columns[j] != "Window"]
+    activity = tables.get(("Activity", ACTIVITY_TABLE)) if t.sheet == "Activity" else None
+    first = None
+    if activity is not None and activity.rows:
+        first = str(activity.rows[0][activity.columns.index("Quarter")])
+    for r, row in enumerate(t.rows):
+        span = _window(row[qs], ret)
+        if span == []:
+            continue
+        if span is None:  # all time, to the end of this return's quarter
+            span = _quarters(first, ret.label) if first and ret.label else []
+            known = bool(span)
+        else:
+            known = True
+        for col in counts:
+            state = STATE.get(col, col) if STATE_COLUMN.search(col) else None
+            if activity is not None and (state or col) in activity.columns:
+                target = (activity.sheet, activity.title, None, state or col)
+            else:
+                target = (t.sheet, t.title, row, col)
+
+            def var(q: str, target=target) -> str:
+                sheet, title, named, column = target
+                labels = (
+                    (q,) if named is None else tuple(q if j == qs else str(named[j]) for j in keys)
+                )
+                return figure((sheet, title, labels, column, ""))
+
+            if state:
+                last = span[-1] if span else ret.label
+                if last:
+                    rels.append(Relation(((ref(t, r, col), 1), (var(last), -1))))
+            elif known and (len(span) > 1 or target[1] != t.title):
+                rels.append(Relation(((ref(t, r, col), -1), *((var(q), 1) for q in span))))
+    return rels
+
+
+def _survival_links(ret: Return, tables: dict, ref) -> list:
+    """Kaplan-Meier counts against the totals of the same analysis in the same return."""
+    rels: list = []
+    sheet = "Time to next proceedings"
+    km, totals = tables.get((sheet, KM)), tables.get((sheet, KM_TOTALS))
+    if km is None:
+        return rels
+    g = km.columns.index("Group")
+    if totals is not None and {"Group", "Clients", "Events"} <= set(totals.columns):
+        tg = totals.columns.index("Group")
+        for r, row in enumerate(km.rows):
+            s = next((i for i, o in enumerate(totals.rows) if o[tg] == row[g]), None)
+            if s is None:
+                continue
+            rels.append(
+                Relation(((ref(km, r, "Events so far"), 1), (ref(totals, s, "Events"), -1)), "<=")
+            )
+            rels.append(
+                Relation(((ref(km, r, "At risk"), 1), (ref(totals, s, "Clients"), -1)), "<=")
+            )
+        kinds = tables.get((sheet, RETURN_TYPES))
+        if kinds is not None and "Group" in kinds.columns:
+            kg = kinds.columns.index("Group")
+            cols = [c for c in kinds.counts() if c != "Group"]
+            for r, row in enumerate(kinds.rows):
+                s = next((i for i, o in enumerate(totals.rows) if o[tg] == row[kg]), None)
+                if s is not None and cols:
+                    rels.append(
+                        Relation(
+                            ((ref(totals, s, "Events"), -1), *((ref(kinds, r, c), 1) for c in cols))
+                        )
+                    )
+    for (sh, title), other in tables.items():  # new child: among every new proceedings
+        if sh != sheet or other is km or "new child" not in title:
+            continue
+        if not {"Group", "Months", "Events so far"} <= set(other.columns):
+            continue
+        og, om, m = (
+            other.columns.index("Group"),
+            other.columns.index("Months"),
+            km.columns.index("Months"),
+        )
+        for r, row in enumerate(other.rows):
+            s = next(
+                (i for i, o in enumerate(km.rows) if o[g] == row[og] and o[m] == row[om]), None
+            )
+            if s is not None:
+                rels.append(
+                    Relation(
+                        ((ref(other, r, "Events so far"), 1), (ref(km, s, "Events so far"), -1)),
+                        "<=",
+                    )
+                )
+    if "Clients not analysed, by reason" in {title for _, title in tables}:
+        why = tables.get((sheet, "Clients not analysed, by reason"))
+        windows = tables.get(("Activity", "Activity in each window (service cohort)"))
+        if why is not None and windows is not None and "Reason" in why.columns:
+            n = next(
+                (
+                    i
+                    for i, o in enumerate(why.rows)
+                    if o[why.columns.index("Reason")] == "service cohort: never started"
+                ),
+                None,
+            )
+            a = next(
+                (
+                    i
+                    for i, o in enumerate(windows.rows)
+                    if o[windows.columns.index("Window")] == "All time"
+                ),
+                None,
+            )
+            if n is not None and a is not None:
+                # referred by the period end and not started by it, as the return defines it
+                # (returns made before issue 23's fix counted it from the whole extract)
+                rels.append(
+                    Assumed(
+                        (
+                            (ref(why, n, "Clients"), 1),
+                            (ref(windows, a, "Referrals"), -1),
+                            (ref(windows, a, "Starts"), 1),
+                        )
+                    )
+                )
+    return rels
+
+
+def _across_returns(returns: Sequence[Return], order: list[int], ref, value, threshold) -> list:
+    """Counts to date and Kaplan-Meier counts from one return to a later one."""
+    rels: list = []
+    for i, k in enumerate(order):
+        for j in order[:i]:
+            before, after = returns[j], returns[k]
+            if not (before.order and after.order) or before.order >= after.order:
+                continue
+            consecutive = _next(before.order) == after.order
+            adjacent = j == order[i - 1]
+            for t in after.tables:
+                t0 = next(
+                    (o for o in before.tables if (o.sheet, o.title) == (t.sheet, t.title)), None
+                )
+                if t0 is None:
+                    continue
+                if t.title in SUMMED or t.title in GROWING:
+                    rels += _to_date(t0, t, consecutive, ref, value, threshold, before, after)
+                if {"Group", "At risk", "Events so far"} <= set(
+                    t.columns
+                ) and "Months" in t.columns:
+                    rels += _km_grows(t0, t, adjacent, ref, before, after)
+    return rels
+
+
+def _next(order: tuple[int, int]) -> tuple[int, int]:
+    y, q = order
+    return (y, q + 1) if q < 4 else (y + 1, 1)
+
+
+def _rows_by(t: Table, window: str) -> dict[tuple, int]:
+    counts = t.counts()
+    w = t.columns.index("Window")
+    labels = [j for j in _label_columns(t, counts) if j != w]
+    return {
+        tuple(str(row[j]) for j in labels): r for r, row in enumerate(t.rows) if row[w] == window
+    }
+
+
+def _to_date(t0, t, consecutive, ref, value, threshold, before, after) -> list:
+    rels: list = []
+    if "Window" not in t.columns or "Window" not in t0.columns:
+        return rels
+    cols = SUMMED.get(t.title) or GROWING.get(t.title) or tuple(t.counts())
+    then, now, quarter = _rows_by(t0, "To date"), _rows_by(t, "To date"), _rows_by(t, "Quarter")
+    counts, counts0 = t.counts(), t0.counts()
+    for key, r in now.items():
+        if key not in then:
+            continue
+        r0, q = then[key], quarter.get(key)
+        for col in cols:
+            group = col if isinstance(col, tuple) else (col,)
+            if not all(c in counts and c in counts0 for c in group):
+                continue
+            new = tuple((ref(t, r, c), 1) for c in group)
+            old = tuple((ref(t0, r0, c), -1) for c in group)
+            # never falls: to date then <= to date now
+            rels.append(
+                Relation((*((c, 1) for c, _ in old), *((c, -1) for c, _ in new), LINK), "<=")
+            )
+            if not consecutive or q is None:
+                continue
+            this = tuple((ref(t, q, c), -1) for c in group)
+            if t.title in SUMMED:
+                rels.append(Relation((*new, *old, *this, LINK)))
+            else:
+                rels.append(Relation((*new, *old, *this, LINK), "<="))
+                terms = (*new, *old)
+                row = f"row '{' / '.join(key)}', " if any(key) else ""
+                rels.append(
+                    Implied(
+                        f"{after.path.name} ({after.label}) less {before.path.name} "
+                        f"({before.label}): sheet '{t.sheet}', table '{t.title}', {row}"
+                        f"'{group[0]}' to date: the people counted for the first time in "
+                        f"{after.label}",
+                        terms,
+                    )
+                )
+    return rels
+
+
+def _km_grows(t0, t, adjacent, ref, before, after) -> list:
+    """At a fixed time, events so far and numbers at risk never fall from one return to a
+    later one: everyone counted stays counted, with more follow-up more people reach the time
+    (numbers at risk fall over the times of one return, and rise between returns)."""
+    rels: list = []
+
+    def rows(x: Table) -> dict:
+        g, m = x.columns.index("Group"), x.columns.index("Months")
+        return {(str(row[g]), str(row[m])): r for r, row in enumerate(x.rows)}
+
+    then, now = rows(t0), rows(t)
+    for key, r in now.items():
+        if key not in then:
+            continue
+        r0 = then[key]
+        for col in ("Events so far", "At risk"):
+            rels.append(Relation(((ref(t0, r0, col), 1), (ref(t, r, col), -1), LINK), "<="))
+        if adjacent:
+            rels.append(
+                Implied(
+                    f"{after.path.name} ({after.label}) less {before.path.name} "
+                    f"({before.label}): sheet '{t.sheet}', table '{t.title}', group "
+                    f"'{key[0]}', {key[1]} months: the people whose new proceedings by then "
+                    "were counted for the first time",
+                    ((ref(t, r, "Events so far"), 1), (ref(t0, r0, "Events so far"), -1)),
+                )
+            )
+    return rels
 
 
 def within(cell: tuple, lo: float, hi: float) -> list[Relation]:
@@ -358,26 +801,216 @@ def within(cell: tuple, lo: float, hi: float) -> list[Relation]:
 def attack(paths: Sequence[Path], threshold: int = 5) -> list[Finding]:
     """Every finding of every attack on these returns taken together."""
     returns = [read_return(Path(p)) for p in paths]
-    value, hidden, rels = relations_of(returns)
-    plain = [r for r in rels if isinstance(r, Relation)]
-    watch = []
-    for imp in (r for r in rels if isinstance(r, Implied)):
+    reading = relations_of(returns, threshold)
+    value, hidden = reading.value, reading.hidden
+    plain = [r for r in reading.relations if isinstance(r, Relation)]
+    watch, implied = [], {}
+    for imp in (r for r in reading.relations if isinstance(r, Implied)):
         plain.append(imp.relation())
+        implied[imp.name] = imp
         if all(t in value for t, _ in imp.terms):  # both shown: its value is known exactly
             x = sum(value[t] * c for t, c in imp.terms)
             if 1 <= x <= threshold:
                 watch.append(imp.name)
     leaks: list[Leak] = audit(value, hidden, plain, threshold, watch)
-    findings = [Finding("hidden figure worked out", leak.describe()) for leak in leaks]
-    shown_events = [w for w in watch if w not in {leak.cell for leak in leaks}]
-    findings += [
-        Finding(
-            "small count by subtraction", f"{w}: two shown counts differ by {threshold} or fewer"
+    leaks = _lowest(leaks, value, hidden, plain)
+    findings = [Finding("hidden figure worked out", _leak(leak, reading)) for leak in leaks]
+    found = {leak.cell for leak in leaks}
+    if reading.assumed:  # a second pass, with what the definitions say, where it bears
+        assumed = [Relation(r.terms, r.op) for r in reading.assumed]
+        relations = plain + assumed
+        near = _near(assumed, relations, value, hidden)
+        leaks = audit(value, hidden, relations, threshold, watch, near)
+        for leak in _lowest(leaks, value, hidden, relations):
+            if leak.cell not in found:
+                found.add(leak.cell)
+                said = f"{_leak(leak, reading)}, {NEVER_STARTED_ASSUMPTION}"
+                findings.append(Finding("hidden figure worked out", said))
+    for w in watch:
+        if w in found:
+            continue
+        x = sum(value[t] * c for t, c in implied[w].terms)
+        findings.append(
+            Finding(
+                "small count by subtraction",
+                f"{w}: {x:g}, the difference of two figures shown (from 1 to {threshold}: "
+                "a small count of people, published by subtraction)",
+            )
         )
-        for w in shown_events
-    ]
+    findings += _magnitudes(returns, threshold)
     findings += _categories(returns) + _one_category(returns)
     return findings
+
+
+def _lowest(leaks: list[Leak], value: dict, hidden: set, relations: list) -> list[Leak]:
+    """The least value of each leak whose range ``audit`` gives from 0 (it asks only whether a
+    small count is narrowed, and a range below the threshold reaches 0 for it): a reader who
+    can work a hidden 3 out exactly is told so, not "0 to 3"."""
+    from collections import defaultdict
+
+    from evaltool.report.disclosure import _programme, _reachable
+
+    if not any(leak.low == 0 for leak in leaks):
+        return leaks
+    by_term: dict = defaultdict(list)
+    for rel in relations:
+        for t, _ in rel.terms:
+            by_term[t].append(rel)
+
+    def unknown(t: object) -> bool:
+        return t in hidden or isinstance(t, str) or t not in value
+
+    out, built = [], {}  # one programme per connected set of unknowns
+    for leak in leaks:
+        if leak.low == 0:
+            if leak.cell not in built:
+                rels = _reachable(leak.cell, by_term, unknown)
+                names = sorted({t for r in rels for t, _ in r.terms if unknown(t)}, key=repr)
+                solver, index = _programme(rels, names, unknown, value)
+                ok = solver.feasible()
+                built.update({t: (solver, index, ok) for t in names})
+            solver, index, ok = built[leak.cell]
+            low = solver.extreme(index[leak.cell], maximise=False) if ok else None
+            if low is not None and round(low) > 0:
+                leak = Leak(leak.cell, float(round(low)), leak.high, leak.using)
+        out.append(leak)
+    return out
+
+
+def _near(start: list, relations: list, value: dict, hidden: set) -> set:
+    """Every unknown joined to the relations ``start`` through unknowns."""
+    from collections import defaultdict
+
+    from evaltool.report.disclosure import _reachable
+
+    by_term: dict = defaultdict(list)
+    for rel in relations:
+        for t, _ in rel.terms:
+            by_term[t].append(rel)
+
+    def unknown(t: object) -> bool:
+        return t in hidden or isinstance(t, str) or t not in value
+
+    out: set = set()
+    for rel in start:
+        for t, _ in rel.terms:
+            if unknown(t) and t not in out:
+                for r in _reachable(t, by_term, unknown):
+                    out.update(u for u, _ in r.terms if unknown(u))
+    return out
+
+
+def _cell_words(cell: tuple, reading: Reading) -> str:
+    """A count cell as a manager finds it: file (quarter), sheet, table, row, column."""
+    name, r, col = cell
+    if name not in reading.where:
+        return str(name)
+    ret, t = reading.where[name]
+    counts = t.counts()
+    row = " / ".join(str(t.rows[r][j]) for j in _label_columns(t, counts)) or f"row {r + 1}"
+    return (
+        f"{ret.path.name} ({ret.label or 'quarter not given'}): sheet '{t.sheet}', table "
+        f"'{t.title}', row '{row}', column '{col}'"
+    )
+
+
+def _leak(leak: Leak, reading: Reading) -> str:
+    span = f"exactly {leak.low:g}" if leak.low == leak.high else f"{leak.low:g} to {leak.high:g}"
+    if isinstance(leak.cell, str):
+        return f"{leak.cell}: not printed, but a reader can work it out as {span}"
+    files = sorted({reading.where[c[0]][0].path.name for c in leak.using if c[0] in reading.where})
+    using = f", from figures shown in {', '.join(files)}" if files else ""
+    said = _cell_words(leak.cell, reading)
+    return f"{said} is hidden, but a reader can work it out as {span}{using}"
+
+
+def _scale(note: str) -> tuple[float, float] | None:
+    m = re.search(r"Scale (\d+)\s*-\s*(\d+)", note or "")
+    return (float(m.group(1)), float(m.group(2))) if m else None
+
+
+def _means(ret: Return) -> list[tuple[Table, int, tuple, str, float, float]]:
+    """Every shown mean of a fixed value with its shown count: (table, row, row key, column,
+    mean, count), for "To date" rows and tables without a window."""
+    out = []
+    for t in ret.tables:
+        if re.search(r"\bquarter\b", t.title, re.IGNORECASE):
+            continue  # the quarter's people: not a group that grows from one return to the next
+        counts = t.counts()
+        w = t.columns.index("Window") if "Window" in t.columns else None
+        labels = [j for j in _label_columns(t, counts) if j != w]
+        for col, n_col in FIXED_MEANS.items():
+            if col not in t.columns or n_col not in t.columns:
+                continue
+            jm, jn = t.columns.index(col), t.columns.index(n_col)
+            for r, row in enumerate(t.rows):
+                if w is not None and row[w] != "To date":
+                    continue
+                m, n = row[jm], row[jn]
+                if isinstance(m, int | float) and isinstance(n, int | float) and n > 0:
+                    key = tuple(str(row[j]) for j in labels)
+                    out.append((t, r, key, col, float(m), float(n)))
+    return out
+
+
+def _magnitudes(returns: Sequence[Return], threshold: int) -> list[Finding]:
+    """Two means of a fixed value (an answer, a first reading) printed to two decimals over
+    groups of 1 to ``threshold`` people apart: a later return's "to date" against an earlier
+    one's, or two tables of one return over the same measure. The sums (mean x count, to the
+    rounding) differ by the total of those few people: with one, their own answer."""
+    out = []
+    means = [(ret, _means(ret)) for ret in returns]
+    for i, (ret, mine) in enumerate(means):
+        pairs = []
+        for other, theirs in means[:i] + means[i + 1 :]:
+            earlier = other.order and ret.order and other.order <= ret.order
+            if earlier and (other.order < ret.order or other.path.name < ret.path.name):
+                pairs += [
+                    (a, b, other)
+                    for a in theirs
+                    for b in mine
+                    if (a[0].sheet, a[0].title, a[2], a[3]) == (b[0].sheet, b[0].title, b[2], b[3])
+                ]
+        pairs += [  # one return, two tables over the same measure
+            (a, b, ret)
+            for a in mine
+            for b in mine
+            if a[0] is not b[0]
+            and a[2]
+            and a[2][:1] == b[2][:1]
+            and a[5] < b[5]
+            and ("first" in a[3].lower()) == ("first" in b[3].lower())
+        ]
+        for first, second, other in pairs:
+            if first[5] > second[5] and other.order == ret.order:  # one quarter: either way
+                first, second = second, first
+            (t0, _r0, key, col0, m0, n0), (t1, _r1, _, col1, m1, n1) = first, second
+            d = n1 - n0
+            if not 1 <= d <= threshold:
+                continue
+            lo = n1 * (m1 - 0.005) - n0 * (m0 + 0.005)
+            hi = n1 * (m1 + 0.005) - n0 * (m0 - 0.005)
+            scale = _scale(t1.note)
+            if scale and "Total" not in " ".join(key):  # whole answers: a whole total
+                lo, hi = (
+                    max(math.ceil(lo - 1e-9), scale[0] * d),
+                    min(math.floor(hi + 1e-9), scale[1] * d),
+                )
+            total = f"exactly {lo:g}" if lo == hi else f"between {lo:.2f} and {hi:.2f}"
+            who = UNITS.get(FIXED_MEANS[col1], ("person", "people"))[d != 1]
+            where0 = f"{other.path.name} ({other.label}): '{t0.title}'"
+            where1 = f"{ret.path.name} ({ret.label}): '{t1.title}'"
+            row = " / ".join(key)
+            out.append(
+                Finding(
+                    "mean over a few people by subtraction",
+                    f"{where1}, row '{row}', '{col1}' over {n1:g} against {where0}, '{col0}' "
+                    f"over {n0:g}: the {d:g} {who} in one and not the other "
+                    f"{'has' if d == 1 else 'have'} a total "
+                    f"{total} (a mean of {lo / d:.2f} to {hi / d:.2f})",
+                )
+            )
+    return out
 
 
 def _categories(returns: Sequence[Return]) -> list[Finding]:
