@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from evaltool.data.benchmark import Benchmark, Point, read_benchmark
+from evaltool.data.costs import VALUE_KEYS, ValueSettings, read_value_settings
 from evaltool.errors import ConfigError
 
 
@@ -86,6 +87,8 @@ class Settings:
     comparison_caliper: float = 0.2
     comparison_trim: float | None = None
     comparison_bootstrap: int = 200
+    #: value for money ([value]; data/costs.py reads and checks it)
+    value: ValueSettings = field(default_factory=ValueSettings)
     config_file: Path | None = None
     #: sheet or file name (lower-cased) -> contract table ([tables])
     tables: dict[str, str] = field(default_factory=dict)
@@ -120,6 +123,7 @@ _SCHEMA: dict[str, set[str]] = {
     "due": {"reading_days", "waiting_days", "instruments"},
     "pbr": {"enabled", "pregnancy_months", "engagement_months", "proceedings_months"},
     "comparison": {"propensity", "weights", "match", "caliper", "trim", "bootstrap"},
+    "value": VALUE_KEYS,
 }
 _BENCHMARK_KEYS = {"proportion", "days", "label", "source"}  # the one-figure form
 
@@ -662,6 +666,8 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
         if key in pbr:
             kwargs[f"pbr_{key}"] = _int(pbr[key], where, f"pbr.{key}", 1)
     kwargs.update(_comparison(data.get("comparison", {}), where))
+    if isinstance(data.get("value"), dict):
+        kwargs["value"] = read_value_settings(data["value"], where, path.parent if path else None)
     return Settings(**kwargs)
 
 
