@@ -205,7 +205,9 @@ def _parents(
     if vs.parents_per_year is not None:
         return vs.parents_per_year, f"{vs.parents_per_year:g} a year ([value] parents_per_year)"
     own = service_clients(clients)
-    start = pd.to_datetime(own.get("start_date"), errors="coerce")
+    if "start_date" not in own:
+        own = own.assign(start_date=pd.NaT)
+    start = pd.to_datetime(own["start_date"], errors="coerce")
     hi = pd.Timestamp(end)
     n = int(((start > hi - pd.Timedelta(days=365)) & (start <= hi)).sum())
     rounded = 5 * round(n / 5)
