@@ -343,3 +343,17 @@ def test_readme_shows_the_worked_example():
     for figure in (a.pv_savings, a.pv_costs):
         assert f"£{figure:,.2f}" in readme
     assert f"-£{-a.npv:,.2f}" in readme and f"ratio {a.bcr:.2f}" in readme
+
+
+def test_board_paragraph_for_a_stated_effect_gives_half_and_double():
+    import pandas as pd
+
+    vs = ValueSettings(service_cost=(100000,), what_if_prevented_per_year=2, parents_per_year=10,
+                       optimism_bias=0.0, savings=(Saving("court-public-law-case"),))  # fmt: skip
+    v = value_for_money(vs, None, None, pd.DataFrame(), pd.Timestamp("2025-12-31").date())
+    d = read_deflator()
+    one = 4180 * d.factor(2017, 2024)  # by hand: one court case in 2024 prices, year 1
+    assert v.central.bcr == pytest.approx(2 * one / 100000)
+    text = _board(v)
+    half, double = one / 100000, 4 * one / 100000
+    assert f"between £{half:.2f} and £{double:.2f} if the effect is half or double" in text

@@ -235,6 +235,12 @@ def board_paragraph(value: Value) -> str:
     )
     if iv:
         text += f", between £{iv['bcr_low']:.2f} and £{iv['bcr_high']:.2f}".replace("£-", "-£")
+    elif value.sensitivity is not None:  # a stated effect: no CI, so half and double it
+        r = value.sensitivity.iloc[0]
+        text += (
+            f", between £{r['bcr_low']:.2f} and £{r['bcr_high']:.2f} if the effect is half or "
+            "double that stated"
+        ).replace("£-", "-£")
     text += (
         f", if the effect is as found ({e.words}). {e.evidence} The service pays for itself "
         f"if it prevents "
