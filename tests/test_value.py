@@ -238,6 +238,15 @@ def test_example_sheet_is_protected_with_the_return(example_results):
     hidden = shown.suppressed[counts].to_numpy().any()
     assert hidden  # the example's events by 3 years are few
     assert shown.suppressed[figures].to_numpy().all()
+    # nor is the difference they rest on printed in a note or a label (a text beside a
+    # hidden count is no protection)
+    e = example_results.value.effect
+    said = " ".join(
+        [t.note for t in pub.sheets[SHEET]]
+        + [str(x) for t in pub.sheets[SHEET] for x in t.data.to_numpy().ravel()]
+    )
+    for figure in (-e.rate, -e.rate_low, -e.rate_high):
+        assert f"{figure:+.1%}" not in said and f"{abs(figure):.1%}" not in said
 
 
 def test_example_what_if(tmp_path):

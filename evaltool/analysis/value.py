@@ -139,6 +139,13 @@ class Effect:
     rate_low: float | None = None
     rate_high: float | None = None
     per_year: float | None = None  # avoided sets a year, stated directly (what if)
+    #: the same without figures from the data: what a publication prints (a difference
+    #: read from counts the return hides must not be printed beside them)
+    label: str = ""
+
+    @property
+    def published(self) -> str:
+        return self.label or self.words
 
     @property
     def se(self) -> float | None:
@@ -282,6 +289,8 @@ def comparison_effect(survival: Any, compared: Any, days: int) -> Effect | str:
                 -float(r["difference"]),
                 -float(r["ci_high"]),
                 -float(r["ci_low"]),
+                label=f"the difference between the cohorts in {within}, propensity weighted "
+                "(Time to next proceedings sheet)",
             )
     if survival is None or survival.logrank_ is None:
         return "the data has no comparison cohort"
@@ -306,6 +315,8 @@ def comparison_effect(survival: Any, compared: Any, days: int) -> Effect | str:
         -diff,
         -hi,
         -lo,
+        label=f"the difference between the cohorts in {within}, unadjusted (Time to next "
+        "proceedings sheet)",
     )
 
 
@@ -333,6 +344,9 @@ def benchmark_effect(survival: Any) -> Effect | str:
         diff,
         r["benchmark_incidence"] - r["ci_high"],
         r["benchmark_incidence"] - r["ci_low"],
+        label=f"new care proceedings within {r['days']} days: {b['label']} "
+        f"{r['benchmark_incidence']:.0%} ({b['source']}) less the service's own (Time to next "
+        "proceedings sheet); other parents and years: an indication, not an effect",
     )
 
 
@@ -499,7 +513,7 @@ def _sensitivity(v: Value, vs: ValueSettings) -> pd.DataFrame:
             "effect (its 95% CI)",
             e.rate_low * v.parents,
             e.rate_high * v.parents,
-            f"{e.rate_low:.1%} / {e.rate_high:.1%} of parents",
+            "95% CI low / high",
         )
     else:
         eff = ("effect (half / double)", v.avoided / 2, v.avoided * 2, "x0.5 / x2")

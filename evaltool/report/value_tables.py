@@ -212,7 +212,7 @@ def case_note(value: Value) -> str:
         [
             f"Service cost: {value.cost_words}.",
             f"Parents a year: {value.parents_words}." if value.parents is not None else "",
-            f"Effect: {e.words}. {e.evidence}",
+            f"Effect: {e.published}. {e.evidence}",
             f"Interval of the ratio: {value.interval_words}.",
             *value.notes,
             f"Wellbeing (WELLBY): {value.wellby.get('why', '')}.",
@@ -242,11 +242,11 @@ def board_paragraph(value: Value) -> str:
             "double that stated"
         ).replace("£-", "-£")
     text += (
-        f", if the effect is as found ({e.words}). {e.evidence} The service pays for itself "
+        f", if the effect is as found ({e.published}). {e.evidence} The service pays for itself "
         f"if it prevents "
         f"{value.break_even:.1f} sets of care proceedings a year"
         if value.break_even is not None
-        else f", if the effect is as found ({e.words}). {e.evidence}"
+        else f", if the effect is as found ({e.published}). {e.evidence}"
     )
     return (
         text
@@ -266,6 +266,8 @@ def value_text(value: Value) -> str:
     c, iv = value.central, value.interval
     out += [
         board_paragraph(value),
+        "",
+        f"Effect: {value.effect.words if value.effect else ''}",
         "",
         f"Present value of costs     {gbp(c.pv_costs):>14}",
         f"Present value of savings   {gbp(c.pv_savings):>14}",
