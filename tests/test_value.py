@@ -366,3 +366,23 @@ def test_board_paragraph_for_a_stated_effect_gives_half_and_double():
     text = _board(v)
     half, double = one / 100000, 4 * one / 100000
     assert f"between £{half:.2f} and £{double:.2f} if the effect is half or double" in text
+
+
+def test_benchmark_effect_is_level_1_and_skips_points_the_return_hides():
+    from types import SimpleNamespace
+
+    from evaltool.analysis.value import benchmark_effect
+
+    def row(days, inc, at_risk, events):
+        return {"days": days, "benchmark_incidence": 0.24, "incidence": inc,
+                "ci_low": inc - 0.05, "ci_high": inc + 0.05, "at_risk": at_risk,
+                "events": events}  # fmt: skip
+
+    b = {"label": "Mothers", "source": "Broadhurst 2015", "not_compared": None,
+         "rows": [row(365, 0.10, 40, 6), row(730, 0.14, 30, 3)]}  # fmt: skip
+    e = benchmark_effect(SimpleNamespace(benchmark_=b), threshold=5)
+    # the 730-day point has 3 new proceedings (hidden on the return): the 365-day one is used
+    assert e.level == 1 and e.rate == pytest.approx(0.24 - 0.10)
+    assert "indication, not an effect" in e.label and "10.0%" not in e.label
+    b["rows"] = [row(730, 0.14, 4, 0)]
+    assert "more than 5 parents at risk" in benchmark_effect(SimpleNamespace(benchmark_=b))

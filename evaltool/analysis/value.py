@@ -320,16 +320,27 @@ def comparison_effect(survival: Any, compared: Any, days: int) -> Effect | str:
     )
 
 
-def benchmark_effect(survival: Any) -> Effect | str:
-    """The benchmark less the service's own curve at its longest point reached (level 1)."""
+def benchmark_effect(survival: Any, threshold: int = 5) -> Effect | str:
+    """The benchmark less the service's own curve at its longest point reached and shown on
+    the return (the Time to next proceedings sheet hides a point with ``threshold`` or fewer
+    at risk, or 1 to ``threshold`` new proceedings by then: its figure is not used either)."""
     b = getattr(survival, "benchmark_", None) if survival is not None else None
     if not b:
         return "no benchmark is set ([survival] benchmark)"
     if b.get("not_compared"):
         return f"the benchmark is not compared: {b['not_compared']}"
-    rows = [r for r in b["rows"] if r["incidence"] is not None]
+    rows = [
+        r
+        for r in b["rows"]
+        if r["incidence"] is not None
+        and r["at_risk"] > threshold
+        and not 1 <= r["events"] <= threshold
+    ]
     if not rows:
-        return "the service's follow-up does not reach the benchmark's points"
+        return (
+            "the service's follow-up does not reach the benchmark's points with more than "
+            f"{threshold} parents at risk and no small count of new proceedings"
+        )
     r = rows[-1]
     diff = r["benchmark_incidence"] - r["incidence"]
     ev = evidence("benchmark")
@@ -391,7 +402,9 @@ def what_if_effect(vs: ValueSettings, survival: Any, days: int) -> Effect | str:
     )
 
 
-def choose_effect(vs: ValueSettings, survival: Any, compared: Any, days: int) -> Effect | str:
+def choose_effect(
+    vs: ValueSettings, survival: Any, compared: Any, days: int, threshold: int = 5
+) -> Effect | str:
     """The effect [value] effect asks for ('auto': what if, else comparison, else benchmark)."""
     what_if = vs.what_if_prevented_per_year is not None or vs.what_if_relative_reduction is not None
     if vs.effect == "what-if" or (vs.effect == "auto" and what_if):
@@ -399,11 +412,11 @@ def choose_effect(vs: ValueSettings, survival: Any, compared: Any, days: int) ->
     if vs.effect == "comparison":
         return comparison_effect(survival, compared, days)
     if vs.effect == "benchmark":
-        return benchmark_effect(survival)
+        return benchmark_effect(survival, threshold)
     found = comparison_effect(survival, compared, days)
     if isinstance(found, Effect):
         return found
-    bench = benchmark_effect(survival)
+    bench = benchmark_effect(survival, threshold)
     return bench if isinstance(bench, Effect) else f"{found}; {bench}"
 
 
@@ -424,7 +437,7 @@ def value_for_money(
     lines = _cost_lines(vs, price_year, deflator)
     parents, parents_words = _parents(vs, clients, end, threshold)
     days = vs.effect_days or max(times)
-    found = choose_effect(vs, survival, compared, days)
+    found = choose_effect(vs, survival, compared, days, threshold)
     effect = found if isinstance(found, Effect) else None
     needs_parents = vs.cost_per_parent is not None or (
         effect is not None and effect.rate is not None
