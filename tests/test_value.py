@@ -386,3 +386,27 @@ def test_benchmark_effect_is_level_1_and_skips_points_the_return_hides():
     assert "indication, not an effect" in e.label and "10.0%" not in e.label
     b["rows"] = [row(730, 0.14, 4, 0)]
     assert "more than 5 parents at risk" in benchmark_effect(SimpleNamespace(benchmark_=b))
+
+
+def test_example_adjusted_comparison_is_the_runs_own(tmp_path):
+    """With [comparison] propensity the effect is the propensity-weighted difference the run
+    computed (level 2 where balanced), its bootstrap CI carried into the interval."""
+    toml = tmp_path / "evaltool.toml"
+    toml.write_text(
+        EXAMPLE_TOML.read_text(encoding="utf-8").replace(
+            "[survival]",
+            '[comparison]\npropensity = ["prior_children_removed", "care_experienced"]\n'
+            "bootstrap = 20\n\n[survival]",
+        )
+        + "\n[value]\nenabled = true\nservice_cost = [150000, 150000]\nparents_per_year = 30\n",
+        encoding="utf-8",
+    )
+    results = api.run(EXAMPLE, api.load_settings(toml), "2025-Q3")
+    assert results.compared is not None
+    v = results.value
+    d = results.compared.difference_.set_index("days").loc[1095]
+    assert v.effect.kind == "comparison" and "propensity weighted" in v.effect.words
+    assert v.effect.rate == pytest.approx(-d["difference"])
+    assert (v.effect.rate_low, v.effect.rate_high) == pytest.approx((-d["ci_high"], -d["ci_low"]))
+    assert v.effect.level == results.compared.evidence_["sms_level"]
+    assert v.avoided == pytest.approx(-d["difference"] * 30)
