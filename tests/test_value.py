@@ -410,3 +410,13 @@ def test_example_adjusted_comparison_is_the_runs_own(tmp_path):
     assert (v.effect.rate_low, v.effect.rate_high) == pytest.approx((-d["ci_high"], -d["ci_low"]))
     assert v.effect.level == results.compared.evidence_["sms_level"]
     assert v.avoided == pytest.approx(-d["difference"] * 30)
+
+
+def test_enabled_without_a_cost_or_with_a_short_horizon_is_a_settings_error(tmp_path):
+    toml = tmp_path / "evaltool.toml"
+    toml.write_text("[value]\nenabled = true\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="needs the service's cost"):
+        api.load_settings(toml)
+    toml.write_text("[value]\nservice_cost = [1, 2, 3, 4, 5]\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="shorter than the 5 years"):
+        api.load_settings(toml)

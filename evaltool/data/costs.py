@@ -323,6 +323,17 @@ def read_value_settings(section: dict[str, Any], where: str, base: Path | None) 
         problems.append(
             "value: give what_if_prevented_per_year or what_if_relative_reduction, not both"
         )
+    if out.get("enabled") and "service_cost" not in out and "cost_per_parent" not in out:
+        problems.append(
+            "value: enabled = true needs the service's cost: service_cost = [GBP a year, ...] "
+            "or cost_per_parent = GBP with years = n"
+        )
+    running = len(out.get("service_cost", ())) or out.get("years", 0)
+    if running > out.get("horizon_years", 4):
+        problems.append(
+            f"value.horizon_years = {out.get('horizon_years', 4)}: shorter than the {running} "
+            "years the service's cost covers; count at least those years"
+        )
     if problems:
         raise ConfigError(f"{where}: " + f"\n  {where}: ".join(problems))
     known = {k: v for k, v in out.items() if k in VALUE_KEYS}
