@@ -667,7 +667,8 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
             kwargs[f"pbr_{key}"] = _int(pbr[key], where, f"pbr.{key}", 1)
     kwargs.update(_comparison(data.get("comparison", {}), where))
     if isinstance(data.get("value"), dict):
-        kwargs["value"] = read_value_settings(data["value"], where, path.parent if path else None)
+        whole = len(data) > 1 or len(data["value"]) > 1  # not one key read on its own
+        kwargs["value"] = read_value_settings(data["value"], where, path.parent, whole)
     return Settings(**kwargs)
 
 

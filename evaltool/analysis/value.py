@@ -180,6 +180,7 @@ class Value:
     wellby: dict[str, Any] = field(default_factory=dict)
     not_computed: str = ""
     notes: list[str] = field(default_factory=list)
+    days: int | None = None  # the time the effect is read at
 
     @property
     def profile(self) -> list[float]:
@@ -436,9 +437,13 @@ def value_for_money(
     price_year = vs.price_year or max(deflator.index)
     lines = _cost_lines(vs, price_year, deflator)
     parents, parents_words = _parents(vs, clients, end, threshold)
-    days = vs.effect_days or max(times)
-    found = choose_effect(vs, survival, compared, days, threshold)
+    # the effect at effect_days, else at the longest of the reported times both cohorts reach
+    for days in [vs.effect_days] if vs.effect_days else sorted(times, reverse=True):
+        found = choose_effect(vs, survival, compared, days, threshold)
+        if isinstance(found, Effect):
+            break
     effect = found if isinstance(found, Effect) else None
+    effect_days = days if effect is not None else None
     needs_parents = vs.cost_per_parent is not None or (
         effect is not None and effect.rate is not None
     )
@@ -449,6 +454,7 @@ def value_for_money(
     out = Value(vs, price_year, deflator, lines, costs, cost_words, parents, parents_words,
                 effect, None)  # fmt: skip
     out.notes = _notes(vs, price_year, deflator)
+    out.days = effect_days
     if effect is None:
         out.not_computed = f"no effect to value: {found}"
         return out

@@ -237,8 +237,12 @@ def _number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
-def read_value_settings(section: dict[str, Any], where: str, base: Path | None) -> ValueSettings:
-    """Check ``[value]`` and read it; every fault at once (one ConfigError, one per line)."""
+def read_value_settings(
+    section: dict[str, Any], where: str, base: Path | None, whole: bool = True
+) -> ValueSettings:
+    """Check ``[value]`` and read it; every fault at once (one ConfigError, one per line).
+    ``whole``: the section as written, not one key read on its own (config.py reads each key
+    alone first): only then are keys checked against each other."""
     problems: list[str] = []
     out: dict[str, Any] = {}
 
@@ -317,13 +321,13 @@ def read_value_settings(section: dict[str, Any], where: str, base: Path | None) 
         # unknown keys are reported by config.py's schema check, with the nearest name
     if "service_cost" in out and "cost_per_parent" in out:
         problems.append("value: give service_cost (per year) or cost_per_parent, not both")
-    if "cost_per_parent" in out and "years" not in out:
+    if whole and "cost_per_parent" in out and "years" not in out:
         problems.append("value.cost_per_parent: give years too (how many years it covers)")
     if "what_if_prevented_per_year" in out and "what_if_relative_reduction" in out:
         problems.append(
             "value: give what_if_prevented_per_year or what_if_relative_reduction, not both"
         )
-    if out.get("enabled") and "service_cost" not in out and "cost_per_parent" not in out:
+    if whole and out.get("enabled") and "service_cost" not in out and "cost_per_parent" not in out:
         problems.append(
             "value: enabled = true needs the service's cost: service_cost = [GBP a year, ...] "
             "or cost_per_parent = GBP with years = n"

@@ -46,6 +46,7 @@ class _Basis:
     """The Kaplan-Meier counts an effect rests on, added to every row of a value table."""
 
     def __init__(self, value: Value, fit: TimeToProceedings | None):
+        self.required = False
         self.cells: dict[str, int] = {}
         self.km_rows: dict[str, int] = {}
         e = value.effect
@@ -53,9 +54,10 @@ class _Basis:
             return
         if fit.logrank_ is None:
             return
+        self.required = True  # the effect rests on the cohorts' curves: their counts
         from evaltool.report.survival_tables import fixed_times
 
-        days = value.settings.effect_days or max(fit.times)
+        days = value.days
         km = fixed_times(fit)
         for (group, col), name in _BASIS.items():
             rows = km.index[(km["Group"] == group) & (km["Days"] == days)]
@@ -104,6 +106,22 @@ def value_tables(value: Value, fit: TimeToProceedings | None) -> list[SummaryTab
             )  # fmt: skip
         ]
     basis = _Basis(value, fit)
+    if basis.required and len(basis.cells) < len(_BASIS):  # never a figure without its counts
+        return [
+            SummaryTable(
+                "value",
+                "Value for money",
+                pd.DataFrame(
+                    {
+                        "Figure": ["Value for money"],
+                        "Why not computed": [
+                            "the counts the effect rests on are not on the return (set "
+                            "effect_days to one of [survival] times)"
+                        ],
+                    }
+                ),
+            )  # fmt: skip
+        ]
     c, e, iv = value.central, value.effect, value.interval or {}
     assert e is not None and value.avoided is not None
     case = pd.DataFrame(
