@@ -414,7 +414,7 @@ def test_example_adjusted_comparison_is_the_runs_own(tmp_path):
 
 def test_enabled_without_a_cost_or_with_a_short_horizon_is_a_settings_error(tmp_path):
     toml = tmp_path / "evaltool.toml"
-    toml.write_text("[value]\nenabled = true\n", encoding="utf-8")
+    toml.write_text("[value]\nenabled = true\nhorizon_years = 10\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="needs the service's cost"):
         api.load_settings(toml)
     toml.write_text("[value]\nservice_cost = [1, 2, 3, 4, 5]\n", encoding="utf-8")
