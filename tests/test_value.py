@@ -247,6 +247,13 @@ def test_example_sheet_is_protected_with_the_return(example_results):
     )
     for figure in (-e.rate, -e.rate_low, -e.rate_high):
         assert f"{figure:+.1%}" not in said and f"{abs(figure):.1%}" not in said
+    # and the board page does not print the figures the sheet hides
+    from evaltool.report.board import board_html
+    from evaltool.report.output import Output
+
+    page = board_html(Output(example_results, pub, False))
+    assert "Value for money: not shown, as it rests on counts hidden in this return." in page
+    assert "For every £1 spent" not in page
 
 
 def test_example_what_if(tmp_path):
