@@ -35,7 +35,7 @@ The effect, with its source and strength of evidence (evidence.py):
   years; an indication, not an effect).
 - ``what-if``: stated by the user (``what_if_prevented_per_year``; or
   ``what_if_relative_reduction`` of the comparison cohort's, else the benchmark's, incidence).
-  Not measured: no interval; the sensitivity table halves and doubles it... as low and high.
+  Not measured: no interval; the sensitivity table halves and doubles it (low and high).
 
 Parents a year: ``[value] parents_per_year`` (a planned caseload: no count from the data), or
 the service's clients who started in the 12 months to the period end, rounded to the nearest
