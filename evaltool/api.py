@@ -31,6 +31,7 @@ from evaltool.core import (
     registry_for,
     run,
     time_to_proceedings,
+    value_of,
 )
 from evaltool.errors import OutputError
 from evaltool.report.output import OutputRenderer
@@ -50,6 +51,8 @@ __all__ = [
     "run",
     "score_and_write",
     "time_to_proceedings",
+    "unit_costs",
+    "value",
 ]
 
 
@@ -112,3 +115,27 @@ def due_and_write(
         out.parent.mkdir(parents=True)
     write_due(items, out, settings.service, as_of, force)
     return items
+
+
+def value(
+    data: str | Path,
+    settings: Settings,
+    period: str,
+    extract_date: dt.date | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+):
+    """Value for money for ``period`` (``evaltool value``): the period run as for the return,
+    then ``analysis.value`` on its cohort comparison, benchmark or 'what if' ([value])."""
+    results = run(data, settings, period, extract_date=extract_date, progress=progress)
+    progress("value for money")
+    return value_of(results)
+
+
+def unit_costs(settings: Settings | None = None):
+    """The unit costs (shipped, with the service's own file over them) and the GDP deflator
+    (``evaltool costs``)."""
+    from evaltool.data.costs import read_deflator
+    from evaltool.data.costs import unit_costs as read
+
+    vs = (settings or Settings()).value
+    return read(vs.costs), read_deflator(vs.deflator)

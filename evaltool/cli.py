@@ -989,6 +989,88 @@ def benchmarks(
 
 
 @app.command()
+def value(
+    data: DataArg,
+    config: ConfigOpt = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="The quarter, e.g. 2025-Q3; default the last one ended."),
+    ] = None,
+    extract_date: ExtractOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Value for money: the service's cost, what it may save ([value] in the settings), the
+    net present value and benefit-cost ratio with an interval, the break-even point and a
+    sensitivity table. Every GBP figure to the nearest 1,000."""
+
+    def body() -> None:
+        import datetime as dt
+
+        from evaltool.api import value as value_for_money
+        from evaltool.config import parse_date_setting
+        from evaltool.periods import period_of
+        from evaltool.report.value_tables import value_json, value_text
+
+        extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
+        settings = settings_from(config, data, extract_date=extract)
+        quarter = period
+        if quarter is None:  # the quarter before today's: the last one ended
+            this = period_of(dt.date.today(), settings.calendar)
+            quarter = period_of(this.start - dt.timedelta(days=1), settings.calendar).code
+        with progress_display() as progress:
+            result = value_for_money(data, settings, quarter, extract, progress=progress)
+        if as_json:
+            typer.echo(json.dumps(value_json(result), indent=2, default=str))
+        else:
+            typer.echo(value_text(result))
+
+    guarded(body)
+
+
+@app.command()
+def costs(
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the unit costs (evaltool's, with your own file's lines over them): value, unit,
+    price year, source, licence and what was checked; and the GDP deflator's vintage."""
+
+    def body() -> None:
+        from dataclasses import asdict
+
+        from evaltool.api import unit_costs
+
+        found, deflator = unit_costs(settings_from(config))
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "costs": [asdict(c) for c in found.values()],
+                        "deflator": {
+                            "vintage": deflator.vintage,
+                            "source": deflator.source,
+                            "checked": deflator.checked,
+                            "index": deflator.index,
+                        },
+                    },  # fmt: skip
+                    indent=2,
+                )
+            )
+            return
+        for c in found.values():
+            typer.echo(f"{c.id}  ({c.origin})\n    {c.label}: GBP {c.value:,.0f} {c.unit}")
+            typer.echo(f"    price year {c.price_year}; source: {c.source}")
+            typer.echo(f"    licence: {c.licence or 'not stated'}\n    checked: {c.checked}")
+        typer.echo(f"\nGDP deflator: {deflator.vintage}\n    checked: {deflator.checked}")
+        typer.echo(
+            "\nName them in [value] savings; override or add lines with [value] costs = "
+            '"my-costs.toml" (the same form; README, "Value for money").'
+        )
+
+    guarded(body)
+
+
+@app.command()
 def instruments(
     config: ConfigOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

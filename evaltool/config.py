@@ -19,6 +19,7 @@ from typing import Any
 
 from evaltool.data.baseline import refusal_message
 from evaltool.data.benchmark import Benchmark, Point, read_benchmark
+from evaltool.data.costs import VALUE_KEYS, ValueSettings, read_value_settings
 from evaltool.errors import ConfigError
 
 
@@ -99,6 +100,8 @@ class Settings:
     primary_outcome: str = "any"
     primary_estimand: str = "att"
     primary_method: str = "weights"
+    #: value for money ([value]; data/costs.py reads and checks it)
+    value: ValueSettings = field(default_factory=ValueSettings)
     config_file: Path | None = None
     #: sheet or file name (lower-cased) -> contract table ([tables])
     tables: dict[str, str] = field(default_factory=dict)
@@ -141,6 +144,7 @@ _SCHEMA: dict[str, set[str]] = {
     "pbr": {"enabled", "pregnancy_months", "engagement_months", "proceedings_months"},
     "comparison": {"propensity", "weights", "match", "caliper", "trim", "bootstrap", "required"},
     "primary": {"origin", "outcome", "estimand", "method"},
+    "value": VALUE_KEYS,
 }
 #: the primary analysis's choices ([primary]): the outcome of time to next proceedings, the
 #: estimand of the propensity weights, and how the cohorts are made alike
@@ -694,6 +698,9 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
             kwargs[f"pbr_{key}"] = _int(pbr[key], where, f"pbr.{key}", 1)
     kwargs.update(_comparison(data.get("comparison", {}), where))
     kwargs.update(_primary(data.get("primary", {}), where))
+    if isinstance(data.get("value"), dict):
+        whole = len(data) > 1 or len(data["value"]) > 1  # not one key read on its own
+        kwargs["value"] = read_value_settings(data["value"], where, path.parent, whole)
     return Settings(**kwargs)
 
 

@@ -43,6 +43,7 @@ from evaltool.periods import Period, parse_period, period_of
 if TYPE_CHECKING:
     from evaltool.analysis.comparison import WeightedSurvival
     from evaltool.analysis.survival import TimeToProceedings
+    from evaltool.analysis.value import Value
 
 __all__ = [
     "Loaded",
@@ -210,11 +211,33 @@ class Results:
         return pbr_cohorts(self.pbr_clients, self.windows, self.activity[0], self.pbr)
 
     @cached_property
+    def value(self) -> Value | None:
+        """Value for money ([value] enabled = true), or None."""
+        return value_of(self) if self.settings.value.enabled else None
+
+    @cached_property
     def recurrence_groups(self) -> SummaryTable | None:
         """The all-time recurrence figure by age band, gender and financial year of origin."""
         if self.survival is None:
             return None
         return recurrence_by_group(self.survival.table_, self.windows[-1])  # all time
+
+
+def value_of(results: Results) -> Value:
+    """Value for money from the period's results (analysis/value.py): the effect from the
+    cohort comparison the run made, a benchmark, or a 'what if'; never a model of its own."""
+    from evaltool.analysis.value import value_for_money
+
+    s = results.settings
+    return value_for_money(
+        s.value,
+        results.survival,
+        results.compared,
+        results.loaded.dataset.clients,
+        results.period.end,
+        s.small_number_threshold,
+        s.survival_times,
+    )
 
 
 def load_settings(path: Path | str | None) -> Settings:

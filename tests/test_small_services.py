@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from evaltool.api import run
 from evaltool.cli import app
 from evaltool.config import Settings
+from evaltool.data.costs import ValueSettings
 from evaltool.errors import ConfigError
 from evaltool.periods import parse_period
 from evaltool.report.excel import write_return
@@ -57,6 +58,7 @@ def test_every_option_switched_on_a_small_service_still_gets_its_return(tmp_path
         pbr=True,
         comparison_propensity=("age_at_origin", "prior_children_removed"),
         comparison_bootstrap=10,
+        value=ValueSettings(enabled=True, service_cost=(90000.0, 90000.0)),  # issue 27
     )
     first = tables["clients"]["referral_date"].min()
     warned = []

@@ -279,6 +279,22 @@ def _comparison_html(output: Output) -> str:
     )
 
 
+def _value_html(output: Output) -> str:
+    """The value-for-money paragraph ([value] enabled), only when the return shows its
+    figures: a figure hidden on the sheet is not printed here either."""
+    from evaltool.report.value_tables import board_paragraph
+
+    value = output.results.value
+    shown = output.publication.shown.get("value")
+    if value is None or shown is None:
+        return ""
+    if value.central is not None and bool(shown.suppressed.to_numpy().any()):
+        text = "Value for money: not shown, as it rests on counts hidden in this return."
+    else:
+        text = board_paragraph(value)
+    return f"<h2>Value for money</h2><p id='value'>{html.escape(text)}</p>"
+
+
 def board_html(output: Output) -> str:
     """The page, as one self-contained HTML document."""
     from evaltool.report.publish import headline_text
@@ -325,6 +341,7 @@ def board_html(output: Output) -> str:
         "could be worked out, are hidden."
     )
     comparison = _comparison_html(output)
+    value = _value_html(output)
     return f"""<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8">
 <title>{e(s.service)}: board summary, {e(results.period.label)}</title>
@@ -341,6 +358,7 @@ The same figures as the Summary sheet of the quarterly return.</p>
 <tbody>{"".join(rows)}</tbody></table>
 <ul class="caveats">{lines}</ul>
 {comparison}
+{value}
 <div class="charts">{figures}</div>
 <h2>What the instruments show, from the first record to the period end</h2>
 <dl>{headlines}</dl>

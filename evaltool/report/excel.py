@@ -33,6 +33,7 @@ from evaltool.report.formats import SYMBOL_PROFILES, symbol_key
 from evaltool.report.output import DRAFT_MARKING, Output, write_output
 from evaltool.report.publish import ANNEX, PBR, Publication, headline_text, publish
 from evaltool.report.survival_tables import NEW_CHILD, RETURN_TYPE
+from evaltool.report.value_tables import SHEET as VALUE
 from evaltool.report.workbook import (
     SheetWriter,
     Written,
@@ -194,6 +195,17 @@ def build_workbook(
             ]
         )
         for table in pub.sheets[PBR]:
+            write_summary_table(sw, table, pub.shown[table.name])
+        sw.finish()
+
+    if VALUE in pub.sheets:  # [value] enabled
+        sw = book.sheet(
+            VALUE,
+            "Value for money",
+            "What the service costs, what it may save, and how many sets of care proceedings "
+            "it must prevent to pay for itself; every figure beside its assumption and source",
+        )
+        for table in pub.sheets[VALUE]:
             write_summary_table(sw, table, pub.shown[table.name])
         sw.finish()
 

@@ -145,6 +145,10 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
             )
     if results.pbr is not None:
         sheets[PBR] = [results.pbr, results.pbr_cohorts]  # the one that grows, last
+    if results.value is not None:  # [value] enabled: protected with everything else
+        from evaltool.report.value_tables import SHEET, value_tables
+
+        sheets[SHEET] = value_tables(results.value, results.survival)
     sheets["Data quality"] = [rows_read(results)]
     return sheets
 
