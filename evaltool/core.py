@@ -529,6 +529,7 @@ def time_to_proceedings(
         "group": s.survival_group,
         "benchmark": s.benchmark,
         "rule_37_weeks": s.survival_rule_37_weeks,
+        "entry": s.survival_entry,
     }
     chosen.update({k: v for k, v in options.items() if v is not None})
     return TimeToProceedings(strict=strict, **chosen).fit(  # type: ignore[arg-type]

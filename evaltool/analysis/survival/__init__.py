@@ -25,7 +25,13 @@ import pandas as pd
 
 from evaltool.analysis.survival.cox import cox_model
 from evaltool.analysis.survival.km import KaplanMeier, logrank
-from evaltool.analysis.survival.table import AGE_BANDS, LOST_REASONS, survival_table
+from evaltool.analysis.survival.table import (
+    AGE_BANDS,
+    ENTRIES,
+    ENTRY_WORDS,
+    LOST_REASONS,
+    survival_table,
+)
 from evaltool.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -34,6 +40,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AGE_BANDS",
     "DAYS_PER_MONTH",
+    "ENTRIES",
+    "ENTRY_WORDS",
     "LOST_REASONS",
     "KaplanMeier",
     "TimeToProceedings",
@@ -55,6 +63,7 @@ class TimeToProceedings:
     origin: str = "index-issue"  # or "index-conclusion", "start" (survival/table.py)
     outcome: str = "any"  # or "new-child" (survival/returns.py)
     rule_37_weeks: bool = True
+    entry: str = "start"  # or "referral" (intention to treat): the joining date (table.py)
     ci: str = "log"
     times: tuple[int, ...] = (182, 365, 730)
     group: str | None = None
@@ -109,9 +118,22 @@ class TimeToProceedings:
 
     @property
     def concordance_(self) -> float | None:
-        """Harrell's C of the Cox model, as R's ``coxph`` gives it. Worked out when first asked
-        for (the return does not show it; lifelines takes 0.1 s at national scale)."""
-        return None if self.cox_fit_ is None else float(self.cox_fit_.concordance_index_)
+        """Harrell's C of the Cox model, as R's ``coxph`` gives it (with delayed entry: each
+        event compared with those at risk then). Worked out when first asked for (the return
+        does not show it)."""
+        if self.cox_fit_ is None:
+            return None
+        from evaltool.analysis.survival.cox import covariate_frame
+
+        names = tuple(self.cox_fit_.params_.index)
+        x = covariate_frame(self.table_, names).dropna()
+        t = self.table_.loc[x.index]
+        return concordance(
+            t["time"].to_numpy(float),
+            t["entry"].to_numpy(float),
+            t["event"].to_numpy(int),
+            x.to_numpy(float) @ self.cox_fit_.params_.to_numpy(),
+        )
 
     def fit(
         self,
@@ -134,6 +156,7 @@ class TimeToProceedings:
             self.outcome,
             subjects,
             self.rule_37_weeks,
+            self.entry,
         )
         return self._fit_table(t)
 
@@ -150,6 +173,7 @@ class TimeToProceedings:
             origin=self.origin,
             outcome="new-child",
             rule_37_weeks=self.rule_37_weeks,
+            entry=self.entry,
             ci=self.ci,
             times=self.times,
             group=self.group,
@@ -195,7 +219,9 @@ class TimeToProceedings:
                     groups.append((f"{self.group}={value}", part))
         rows, medians = [], []
         for name, part in groups:
-            km = KaplanMeier(self.ci).fit(part["time"].to_numpy(), part["event"].to_numpy())
+            km = KaplanMeier(self.ci).fit(
+                part["time"].to_numpy(), part["event"].to_numpy(), entry=part["entry"].to_numpy()
+            )
             self.km_[name] = km
             at = km.at(self.times)
             at.insert(0, "group", name)
@@ -282,7 +308,9 @@ class TimeToProceedings:
         if why is not None:
             out["not_compared"] = why
             return out
-        km = KaplanMeier(self.ci).fit(t["time"].to_numpy(), t["event"].to_numpy())
+        km = KaplanMeier(self.ci).fit(
+            t["time"].to_numpy(), t["event"].to_numpy(), entry=t["entry"].to_numpy()
+        )
         longest = float(km.time_.max())
         for p in b.points:
             row = km.at([p.days]).iloc[0]
@@ -310,3 +338,25 @@ class TimeToProceedings:
         if self.group:
             names = [g for g in self.km_ if g.startswith(f"{self.group}=")]
         return {g: self.km_[g] for g in names}
+
+
+def concordance(time, entry, event, risk) -> float:
+    """Harrell's C as R's ``concordance`` counts it for (entry, time] data: each event at t is
+    compared with everyone at risk then who lasted longer (still at risk after t, or censored
+    at t; others with an event at t are tied on time, not compared); concordant when the event
+    has the higher risk score, a tie on the score counting a half."""
+    import numpy as np
+
+    risk = np.round(risk, 10)  # the same covariates, summed in another order, are a tie
+    good = ties = total = 0.0
+    for t in np.unique(time[event == 1]):
+        at = (time == t) & (event == 1)
+        later = (entry < t) & ((time > t) | ((time == t) & (event == 0)))
+        others = np.sort(risk[later])
+        for r in risk[at]:
+            below = np.searchsorted(others, r, side="left")
+            same = np.searchsorted(others, r, side="right") - below
+            good += below
+            ties += same
+            total += len(others)
+    return float((good + ties / 2) / total) if total else float("nan")
