@@ -8,7 +8,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from evaltool.analysis.survival.table import ORIGIN_DEFINITIONS
+from evaltool.analysis.survival.table import ENTRY_WORDS, ORIGIN_DEFINITIONS
 from evaltool.report.formats import formats_for, printed_value, shown_symbol, symbol_key
 
 if TYPE_CHECKING:
@@ -166,6 +166,10 @@ def survival_json(
         "ci_transform": fit.ci,
         "origin": fit.origin,
         "origin_definition": ORIGIN_DEFINITIONS[fit.origin],
+        "entry": fit.entry,
+        "entry_definition": ENTRY_WORDS[fit.entry]
+        + "; each parent is in the risk set only from then (delayed entry: entry < t <= time, "
+        "as R's Surv(entry, time, event))",
         "overlaps": int(fit.table_["overlap"].sum()),
         "outcome": fit.outcome,
         "outcome_definition": OUTCOME_DEFINITIONS[fit.outcome],

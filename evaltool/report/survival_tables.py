@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from evaltool.analysis.survival import DAYS_PER_MONTH, LOST_REASONS, TimeToProceedings
-from evaltool.analysis.survival.table import NO_RETURN_TYPE, ORIGIN_DEFINITIONS
+from evaltool.analysis.survival.table import ENTRY_WORDS, NO_RETURN_TYPE, ORIGIN_DEFINITIONS
 from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.instruments.base import Definition
 from evaltool.instruments.results import Implied, Relation, SummaryTable
@@ -383,7 +383,11 @@ def survival_definitions(fit: TimeToProceedings) -> list[Definition]:
             f"Days from the origin ({fit.origin}: {origin}) to the "
             "first care proceedings issued after it; followed up to the extract "
             "date (an event on that date counts), or to the end date for clients "
-            f"who {', '.join(r.replace('_', ' ') for r in LOST_REASONS)}.",
+            f"who {', '.join(r.replace('_', ' ') for r in LOST_REASONS)}. Each parent is "
+            f"{ENTRY_WORDS[fit.entry]}: she is at risk only from the day she joined (delayed "
+            "entry), because no new proceedings could be seen between an index issued before "
+            "then and that day (a set issued then would itself be the index). A parent whose "
+            "follow-up ended by the day she joined is not counted.",
             f"evaltool data contract {CONTRACT_VERSION} ({CONTRACT_DOC}); Broadhurst et al. (2015)",
         ),
         Definition(

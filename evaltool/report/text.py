@@ -197,10 +197,13 @@ def compare_table(summary, min_days: int) -> str:
 def survival_text(result: TimeToProceedings) -> str:
     """The survival analysis as readable text."""
     from evaltool.analysis.survival.returns import OUTCOME_WORDS
+    from evaltool.analysis.survival.table import ENTRY_WORDS
 
     lines = [
         f"Time to next care proceedings ({OUTCOME_WORDS[result.outcome]}): origin "
         f"{result.origin}, follow-up to {result.extract_date_}, 95% CI {result.ci} transform",
+        f"Entry ({result.entry}): {ENTRY_WORDS[result.entry]}; each parent is at risk only after "
+        "joining (delayed entry)",
         f"Clients analysed: {len(result.table_)}; new proceedings: "
         f"{int(result.table_['event'].sum())}",
     ]
@@ -258,7 +261,7 @@ def survival_text(result: TimeToProceedings) -> str:
         b = result.benchmark_
         lines.append(f"benchmark: {b['label']} ({b['source']})")
         if not b["compared"]:
-            lines.append(f"  not compared: {b['not_compared']}")
+            lines.append(f"  {b['measured']}: {b['not_compared']}")
         for r in b["rows"]:
             ours = (
                 f"not followed up this long (longest {b['longest_follow_up_days']:g} days)"
@@ -362,5 +365,11 @@ def adjusted_text(rows: list[dict[str, Any]], propensity: Any) -> str:
             f"{r['difference']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}], p {_p(r['p'])} "
             f"(unadjusted {r['difference_unweighted']:+.2f})"
         )
+        if "not_yet" in r:  # a fixed-horizon outcome: those not at the horizon, beside it
+            lines.append(
+                f"    not yet followed for the whole horizon: {r['not_yet']} (of whom "
+                f"{r['not_yet_already_not_met']} already not met; not counted, as those met "
+                f"cannot be yet); lost to follow-up: {r['lost']}"
+            )
         lines.append(f"    {r['evidence']['statement']}")
     return "\n".join(lines)

@@ -262,9 +262,10 @@ class TimeToProceedings:
 
     def _against(self, b: Benchmark) -> dict[str, Any]:
         """The benchmark beside the service's own curve at each of its points, for the same
-        population, origin and outcome only; otherwise why they are not compared. A point
-        beyond the service's follow-up is not estimated (never extended)."""
-        from evaltool.data.benchmark import POPULATIONS
+        population, selection, origin and outcome only; otherwise why they are not compared
+        (measured differently: a guide to scale only). A point beyond the service's follow-up
+        is not estimated (never extended)."""
+        from evaltool.data.benchmark import MEASURED_DIFFERENTLY, ORIGIN_WORDS, POPULATIONS
 
         out: dict[str, Any] = {
             "label": b.label,
@@ -276,6 +277,7 @@ class TimeToProceedings:
             "data_years": b.data_years,
             "published": b.published,
             "checked": b.checked,
+            "selection": b.selection,
             "points": [
                 {"days": p.days, "incidence": p.incidence, "ci_low": p.ci_low, "ci_high": p.ci_high}
                 for p in b.points
@@ -289,7 +291,15 @@ class TimeToProceedings:
         if b.origin is None:
             why = "the benchmark does not state its origin"
         elif b.origin != self.origin:
-            why = f"the benchmark is measured from {b.origin}, this analysis from {self.origin}"
+            why = (
+                f"the benchmark is measured from {ORIGIN_WORDS[b.origin]} ({b.origin}), this "
+                f"analysis from {ORIGIN_WORDS[self.origin]} ({self.origin})"
+            )
+        elif b.selection != "referred to a service":
+            why = (
+                f"the benchmark counts {b.selection or 'parents it does not describe'}, this "
+                "service parents referred to it (an already-recurrent, selected group)"
+            )
         elif b.outcome != self.outcome:
             why = f"the benchmark counts {b.outcome} returns, this analysis {self.outcome} returns"
         gender = POPULATIONS[b.population]
@@ -307,7 +317,9 @@ class TimeToProceedings:
             why = f"no service client is in the benchmark's population ({b.describe()})"
         if why is not None:
             out["not_compared"] = why
+            out["measured"] = MEASURED_DIFFERENTLY
             return out
+        out["measured"] = "like for like: the same origin, outcome, population and selection"
         km = KaplanMeier(self.ci).fit(
             t["time"].to_numpy(), t["event"].to_numpy(), entry=t["entry"].to_numpy()
         )
