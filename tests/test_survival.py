@@ -626,3 +626,54 @@ def test_entry_start_or_referral_and_who_is_left_out_worked_by_hand(tmp_path):
     km = KaplanMeier().fit(t["time"], t["event"], entry=t["entry"])
     assert km.table_["at_risk"].tolist() == [4, 2]
     assert km.table_["survival"].tolist() == pytest.approx([0.75, 0.375])
+
+
+def test_aalen_johansen_with_death_competing_matches_survfit_multi_state():
+    # R: survfit(Surv(entry, time, state) ~ 1, id = client_id), state censor / proceedings /
+    # died (entry.R): the cumulative incidence, its infinitesimal-jackknife SE and log CI
+    from evaltool.analysis.survival.km import aalen_johansen
+
+    d = entry_table()
+    want = pd.read_csv(ENTRY / "entry_aalen_johansen.csv")
+    assert d["died"].sum() == 12
+    for group in ("all", "service", "comparison"):
+        part = d if group == "all" else d[d["cohort"] == group]
+        kind = np.where(part["event"] == 1, 1, np.where(part["died"] == 1, 2, 0))
+        got = aalen_johansen(part["time"], kind, part["entry"], (182, 365, 730))
+        w = want[want["group"] == group].reset_index(drop=True)
+        for col in ("incidence", "se", "ci_low", "ci_high", "died"):
+            np.testing.assert_allclose(got[col], w[col], rtol=1e-8, atol=1e-14)
+        # below the Kaplan-Meier's 1 - S, which counts the dead as still at risk of a return
+        km = KaplanMeier().fit(part["time"], part["event"], entry=part["entry"]).at((730,))
+        assert got["incidence"].iloc[-1] < 1 - km["survival"].iloc[0]
+
+
+def test_a_death_censors_and_brings_the_competing_risks_estimate(tmp_path):
+    from evaltool.analysis.survival import TimeToProceedings
+    from evaltool.report.text import survival_text
+
+    clients = clients_rows(["A", "B"], start="01/04/2024", referral="01/03/2024")
+    clients[1].update(end_date="01/06/2025", closure_reason="died")
+    path = survival_workbook(
+        tmp_path,
+        [
+            {"client_id": "A", "issued_date": "01/01/2024", "concluded_date": "01/06/2024"},
+            {"client_id": "A", "issued_date": "01/09/2024", "concluded_date": None},
+            {"client_id": "B", "issued_date": "01/01/2024", "concluded_date": "01/06/2024"},
+            {"client_id": "B", "issued_date": "01/09/2025", "concluded_date": None},
+        ],
+        clients,
+    )
+    loaded = load(path)
+    fit = TimeToProceedings(origin="index-issue", times=(365, 517)).fit(
+        loaded.dataset.clients, loaded.dataset.tables["proceedings"], EXTRACT
+    )
+    t = fit.table_.set_index("client_id")
+    assert t["died"].tolist() == [False, True] and t.loc["B", "event"] == 0
+    # by hand: A's event at 244 days (both at risk): F1 = 1/2; B dies at 517: F2 = 1/2
+    aj = fit.competing_.set_index(["group", "days"])
+    assert aj.loc[("all", 517), "incidence"] == pytest.approx(0.5)
+    assert aj.loc[("all", 517), "died"] == pytest.approx(0.5)
+    assert survival_json(fit)["competing_risks"]["at"]
+    assert "competing risk" in survival_text(fit)
+    assert "counted from the day they joined us" in survival_text(fit)

@@ -189,6 +189,14 @@ def survival_json(
         "cox_info": {**fit.cox_info_, "concordance": fit.concordance_} if fit.cox_info_ else {},
         "proportional_hazards": records(fit.ph_test_) if fit.ph_test_ is not None else [],
         "benchmark": fit.benchmark_,
+        "competing_risks": None
+        if fit.competing_ is None
+        else {
+            "definition": "Aalen-Johansen cumulative incidence of new care proceedings with "
+            "death (closure reason died) as a competing risk, with the same delayed entry; "
+            "standard errors and log CIs as R's survfit for multi-state data",
+            "at": records(fit.competing_),
+        },
         "evidence": fit.evidence_,
         "warnings": fit.warnings_,
     }

@@ -257,6 +257,17 @@ def survival_text(result: TimeToProceedings) -> str:
                 f"  proportional hazards, {c['covariate']}: Schoenfeld chi-square "
                 f"{c['chi2']:.3f}, p {_p(c['p'])}"
             )
+    if result.competing_ is not None:
+        lines.append(
+            "new proceedings with death as a competing risk (Aalen-Johansen; parents who died "
+            "can have no new proceedings):"
+        )
+        for r in records(result.competing_):
+            lines.append(
+                f"  {r['group']}, by {r['days']} days: {_f(r['incidence'], '.1%')} "
+                f"[{_f(r['ci_low'], '.1%')}, {_f(r['ci_high'], '.1%')}]; died first "
+                f"{_f(r['died'], '.1%')}"
+            )
     if result.benchmark_:
         b = result.benchmark_
         lines.append(f"benchmark: {b['label']} ({b['source']})")

@@ -84,6 +84,8 @@ class TimeToProceedings:
     cox_fit_: Any = field(default=None, init=False, repr=False)  # lifelines' CoxPHFitter
     ph_test_: pd.DataFrame | None = field(default=None, init=False, repr=False)
     benchmark_: dict[str, Any] | None = field(default=None, init=False)
+    #: Aalen-Johansen cumulative incidence with death as a competing risk (None: no deaths)
+    competing_: pd.DataFrame | None = field(default=None, init=False, repr=False)
     warnings_: list[str] = field(default_factory=list, init=False)
 
     @property
@@ -244,6 +246,17 @@ class TimeToProceedings:
         self.survival_at_ = at
         self.medians_ = pd.DataFrame(medians)
         self.logrank_ = logrank(t, "cohort") if tests and t["cohort"].nunique() > 1 else None
+        self.competing_ = None
+        if "died" in t and t["died"].any():  # death as a competing risk, where deaths exist
+            from evaltool.analysis.survival.km import aalen_johansen
+
+            parts = []
+            for name, part in groups:
+                if name in ("all", "service", "comparison"):
+                    kind = part["event"].where(part["event"] == 1, 2 * part["died"].astype(int))
+                    aj = aalen_johansen(part["time"], kind, part["entry"], self.times)
+                    parts.append(aj.assign(group=name))
+            self.competing_ = pd.concat(parts, ignore_index=True)
         covariates = self.covariates
         if "cohort" in covariates and t["cohort"].nunique() < 2:
             covariates = tuple(c for c in covariates if c != "cohort")

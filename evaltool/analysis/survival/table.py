@@ -214,6 +214,14 @@ def survival_table(
     reason[(reason == "") & (c["reference"] >= extract)] = JOINED_LATER
     reason[(reason == "") & (c["time"] <= c["entry"])] = NO_FOLLOW_UP
     c["lost_to_follow_up"] = lost & ~c["event"]
+    # died before any new proceedings were seen: a competing risk (Aalen-Johansen)
+    c["died"] = (
+        c["lost_to_follow_up"]
+        & (c["closure_reason"] == "died").fillna(False).astype(bool)
+        & (c["end_date"] <= extract).fillna(False).astype(bool)
+        if "closure_reason" in c and "end_date" in c
+        else False
+    )
     if subjects is not None and outcome == "any":  # the new-child outcome from the same pass
         event, _, time = followed(about_new)
         c["new_child_event"], c["new_child_time"] = event.astype(int), time.astype(float)
@@ -251,6 +259,7 @@ def survival_table(
         "time",
         "event",
         "lost_to_follow_up",
+        "died",
         "overlap",
     ]
     rest = [
