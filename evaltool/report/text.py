@@ -202,8 +202,7 @@ def survival_text(result: TimeToProceedings) -> str:
     lines = [
         f"Time to next care proceedings ({OUTCOME_WORDS[result.outcome]}): origin "
         f"{result.origin}, follow-up to {result.extract_date_}, 95% CI {result.ci} transform",
-        f"Entry ({result.entry}): {ENTRY_WORDS[result.entry]}; each parent is at risk only after "
-        "joining (delayed entry)",
+        f"Entry ({result.entry}): {ENTRY_WORDS[result.entry]} (delayed entry)",
         f"Clients analysed: {len(result.table_)}; new proceedings: "
         f"{int(result.table_['event'].sum())}",
     ]
