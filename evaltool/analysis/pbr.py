@@ -284,6 +284,8 @@ def pbr_cohorts(
         note="Parents who started in each financial year (April to March), and where each "
         "outcome stands at the end of the period: met, not met, lost to follow-up, or not yet "
         "assessable (its horizon has not passed; never counted as met). A cohort's figures "
-        "change until all its parents have reached the horizon.",
+        "change until all its parents have reached the horizon. Until then 'not met' runs "
+        "ahead of 'met' (a miss is known on its day, a success only at the horizon): compare "
+        "shares met only for cohorts with none not yet assessable.",
         relations=tuple(relations),
     )

@@ -46,9 +46,11 @@ def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
             "km",
             "Share with new care proceedings, at fixed times",
             frame,
-            note=f"Kaplan-Meier estimate of the share with new proceedings by each time, 95% "
-            f"CI ({fit.ci} transform, Greenwood variance). 'Events so far': new proceedings "
-            "up to that day; 'At risk': still followed up on that day.",
+            note=f"Kaplan-Meier estimate of the share with new proceedings by each time after "
+            f"the origin, 95% CI ({fit.ci} transform, Greenwood variance), each parent "
+            f"{ENTRY_WORDS[fit.entry]}. 'Events so far': new proceedings up to that day; 'At "
+            "risk': joined before that day and still followed up on it (early times after an "
+            "index issued long before joining rest on few parents).",
             relations=tuple(relations),
         ),
         SummaryTable(
