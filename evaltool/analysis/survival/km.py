@@ -282,14 +282,17 @@ def aalen_johansen(
         p = float(cif[k]) if k >= 0 else 0.0
         se = float(np.sqrt(v))
         lo, hi = (p * np.exp(-z * se / p), min(1.0, p * np.exp(z * se / p))) if p > 0 else (0, 0)
+        dead = float(np.cumsum(before * (h - h1))[k]) if k >= 0 else 0.0
+        if t > time.max():  # beyond follow-up: not estimated (never extended)
+            p = se = lo = hi = dead = math.nan
         rows.append(
             {
                 "days": int(t),
-                "incidence": p if t <= time.max() else math.nan,
+                "incidence": p,
                 "se": se,
                 "ci_low": lo,
                 "ci_high": hi,
-                "died": float(np.cumsum(before * (h - h1))[k]) if k >= 0 else 0.0,
+                "died": dead,
                 "at_risk": int(((entry < t) & (time >= t)).sum()),
                 "events": int(((time <= t) & (kind == 1)).sum()),
                 "deaths": int(((time <= t) & (kind == 2)).sum()),
