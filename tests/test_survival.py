@@ -677,3 +677,29 @@ def test_a_death_censors_and_brings_the_competing_risks_estimate(tmp_path):
     assert survival_json(fit)["competing_risks"]["at"]
     assert "competing risk" in survival_text(fit)
     assert "counted from the day they joined us" in survival_text(fit)
+
+
+def test_with_late_entries_disclosure_is_not_told_the_number_at_risk_never_rises():
+    """With delayed entry the number at risk rises as parents join (here from 6 months to a
+    year after the index): an identity saying it never rises would be false, and a solver
+    given it finds no solution and protects nothing."""
+    from evaltool.analysis.survival import TimeToProceedings
+    from evaltool.report.survival_tables import survival_tables
+
+    clients, sets = simulated_population(n=300)
+    fit = TimeToProceedings(origin="index-issue", times=(182, 365, 730)).fit(clients, sets, EXTRACT)
+    risk = fit.survival_at_.set_index(["group", "days"])["at_risk"]
+    assert risk[("all", 365)] > risk[("all", 182)]  # it rises
+
+    def falls(rel) -> bool:  # at risk at a later time <= at risk at an earlier one
+        terms = [t for t, _ in rel.terms if isinstance(t, tuple) and t[0] == "km"]
+        return (
+            getattr(rel, "op", "") == "<="
+            and len(terms) == 2 == len(rel.terms)
+            and all(t[2] == "At risk" for t in terms)
+        )
+
+    assert not any(falls(rel) for rel in survival_tables(fit)[0].relations)
+    # nobody late (origin start): the identity holds and is declared
+    fit = TimeToProceedings(origin="start", times=(182, 365, 730)).fit(clients, sets, EXTRACT)
+    assert any(falls(rel) for rel in survival_tables(fit)[0].relations)

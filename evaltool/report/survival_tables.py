@@ -157,7 +157,8 @@ def curve_relations(
     events bound a new-child table too), and the parts of each split adding up to everyone
     (``group_sums``)."""
     groups = list(med["Group"])
-    relations = over_time(key, frame)
+    late = "entry" in fit.table_ and bool((fit.table_["entry"] > 0).any())
+    relations = over_time(key, frame, at_risk_falls=not late)
     for r, g in zip(frame.index, frame["Group"], strict=True):
         total = groups.index(g)
         for col, bound in (("Events so far", "Events"), ("At risk", "Clients")):
@@ -189,9 +190,11 @@ def group_sums(key: str, frame: pd.DataFrame, groups: list[str], op: str) -> lis
     return relations
 
 
-def over_time(key: str, frame: pd.DataFrame) -> list[Relation]:
-    """Within a group, events so far never fall and the number at risk never rises; the
-    events between two times are a count of people of their own."""
+def over_time(key: str, frame: pd.DataFrame, at_risk_falls: bool = True) -> list[Relation]:
+    """Within a group, events so far never fall and (``at_risk_falls``: nobody enters late)
+    the number at risk never rises; the events between two times are a count of people of
+    their own. With delayed entry the number at risk rises as parents join: declaring that it
+    never does would be a false identity, leaving the solver no solution and so no protection."""
     relations: list[Relation] = []
     for g in frame["Group"].unique():
         rows = list(frame.index[frame["Group"] == g])
@@ -204,8 +207,11 @@ def over_time(key: str, frame: pd.DataFrame) -> list[Relation]:
                 Relation(
                     (((key, a, "Events so far"), 1.0), ((key, b, "Events so far"), -1.0)), "<="
                 ),
-                Relation((((key, b, "At risk"), 1.0), ((key, a, "At risk"), -1.0)), "<="),
             ]
+            if at_risk_falls:
+                relations.append(
+                    Relation((((key, b, "At risk"), 1.0), ((key, a, "At risk"), -1.0)), "<=")
+                )
     return relations
 
 
