@@ -262,9 +262,12 @@ def relations_of(returns: Sequence[Return]) -> tuple[dict, set, list]:
                                 "<=",
                             )
                         )
-                        rels.append(
-                            Relation(((ref(t, b, "At risk"), 1), (ref(t, a, "At risk"), -1)), "<=")
-                        )
+                        if "number at risk can rise" not in t.note:  # delayed entry: it can
+                            rels.append(
+                                Relation(
+                                    ((ref(t, b, "At risk"), 1), (ref(t, a, "At risk"), -1)), "<="
+                                )
+                            )
                         rels.append(
                             Implied(
                                 f"{t.name}: events of {name} between {a} and {b}",

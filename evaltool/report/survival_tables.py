@@ -49,8 +49,13 @@ def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
             note=f"Kaplan-Meier estimate of the share with new proceedings by each time after "
             f"the origin, 95% CI ({fit.ci} transform, Greenwood variance), each parent "
             f"{ENTRY_WORDS[fit.entry]}. 'Events so far': new proceedings up to that day; 'At "
-            "risk': joined before that day and still followed up on it (early times after an "
-            "index issued long before joining rest on few parents).",
+            "risk': joined before that day and still followed up on it"
+            + (
+                f" ({RISES}; early times after an index issued long before joining rest on few "
+                "parents)."
+                if late_entry(fit)
+                else "."
+            ),
             relations=tuple(relations),
         ),
         SummaryTable(
@@ -157,8 +162,7 @@ def curve_relations(
     events bound a new-child table too), and the parts of each split adding up to everyone
     (``group_sums``)."""
     groups = list(med["Group"])
-    late = "entry" in fit.table_ and bool((fit.table_["entry"] > 0).any())
-    relations = over_time(key, frame, at_risk_falls=not late)
+    relations = over_time(key, frame, at_risk_falls=not late_entry(fit))
     for r, g in zip(frame.index, frame["Group"], strict=True):
         total = groups.index(g)
         for col, bound in (("Events so far", "Events"), ("At risk", "Clients")):
@@ -188,6 +192,16 @@ def group_sums(key: str, frame: pd.DataFrame, groups: list[str], op: str) -> lis
                 )
             )
     return relations
+
+
+#: said in a fixed-time table's note where parents enter late: a reader (evaltool audit) must
+#: not take the number at risk to fall over time
+RISES = "parents join over time, so the number at risk can rise"
+
+
+def late_entry(fit: TimeToProceedings) -> bool:
+    """Whether anyone enters the risk set after the origin (delayed entry)."""
+    return "entry" in fit.table_ and bool((fit.table_["entry"] > 0).any())
 
 
 def over_time(key: str, frame: pd.DataFrame, at_risk_falls: bool = True) -> list[Relation]:
@@ -276,7 +290,8 @@ def return_type_tables(fit: TimeToProceedings, new: TimeToProceedings) -> list[S
             "Share with new care proceedings about a new child, at fixed times",
             frame,
             note="As the table above, counting only proceedings about a child born after the "
-            f"index proceedings were issued (or unborn when the new set was issued); {rule}.",
+            f"index proceedings were issued (or unborn when the new set was issued); {rule}"
+            + (f" ({RISES})." if late_entry(fit) else "."),
             relations=tuple(relations),
         ),
         SummaryTable(
