@@ -46,13 +46,13 @@ def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
             "km",
             "Share with new care proceedings, at fixed times",
             frame,
-            note=f"Kaplan-Meier estimate of the share with new proceedings by each time after "
+            note=(f"{RISES.capitalize()}. " if late_entry(fit) else "")
+            + f"Kaplan-Meier estimate of the share with new proceedings by each time after "
             f"the origin, 95% CI ({fit.ci} transform, Greenwood variance), each parent "
             f"{ENTRY_WORDS[fit.entry]}. 'Events so far': new proceedings up to that day; 'At "
             "risk': joined before that day and still followed up on it"
             + (
-                f" ({RISES}; early times after an index issued long before joining rest on few "
-                "parents)."
+                " (early times after an index issued long before joining rest on few parents)."
                 if late_entry(fit)
                 else "."
             ),
@@ -194,8 +194,8 @@ def group_sums(key: str, frame: pd.DataFrame, groups: list[str], op: str) -> lis
     return relations
 
 
-#: said in a fixed-time table's note where parents enter late: a reader (evaltool audit) must
-#: not take the number at risk to fall over time
+#: said first in a fixed-time table's note where parents enter late (the first line is what
+#: evaltool audit reads): a reader must not take the number at risk to fall over time
 RISES = "parents join over time, so the number at risk can rise"
 
 
@@ -289,9 +289,9 @@ def return_type_tables(fit: TimeToProceedings, new: TimeToProceedings) -> list[S
             NEW_CHILD,
             "Share with new care proceedings about a new child, at fixed times",
             frame,
-            note="As the table above, counting only proceedings about a child born after the "
-            f"index proceedings were issued (or unborn when the new set was issued); {rule}"
-            + (f" ({RISES})." if late_entry(fit) else "."),
+            note=(f"{RISES.capitalize()}. " if late_entry(fit) else "")
+            + "As the table above, counting only proceedings about a child born after the "
+            f"index proceedings were issued (or unborn when the new set was issued); {rule}.",
             relations=tuple(relations),
         ),
         SummaryTable(
