@@ -553,6 +553,14 @@ def survival(
             "index-conclusion (their final order) or start (service start)."
         ),
     ] = None,
+    entry: Annotated[
+        str | None,
+        typer.Option(
+            help="Count each parent from the day she joined: start (service start; comparison "
+            "cohort: referral; the default) or referral (intention to treat: everyone from "
+            "referral, never-started parents kept)."
+        ),
+    ] = None,
     outcome: Annotated[
         str | None,
         typer.Option(
@@ -615,6 +623,8 @@ def survival(
             raise ConfigError(f"--ci {ci}: use one of {', '.join(CI_TRANSFORMS)}")
         if outcome is not None and outcome not in ("any", "new-child"):
             raise ConfigError(f"--outcome {outcome}: use any or new-child")
+        if entry is not None and entry not in ("start", "referral"):
+            raise ConfigError(f"--entry {entry}: use start or referral")
         settings = settings_from(config, data)
         extract = follow_up_to(extract_date, settings)
         with progress_display() as progress:
@@ -631,6 +641,7 @@ def survival(
             loaded,
             extract,
             origin=named,
+            entry=entry,
             outcome=outcome,
             ci=ci,
             times=parse_times(times, "--times") if times else None,

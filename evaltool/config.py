@@ -72,6 +72,9 @@ class Settings:
     survival_group: str | None = None
     #: a return with a new child less than 37 weeks after the index is not one (returns.py)
     survival_rule_37_weeks: bool = True
+    #: the day each parent joins the risk set (delayed entry): "start" (service start,
+    #: comparison referral) or "referral" (intention to treat); survival/table.py
+    survival_entry: str = "start"
     codes: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> label -> code
     record: Path | None = None  # the record of returns written (report/record.py)
     audience: str = "published"  # AUDIENCES: who the return is for (report/output.py)
@@ -139,7 +142,16 @@ _SCHEMA: dict[str, set[str]] = {
     "columns": set(),  # free-form: table -> {header = contract name}
     "codes": set(),  # free-form: column -> {local label = code}
     "compare": {"min_n", "min_days"},
-    "survival": {"origin", "ci", "times", "benchmark", "covariates", "group", "rule_37_weeks"},
+    "survival": {
+        "origin",
+        "ci",
+        "times",
+        "benchmark",
+        "covariates",
+        "group",
+        "rule_37_weeks",
+        "entry",
+    },
     "due": {"reading_days", "waiting_days", "instruments"},
     "pbr": {"enabled", "pregnancy_months", "engagement_months", "proceedings_months"},
     "comparison": {"propensity", "weights", "match", "caliper", "trim", "bootstrap", "required"},
@@ -649,6 +661,10 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
     if "origin" in survival:
         named = ORIGIN_ALIASES.get(survival["origin"], survival["origin"])
         kwargs["survival_origin"] = _choice(named, ORIGINS, where, "survival.origin")
+    if "entry" in survival:
+        kwargs["survival_entry"] = _choice(
+            survival["entry"], ("start", "referral"), where, "survival.entry"
+        )
     if "ci" in survival:
         kwargs["survival_ci"] = _choice(survival["ci"], CI_TRANSFORMS, where, "survival.ci")
     if "times" in survival:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from evaltool import config
 from evaltool.analysis.activity import activity_tables
-from evaltool.analysis.survival.table import ORIGIN_WORDS
+from evaltool.analysis.survival.table import ENTRY_WORDS
 from evaltool.analysis.windows import (
     Window,
     activity_by_window,
@@ -166,10 +166,10 @@ class Results:
 
     @cached_property
     def recurrence(self) -> SummaryTable | None:
-        """New care proceedings within a year of the origin, service cohort, by window."""
+        """New care proceedings within a year of joining, service cohort, by window."""
         if self.survival is None:
             return None
-        words = ORIGIN_WORDS[self.survival.origin]
+        words = ENTRY_WORDS[self.survival.entry]
         return recurrence_by_window(self.survival.table_, self.windows, words)
 
     @cached_property
@@ -601,22 +601,30 @@ def adjusted_before_after(
 def adjusted_horizon(loaded: Loaded, propensity: Any, extract: dt.date) -> dict[str, Any]:
     """The payment-by-results outcome "no new care proceedings within the horizon" (36
     months: [pbr] proceedings_months) compared between the cohorts with propensity weights,
-    each parent from their start (comparison cohort: referral), among those decided by
-    ``extract`` (met, or not met); the share met in each cohort and the difference."""
+    each parent from their start (comparison cohort: referral), among those followed for the
+    whole horizon by ``extract`` (met, or not met, with the horizon passed); the share met in
+    each cohort and the difference, and beside it those not yet at the horizon. Counting
+    everyone decided would let recent starters in only as failures (a set within the horizon
+    decides "not met" early; "met" waits for the horizon): issue 24.6."""
     from evaltool.analysis.comparison import adjusted_change
-    from evaltool.analysis.pbr import MET, NOT_MET, Horizons, pbr_clients
+    from evaltool.analysis.pbr import LOST, MET, NOT_MET, Horizons, pbr_clients
     from evaltool.analysis.rates import follow_up
 
     s, tables = loaded.settings, loaded.dataset.tables
     h = Horizons(s.pbr_pregnancy_months, s.pbr_engagement_months, s.pbr_proceedings_months)
     per = pbr_clients(tables["clients"], tables.get("proceedings"), None, extract, h, True)
     per = per[per["outcome"] == "no new proceedings"]
-    decided = per[per["status"].isin([MET, NOT_MET])]
+    complete = per["horizon"] <= pd.Timestamp(extract)
+    decided = per[complete & per["status"].isin([MET, NOT_MET])]
     data = decided.assign(met=(decided["status"] == MET).astype(float))
     people = follow_up(tables["clients"], None, "", extract)
     out: dict[str, Any] = {
         "outcome": f"no new care proceedings within {h.proceedings_months} months of starting "
-        "(comparison cohort: of referral), among parents for whom it is decided",
+        f"(comparison cohort: of referral), among parents followed for all {h.proceedings_months}"
+        " months",
+        "not_yet": int((~complete).sum()),
+        "not_yet_already_not_met": int((~complete & (per["status"] == NOT_MET)).sum()),
+        "lost": int((complete & (per["status"] == LOST)).sum()),
         "not_yet_or_lost": int(len(per) - len(decided)),
     }
     try:
@@ -649,6 +657,7 @@ def time_to_proceedings(
         "group": s.survival_group,
         "benchmark": s.benchmark,
         "rule_37_weeks": s.survival_rule_37_weeks,
+        "entry": s.survival_entry,
     }
     chosen.update({k: v for k, v in options.items() if v is not None})
     return TimeToProceedings(strict=strict, **chosen).fit(  # type: ignore[arg-type]

@@ -54,9 +54,12 @@ min_days = 28      # first and latest readings must be at least this far apart
 # measured from: "index-issue" (the index proceedings' issue date, as the research and the
 # national figures do), "index-conclusion" (their final order) or "start" (service start)
 origin = "index-issue"
+# each parent is counted from the day she joined: "start" (service start; comparison cohort:
+# referral) or "referral" (intention to treat: everyone from referral, never-started kept)
+entry = "start"
 ci = "log"         # confidence interval transform: "log" (R's default) or "log-log"
 times = [182, 365, 730, 1095]
-# a published figure to set beside yours (compared only if measured the same way): the name of
+# a published figure (set beside yours only if measured like for like): the name of
 # one evaltool ships (`evaltool benchmarks` lists them) or the path of a benchmark file
 benchmark = "mothers-england-2007-14"
 rule_37_weeks = true   # a new baby within 37 weeks of the index is not a new-child return

@@ -42,7 +42,7 @@ def histories():
     return clients, proceedings
 
 
-def bench(origin="start", population="mothers"):
+def bench(origin="start", population="mothers", selection="referred to a service"):
     return Benchmark(
         "A national curve",
         "a source",
@@ -50,6 +50,7 @@ def bench(origin="start", population="mothers"):
         origin=origin,
         population=population,
         data_years="2010-15",
+        selection=selection,
     )
 
 
@@ -75,7 +76,19 @@ def test_mothers_are_compared_with_mothers_and_never_beyond_follow_up():
 @pytest.mark.parametrize(
     ("benchmark", "why"),
     [
-        (bench(origin="index-issue"), "measured from index-issue, this analysis from start"),
+        (
+            bench(origin="index-issue"),
+            "measured from the issue of the latest proceedings before joining (index-issue), "
+            "this analysis from the day of joining (start)",
+        ),
+        (
+            bench(origin="first-issue"),
+            "measured from the issue of the earliest proceedings in the records (first-issue)",
+        ),
+        (  # the same origin, but everyone in proceedings: not the service's selected group
+            bench(selection="all in proceedings"),
+            "the benchmark counts all in proceedings, this service parents referred to it",
+        ),
         (
             Benchmark("old", "s", (Point(2555, 0.24),), origin=None),
             "does not state its origin",
@@ -86,6 +99,7 @@ def test_a_benchmark_measured_another_way_is_not_compared(benchmark, why):
     clients, proceedings = histories()
     fit = TimeToProceedings(origin="start", benchmark=benchmark).fit(clients, proceedings, EXTRACT)
     assert not fit.benchmark_["compared"] and why in fit.benchmark_["not_compared"]
+    assert fit.benchmark_["measured"] == "measured differently: a guide to scale only"
     assert fit.benchmark_["rows"] == []
 
 
@@ -143,18 +157,33 @@ def test_the_return_states_the_benchmark_in_plain_words(tmp_path):
     from tests.conftest import EXAMPLE, EXAMPLE_CONFIG
 
     settings = load_settings(EXAMPLE_CONFIG)
-    assert settings.benchmark.origin == "index-issue"
-    out = write_return(run(EXAMPLE, settings, "2025-Q4"), tmp_path / "r.xlsx")
-    ws = openpyxl.load_workbook(out)["Time to next proceedings"]
+    # issue 24.2: the national figure counts every mother from her earliest proceedings in the
+    # records; evaltool counts a selected, already-recurrent group from the latest set before
+    # joining. Never "measured the same way"; no point on the service's chart
+    assert settings.benchmark.origin == "first-issue"
+    assert settings.benchmark.selection == "all in proceedings"
+    results = run(EXAMPLE, settings, "2025-Q4")
+    out = write_return(results, tmp_path / "r.xlsx")
+    book = openpyxl.load_workbook(out)
+    ws = book["Time to next proceedings"]
     text = " ".join(str(c.value) for r in ws.iter_rows() for c in r if c.value is not None)
     for words in (
         "Mothers in care proceedings in England, 2007-14",
-        "mothers, 2007-14 (Cafcass records); measured from index-issue; any returns",
+        "mothers, 2007-14 (Cafcass records); all in proceedings; measured from the issue of the "
+        "earliest proceedings in the records; any returns",
         "British Journal of Social Work 45(8)",
         "(published 2015)",
         "Checked against the source",
-        "Maryland Scientific Methods Scale level 1",
-        "By 84 months: benchmark 24.0%",
-        "not followed up this long",  # the example's follow-up is shorter than 7 years
+        "Measured differently: a guide to scale only",
     ):
         assert words in text, words
+    everything = " ".join(
+        str(c.value) for s in book.worksheets for r in s.iter_rows() for c in r if c.value
+    )
+    assert "same way" not in everything
+    assert "By 84 months: benchmark" not in text  # not set beside the service's figure
+    assert "benchmark: months" not in everything  # its points are not on the chart's data
+    from evaltool.report.summary import caveats
+
+    [line] = [c for c in caveats(results) if c.startswith("National figure")]
+    assert "measured differently: a guide to scale only" in line

@@ -65,6 +65,7 @@ def test_survival_table_matches_r(dataset):
     r = r_csv(f"{dataset}_table.csv").set_index("client_id").sort_index()
     assert list(ours.index) == list(r.index)
     assert ours["time"].tolist() == r["time"].tolist()
+    assert ours["entry"].tolist() == r["entry"].tolist()
     assert ours["event"].tolist() == r["status"].tolist()
     assert ours["age_at_origin"].tolist() == r["age_at_origin"].tolist()
     assert ours["overlap"].astype(int).tolist() == r["overlap"].tolist()
@@ -166,7 +167,11 @@ def test_schoenfeld_residuals_match_r_with_efron_ties(dataset):
     beta = r_csv(f"{dataset}_cox.csv")["coef"].to_numpy()
     x = covariate_frame(table, COVARIATES).to_numpy(float)
     ours = schoenfeld_residuals(
-        table["time"].to_numpy(float), table["event"].to_numpy(bool), x, beta
+        table["time"].to_numpy(float),
+        table["event"].to_numpy(bool),
+        x,
+        beta,
+        table["entry"].to_numpy(float),
     )
     times = np.sort(table.loc[table["event"] == 1, "time"].to_numpy(float))
     r = r_csv(f"{dataset}_schoenfeld.csv")
@@ -287,7 +292,8 @@ def test_exclusions_are_counted_with_reasons(tmp_path):
         "no proceedings issued by the start (comparison: referral) date": 1,
         "index proceedings not concluded by the extract date (not yet at risk)": 1,
         "origin after the extract date": 0,
-        "no follow-up time after the origin": 0,
+        "joined on or after the extract date (not yet followed)": 0,
+        "no follow-up after joining (moved away or died by the day they joined)": 0,
     }
     issued, excluded = survival_table(clients, proceedings, EXTRACT, "index-issue")
     assert issued["client_id"].tolist() == ["A", "B", "D"]
@@ -477,3 +483,273 @@ def test_a_doubtful_ph_test_is_noted_in_words():
         "Cox model: proportional hazards doubtful for late, the model as a whole (GLOBAL) "
         "(cox.zph p < 0.05)"
     ]
+
+
+ENTRY = FIXTURES / "entry"
+
+
+def entry_table() -> pd.DataFrame:
+    return pd.read_csv(ENTRY / "entry.csv", dtype={"client_id": str})
+
+
+@pytest.mark.parametrize("ci", ["log", "log-log"])
+def test_delayed_entry_kaplan_meier_matches_survfit_on_entry_time_event(ci):
+    # R: survfit(Surv(entry, time, event) ~ 1), tests/fixtures/survival/entry/entry.R; 66 of
+    # the 120 clients enter late, some after others' events
+    d = entry_table()
+    steps = pd.read_csv(ENTRY / "entry_km_steps.csv")
+    at = pd.read_csv(ENTRY / "entry_km_at.csv")
+    for group in ("all", "service", "comparison"):
+        part = d if group == "all" else d[d["cohort"] == group]
+        km = KaplanMeier(ci).fit(part["time"], part["event"], entry=part["entry"])
+        want = steps[(steps["conf"] == ci) & (steps["group"] == group)].reset_index(drop=True)
+        got = km.table_
+        assert got["time"].tolist() == want["time"].tolist()
+        assert got["at_risk"].tolist() == want["n_risk"].tolist()
+        np.testing.assert_allclose(got["survival"], want["survival"], rtol=1e-10)
+        np.testing.assert_allclose(got["se_log"], want["std_err"], rtol=1e-9)
+        np.testing.assert_allclose(got["ci_low"], want["lower"], rtol=1e-9, equal_nan=True)
+        np.testing.assert_allclose(got["ci_high"], want["upper"], rtol=1e-9, equal_nan=True)
+        r = at[(at["conf"] == ci) & (at["group"] == group)].reset_index(drop=True)
+        mine = km.at(tuple(r["days"]))
+        assert mine["at_risk"].tolist() == r["at_risk"].tolist()
+        assert mine["events"].tolist() == r["events"].tolist()
+        np.testing.assert_allclose(mine["survival"], r["survival"], rtol=1e-10)
+        np.testing.assert_allclose(mine["ci_low"], r["ci_low"], rtol=1e-9)
+        np.testing.assert_allclose(mine["ci_high"], r["ci_high"], rtol=1e-9)
+
+
+def test_delayed_entry_logrank_and_cox_match_coxph():
+    # R: coxph(Surv(entry, time, event) ~ cohort_service, ties = "breslow")$score (unique
+    # event times: the log-rank test), and the Efron model on cohort and prior removals
+    from evaltool.analysis.survival import concordance
+    from evaltool.analysis.survival.km import logrank
+
+    d = entry_table()
+    [r] = pd.read_csv(ENTRY / "entry_logrank.csv").to_dict(orient="records")
+    lr = logrank(d, "cohort")
+    assert lr["chi2"] == pytest.approx(r["chi2"], rel=1e-8)
+    assert lr["p"] == pytest.approx(r["p"], rel=1e-8)
+    # the test ignoring entry is another number: the entry is used
+    assert logrank(d.drop(columns="entry"), "cohort")["chi2"] != pytest.approx(r["chi2"], rel=1e-3)
+    from evaltool.analysis.survival.cox import cox_model
+
+    notes: list[str] = []
+    cox, info, _, fit = cox_model(d, ("cohort", "prior"), notes)
+    want = pd.read_csv(ENTRY / "entry_cox.csv")
+    for col in ("coef", "hr", "hr_low", "hr_high", "se", "p"):
+        np.testing.assert_allclose(cox[col], want[col], rtol=1e-8)
+    assert info["log_likelihood"] == pytest.approx(want["loglik"][0], rel=1e-10)
+    lp = d[["cohort_service", "prior"]].to_numpy(float) @ fit.params_.to_numpy()
+    c = concordance(d["time"].to_numpy(float), d["entry"].to_numpy(float), d["event"], lp)
+    assert c == pytest.approx(want["concordance"][0], rel=1e-12)
+    resid = schoenfeld_residuals(
+        d["time"].to_numpy(float),
+        d["event"].to_numpy(bool),
+        d[["cohort_service", "prior"]].to_numpy(float),
+        want["coef"].to_numpy(),
+        d["entry"].to_numpy(float),
+    )
+    r_resid = pd.read_csv(ENTRY / "entry_schoenfeld.csv").iloc[:, 1:].to_numpy()
+    np.testing.assert_allclose(resid, r_resid, rtol=1e-9, atol=1e-12)
+
+
+def simulated_population(n: int = 3000, seed: int = 24) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parents with sets of care proceedings at a constant hazard: a new set within a year of
+    any set's issue has probability 0.20 exactly (memoryless, so also from the index, the
+    latest set before joining). Each joins 0 to 4 years after her first set; the extract is
+    fixed, so most are followed past a year after joining."""
+    rng = np.random.default_rng(seed)
+    rate = -np.log(0.8) / 365
+    day0 = pd.Timestamp("2012-01-01")
+    extract = pd.Timestamp("2025-12-31")
+    clients, sets = [], []
+    for i in range(n):
+        first = int(rng.integers(0, 2000))
+        joined = first + int(rng.integers(0, 4 * 365))
+        issued = [first]
+        while issued[-1] < (extract - day0).days + 10:
+            issued.append(issued[-1] + int(np.ceil(rng.exponential(1 / rate))))
+        cid = f"S{i:05d}"
+        start = day0 + pd.Timedelta(days=joined)
+        clients.append(
+            {"client_id": cid, "referral_date": start - pd.Timedelta(days=10), "start_date": start}
+        )
+        sets += [
+            {
+                "client_id": cid,
+                "issued_date": day0 + pd.Timedelta(days=d),
+                "concluded_date": day0 + pd.Timedelta(days=d + 1),
+            }
+            for d in issued
+        ]
+    c = pd.DataFrame(clients).assign(end_date=pd.NaT, closure_reason=None, cohort="service")
+    return c, pd.DataFrame(sets)
+
+
+def test_simulation_delayed_entry_recovers_a_true_one_year_recurrence_of_20_percent():
+    """Issue 24.1: a true one-year recurrence of 20% from the index issue. With delayed entry
+    the estimate's 95% CI contains 0.20; counted from the index with no entry (the old way),
+    the time between the index and joining, when no new set can be seen, is counted at risk,
+    and the CI lies well below 0.20. The Summary's headline (among parents followed a full
+    year after joining) contains it too."""
+    from scipy.stats import beta
+
+    from evaltool.analysis.survival import TimeToProceedings
+    from evaltool.analysis.windows import year_on
+
+    clients, sets = simulated_population()
+    fit = TimeToProceedings(origin="index-issue", times=(365,)).fit(clients, sets, EXTRACT)
+    row = fit.survival_at_.set_index("group").loc["all"]
+    assert row["ci_incidence_low"] < 0.20 < row["ci_incidence_high"]
+    assert abs(row["cumulative_incidence"] - 0.20) < 0.02
+    t = fit.table_
+    assert (t["entry"] > 0).mean() > 0.8  # most joined after their index was issued
+    naive = KaplanMeier().fit(t["time"].to_numpy(), t["event"].to_numpy()).at((365,)).iloc[0]
+    assert 1 - naive["ci_low"] < 0.15  # the old way: far below the truth, CI and all
+    _, returned, followed, _ = year_on(t, 365)
+    k, m = int(returned.sum()), int(followed.sum())
+    low, high = beta.ppf(0.025, k, m - k + 1), beta.ppf(0.975, k + 1, m - k)  # Clopper-Pearson
+    assert low < 0.20 < high
+    # the old headline, a year from the index issue, counted the same parents' index years
+    old = ((t["event"] == 1) & (t["time"] <= 365)).sum() / (
+        ((t["event"] == 1) & (t["time"] <= 365)) | (t["time"] >= 365)
+    ).sum()
+    assert old < 0.15
+
+
+def test_entry_start_or_referral_and_who_is_left_out_worked_by_hand(tmp_path):
+    """Four service parents referred 01/03/2024, started 01/04/2024 (C never started).
+    A: index issued 01/01/2023, a new set 15/03/2024 (between referral and start).
+    B: index issued 01/01/2023, moved away on the day she started.
+    C: never started; index issued 01/01/2023, a new set 01/06/2024.
+    D: died 01/06/2025, index 01/01/2024; a set issued 01/09/2025 after her death is not seen.
+    Extract 31/12/2025."""
+    clients = clients_rows(["A", "B", "C", "D"], start="01/04/2024", referral="01/03/2024")
+    clients[1].update(end_date="01/04/2024", closure_reason="moved_away")
+    clients[2]["start_date"] = None
+    clients[3].update(end_date="01/06/2025", closure_reason="died")
+    path = survival_workbook(
+        tmp_path,
+        [
+            {"client_id": "A", "issued_date": "01/01/2023", "concluded_date": "01/06/2023"},
+            {"client_id": "A", "issued_date": "15/03/2024", "concluded_date": None},
+            {"client_id": "B", "issued_date": "01/01/2023", "concluded_date": "01/06/2023"},
+            {"client_id": "C", "issued_date": "01/01/2023", "concluded_date": "01/06/2023"},
+            {"client_id": "C", "issued_date": "01/06/2024", "concluded_date": None},
+            {"client_id": "D", "issued_date": "01/01/2024", "concluded_date": "01/06/2024"},
+            {"client_id": "D", "issued_date": "01/09/2025", "concluded_date": None},
+        ],
+        clients,
+    )
+    loaded = load(path)
+    assert loaded.problems.ok, loaded.problems.errors
+    c, p = loaded.dataset.clients, loaded.dataset.tables["proceedings"]
+    days = lambda a, b: (pd.Timestamp(b) - pd.Timestamp(a)).days  # noqa: E731
+    # entry at the start: A's index is the set of 15/03/2024 (the latest by the start), so
+    # A enters on 01/04/2024, 17 days after it, and has not returned since
+    t, excluded = survival_table(c, p, EXTRACT, "index-issue")
+    t = t.set_index("client_id")
+    assert list(t.index) == ["A", "D"]
+    assert t.loc["A", "entry"] == days("2024-03-15", "2024-04-01")
+    assert (t.loc["A", "time"], t.loc["A", "event"]) == (days("2024-03-15", "2025-12-31"), 0)
+    # D: entered 91 days after her index, censored on the day she died: the later set unseen
+    assert t.loc["D", "entry"] == days("2024-01-01", "2024-04-01")
+    assert (t.loc["D", "time"], t.loc["D", "event"]) == (days("2024-01-01", "2025-06-01"), 0)
+    assert bool(t.loc["D", "lost_to_follow_up"])
+    reasons = dict(zip(excluded["Reason"], excluded["Clients"], strict=True))
+    assert reasons["service cohort: never started"] == 1  # C
+    assert reasons["no follow-up after joining (moved away or died by the day they joined)"] == 1
+    # intention to treat: everyone from referral (01/03/2024), C kept. A's index is now the
+    # 2023 set, and the set of 15/03/2024 is a return 14 days after joining
+    t, excluded = survival_table(c, p, EXTRACT, "index-issue", entry="referral")
+    t = t.set_index("client_id")
+    assert list(t.index) == ["A", "B", "C", "D"]
+    assert t.loc["A", "entry"] == days("2023-01-01", "2024-03-01")
+    assert (t.loc["A", "time"], t.loc["A", "event"]) == (days("2023-01-01", "2024-03-15"), 1)
+    assert (t.loc["B", "time"], t.loc["B", "event"]) == (days("2023-01-01", "2024-04-01"), 0)
+    assert (t.loc["C", "time"], t.loc["C", "event"]) == (days("2023-01-01", "2024-06-01"), 1)
+    assert "service cohort: never started" not in set(excluded["Reason"])
+    # the Kaplan-Meier of the four by hand, on days from the index: A's event at 439 has A, B
+    # and C at risk (entered at 425) and D (entered at 60, censored at 517): S = 3/4; B leaves
+    # at 456; C's event at 517 has C and D (censored that day, still at risk): S = 3/4 * 1/2
+    km = KaplanMeier().fit(t["time"], t["event"], entry=t["entry"])
+    assert km.table_["at_risk"].tolist() == [4, 2]
+    assert km.table_["survival"].tolist() == pytest.approx([0.75, 0.375])
+
+
+def test_aalen_johansen_with_death_competing_matches_survfit_multi_state():
+    # R: survfit(Surv(entry, time, state) ~ 1, id = client_id), state censor / proceedings /
+    # died (entry.R): the cumulative incidence, its infinitesimal-jackknife SE and log CI
+    from evaltool.analysis.survival.km import aalen_johansen
+
+    d = entry_table()
+    want = pd.read_csv(ENTRY / "entry_aalen_johansen.csv")
+    assert d["died"].sum() == 12
+    for group in ("all", "service", "comparison"):
+        part = d if group == "all" else d[d["cohort"] == group]
+        kind = np.where(part["event"] == 1, 1, np.where(part["died"] == 1, 2, 0))
+        got = aalen_johansen(part["time"], kind, part["entry"], (182, 365, 730))
+        w = want[want["group"] == group].reset_index(drop=True)
+        for col in ("incidence", "se", "ci_low", "ci_high", "died"):
+            np.testing.assert_allclose(got[col], w[col], rtol=1e-8, atol=1e-14)
+        # below the Kaplan-Meier's 1 - S, which counts the dead as still at risk of a return
+        km = KaplanMeier().fit(part["time"], part["event"], entry=part["entry"]).at((730,))
+        assert got["incidence"].iloc[-1] < 1 - km["survival"].iloc[0]
+
+
+def test_a_death_censors_and_brings_the_competing_risks_estimate(tmp_path):
+    from evaltool.analysis.survival import TimeToProceedings
+    from evaltool.report.text import survival_text
+
+    clients = clients_rows(["A", "B"], start="01/04/2024", referral="01/03/2024")
+    clients[1].update(end_date="01/06/2025", closure_reason="died")
+    path = survival_workbook(
+        tmp_path,
+        [
+            {"client_id": "A", "issued_date": "01/01/2024", "concluded_date": "01/06/2024"},
+            {"client_id": "A", "issued_date": "01/09/2024", "concluded_date": None},
+            {"client_id": "B", "issued_date": "01/01/2024", "concluded_date": "01/06/2024"},
+            {"client_id": "B", "issued_date": "01/09/2025", "concluded_date": None},
+        ],
+        clients,
+    )
+    loaded = load(path)
+    fit = TimeToProceedings(origin="index-issue", times=(365, 517)).fit(
+        loaded.dataset.clients, loaded.dataset.tables["proceedings"], EXTRACT
+    )
+    t = fit.table_.set_index("client_id")
+    assert t["died"].tolist() == [False, True] and t.loc["B", "event"] == 0
+    # by hand: A's event at 244 days (both at risk): F1 = 1/2; B dies at 517: F2 = 1/2
+    aj = fit.competing_.set_index(["group", "days"])
+    assert aj.loc[("all", 517), "incidence"] == pytest.approx(0.5)
+    assert aj.loc[("all", 517), "died"] == pytest.approx(0.5)
+    assert survival_json(fit)["competing_risks"]["at"]
+    assert "competing risk" in survival_text(fit)
+    assert "counted from the day they joined us" in survival_text(fit)
+
+
+def test_with_late_entries_disclosure_is_not_told_the_number_at_risk_never_rises():
+    """With delayed entry the number at risk rises as parents join (here from 6 months to a
+    year after the index): an identity saying it never rises would be false, and a solver
+    given it finds no solution and protects nothing."""
+    from evaltool.analysis.survival import TimeToProceedings
+    from evaltool.report.survival_tables import survival_tables
+
+    clients, sets = simulated_population(n=300)
+    fit = TimeToProceedings(origin="index-issue", times=(182, 365, 730)).fit(clients, sets, EXTRACT)
+    risk = fit.survival_at_.set_index(["group", "days"])["at_risk"]
+    assert risk[("all", 365)] > risk[("all", 182)]  # it rises
+
+    def falls(rel) -> bool:  # at risk at a later time <= at risk at an earlier one
+        terms = [t for t, _ in rel.terms if isinstance(t, tuple) and t[0] == "km"]
+        return (
+            getattr(rel, "op", "") == "<="
+            and len(terms) == 2 == len(rel.terms)
+            and all(t[2] == "At risk" for t in terms)
+        )
+
+    assert not any(falls(rel) for rel in survival_tables(fit)[0].relations)
+    # nobody late (origin start): the identity holds and is declared
+    fit = TimeToProceedings(origin="start", times=(182, 365, 730)).fit(clients, sets, EXTRACT)
+    assert any(falls(rel) for rel in survival_tables(fit)[0].relations)

@@ -6,8 +6,8 @@ funders pay on them (the Pause Plymouth social impact bond, Life Chances Fund 20
 - *no new proceedings*: no care proceedings (with an order in ``orders``, or still open) issued
   within ``proceedings_months`` (36) of starting.
 
-Each client is *met*, *not met* or *lost to follow-up* (moved away before the horizon with the
-outcome undecided) on the day that is decided, and *not yet assessable* before it: never is
+Each client is *met*, *not met* or *lost to follow-up* (moved away or died before the horizon
+with the outcome undecided) on the day that is decided, and *not yet assessable* before it: never is
 "not yet" counted as success. The return counts decisions by window, each window a sum of
 quarterly quantities (as ``windows.py`` does), and those not yet assessable at each window's end
 from the starts of the activity table.
@@ -27,7 +27,7 @@ from evaltool.instruments.results import Relation, SummaryTable
 from evaltool.periods import financial_year, quarters_between
 
 MET, NOT_MET, LOST, NOT_YET = "met", "not met", "lost to follow-up", "not yet assessable"
-LOST_REASONS = ("moved_away",)
+LOST_REASONS = ("moved_away", "died")
 
 
 @dataclass(frozen=True)
@@ -287,6 +287,8 @@ def pbr_cohorts(
         note="Parents who started in each financial year (April to March), and where each "
         "outcome stands at the end of the period: met, not met, lost to follow-up, or not yet "
         "assessable (its horizon has not passed; never counted as met). A cohort's figures "
-        "change until all its parents have reached the horizon.",
+        "change until all its parents have reached the horizon. Until then 'not met' runs "
+        "ahead of 'met' (a miss is known on its day, a success only at the horizon): compare "
+        "shares met only for cohorts with none not yet assessable.",
         relations=tuple(relations),
     )

@@ -143,21 +143,28 @@ def at_most(smaller: str, larger: str) -> Relation:
 
 
 def year_on(table: pd.DataFrame, days: int) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
-    """The service's rows of a survival table; who had new proceedings within ``days`` of the
-    origin; who is counted (followed for all of it, or returned in it); and the day it ends."""
+    """The service's rows of a survival table; who had new proceedings within ``days`` of
+    joining; who is counted (followed for all of it, or returned in it); and the day it ends.
+
+    The year is the first year *after joining* (``joined``; the origin where it is later, as
+    for the conclusion of an index still open on joining): a commissioner reads "of parents who
+    joined us, the share with new proceedings within a year". A year from an index issued
+    before joining would count time in which no new set could be seen (immortal time)."""
     t = table[table["cohort"] == "service"]
-    returned = (t["event"] == 1) & (t["time"] <= days)
-    followed = returned | (t["time"] >= days)
-    return t, returned, followed, t["origin"] + pd.Timedelta(days=days)
+    after = t["time"] - t["entry"]  # days followed after joining
+    returned = (t["event"] == 1) & (after <= days)
+    followed = returned | (after >= days)
+    return t, returned, followed, t["origin"] + pd.to_timedelta(t["entry"] + days, unit="D")
 
 
 def recurrence_by_window(
-    table: pd.DataFrame, windows: list[Window], origin_words: str, days: int = 365
+    table: pd.DataFrame, windows: list[Window], entry_words: str, days: int = 365
 ) -> SummaryTable:
-    """Of the service's parents whose first year after the origin ended in the window (and
-    who were followed for all of it, or had new proceedings in it), how many had new care
-    proceedings within that year. A proportion of people with complete follow-up: it needs
-    no model, and a quarter's figure never changes once the quarter is over."""
+    """Of the service's parents whose first year after joining ended in the window (and who
+    were followed for all of it, or had new proceedings in it), how many had new care
+    proceedings within that year (``year_on``). A proportion of people with complete
+    follow-up: it needs no model, and a quarter's figure never changes once the quarter is
+    over."""
     _, returned, followed, ended = year_on(table, days)
     rows, relations = [], []
     for w, window in enumerate(windows):
@@ -193,10 +200,11 @@ def recurrence_by_window(
         counts=(FOLLOWED, RETURNED),
         derived={SHARE: (RETURNED, FOLLOWED)},
         percent=(SHARE,),
-        note=f"Parents whose first year {origin_words} ended in the window, counted if followed "
-        "for the whole year or if new proceedings were issued in it; the share of them with new "
-        "care proceedings issued within that year. Every parent counted has a full year of "
-        "follow-up, so no estimate is needed.",
+        note=f"Parents whose first year after joining us ended in the window ({entry_words}), "
+        "counted if followed for the whole year after joining or if new proceedings were issued "
+        "in it; the share of them with new care proceedings issued within that year. Time "
+        "before joining is not counted. Every parent counted has a full year of follow-up, so "
+        "no estimate is needed.",
         relations=tuple(relations),
     )
 

@@ -6,7 +6,9 @@ A benchmark file is TOML (``evaltool/data/benchmarks/`` holds the ones evaltool 
     label = "Mothers in care proceedings in England, 2007-14"
     population = "mothers"          # mothers, fathers or parents
     age_band = "all"                # or under 20, 20-24, 25-29, 30 and over
-    origin = "index-issue"          # as [survival] origin
+    origin = "first-issue"          # as [survival] origin, or first-issue: the earliest
+                                    # proceedings in the records
+    selection = "all in proceedings"  # or "referred to a service": who was counted
     outcome = "any"                 # or new-child
     data_years = "2007-14"
     published = 2015
@@ -17,7 +19,10 @@ A benchmark file is TOML (``evaltool/data/benchmarks/`` holds the ones evaltool 
     months = 84                     # and its CI where published
     incidence = 0.24
 
-A curve is drawn as its points and never extended beyond them.
+A curve is drawn as its points and never extended beyond them, and only when it is measured
+like for like: the same origin and outcome as the analysis, and parents selected as the
+service's are (``selection = "referred to a service"``). Anything else is "measured
+differently: a guide to scale only", and kept off the service's chart.
 """
 
 from __future__ import annotations
@@ -32,7 +37,17 @@ from evaltool.errors import ConfigError
 SHIPPED = Path(__file__).parent / "benchmarks"
 POPULATIONS = {"mothers": "female", "fathers": "male", "parents": None}
 AGE_BANDS = ("all", "under 20", "20-24", "25-29", "30 and over")
-ORIGINS = ("index-issue", "index-conclusion", "start")
+ORIGINS = ("first-issue", "index-issue", "index-conclusion", "start")
+#: who a benchmark counts: everyone in care proceedings (not selected), or parents referred to
+#: a service as the service's were (already recurrent, selected); like for like needs the second
+SELECTIONS = ("all in proceedings", "referred to a service")
+ORIGIN_WORDS = {
+    "first-issue": "the issue of the earliest proceedings in the records",
+    "index-issue": "the issue of the latest proceedings before joining",
+    "index-conclusion": "the conclusion of the latest proceedings before joining",
+    "start": "the day of joining",
+}
+MEASURED_DIFFERENTLY = "measured differently: a guide to scale only"
 OUTCOMES = ("any", "new-child")
 DAYS_PER_MONTH = 365.25 / 12
 _KEYS = {
@@ -46,6 +61,7 @@ _KEYS = {
     "source",
     "checked",
     "points",
+    "selection",
 }
 _REQUIRED = ("label", "population", "origin", "source", "points")
 
@@ -72,6 +88,7 @@ class Benchmark:
     data_years: str = ""
     published: int | None = None
     checked: str = ""
+    selection: str | None = None  # None: not stated, so never like for like
 
     @property
     def proportion(self) -> float:
@@ -94,8 +111,11 @@ class Benchmark:
             self.population if self.age_band == "all" else f"{self.population} aged {self.age_band}"
         )
         years = f", {self.data_years}" if self.data_years else ""
-        origin = f"measured from {self.origin}" if self.origin else "origin not stated"
-        return f"{who}{years}; {origin}; {self.outcome} returns"
+        origin = (
+            f"measured from {ORIGIN_WORDS[self.origin]}" if self.origin else "origin not stated"
+        )
+        chosen = self.selection or "who was counted not stated"
+        return f"{who}{years}; {chosen}; {origin}; {self.outcome} returns"
 
 
 def shipped() -> dict[str, Path]:
@@ -140,6 +160,7 @@ def benchmark_from(data: dict[str, Any], where: str) -> Benchmark:
         ("age_band", AGE_BANDS),
         ("origin", ORIGINS),
         ("outcome", OUTCOMES),
+        ("selection", SELECTIONS),
     ):
         if key in data and data[key] not in allowed:
             raise ConfigError(f"{where}: {key} = {data[key]!r}; use one of {', '.join(allowed)}")
@@ -162,6 +183,7 @@ def benchmark_from(data: dict[str, Any], where: str) -> Benchmark:
         data_years=str(data.get("data_years", "")),
         published=data.get("published"),
         checked=str(data.get("checked", "")),
+        selection=data.get("selection"),
     )
 
 

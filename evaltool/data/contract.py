@@ -27,7 +27,9 @@ def service_clients(clients: pd.DataFrame) -> pd.DataFrame:
     return clients[cohort_of(clients) == "service"]
 
 
-CLOSURE_REASONS = ("completed", "disengaged", "moved_away", "other")
+#: moved_away and died end follow-up (survival: censored at the end date; payment by results:
+#: lost to follow-up)
+CLOSURE_REASONS = ("completed", "disengaged", "moved_away", "died", "other")
 PROCEEDINGS_OUTCOMES = (
     "interim_care_order",
     "care_order",
@@ -52,7 +54,7 @@ CLIENTS = TableSpec(
             "closure_reason",
             CATEGORY,
             choices=CLOSURE_REASONS,
-            description="completed, disengaged, moved_away, other",
+            description="completed, disengaged, moved_away, died, other",
             dated_by="end_date",
         ),
         Column("cohort", CATEGORY, choices=COHORTS, description="service (default) or comparison"),

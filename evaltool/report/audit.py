@@ -498,7 +498,10 @@ def _within_table(t: Table, counts: list[str], ref, threshold: int) -> list:
                         ((ref(t, a, "Events so far"), 1), (ref(t, b, "Events so far"), -1)), "<="
                     )
                 )
-                rels.append(Relation(((ref(t, b, "At risk"), 1), (ref(t, a, "At risk"), -1)), "<="))
+                if "number at risk can rise" not in t.note:  # delayed entry: it can
+                    rels.append(
+                        Relation(((ref(t, b, "At risk"), 1), (ref(t, a, "At risk"), -1)), "<=")
+                    )
                 ma, mb = (
                     t.rows[x][t.columns.index("Months")] if "Months" in t.columns else x
                     for x in (a, b)

@@ -246,12 +246,12 @@ def _charts(output: Output) -> list[tuple[str, str]]:
         out.append(overlap)
     if "km" in pub.shown:
         km = pub.shown["km"].values
-        out.append(
-            (
-                survival_png(km, results.settings.benchmark),
-                km_alt_text(km, results.settings.benchmark),
-            )
+        # a benchmark point on the service's chart only when measured like for like
+        compared = results.survival is not None and (results.survival.benchmark_ or {}).get(
+            "compared"
         )
+        like = results.settings.benchmark if compared else None
+        out.append((survival_png(km, like), km_alt_text(km, like)))
     return out
 
 

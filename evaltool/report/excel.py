@@ -21,7 +21,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from evaltool.analysis.evidence import evidence
-from evaltool.analysis.survival.table import NO_RETURN_TYPE, ORIGIN_DEFINITIONS
+from evaltool.analysis.survival.table import ENTRY_WORDS, NO_RETURN_TYPE, ORIGIN_DEFINITIONS
 from evaltool.analysis.windows import RECURRENCE, STRATA
 from evaltool.data.benchmark import DAYS_PER_MONTH, Benchmark
 from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
@@ -500,6 +500,7 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     sw.pairs(
         [
             ("Origin", survival.origin),
+            ("Counted from", f"the day each parent joined ({survival.entry})"),
             (
                 "Outcomes",
                 "new care proceedings of any kind"
@@ -510,7 +511,10 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
         ]
     )
     sw.row -= 1
-    sw.note(f"Origin {survival.origin}: {ORIGIN_DEFINITIONS[survival.origin]}.")
+    sw.note(
+        f"Origin {survival.origin}: {ORIGIN_DEFINITIONS[survival.origin]}. Each parent is "
+        f"{ENTRY_WORDS[survival.entry]} (no new proceedings could be seen before it)."
+    )
     sw.row += 1
     tables = {t.name: t for t in pub.sheets["Time to next proceedings"]}
     for name in (RECURRENCE, STRATA, "km"):
@@ -540,10 +544,12 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     sw.ws.row_breaks.append(Break(id=sw.row))  # the chart starts a printed page
     data = book.data_sheet()
     data.heading("Time to next proceedings: the published points of the fixed-time table")
+    # a benchmark point on the service's chart only when measured like for like
+    like = s.benchmark if (survival.benchmark_ or {}).get("compared") else None
     add_km_chart(
         sw.ws,
         written.shown,
-        s.benchmark,
+        like,
         survival.ci,
         anchor=f"A{sw.row + 1}",
         data_ws=data.ws,
@@ -552,7 +558,7 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
         width_cm=width,
     )
     data.row += len(written.shown["Months"].unique()) + 4
-    book.chart(sw.ws, km_alt_text(written.shown, s.benchmark))
+    book.chart(sw.ws, km_alt_text(written.shown, like))
     sw.row += rows_for(width / 2)  # the chart is half as high as wide
     for w in survival.warnings_:
         sw.note(f"Warning: {return_warning(w)}")
@@ -618,7 +624,8 @@ def write_benchmark(
         sw.note(f"Checked against the source: {b['checked']}")
     if not b["compared"]:
         sw.note(
-            f"Not compared with this service: {b['not_compared']}. A figure measured another "
+            f"Measured differently: a guide to scale only, not set beside this service's "
+            f"figure or drawn on its chart: {b['not_compared']}. A figure measured another "
             "way would mislead; name a benchmark measured as this analysis is "
             "([survival] benchmark)."
         )
@@ -771,7 +778,8 @@ def settings_rows(results: Results) -> list[tuple[str, Any]]:
         ),
         (
             "Survival",
-            f"origin {s.survival_origin}; CI transform {s.survival_ci}; times "
+            f"origin {s.survival_origin}; entry {s.survival_entry}; CI transform "
+            f"{s.survival_ci}; times "
             f"{', '.join(str(t) for t in s.survival_times)} days",
         ),
     ]
@@ -888,11 +896,13 @@ def window_definitions(results: Results) -> list[Definition]:
         out.append(
             Definition(
                 "Parents followed for a year",
-                "Service-cohort parents whose first year after the origin (see Time to next "
-                "proceedings) ended in the window, and who were followed for all of it or had "
-                "new care proceedings issued in it. The share: those with new proceedings "
-                "issued within the year, divided by them. Each quarter's figure is final once "
-                "the quarter is over.",
+                "Service-cohort parents whose first year after joining us (the start date; "
+                'with [survival] entry = "referral", the referral date; or the origin on the '
+                "Time to next proceedings sheet where it is later) ended in the window, and who "
+                "were followed for all of it or had new care proceedings issued in it. Time "
+                "before joining is not counted: no new proceedings could be seen in it. The "
+                "share: those with new proceedings issued within the year, divided by them. "
+                "Each quarter's figure is final once the quarter is over.",
                 "evaltool",
             )
         )

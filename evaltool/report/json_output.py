@@ -8,7 +8,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from evaltool.analysis.survival.table import ORIGIN_DEFINITIONS
+from evaltool.analysis.survival.table import ENTRY_WORDS, ORIGIN_DEFINITIONS
 from evaltool.report.formats import formats_for, printed_value, shown_symbol, symbol_key
 
 if TYPE_CHECKING:
@@ -176,6 +176,10 @@ def survival_json(
         "ci_transform": fit.ci,
         "origin": fit.origin,
         "origin_definition": ORIGIN_DEFINITIONS[fit.origin],
+        "entry": fit.entry,
+        "entry_definition": ENTRY_WORDS[fit.entry]
+        + "; each parent is in the risk set only from then (delayed entry: entry < t <= time, "
+        "as R's Surv(entry, time, event))",
         "overlaps": int(fit.table_["overlap"].sum()),
         "outcome": fit.outcome,
         "outcome_definition": OUTCOME_DEFINITIONS[fit.outcome],
@@ -195,6 +199,14 @@ def survival_json(
         "cox_info": {**fit.cox_info_, "concordance": fit.concordance_} if fit.cox_info_ else {},
         "proportional_hazards": records(fit.ph_test_) if fit.ph_test_ is not None else [],
         "benchmark": fit.benchmark_,
+        "competing_risks": None
+        if fit.competing_ is None
+        else {
+            "definition": "Aalen-Johansen cumulative incidence of new care proceedings with "
+            "death (closure reason died) as a competing risk, with the same delayed entry; "
+            "standard errors and log CIs as R's survfit for multi-state data",
+            "at": records(fit.competing_),
+        },
         "evidence": fit.evidence_,
         "warnings": fit.warnings_,
     }

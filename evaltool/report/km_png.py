@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 def km_png(fit: TimeToProceedings, threshold: int, path: Any = None):
     """The fitted curves as a PNG (a bytes buffer, or written to ``path``), for
     ``evaltool survival --plot``; counts at risk from 1 to ``threshold`` are not printed."""
-    return km_plot(fit.curves(), fit.times, fit.benchmark, fit.ci, threshold, path)
+    # a benchmark point on the service's chart only when measured like for like
+    like = fit.benchmark if (fit.benchmark_ or {}).get("compared") else None
+    return km_plot(fit.curves(), fit.times, like, fit.ci, threshold, path)
 
 
 def km_plot(

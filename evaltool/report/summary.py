@@ -44,13 +44,13 @@ def key_figures(results: Results, pub: Publication) -> list[KeyFigure]:
     if RECURRENCE in pub.shown:
         rows += [
             KeyFigure(
-                "Of parents followed for a year, the share with new care proceedings "
-                "within that year",
+                "Of parents followed for a year from the day they joined us, the share with "
+                "new care proceedings within that year",
                 RECURRENCE,
                 SHARE,
                 percent=True,
             ),
-            KeyFigure("Parents followed for a year", RECURRENCE, FOLLOWED),
+            KeyFigure("Parents followed for a year after joining", RECURRENCE, FOLLOWED),
         ]
     rows += [
         KeyFigure("Parents referred to us", "activity-windows", "Referrals"),
@@ -82,7 +82,8 @@ def caveats(results: Results) -> list[str]:
 
     out = [
         "Windows: each figure counts what happened in the window; 'followed for a year' counts "
-        "parents whose first year of follow-up ended in it.",
+        "parents whose first year after joining us ended in it (time before joining is not "
+        "counted: no new proceedings could be seen in it).",
         "Change over time: these parents were not chosen at random, and need and referral "
         "patterns change; a difference between windows shows what happened, not what the "
         "service caused" + level("before-after") + ".",
@@ -97,9 +98,9 @@ def caveats(results: Results) -> list[str]:
     compared = survival.benchmark_ if survival is not None else None
     if compared is not None:
         how = (
-            "set beside this service's own figure, measured the same way"
+            "set beside this service's own figure, measured like for like"
             if compared["compared"]
-            else f"not compared with this service ({compared['not_compared']})"
+            else f"{compared['measured']} ({compared['not_compared']})"
         )
         out.append(
             f"National figure ({compared['label']}"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from evaltool.analysis.survival import DAYS_PER_MONTH, LOST_REASONS, TimeToProceedings
-from evaltool.analysis.survival.table import NO_RETURN_TYPE, ORIGIN_DEFINITIONS
+from evaltool.analysis.survival.table import ENTRY_WORDS, NO_RETURN_TYPE, ORIGIN_DEFINITIONS
 from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.instruments.base import Definition
 from evaltool.instruments.results import Implied, Relation, SummaryTable
@@ -46,9 +46,16 @@ def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
             "km",
             "Share with new care proceedings, at fixed times",
             frame,
-            note=f"Kaplan-Meier estimate of the share with new proceedings by each time, 95% "
-            f"CI ({fit.ci} transform, Greenwood variance). 'Events so far': new proceedings "
-            "up to that day; 'At risk': still followed up on that day.",
+            note=(f"{RISES.capitalize()}. " if late_entry(fit) else "")
+            + f"Kaplan-Meier estimate of the share with new proceedings by each time after "
+            f"the origin, 95% CI ({fit.ci} transform, Greenwood variance), each parent "
+            f"{ENTRY_WORDS[fit.entry]}. 'Events so far': new proceedings up to that day; 'At "
+            "risk': joined before that day and still followed up on it"
+            + (
+                " (early times after an index issued long before joining rest on few parents)."
+                if late_entry(fit)
+                else "."
+            ),
             relations=tuple(relations),
         ),
         SummaryTable(
@@ -155,7 +162,7 @@ def curve_relations(
     events bound a new-child table too), and the parts of each split adding up to everyone
     (``group_sums``)."""
     groups = list(med["Group"])
-    relations = over_time(key, frame)
+    relations = over_time(key, frame, at_risk_falls=not late_entry(fit))
     for r, g in zip(frame.index, frame["Group"], strict=True):
         total = groups.index(g)
         for col, bound in (("Events so far", "Events"), ("At risk", "Clients")):
@@ -187,9 +194,21 @@ def group_sums(key: str, frame: pd.DataFrame, groups: list[str], op: str) -> lis
     return relations
 
 
-def over_time(key: str, frame: pd.DataFrame) -> list[Relation]:
-    """Within a group, events so far never fall and the number at risk never rises; the
-    events between two times are a count of people of their own."""
+#: said first in a fixed-time table's note where parents enter late (the first line is what
+#: evaltool audit reads): a reader must not take the number at risk to fall over time
+RISES = "parents join over time, so the number at risk can rise"
+
+
+def late_entry(fit: TimeToProceedings) -> bool:
+    """Whether anyone enters the risk set after the origin (delayed entry)."""
+    return "entry" in fit.table_ and bool((fit.table_["entry"] > 0).any())
+
+
+def over_time(key: str, frame: pd.DataFrame, at_risk_falls: bool = True) -> list[Relation]:
+    """Within a group, events so far never fall and (``at_risk_falls``: nobody enters late)
+    the number at risk never rises; the events between two times are a count of people of
+    their own. With delayed entry the number at risk rises as parents join: declaring that it
+    never does would be a false identity, leaving the solver no solution and so no protection."""
     relations: list[Relation] = []
     for g in frame["Group"].unique():
         rows = list(frame.index[frame["Group"] == g])
@@ -202,8 +221,11 @@ def over_time(key: str, frame: pd.DataFrame) -> list[Relation]:
                 Relation(
                     (((key, a, "Events so far"), 1.0), ((key, b, "Events so far"), -1.0)), "<="
                 ),
-                Relation((((key, b, "At risk"), 1.0), ((key, a, "At risk"), -1.0)), "<="),
             ]
+            if at_risk_falls:
+                relations.append(
+                    Relation((((key, b, "At risk"), 1.0), ((key, a, "At risk"), -1.0)), "<=")
+                )
     return relations
 
 
@@ -267,7 +289,8 @@ def return_type_tables(fit: TimeToProceedings, new: TimeToProceedings) -> list[S
             NEW_CHILD,
             "Share with new care proceedings about a new child, at fixed times",
             frame,
-            note="As the table above, counting only proceedings about a child born after the "
+            note=(f"{RISES.capitalize()}. " if late_entry(fit) else "")
+            + "As the table above, counting only proceedings about a child born after the "
             f"index proceedings were issued (or unborn when the new set was issued); {rule}.",
             relations=tuple(relations),
         ),
@@ -386,7 +409,11 @@ def survival_definitions(fit: TimeToProceedings) -> list[Definition]:
             "first care proceedings issued after it; followed up to the period end, "
             "the day every figure of the return is as at (an event on that day counts), "
             "or to the end date for clients "
-            f"who {', '.join(r.replace('_', ' ') for r in LOST_REASONS)}.",
+            f"who {', '.join(r.replace('_', ' ') for r in LOST_REASONS)}. Each parent is "
+            f"{ENTRY_WORDS[fit.entry]}: she is at risk only from the day she joined (delayed "
+            "entry), because no new proceedings could be seen between an index issued before "
+            "then and that day (a set issued then would itself be the index). A parent whose "
+            "follow-up ended by the day she joined is not counted.",
             f"evaltool data contract {CONTRACT_VERSION} ({CONTRACT_DOC}); Broadhurst et al. (2015)",
         ),
         Definition(

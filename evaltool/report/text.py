@@ -206,10 +206,12 @@ def survival_text(result: TimeToProceedings, analysis: str | None = None) -> str
     """The survival analysis as readable text, with the strength of evidence of the cohorts'
     comparison (``analysis``: whether it is the primary analysis or a sensitivity one)."""
     from evaltool.analysis.survival.returns import OUTCOME_WORDS
+    from evaltool.analysis.survival.table import ENTRY_WORDS
 
     lines = [
         f"Time to next care proceedings ({OUTCOME_WORDS[result.outcome]}): origin "
         f"{result.origin}, follow-up to {result.extract_date_}, 95% CI {result.ci} transform",
+        f"Entry ({result.entry}): {ENTRY_WORDS[result.entry]} (delayed entry)",
         f"Clients analysed: {len(result.table_)}; new proceedings: "
         f"{int(result.table_['event'].sum())}",
     ]
@@ -263,13 +265,24 @@ def survival_text(result: TimeToProceedings, analysis: str | None = None) -> str
                 f"  proportional hazards (cox.zph), {c['covariate']}: chi-square "
                 f"{_f(c['chi2'], '.3f') or 'not tested'} on {c['df']} df, p {_p(c['p'])}"
             )
+    if result.competing_ is not None:
+        lines.append(
+            "new proceedings with death as a competing risk (Aalen-Johansen; parents who died "
+            "can have no new proceedings):"
+        )
+        for r in records(result.competing_):
+            lines.append(
+                f"  {r['group']}, by {r['days']} days: {_f(r['incidence'], '.1%')} "
+                f"[{_f(r['ci_low'], '.1%')}, {_f(r['ci_high'], '.1%')}]; died first "
+                f"{_f(r['died'], '.1%')}"
+            )
     if result.evidence_ is not None:
         lines.append(" ".join(filter(None, [analysis, result.evidence_["statement"]])))
     if result.benchmark_:
         b = result.benchmark_
         lines.append(f"benchmark: {b['label']} ({b['source']})")
         if not b["compared"]:
-            lines.append(f"  not compared: {b['not_compared']}")
+            lines.append(f"  {b['measured']}: {b['not_compared']}")
         for r in b["rows"]:
             ours = (
                 f"not followed up this long (longest {b['longest_follow_up_days']:g} days)"
@@ -412,5 +425,11 @@ def adjusted_text(rows: list[dict[str, Any]], propensity: Any) -> str:
             f"{r['difference']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}], p {_p(r['p'])} "
             f"(unadjusted {r['difference_unweighted']:+.2f})"
         )
+        if "not_yet" in r:  # a fixed-horizon outcome: those not at the horizon, beside it
+            lines.append(
+                f"    not yet followed for the whole horizon: {r['not_yet']} (of whom "
+                f"{r['not_yet_already_not_met']} already not met; not counted, as those met "
+                f"cannot be yet); lost to follow-up: {r['lost']}"
+            )
         lines.append(f"    {r['evidence']['statement']}")
     return "\n".join(lines)

@@ -25,7 +25,13 @@ import pandas as pd
 
 from evaltool.analysis.survival.cox import cox_model
 from evaltool.analysis.survival.km import KaplanMeier, logrank
-from evaltool.analysis.survival.table import AGE_BANDS, LOST_REASONS, survival_table
+from evaltool.analysis.survival.table import (
+    AGE_BANDS,
+    ENTRIES,
+    ENTRY_WORDS,
+    LOST_REASONS,
+    survival_table,
+)
 from evaltool.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -34,6 +40,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AGE_BANDS",
     "DAYS_PER_MONTH",
+    "ENTRIES",
+    "ENTRY_WORDS",
     "LOST_REASONS",
     "KaplanMeier",
     "TimeToProceedings",
@@ -55,6 +63,7 @@ class TimeToProceedings:
     origin: str = "index-issue"  # or "index-conclusion", "start" (survival/table.py)
     outcome: str = "any"  # or "new-child" (survival/returns.py)
     rule_37_weeks: bool = True
+    entry: str = "start"  # or "referral" (intention to treat): the joining date (table.py)
     ci: str = "log"
     times: tuple[int, ...] = (182, 365, 730)
     group: str | None = None
@@ -75,6 +84,8 @@ class TimeToProceedings:
     cox_fit_: Any = field(default=None, init=False, repr=False)  # lifelines' CoxPHFitter
     ph_test_: pd.DataFrame | None = field(default=None, init=False, repr=False)
     benchmark_: dict[str, Any] | None = field(default=None, init=False)
+    #: Aalen-Johansen cumulative incidence with death as a competing risk (None: no deaths)
+    competing_: pd.DataFrame | None = field(default=None, init=False, repr=False)
     warnings_: list[str] = field(default_factory=list, init=False)
 
     @property
@@ -120,9 +131,22 @@ class TimeToProceedings:
 
     @property
     def concordance_(self) -> float | None:
-        """Harrell's C of the Cox model, as R's ``coxph`` gives it. Worked out when first asked
-        for (the return does not show it; lifelines takes 0.1 s at national scale)."""
-        return None if self.cox_fit_ is None else float(self.cox_fit_.concordance_index_)
+        """Harrell's C of the Cox model, as R's ``coxph`` gives it (with delayed entry: each
+        event compared with those at risk then). Worked out when first asked for (the return
+        does not show it)."""
+        if self.cox_fit_ is None:
+            return None
+        from evaltool.analysis.survival.cox import covariate_frame
+
+        names = tuple(self.cox_fit_.params_.index)
+        x = covariate_frame(self.table_, names).dropna()
+        t = self.table_.loc[x.index]
+        return concordance(
+            t["time"].to_numpy(float),
+            t["entry"].to_numpy(float),
+            t["event"].to_numpy(int),
+            x.to_numpy(float) @ self.cox_fit_.params_.to_numpy(),
+        )
 
     def fit(
         self,
@@ -145,6 +169,7 @@ class TimeToProceedings:
             self.outcome,
             subjects,
             self.rule_37_weeks,
+            self.entry,
         )
         return self._fit_table(t)
 
@@ -161,6 +186,7 @@ class TimeToProceedings:
             origin=self.origin,
             outcome="new-child",
             rule_37_weeks=self.rule_37_weeks,
+            entry=self.entry,
             ci=self.ci,
             times=self.times,
             group=self.group,
@@ -206,7 +232,9 @@ class TimeToProceedings:
                     groups.append((f"{self.group}={value}", part))
         rows, medians = [], []
         for name, part in groups:
-            km = KaplanMeier(self.ci).fit(part["time"].to_numpy(), part["event"].to_numpy())
+            km = KaplanMeier(self.ci).fit(
+                part["time"].to_numpy(), part["event"].to_numpy(), entry=part["entry"].to_numpy()
+            )
             self.km_[name] = km
             at = km.at(self.times)
             at.insert(0, "group", name)
@@ -229,6 +257,17 @@ class TimeToProceedings:
         self.survival_at_ = at
         self.medians_ = pd.DataFrame(medians)
         self.logrank_ = logrank(t, "cohort") if tests and t["cohort"].nunique() > 1 else None
+        self.competing_ = None
+        if "died" in t and t["died"].any():  # death as a competing risk, where deaths exist
+            from evaltool.analysis.survival.km import aalen_johansen
+
+            parts = []
+            for name, part in groups:
+                if name in ("all", "service", "comparison"):
+                    kind = part["event"].where(part["event"] == 1, 2 * part["died"].astype(int))
+                    aj = aalen_johansen(part["time"], kind, part["entry"], self.times)
+                    parts.append(aj.assign(group=name))
+            self.competing_ = pd.concat(parts, ignore_index=True)
         covariates = self.covariates
         if "cohort" in covariates and t["cohort"].nunique() < 2:
             covariates = tuple(c for c in covariates if c != "cohort")
@@ -247,9 +286,10 @@ class TimeToProceedings:
 
     def _against(self, b: Benchmark) -> dict[str, Any]:
         """The benchmark beside the service's own curve at each of its points, for the same
-        population, origin and outcome only; otherwise why they are not compared. A point
-        beyond the service's follow-up is not estimated (never extended)."""
-        from evaltool.data.benchmark import POPULATIONS
+        population, selection, origin and outcome only; otherwise why they are not compared
+        (measured differently: a guide to scale only). A point beyond the service's follow-up
+        is not estimated (never extended)."""
+        from evaltool.data.benchmark import MEASURED_DIFFERENTLY, ORIGIN_WORDS, POPULATIONS
 
         out: dict[str, Any] = {
             "label": b.label,
@@ -261,6 +301,7 @@ class TimeToProceedings:
             "data_years": b.data_years,
             "published": b.published,
             "checked": b.checked,
+            "selection": b.selection,
             "points": [
                 {"days": p.days, "incidence": p.incidence, "ci_low": p.ci_low, "ci_high": p.ci_high}
                 for p in b.points
@@ -274,7 +315,15 @@ class TimeToProceedings:
         if b.origin is None:
             why = "the benchmark does not state its origin"
         elif b.origin != self.origin:
-            why = f"the benchmark is measured from {b.origin}, this analysis from {self.origin}"
+            why = (
+                f"the benchmark is measured from {ORIGIN_WORDS[b.origin]} ({b.origin}), this "
+                f"analysis from {ORIGIN_WORDS[self.origin]} ({self.origin})"
+            )
+        elif b.selection != "referred to a service":
+            why = (
+                f"the benchmark counts {b.selection or 'parents it does not describe'}, this "
+                "service parents referred to it (an already-recurrent, selected group)"
+            )
         elif b.outcome != self.outcome:
             why = f"the benchmark counts {b.outcome} returns, this analysis {self.outcome} returns"
         gender = POPULATIONS[b.population]
@@ -292,8 +341,12 @@ class TimeToProceedings:
             why = f"no service client is in the benchmark's population ({b.describe()})"
         if why is not None:
             out["not_compared"] = why
+            out["measured"] = MEASURED_DIFFERENTLY
             return out
-        km = KaplanMeier(self.ci).fit(t["time"].to_numpy(), t["event"].to_numpy())
+        out["measured"] = "like for like: the same origin, outcome, population and selection"
+        km = KaplanMeier(self.ci).fit(
+            t["time"].to_numpy(), t["event"].to_numpy(), entry=t["entry"].to_numpy()
+        )
         longest = float(km.time_.max())
         for p in b.points:
             row = km.at([p.days]).iloc[0]
@@ -321,3 +374,25 @@ class TimeToProceedings:
         if self.group:
             names = [g for g in self.km_ if g.startswith(f"{self.group}=")]
         return {g: self.km_[g] for g in names}
+
+
+def concordance(time, entry, event, risk) -> float:
+    """Harrell's C as R's ``concordance`` counts it for (entry, time] data: each event at t is
+    compared with everyone at risk then who lasted longer (still at risk after t, or censored
+    at t; others with an event at t are tied on time, not compared); concordant when the event
+    has the higher risk score, a tie on the score counting a half."""
+    import numpy as np
+
+    risk = np.round(risk, 10)  # the same covariates, summed in another order, are a tie
+    good = ties = total = 0.0
+    for t in np.unique(time[event == 1]):
+        at = (time == t) & (event == 1)
+        later = (entry < t) & ((time > t) | ((time == t) & (event == 0)))
+        others = np.sort(risk[later])
+        for r in risk[at]:
+            below = np.searchsorted(others, r, side="left")
+            same = np.searchsorted(others, r, side="right") - below
+            good += below
+            ties += same
+            total += len(others)
+    return float((good + ties / 2) / total) if total else float("nan")

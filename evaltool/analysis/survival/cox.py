@@ -39,14 +39,19 @@ def covariate_frame(table: pd.DataFrame, covariates: tuple[str, ...]) -> pd.Data
 
 
 def schoenfeld_residuals(
-    time: np.ndarray, event: np.ndarray, x: np.ndarray, beta: np.ndarray
+    time: np.ndarray,
+    event: np.ndarray,
+    x: np.ndarray,
+    beta: np.ndarray,
+    entry: np.ndarray | None = None,
 ) -> np.ndarray:
     """Schoenfeld residuals with Efron's tie correction, one row per event in time order.
 
     For an event at a time with d events: x minus the mean over l = 0..d-1 of the Efron
     risk-set means (S1 - l/d D1) / (S0 - l/d D0), where S sums over those still at risk and
     D over the events then. lifelines computes the same in a Python loop over every row;
-    here it is cumulative sums and bincounts.
+    here it is cumulative sums and bincounts. ``entry``: delayed entry, a client in the risk
+    sets only over (entry, time]; those entering at or after t are taken out of its sums.
     """
     order = np.argsort(time, kind="stable")
     t, e, x = time[order], event[order], x[order]
@@ -55,6 +60,13 @@ def schoenfeld_residuals(
     times, first, group = np.unique(t, return_index=True, return_inverse=True)
     s0 = np.cumsum(w[::-1])[::-1][first]  # risk set: everyone with time >= t
     s1 = np.cumsum(wx[::-1], axis=0)[::-1][first]
+    if entry is not None and np.asarray(entry).any():
+        late = np.asarray(entry, float)[order]
+        by = np.argsort(late, kind="stable")
+        at = np.searchsorted(late[by], times, side="left")  # first to enter at or after t
+        s0 = s0 - np.concatenate([np.cumsum(w[by][::-1])[::-1], [0.0]])[at]
+        tail = np.cumsum(wx[by][::-1], axis=0)[::-1]
+        s1 = s1 - np.vstack([tail, np.zeros((1, x.shape[1]))])[at]
     d = np.bincount(group, weights=e, minlength=len(times))
     d0 = np.bincount(group, weights=w * e, minlength=len(times))
     d1 = np.column_stack(
@@ -179,7 +191,9 @@ def cox_model(
     from lifelines.exceptions import ConvergenceError
 
     design = covariate_frame(table, covariates)
-    data = design.assign(time=table["time"], event=table["event"])
+    # delayed entry: each client at risk over (entry, time], as R's Surv(entry, time, event)
+    entry = table["entry"] if "entry" in table else pd.Series(0.0, index=table.index)
+    data = design.assign(time=table["time"], event=table["event"], entry=entry)
     complete = data.dropna()
     dropped = len(data) - len(complete)
     if dropped:
@@ -208,6 +222,7 @@ def cox_model(
                 complete,
                 duration_col="time",
                 event_col="event",
+                entry_col="entry",
                 fit_options={"precision": 1e-13, "max_steps": 200},
                 batch_mode=True,
             )
@@ -233,6 +248,7 @@ def cox_model(
         complete[list(design.columns)].to_numpy(float),
         cph.params_.to_numpy(),
         list(design.columns),
+        entry=complete["entry"].to_numpy(float) if "entry" in complete else None,
     )
     if ph_table["chi2"].isna().any():
         notes.append(

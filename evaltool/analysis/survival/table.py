@@ -12,7 +12,17 @@ A set issued after the index was issued and on or before it concluded *overlaps*
 under ``index-issue`` (and under ``start`` when issued after the start), never one under
 ``index-conclusion``, and counted under every origin (``overlaps``), never dropped silently.
 Censoring: the extract date, or the end date for clients lost to follow-up (closure reason in
-``LOST_REASONS``).
+``LOST_REASONS``: moved away, or died).
+
+Entry (delayed entry, left truncation): a client joins the analysis on her *joining date*, the
+date that defines her index (``entry="start"``: the service start, comparison cohort the
+referral; ``entry="referral"``, intention to treat: the referral date for everyone, never-
+started service clients kept). No new set can be seen between an index issued before that day
+and the day itself (it would have been the index), so that time is not at risk: ``entry`` is
+the days from the origin to the joining date (0 when the origin is on or after it), and every
+estimate counts a client at risk only over (entry, time], as R's ``Surv(entry, time, event)``.
+A client whose follow-up ends on or before the day she joined (moved away before it, or an
+event on or before it, which the index rule makes impossible) is excluded, counted.
 """
 
 from __future__ import annotations
@@ -32,7 +42,18 @@ from evaltool.data.contract import cohort_of
 from evaltool.errors import AnalysisError
 from evaltool.periods import financial_year
 
-LOST_REASONS = ("moved_away",)
+LOST_REASONS = ("moved_away", "died")
+#: who joins the analysis on which day ([survival] entry)
+ENTRIES = ("start", "referral")
+#: each entry rule in plain words, for the outputs
+ENTRY_WORDS = {
+    "start": "counted from the day they joined us (the service start; comparison cohort: "
+    "referral): time before it is not counted",
+    "referral": "counted from the day they were referred to us (intention to treat: those who "
+    "never started are kept; comparison cohort: referral): time before it is not counted",
+}
+JOINED_LATER = "joined on or after the extract date (not yet followed)"
+NO_FOLLOW_UP = "no follow-up after joining (moved away or died by the day they joined)"
 #: age at origin, in the bands the recurrence research reports (Broadhurst et al. 2015)
 AGE_BANDS = ((0, 20, "under 20"), (20, 25, "20-24"), (25, 30, "25-29"), (30, 200, "30 and over"))
 
@@ -84,6 +105,7 @@ def survival_table(
     outcome: str = "any",
     subjects: pd.DataFrame | None = None,
     rule_37_weeks: bool = True,
+    entry: str = "start",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per client analysed (origin, time, event, covariates), and the exclusions.
 
@@ -92,8 +114,12 @@ def survival_table(
     given ``subjects`` (each set's children: ``data.children.subjects``), what their first
     return was about (``return_type``) and, for the ``any`` outcome, the ``new-child`` one
     from the same pass (``new_child_time``, ``new_child_event``). ``outcome`` is ``any`` or
-    ``new-child`` (``returns.py``, which needs ``subjects``).
+    ``new-child`` (``returns.py``, which needs ``subjects``). ``entry``: the joining date,
+    ``start`` or ``referral`` (module docstring); ``joined`` is that date and ``entry`` the
+    days from the origin to it.
     """
+    if entry not in ENTRIES:
+        raise ValueError(f"entry {entry!r}: use one of {', '.join(ENTRIES)}")
     origin = ALIASES.get(origin, origin)
     if origin not in ORIGINS:
         raise ValueError(f"origin {origin!r}: use one of {', '.join(ORIGINS)}")
@@ -106,9 +132,13 @@ def survival_table(
     cohort = cohort_of(c)
     start = c["start_date"] if "start_date" in c else pd.Series(pd.NaT, index=c.index)
     c["cohort"] = cohort
-    c["reference"] = start.where(cohort == "service", c["referral_date"])
+    if entry == "referral":  # intention to treat: everyone from referral
+        c["reference"] = c["referral_date"]
+    else:
+        c["reference"] = start.where(cohort == "service", c["referral_date"])
     reason = pd.Series("", index=c.index, dtype=object)
-    reason[(cohort == "service") & start.isna()] = "service cohort: never started"
+    if entry == "start":
+        reason[(cohort == "service") & start.isna()] = "service cohort: never started"
 
     p = proceedings[["client_id", "issued_date", "concluded_date"]]
     if subjects is not None:
@@ -177,8 +207,19 @@ def survival_table(
         return event, end, (end - c["origin"]).dt.days
 
     c["event"], c["end"], c["time"] = followed(later)
-    reason[(reason == "") & (c["time"] <= 0)] = "no follow-up time after the origin"
+    c["joined"] = c["reference"]
+    c["entry"] = (c["reference"] - c["origin"]).dt.days.clip(lower=0)
+    reason[(reason == "") & (c["reference"] >= extract)] = JOINED_LATER
+    reason[(reason == "") & (c["time"] <= c["entry"])] = NO_FOLLOW_UP
     c["lost_to_follow_up"] = lost & ~c["event"]
+    # died before any new proceedings were seen: a competing risk (Aalen-Johansen)
+    c["died"] = (
+        c["lost_to_follow_up"]
+        & (c["closure_reason"] == "died").fillna(False).astype(bool)
+        & (c["end_date"] <= extract).fillna(False).astype(bool)
+        if "closure_reason" in c and "end_date" in c
+        else False
+    )
     if subjects is not None and outcome == "any":  # the new-child outcome from the same pass
         event, _, time = followed(about_new)
         c["new_child_event"], c["new_child_time"] = event.astype(int), time.astype(float)
@@ -186,6 +227,7 @@ def survival_table(
     kept = c[reason == ""].copy()
     kept["event"] = kept["event"].astype(int)
     kept["time"] = kept["time"].astype(float)
+    kept["entry"] = kept["entry"].astype(float)
     kept["cohort_service"] = (kept["cohort"] == "service").astype(int)
     # the financial year of the origin (April to March, as Cafcass and DfE count proceedings)
     fy = kept["origin"].dt.year - (kept["origin"].dt.month < 4).astype(int)
@@ -193,11 +235,12 @@ def survival_table(
     add_age(kept)
     # every reason, always, in one order: a row that appeared only when non-zero would tell
     every = [
-        "service cohort: never started",
+        "service cohort: never started" if entry == "start" else None,
         None if origin == "start" else NO_INDEX,
         NOT_CONCLUDED if origin == "index-conclusion" else None,
         "origin after the extract date",
-        "no follow-up time after the origin",
+        JOINED_LATER,
+        NO_FOLLOW_UP,
     ]
     counts = reason[reason != ""].value_counts()
     excluded = pd.DataFrame(
@@ -208,10 +251,13 @@ def survival_table(
         "cohort",
         "cohort_service",
         "origin",
+        "joined",
+        "entry",
         "end",
         "time",
         "event",
         "lost_to_follow_up",
+        "died",
         "overlap",
     ]
     rest = [
