@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from evaltool.report.files import write_file
-from evaltool.report.workbook import SheetWriter, page_furniture
+from evaltool.report.workbook import SheetWriter, house_font, page_furniture
 
 
 def write_due(items: pd.DataFrame, path: Path, service: str, as_of: dt.date, force: bool) -> Path:
@@ -19,6 +19,7 @@ def write_due(items: pd.DataFrame, path: Path, service: str, as_of: dt.date, for
 
     def render(tmp: str) -> None:
         wb = Workbook()
+        house_font(wb)
         ws = wb.active
         ws.title = "To do"
         sw = SheetWriter(ws, f"{service}: to do on {as_of:%d %b %Y}", internal=True)

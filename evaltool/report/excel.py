@@ -8,14 +8,13 @@ renamed into place, so a failed run never leaves a half-made or overwritten retu
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
@@ -34,8 +33,10 @@ from evaltool.report.output import DRAFT_MARKING, Output, write_output
 from evaltool.report.publish import ANNEX, PBR, Publication, headline_text, publish
 from evaltool.report.survival_tables import NEW_CHILD, RETURN_TYPE
 from evaltool.report.workbook import (
+    FONT,
     SheetWriter,
     Written,
+    house_font,
     page_furniture,
     radar_chart,
     rows_for,
@@ -61,6 +62,7 @@ class Book:
         self.output = output or Output(results, pub, internal)
         self.threshold = self.output.threshold
         self.wb = Workbook()
+        house_font(self.wb)
         self.used: set[str] = set()
         self.profile = results.settings.symbols
         self.contents: list[tuple[str, str]] = []  # (sheet title, what it holds)
@@ -318,7 +320,9 @@ def write_contents(book: Book, sw: SheetWriter) -> None:
         cell = sw.ws.cell(row=i, column=1)
         cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{quote_sheetname(title)}!A1")
         cell.style = "Hyperlink"
+        cell.font = Font(name=FONT, size=10, color="0563C1", underline="single")
     sw.finish(None)
+    sw.ws.column_dimensions["A"].width = 32
     sw.ws.column_dimensions["B"].width = 90
 
 
@@ -430,17 +434,12 @@ def write_definitions(sw: SheetWriter, results: Results, shared: bool = False) -
     sw.finish()
     ws = sw.ws
     ws.print_title_rows = f"{header}:{header}"
-    ws.column_dimensions["B"].width = 90
-    ws.column_dimensions["C"].width = 45
+    # 30 + 70 + 33 characters: a landscape A4 page at 100%; each row as high as its lines
+    for letter, width in zip("ABC", (30, 70, 33), strict=True):
+        ws.column_dimensions[letter].width = width
     for row in ws.iter_rows(min_row=header + 1):
-        lines = max(
-            math.ceil(len(str(row[1].value or "")) / 95),
-            math.ceil(len(str(row[2].value or "")) / 45),
-            1,
-        )
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[row[0].row].height = 13 * lines
 
 
 def write_internal_sheets(book: Book) -> None:
@@ -518,7 +517,7 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
 
     printed = max(sw.widths, default=1)
     cm = sum(sw.column_width(col) * 7 / 37.8 for col in range(1, printed + 1))  # 7 px/char
-    width = min(max(cm * 0.95, 20), 40)
+    width = min(max(cm * 0.95, 20), 25)  # at 100% a landscape A4 page is 27 cm wide
     sw.ws.row_breaks.append(Break(id=sw.row))  # the chart starts a printed page
     data = book.data_sheet()
     data.heading("Time to next proceedings: the published points of the fixed-time table")
