@@ -459,7 +459,7 @@ def write_internal_sheets(book: Book) -> None:
         sw = SheetWriter(ws, f"{instrument.title}: client-level scores", True, book.profile)
         scored = book.results.evaluations[instrument.name].scores
         sw.frame(
-            scored, {c: "0.00" for c in scored.columns if pd.api.types.is_float_dtype(scored[c])}
+            scored, {c: "0.0" for c in scored.columns if pd.api.types.is_float_dtype(scored[c])}
         )
         sw.finish("A4")
 
