@@ -32,6 +32,7 @@ from evaltool.report.formats import SYMBOL_PROFILES, symbol_key
 from evaltool.report.output import DRAFT_MARKING, Output, write_output
 from evaltool.report.publish import ANNEX, PBR, Publication, headline_text, publish
 from evaltool.report.survival_tables import NEW_CHILD, RETURN_TYPE
+from evaltool.report.words import glossed, plain_definitions
 from evaltool.report.workbook import (
     FONT,
     SheetWriter,
@@ -377,7 +378,7 @@ def write_summary(book: Book) -> None:
         f"Summary: {results.period.label}",
         "The key figures in five windows, in plain words, with what they can and cannot show",
     )
-    sw.heading("Key figures (service cohort)")
+    sw.heading("Key figures (the parents this service works with)")
     windows = results.windows
     figures = key_figures(results, pub)
     frame = pd.DataFrame(
@@ -480,13 +481,13 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     s = results.settings
     sw.pairs(
         [
-            ("Origin", survival.origin),
+            (glossed("origin").capitalize(), survival.origin),
             (
                 "Outcomes",
                 "new care proceedings of any kind"
                 + ("; and new care proceedings about a new child" if results.survival_new else ""),
             ),
-            ("CI transform", survival.ci),
+            (glossed("CI transform"), survival.ci),
             ("Extract date", pd.Timestamp(survival.extract_date_).date()),
         ]
     )
@@ -535,8 +536,11 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     data.row += len(written.shown["Months"].unique()) + 4
     book.chart(sw.ws, km_alt_text(written.shown, s.benchmark))
     sw.row += rows_for(width / 2)  # the chart is half as high as wide
-    for w in survival.warnings_:
-        sw.note(f"Warning: {return_warning(w)}")
+    if survival.warnings_:  # the analysis's own notes are for evaluators: on the Annex
+        sw.note(
+            "Notes on the Cox model (see Definitions) are on the Annex; they do not change the "
+            "figures on this sheet."
+        )
 
 
 def write_comparison(
@@ -688,6 +692,10 @@ def write_annex(book: Book, sw: SheetWriter) -> None:
         write_summary_table(
             sw, table, protect([table], results.settings.small_number_threshold)["cox"]
         )
+    if survival.warnings_:
+        sw.heading("Notes on the Cox model")
+        for w in dict.fromkeys(plain_warning(w) for w in survival.warnings_):
+            sw.note(w)
 
 
 _COUNTED_WARNINGS = (
@@ -697,6 +705,54 @@ _COUNTED_WARNINGS = (
         r"too few events per covariate (under \1 each)",
     ),
 )
+
+
+def plain_warning(text: str) -> str:
+    """A note of the survival analysis as a sentence a manager can act on: never the library's
+    text (an exception's words, 'LinAlgError', a matrix inversion) and no count of people
+    (``return_warning``). The full text is what ``evaltool survival`` prints."""
+    text = return_warning(text)
+    cox = "The Cox model (which compares how soon new proceedings came, allowing for "
+    if "only one cohort" in text:
+        return (
+            f"{cox}differences between parents) has no comparison parents in these data, so it "
+            "only looks at the other factors. To compare with parents who did not receive the "
+            "service, add them to the clients table with cohort = comparison."
+        )
+    found = re.search(r"covariate '([^']+)' has only one value", text)
+    if found:
+        return (
+            f"{cox}differences between parents) is not reported: '{found.group(1)}' is the "
+            "same for every parent analysed. Leave it out of [survival] covariates."
+        )
+    found = re.search(r"covariate '([^']+)' is not (?:a column|numeric)", text)
+    if found:
+        return (
+            f"{cox}differences between parents) is not reported: '{found.group(1)}' is not a "
+            "number or yes/no column of the clients table. Correct [survival] covariates."
+        )
+    if "not reported" in text or "could not be fitted" in text:
+        return (
+            f"{cox}differences between parents) could not be worked out from these data "
+            "(usually too few new proceedings for the factors it allows for), so it is not "
+            "reported. Name fewer factors in [survival] covariates; `evaltool survival` "
+            "prints the details."
+        )
+    if "missing covariate" in text:
+        return (
+            f"{cox}differences between parents) leaves out parents with a factor not "
+            "recorded; fill it in the records to include them."
+        )
+    if "per covariate" in text:
+        return (
+            f"{cox}differences between parents) rests on few new proceedings for the number "
+            "of factors it allows for: treat its figures as unstable, or name fewer factors "
+            "in [survival] covariates."
+        )
+    return (
+        "The analysis noted something for evaluators that is not shown here; `evaltool "
+        "survival` prints it."
+    )
 
 
 def return_warning(text: str) -> str:
@@ -751,8 +807,10 @@ def settings_rows(results: Results) -> list[tuple[str, Any]]:
             f"tests need n >= {s.compare_min_n}",
         ),
         (
-            "Survival",
-            f"origin {s.survival_origin}; CI transform {s.survival_ci}; times "
+            "Time to next proceedings",
+            f"{glossed('origin')}: {s.survival_origin}, "
+            f"{ORIGIN_DEFINITIONS.get(s.survival_origin, s.survival_origin).split(' (')[0]}; "
+            f"{glossed('CI transform')}: {s.survival_ci}; shown at "
             f"{', '.join(str(t) for t in s.survival_times)} days",
         ),
     ]
@@ -780,6 +838,7 @@ def write_data_quality(sw: SheetWriter, results: Results, pub: Publication) -> N
 def definitions(results: Results) -> list[Definition]:
     s = results.settings
     defs = [
+        *plain_definitions(),
         Definition(
             "Period",
             f"{results.period.describe()}; financial quarters run April-March (Q1 = April-June)"
