@@ -7,6 +7,7 @@ id columns a text format so leading zeros stay.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -21,7 +22,15 @@ from evaltool.data.specs import TableSpec
 from evaltool.errors import OutputError
 from evaltool.instruments.registry import build_registry
 from evaltool.report.files import write_file
-from evaltool.report.workbook import BOLD, HEADER_COLOUR, house_font, print_layout
+from evaltool.report.workbook import (
+    BOLD,
+    HEADER_COLOUR,
+    MIN_SCALE,
+    PAGE_CHARS,
+    column_chars,
+    house_font,
+    print_layout,
+)
 
 TEMPLATE_ROWS = 1000
 GUIDE_SHEET = "Guide"
@@ -77,15 +86,17 @@ def template_specs() -> list[TableSpec]:
 
 def print_setup(ws, wide: bool) -> None:
     """Landscape A4 with the header row on every page. A table's sheet is one row of headers
-    (17 columns for clients) and is fitted to the page's width; the Guide is laid out as the
-    return is (``workbook.print_layout``: 100%, each long meaning wrapped)."""
+    (17 columns for clients), fitted to as few pages wide as print it at 70% or more; the Guide is
+    laid out as the return is (``workbook.print_layout``: 100%, each long meaning wrapped)."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape"
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.print_title_rows = "1:1"
-    if wide:
+    if wide:  # as few pages wide as keep it at 70% or more (clients' 17 columns: two)
+        chars = sum(column_chars(ws, c) for c in range(1, ws.max_column + 1))
         ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.page_setup.fitToWidth = max(1, math.ceil(chars * MIN_SCALE / 100 / PAGE_CHARS))
+        ws.page_setup.fitToHeight = 0
     else:
         print_layout(ws)
 
