@@ -226,9 +226,10 @@ def print_layout(ws: Worksheet) -> None:
             lines = _lines(str(cell.value), chars * 11 / size)
             heights[cell.row] = max(heights.get(cell.row, 0), lines * size * 1.3 + 3)
     for row, height in heights.items():
-        current = ws.row_dimensions[row].height or 0
-        if lines_needed := max(height, current):
-            ws.row_dimensions[row].height = lines_needed
+        ws.row_dimensions[row].height = max(height, ws.row_dimensions[row].height or 0)
+        for cell in ws[row]:  # a row of several lines reads level from its top
+            if cell.value is not None and cell.alignment.vertical is None:
+                cell.alignment = cell.alignment.copy(vertical="top")
     scale = min(100, int(100 * PAGE_CHARS / sum(column_chars(ws, c) for c in range(1, last + 1))))
     wide = scale < MIN_SCALE  # wide by design (a table of many columns): fit to the width
     ws.sheet_properties.pageSetUpPr.fitToPage = wide
