@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Iterable
+from copy import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,7 +230,9 @@ def print_layout(ws: Worksheet) -> None:
         ws.row_dimensions[row].height = max(height, ws.row_dimensions[row].height or 0)
         for cell in ws[row]:  # a row of several lines reads level from its top
             if cell.value is not None and cell.alignment.vertical is None:
-                cell.alignment = cell.alignment.copy(vertical="top")
+                aligned = copy(cell.alignment)
+                aligned.vertical = "top"
+                cell.alignment = aligned
     scale = min(100, int(100 * PAGE_CHARS / sum(column_chars(ws, c) for c in range(1, last + 1))))
     wide = scale < MIN_SCALE  # wide by design (a table of many columns): fit to the width
     ws.sheet_properties.pageSetUpPr.fitToPage = wide
