@@ -838,7 +838,7 @@ def write_data_quality(sw: SheetWriter, results: Results, pub: Publication) -> N
 def definitions(results: Results) -> list[Definition]:
     s = results.settings
     defs = [
-        *plain_definitions(),
+        *plain_definitions(s.symbols),
         Definition(
             "Period",
             f"{results.period.describe()}; financial quarters run April-March (Q1 = April-June)"

@@ -104,8 +104,13 @@ def glossed(term: str) -> str:
     return f"{term} ({TERMS[term][0]})"
 
 
-def plain_definitions() -> list[Definition]:
-    """One sentence for each term, for the top of the Definitions sheet."""
+def plain_definitions(profile: str = "gss") -> list[Definition]:
+    """One sentence for each term, for the top of the Definitions sheet; the symbols as the
+    return prints them (``profile``: [z] and [x], or DfE's z and :)."""
+    from evaltool.report.formats import SYMBOL_PROFILES
+
+    symbols = {"[z]": SYMBOL_PROFILES[profile]["z"], "[x]": SYMBOL_PROFILES[profile][":"]}
     return [
-        Definition(term, sentence, "evaltool: plain words") for term, (_, sentence) in TERMS.items()
+        Definition(symbols.get(term, term), sentence, "evaltool: plain words")
+        for term, (_, sentence) in TERMS.items()
     ]
