@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from evaltool.analysis.evidence import evidence
@@ -148,7 +149,8 @@ def build_workbook(
         )
         for table in pub.sheets[instrument.name]:
             written = write_summary_table(sw, table, pub.shown[table.name])
-            if table.chart == "radar":
+            if table.chart == "radar":  # a chart starts a printed page: never cut in two
+                sw.ws.row_breaks.append(Break(id=sw.row - 1))
                 sw.row += radar_chart(book, sw.ws, written.shown, f"A{sw.row}", table.title)
         sw.finish()
 
@@ -512,8 +514,6 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     if survival.benchmark_:
         assert survival.benchmark is not None
         write_benchmark(sw, survival.benchmark, survival.benchmark_, book.threshold, book.profile)
-    from openpyxl.worksheet.pagebreak import Break
-
     from evaltool.report.km_chart import add_km_chart
 
     printed = max(sw.widths, default=1)
