@@ -179,7 +179,12 @@ def validate(
     data: DataArg,
     config: ConfigOpt = None,
     report_csv: Annotated[
-        Path | None, typer.Option("--report", help="Also write every problem to this CSV file.")
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Also write every problem to this file: .csv, or .xlsx to open in Excel "
+            "(client references such as 00102 kept as text).",
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace the --report file if it exists.")] = False,
 ) -> None:

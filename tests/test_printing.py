@@ -168,3 +168,34 @@ def test_scores_refuse_another_kind_of_file(tmp_path, runner):
     assert result.exit_code == 1, result.output
     assert ".csv or .xlsx" in result.output
     assert not out.exists()
+
+
+def test_a_problem_list_for_excel_keeps_client_references_as_text(tmp_path):
+    from evaltool.data.problems import Problem, ProblemList
+    from evaltool.report.text import problems_csv
+
+    report = ProblemList()
+    report.add(
+        Problem(
+            "error",
+            "not a date",
+            "data.xlsx",
+            "clients",
+            3,
+            "start_date",
+            "=1+1",
+            "a date",
+            "00102",
+        )
+    )
+    report.add(Problem("error", "sheet missing", "data.xlsx", "goals"))
+    problems_csv(report, tmp_path / "p.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "p.xlsx").active
+    header = [c.value for c in ws[1]]
+    first = {h: c for h, c in zip(header, ws[2], strict=True)}
+    assert first["client"].value == "00102" and first["client"].data_type == "s"
+    assert first["row"].value == 3  # a whole number, not 3.0
+    assert first["value"].data_type == "s"  # text from the input is never a formula
+    assert ws.cell(3, header.index("row") + 1).value is None
+    problems_csv(report, tmp_path / "p.csv")
+    assert ",3,00102," in (tmp_path / "p.csv").read_text()

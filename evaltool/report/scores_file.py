@@ -49,13 +49,14 @@ def write_scores(table: pd.DataFrame, path: Path, force: bool = False) -> Path:
         return path
     from evaltool.report.files import write_file
 
-    write_file(path, lambda tmp: _workbook(table).save(tmp), force, ".xlsx.tmp")
+    write_file(path, lambda tmp: table_workbook(table, "Scores").save(tmp), force, ".xlsx.tmp")
     return path
 
 
-def _workbook(table: pd.DataFrame):
-    """The scores on one sheet: text as text (never a formula), numbers with their
-    decimals, dates as dates, the header row frozen and printed on every page."""
+def table_workbook(table: pd.DataFrame, title: str):
+    """A table on one sheet, for Excel (the scores; ``validate --report problems.xlsx``): text
+    as text (an id 00102 stays 00102; never a formula), numbers with their decimals, dates as
+    dates, the header row frozen and printed on every page."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
@@ -65,7 +66,7 @@ def _workbook(table: pd.DataFrame):
     wb = Workbook()
     house_font(wb)
     ws = wb.active
-    ws.title = "Scores"
+    ws.title = title
     for j, col in enumerate(table.columns, start=1):
         cell = ws.cell(row=1, column=j, value=str(col))
         cell.font, cell.fill = BOLD, HEADER_FILL
