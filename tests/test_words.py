@@ -153,6 +153,8 @@ RAW = [
     "analysed: the Cox model cannot be fitted; leave it out",
     "Cox model: 3 client(s) with a missing covariate left out",
     "Cox model: 12 events for 2 covariate(s), under 10 per covariate: estimates are unstable",
+    "Cox model: proportional hazards doubtful for late, the model as a whole (GLOBAL) "
+    "(Schoenfeld test p = 0.01)",
     "ValueError: something a library said",
 ]
 

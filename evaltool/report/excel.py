@@ -743,6 +743,12 @@ def plain_warning(text: str) -> str:
             f"{cox}differences between parents) leaves out parents with a factor not "
             "recorded; fill it in the records to include them."
         )
+    if "proportional hazards doubtful" in text:
+        return (
+            f"{cox}differences between parents) assumes the difference between groups stays "
+            "the same over time, and these data cast doubt on it: read its hazard ratio as an "
+            "average over the years followed. `evaltool survival` prints the details."
+        )
     if "per covariate" in text:
         return (
             f"{cox}differences between parents) rests on few new proceedings for the number "
