@@ -186,7 +186,12 @@ def validate(
     data: DataArg,
     config: ConfigOpt = None,
     report_csv: Annotated[
-        Path | None, typer.Option("--report", help="Also write every problem to this CSV file.")
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Also write every problem to this file: .csv, or .xlsx to open in Excel "
+            "(client references such as 00102 kept as text).",
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace the --report file if it exists.")] = False,
     extract_date: ExtractOpt = None,
@@ -388,7 +393,13 @@ def scores(
     instrument: Annotated[
         str, typer.Option(help="Instrument name (see `evaltool instruments`).", show_default=False)
     ],
-    out: Annotated[Path, typer.Option(help="CSV file to write.", show_default=False)],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="File to write: .csv, or .xlsx to open in Excel (ids such as 00102 kept as text).",
+            show_default=False,
+        ),
+    ],
     config: ConfigOpt = None,
     period: Annotated[
         str | None, typer.Option(help="Only readings up to the end of this quarter.")
@@ -400,14 +411,19 @@ def scores(
     def body() -> None:
         from evaltool.api import client_scores
         from evaltool.report.files import inputs_of, refuse_inputs
-        from evaltool.report.text import write_csv_atomically
+        from evaltool.report.scores_file import SUFFIXES, write_scores
 
+        if out.suffix.lower() not in SUFFIXES:
+            raise EvaltoolError(
+                f"--out {out.name}: write the scores as .csv or .xlsx (.xlsx keeps ids such as "
+                "00102 as text in Excel)"
+            )
         settings = settings_from(config, data)
         refuse_inputs(out, inputs_of(data, settings))
         if out.exists() and not force:
             raise EvaltoolError(f"{out} already exists; use --force to replace it")
         table = client_scores(data, instrument, settings, period)
-        write_csv_atomically(table, out, force)
+        write_scores(table, out, force)
         typer.echo(f"Wrote {out}: {len(table)} rows, {len(table.columns)} columns")
 
     guarded(body)

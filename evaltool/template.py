@@ -7,11 +7,12 @@ id columns a text format so leading zeros stay.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -21,7 +22,15 @@ from evaltool.data.specs import TableSpec
 from evaltool.errors import OutputError
 from evaltool.instruments.registry import build_registry
 from evaltool.report.files import write_file
-from evaltool.report.workbook import HEADER_COLOUR
+from evaltool.report.workbook import (
+    BOLD,
+    HEADER_COLOUR,
+    MIN_SCALE,
+    PAGE_CHARS,
+    column_chars,
+    house_font,
+    print_layout,
+)
 
 TEMPLATE_ROWS = 1000
 GUIDE_SHEET = "Guide"
@@ -78,19 +87,37 @@ def template_specs() -> list[TableSpec]:
     return specs
 
 
+def print_setup(ws, wide: bool) -> None:
+    """Landscape A4 with the header row on every page. A table's sheet is one row of headers
+    (17 columns for clients), fitted to as few pages wide as print it at 70% or more; the Guide is
+    laid out as the return is (``workbook.print_layout``: 100%, each long meaning wrapped)."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.print_title_rows = "1:1"
+    if wide:  # as few pages wide as keep it at 70% or more (clients' 17 columns: two)
+        chars = sum(column_chars(ws, c) for c in range(1, ws.max_column + 1))
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = max(1, math.ceil(chars * MIN_SCALE / 100 / PAGE_CHARS))
+        ws.page_setup.fitToHeight = 0
+    else:
+        print_layout(ws)
+
+
 def write_template(path: Path) -> Path:
     wb = Workbook()
+    house_font(wb)
     guide = wb.active
     guide.title = GUIDE_SHEET
     guide.append(["Table (sheet)", "Column", "Type", "Required", "Allowed values / meaning"])
     for cell in guide[1]:
-        cell.font = Font(bold=True)
+        cell.font = BOLD
     for spec in template_specs():
         ws = wb.create_sheet(spec.name)
         for j, col in enumerate(spec.columns, start=1):
             letter = get_column_letter(j)
             cell = ws.cell(row=1, column=j, value=col.name)
-            cell.font = Font(bold=True)
+            cell.font = BOLD
             cell.fill = PatternFill("solid", fgColor="FCE4D6" if col.required else HEADER_COLOUR)
             cell.comment = Comment(
                 f"{col.expected()}{' (required)' if col.required else ''}"
@@ -143,8 +170,13 @@ def write_template(path: Path) -> Path:
                 ]
             )
         ws.freeze_panes = "A2"
-    for letter, width in zip("ABCDE", (18, 24, 10, 10, 90), strict=True):
+        print_setup(ws, wide=True)
+    for letter, width in zip("ABCDE", (20, 24, 9, 9, 70), strict=True):
         guide.column_dimensions[letter].width = width
+    for row in guide.iter_rows(min_row=2):
+        for cell in row:  # the meaning wraps; its row's other cells stay level with it
+            cell.alignment = Alignment(wrap_text=cell.column == 5, vertical="top")
+    print_setup(guide, wide=False)
     write_file(path, wb.save, True, ".xlsx.tmp")
     return path
 

@@ -148,7 +148,9 @@ def test_the_summarys_five_windows_agree_with_an_independent_count_and_the_activ
     wb = openpyxl.load_workbook(out, data_only=True)
     table = find_table(wb["Activity"], "Activity in each window (service cohort)")
     assert list(table["Window"]) == list(WINDOWS)
-    summary = find_table(wb["Summary"], "Key figures (service cohort)").set_index("Figure")
+    summary = find_table(
+        wb["Summary"], "Key figures (the parents this service works with)"
+    ).set_index("Figure")
     compared = 0
     for k, (name, (lo, hi)) in enumerate(windows.items()):
         want = {
@@ -226,7 +228,7 @@ def test_new_proceedings_within_a_year_by_window_worked_out_by_hand():
 def test_the_summary_puts_recurrence_first_and_says_what_comparisons_cannot_show(example):
     _, out = example
     ws = openpyxl.load_workbook(out, data_only=True)["Summary"]
-    key = find_table(ws, "Key figures (service cohort)")
+    key = find_table(ws, "Key figures (the parents this service works with)")
     assert (
         key["Figure"]
         .iloc[0]

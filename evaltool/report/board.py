@@ -24,6 +24,7 @@ import pandas as pd
 
 from evaltool.errors import OutputError
 from evaltool.report.formats import SYMBOL_PROFILES, symbol_key
+from evaltool.report.words import glossed
 
 if TYPE_CHECKING:
     from evaltool.report.output import Output
@@ -255,6 +256,14 @@ def _charts(output: Output) -> list[tuple[str, str]]:
     return out
 
 
+#: the weighting named in a comparison's design, in words (with the Cox model behind its figure)
+ATT_ATE = (
+    f"Weights: {glossed('ATT / ATE')}: ATT speaks for parents like the service's, ATE for all. "
+    f"The figure is from a {glossed('Cox model')}. Strength of evidence: the level on the "
+    f"{glossed('Maryland scale')}."
+)
+
+
 def _comparison_html(output: Output) -> str:
     """The propensity comparison, as the return's Time to next proceedings sheet has it: the
     design, the hazard ratio, the balance before and after, and the strength of evidence."""
@@ -271,11 +280,13 @@ def _comparison_html(output: Output) -> str:
         for r in compared.balance_.itertuples()
     )
     return (
-        "<h2>Comparison of the cohorts, adjusted</h2>"
-        f"<p id='comparison'>Design: {e(compared.propensity.describe())}. Hazard ratio, service vs "
-        f"comparison: {cox['hr']:.2f} (95% CI {cox['hr_low']:.2f} to "
+        "<h2>Comparison with parents who did not receive the service, adjusted</h2>"
+        f"<p id='comparison'>Groups compared: each {e(glossed('cohort'))}. Design: "
+        f"{e(compared.propensity.describe())}. {e(glossed('hazard ratio').capitalize())}, "
+        f"service vs comparison: {cox['hr']:.2f} (95% CI {cox['hr_low']:.2f} to "
         f"{cox['hr_high']:.2f}). Balance (standardised mean difference before to after; "
-        f"within 0.1 is balanced): {e(balance)}. {e(compared.evidence_['statement'])}</p>"
+        f"within 0.1 is balanced): {e(balance)}. {e(compared.evidence_['statement'])} "
+        f"{e(ATT_ATE)}</p>"
     )
 
 
@@ -353,7 +364,7 @@ def board_html(output: Output) -> str:
 <p class="meta">{e(results.period.describe())}. Data extracted {results.extract_date:%d %b %Y};
 figures as at {results.period.end:%d %b %Y}.
 The same figures as the Summary sheet of the quarterly return.</p>
-<h2>Key figures (service cohort)</h2>
+<h2>Key figures (the parents this service works with)</h2>
 <table id="key-figures"><thead><tr><th scope="col">Figure</th>{head}</tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 <ul class="caveats">{lines}</ul>

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from evaltool.report.files import write_file
-from evaltool.report.workbook import SheetWriter, page_furniture
+from evaltool.report.workbook import SheetWriter, house_font, page_furniture
 
 
 def write_due(items: pd.DataFrame, path: Path, service: str, as_of: dt.date, force: bool) -> Path:
@@ -19,6 +19,7 @@ def write_due(items: pd.DataFrame, path: Path, service: str, as_of: dt.date, for
 
     def render(tmp: str) -> None:
         wb = Workbook()
+        house_font(wb)
         ws = wb.active
         ws.title = "To do"
         sw = SheetWriter(ws, f"{service}: to do on {as_of:%d %b %Y}", internal=True)
@@ -26,6 +27,10 @@ def write_due(items: pd.DataFrame, path: Path, service: str, as_of: dt.date, for
             sw.note("Nothing is due.")
         else:
             header, last = sw.frame(items, {"Since": "dd/mm/yyyy"})
+            # what is due on one line where it can be (a 90-character column at most)
+            what = list(items.columns).index("What is due") + 1
+            longest = int(items["What is due"].astype(str).str.len().max())
+            sw.widths[what] = max(sw.widths.get(what, 0), min(longest, 88))
             ws.auto_filter.ref = f"A{header}:{get_column_letter(len(items.columns))}{last}"
             ws.print_title_rows = f"{header}:{header}"
         sw.finish("A4")

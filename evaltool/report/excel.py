@@ -8,16 +8,16 @@ renamed into place, so a failed run never leaves a half-made or overwritten retu
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from evaltool.analysis.evidence import evidence
@@ -34,9 +34,12 @@ from evaltool.report.output import DRAFT_MARKING, Output, write_output
 from evaltool.report.publish import ANNEX, PBR, Publication, headline_text, publish
 from evaltool.report.survival_tables import NEW_CHILD, RETURN_TYPE
 from evaltool.report.value_tables import SHEET as VALUE
+from evaltool.report.words import glossed, plain_definitions
 from evaltool.report.workbook import (
+    FONT,
     SheetWriter,
     Written,
+    house_font,
     page_furniture,
     radar_chart,
     rows_for,
@@ -62,6 +65,7 @@ class Book:
         self.output = output or Output(results, pub, internal)
         self.threshold = self.output.threshold
         self.wb = Workbook()
+        house_font(self.wb)
         self.used: set[str] = set()
         self.profile = results.settings.symbols
         self.contents: list[tuple[str, str]] = []  # (sheet title, what it holds)
@@ -146,7 +150,8 @@ def build_workbook(
         )
         for table in pub.sheets[instrument.name]:
             written = write_summary_table(sw, table, pub.shown[table.name])
-            if table.chart == "radar":
+            if table.chart == "radar":  # a chart starts a printed page: never cut in two
+                sw.ws.row_breaks.append(Break(id=sw.row - 1))
                 sw.row += radar_chart(book, sw.ws, written.shown, f"A{sw.row}", table.title)
         sw.finish()
 
@@ -336,7 +341,9 @@ def write_contents(book: Book, sw: SheetWriter) -> None:
         cell = sw.ws.cell(row=i, column=1)
         cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{quote_sheetname(title)}!A1")
         cell.style = "Hyperlink"
+        cell.font = Font(name=FONT, size=10, color="0563C1", underline="single")
     sw.finish(None)
+    sw.ws.column_dimensions["A"].width = 32
     sw.ws.column_dimensions["B"].width = 90
 
 
@@ -391,7 +398,7 @@ def write_summary(book: Book) -> None:
         f"Summary: {results.period.label}",
         "The key figures in five windows, in plain words, with what they can and cannot show",
     )
-    sw.heading("Key figures (service cohort)")
+    sw.heading("Key figures (the parents this service works with)")
     windows = results.windows
     figures = key_figures(results, pub)
     frame = pd.DataFrame(
@@ -448,17 +455,12 @@ def write_definitions(sw: SheetWriter, results: Results, shared: bool = False) -
     sw.finish()
     ws = sw.ws
     ws.print_title_rows = f"{header}:{header}"
-    ws.column_dimensions["B"].width = 90
-    ws.column_dimensions["C"].width = 45
+    # 30 + 70 + 33 characters: a landscape A4 page at 100%; each row as high as its lines
+    for letter, width in zip("ABC", (30, 70, 33), strict=True):
+        ws.column_dimensions[letter].width = width
     for row in ws.iter_rows(min_row=header + 1):
-        lines = max(
-            math.ceil(len(str(row[1].value or "")) / 95),
-            math.ceil(len(str(row[2].value or "")) / 45),
-            1,
-        )
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[row[0].row].height = 13 * lines
 
 
 def write_internal_sheets(book: Book) -> None:
@@ -478,7 +480,7 @@ def write_internal_sheets(book: Book) -> None:
         sw = SheetWriter(ws, f"{instrument.title}: client-level scores", True, book.profile)
         scored = book.results.evaluations[instrument.name].scores
         sw.frame(
-            scored, {c: "0.00" for c in scored.columns if pd.api.types.is_float_dtype(scored[c])}
+            scored, {c: "0.0" for c in scored.columns if pd.api.types.is_float_dtype(scored[c])}
         )
         sw.finish("A4")
 
@@ -499,14 +501,14 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     s = results.settings
     sw.pairs(
         [
-            ("Origin", survival.origin),
+            (glossed("origin").capitalize(), survival.origin),
             ("Counted from", f"the day each parent joined ({survival.entry})"),
             (
                 "Outcomes",
                 "new care proceedings of any kind"
                 + ("; and new care proceedings about a new child" if results.survival_new else ""),
             ),
-            ("CI transform", survival.ci),
+            (glossed("CI transform"), survival.ci),
             ("Followed up to", pd.Timestamp(survival.extract_date_).date()),
         ]
     )
@@ -534,13 +536,11 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     if survival.benchmark_:
         assert survival.benchmark is not None
         write_benchmark(sw, survival.benchmark, survival.benchmark_, book.threshold, book.profile)
-    from openpyxl.worksheet.pagebreak import Break
-
     from evaltool.report.km_chart import add_km_chart
 
     printed = max(sw.widths, default=1)
     cm = sum(sw.column_width(col) * 7 / 37.8 for col in range(1, printed + 1))  # 7 px/char
-    width = min(max(cm * 0.95, 20), 40)
+    width = min(max(cm * 0.95, 20), 25)  # at 100% a landscape A4 page is 27 cm wide
     sw.ws.row_breaks.append(Break(id=sw.row))  # the chart starts a printed page
     data = book.data_sheet()
     data.heading("Time to next proceedings: the published points of the fixed-time table")
@@ -560,8 +560,11 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     data.row += len(written.shown["Months"].unique()) + 4
     book.chart(sw.ws, km_alt_text(written.shown, like))
     sw.row += rows_for(width / 2)  # the chart is half as high as wide
-    for w in survival.warnings_:
-        sw.note(f"Warning: {return_warning(w)}")
+    if survival.warnings_:  # the analysis's own notes are for evaluators: on the Annex
+        sw.note(
+            "Notes on the Cox model (see Definitions) are on the Annex; they do not change the "
+            "figures on this sheet."
+        )
 
 
 def write_comparison(
@@ -714,6 +717,10 @@ def write_annex(book: Book, sw: SheetWriter) -> None:
         write_summary_table(
             sw, table, protect([table], results.settings.small_number_threshold)["cox"]
         )
+    if survival.warnings_:
+        sw.heading("Notes on the Cox model")
+        for w in dict.fromkeys(plain_warning(w) for w in survival.warnings_):
+            sw.note(w)
 
 
 _COUNTED_WARNINGS = (
@@ -723,6 +730,60 @@ _COUNTED_WARNINGS = (
         r"too few events per covariate (under \1 each)",
     ),
 )
+
+
+def plain_warning(text: str) -> str:
+    """A note of the survival analysis as a sentence a manager can act on: never the library's
+    text (an exception's words, 'LinAlgError', a matrix inversion) and no count of people
+    (``return_warning``). The full text is what ``evaltool survival`` prints."""
+    text = return_warning(text)
+    cox = "The Cox model (which compares how soon new proceedings came, allowing for "
+    if "only one cohort" in text:
+        return (
+            f"{cox}differences between parents) has no comparison parents in these data, so it "
+            "only looks at the other factors. To compare with parents who did not receive the "
+            "service, add them to the clients table with cohort = comparison."
+        )
+    found = re.search(r"covariate '([^']+)' has only one value", text)
+    if found:
+        return (
+            f"{cox}differences between parents) is not reported: '{found.group(1)}' is the "
+            "same for every parent analysed. Leave it out of [survival] covariates."
+        )
+    found = re.search(r"covariate '([^']+)' is not (?:a column|numeric)", text)
+    if found:
+        return (
+            f"{cox}differences between parents) is not reported: '{found.group(1)}' is not a "
+            "number or yes/no column of the clients table. Correct [survival] covariates."
+        )
+    if "not reported" in text or "could not be fitted" in text:
+        return (
+            f"{cox}differences between parents) could not be worked out from these data "
+            "(usually too few new proceedings for the factors it allows for), so it is not "
+            "reported. Name fewer factors in [survival] covariates; `evaltool survival` "
+            "prints the details."
+        )
+    if "missing covariate" in text:
+        return (
+            f"{cox}differences between parents) leaves out parents with a factor not "
+            "recorded; fill it in the records to include them."
+        )
+    if "proportional hazards doubtful" in text:
+        return (
+            f"{cox}differences between parents) assumes the difference between groups stays "
+            "the same over time, and these data cast doubt on it: read its hazard ratio as an "
+            "average over the years followed. `evaltool survival` prints the details."
+        )
+    if "per covariate" in text:
+        return (
+            f"{cox}differences between parents) rests on few new proceedings for the number "
+            "of factors it allows for: treat its figures as unstable, or name fewer factors "
+            "in [survival] covariates."
+        )
+    return (
+        "The analysis noted something for evaluators that is not shown here; `evaltool "
+        "survival` prints it."
+    )
 
 
 def return_warning(text: str) -> str:
@@ -777,9 +838,11 @@ def settings_rows(results: Results) -> list[tuple[str, Any]]:
             f"tests need n >= {s.compare_min_n}",
         ),
         (
-            "Survival",
-            f"origin {s.survival_origin}; entry {s.survival_entry}; CI transform "
-            f"{s.survival_ci}; times "
+            "Time to next proceedings",
+            f"{glossed('origin')}: {s.survival_origin}, "
+            f"{ORIGIN_DEFINITIONS.get(s.survival_origin, s.survival_origin).split(' (')[0]}; "
+            f"entry: {s.survival_entry}; "
+            f"{glossed('CI transform')}: {s.survival_ci}; shown at "
             f"{', '.join(str(t) for t in s.survival_times)} days",
         ),
     ]
@@ -807,6 +870,7 @@ def write_data_quality(sw: SheetWriter, results: Results, pub: Publication) -> N
 def definitions(results: Results) -> list[Definition]:
     s = results.settings
     defs = [
+        *plain_definitions(s.symbols),
         Definition(
             "Period",
             f"{results.period.describe()}; financial quarters run April-March (Q1 = April-June)"

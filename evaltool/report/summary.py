@@ -76,9 +76,10 @@ def printed_key_value(pub: Publication, figure: KeyFigure, window: int, profile:
 def caveats(results: Results) -> list[str]:
     """One line for each kind of comparison the Summary invites."""
     from evaltool.analysis.evidence import DESIGNS
+    from evaltool.report.words import glossed
 
     def level(design: str) -> str:
-        return f" (strength of evidence: level {DESIGNS[design][1]} of 5, Maryland scale)"
+        return f" (strength of evidence: level {DESIGNS[design][1]} of 5)"
 
     out = [
         "Windows: each figure counts what happened in the window; 'followed for a year' counts "
@@ -91,7 +92,7 @@ def caveats(results: Results) -> list[str]:
     survival = results.survival
     if survival is not None and survival.logrank_ is not None:
         out.append(
-            "Comparison cohort (on the Time to next proceedings sheet): parents who did not "
+            "Comparison group (on the Time to next proceedings sheet): parents who did not "
             "receive the service, not chosen at random; a difference may come from who was "
             "referred rather than from the service" + level(survival.evidence_["design"]) + "."
         )
@@ -109,4 +110,5 @@ def caveats(results: Results) -> list[str]:
             f"other parents, in another period; {how}; a guide to scale, not the effect of "
             "the service" + level("benchmark") + "."
         )
+    out.append(f"Strength of evidence: the level on the {glossed('Maryland scale')}.")
     return out

@@ -93,11 +93,20 @@ def _some(items: list[str], most: int) -> str:
 
 def problems_csv(report: ProblemList, path: Path, force: bool = False) -> None:
     """Every problem as CSV (text that looks like a formula is neutralised, as in any CSV
-    evaltool writes)."""
+    evaltool writes), or as ``.xlsx`` with the values as text (a CSV cannot keep Excel from
+    reading the client 00102 as 102)."""
     import pandas as pd
 
     frame = pd.DataFrame([p.as_dict() for p in report.sorted()], columns=COLUMNS)
     frame["row"] = frame["row"].astype("Int64")  # 2, not 2.0, beside a problem with no row
+    if Path(path).suffix.lower() == ".xlsx":  # for Excel: a client 00102 stays 00102
+        from evaltool.report.files import write_file
+        from evaltool.report.scores_file import table_workbook
+
+        write_file(
+            Path(path), lambda tmp: table_workbook(frame, "Problems").save(tmp), force, ".xlsx.tmp"
+        )
+        return
     write_csv_atomically(frame, path, force)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Iterable
+from copy import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,15 +21,39 @@ from evaltool.report.disclosure import NOT_APPLICABLE, NOT_AVAILABLE, SUPPRESSED
 from evaltool.report.formats import formats_for, printed_value, shown_symbol
 from evaltool.report.safe import cell_value
 
-TITLE = Font(bold=True, size=14)
-HEADING = Font(bold=True, size=11)
+#: every cell's font: Arial 10 has Calibri 11's column metrics in Excel, and LibreOffice has its
+#: metric twin (Liberation Sans), so a page breaks in the same place in both; a font with no
+#: name is drawn in whatever a reader's machine substitutes (a wide serif in LibreOffice)
+FONT = "Arial"
+TITLE = Font(name=FONT, bold=True, size=14)
+HEADING = Font(name=FONT, bold=True, size=11)
+BOLD = Font(name=FONT, bold=True, size=10)
 #: the fill of a table's header row (``evaltool audit`` finds the tables of a return by it)
 HEADER_COLOUR = "DDEBF7"
 HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
-NOTE = Font(italic=True, size=9, color="555555")
+NOTE = Font(name=FONT, italic=True, size=9, color="555555")
 #: the longest line of a note, in characters: about the width of a landscape A4 page at 9 pt
 NOTE_WIDTH = 150
 INTERNAL_BANNER = "INTERNAL – NOT FOR CIRCULATION"
+#: what a landscape A4 page holds at 100%, in Excel's column-width characters: 297 mm less
+#: two 1.3 cm margins is about 1,030 px, and a column of width w takes 7 w + 5 px
+PAGE_CHARS = 135
+#: the smallest print scale a sheet is given: below it a page is hard to read
+MIN_SCALE = 70
+#: a label's value (``pairs``) wraps at about this many characters, across merged columns
+PAIR_CHARS = 100
+#: a label (``pairs``) wider than this wraps in column A
+LABEL_CHARS = 36
+#: the longest text a table cell shows on one line; a longer one wraps in its column
+CELL_CHARS = 60
+
+
+def house_font(wb) -> None:
+    """Make Arial 10 the workbook's default font (``FONT``: why), for every cell without one."""
+    from openpyxl.utils.indexed_list import IndexedList
+
+    wb._fonts = IndexedList([Font(name=FONT, size=10, family=2)])
+    wb._named_styles["Normal"].font = Font(name=FONT, size=10, family=2)
 
 
 class SheetWriter:
@@ -44,19 +69,19 @@ class SheetWriter:
         self.placed: dict[str, Written] = {}  # table name -> where it was written
         if internal:
             self.put(self.row, 1, INTERNAL_BANNER, track=False).font = Font(
-                bold=True, color="C00000", size=12
+                name=FONT, bold=True, color="C00000", size=12
             )
             ws.oddHeader.center.text = INTERNAL_BANNER  # on every printed page too
             ws.sheet_properties.tabColor = "C00000"
             self.row += 1
-        self.put(self.row, 1, title).font = TITLE
+        self.put(self.row, 1, title, track=False).font = TITLE  # overflows, widens nothing
         self.row += 2
         ws.page_setup.paperSize = ws.PAPERSIZE_A4  # not the US Letter openpyxl leaves
         ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_margins.left = ws.page_margins.right = 0.5  # inches
         ws.print_options.gridLines = False
+        #: label-value rows whose value is laid out at the end (see ``print_layout``)
+        ws.evaltool_pairs = []  # type: ignore[attr-defined]
 
     def put(self, row: int, col: int, value: Any, fmt: str | None = None, track: bool = True):
         """Write one cell; input text always as text. ``track``: let it widen its column."""
@@ -72,11 +97,13 @@ class SheetWriter:
             width = len(str(value)) if value is not None else 0
             if isinstance(value, float):
                 width = 8
-            self.widths[col] = max(self.widths.get(col, 0), min(width, 60))
+            self.widths[col] = max(self.widths.get(col, 0), min(width, CELL_CHARS))
+            if isinstance(value, str) and len(value) > CELL_CHARS:  # wraps in its column
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
         return cell
 
     def heading(self, text: str) -> None:
-        self.put(self.row, 1, text).font = HEADING
+        self.put(self.row, 1, text, track=False).font = HEADING  # overflows, widens nothing
         self.row += 1
 
     def note(self, text: str) -> None:
@@ -88,11 +115,16 @@ class SheetWriter:
             self.row += 1
 
     def pairs(self, rows: Iterable[tuple[str, Any]]) -> None:
-        """Label and value lines; values overflow to the right and widen nothing."""
+        """Label and value lines; a value widens nothing: a long one wraps across the
+        columns to its right (merged when the page is laid out, see ``print_layout``)."""
         for key, value in rows:
-            self.put(self.row, 1, key).font = Font(bold=True)
+            label = self.put(self.row, 1, key, track=False)
+            self.widths[1] = max(self.widths.get(1, 0), min(len(str(key)), LABEL_CHARS))
+            label.font = BOLD
+            label.alignment = Alignment(wrap_text=True, vertical="top")
             cell = self.put(self.row, 2, value, track=False)
-            cell.alignment = Alignment(horizontal="left")
+            cell.alignment = Alignment(horizontal="left", vertical="top")
+            self.ws.evaltool_pairs.append(self.row)  # type: ignore[attr-defined]
             self.row += 1
         self.row += 1
 
@@ -102,7 +134,7 @@ class SheetWriter:
         header = self.row
         for j, col in enumerate(frame.columns, start=1):
             cell = self.put(header, j, str(col), track=False)
-            cell.font = Font(bold=True)
+            cell.font = BOLD
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             longest_word = max((len(w) for w in str(col).split()), default=0)
@@ -148,9 +180,71 @@ class SheetWriter:
             self.ws.freeze_panes = freeze
 
 
+def column_chars(ws: Worksheet, col: int) -> float:
+    """A column's width in characters as set (Excel's 8.43 when untouched)."""
+    dim = ws.column_dimensions.get(get_column_letter(col))
+    return dim.width if dim is not None and dim.width else 8.43
+
+
+def _lines(text: str, chars: float) -> int:
+    """Lines a wrapped text takes in a cell ``chars`` wide (words are not split)."""
+    per = max(int(chars) - 1, 4)
+    return sum(
+        len(textwrap.wrap(part, per, break_long_words=True)) or 1 for part in text.split("\n")
+    )
+
+
+def print_layout(ws: Worksheet) -> None:
+    """Lay a finished sheet out for printing, as a person would print it: a long value of a
+    label wraps in merged cells, every wrapped cell's row is as high as its lines, and the
+    page is printed at 100% when it fits a landscape A4 page, else scaled to its width but
+    a sheet that would print below ``MIN_SCALE`` is wide by design (a table of many
+    columns) and is fitted to the page's width."""
+    last = max(ws.max_column, 1)
+    for row in getattr(ws, "evaltool_pairs", []):
+        cell = ws.cell(row=row, column=2)
+        text = "" if cell.value is None else str(cell.value)
+        width, end = column_chars(ws, 2), 2
+        while width < min(len(text), PAIR_CHARS) and end < max(last, 2):
+            end += 1
+            width += column_chars(ws, end)
+        if end > 2 and len(text) > column_chars(ws, 2):
+            ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=end)
+        cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
+    merged = {r.min_row * 10_000 + r.min_col: r for r in ws.merged_cells.ranges}
+    heights: dict[int, float] = {}
+    for cells in ws.iter_rows():
+        for cell in cells:
+            if cell.value is None or not (cell.alignment and cell.alignment.wrap_text):
+                continue
+            span = merged.get(cell.row * 10_000 + cell.column)
+            chars = (
+                sum(column_chars(ws, c) for c in range(span.min_col, span.max_col + 1))
+                if span
+                else column_chars(ws, cell.column)
+            )
+            size = float(cell.font.sz or 11) if cell.font else 11.0
+            lines = _lines(str(cell.value), chars * 11 / size)
+            heights[cell.row] = max(heights.get(cell.row, 0), lines * size * 1.3 + 3)
+    for row, height in heights.items():
+        ws.row_dimensions[row].height = max(height, ws.row_dimensions[row].height or 0)
+        for cell in ws[row]:  # a row of several lines reads level from its top
+            if cell.value is not None and cell.alignment.vertical is None:
+                aligned = copy(cell.alignment)
+                aligned.vertical = "top"
+                cell.alignment = aligned
+    scale = min(100, int(100 * PAGE_CHARS / sum(column_chars(ws, c) for c in range(1, last + 1))))
+    wide = scale < MIN_SCALE  # wide by design (a table of many columns): fit to the width
+    ws.sheet_properties.pageSetUpPr.fitToPage = wide
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = (1, 0) if wide else (None, None)
+    ws.page_setup.scale = None if wide else scale
+
+
 def page_furniture(ws: Worksheet, service: str, period: str, marking: str, draft: str = "") -> None:
     """Header and footer on every printed page: the marking, the service and period, and
-    page x of y; ``draft``: a draft's marking, in the header and the footer."""
+    page x of y; ``draft``: a draft's marking, in the header and the footer. The sheet is
+    laid out for printing here, last, when its widths are final (``print_layout``)."""
+    print_layout(ws)
     if not ws.oddHeader.center.text:  # an internal sheet's banner stays
         ws.oddHeader.right.text = marking
     ws.oddFooter.left.text = f"{service}: {period}".replace("&", "&&")
@@ -194,7 +288,7 @@ def chart_data(
     header = sw.row
     for k, name in enumerate([category, *columns], start=1):
         cell = sw.put(header, k, name)
-        cell.font = Font(bold=True)
+        cell.font = BOLD
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for i, (_, row) in enumerate(shown.iterrows(), start=header + 1):
