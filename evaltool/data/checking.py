@@ -59,14 +59,14 @@ def cell_problems(
     rows = frame.loc[mask, ROW].tolist()
     shown = values if values is not None else frame.get(column, None)
     found = (
-        [visible(v) for v in as_text(shown[mask]).fillna("(blank)").tolist()]
+        [visible(v) for v in as_written(shown[mask], "(blank)").tolist()]
         if shown is not None
         else None
     )
     msgs = message[mask].tolist() if isinstance(message, pd.Series) else None
     where = locate(table, column)
     clients = (
-        [visible(v) for v in as_text(frame.loc[mask, "client_id"]).fillna("").tolist()]
+        [visible(v) for v in as_written(frame.loc[mask, "client_id"], "").tolist()]
         if "client_id" in frame
         else None
     )
@@ -84,6 +84,16 @@ def cell_problems(
         )
         for i in range(len(rows))
     ]
+
+
+def as_written(raw: pd.Series, blank: str) -> pd.Series:
+    """Cells as a message shows them: trimmed text, ``blank`` for an empty cell, and text read
+    as blank ('None', 'NaN') as written, so the reader can find it."""
+    text = as_text(raw)
+    if not text.isna().any():
+        return text
+    written = raw.astype(object).map(lambda v: "" if pd.isna(v) else str(v).strip())
+    return text.fillna(written.where(written != "", blank).astype("string"))
 
 
 def duplicated_keys(
