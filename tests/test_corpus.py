@@ -295,3 +295,30 @@ def test_a_csv_evaltool_does_not_use_may_be_in_any_dialect(tmp_path, runner):
     (folder / "notes.csv").write_text("date;note\n01/04/2026;export taken after the audit\n")
     result = runner.invoke(app, ["validate", str(folder)])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+@pytest.mark.parametrize("command", ["score", "due", "scores", "validate"])
+def test_an_output_that_names_an_input_is_refused_once_plainly(command, force, tmp_path, runner):
+    """With or without --force the answer is the same, before any work: the output would
+    overwrite an input, choose another name (it said 'use --force', then refused --force)."""
+    import shutil
+
+    from tests.conftest import EXAMPLE
+
+    data = Path(shutil.copy(EXAMPLE, tmp_path / "data.xlsx"))
+    before = fingerprint(tmp_path)
+    out = {"score": ["--out"], "due": ["--out"], "validate": ["--report"]}
+    args = [command, str(data), "--config", str(EXAMPLE_CONFIG), *force]
+    if command == "scores":
+        args += ["--instrument", "gas", "--out", str(data)]
+    else:
+        args += [*out[command], str(data)]
+    if command == "score":
+        args += ["--period", "2025-Q4"]
+    result = runner.invoke(app, args)
+    text = " ".join(result.output.split())
+    assert result.exit_code == 1, text
+    assert "would overwrite data.xlsx" in text and "choose another name" in text, text
+    assert "use --force" not in text and text.count("data.xlsx, one of") == 1, text
+    assert fingerprint(tmp_path) == before
