@@ -450,3 +450,33 @@ def long_cells_in_a_csv(tmp: Path):
     _csv_line(folder, "goals.csv", 1, lambda s: "7" * 20000 + s[5:])
     _csv_line(folder, "proceedings.csv", 1, lambda s: s + ";".join(["z" * 30] * 300))
     return folder, []
+
+
+@maker
+def a_wide_export(tmp: Path):
+    """A case-management export with 150 columns evaltool does not use beside the contract's."""
+    path = workbook_copy(tmp)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["clients"]
+    start = ws.max_column + 1
+    for i in range(150):
+        ws.cell(row=1, column=start + i, value=f"extra field {i}")
+        for r in range(2, ws.max_row + 1, 7):
+            ws.cell(row=r, column=start + i, value=i)
+    wb.save(path)
+    return path, []
+
+
+@maker
+def a_repeated_header(tmp: Path):
+    """Two columns headed alike (the first is read) and no blank row: the selection of the
+    other columns once set a SettingWithCopyWarning off on the user's screen."""
+    path = workbook_copy(tmp)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["goals"]
+    col = ws.max_column + 1
+    ws.cell(row=1, column=col, value="level")
+    for r in range(2, ws.max_row + 1):
+        ws.cell(row=r, column=col, value="x")
+    wb.save(path)
+    return path, []

@@ -121,6 +121,8 @@ EXPECTED = {
     "ids_written_none_and_nan": ("validate", 2, ["'None'", "'NaN'", "rows 2-3"]),
     "ids_written_none_in_a_csv": ("validate", 2, ["'None'", "star.csv", "row 2"]),
     "a_cell_of_32767_characters": ("validate", 2, ["(32,767 characters)", "row 2"]),
+    "a_wide_export": ("validate", 0, ["is valid"]),
+    "a_repeated_header": ("validate", 2, ["two columns have the same header", "column F"]),
     "long_cells_in_a_csv": ("validate", 2, ["(20,000 characters)", "characters)"]),
     "two_sheets_for_one_table": ("validate", 2, ["'Clients '", "'clients'", "one table"]),
     "a_year_typed_as_a_date": ("validate", 2, ["2025", "a year"]),

@@ -202,10 +202,15 @@ def check_table(
         typed[col.name] = result.values
         if result.codes is not None:
             codes[col.name] = result.codes
-    for extra in frame.columns:
-        if extra not in typed.columns:  # extra columns are kept, as read: Python objects,
-            column = frame[extra]  # from a CSV file as from a workbook
-            typed[extra] = column.astype(object) if is_arrow_text(column) else column
+    # extra columns are kept, as read: Python objects, from a CSV file as from a workbook;
+    # added at once (one at a time, a wide export's 150 made a PerformanceWarning each)
+    extras = {
+        extra: frame[extra].astype(object) if is_arrow_text(frame[extra]) else frame[extra]
+        for extra in frame.columns
+        if extra not in typed.columns
+    }
+    if extras:
+        typed = pd.concat([typed, pd.DataFrame(extras, index=typed.index)], axis=1)
     if spec.unique and all(c in typed for c in spec.unique):
         dup = duplicated_keys(typed, list(spec.unique), codes)
         if dup.any():

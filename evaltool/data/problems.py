@@ -27,11 +27,13 @@ class Problem:
 
     def __post_init__(self) -> None:
         # a value is shown, never printed whole: a 32,767-character cell would fill the screen
-        for name in ("value", "client", "expected"):
+        for name in ("value", "client"):
             text = getattr(self, name)
             if not isinstance(text, str):
                 text = "" if text is None else str(text)
             object.__setattr__(self, name, capped(text))
+        if len(self.message) > 1000:  # a value written into the message, a header say
+            object.__setattr__(self, "message", _LONG_WORD.sub(_cap_word, self.message))
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -104,9 +106,19 @@ SHOWN = 60
 def capped(text: str, most: int = SHOWN) -> str:
     """``text``, or its first ``most`` characters and how long it is: '7777... (20,000
     characters)'."""
-    if len(text) <= most:
+    if len(text) <= most or _CAPPED.fullmatch(text[most:]):  # capped once is enough
         return text
     return f"{text[:most]}... ({len(text):,} characters)"
+
+
+_CAPPED = re.compile(r"\.\.\. \([\d,]+ characters\)")
+
+
+_LONG_WORD = re.compile(r"\S{200,}")
+
+
+def _cap_word(match: re.Match) -> str:
+    return capped(match.group())
 
 
 def shown(value: object, quote: bool = True) -> str:

@@ -157,8 +157,8 @@ def _frame_from_rows(
     frame = pd.DataFrame(body, dtype=object) if body else pd.DataFrame()
     width = max(len(header), frame.shape[1])
     header += [None] * (width - len(header))
-    for i in range(frame.shape[1], width):
-        frame[i] = None
+    if frame.shape[1] < width:  # headers over no data: the columns added at once, not one by
+        frame = frame.reindex(columns=range(width))  # one (a frame of 100 inserts is slow)
     return _finish(frame, header, name, file, sheet, problems, header_row)
 
 
@@ -216,7 +216,9 @@ def _finish(
     if not len(frame.columns):
         frame = pd.DataFrame(columns=columns)
     elif columns != list(range(frame.shape[1])):
-        frame = frame.iloc[:, columns]
+        # the selection is a new frame (a take), not a view: say so, or adding _row below is
+        # a SettingWithCopyWarning on the user's screen
+        frame = frame.iloc[:, columns].copy(deep=False)
     frame.columns = list(seen)
     rows = np.arange(len(frame)) + header_row + 1
     blank = _blank_rows(frame)
