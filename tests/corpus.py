@@ -328,23 +328,32 @@ def a_child_of_an_unknown_client(tmp: Path):
     return _set_cells(path, "proceedings", "client_id", {10: "ZZZ98"}), []
 
 
-#: an encrypted Office file is an OLE2 compound file holding an 'EncryptedPackage' stream
-OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: the example saved with a password (tests/fixtures/encrypted/README.md says how)
+ENCRYPTED = (
+    EXAMPLE.parent.parent.parent / "tests" / "fixtures" / "encrypted" / "password-secret.xlsx"
+)
 
 
 @maker
 def a_password_protected_workbook(tmp: Path):
-    path = tmp / "service.xlsx"
-    stream = "EncryptedPackage".encode("utf-16-le")
-    path.write_bytes(OLE2 + b"\x00" * 504 + stream + b"\x00" * 2048)
-    return path, []
+    return Path(shutil.copy(ENCRYPTED, tmp / "service.xlsx")), []
 
 
 @maker
 def a_password_protected_macro_workbook(tmp: Path):
-    path = tmp / "service.xlsm"
-    stream = "EncryptionInfo".encode("utf-16-le") + "EncryptedPackage".encode("utf-16-le")
-    path.write_bytes(OLE2 + b"\x01" * 1000 + stream + b"\x00" * 4096)
+    return Path(shutil.copy(ENCRYPTED, tmp / "service.xlsm")), []
+
+
+@maker
+def an_old_xls_workbook_named_xlsx(tmp: Path):
+    """An Excel 97-2003 file is an OLE2 file too, with no encrypted package in it."""
+    path = tmp / "service.xlsx"
+    path.write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\x00" * 504
+        + b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k\x00"
+        + b"\x00" * 2048
+    )
     return path, []
 
 

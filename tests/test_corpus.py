@@ -65,6 +65,7 @@ EXPECTED = {
         1,
         ["service.xlsm", "password-protected", "without a password"],
     ),
+    "an_old_xls_workbook_named_xlsx": ("validate", 1, ["service.xlsx", "Excel 97-2003", "(.xlsx)"]),
     "a_merged_title_row": (
         "validate",
         2,
