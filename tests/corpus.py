@@ -489,3 +489,11 @@ def a_repeated_header(tmp: Path):
         ws.cell(row=r, column=col, value="x")
     wb.save(path)
     return path, []
+
+
+@maker
+def a_nul_character_far_into_a_file(tmp: Path):
+    """Past the first 4 KB, where only the start of the file was looked at."""
+    folder = csv_folder(tmp)
+    _csv_line(folder, "goals.csv", 400, lambda s: s[:3] + "\x00" + s[3:])  # row 401, column A
+    return folder, []

@@ -114,6 +114,11 @@ EXPECTED = {
         2,
         ["goals.csv", "row 4", "column A", "NUL", "1 error(s)"],
     ),
+    "a_nul_character_far_into_a_file": (
+        "validate",
+        2,
+        ["goals.csv", "row 401", "column A", "NUL", "1 error(s)"],
+    ),
     "nul_characters_in_two_files": (
         "validate",
         2,
@@ -174,6 +179,7 @@ ABSENT = {
     "two_sheets_for_one_table_that_differ": ["not found"],
     "a_nul_character_in_an_id": ["UTF-16"],
     "nul_characters_in_two_files": ["UTF-16"],
+    "a_nul_character_far_into_a_file": ["not found"],
     "ids_written_none_and_nan": ["(blank)"],
     "ids_written_none_in_a_csv": ["(blank)"],
     "a_password_protected_workbook": ["zip"],

@@ -67,11 +67,19 @@ def normalise(name: object) -> str:
 
 
 def sha256(path: Path) -> str:
+    return _digest(path)[0]
+
+
+def _digest(path: Path) -> tuple[str, bool]:
+    """The file's SHA-256 and whether it holds a NUL byte anywhere (found in the same pass,
+    at no cost worth measuring: a search for one byte beside the hash)."""
     digest = hashlib.sha256()
+    nul = False
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            nul = nul or b"\x00" in chunk
+    return digest.hexdigest(), nul
 
 
 def read_source(
@@ -473,7 +481,7 @@ def _read_csv_folder(path: Path) -> Source:
         raise EvaltoolError(f"{path} holds no .csv files; expected clients.csv and the others")
     seen: dict[str, str] = {}
     for file in files:
-        hashes[file.name] = sha256(file)
+        hashes[file.name], nul = _digest(file)
         name = normalise(file.stem)
         if name in seen:
             tables.pop(name, None)  # neither is read (see _read_workbook)
@@ -487,7 +495,7 @@ def _read_csv_folder(path: Path) -> Source:
             continue
         seen[name] = file.name
         try:
-            frame = _read_csv(file, problems)
+            frame = _read_csv(file, problems, nul)
         except _Unreadable as exc:  # every file's problems are listed at once
             unread[name] = exc.problem
             continue
@@ -606,8 +614,9 @@ def _nul_problems(file: Path, data: bytes) -> list[Problem]:
     return out
 
 
-def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
-    """Every cell as text, the header row included as the first row."""
+def _read_csv(file: Path, problems: list[Problem], nul: bool) -> pd.DataFrame | None:
+    """Every cell as text, the header row included as the first row; ``nul``: the file holds
+    a NUL byte somewhere (a stray one is named by row and column)."""
     from pyarrow import ArrowInvalid
 
     with file.open("rb") as fh:
@@ -631,7 +640,7 @@ def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
             f"{file} holds NUL bytes: it may be UTF-16 without a byte-order mark, or not a "
             "CSV file; save it from Excel as 'CSV UTF-8 (Comma delimited)'"
         )
-    if b"\x00" in start:  # a stray NUL or two in a cell: named, and the rest read
+    if nul:  # a stray NUL or two in cells: each named, and the rest read
         import io
 
         data = file.read_bytes()
