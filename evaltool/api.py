@@ -77,8 +77,8 @@ def score_and_write(
 
     check_audience(settings, internal)
     registry = registry_for(settings)
+    refuse_inputs(Path(out), inputs_of(data, settings))  # before any work, and --force
     check_target(Path(out), force, registry.renderers)
-    refuse_inputs(Path(out), inputs_of(data, settings))  # before any work: say it at once
     if settings.audience != "shared":
         record.check(record.record_path(settings), final and not internal)
     results = run(data, settings, period, extract_date, registry=registry, progress=progress)
@@ -107,8 +107,8 @@ def due_and_write(
     out = Path(out)
     if out.suffix.lower() != ".xlsx":
         raise OutputError(f"--out {out.name}: the to-do list is an .xlsx workbook, e.g. due.xlsx")
+    refuse_inputs(out, inputs_of(data, settings))  # whatever --force says
     check_target(out, force, {"xlsx": TODO_LIST})
-    refuse_inputs(out, inputs_of(data, settings))
     as_of = as_of or dt.date.today()
     items = due(data, settings, as_of)
     if not out.parent.exists():

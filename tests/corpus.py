@@ -268,3 +268,232 @@ def ids_that_lost_their_leading_zeros(tmp: Path):
     lines[1:] = [line.lstrip("0") for line in lines[1:]]  # client_id is the first column
     p.write_text("\n".join(lines) + "\n")
     return folder, []
+
+
+# --- issue 26: poor messages --------------------------------------------------------------
+
+
+def _set_cells(path: Path, sheet: str, column: str, values: dict[int, object]) -> Path:
+    """Put values in the rows (spreadsheet numbers) of the column headed ``column``."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[sheet]
+    col = next(c.column_letter for c in ws[1] if c.value == column)
+    for row, value in values.items():
+        ws[f"{col}{row}"] = value
+    wb.save(path)
+    return path
+
+
+@maker
+def child_ids_separated_by_commas(tmp: Path):
+    """Children of one client's sets, run together with ',' and '/' instead of ';'."""
+    path = workbook_copy(tmp)  # rows 2-4 are client 00603's sets; 00603-1 to -3 are known
+    return _set_cells(
+        path, "proceedings", "child_ids", {2: "00603-1,00603-2", 3: "00603-2 / 00603-3"}
+    ), []
+
+
+@maker
+def child_ids_separated_by_words(tmp: Path):
+    path = workbook_copy(tmp)  # rows 5-6 are client 00911's sets
+    return _set_cells(
+        path, "proceedings", "child_ids", {4: "00603-1 and 00603-3", 5: "00911-1|00911-2"}
+    ), []
+
+
+@maker
+def links_of_unknown_clients(tmp: Path):
+    """A proceedings_children table whose rows name clients not in clients: one problem a
+    row (the client), not also 'no such set' and 'no such child'."""
+    path = workbook_copy(tmp)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["proceedings"]
+    pc = wb.create_sheet("proceedings_children")
+    pc.append(["client_id", "issued_date", "child_id"])
+    for row in ws.iter_rows(min_row=2, values_only=True):
+        if row[4]:
+            pc.append([row[0], row[1], row[4]])
+    ws.delete_cols(5)
+    pc["A2"], pc["A3"] = "ZZZ99", "ZZZ98"
+    wb.save(path)
+    return path, []
+
+
+@maker
+def a_child_of_an_unknown_client(tmp: Path):
+    """A children row and a proceedings row each with a client not in clients: two causes,
+    two problems (the set naming that child is not also reported)."""
+    path = workbook_copy(tmp)
+    _set_cells(path, "children", "client_id", {2: "ZZZ99"})
+    return _set_cells(path, "proceedings", "client_id", {10: "ZZZ98"}), []
+
+
+#: the example saved with a password (tests/fixtures/encrypted/README.md says how)
+ENCRYPTED = (
+    EXAMPLE.parent.parent.parent / "tests" / "fixtures" / "encrypted" / "password-secret.xlsx"
+)
+
+
+@maker
+def a_password_protected_workbook(tmp: Path):
+    return Path(shutil.copy(ENCRYPTED, tmp / "service.xlsx")), []
+
+
+@maker
+def a_password_protected_macro_workbook(tmp: Path):
+    return Path(shutil.copy(ENCRYPTED, tmp / "service.xlsm")), []
+
+
+@maker
+def an_old_xls_workbook_named_xlsx(tmp: Path):
+    """An Excel 97-2003 file is an OLE2 file too, with no encrypted package in it."""
+    path = tmp / "service.xlsx"
+    path.write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\x00" * 504
+        + b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k\x00"
+        + b"\x00" * 2048
+    )
+    return path, []
+
+
+@maker
+def a_merged_title_row(tmp: Path):
+    path = workbook_copy(tmp)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["proceedings"]
+    ws.insert_rows(1)
+    ws["A1"] = "Care proceedings export"
+    ws.merge_cells("A1:E1")
+    wb.save(path)
+    return path, []
+
+
+@maker
+def a_merged_title_beside_a_run_date(tmp: Path):
+    path = workbook_copy(tmp)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["goals"]
+    ws.insert_rows(1)
+    ws["A1"], ws["D1"] = "Goals export", "Run on 01/04/2026"
+    ws.merge_cells("A1:C1")
+    ws.merge_cells("D1:E1")
+    wb.save(path)
+    return path, []
+
+
+@maker
+def csv_ragged_rows_in_two_files(tmp: Path):
+    folder = csv_folder(tmp)
+    for name, line in (("proceedings.csv", 4), ("goals.csv", 9)):
+        p = folder / name
+        lines = p.read_text().splitlines()
+        lines[line] += ",extra"
+        p.write_text("\n".join(lines) + "\n")
+    return folder, []
+
+
+@maker
+def two_files_for_one_table_that_differ(tmp: Path):
+    """An old export beside the new one: the tables that link to it would each fail."""
+    folder = csv_folder(tmp)
+    lines = (folder / "clients.csv").read_text().splitlines()
+    (folder / "Clients.CSV").write_text("\n".join(lines[:5]) + "\n")
+    return folder, []
+
+
+@maker
+def two_sheets_for_one_table_that_differ(tmp: Path):
+    path = workbook_copy(tmp)
+    wb = openpyxl.load_workbook(path)
+    wb.copy_worksheet(wb["clients"]).title = "Clients "  # the new export, after the old
+    wb["clients"].delete_rows(5, wb["clients"].max_row)
+    wb.save(path)
+    return path, []
+
+
+def _csv_line(folder: Path, name: str, line: int, change: Callable[[str], str]) -> None:
+    p = folder / name
+    lines = p.read_text().splitlines()
+    lines[line] = change(lines[line])
+    p.write_text("\n".join(lines) + "\n")
+
+
+@maker
+def a_nul_character_in_an_id(tmp: Path):
+    folder = csv_folder(tmp)
+    _csv_line(folder, "goals.csv", 3, lambda s: s[:2] + "\x00" + s[2:])  # row 4, column A
+    return folder, []
+
+
+@maker
+def nul_characters_in_two_files(tmp: Path):
+    folder = csv_folder(tmp)
+    _csv_line(folder, "goals.csv", 6, lambda s: s[:2] + "\x00" + s[2:])  # row 7
+    _csv_line(folder, "star.csv", 2, lambda s: s.replace(",", ",\x00", 1))  # row 3, column B
+    return folder, []
+
+
+@maker
+def ids_written_none_and_nan(tmp: Path):
+    path = workbook_copy(tmp)
+    return _set_cells(path, "goals", "client_id", {2: "None", 3: "NaN"}), []
+
+
+@maker
+def ids_written_none_in_a_csv(tmp: Path):
+    folder = csv_folder(tmp)
+    _csv_line(folder, "star.csv", 1, lambda s: "None" + s[5:])
+    return folder, []
+
+
+@maker
+def a_cell_of_32767_characters(tmp: Path):
+    path = workbook_copy(tmp)
+    return _set_cells(path, "goals", "client_id", {2: "x" * 32767}), []
+
+
+@maker
+def long_cells_in_a_csv(tmp: Path):
+    folder = csv_folder(tmp)
+    _csv_line(folder, "goals.csv", 1, lambda s: "7" * 20000 + s[5:])
+    _csv_line(folder, "proceedings.csv", 1, lambda s: s + ";".join(["z" * 30] * 300))
+    return folder, []
+
+
+@maker
+def a_wide_export(tmp: Path):
+    """A case-management export with 150 columns evaltool does not use beside the contract's."""
+    path = workbook_copy(tmp)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["clients"]
+    start = ws.max_column + 1
+    for i in range(150):
+        ws.cell(row=1, column=start + i, value=f"extra field {i}")
+        for r in range(2, ws.max_row + 1, 7):
+            ws.cell(row=r, column=start + i, value=i)
+    wb.save(path)
+    return path, []
+
+
+@maker
+def a_repeated_header(tmp: Path):
+    """Two columns headed alike (the first is read) and no blank row: the selection of the
+    other columns once set a SettingWithCopyWarning off on the user's screen."""
+    path = workbook_copy(tmp)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["goals"]
+    col = ws.max_column + 1
+    ws.cell(row=1, column=col, value="level")
+    for r in range(2, ws.max_row + 1):
+        ws.cell(row=r, column=col, value="x")
+    wb.save(path)
+    return path, []
+
+
+@maker
+def a_nul_character_far_into_a_file(tmp: Path):
+    """Past the first 4 KB, where only the start of the file was looked at."""
+    folder = csv_folder(tmp)
+    _csv_line(folder, "goals.csv", 400, lambda s: s[:3] + "\x00" + s[3:])  # row 401, column A
+    return folder, []

@@ -19,12 +19,117 @@ EXPECTED = {
     "csv_tabs": ("validate", 2, ["proceedings.csv", "tab-separated"]),
     "csv_a_row_with_extra_values": (
         "validate",
-        1,
-        ["proceedings.csv: row 5 has 7 values but the rows before it have 5", "quotes"],
+        2,
+        ["row 5 has 7 values but the header has 5", "proceedings.csv", "quotes"],
     ),
     "csv_utf16": ("validate", 0, ["clients.csv", "UTF-16"]),
     "csv_unbalanced_quote": ("validate", 2, ["partner_access.csv", "quote", "row 6"]),
     "two_files_for_one_table": ("validate", 2, ["CLIENTS.CSV", "clients.csv", "one table"]),
+    # issue 26: poor messages, each once per cause, naming the cell and what to do
+    "child_ids_separated_by_commas": (
+        "validate",
+        2,
+        [
+            "'00603-1,00603-2'",
+            "'00603-2 / 00603-3'",
+            "separated by ','",
+            "by '/'",
+            "';'",
+            "row 2",
+            "row 3",
+            "2 error(s)",
+        ],
+    ),
+    "child_ids_separated_by_words": (
+        "validate",
+        2,
+        ["'00603-1 and 00603-3'", "'00911-1|00911-2'", "by 'and'", "by '|'", "2 error(s)"],
+    ),
+    "links_of_unknown_clients": (
+        "validate",
+        2,
+        ["client_id not found", "ZZZ99", "ZZZ98", "2 error(s)"],
+    ),
+    "a_child_of_an_unknown_client": (
+        "validate",
+        2,
+        ["sheet children", "sheet proceedings", "ZZZ99", "ZZZ98", "2 error(s)"],
+    ),
+    "a_password_protected_workbook": (
+        "validate",
+        1,
+        ["service.xlsx", "password-protected", "without a password"],
+    ),
+    "a_password_protected_macro_workbook": (
+        "validate",
+        1,
+        ["service.xlsm", "password-protected", "without a password"],
+    ),
+    "an_old_xls_workbook_named_xlsx": ("validate", 1, ["service.xlsx", "Excel 97-2003", "(.xlsx)"]),
+    "a_merged_title_row": (
+        "validate",
+        2,
+        [
+            "sheet proceedings",
+            "header is on row 2",
+            "row 1 above it holds a title",
+            "'Care proceedings export'",
+            "1 error(s)",
+        ],
+    ),
+    "a_merged_title_beside_a_run_date": (
+        "validate",
+        2,
+        [
+            "sheet goals",
+            "header is on row 2",
+            "'Goals export'",
+            "'Run on 01/04/2026'",
+            "1 error(s)",
+        ],
+    ),
+    "csv_ragged_rows_in_two_files": (
+        "validate",
+        2,
+        [
+            "proceedings.csv",
+            "row 5 has 6 values but the header has 5",
+            "goals.csv",
+            "row 10 has 6 values",
+            "2 error(s)",
+        ],
+    ),
+    "two_files_for_one_table_that_differ": (
+        "validate",
+        2,
+        ["Clients.CSV", "clients.csv", "one table", "1 error(s)"],
+    ),
+    "two_sheets_for_one_table_that_differ": (
+        "validate",
+        2,
+        ["'clients'", "'Clients '", "one table", "1 error(s)"],
+    ),
+    "a_nul_character_in_an_id": (
+        "validate",
+        2,
+        ["goals.csv", "row 4", "column A", "NUL", "1 error(s)"],
+    ),
+    "a_nul_character_far_into_a_file": (
+        "validate",
+        2,
+        ["goals.csv", "row 401", "column A", "NUL", "1 error(s)"],
+    ),
+    "nul_characters_in_two_files": (
+        "validate",
+        2,
+        ["goals.csv", "row 7", "star.csv", "row 3", "NUL", "2 error(s)"],
+    ),
+    "ids_written_none_and_nan": ("validate", 2, ["'None'", "'NaN'", "rows 2-3"]),
+    "ids_written_none_in_a_csv": ("validate", 2, ["'None'", "star.csv", "row 2"]),
+    "a_cell_of_32767_characters": ("validate", 2, ["(32,767 characters)", "row 2"]),
+    "a_wide_export": ("validate", 0, ["is valid"]),
+    "a_repeated_header": ("validate", 2, ["two columns have the same header", "column F"]),
+    "long_cells_in_a_csv": ("validate", 2, ["(20,000 characters)", "characters)"]),
     "two_sheets_for_one_table": ("validate", 2, ["'Clients '", "'clients'", "one table"]),
     "a_year_typed_as_a_date": ("validate", 2, ["2025", "a year"]),
     "a_date_in_1900": ("validate", 2, ["01/01/1900", "before 1990"]),
@@ -64,6 +169,24 @@ EXPECTED = {
 }
 
 
+#: what must not appear: the wrong hint, a value shown as blank, a follow-on error
+ABSENT = {
+    "child_ids_separated_by_commas": ["not in the children table"],
+    "child_ids_separated_by_words": ["not in the children table"],
+    "links_of_unknown_clients": ["no set of proceedings", "not in the children table"],
+    "a_merged_title_row": ["rows 1 to 1", "''", "not linked"],
+    "two_files_for_one_table_that_differ": ["not found"],
+    "two_sheets_for_one_table_that_differ": ["not found"],
+    "a_nul_character_in_an_id": ["UTF-16"],
+    "nul_characters_in_two_files": ["UTF-16"],
+    "a_nul_character_far_into_a_file": ["not found"],
+    "ids_written_none_and_nan": ["(blank)"],
+    "ids_written_none_in_a_csv": ["(blank)"],
+    "a_password_protected_workbook": ["zip"],
+    "a_password_protected_macro_workbook": ["zip"],
+}
+
+
 def fingerprint(root: Path) -> dict[str, str]:
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -98,6 +221,9 @@ def test_bad_input(kind, tmp_path, runner):
     for part in parts:
         assert " ".join(part.split()) in flat, f"{part!r} not in:\n{text}"
     assert "Traceback" not in text and "internal error" not in text
+    for part in ABSENT.get(kind, []):
+        assert part not in text, f"{part!r} in:\n{text}"
+    assert len(text) < 20_000, "a value shown in full"  # every value capped
     assert not out.exists()
     assert fingerprint(work) == before  # no input changed
 
@@ -178,3 +304,30 @@ def test_a_csv_evaltool_does_not_use_may_be_in_any_dialect(tmp_path, runner):
     (folder / "notes.csv").write_text("date;note\n01/04/2026;export taken after the audit\n")
     result = runner.invoke(app, ["validate", str(folder)])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+@pytest.mark.parametrize("command", ["score", "due", "scores", "validate"])
+def test_an_output_that_names_an_input_is_refused_once_plainly(command, force, tmp_path, runner):
+    """With or without --force the answer is the same, before any work: the output would
+    overwrite an input, choose another name (it said 'use --force', then refused --force)."""
+    import shutil
+
+    from tests.conftest import EXAMPLE
+
+    data = Path(shutil.copy(EXAMPLE, tmp_path / "data.xlsx"))
+    before = fingerprint(tmp_path)
+    out = {"score": ["--out"], "due": ["--out"], "validate": ["--report"]}
+    args = [command, str(data), "--config", str(EXAMPLE_CONFIG), *force]
+    if command == "scores":
+        args += ["--instrument", "gas", "--out", str(data)]
+    else:
+        args += [*out[command], str(data)]
+    if command == "score":
+        args += ["--period", "2025-Q4"]
+    result = runner.invoke(app, args)
+    text = " ".join(result.output.split())
+    assert result.exit_code == 1, text
+    assert "would overwrite data.xlsx" in text and "choose another name" in text, text
+    assert "use --force" not in text and text.count("data.xlsx, one of") == 1, text
+    assert fingerprint(tmp_path) == before

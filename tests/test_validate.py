@@ -472,3 +472,70 @@ def test_data_after_a_period_end_is_no_error(example, runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "0 warning(s)" in result.output
+
+
+PANDAS_NOISE = (pd.errors.SettingWithCopyWarning, pd.errors.PerformanceWarning)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "example",
+        "a_wide_export",
+        "a_repeated_header",
+        "links_of_unknown_clients",
+    ],
+)
+def test_no_pandas_warning_reaches_the_screen(kind, tmp_path, runner):
+    """validate and score on the example and on bad inputs raise none of pandas' warnings (a
+    wide export's 150 columns made 54 PerformanceWarning blocks on stderr)."""
+    import warnings
+
+    from tests.corpus import MAKERS
+
+    data = EXAMPLE if kind == "example" else MAKERS[kind](tmp_path)[0]
+    for command in (["validate"], ["score", "--period", "2025-Q4", "--out", tmp_path / "r.xlsx"]):
+        with warnings.catch_warnings():
+            for category in PANDAS_NOISE:
+                warnings.simplefilter("error", category)
+            args = [command[0], str(data), "--config", str(EXAMPLE_CONFIG), *command[1:]]
+            result = runner.invoke(app, [str(a) for a in args])
+        assert result.exit_code in (0, 2), result.output  # a warning made an error: exit 3
+        assert "internal error" not in result.output
+
+
+def test_an_empty_column_sets_off_no_setting_with_copy_warning():
+    """An empty column with no header at the right (a column formatted in Excel and never
+    filled: the reader hands it over as cells) and no blank row: adding the row numbers to
+    the selection of the other columns raised SettingWithCopyWarning."""
+    import warnings
+
+    from evaltool.data.reading import _frame_from_rows
+
+    for header in (
+        ["client_id", "level", "level", "weight"],
+        ["client_id", "level", None, "weight"],
+    ):
+        rows = [[*header, None]] + [["00001", 1, 2, 3, None], ["00002", 4, 5, 6, None]]
+        problems: list = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.SettingWithCopyWarning)
+            table = _frame_from_rows(rows, "goals", "f.xlsx", "goals", problems)
+        assert list(table.frame.columns) == ["client_id", "level", "weight", "_row"]
+        assert table.frame["_row"].tolist() == [2, 3]
+        assert table.frame["weight"].tolist() == [3, 6]
+
+
+def test_a_problem_shows_no_value_whole():
+    """Value and client capped at 60 characters plus the length; a value written into a long
+    message too; what is expected is ours and kept whole."""
+    from evaltool.data.problems import Problem
+
+    expected = "child_id values of this client's rows in children, separated by ';'"
+    p = Problem("error", "found " + "9" * 32767 + " here", value="x" * 32767, client="c" * 61)
+    p = Problem(p.severity, p.message, value=p.value, client=p.client, expected=expected)
+    assert p.value == "x" * 60 + "... (32,767 characters)"
+    assert p.client == "c" * 60 + "... (61 characters)"
+    assert p.message == "found " + "9" * 60 + "... (32,767 characters) here"
+    assert p.expected == expected
+    assert Problem("error", "short", value="None").value == "None"

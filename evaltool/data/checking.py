@@ -102,14 +102,14 @@ def cell_problems(
     rows = frame.loc[mask, ROW].tolist()
     shown = values if values is not None else frame.get(column, None)
     found = (
-        [visible(v) for v in as_text(shown[mask]).fillna("(blank)").tolist()]
+        [visible(v) for v in as_written(shown[mask], "(blank)").tolist()]
         if shown is not None
         else None
     )
     msgs = message[mask].tolist() if isinstance(message, pd.Series) else None
     where = locate(table, column)
     clients = (
-        [visible(v) for v in as_text(frame.loc[mask, "client_id"]).fillna("").tolist()]
+        [visible(v) for v in as_written(frame.loc[mask, "client_id"], "").tolist()]
         if "client_id" in frame
         else None
     )
@@ -127,6 +127,16 @@ def cell_problems(
         )
         for i in range(len(rows))
     ]
+
+
+def as_written(raw: pd.Series, blank: str) -> pd.Series:
+    """Cells as a message shows them: trimmed text, ``blank`` for an empty cell, and text read
+    as blank ('None', 'NaN') as written, so the reader can find it."""
+    text = as_text(raw)
+    if not text.isna().any():
+        return text
+    written = raw.astype(object).map(lambda v: "" if pd.isna(v) else str(v).strip())
+    return text.fillna(written.where(written != "", blank).astype("string"))
 
 
 def duplicated_keys(
@@ -236,10 +246,15 @@ def check_table(
         typed[col.name] = result.values
         if result.codes is not None:
             codes[col.name] = result.codes
-    for extra in frame.columns:
-        if extra not in typed.columns:  # extra columns are kept, as read: Python objects,
-            column = frame[extra]  # from a CSV file as from a workbook
-            typed[extra] = column.astype(object) if is_arrow_text(column) else column
+    # extra columns are kept, as read: Python objects, from a CSV file as from a workbook;
+    # added at once (one at a time, a wide export's 150 made a PerformanceWarning each)
+    extras = {
+        extra: frame[extra].astype(object) if is_arrow_text(frame[extra]) else frame[extra]
+        for extra in frame.columns
+        if extra not in typed.columns
+    }
+    if extras:
+        typed = pd.concat([typed, pd.DataFrame(extras, index=typed.index)], axis=1)
     if spec.unique and all(c in typed for c in spec.unique):
         dup = duplicated_keys(typed, list(spec.unique), codes)
         if dup.any():

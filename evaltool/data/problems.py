@@ -25,6 +25,16 @@ class Problem:
     expected: str = ""
     client: str = ""  # the row's client reference, to look the case up in the case system
 
+    def __post_init__(self) -> None:
+        # a value is shown, never printed whole: a 32,767-character cell would fill the screen
+        for name in ("value", "client"):
+            text = getattr(self, name)
+            if not isinstance(text, str):
+                text = "" if text is None else str(text)
+            object.__setattr__(self, name, capped(text))
+        if len(self.message) > 1000:  # a value written into the message, a header say
+            object.__setattr__(self, "message", _LONG_WORD.sub(_cap_word, self.message))
+
     def as_dict(self) -> dict[str, object]:
         return {
             "severity": self.severity,
@@ -87,3 +97,32 @@ def visible(text: str) -> str:
         f"\\u{ord(c):04x}" if _UNSEEN.match(c) or unicodedata.category(c) in ("Cc", "Cf") else c
         for c in text
     )
+
+
+#: the most characters of one value a message shows
+SHOWN = 60
+
+
+def capped(text: str, most: int = SHOWN) -> str:
+    """``text``, or its first ``most`` characters and how long it is: '7777... (20,000
+    characters)'."""
+    if len(text) <= most or _CAPPED.fullmatch(text[most:]):  # capped once is enough
+        return text
+    return f"{text[:most]}... ({len(text):,} characters)"
+
+
+_CAPPED = re.compile(r"\.\.\. \([\d,]+ characters\)")
+
+
+_LONG_WORD = re.compile(r"\S{200,}")
+
+
+def _cap_word(match: re.Match) -> str:
+    return capped(match.group())
+
+
+def shown(value: object, quote: bool = True) -> str:
+    """A value as a message shows it: as written (text 'None' stays 'None'), unseen characters
+    written out, capped, in quotes."""
+    text = capped(visible(str(value)))
+    return repr(text) if quote else text

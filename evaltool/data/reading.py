@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from evaltool.data.columns import distinct_values, is_arrow_text
-from evaltool.data.problems import ERROR, WARNING, Problem
+from evaltool.data.problems import ERROR, WARNING, Problem, shown, visible
 from evaltool.errors import EvaltoolError
 
 ROW = "_row"  # column holding the spreadsheet row number of each record
@@ -67,11 +67,19 @@ def normalise(name: object) -> str:
 
 
 def sha256(path: Path) -> str:
+    return _digest(path)[0]
+
+
+def _digest(path: Path) -> tuple[str, bool]:
+    """The file's SHA-256 and whether it holds a NUL byte anywhere (found in the same pass,
+    at no cost worth measuring: a search for one byte beside the hash)."""
     digest = hashlib.sha256()
+    nul = False
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            nul = nul or b"\x00" in chunk
+    return digest.hexdigest(), nul
 
 
 def read_source(
@@ -92,6 +100,7 @@ def read_source(
             raise EvaltoolError(
                 f"{path} is empty (0 bytes): the export or the copy failed; export it again"
             )
+        _refuse_ole2(path)
         source = _read_workbook(path, engine)
     elif path.suffix.lower() == ".csv":
         raise EvaltoolError(
@@ -118,6 +127,35 @@ def read_source(
     return source
 
 
+#: the first bytes of an OLE2 compound file: an encrypted workbook, or an old .xls
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _refuse_ole2(path: Path) -> None:
+    """An .xlsx saved with a password is not a zip but an OLE2 file holding the workbook
+    encrypted ('EncryptedPackage'); one without it is an Excel 97-2003 .xls renamed."""
+    with open(path, "rb") as fh:
+        start = fh.read(len(OLE2))
+        if start != OLE2:
+            return
+        encrypted = False
+        stream = "EncryptedPackage".encode("utf-16-le")
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            if stream in chunk:
+                encrypted = True
+                break
+    if encrypted:
+        raise EvaltoolError(
+            f"{path.name} is password-protected, so it cannot be read; save a copy without a "
+            "password (Excel: File > Info > Protect Workbook > Encrypt with Password, delete "
+            "the password, OK, then Save As .xlsx) and give evaltool that copy"
+        )
+    raise EvaltoolError(
+        f"{path.name} is an old Excel 97-2003 workbook (.xls) with an .xlsx name; open it in "
+        "Excel and save it as an Excel Workbook (.xlsx)"
+    )
+
+
 def _frame_from_rows(
     rows: list, name: str, file: str, sheet: str, problems: list[Problem], header_row: int = 1
 ) -> RawTable | None:
@@ -127,8 +165,8 @@ def _frame_from_rows(
     frame = pd.DataFrame(body, dtype=object) if body else pd.DataFrame()
     width = max(len(header), frame.shape[1])
     header += [None] * (width - len(header))
-    for i in range(frame.shape[1], width):
-        frame[i] = None
+    if frame.shape[1] < width:  # headers over no data: the columns added at once, not one by
+        frame = frame.reindex(columns=range(width))  # one (a frame of 100 inserts is slow)
     return _finish(frame, header, name, file, sheet, problems, header_row)
 
 
@@ -186,7 +224,9 @@ def _finish(
     if not len(frame.columns):
         frame = pd.DataFrame(columns=columns)
     elif columns != list(range(frame.shape[1])):
-        frame = frame.iloc[:, columns]
+        # the selection is a new frame (a take), not a view: say so, or adding _row below is
+        # a SettingWithCopyWarning on the user's screen
+        frame = frame.iloc[:, columns].copy(deep=False)
     frame.columns = list(seen)
     rows = np.arange(len(frame)) + header_row + 1
     blank = _blank_rows(frame)
@@ -269,13 +309,16 @@ def _workbook_facts(path: Path) -> bool:
 
 
 def _title_rows(rows: list) -> int:
-    """How many rows above the header hold a title (one cell each, or none) when the row
-    below them is a header (two cells or more); 0 when row 1 is the header."""
-    filled = [sum(v is not None and str(v).strip() != "" for v in row) for row in rows[:12]]
-    if not filled or filled[0] >= 2:
-        return 0
-    for i, n in enumerate(filled):
-        if n >= 2:
+    """How many rows above the header hold a title; 0 when row 1 is the header.
+
+    A title row has one cell filled (or none), or is far emptier than the row below it: a
+    title merged over A1:C1 beside a run date merged over D1:E1 reads as two cells above a
+    header of five. The header is the first row of two cells or more that holds at least
+    half as many as the row after it (a data row may be a cell wider than its header)."""
+    filled = [sum(v is not None and str(v).strip() != "" for v in row) for row in rows[:13]]
+    for i, n in enumerate(filled[:12]):
+        below = filled[i + 1] if i + 1 < len(filled) else 0
+        if n >= 2 and 2 * n >= below:
             return i
     return 0
 
@@ -293,14 +336,16 @@ def _read_workbook(path: Path, engine: str = "calamine") -> Source:
             name = normalise(title)
             if name in tables or name in unread:
                 first = tables[name].sheet if name in tables else unread[name].sheet
-                problems.append(
-                    Problem(
-                        ERROR,
-                        f"two sheets for one table: '{first}' and '{title}' (names differ only "
-                        "in capitals or spaces); keep one of them and delete or rename the other",
-                        file=path.name,
-                        sheet=title,
-                    )
+                # neither is read: reading one would report every row of the tables that link
+                # to it and that are only in the other as not found
+                tables.pop(name, None)
+                unread[name] = Problem(
+                    ERROR,
+                    f"two sheets for one table: '{first}' and '{title}' (names differ only "
+                    "in capitals or spaces), so neither was read; keep one of them and delete "
+                    "or rename the other",
+                    file=path.name,
+                    sheet=title,
                 )
                 continue
             skipped = 0
@@ -309,13 +354,20 @@ def _read_workbook(path: Path, engine: str = "calamine") -> Source:
                 skipped += 1
             titles = _title_rows(rows)
             if titles:
-                above = [str(v).strip() for row in rows[:titles] for v in row if v is not None]
+                above = [str(v).strip() for row in rows[:titles] for v in row]
+                above = [a for a in above if a and a != "None"]
                 first_row, last_row = skipped + 1, skipped + titles
+                which = (
+                    f"row {first_row} above it holds a title"
+                    if first_row == last_row
+                    else f"rows {first_row} to {last_row} above it hold a title"
+                )
+                said = f" ({'; '.join(shown(a) for a in above[:2])})" if above else ""
                 unread[name] = Problem(
                     ERROR,
-                    f"the header is on row {last_row + 1}: rows {first_row} to {last_row} "
-                    f"above it hold a title ({'; '.join(repr(a) for a in above[:2])}); "
-                    "delete them so the header is on row 1",
+                    f"the header is on row {last_row + 1}: {which}{said}; delete "
+                    f"{'it' if first_row == last_row else 'them'} (unmerge the cells first if "
+                    "they are merged) so the header is on row 1",
                     file=path.name,
                     sheet=title,
                     row=last_row + 1,
@@ -429,20 +481,24 @@ def _read_csv_folder(path: Path) -> Source:
         raise EvaltoolError(f"{path} holds no .csv files; expected clients.csv and the others")
     seen: dict[str, str] = {}
     for file in files:
-        hashes[file.name] = sha256(file)
+        hashes[file.name], nul = _digest(file)
         name = normalise(file.stem)
         if name in seen:
-            problems.append(
-                Problem(
-                    ERROR,
-                    f"two files for one table: {seen[name]} and {file.name} (names differ "
-                    "only in capitals or spaces); keep one of them and move the other away",
-                    file=file.name,
-                )
+            tables.pop(name, None)  # neither is read (see _read_workbook)
+            unread[name] = Problem(
+                ERROR,
+                f"two files for one table: {seen[name]} and {file.name} (names differ "
+                "only in capitals or spaces), so neither was read; keep one of them and move "
+                "the other away",
+                file=file.name,
             )
             continue
         seen[name] = file.name
-        frame = _read_csv(file, problems)
+        try:
+            frame = _read_csv(file, problems, nul)
+        except _Unreadable as exc:  # every file's problems are listed at once
+            unread[name] = exc.problem
+            continue
         if frame is None or frame.empty:
             continue
         header = list(frame.iloc[0])
@@ -522,8 +578,45 @@ def _line_breaks(column: pd.Series) -> np.ndarray | None:
     return found.to_numpy(dtype=bool) if found.any() else None
 
 
-def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
-    """Every cell as text, the header row included as the first row."""
+class _Unreadable(Exception):
+    """A CSV file that cannot be read as a table, and why (its table is reported unread)."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _nul_problems(file: Path, data: bytes) -> list[Problem]:
+    """Each cell holding a NUL character (an invisible control character some exports leave),
+    by row and column, at most 20."""
+    import csv
+    import io
+
+    out: list[Problem] = []
+    text = data.decode("utf-8-sig", errors="replace")
+    for row, cells in enumerate(csv.reader(io.StringIO(text.replace("\x00", "\ufffe"))), 1):
+        for col, cell in enumerate(cells):
+            if "\ufffe" in cell:
+                out.append(
+                    Problem(
+                        ERROR,
+                        "the cell holds a NUL character (an invisible control character an "
+                        "export can leave); retype the value in the spreadsheet, or export "
+                        "the file again",
+                        file=file.name,
+                        row=row,
+                        column=column_letter(col),
+                        value=visible(cell.replace("\ufffe", "\x00")),
+                    )
+                )
+                if len(out) >= 20:
+                    return out
+    return out
+
+
+def _read_csv(file: Path, problems: list[Problem], nul: bool) -> pd.DataFrame | None:
+    """Every cell as text, the header row included as the first row; ``nul``: the file holds
+    a NUL byte somewhere (a stray one is named by row and column)."""
     from pyarrow import ArrowInvalid
 
     with file.open("rb") as fh:
@@ -538,44 +631,65 @@ def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
                 file=file.name,
             )
         )
-        return _pandas_csv(file, encoding, kwargs)
+        return _pandas_csv(file, file, dict(kwargs, encoding=encoding))
 
     if start.startswith((b"\xff\xfe", b"\xfe\xff")):
         return read_as("UTF-16", "saved as UTF-16")
-    if b"\x00" in start:
+    if start.count(b"\x00") > len(start) // 4:  # every other byte: UTF-16 with no mark
         raise EvaltoolError(
             f"{file} holds NUL bytes: it may be UTF-16 without a byte-order mark, or not a "
             "CSV file; save it from Excel as 'CSV UTF-8 (Comma delimited)'"
         )
+    if nul:  # a stray NUL or two in cells: each named, and the rest read
+        import io
+
+        data = file.read_bytes()
+        problems.extend(_nul_problems(file, data))
+        kwargs = dict(kwargs, encoding="utf-8-sig", encoding_errors="replace")
+        return _pandas_csv(io.BytesIO(data.replace(b"\x00", b"")), file, kwargs)
     try:
         return _read_csv_arrow(file)
     except (ArrowInvalid, UnicodeDecodeError, StopIteration):
         pass  # not UTF-8, rows of uneven length, an empty file: pandas reads or explains it
     try:
-        return _pandas_csv(file, "utf-8-sig", kwargs)
+        return _pandas_csv(file, file, dict(kwargs, encoding="utf-8-sig"))
     except UnicodeDecodeError:
         return read_as("Windows-1252", "not UTF-8")
 
 
-def _pandas_csv(file: Path, encoding: str, kwargs: dict) -> pd.DataFrame | None:
+def _pandas_csv(source, file: Path, kwargs: dict) -> pd.DataFrame | None:
+    """``source`` (the file, or its bytes cleaned) read by pandas; a file that is no table
+    raises ``_Unreadable`` naming the row."""
     try:
-        return pd.read_csv(file, encoding=encoding, **kwargs)
+        return pd.read_csv(source, **kwargs)
     except pd.errors.EmptyDataError:
         return None
     except pd.errors.ParserError as exc:
         found = re.search(r"EOF inside string starting at row (\d+)", str(exc))
         if found:
             row = int(found.group(1)) + 1
-            raise EvaltoolError(
-                f'{file}: a quote (") on row {row} opens and never closes before the end of '
-                'the file; remove the stray quote (or double it: "")'
+            raise _Unreadable(
+                Problem(
+                    ERROR,
+                    f'{file.name}: a quote (") on row {row} opens and never closes before the '
+                    'end of the file; remove the stray quote (or double it: "")',
+                    file=file.name,
+                    row=row,
+                )
             ) from None
         uneven = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if uneven:
             n, line, saw = uneven.groups()
-            raise EvaltoolError(
-                f"{file}: row {line} has {saw} values but the rows before it have {n}; a value "
-                'holding a comma needs quotes around it ("a, b"), or remove the extra values'
+            raise _Unreadable(
+                Problem(
+                    ERROR,
+                    f"{file.name}: row {line} has {saw} values but the header has {n}, so the "
+                    'file was not read; a value holding a comma needs quotes around it ("a, '
+                    'b"), or remove the extra values',
+                    file=file.name,
+                    row=int(line),
+                    expected=f"{n} values",
+                )
             ) from None
         raise EvaltoolError(f"{file} could not be read as CSV: {exc}") from None
 

@@ -40,12 +40,14 @@ def inputs_of(data: Path | str, settings=None) -> list[Path]:
 
 
 def refuse_inputs(out: Path, inputs: Iterable[Path], option: str = "--out") -> None:
-    """An output may never be one of the run's inputs, whatever ``--force`` says."""
+    """An output may never be one of the run's inputs, whatever ``--force`` says. Call it
+    before the check that the output exists, so the answer does not depend on ``--force``."""
     for path in inputs:
         if same_file(Path(out), Path(path)):
             raise OutputError(
-                f"{option} {out} is one of the files this run reads ({Path(path).name}); "
-                "choose another name, so that nothing is lost"
+                f"{option} {out} would overwrite {Path(path).name}, one of the files this "
+                "run reads; choose another name for the output (--force never replaces an "
+                "input)"
             )
 
 
