@@ -376,7 +376,8 @@ def test_the_matched_cox_model_leaves_unmatched_parents_out_as_r(table):
 
 def test_survival_propensity_reports_the_model_it_used(runner):
     """Issue 24: `survival --propensity` printed the propensity model of the payment-by-
-    results refit (on the 220 parents decided), not the one its figures used (all 240): the
+    results refit (on the parents whose 36 months are complete), not the one its figures used
+    (all 240): the
     JSON's model is R's glm on everyone (comparison.R), with matching's unmatched count
     (matched.R); the payment-by-results row describes its own model."""
     from evaltool.cli import app
@@ -392,7 +393,8 @@ def test_survival_propensity_reports_the_model_it_used(runner):
     np.testing.assert_allclose(got["se"], want["se"], rtol=1e-6)
     assert out["propensity"]["unmatched"] == 31
     horizon = out["no_new_proceedings_within_horizon"]
-    assert horizon["propensity"]["parents"] == 220
+    decided = pd.read_csv(EXPECTED / "horizon.csv").iloc[0]  # change.R: complete follow-up
+    assert horizon["propensity"]["parents"] == decided["n_service"] + decided["n_comparison"]
     assert horizon["propensity"]["coefficients"][0]["coef"] != pytest.approx(want["coef"][0])
 
 

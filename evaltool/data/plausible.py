@@ -1,6 +1,6 @@
 """Values that are each valid but cannot be true together: a parent aged 0 or 120 at
 referral, a child born before (or in early childhood of) the mother, a child recorded as
-unborn when the proceedings were issued but born long before them.
+unborn when the proceedings were issued but born more than 40 weeks before them.
 
 Each changes figures of the return (age bands, return type, the 37-week rule) while every
 cell on its own is in range, so they are checked across columns and tables, one problem per
@@ -18,6 +18,9 @@ from evaltool.data.problems import Problem
 PARENT_AGES = (12, 60)
 #: a mother younger than this at her child's birth is a mistyped year
 MOTHER_AT_BIRTH = 10
+#: a child recorded as unborn at the first proceedings about it but born more than a
+#: pregnancy (40 weeks) before them is a mistake (a few days either way are dates as recorded)
+UNBORN_DAYS = 280
 
 
 def problems(dataset: Dataset) -> list[Problem]:
@@ -90,12 +93,13 @@ def _children(dataset: Dataset) -> list[Problem]:
             keys = pd.MultiIndex.from_frame(children[["client_id", "child_id"]])
             issued = pd.Series(first.reindex(keys).to_numpy(), index=children.index)
             unborn = children["unborn"].astype("boolean").fillna(False).astype(bool)
-            bad = unborn & (children["birth_date"] < issued).fillna(False).astype(bool)
+            early = issued - pd.Timedelta(days=UNBORN_DAYS)
+            bad = unborn & (children["birth_date"] < early).fillna(False).astype(bool)
             if bad.any():
                 message = (
                     "unborn = yes (not yet born when the proceedings were issued), but born on "
                     + children.loc[bad, "birth_date"].dt.strftime("%d/%m/%Y")
-                    + ", before they were issued on "
+                    + ", more than 40 weeks before they were issued on "
                     + issued[bad].dt.strftime("%d/%m/%Y")
                     + ": check unborn or the birth_date"
                 )
@@ -104,6 +108,6 @@ def _children(dataset: Dataset) -> list[Problem]:
                     "unborn",
                     bad,
                     message.reindex(children.index),
-                    "unborn = no for a child born before the proceedings were issued",
+                    "unborn = no for a child born well before the proceedings were issued",
                 )
     return out
