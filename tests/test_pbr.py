@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from evaltool.analysis.activity import activity_tables
 from evaltool.analysis.pbr import pbr_clients, pbr_table
@@ -99,7 +100,6 @@ def test_switched_on_the_return_has_the_sheet_and_a_series_of_returns_gives_noth
     tmp_path, runner
 ):
     import openpyxl
-import pytest
 
     from evaltool.cli import app
     from evaltool.report.audit import attack
