@@ -78,12 +78,12 @@ def test_mothers_are_compared_with_mothers_and_never_beyond_follow_up():
     [
         (
             bench(origin="index-issue"),
-            "measured from the issue of the latest proceedings before joining (index-issue), "
-            "this analysis from the day of joining (start)",
+            "measured from the issue of the latest proceedings before joining, "
+            "this analysis from the day of joining",
         ),
         (
             bench(origin="first-issue"),
-            "measured from the issue of the earliest proceedings in the records (first-issue)",
+            "measured from the issue of the earliest proceedings in the records",
         ),
         (  # the same origin, but everyone in proceedings: not the service's selected group
             bench(selection="all in proceedings"),

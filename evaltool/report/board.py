@@ -32,11 +32,11 @@ if TYPE_CHECKING:
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 CSS = """
-@page { size: A4 portrait; margin: 12mm; }
-body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10pt; color: #1b1b1b;
+@page { size: A4 portrait; margin: 10mm 12mm; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 9.5pt; color: #1b1b1b;
        max-width: 190mm; margin: auto; }
 h1 { font-size: 16pt; margin: 0 0 2pt 0; }
-h2 { font-size: 11.5pt; margin: 10pt 0 4pt 0; }
+h2 { font-size: 11.5pt; margin: 8pt 0 3pt 0; }
 p.meta { color: #555; margin: 0 0 6pt 0; }
 .marking { float: right; font-weight: bold; }
 p.status { font-weight: bold; color: #C00000; margin: 0 0 6pt 0; }

@@ -43,8 +43,6 @@ def write_scores(table: pd.DataFrame, path: Path, force: bool = False) -> Path:
         )
     table = rounded(table)
     if path.suffix.lower() == ".csv":
-        from evaltool.report.text import write_csv_atomically
-
         write_csv_atomically(table, path, force)
         return path
     from evaltool.report.files import write_file
@@ -88,3 +86,20 @@ def table_workbook(table: pd.DataFrame, title: str):
     ws.print_title_rows = "1:1"
     print_layout(ws)
     return wb
+
+
+def write_csv_atomically(frame, path: Path, force: bool = True) -> None:
+    """Write a DataFrame to CSV via a temporary file in the same folder (files.write_file)."""
+    from evaltool.report.files import write_file
+    from evaltool.report.safe import FORMULA_STARTS
+
+    path = Path(path)
+    frame = frame.copy()
+    for col in frame.columns:
+        if frame[col].dtype == object or str(frame[col].dtype) == "string":
+            text = frame[col].astype("string")
+            risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
+            frame[col] = text.mask(risky, "'" + text)  # OWASP: neutralise formula triggers
+    write_file(
+        path, lambda tmp: frame.to_csv(tmp, index=False, date_format="%Y-%m-%d"), force, ".csv.tmp"
+    )

@@ -107,24 +107,9 @@ def problems_csv(report: ProblemList, path: Path, force: bool = False) -> None:
             Path(path), lambda tmp: table_workbook(frame, "Problems").save(tmp), force, ".xlsx.tmp"
         )
         return
+    from evaltool.report.scores_file import write_csv_atomically
+
     write_csv_atomically(frame, path, force)
-
-
-def write_csv_atomically(frame, path: Path, force: bool = True) -> None:
-    """Write a DataFrame to CSV via a temporary file in the same folder (files.write_file)."""
-    from evaltool.report.files import write_file
-    from evaltool.report.safe import FORMULA_STARTS
-
-    path = Path(path)
-    frame = frame.copy()
-    for col in frame.columns:
-        if frame[col].dtype == object or str(frame[col].dtype) == "string":
-            text = frame[col].astype("string")
-            risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
-            frame[col] = text.mask(risky, "'" + text)  # OWASP: neutralise formula triggers
-    write_file(
-        path, lambda tmp: frame.to_csv(tmp, index=False, date_format="%Y-%m-%d"), force, ".csv.tmp"
-    )
 
 
 def _f(x, spec: str = ".2f") -> str:

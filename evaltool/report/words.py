@@ -66,9 +66,9 @@ TERMS: dict[str, tuple[str, str]] = {
         "about 0.2 is a small change, 0.5 medium and 0.8 large.",
     ),
     "Hedges' g": (
-        "dz corrected for small groups; read it the same way",
-        "dz made slightly smaller to correct its overstatement in small groups; read it the "
-        "same way (0.2 small, 0.5 medium, 0.8 large).",
+        "dz corrected for small groups; read it like dz",
+        "dz made slightly smaller to correct its overstatement in small groups; read it as "
+        "dz is read (0.2 small, 0.5 medium, 0.8 large).",
     ),
     "Holm": (
         "p-values adjusted because several measures were tested at once",

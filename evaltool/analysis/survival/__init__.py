@@ -316,8 +316,8 @@ class TimeToProceedings:
             why = "the benchmark does not state its origin"
         elif b.origin != self.origin:
             why = (
-                f"the benchmark is measured from {ORIGIN_WORDS[b.origin]} ({b.origin}), this "
-                f"analysis from {ORIGIN_WORDS[self.origin]} ({self.origin})"
+                f"the benchmark is measured from {ORIGIN_WORDS[b.origin]}, this "
+                f"analysis from {ORIGIN_WORDS[self.origin]}"
             )
         elif b.selection != "referred to a service":
             why = (
