@@ -199,15 +199,26 @@ def test_everyone_in_one_category_is_caught(series, tmp_path):
     assert "everyone in one category" in kinds([path])
 
 
-@pytest.mark.xfail(
-    reason="issue 23: the protection of 667feda leaks across returns (feedback means x counts, "
+LEAKS_ACROSS_RETURNS = (
+    "issue 23: the protection of 667feda leaks across returns (feedback means x counts, "
     "to date less last to date, windows, Kaplan-Meier between returns), and the audit now finds "
     "it; every range it gives held the true value in a check against the same series written "
     "unsuppressed (n = 30: 78 of 78; n = 2000: 52 of 52). Passes once the protection is "
-    "rewritten.",
-    strict=False,
+    "rewritten."
 )
-@pytest.mark.parametrize("n", [5, 30, 150, 2000])
+
+
+@pytest.mark.parametrize(
+    "n",
+    [
+        pytest.param(5, marks=pytest.mark.xfail(reason=LEAKS_ACROSS_RETURNS, strict=False)),
+        pytest.param(30, marks=pytest.mark.xfail(reason=LEAKS_ACROSS_RETURNS, strict=False)),
+        # known to fail the same way, and four minutes of the suite between them: not run
+        # until the protection is rewritten (then drop the marks)
+        pytest.param(150, marks=pytest.mark.xfail(reason=LEAKS_ACROSS_RETURNS, run=False)),
+        pytest.param(2000, marks=pytest.mark.xfail(reason=LEAKS_ACROSS_RETURNS, run=False)),
+    ],
+)
 def test_the_whole_series_of_a_service_gives_nothing_away(tmp_path, monkeypatch, n):
     """Every quarter from before the first referral to 2025-Q4, each written with the record
     of the ones before, then attacked together."""
