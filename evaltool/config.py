@@ -754,31 +754,34 @@ def required_baseline(settings: Settings) -> tuple[str, ...]:
     return CORE_BASELINE + tuple(c for c in settings.comparison_required if c not in CORE_BASELINE)
 
 
+def _baseline_list(
+    covs: Any, name: str, example: str, empty_ok: bool, where: str
+) -> tuple[str, ...]:
+    """A list of baseline characteristics (column names), refused with the reason when one is
+    an identifier, a date after entry or an outcome (``data/baseline.py``)."""
+    if (
+        not isinstance(covs, list)
+        or not (covs or empty_ok)
+        or not all(isinstance(c, str) for c in covs)
+    ):
+        raise ConfigError(f"{where}: {name} must be a list of column names, e.g. {example}")
+    refused = refusal_message(tuple(covs), f"{where}: {name}")
+    if refused:
+        raise ConfigError(refused)
+    return tuple(covs)
+
+
 def _comparison(section: dict[str, Any], where: str) -> dict[str, Any]:
     """[comparison]: the propensity model's covariates and how it adjusts."""
     out: dict[str, Any] = {}
-    if "propensity" in section:
-        covs = section["propensity"]
-        if not isinstance(covs, list) or not covs or not all(isinstance(c, str) for c in covs):
-            raise ConfigError(
-                f"{where}: comparison.propensity must be a list of column names, e.g. "
-                '["age_at_origin", "prior_children_removed", "care_experienced"]'
+    for key, example, empty_ok in (
+        ("propensity", '["age_at_origin", "prior_children_removed", "care_experienced"]', False),
+        ("required", '["domestic_abuse", "substance_misuse"]', True),
+    ):
+        if key in section:
+            out[f"comparison_{key}"] = _baseline_list(
+                section[key], f"comparison.{key}", example, empty_ok, where
             )
-        refused = refusal_message(tuple(covs), f"{where}: comparison.propensity")
-        if refused:
-            raise ConfigError(refused)
-        out["comparison_propensity"] = tuple(covs)
-    if "required" in section:
-        covs = section["required"]
-        if not isinstance(covs, list) or not all(isinstance(c, str) for c in covs):
-            raise ConfigError(
-                f"{where}: comparison.required must be a list of column names, e.g. "
-                '["domestic_abuse", "substance_misuse"]'
-            )
-        refused = refusal_message(tuple(covs), f"{where}: comparison.required")
-        if refused:
-            raise ConfigError(refused)
-        out["comparison_required"] = tuple(covs)
     if "weights" in section:
         out["comparison_weights"] = _choice(
             section["weights"], ("ate", "att"), where, "comparison.weights"
