@@ -306,15 +306,6 @@ def test_new_proceedings_within_a_year_by_group_worked_out_by_hand():
         assert got.loc[split, FOLLOWED].sum() == 4  # each split adds up to the four followed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Disclosure gap found with delayed entry (issue 24, branch entry): the example's "
-    "'under 20' all-time 'followed for a year' is 22 in 2025-Q3 and 26 in 2025-Q4, so 4 parents "
-    "in one quarter by differencing. The groups' quarterly quantities are unseen names shared "
-    "between returns, but protect() neither links this return's raw names to the record's "
-    "'~' names nor watches them as counts; with the old (immortal-time) figures the example's "
-    "differences happened to be 0 or over 5. Needs a fix in report/publish.py + disclosure.py.",
-)
 def test_the_groups_of_two_returns_cannot_be_subtracted_to_give_a_quarters_few(tmp_path):
     """A reader with last quarter's return and this one subtracts each group's all-time
     figures: the difference is a quarter's count for the group, and never a small one shown."""

@@ -167,6 +167,11 @@ def recurrence_by_window(
     over."""
     _, returned, followed, ended = year_on(table, days)
     rows, relations = [], []
+    unseen = {}
+    for q in {q for w in windows for q in w.quarters}:
+        inside = followed & ended.between(pd.Timestamp(q.start), pd.Timestamp(q.end))
+        unseen[f"{RECURRENCE}: {FOLLOWED}, {q.code}"] = int(inside.sum())
+        unseen[f"{RECURRENCE}: {RETURNED}, {q.code}"] = int((inside & returned).sum())
     for w, window in enumerate(windows):
         if window.before_service:  # nobody to follow: no figures, not zeros
             rows.append(
@@ -206,6 +211,7 @@ def recurrence_by_window(
         "before joining is not counted. Every parent counted has a full year of follow-up, so "
         "no estimate is needed.",
         relations=tuple(relations),
+        unseen=unseen,
     )
 
 
@@ -237,6 +243,7 @@ def recurrence_by_group(table: pd.DataFrame, window: Window, days: int = 365) ->
         ("Financial year of origin", "origin_year", [before, *years]),
     ]
     rows, relations = [], []
+    unseen = {}
     for heading, column, categories in splits:
         values = (
             t[column].astype(object).where(t[column].notna(), None)
@@ -247,6 +254,13 @@ def recurrence_by_group(table: pd.DataFrame, window: Window, days: int = 365) ->
         for category in [*categories, None]:
             mine = inside & (values == category if category is not None else values.isna())
             n, k = int(mine.sum()), int((mine & returned).sum())
+            group = category if category is not None else "not recorded"
+            for q in window.quarters:
+                now = mine & ended.between(pd.Timestamp(q.start), pd.Timestamp(q.end))
+                unseen[f"{STRATA}: {heading}={group}, {FOLLOWED}, {q.code}"] = int(now.sum())
+                unseen[f"{STRATA}: {heading}={group}, {RETURNED}, {q.code}"] = int(
+                    (now & returned).sum()
+                )
             rows.append(
                 {
                     "Split by": heading,
@@ -292,4 +306,5 @@ def recurrence_by_group(table: pd.DataFrame, window: Window, days: int = 365) ->
         note="The all-time figure of the table above, split three ways; each split adds up to "
         "it. Age at the origin (year of the origin less year of birth).",
         relations=tuple(relations),
+        unseen=unseen,
     )

@@ -72,6 +72,10 @@ class SummaryTable:
     formats: dict[str, str] = field(default_factory=dict)  # column -> Excel number format
     chart: str | None = None  # "radar" or "line": a native Excel chart of this table
     relations: tuple[Relation, ...] = ()  # identities beyond totals and sums
+    #: true values of the unseen quantities of ``relations`` that count people (a quarter's
+    #: parents in a group, summed into an all-time cell): protected like hidden cells when
+    #: from 1 to the threshold, so that two returns' totals cannot be subtracted to give one
+    unseen: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -533,14 +533,17 @@ def protect(
                 cells.hidden.update(p for p in parts if p not in public)
     every = [rel for t in tables for rel in table_relations(t)] + list(relations)
     watch: set[str] = set()
+    every_value = {**{ref: v for ref, (v, _) in earlier.items()}, **cells.value}
     for t in tables:
         for implied in (r for r in t.relations if isinstance(r, Implied)):
-            if not all(ref in cells.value for ref, _ in implied.terms):
+            if not all(ref in every_value for ref, _ in implied.terms):
                 continue
-            x = sum(cells.value[ref] * c for ref, c in implied.terms)
+            x = sum(every_value[ref] * c for ref, c in implied.terms)
             every.append(implied.relation())
             if 1 <= x <= threshold:
                 watch.add(implied.name)
+    for t in tables:  # a quarter's people in a group, seen only as part of a sum
+        watch.update(name for name, x in t.unseen.items() if 1 <= x <= threshold)
     every = [
         rel
         for rel in every

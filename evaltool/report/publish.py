@@ -18,7 +18,7 @@ import pandas as pd
 
 from evaltool.analysis.windows import RECURRENCE, STRATA
 from evaltool.instruments.results import Headline, Implied, Ref, Relation, SummaryTable
-from evaltool.report import record
+from evaltool.report import magnitudes, record
 from evaltool.report.disclosure import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
@@ -44,8 +44,27 @@ SHARED_UNSEEN = (*TIMELESS, RECURRENCE, STRATA, "pbr", "pbr-cohort")
 PBR = "Payment by results"
 #: the sheet of the technical statistics, apart from the figures a funder reads
 ANNEX = "Annex - statistical tests"
-#: tables whose "To date" rows are last quarter's "To date" plus this "Quarter"
-CUMULATIVE = ("closures",)
+#: tables whose counts at a fixed time only grow from one return to a later one
+NEVER_FALL = ("km", "km-new-child")
+#: tables whose "To date" rows are last quarter's "To date" plus this "Quarter": sums over
+#: quarters of events that keep their date and kind (a closure, a feedback response, a
+#: pregnancy by the date it became known); the columns (all counts where None), a tuple of
+#: columns where only their sum is one (a pregnancy of a client not yet started moves from
+#: "never started" to "before start" when she starts)
+CUMULATIVE: dict[str, tuple | None] = {
+    "closures": None,
+    "service-feedback-responses": None,
+    "service-feedback-items": ("Answers", "Positive answers"),
+    "pregnancy-rate": (
+        "Pregnancies known",
+        "During involvement",
+        "After closure",
+        ("Before start", "Client never started"),
+    ),
+}
+#: tables whose "To date" counts people once: it never falls, grows by no more than the
+#: quarter, and the growth (people counted for the first time) is a count of people
+GROWING = ("contraception",)
 
 
 @dataclass
@@ -202,11 +221,13 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
     threshold = results.settings.small_number_threshold
     period = results.period
     sheets = gather(results)
-    tables = [t for ts in sheets.values() for t in ts]
+    tables = [_joined(t) for ts in sheets.values() for t in ts]
     keys = cell_keys(tables, period)
     earlier = earlier or record.Earlier()
     values = Cells(tables).value
-    past: dict[Ref, tuple[float, bool]] = {_as_ref(k): v for k, v in earlier.cells.items()}
+    past: dict[Ref, tuple[float, bool]] = {
+        _as_ref(k): v for k, v in earlier.cells.items() if not magnitudes.is_mean_key(k)
+    }
     links: list[Relation] = []
     public: set[Ref] = set()
     revised: dict[str, list[str]] = {}
@@ -224,33 +245,14 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
             frame = by_name[table].data.reset_index(drop=True)
             row = _labels(by_name[table], frame, r) or f"row {r + 1}"
             revised.setdefault(table, []).append(f"{row.split('=')[-1]}, {col} (was {old:g})")
-    previous = period.previous()
-    for t in tables:
-        if t.name not in CUMULATIVE or "Window" not in t.data:
-            continue
-        frame = t.data.reset_index(drop=True)
-        for r in frame.index[frame["Window"] == "To date"]:
-            labels = _labels(t, frame, r)
-            quarter = next(
-                (
-                    q
-                    for q in frame.index[frame["Window"] == "Quarter"]
-                    if _labels(t, frame, q).replace("Window=Quarter", "Window=To date") == labels
-                ),
-                None,
-            )
-            for col in t.counts:
-                before = _key(previous, t.name, labels, col)
-                if quarter is not None and before in earlier.cells:
-                    links.append(
-                        Relation(
-                            (
-                                ((t.name, r, col), 1.0),
-                                ((t.name, quarter, col), -1.0),
-                                (_as_ref(before), -1.0),
-                            )
-                        )
-                    )
+    extra: dict[str, list[Implied]] = {}
+    links += _over_quarters(tables, keys, earlier, period, extra)
+    tables = [
+        _replace(t, relations=(*t.relations, *extra[t.name])) if t.name in extra else t
+        for t in tables
+    ]
+    links += _never_fall(keys, earlier, period) + _never_started(tables, values)
+    links += _same_people(tables, values)
     history = [
         Relation(tuple(((k if k.startswith("~") else _as_ref(k)), c) for k, c in terms), op)
         for op, terms in earlier.relations
@@ -290,9 +292,31 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
     def given_away(leak: Leak) -> bool:
         if isinstance(leak.cell, tuple) and leak.cell[0].startswith("@"):
             return bool(audit(before_values, before_hidden, history, threshold, (), {leak.cell}))
-        if leak.cell not in same:
+        if leak.cell in same:
+            found = audit(before_values, before_hidden, history, threshold, (), {same[leak.cell]})
+            return any(e.high - e.low <= leak.high - leak.low for e in found)
+        # a cell that is a sum of earlier quarters' quantities (last quarter's figure): where
+        # the earlier returns by themselves narrow those as far, this return adds nothing
+        defs = [
+            rel
+            for t in tables
+            for rel in table_relations(t)
+            if any(term == leak.cell for term, _ in rel.terms)
+            and all(
+                term == leak.cell or (isinstance(term, str) and term.startswith("~"))
+                for term, _ in rel.terms
+            )
+        ]
+        if not defs:
             return False
-        found = audit(before_values, before_hidden, history, threshold, (), {same[leak.cell]})
+        found = audit(
+            before_values,
+            before_hidden | {leak.cell},
+            [*history, *defs],
+            threshold,
+            (),
+            {leak.cell},
+        )
         return any(e.high - e.low <= leak.high - leak.low for e in found)
 
     leaks = [leak for leak in leaks if not given_away(leak)]
@@ -304,8 +328,16 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
         if s.suppressed.at[r, col]
     }
     cells = {keys[ref]: (v, ref in hidden) for ref, v in values.items() if ref in keys}
+    means, held = magnitudes.hold_means(
+        tables, shown, _labels, period.code, earlier.cells, threshold
+    )
+    cells.update(means)
+    note = magnitudes.NOTE.format(threshold=threshold)
+    for ts in sheets.values():
+        for i, t in enumerate(ts):
+            if t.name in held:
+                ts[i] = _replace(t, note=f"{t.note} {note}".strip())
     tag = f"~{period.code}:"
-    timeless = {f"{t}:" for t in SHARED_UNSEEN}  # unseen quantities of a past quarter: one each
     mine = [rel for t in tables for rel in table_relations(t)] + links
     for t in tables:
         for implied in (r for r in t.relations if isinstance(r, Implied)):
@@ -315,8 +347,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
         terms = []
         for term, c in rel.terms:
             if isinstance(term, str):
-                shared = any(term.startswith(p) for p in timeless)
-                terms.append(("~" + term if shared else tag + term, c))
+                terms.append((term if term.startswith("~") else tag + term, c))
             elif term[0].startswith("@"):
                 terms.append((term[0][1:], c))
             elif term in keys:
@@ -335,6 +366,153 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
         leaks,
         earlier.periods,
     )
+
+
+def _over_quarters(
+    tables: list[SummaryTable],
+    keys: dict[Ref, str],
+    earlier: record.Earlier,
+    period: Period,
+    implied: dict[str, list[Implied]],
+) -> list[Relation]:
+    """Last quarter's return and this one as a reader puts them together: "To date" is last
+    quarter's "To date" plus this "Quarter" (``CUMULATIVE``), or for people counted once
+    (``GROWING``) at least last quarter's and at most that plus the quarter, the growth a
+    count of people (``implied``, by table)."""
+    previous = period.previous()
+    out: list[Relation] = []
+    for t in tables:
+        if (t.name not in CUMULATIVE and t.name not in GROWING) or "Window" not in t.data:
+            continue
+        frame = t.data.reset_index(drop=True)
+        spec = CUMULATIVE.get(t.name)
+        groups = [(c,) if isinstance(c, str) else tuple(c) for c in (spec or t.counts)]
+        for r in frame.index[frame["Window"] == "To date"]:
+            labels = _labels(t, frame, r)
+            quarter = next(
+                (
+                    q
+                    for q in frame.index[frame["Window"] == "Quarter"]
+                    if _labels(t, frame, q).replace("Window=Quarter", "Window=To date") == labels
+                ),
+                None,
+            )
+            if quarter is None:
+                continue
+            for cols in groups:
+                before = [_key(previous, t.name, labels, c) for c in cols]
+                if not all(b in earlier.cells for b in before) or not all(c in frame for c in cols):
+                    continue
+                now = [((t.name, int(r), c), 1.0) for c in cols]
+                then = [(_as_ref(b), -1.0) for b in before]
+                this = [((t.name, int(quarter), c), -1.0) for c in cols]
+                if t.name in CUMULATIVE:
+                    out.append(Relation((*now, *this, *then)))
+                    continue
+                out.append(
+                    Relation((*((x, -c) for x, c in now), *((x, -c) for x, c in then)), "<=")
+                )
+                out.append(Relation((*now, *then, *this), "<="))
+                name = f"{t.name}: {', '.join(cols)} counted for the first time, {period.code}"
+                implied.setdefault(t.name, []).append(Implied(name, (*now, *then)))
+    return out
+
+
+def _joined(table: SummaryTable) -> SummaryTable:
+    """The table with its unseen quantities of a quarter named as the record names them
+    (``~name``): one quantity in this return and in every recorded one, so that a reader who
+    subtracts last quarter's total from this one's meets the protection."""
+
+    def name(term: object) -> object:
+        shared = isinstance(term, str) and any(term.startswith(f"{p}:") for p in SHARED_UNSEEN)
+        return f"~{term}" if shared else term
+
+    relations = tuple(
+        Relation(tuple((name(t), c) for t, c in r.terms), r.op) if isinstance(r, Relation) else r
+        for r in table.relations
+    )
+    unseen = {str(name(k)): v for k, v in table.unseen.items()}
+    return _replace(table, relations=relations, unseen=unseen)
+
+
+def _never_fall(keys: dict[Ref, str], earlier: record.Earlier, period: Period) -> list[Relation]:
+    """Figures that only grow from one return to a later one, as a reader knows: at a fixed
+    time, the Kaplan-Meier numbers at risk (more people reach it) and events so far (an event
+    stays an event), each cut at its period end. Linked to every recorded return's."""
+    by_rest: dict[str, list[tuple[str, str]]] = {}
+    for key in earlier.cells:
+        code, _, rest = key.partition("|")
+        if rest.split("|", 1)[0] in NEVER_FALL and "#" not in key:
+            by_rest.setdefault(rest, []).append((code, key))
+    out = []
+    for ref, key in keys.items():
+        if ref[0] not in NEVER_FALL or ref[2] not in ("At risk", "Events so far"):
+            continue
+        for code, old in by_rest.get(key.partition("|")[2], []):
+            if code < period.code:  # earlier <= now
+                out.append(Relation(((_as_ref(old), 1.0), (ref, -1.0)), "<="))
+            elif code > period.code:  # a past quarter made after a later one: now <= later
+                out.append(Relation(((ref, 1.0), (_as_ref(old), -1.0)), "<="))
+    return out
+
+
+def _same_people(tables: list[SummaryTable], values: dict[Ref, float]) -> list[Relation]:
+    """A before-and-after row and the instrument's row for the same measure that count the
+    same people (the same total and the same split into improved, unchanged and worse): one
+    quantity each, so that neither shows what the other hides (13 pairs shown beside 12 of 13
+    improved gives the one who did not)."""
+    out = []
+    by_name = {t.name: t for t in tables}
+    for t in tables:
+        if not t.name.startswith("compare-") or "Measure" not in t.data or not t.sums:
+            continue
+        total, parts = next(iter(t.sums.items()))
+        frame = t.data.reset_index(drop=True)
+        instrument = t.name.removeprefix("compare-")
+        others = [
+            o
+            for name, o in by_name.items()
+            if (name == instrument or name.startswith(f"{instrument}-")) and o.sums
+        ]
+        for r in range(len(frame)):
+            mine = [(t.name, r, c) for c in (total, *parts)]
+            if any(m not in values for m in mine):
+                continue
+            for o in others:
+                o_total, o_parts = next(iter(o.sums.items()))
+                if tuple(o_parts) != tuple(parts) or "Window" in o.data:
+                    continue
+                of = o.data.reset_index(drop=True)
+                label = next((c for c in of.columns if of[c].dtype == object), None)
+                for q in of.index[of[label] == frame.at[r, "Measure"]] if label else []:
+                    theirs = [(o.name, int(q), c) for c in (o_total, *o_parts)]
+                    if all(values.get(x) == values[m] for x, m in zip(theirs, mine, strict=True)):
+                        out += [
+                            Relation(((m, 1.0), (x, -1.0)))
+                            for x, m in zip(theirs, mine, strict=True)
+                        ]
+    return out
+
+
+def _never_started(tables: list[SummaryTable], values: dict[Ref, float]) -> list[Relation]:
+    """The service cohort's parents never started (survival's exclusions) are the all-time
+    referrals less the all-time starts (the activity windows), as a reader will assume."""
+    by_name = {t.name: t.data.reset_index(drop=True) for t in tables}
+    why, windows = by_name.get("km-exclusions"), by_name.get("activity-windows")
+    if why is None or windows is None or "Reason" not in why or "Window" not in windows:
+        return []
+    n = why.index[why["Reason"] == "service cohort: never started"]
+    a = windows.index[windows["Window"] == "All time"]
+    if len(n) != 1 or len(a) != 1:
+        return []
+    terms = (
+        (("km-exclusions", int(n[0]), "Clients"), 1.0),
+        (("activity-windows", int(a[0]), "Referrals"), -1.0),
+        (("activity-windows", int(a[0]), "Starts"), 1.0),
+    )
+    if any(t not in values for t, _ in terms) or sum(values[t] * c for t, c in terms) != 0:
+        return []  # not what the reader would assume here: nothing to link
+    return [Relation(terms)]
 
 
 def headline_text(

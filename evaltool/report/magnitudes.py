@@ -1,0 +1,133 @@
+"""Means over groups a few people apart: the magnitude rule.
+
+A mean is a sum in disguise: mean x count. Two means of one measure over groups that differ
+by 1 to threshold people give those people's total (a quarter with one feedback response
+gives that person's answers), whether the two are in one return (a quarter inside "to date")
+or in two (last quarter's "to date" and this one's). Counts cannot show it: every count may
+be large while the difference is one person.
+
+The rule: the means of a group (every mean, change, confidence limit and test statistic
+worked out over the same people: they give each other back) are shown only where the group
+differs by 0 or by more than the threshold from every group of the same measure already
+shown, in this return or in any recorded one. Within a return the widest group is decided
+first (the headline before the detail); across returns, what was sent stands and this
+return's mean waits until its group has grown by more than the threshold. Medians and
+quartiles are order statistics, not sums, and shares are counts: neither is held here.
+
+Each population a return prints a mean over is recorded as ``μ|period|table|row|count``:
+its size and whether its means were shown. Only the size is kept, never the mean.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from evaltool.instruments.results import SummaryTable
+from evaltool.report.disclosure import SUPPRESSED, Suppressed
+
+#: the record's keys of mean populations start with this
+PREFIX = "μ|"
+_ORDER_STATISTIC = re.compile(r"median|quartile", re.IGNORECASE)
+_REVISION = re.compile(r"#\d+$")
+
+NOTE = (
+    "[c] beside a mean: its group differs by 1 to {threshold} people from a group whose mean "
+    "is shown here or in an earlier return, so the two would give those few people's total; "
+    "it is shown again once the group has grown by more."
+)
+
+
+def mean_columns(table: SummaryTable) -> dict[str, list[str]]:
+    """Count column -> the columns worked out over its people (means, changes, limits, test
+    statistics), as the table's ``derived`` says; shares and order statistics left out."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for col, base in table.derived.items():
+        mean = isinstance(base, str) and col not in table.percent
+        if mean and not _ORDER_STATISTIC.search(col) and {col, base} <= set(table.data.columns):
+            out[base].append(col)
+    return dict(out)
+
+
+@dataclass
+class _Group:
+    table: SummaryTable
+    row: int
+    base: str
+    columns: list[str]
+    n: float
+    key: str  # the same population in every return: table, row labels, count column
+    across: bool  # a window that only grows from one return to the next
+
+
+def earlier_sizes(cells: dict[str, tuple[float, bool]]) -> dict[str, list[float]]:
+    """The recorded sizes of groups whose means were shown, by population key."""
+    out: dict[str, list[float]] = defaultdict(list)
+    for key, (n, hidden) in cells.items():
+        if key.startswith(PREFIX) and not hidden:
+            _, _period, rest = _REVISION.sub("", key).split("|", 2)
+            out[rest].append(n)
+    return out
+
+
+def is_mean_key(key: str) -> bool:
+    return key.startswith(PREFIX)
+
+
+def hold_means(
+    tables: Sequence[SummaryTable],
+    shown: dict[str, Suppressed],
+    labels,
+    period_code: str,
+    earlier: dict[str, tuple[float, bool]],
+    threshold: int,
+) -> tuple[dict[str, tuple[float, bool]], set[str]]:
+    """Hide, in ``shown``, the means the rule holds back. Returns the populations to record
+    (key -> (size, hidden)) and the names of the tables where a mean was held."""
+    before = earlier_sizes(earlier)
+    groups: dict[tuple, list[_Group]] = defaultdict(list)
+    for t in tables:
+        bases = mean_columns(t)
+        if not bases or t.name not in shown:
+            continue
+        frame = t.data.reset_index(drop=True)
+        for r in range(len(frame)):
+            row = labels(t, frame, r)
+            window = frame.at[r, "Window"] if "Window" in frame else None
+            plain = ",".join(p for p in row.split(",") if not p.startswith("Window="))
+            for base, columns in bases.items():
+                n = pd.to_numeric(pd.Series([frame.at[r, base]]), errors="coerce").iloc[0]
+                if pd.isna(n) or n <= 0:
+                    continue
+                across = window != "Quarter" and not t.name.endswith("quarter")
+                g = _Group(t, r, base, columns, float(n), f"{t.name}|{row}|{base}", across)
+                groups[(plain, base, tuple(sorted(columns)))].append(g)
+    record: dict[str, tuple[float, bool]] = {}
+    held: set[str] = set()
+    for members in groups.values():
+        kept: list[float] = []
+        for g in sorted(members, key=lambda g: -g.n):
+            s = shown[g.table.name]
+            visible = any(_number(s.values.at[g.row, c]) for c in g.columns)
+            if visible:
+                near = [*kept, *(before.get(g.key, []) if g.across else [])]
+                if any(1 <= abs(g.n - m) <= threshold for m in near):
+                    for c in g.columns:
+                        if _number(s.values.at[g.row, c]):
+                            s.values.at[g.row, c] = SUPPRESSED
+                            s.suppressed.at[g.row, c] = True
+                    held.add(g.table.name)
+                    visible = False
+                else:
+                    kept.append(g.n)
+            record[f"{PREFIX}{period_code}|{g.key}"] = (g.n, not visible)
+    return record, held
+
+
+def _number(value: object) -> bool:
+    """A figure the reader sees (not a symbol, not a blank)."""
+    return isinstance(value, int | float) and not pd.isna(value)
