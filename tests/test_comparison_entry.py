@@ -232,3 +232,35 @@ def test_the_return_compares_the_cohorts_from_the_day_each_joined(entry):
     service = (again["cohort_service"] == 1).to_numpy()
     assert (again["entry"][service] != ps.data_["entry"][service]).all()
     assert (again["entry"][~service] == ps.data_["entry"][~service]).all()
+
+
+def test_a_run_with_another_entry_is_a_sensitivity_analysis(runner, tmp_path):
+    """The primary analysis fixes the day each parent joins (the settings' [survival] entry):
+    `--entry referral` against a `start` setting is labelled a sensitivity analysis, saying so,
+    in the weighted comparison and the unweighted one alike; the settings' own entry is the
+    primary analysis."""
+    import json
+
+    from evaltool.cli import app
+
+    config = tmp_path / "evaltool.toml"
+    config.write_text('[primary]\norigin = "start"\n[comparison]\nbootstrap = 0\n')
+    data = ROOT / "tests" / "fixtures" / "comparison" / "data"
+    args = ["survival", str(data), "--extract-date", "2025-12-31", "--json", "--origin", "start"]
+    args += ["--propensity", ",".join(COVS), "--config", str(config)]
+    out = runner.invoke(app, args)
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["evidence"]["analysis"] == "primary"
+    out = runner.invoke(app, [*args, "--entry", "referral"])
+    assert out.exit_code == 0, out.output
+    got = json.loads(out.stdout)
+    assert got["evidence"]["analysis"] == "sensitivity"
+    assert "entry referral (primary: start)" in got["evidence"]["statement"]
+    plain = [a for a in args if a not in ("--propensity", ",".join(COVS))]
+    out = runner.invoke(app, [*plain, "--entry", "referral"])
+    assert out.exit_code == 0, out.output
+    said = json.loads(out.stdout)["evidence"]["statement"]
+    assert "entry referral (primary: start)" in said
+    said = json.loads(runner.invoke(app, plain).stdout)["evidence"]["statement"]
+    assert "Sensitivity analysis" in said  # unadjusted, not weighted: another method
+    assert "entry referral" not in said
