@@ -264,3 +264,25 @@ def test_a_run_with_another_entry_is_a_sensitivity_analysis(runner, tmp_path):
     said = json.loads(runner.invoke(app, plain).stdout)["evidence"]["statement"]
     assert "Sensitivity analysis" in said  # unadjusted, not weighted: another method
     assert "entry referral" not in said
+
+
+def test_no_e_value_where_a_cohort_has_no_return_within_the_year():
+    """From the index issue, every parent of the comparison fixture joins after day 365: no
+    new proceedings can be counted within the first year in either cohort, so there is no
+    ratio and no E-value for it, and the evidence says so rather than printing none."""
+    from evaltool.api import load, time_to_proceedings
+    from evaltool.config import Settings
+
+    loaded = load(ROOT / "tests" / "fixtures" / "comparison" / "data", Settings())
+    survival = time_to_proceedings(
+        loaded, dt.date(2025, 12, 31), origin="index-issue", covariates=()
+    )
+    fit = WeightedSurvival(Propensity(COVS), times=TIMES, bootstrap=5).fit(survival.table_)
+    e = fit.evidence_["difference_e_value"]
+    assert np.isnan(e["e_value"])
+    assert e["statement"] == (
+        "No E-value for the one-year difference: nobody in the service or the comparison "
+        "cohort had new proceedings within a year while counted at risk, so the two cannot be "
+        "compared as a ratio."
+    )
+    assert e["statement"] in fit.evidence_["statement"]

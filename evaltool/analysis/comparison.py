@@ -543,7 +543,7 @@ class WeightedSurvival:
         self.evidence_ = {
             **found,
             "difference_e_value": e,
-            "statement": found["statement"] + (f" {e['statement']}" if e else ""),
+            "statement": f"{found['statement']} {e['statement']}",
         }
         return self
 
@@ -614,23 +614,32 @@ class WeightedSurvival:
             }
         )
 
-    def _ratio_e_value(self) -> dict | None:
+    def _ratio_e_value(self) -> dict:
         """The E-value of the weighted difference at the headline time (or the reported time
         nearest it), from the risk ratio of the weighted cumulative incidences (service over
-        comparison) and its bootstrap percentile CI; None where a cohort has no event by then
-        (no ratio)."""
+        comparison) and its bootstrap percentile CI. Where a cohort has no new proceedings by
+        then there is no ratio: no E-value, said in words."""
         k = int(np.argmin([abs(t - HEADLINE_DAYS) for t in self.times]))
         days = int(self.times[k])
         rr, lo, hi = (float(a[k]) for a in self._ratios)
-        if not (np.isfinite(rr) and rr > 0):
-            return None
-        e = e_value("rr", rr, lo, hi)
         when = "a year" if days == 365 else f"{days} days"
-        share = (
-            "The one-year difference as a ratio: the weighted share with new proceedings "
-            if days == 365
-            else f"The {days}-day difference as a ratio: the weighted share with new proceedings "
-        )
+        label = "one-year" if days == 365 else f"{days}-day"
+        if not (np.isfinite(rr) and rr > 0):
+            at = self.survival_at_[self.survival_at_["days"] == days]
+            none = " or the ".join(at.loc[at["cumulative_incidence"] == 0, "group"]) or "a"
+            return {
+                "days": days,
+                "e_value": math.nan,
+                "e_value_ci": math.nan,
+                "risk_ratio": math.nan,
+                "risk_ratio_ci_low": math.nan,
+                "risk_ratio_ci_high": math.nan,
+                "statement": f"No E-value for the {label} difference: nobody in the {none} "
+                f"cohort had new proceedings within {when} while counted at risk, so the two "
+                "cannot be compared as a ratio.",
+            }
+        e = e_value("rr", rr, lo, hi)
+        share = f"The {label} difference as a ratio: the weighted share with new proceedings "
         ci = (
             f"95% CI {lo:.2f} to {hi:.2f} from the bootstrap"
             if np.isfinite(lo) and np.isfinite(hi)
