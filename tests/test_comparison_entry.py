@@ -279,10 +279,21 @@ def test_no_e_value_where_a_cohort_has_no_return_within_the_year():
     )
     fit = WeightedSurvival(Propensity(COVS), times=TIMES, bootstrap=5).fit(survival.table_)
     e = fit.evidence_["difference_e_value"]
-    assert np.isnan(e["e_value"])
+    assert e["e_value"] is None and e["risk_ratio"] is None
     assert e["statement"] == (
         "No E-value for the one-year difference: nobody in the service or the comparison "
         "cohort had new proceedings within a year while counted at risk, so the two cannot be "
         "compared as a ratio."
     )
     assert e["statement"] in fit.evidence_["statement"]
+
+
+def test_without_resamples_the_e_value_has_no_ci_and_the_json_no_nan(data):
+    import json
+
+    fit = WeightedSurvival(Propensity(COVS), times=TIMES, bootstrap=0).fit(data)
+    e = fit.evidence_["difference_e_value"]
+    assert e["e_value"] == pytest.approx(2.55791659623912, abs=1e-8)  # weighted_cox.csv, att
+    assert e["e_value_ci"] is None and e["risk_ratio_ci_low"] is None
+    assert "(no CI: no bootstrap resamples)" in e["statement"] and "nan" not in e["statement"]
+    json.dumps(e, allow_nan=False)  # strict JSON: null, never NaN

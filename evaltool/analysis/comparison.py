@@ -629,11 +629,11 @@ class WeightedSurvival:
             none = " or the ".join(at.loc[at["cumulative_incidence"] == 0, "group"]) or "a"
             return {
                 "days": days,
-                "e_value": math.nan,
-                "e_value_ci": math.nan,
-                "risk_ratio": math.nan,
-                "risk_ratio_ci_low": math.nan,
-                "risk_ratio_ci_high": math.nan,
+                "e_value": None,
+                "e_value_ci": None,
+                "risk_ratio": None,
+                "risk_ratio_ci_low": None,
+                "risk_ratio_ci_high": None,
                 "statement": f"No E-value for the {label} difference: nobody in the {none} "
                 f"cohort had new proceedings within {when} while counted at risk, so the two "
                 "cannot be compared as a ratio.",
@@ -645,7 +645,7 @@ class WeightedSurvival:
             if np.isfinite(lo) and np.isfinite(hi)
             else "no bootstrap CI"
         )
-        return {
+        out = {
             **e,
             "days": days,
             "risk_ratio": rr,
@@ -654,6 +654,16 @@ class WeightedSurvival:
             "statement": f"{share}within {when}, service over comparison, is {rr:.2f} ({ci}). "
             + e["statement"],
         }
+        if not (np.isfinite(lo) and np.isfinite(hi)):  # no resamples (bootstrap = 0)
+            out["statement"] = (
+                f"{share}within {when}, service over comparison, is {rr:.2f} (no CI: no "
+                f"bootstrap resamples). E-value {e['e_value']:.2f}: to explain the result away, "
+                "an unmeasured difference between the cohorts would have to be associated with "
+                f"both the outcome and being in the service by a risk ratio of "
+                f"{e['e_value']:.2f} each, over and above the covariates."
+            )
+        # null in the JSON, never NaN
+        return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in out.items()}
 
 
 def cox_evidence(found: dict, cohort: pd.Series, data: pd.DataFrame) -> dict:
