@@ -500,6 +500,7 @@ def labelled(
     outcome: str,
     origin: str | None = None,
     method: str = "weights",
+    entry: str | None = None,
 ) -> dict[str, Any]:
     """The evidence with the analysis's role: the primary analysis of the settings, or a
     sensitivity analysis saying where it differs."""
@@ -507,6 +508,7 @@ def labelled(
     from evaltool.config import primary_analysis
 
     analysis = {"outcome": outcome, "estimand": estimand, "method": method, "origin": origin}
+    analysis["entry"] = entry
     return with_role(found, role(primary_analysis(settings), **analysis))
 
 
@@ -696,6 +698,7 @@ def survival(
                 result.outcome,
                 origin=result.origin,
                 method="match" if match else "weights",
+                entry=result.entry,
             )
             from evaltool.api import adjusted_horizon
 
@@ -715,6 +718,7 @@ def survival(
                 origin=result.origin,
                 outcome=result.outcome,
                 method="regression" if adjusted else "unadjusted",
+                entry=result.entry,
             )
         if as_json:
             out = survival_json(result, compared)

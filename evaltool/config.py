@@ -737,12 +737,14 @@ def _primary(section: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def primary_analysis(settings: Settings) -> dict[str, str]:
-    """The primary analysis fixed in the settings, in the words ``evidence.role`` compares."""
+    """The primary analysis fixed in the settings, in the words ``evidence.role`` compares; its
+    entry (the day each parent joins the risk set) is the settings' [survival] entry."""
     return {
         "origin": settings.primary_origin or settings.survival_origin,
         "outcome": settings.primary_outcome,
         "estimand": settings.primary_estimand,
         "method": settings.primary_method,
+        "entry": settings.survival_entry,
     }
 
 

@@ -698,6 +698,7 @@ def compare_cohorts(
             outcome=survival.outcome,
             estimand=s.comparison_weights,
             method="match" if s.comparison_match else "weights",
+            entry=survival.entry,
         ),
     )
     return fit

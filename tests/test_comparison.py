@@ -233,8 +233,13 @@ def test_the_return_and_the_board_show_design_balance_and_evidence(tmp_path, run
         ws, "Share with new care proceedings, service less comparison cohort, adjusted"
     )
     assert len(diff) == 4 and (diff["Difference, adjusted"] < 0).all()
+    # the entry is defined beside the adjusted figures, and the one-year difference's E-value
+    # is shown where the hazard ratio's is
+    assert "Adjusted: Kaplan-Meier with the weights, each parent counted from the day" in text
+    assert "The one-year difference as a ratio" in text
     board = page.read_text()
     assert f"comparison: {hr:.2f} (95% CI" in board and "level 2 of 5" in board
+    assert "The one-year difference as a ratio" in board
     assert "alt='Bar chart of how the propensity scores of the two cohorts overlap" in board
     assert attack([out]) == []
 

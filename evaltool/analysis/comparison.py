@@ -304,7 +304,9 @@ class WeightedCox:
     (``coxph(..., weights = w, robust = TRUE)``: the sandwich of the weighted dfbeta
     residuals, each client their own cluster, or summed within ``cluster``, as
     ``coxph(..., cluster = pair)``). Rows of weight 0 must be left out by the caller: they
-    would still count among the tied deaths of Efron's correction."""
+    would still count among the tied deaths of Efron's correction. ``entry``: delayed entry,
+    each client in the risk sets only over (entry, time], as ``Surv(entry, time, event)``
+    (tests/fixtures/survival/weighted_entry)."""
 
     tol: float = 1e-12
     max_iter: int = 50
@@ -316,9 +318,14 @@ class WeightedCox:
         x: np.ndarray,
         w: np.ndarray,
         cluster: np.ndarray | None = None,
+        entry: np.ndarray | None = None,
     ) -> WeightedCox:
         time, event = np.asarray(time, float), np.asarray(event, int)
         x, w = np.atleast_2d(np.asarray(x, float).T).T, np.asarray(w, float)
+        # the risk sets: a client is at risk at t when entry < t <= time
+        self._entry = np.full(len(time), -np.inf) if entry is None else np.asarray(entry, float)
+        if (self._entry >= time).any():
+            raise AnalysisError("every entry time must be before its exit time")
         beta = np.zeros(x.shape[1])
         loglik = self._pieces(time, event, x, w, beta)[0]
         if not event.any() or event.all():
@@ -366,13 +373,12 @@ class WeightedCox:
         self.robust_se_ = np.sqrt(np.diag(self.robust_var_))
         return self
 
-    @staticmethod
-    def _risk_sets(time, event, x, w, r):
-        """At each event time: who died, who was at risk, and the weighted sums Efron's
-        approximation needs (S0, S1 over the risk set; D0, D1 over the deaths; the deaths'
-        mean weight)."""
+    def _risk_sets(self, time, event, x, w, r):
+        """At each event time: who died, who was at risk (entered before it, still followed
+        on it), and the weighted sums Efron's approximation needs (S0, S1 over the risk set;
+        D0, D1 over the deaths; the deaths' mean weight)."""
         for t in np.unique(time[event == 1]):
-            risk = time >= t
+            risk = (time >= t) & (self._entry < t)
             dead = risk & (time == t) & (event == 1)
             wr, wd = (w * r)[risk], (w * r)[dead]
             yield (
@@ -433,6 +439,19 @@ def adjusted_evidence(
     return earned(tuple(covariates), None, required)
 
 
+#: the time of the headline figure (the Summary's "within a year"): the E-value of the weighted
+#: difference is given there (or at the reported time nearest to it)
+HEADLINE_DAYS = 365
+
+
+def entry_of(data: pd.DataFrame) -> np.ndarray:
+    """Each client's entry (days from the origin to joining: at risk only after it), 0 where
+    the table has none."""
+    if "entry" in data:
+        return data["entry"].to_numpy(float)
+    return np.zeros(len(data))
+
+
 @dataclass
 class WeightedSurvival:
     """Time to next proceedings by cohort with propensity weights: Kaplan-Meier at the fixed
@@ -440,7 +459,20 @@ class WeightedSurvival:
     CI (clients resampled, the propensity model refitted each time; seeded), and a weighted
     Cox model of the cohort with R's robust standard error (matching without replacement:
     clustered by matched pair). After ``fit``, ``propensity`` is the model fitted here, the
-    one every figure used (a copy: the fitter passed in is left as it was)."""
+    one every figure used (a copy: the fitter passed in is left as it was).
+
+    Population: the rows of the survival table (``analysis.survival.table``) with every
+    covariate known. Time: days from the origin. Entry: each parent is at risk only over
+    (entry, time], the days after she joined (``[survival] entry``: the service start,
+    comparison cohort the referral; or the referral for everyone), in the Kaplan-Meier, the
+    Cox model and every bootstrap resample, as R's ``survfit(Surv(entry, time, event) ~ 1,
+    weights = w)`` and ``coxph(Surv(entry, time, event) ~ cohort, weights = w, robust =
+    TRUE)`` (tests/fixtures/survival/weighted_entry). The Kaplan-Meier's standard error is R's
+    for non-integer weights: the infinitesimal jackknife (``km._jackknife_var``).
+
+    ``evidence_`` also has ``difference_e_value``: the E-value of the weighted difference at
+    ``HEADLINE_DAYS``, as the risk ratio of the two weighted cumulative incidences with its
+    bootstrap CI (the same resamples)."""
 
     propensity: Propensity
     times: tuple[int, ...] = (182, 365, 730, 1095)
@@ -457,6 +489,7 @@ class WeightedSurvival:
         # outcome) would otherwise change the model this comparison reports
         ps = self.propensity = replace(self.propensity).fit(table)
         data, w = ps.data_, ps.weights_
+        entry = entry_of(data)
         self.balance_ = balance(data, ps.covariates, w)
         self.effective_sample_size_ = effective_sample_size(data, w)
         self.overlap_ = score_overlap(data, ps.score_)
@@ -464,7 +497,7 @@ class WeightedSurvival:
         for group, flag in (("service", 1), ("comparison", 0)):
             m = (data["cohort_service"] == flag).to_numpy() & (w > 0)
             km = KaplanMeier(self.ci).fit(
-                data["time"].to_numpy()[m], data["event"].to_numpy()[m], w[m]
+                data["time"].to_numpy()[m], data["event"].to_numpy()[m], w[m], entry[m]
             )
             at = km.at(self.times)
             at.insert(0, "group", group)
@@ -484,6 +517,7 @@ class WeightedSurvival:
             data["cohort_service"].to_numpy(float)[used],
             w[used],
             ps.clusters()[used],
+            entry=entry[used],
         )
         z = norm.ppf(0.975)
         coef, se, rse = float(cox.coef_[0]), float(cox.se_[0]), float(cox.robust_se_[0])
@@ -502,28 +536,42 @@ class WeightedSurvival:
                 }
             ]
         )
-        self.evidence_ = cox_evidence(
+        found = cox_evidence(
             adjusted_evidence(self.balance_, required=ps.required), self.cox_.iloc[0], data
         )
+        e = self._ratio_e_value()
+        self.evidence_ = {
+            **found,
+            "difference_e_value": e,
+            "statement": f"{found['statement']} {e['statement']}",
+        }
         return self
 
-    def _incidence(self, data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
-        """Service less comparison cumulative incidence at each time."""
+    def _incidences(self, data: pd.DataFrame, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The weighted cumulative incidence at each time, service and comparison, each
+        client at risk over (entry, time]."""
         from evaltool.analysis.survival.km import KaplanMeier
 
+        entry = entry_of(data)
         out = []
         for flag in (1, 0):
             m = (data["cohort_service"] == flag).to_numpy() & (w > 0)
             km = KaplanMeier(self.ci).fit(
-                data["time"].to_numpy()[m], data["event"].to_numpy()[m], w[m]
+                data["time"].to_numpy()[m], data["event"].to_numpy()[m], w[m], entry[m]
             )
             out.append(1 - km.at(self.times)["survival"].to_numpy())
-        return out[0] - out[1]
+        return out[0], out[1]
+
+    def _incidence(self, data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
+        """Service less comparison cumulative incidence at each time."""
+        service, comparison = self._incidences(data, w)
+        return service - comparison
 
     def _difference(self, table: pd.DataFrame, at: pd.DataFrame) -> pd.DataFrame:
-        point = self._incidence(self.propensity.data_, self.propensity.weights_)
+        service, comparison = self._incidences(self.propensity.data_, self.propensity.weights_)
+        point = service - comparison
         rng = np.random.default_rng(self.seed)
-        draws = []
+        draws, ratios = [], []
         for _ in range(self.bootstrap):
             sample = table.iloc[rng.integers(0, len(table), len(table))].reset_index(drop=True)
             try:
@@ -531,16 +579,29 @@ class WeightedSurvival:
                     warnings.simplefilter("ignore")
                     # a fresh fitter with the same settings (init fields only)
                     ps = replace(self.propensity).fit(sample)
-                draws.append(self._incidence(ps.data_, ps.weights_))
+                s, c = self._incidences(ps.data_, ps.weights_)
             except (AnalysisError, np.linalg.LinAlgError, ValueError):
                 continue  # a resample the model cannot be fitted on: counted in resamples
-        draws = np.array(draws) if draws else np.full((0, len(self.times)), np.nan)
+            draws.append(s - c)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratios.append(s / c)
+        nothing = np.full((0, len(self.times)), np.nan)
+        draws = np.array(draws) if draws else nothing
+        ratios = np.array(ratios) if ratios else nothing
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             lo = np.nanpercentile(draws, 2.5, axis=0) if len(draws) else np.full(len(point), np.nan)
             hi = (
                 np.nanpercentile(draws, 97.5, axis=0) if len(draws) else np.full(len(point), np.nan)
             )
+            finite = np.where(np.isfinite(ratios), ratios, np.nan)
+            rr_lo, rr_hi = (
+                (np.nanpercentile(finite, 2.5, axis=0), np.nanpercentile(finite, 97.5, axis=0))
+                if len(ratios)
+                else (np.full(len(point), np.nan),) * 2
+            )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._ratios = (service / comparison, rr_lo, rr_hi)
         data = self.propensity.data_
         return pd.DataFrame(
             {
@@ -552,6 +613,57 @@ class WeightedSurvival:
                 "resamples": len(draws),
             }
         )
+
+    def _ratio_e_value(self) -> dict:
+        """The E-value of the weighted difference at the headline time (or the reported time
+        nearest it), from the risk ratio of the weighted cumulative incidences (service over
+        comparison) and its bootstrap percentile CI. Where a cohort has no new proceedings by
+        then there is no ratio: no E-value, said in words."""
+        k = int(np.argmin([abs(t - HEADLINE_DAYS) for t in self.times]))
+        days = int(self.times[k])
+        rr, lo, hi = (float(a[k]) for a in self._ratios)
+        when = "a year" if days == 365 else f"{days} days"
+        label = "one-year" if days == 365 else f"{days}-day"
+        if not (np.isfinite(rr) and rr > 0):
+            at = self.survival_at_[self.survival_at_["days"] == days]
+            none = " or the ".join(at.loc[at["cumulative_incidence"] == 0, "group"]) or "a"
+            return {
+                "days": days,
+                "e_value": None,
+                "e_value_ci": None,
+                "risk_ratio": None,
+                "risk_ratio_ci_low": None,
+                "risk_ratio_ci_high": None,
+                "statement": f"No E-value for the {label} difference: nobody in the {none} "
+                f"cohort had new proceedings within {when} while counted at risk, so the two "
+                "cannot be compared as a ratio.",
+            }
+        e = e_value("rr", rr, lo, hi)
+        share = f"The {label} difference as a ratio: the weighted share with new proceedings "
+        ci = (
+            f"95% CI {lo:.2f} to {hi:.2f} from the bootstrap"
+            if np.isfinite(lo) and np.isfinite(hi)
+            else "no bootstrap CI"
+        )
+        out = {
+            **e,
+            "days": days,
+            "risk_ratio": rr,
+            "risk_ratio_ci_low": lo,
+            "risk_ratio_ci_high": hi,
+            "statement": f"{share}within {when}, service over comparison, is {rr:.2f} ({ci}). "
+            + e["statement"],
+        }
+        if not (np.isfinite(lo) and np.isfinite(hi)):  # no resamples (bootstrap = 0)
+            out["statement"] = (
+                f"{share}within {when}, service over comparison, is {rr:.2f} (no CI: no "
+                f"bootstrap resamples). E-value {e['e_value']:.2f}: to explain the result away, "
+                "an unmeasured difference between the cohorts would have to be associated with "
+                f"both the outcome and being in the service by a risk ratio of "
+                f"{e['e_value']:.2f} each, over and above the covariates."
+            )
+        # null in the JSON, never NaN
+        return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in out.items()}
 
 
 def cox_evidence(found: dict, cohort: pd.Series, data: pd.DataFrame) -> dict:

@@ -522,7 +522,8 @@ def comparison_tables(fit: TimeToProceedings, compared: WeightedSurvival) -> lis
             derived={c: counts for c in shares},
             percent=shares,
             formats={"Days": "0", "Months": "0"},
-            note=f"{compared.propensity.describe()}. Adjusted: Kaplan-Meier with the weights; "
+            note=f"{compared.propensity.describe()}. Adjusted: Kaplan-Meier with the weights, "
+            f"each parent {ENTRY_WORDS[fit.entry]}; "
             f"95% CI from {compared.bootstrap} bootstrap resamples of the clients, the "
             "propensity model refitted each time (seeded). Below 0: fewer new proceedings in "
             "the service cohort. The numbers at risk and events are people, unweighted.",

@@ -28,9 +28,13 @@ class KaplanMeier:
         entry: np.ndarray | None = None,
     ) -> KaplanMeier:
         """``weights``: case weights (as R's ``survfit(..., weights = w)``): the numbers at
-        risk and of events are sums of weights, in the estimate and in Greenwood's variance.
-        The ``at_risk`` of :meth:`at` still counts people. ``entry``: days from the origin to
-        entering the risk set (delayed entry; each must be below its time); none: 0."""
+        risk and of events are sums of weights, with delayed entry too (at risk at t: the
+        weights of those with entry < t <= time). The variance is Greenwood's for whole-number
+        weights and, for any other weights, the infinitesimal jackknife R's ``survfit`` gives
+        by default (``_jackknife_var``; checked with late entry against
+        tests/fixtures/survival/weighted_entry). The ``at_risk`` of :meth:`at` still counts
+        people. ``entry``: days from the origin to entering the risk set (delayed entry; each
+        must be below its time); none: 0."""
         from scipy.stats import norm
 
         time = np.asarray(time, float)
@@ -47,8 +51,6 @@ class KaplanMeier:
         times = np.unique(t[e == 1])
         # entered after t: in no risk set up to t (entry >= t)
         by_entry = np.sort(late)
-        if weights is not None and late.any() and not np.allclose(weights, np.round(weights)):
-            raise ValueError("non-integer weights with delayed entry are not supported")
         if weights is not None:
             w = np.asarray(weights, float)[order]
             d = pd.Series(w[e == 1]).groupby(t[e == 1]).sum().reindex(times).to_numpy()
@@ -73,7 +75,7 @@ class KaplanMeier:
             surv = np.cumprod(1 - d / n)
             var = np.cumsum(d / (n * (n - d)))
         if weights is not None and not np.allclose(w, np.round(w)):
-            var = _jackknife_var(t, e, w, times, n, d)  # as R does for non-integer weights
+            var = _jackknife_var(t, e, w, times, n, d, late[order])  # R's, for such weights
         se = np.sqrt(var)
         z = norm.ppf(1 - (1 - self.level) / 2)
         lo, hi = self._ci(surv, se, z)
@@ -206,30 +208,54 @@ def logrank(table: pd.DataFrame, column: str) -> dict[str, Any]:
 
 
 def _jackknife_var(
-    t: np.ndarray, e: np.ndarray, w: np.ndarray, times: np.ndarray, n: np.ndarray, d: np.ndarray
+    t: np.ndarray,
+    e: np.ndarray,
+    w: np.ndarray,
+    times: np.ndarray,
+    n: np.ndarray,
+    d: np.ndarray,
+    entry: np.ndarray | None = None,
 ) -> np.ndarray:
     """The infinitesimal-jackknife variance of log S at each event time, as R's ``survfit``
-    gives it for non-integer case weights (``robust = TRUE``, its default then).
+    gives it for non-integer case weights (``robust = TRUE``, its default then), with delayed
+    entry (``entry``: client i at risk over (entry_i, t_i]).
 
-    Client i moves S(t_j) by S(t_j) (C(min(j, k_i)) - e_i g(k_i) [k_i <= j]), where k_i is
-    the last event time up to their own time, h = d/n, g = 1/(n (1 - h)) and C the running sum
-    of h g; the variance of S is the sum of (w_i times that)^2. Split by k_i, the sum is a
-    running sum over those with k_i <= j plus C(j)^2 times the squared weights of those with
-    k_i > j: no loop over clients.
+    With h = d/n, g = 1/(n (1 - h)) and C the running sum of h g, client i moves log S(t_j)
+    by C(min(j, k_i)) - C(a_i) - e_i g(k_i) [k_i <= j] once j > a_i, and not at all before:
+    k_i is the last event time up to their own time, a_i the last up to their entry (the
+    event times at which they were not yet at risk). The variance is the sum of (w_i times
+    that)^2. Split by where j falls: those with k_i <= j add a constant (a running sum);
+    those with a_i < j < k_i add w_i^2 (C(j) - C(a_i))^2, expanded in powers of C(j), whose
+    coefficients are running sums: no loop over clients.
     """
     # where everyone left at risk has the event (h = 1), S is 0 and has no CI: inf - inf
     with np.errstate(divide="ignore", invalid="ignore"):
+        m = len(times)
         h = d / n
         g = 1 / (n * (1 - h))
         c = np.cumsum(h * g)
         k = np.searchsorted(times, t, side="right") - 1
-        seen = k >= 0
+        a = (
+            np.full(len(t), -1)
+            if entry is None
+            else np.searchsorted(times, np.asarray(entry, float), side="right") - 1
+        )
+        c_at = np.concatenate([[0.0], c])  # C(j) at j + 1; C(-1) = 0
+        ca = c_at[a + 1]
+        done = k > a  # at risk at some event time
         q = np.zeros(len(t))
-        q[seen] = (w[seen] * (c[k[seen]] - e[seen] * g[k[seen]])) ** 2
-        upto = np.cumsum(np.bincount(k[seen], weights=q[seen], minlength=len(times)))
-        later = np.bincount(k[seen], weights=w[seen] ** 2, minlength=len(times))
-        beyond = (w[seen] ** 2).sum() - np.cumsum(later)
-        return upto + c**2 * beyond
+        q[done] = (w[done] * (c[k[done]] - ca[done] - e[done] * g[k[done]])) ** 2
+        upto = np.cumsum(np.bincount(k[done], weights=q[done], minlength=m))
+        # still at risk at j: a_i < j < k_i, the range [a_i + 1, k_i - 1]; differences
+        # added at a_i + 1 and taken off at k_i (everyone ever seen beyond the last time: m)
+        lo, hi = a[done] + 1, np.where(k[done] >= 0, k[done], m)
+        w2 = w[done] ** 2
+        sums = []
+        for weight in (w2, w2 * ca[done], w2 * ca[done] ** 2):
+            diff = np.bincount(lo, weights=weight, minlength=m + 1)
+            diff -= np.bincount(hi, weights=weight, minlength=m + 1)
+            sums.append(np.cumsum(diff)[:m])
+        return upto + c**2 * sums[0] - 2 * c * sums[1] + sums[2]
 
 
 def aalen_johansen(
