@@ -267,6 +267,9 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
     # again, so that the return, its JSON and the board page show the same figures
     again = earlier.hidden_in.get(period.code, {})
     keep = {ref for ref, key in keys.items() if key in again and again[key] == values.get(ref)}
+    # a cell the earlier returns already pin to its value (last quarter's figure, printed
+    # there as "this quarter") is shown again: hiding it protects nothing and says it twice
+    public |= _known_before(tables, values, past, history)
     leaks: list[Leak] = []
     shown = protect(
         tables,
@@ -297,16 +300,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
             return any(e.high - e.low <= leak.high - leak.low for e in found)
         # a cell that is a sum of earlier quarters' quantities (last quarter's figure): where
         # the earlier returns by themselves narrow those as far, this return adds nothing
-        defs = [
-            rel
-            for t in tables
-            for rel in table_relations(t)
-            if any(term == leak.cell for term, _ in rel.terms)
-            and all(
-                term == leak.cell or (isinstance(term, str) and term.startswith("~"))
-                for term, _ in rel.terms
-            )
-        ]
+        defs = _definitions(tables, leak.cell) if isinstance(leak.cell, tuple) else []
         if not defs:
             return False
         found = audit(
@@ -433,6 +427,55 @@ def _joined(table: SummaryTable) -> SummaryTable:
     )
     unseen = {str(name(k)): v for k, v in table.unseen.items()}
     return _replace(table, relations=relations, unseen=unseen)
+
+
+def _definitions(tables: list[SummaryTable], cell: Ref) -> list[Relation]:
+    """The relations that define ``cell`` from earlier quarters' unseen quantities alone."""
+    return [
+        rel
+        for t in tables
+        if t.name == cell[0]
+        for rel in table_relations(t)
+        if any(term == cell for term, _ in rel.terms)
+        and all(
+            term == cell or (isinstance(term, str) and term.startswith("~"))
+            for term, _ in rel.terms
+        )
+    ]
+
+
+def _known_before(
+    tables: list[SummaryTable],
+    values: dict[Ref, float],
+    past: dict[Ref, tuple[float, bool]],
+    history: list[Relation],
+) -> set[Ref]:
+    """This return's cells that the recorded returns by themselves give exactly (a sum of
+    quarters whose every quantity an earlier return showed)."""
+    shown = {ref: v for ref, (v, h) in past.items() if not h}
+    hidden = {ref for ref, (_, h) in past.items() if h}
+    out = set()
+    for t in tables:
+        if not any(
+            isinstance(term, str) and term.startswith("~")
+            for r in t.relations
+            if isinstance(r, Relation)
+            for term, _ in r.terms
+        ):
+            continue
+        frame = t.data.reset_index(drop=True)
+        for col in t.counts:
+            for r in range(len(frame)):
+                cell = (t.name, r, col)
+                if cell not in values:
+                    continue
+                defs = _definitions(tables, cell)
+                if not defs:
+                    continue
+                found = audit(shown, hidden | {cell}, [*history, *defs], 10**6, (), {cell})
+                if any(e.low == e.high == values[cell] for e in found):
+                    out.add(cell)
+    return out
 
 
 def _never_fall(keys: dict[Ref, str], earlier: record.Earlier, period: Period) -> list[Relation]:
