@@ -275,9 +275,9 @@ def rates_json(fit: Rates) -> dict[str, Any]:
 def areas_json(fit: AreaDiD) -> dict[str, Any]:
     """``evaltool areas --json``: the stacked difference in differences (``estimate``:
     ``coef``, ``se_cluster``, ``rate_ratio``, ``ci_low``, ``ci_high``, ``p`` with t on
-    ``df``, ``p_randomisation``), the ``event_study`` and its ``pretrend`` test, the two-way
-    fixed-effects model (``twfe``, a sensitivity analysis), the trends by group and year
-    (infants per 10,000 live births) and the evidence."""
+    ``df``, ``e_value`` and ``e_value_ci``, ``p_randomisation``), the ``event_study`` and its
+    ``pretrend`` test, the two-way fixed-effects model (``twfe``, a sensitivity analysis), the
+    trends by group and year (infants per 10,000 live births) and the evidence."""
     return {
         "model": "Poisson: infants entering care, offset log(live births); stacked by start "
         "year with stack-by-area and stack-by-year effects; standard errors clustered by area",

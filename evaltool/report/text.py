@@ -364,7 +364,8 @@ def areas_text(fit: AreaDiD) -> str:
         f"  {e['estimator']}: rate ratio in the service period {e['rate_ratio']:.3f} "
         f"[{e['ci_low']:.3f}, {e['ci_high']:.3f}], p {_p(e['p'])} (t on {e['df']} df, standard "
         f"error clustered by area {e['se_cluster']:.4f}); randomisation inference p "
-        f"{_f(e['p_randomisation'], '.3f') or 'not worked out'} ({e['permutations']} draws)",
+        f"{_f(e['p_randomisation'], '.3f') or 'not worked out'} ({e['permutations']} draws); "
+        f"E-value {e['e_value']:.2f}, of the CI limit nearer 1 {e['e_value_ci']:.2f}",
         "  event study (rate ratio by years from each area's start; -1 is the reference, the "
         "ends binned):",
     ]
@@ -381,7 +382,8 @@ def areas_text(fit: AreaDiD) -> str:
     lines.append(
         f"  sensitivity analysis, two-way fixed effects (uses areas already served as controls "
         f"when starts are staggered): rate ratio {w['rate_ratio']:.3f} [{w['ci_low']:.3f}, "
-        f"{w['ci_high']:.3f}], p {_p(w['p'])}"
+        f"{w['ci_high']:.3f}], p {_p(w['p'])}; E-value {w['e_value']:.2f}, of the CI limit "
+        f"nearer 1 {w['e_value_ci']:.2f}"
     )
     lines.append("  infants entering care per 10,000 live births:")
     for r in records(fit.trends_):
