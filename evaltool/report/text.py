@@ -221,8 +221,12 @@ def survival_text(result: TimeToProceedings, analysis: str | None = None) -> str
         "new proceedings [95% CI]",
     )
     rows = [head]
-    for r in records(result.survival_at_):
-        if r["survival"] is None:
+    from evaltool.analysis.survival.km import as_read
+
+    for r in records(as_read(result.survival_at_)):
+        if r["not_estimated"]:  # nobody had joined yet: R's S = 1 is no measurement
+            s, i = r["not_estimated"], "not estimated"
+        elif r["survival"] is None:
             s = i = "not followed up this long"
         else:
             s = f"{r['survival']:.1%} [{_f(r['ci_low'], '.1%')}, {_f(r['ci_high'], '.1%')}]"
@@ -313,6 +317,9 @@ def weighted_text(fit: WeightedSurvival) -> str:
         f"  effective sample size: service {ess['service']:.1f}, comparison {ess['comparison']:.1f}"
     )
     for r in records(fit.difference_):
+        if r["not_estimated"]:
+            lines.append(f"  by {r['days']} days, service less comparison: {r['not_estimated']}")
+            continue
         lines.append(
             f"  by {r['days']} days, service less comparison: {r['difference']:+.1%} "
             f"[{_f(r['ci_low'], '+.1%')}, {_f(r['ci_high'], '+.1%')}] "
