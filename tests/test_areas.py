@@ -291,3 +291,61 @@ def test_under_staggered_starts_the_stacked_estimate_recovers_the_effect_the_two
     assert fit.estimate_["coef"] == pytest.approx(-0.125, abs=0.002)
     assert abs(fit.twfe_["coef"] - -0.125) > 0.02  # the two-way model: -0.095
     assert fit.twfe_["staggered"]
+
+
+def _e_by_hand(rr: float) -> float:
+    """VanderWeele & Ding's E-value of a ratio, written out: RR + sqrt(RR (RR - 1)), 1 / RR
+    below 1."""
+    rr = 1 / rr if rr < 1 else rr
+    return rr + (rr * (rr - 1)) ** 0.5
+
+
+def test_the_rate_ratio_has_its_e_value_by_hand_and_as_r(fit):
+    """Issue 24.3: an E-value for every adjusted ratio, with its CI's. The stacked rate ratio
+    0.899 is below 1, so its E-value is that of 1 / 0.899; its CI [0.72, 1.12] holds 1, so the
+    CI's E-value is 1. stacked.R works both out with the same formula."""
+    e = fit.estimate_
+    assert e["rate_ratio"] < 1 and e["ci_low"] < 1 < e["ci_high"]
+    assert e["e_value"] == pytest.approx(_e_by_hand(e["rate_ratio"]), rel=1e-12)
+    assert e["e_value"] == pytest.approx(1.466, abs=1e-3)  # 1/0.8988 + sqrt(1.1126 x 0.1126)
+    assert e["e_value_ci"] == 1.0
+    want = pd.read_csv(STAGGERED / "expected_stacked.csv").iloc[0]
+    assert e["e_value"] == pytest.approx(want["e_value"], abs=1e-7)
+    assert e["e_value_ci"] == pytest.approx(want["e_value_ci"], abs=1e-12)
+    # the two-way model's (a sensitivity analysis) too
+    w = fit.twfe_
+    assert w["e_value"] == pytest.approx(_e_by_hand(w["rate_ratio"]), rel=1e-12)
+    limit = 1.0 if w["ci_low"] <= 1 <= w["ci_high"] else _e_by_hand(w["ci_high"])
+    assert w["e_value_ci"] == pytest.approx(limit, rel=1e-12)
+    assert "E-value 1.47 (its CI limit nearer 1: 1.00)" in fit.evidence_["statement"]
+    assert "between the service areas and the comparator areas" in fit.evidence_["statement"]
+
+
+def test_a_ci_clear_of_1_gives_the_e_value_of_its_limit_nearer_1(table):
+    """Service areas with a third more infants entering care in their service years: the CI
+    lies above 1 and its E-value is that of its lower limit."""
+    t = table.copy()
+    year = t["financial_year"].str[:4].astype(int)
+    start = t["service_from"].str[:4].astype(float)
+    on = t["service_area"].astype(bool) & (year >= start)
+    t.loc[on, "infants_entering_care"] = (t.loc[on, "infants_entering_care"] * 1.6).round()
+    e = AreaDiD(permutations=0).fit(t).estimate_
+    assert e["ci_low"] > 1
+    assert e["e_value"] == pytest.approx(_e_by_hand(e["rate_ratio"]), rel=1e-12)
+    assert e["e_value_ci"] == pytest.approx(_e_by_hand(e["ci_low"]), rel=1e-12)
+    assert 1 < e["e_value_ci"] < e["e_value"]
+
+
+def test_the_areas_command_shows_the_e_value(runner):
+    from evaltool.cli import app
+
+    text = runner.invoke(app, ["areas", str(FIXTURE / "data")])
+    assert text.exit_code == 0, text.output
+    assert "E-value 1.47 (its CI limit nearer 1: 1.00)" in " ".join(text.output.split())
+    assert "(199 draws); E-value 1.47, of the CI limit nearer 1 1.00" in " ".join(
+        text.output.split()
+    )
+    data = json.loads(runner.invoke(app, ["areas", str(FIXTURE / "data"), "--json"]).stdout)
+    assert data["estimate"]["e_value"] == pytest.approx(1.466, abs=1e-3)
+    assert data["estimate"]["e_value_ci"] == 1.0
+    assert data["evidence"]["e_value"]["e_value"] == data["estimate"]["e_value"]

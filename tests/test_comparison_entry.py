@@ -269,7 +269,8 @@ def test_a_run_with_another_entry_is_a_sensitivity_analysis(runner, tmp_path):
 def test_no_e_value_where_a_cohort_has_no_return_within_the_year():
     """From the index issue, every parent of the comparison fixture joins after day 365: no
     new proceedings can be counted within the first year in either cohort, so there is no
-    ratio and no E-value for it, and the evidence says so rather than printing none."""
+    ratio and no E-value for it, and the evidence says so (nobody had joined: not estimated)
+    rather than printing none."""
     from evaltool.api import load, time_to_proceedings
     from evaltool.config import Settings
 
@@ -280,10 +281,10 @@ def test_no_e_value_where_a_cohort_has_no_return_within_the_year():
     fit = WeightedSurvival(Propensity(COVS), times=TIMES, bootstrap=5).fit(survival.table_)
     e = fit.evidence_["difference_e_value"]
     assert e["e_value"] is None and e["risk_ratio"] is None
+    assert (fit.survival_at_.query("days == 365")["entered"] == 0).all()
     assert e["statement"] == (
-        "No E-value for the one-year difference: nobody in the service or the comparison "
-        "cohort had new proceedings within a year while counted at risk, so the two cannot be "
-        "compared as a ratio."
+        "No E-value for the one-year difference: nobody in either cohort had joined within a "
+        "year, so there is nothing to compare (not estimated: nobody followed yet at this time)."
     )
     assert e["statement"] in fit.evidence_["statement"]
 

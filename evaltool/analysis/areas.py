@@ -194,17 +194,35 @@ class AreaDiD:
 
     @staticmethod
     def _inference(coef: float, se: float, g: int) -> dict[str, float]:
-        """Rate ratio, CI and p with t on G - 1 degrees of freedom."""
+        """Rate ratio, CI and p with t on G - 1 degrees of freedom, and the E-value of the
+        ratio and of its CI limit nearer 1 (``e_value``, ``e_value_ci``; issue 24.3)."""
         from scipy.stats import t
 
         q = t.ppf(0.975, g - 1)
-        return {
+        out = {
             "rate_ratio": float(np.exp(coef)),
             "ci_low": float(np.exp(coef - q * se)),
             "ci_high": float(np.exp(coef + q * se)),
             "p": float(2 * t.sf(abs(coef / se), g - 1)),
             "df": g - 1,
         }
+        e = AreaDiD._e_value(out)
+        return {**out, "e_value": e["e_value"], "e_value_ci": e["e_value_ci"]}
+
+    @staticmethod
+    def _e_value(result: dict[str, Any]) -> dict[str, Any]:
+        """The E-value (VanderWeele & Ding 2017) of an areas rate ratio, read as a risk
+        ratio (infants entering care are a rare outcome among live births), in words."""
+        from evaltool.analysis.evidence import e_value
+
+        return e_value(
+            "rr",
+            result["rate_ratio"],
+            result["ci_low"],
+            result["ci_high"],
+            between="the service areas and the comparator areas",
+            beyond="the area and year effects",
+        )
 
     @staticmethod
     def _twfe(a: pd.DataFrame) -> dict[str, object]:
@@ -441,7 +459,9 @@ class AreaDiD:
         return table, test
 
     def _evidence(self) -> dict[str, object]:
-        from evaltool.analysis.evidence import evidence
+        """The level earned (3 only when the leads pass their test), the inference used and
+        the E-value of the stacked rate ratio."""
+        from evaltool.analysis.evidence import evidence, with_e_value
 
         if self.pretrend_["passed"]:
             out = evidence("area-did")
@@ -462,7 +482,7 @@ class AreaDiD:
                 else "randomisation inference was not worked out."
             )
         )
-        return out
+        return with_e_value(out, self._e_value(e))
 
     @staticmethod
     def _trends(a: pd.DataFrame) -> pd.DataFrame:

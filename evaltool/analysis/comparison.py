@@ -31,6 +31,7 @@ from evaltool.analysis.evidence import (
     with_e_value,
 )
 from evaltool.analysis.survival.cox import covariate_frame
+from evaltool.analysis.survival.km import NOT_YET
 from evaltool.errors import AnalysisError
 
 ESTIMANDS = ("ate", "att")
@@ -439,6 +440,9 @@ def adjusted_evidence(
     return earned(tuple(covariates), None, required)
 
 
+#: the figures of ``WeightedSurvival.difference_`` left blank where a cohort had nobody yet
+DIFFERENCE_FIGURES = ("difference_unweighted", "difference", "ci_low", "ci_high")
+
 #: the time of the headline figure (the Summary's "within a year"): the E-value of the weighted
 #: difference is given there (or at the reported time nearest to it)
 HEADLINE_DAYS = 365
@@ -472,7 +476,11 @@ class WeightedSurvival:
 
     ``evidence_`` also has ``difference_e_value``: the E-value of the weighted difference at
     ``HEADLINE_DAYS``, as the risk ratio of the two weighted cumulative incidences with its
-    bootstrap CI (the same resamples)."""
+    bootstrap CI (the same resamples).
+
+    At a time before anyone in a cohort had joined, the difference is not estimated: its
+    figures are blank and ``difference_``'s ``not_estimated`` says why (``km.NOT_YET``);
+    ``survival_at_`` keeps R's S = 1 there, with ``entered`` 0 (``km.as_read``)."""
 
     propensity: Propensity
     times: tuple[int, ...] = (182, 365, 730, 1095)
@@ -508,6 +516,12 @@ class WeightedSurvival:
         at["ci_incidence_high"] = 1 - at["ci_low"]
         self.survival_at_ = at
         self.difference_ = self._difference(table, at)
+        # before anyone in a cohort had joined there is nothing to compare: R's S = 1 there
+        # would give a difference of 0 with CI [0, 0], read as measured (km.as_read)
+        joined = at.pivot(index="days", columns="group", values="entered").min(axis=1)
+        blank = (joined.reindex(list(self.times)) == 0).to_numpy(dtype=bool)
+        self.difference_.loc[blank, list(DIFFERENCE_FIGURES)] = np.nan
+        self.difference_["not_estimated"] = np.where(blank, NOT_YET, None)
         # weight 0 (an unmatched client): not in the model at all, as R's coxph on the
         # matched clients; matched pairs are the clusters of the robust variance
         used = w > 0
@@ -624,8 +638,21 @@ class WeightedSurvival:
         rr, lo, hi = (float(a[k]) for a in self._ratios)
         when = "a year" if days == 365 else f"{days} days"
         label = "one-year" if days == 365 else f"{days}-day"
+        at = self.survival_at_[self.survival_at_["days"] == days]
+        waiting = list(at.loc[at["entered"] == 0, "group"])
+        if waiting:
+            who = "either cohort" if len(waiting) == 2 else f"the {waiting[0]} cohort"
+            return {
+                "days": days,
+                "e_value": None,
+                "e_value_ci": None,
+                "risk_ratio": None,
+                "risk_ratio_ci_low": None,
+                "risk_ratio_ci_high": None,
+                "statement": f"No E-value for the {label} difference: nobody in {who} had "
+                f"joined within {when}, so there is nothing to compare ({NOT_YET}).",
+            }
         if not (np.isfinite(rr) and rr > 0):
-            at = self.survival_at_[self.survival_at_["days"] == days]
             none = " or the ".join(at.loc[at["cumulative_incidence"] == 0, "group"]) or "a"
             return {
                 "days": days,

@@ -164,8 +164,12 @@ def e_value(
     *,
     se: float | None = None,
     common: bool = False,
+    between: str = "the cohorts",
+    beyond: str = "the covariates",
 ) -> dict[str, Any]:
     """The E-value of an adjusted result and of its CI limit nearer 1 (1 when the CI holds 1).
+    ``between``: who is compared and ``beyond``: what the result is adjusted for, in the words
+    of its statement.
 
     ``kind``: ``hr`` (a hazard ratio; ``common``: converted with ``hr_to_rr``, else read as a
     risk ratio, the rare-outcome approximation), ``rr`` (a risk or rate ratio as it is) or
@@ -205,9 +209,9 @@ def e_value(
         "risk_ratio": rr,
         "scale": how,
         "statement": f"E-value {point:.2f} (its CI limit nearer 1: {limit:.2f}): to explain the "
-        f"result away, an unmeasured difference between the cohorts would have to be "
+        f"result away, an unmeasured difference between {between} would have to be "
         f"associated with both the outcome and being in the service by a risk ratio of "
-        f"{point:.2f} each, over and above the covariates ({limit:.2f} to make the CI hold "
+        f"{point:.2f} each, over and above {beyond} ({limit:.2f} to make the CI hold "
         f"no effect); from {how}.",
     }
 

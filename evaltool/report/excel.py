@@ -28,7 +28,7 @@ from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.errors import OutputError
 from evaltool.instruments.base import Definition
 from evaltool.instruments.results import SummaryTable
-from evaltool.report.disclosure import SUPPRESSED, protect
+from evaltool.report.disclosure import NOT_AVAILABLE, SUPPRESSED, protect
 from evaltool.report.formats import SYMBOL_PROFILES, symbol_key
 from evaltool.report.output import DRAFT_MARKING, Output, write_output
 from evaltool.report.publish import ANNEX, PBR, Publication, headline_text, publish
@@ -657,7 +657,11 @@ def km_alt_text(shown: pd.DataFrame, benchmark: Any) -> str:
         if group not in ("service", "comparison") and len(shown["Group"].unique()) > 1:
             continue
         points = [
-            f"{v:.0%} by {m} months" if isinstance(v, int | float) else f"hidden at {m} months"
+            f"{v:.0%} by {m} months"
+            if isinstance(v, int | float)
+            else f"not estimated at {m} months"
+            if v == NOT_AVAILABLE
+            else f"hidden at {m} months"
             for m, v in zip(rows["Months"], rows["New proceedings (cumulative)"], strict=True)
         ]
         parts.append(f"{group}: " + ", ".join(points))

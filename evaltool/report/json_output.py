@@ -8,6 +8,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
+from evaltool.analysis.survival.km import as_read
 from evaltool.analysis.survival.table import ENTRY_WORDS, ORIGIN_DEFINITIONS
 from evaltool.report.formats import formats_for, printed_value, shown_symbol, symbol_key
 
@@ -158,6 +159,7 @@ SURVIVAL_AT_KEYS = (
     "cumulative_incidence",
     "ci_incidence_low",
     "ci_incidence_high",
+    "not_estimated",  # why the figures are null where nobody had joined yet (km.as_read)
 )
 
 
@@ -171,7 +173,7 @@ def survival_json(
     and the unweighted stay under ``unweighted``."""
     from evaltool.analysis.survival.returns import OUTCOME_DEFINITIONS
 
-    at = fit.survival_at_[list(SURVIVAL_AT_KEYS)]
+    at = as_read(fit.survival_at_)[list(SURVIVAL_AT_KEYS)]
     out = {
         "ci_transform": fit.ci,
         "origin": fit.origin,
@@ -219,7 +221,7 @@ def survival_json(
 def weighted_json(fit: WeightedSurvival) -> dict[str, Any]:
     """The propensity comparison's keys (``cox`` rows have ``robust_se`` beside ``se``)."""
     ps = fit.propensity
-    at = fit.survival_at_[list(SURVIVAL_AT_KEYS)]
+    at = as_read(fit.survival_at_)[list(SURVIVAL_AT_KEYS)]
     return {
         "propensity": {
             "covariates": list(ps.covariates),
@@ -275,9 +277,9 @@ def rates_json(fit: Rates) -> dict[str, Any]:
 def areas_json(fit: AreaDiD) -> dict[str, Any]:
     """``evaltool areas --json``: the stacked difference in differences (``estimate``:
     ``coef``, ``se_cluster``, ``rate_ratio``, ``ci_low``, ``ci_high``, ``p`` with t on
-    ``df``, ``p_randomisation``), the ``event_study`` and its ``pretrend`` test, the two-way
-    fixed-effects model (``twfe``, a sensitivity analysis), the trends by group and year
-    (infants per 10,000 live births) and the evidence."""
+    ``df``, ``e_value`` and ``e_value_ci``, ``p_randomisation``), the ``event_study`` and its
+    ``pretrend`` test, the two-way fixed-effects model (``twfe``, a sensitivity analysis), the
+    trends by group and year (infants per 10,000 live births) and the evidence."""
     return {
         "model": "Poisson: infants entering care, offset log(live births); stacked by start "
         "year with stack-by-area and stack-by-year effects; standard errors clustered by area",

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from evaltool.analysis.survival import DAYS_PER_MONTH, LOST_REASONS, TimeToProceedings
+from evaltool.analysis.survival.km import NOT_YET, as_read
 from evaltool.analysis.survival.table import ENTRY_WORDS, NO_RETURN_TYPE, ORIGIN_DEFINITIONS
 from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.instruments.base import Definition
 from evaltool.instruments.results import Implied, Relation, SummaryTable
+from evaltool.report.disclosure import NOT_AVAILABLE
 
 if TYPE_CHECKING:
     from evaltool.analysis.comparison import WeightedSurvival
@@ -55,7 +57,8 @@ def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
                 " (early times after an index issued long before joining rest on few parents)."
                 if late_entry(fit)
                 else "."
-            ),
+            )
+            + not_yet_note(as_read(fit.survival_at_)),
             relations=tuple(relations),
         ),
         SummaryTable(
@@ -88,17 +91,42 @@ SHARES = ("New proceedings (cumulative)", "CI low", "CI high")
 def curve_table(
     name: str, title: str, frame: pd.DataFrame, note: str, relations: tuple[Relation, ...]
 ) -> SummaryTable:
-    """A Kaplan-Meier table at the fixed times: its counts, and the shares hidden with them."""
+    """A Kaplan-Meier table at the fixed times: its counts, and the shares hidden with them
+    (a share not estimated is not available, ``not_available``)."""
     return SummaryTable(
         name,
         title,
-        frame,
+        not_available(frame, SHARES),
         counts=("At risk", "Events so far"),
         derived={c: ("At risk", "Events so far") for c in SHARES},
         percent=SHARES,
         formats={"Days": "0", "Months": "0"},
         note=note,
         relations=relations,
+    )
+
+
+def not_available(frame: pd.DataFrame, figures: tuple[str, ...]) -> pd.DataFrame:
+    """Blank ``figures`` as not available (':'), never "not applicable": a share not estimated
+    (nobody had joined yet, or beyond follow-up) with 0 events so far is not a share of
+    nobody, and disclosure control would print it as one (its counts still protect it)."""
+    out = frame.copy()
+    for col in figures:
+        out[col] = out[col].astype(object).where(out[col].notna(), NOT_AVAILABLE)
+    return out
+
+
+def not_yet_note(figures: pd.DataFrame, who: str = "the group") -> str:
+    """The note's sentence on the fixed times where nobody had joined yet (``figures``: rows
+    with ``days`` and ``not_estimated``), or nothing."""
+    days = sorted(figures.loc[figures["not_estimated"].notna(), "days"].unique())
+    if not days:
+        return ""
+    when = " and ".join(f"{d:g}" for d in days).replace(" and ", ", ", max(len(days) - 2, 0))
+    return (
+        f" Not available at {when} days where nobody in {who} "
+        f"had joined by then ({NOT_YET}): a share of 0% there would read as measured, and "
+        "nobody was followed."
     )
 
 
@@ -138,8 +166,9 @@ def splits(fit: TimeToProceedings, med: pd.DataFrame) -> list[tuple[list[str], s
 
 
 def fixed_times(fit: TimeToProceedings) -> pd.DataFrame:
-    """The Kaplan-Meier estimates at the fixed times, as the return prints them."""
-    at = fit.survival_at_
+    """The Kaplan-Meier estimates at the fixed times, as the return prints them: blank where
+    nobody in the group had joined yet (``km.as_read``)."""
+    at = as_read(fit.survival_at_)
     return pd.DataFrame(
         {
             "Group": at["group"],
@@ -291,7 +320,8 @@ def return_type_tables(fit: TimeToProceedings, new: TimeToProceedings) -> list[S
             frame,
             note=(f"{RISES.capitalize()}. " if late_entry(fit) else "")
             + "As the table above, counting only proceedings about a child born after the "
-            f"index proceedings were issued (or unborn when the new set was issued); {rule}.",
+            f"index proceedings were issued (or unborn when the new set was issued); {rule}."
+            + not_yet_note(as_read(new.survival_at_)),
             relations=tuple(relations),
         ),
         SummaryTable(
@@ -504,6 +534,7 @@ def comparison_tables(fit: TimeToProceedings, compared: WeightedSurvival) -> lis
                         (((CMP_DIFFERENCE, r, name), 1.0), (("km", where[(g, day)], km_col), -1.0))
                     )
                 )
+    frame = not_available(frame, shares)
     return [
         SummaryTable(
             CMP_BALANCE,
@@ -526,7 +557,8 @@ def comparison_tables(fit: TimeToProceedings, compared: WeightedSurvival) -> lis
             f"each parent {ENTRY_WORDS[fit.entry]}; "
             f"95% CI from {compared.bootstrap} bootstrap resamples of the clients, the "
             "propensity model refitted each time (seeded). Below 0: fewer new proceedings in "
-            "the service cohort. The numbers at risk and events are people, unweighted.",
+            "the service cohort. The numbers at risk and events are people, unweighted."
+            + not_yet_note(d, "a cohort"),
             relations=tuple(relations),
         ),
     ]

@@ -221,8 +221,12 @@ def survival_text(result: TimeToProceedings, analysis: str | None = None) -> str
         "new proceedings [95% CI]",
     )
     rows = [head]
-    for r in records(result.survival_at_):
-        if r["survival"] is None:
+    from evaltool.analysis.survival.km import as_read
+
+    for r in records(as_read(result.survival_at_)):
+        if r["not_estimated"]:  # nobody had joined yet: R's S = 1 is no measurement
+            s, i = r["not_estimated"], "not estimated"
+        elif r["survival"] is None:
             s = i = "not followed up this long"
         else:
             s = f"{r['survival']:.1%} [{_f(r['ci_low'], '.1%')}, {_f(r['ci_high'], '.1%')}]"
@@ -313,6 +317,9 @@ def weighted_text(fit: WeightedSurvival) -> str:
         f"  effective sample size: service {ess['service']:.1f}, comparison {ess['comparison']:.1f}"
     )
     for r in records(fit.difference_):
+        if r["not_estimated"]:
+            lines.append(f"  by {r['days']} days, service less comparison: {r['not_estimated']}")
+            continue
         lines.append(
             f"  by {r['days']} days, service less comparison: {r['difference']:+.1%} "
             f"[{_f(r['ci_low'], '+.1%')}, {_f(r['ci_high'], '+.1%')}] "
@@ -364,7 +371,8 @@ def areas_text(fit: AreaDiD) -> str:
         f"  {e['estimator']}: rate ratio in the service period {e['rate_ratio']:.3f} "
         f"[{e['ci_low']:.3f}, {e['ci_high']:.3f}], p {_p(e['p'])} (t on {e['df']} df, standard "
         f"error clustered by area {e['se_cluster']:.4f}); randomisation inference p "
-        f"{_f(e['p_randomisation'], '.3f') or 'not worked out'} ({e['permutations']} draws)",
+        f"{_f(e['p_randomisation'], '.3f') or 'not worked out'} ({e['permutations']} draws); "
+        f"E-value {e['e_value']:.2f}, of the CI limit nearer 1 {e['e_value_ci']:.2f}",
         "  event study (rate ratio by years from each area's start; -1 is the reference, the "
         "ends binned):",
     ]
@@ -381,7 +389,8 @@ def areas_text(fit: AreaDiD) -> str:
     lines.append(
         f"  sensitivity analysis, two-way fixed effects (uses areas already served as controls "
         f"when starts are staggered): rate ratio {w['rate_ratio']:.3f} [{w['ci_low']:.3f}, "
-        f"{w['ci_high']:.3f}], p {_p(w['p'])}"
+        f"{w['ci_high']:.3f}], p {_p(w['p'])}; E-value {w['e_value']:.2f}, of the CI limit "
+        f"nearer 1 {w['e_value_ci']:.2f}"
     )
     lines.append("  infants entering care per 10,000 live births:")
     for r in records(fit.trends_):

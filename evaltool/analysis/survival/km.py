@@ -104,7 +104,10 @@ class KaplanMeier:
         return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
 
     def at(self, times: list[int] | tuple[int, ...]) -> pd.DataFrame:
-        """Survival, CI, numbers at risk and cumulative events at each time (days)."""
+        """Survival, CI, numbers at risk and cumulative events at each time (days), and
+        ``entered``: how many had joined before it (entry < t: ever at risk up to t). Before
+        anyone has joined, S is 1 with CI [1, 1], as R's ``summary.survfit`` gives it; that
+        is no measurement, and :func:`as_read` says so."""
         tab = self.table_
         rows = []
         last = float(self.time_.max()) if self.n_ else 0.0
@@ -133,6 +136,7 @@ class KaplanMeier:
                     "ci_high": hi,
                     "at_risk": at_risk,
                     "events": events,
+                    "entered": int((self.entry_ < t).sum()),
                 }
             )
         return pd.DataFrame(rows)
@@ -160,6 +164,31 @@ class KaplanMeier:
 
 
 HALF_TOLERANCE = math.sqrt(2.220446049250313e-16)
+
+#: what a reader is told at a fixed time before anyone in the group had joined
+NOT_YET = "not estimated: nobody followed yet at this time"
+#: the figures of :meth:`KaplanMeier.at` (and of a fitter's ``survival_at_``) that estimate
+READ_AT = (
+    "survival",
+    "ci_low",
+    "ci_high",
+    "cumulative_incidence",
+    "ci_incidence_low",
+    "ci_incidence_high",
+)
+
+
+def as_read(at: pd.DataFrame) -> pd.DataFrame:
+    """The fixed-time figures as a reader sees them: where nobody had joined by the time
+    (``entered`` 0), the estimates are blank and ``not_estimated`` says why (``NOT_YET``;
+    None elsewhere). R's S = 1 with CI [1, 1] there would read as a measured 0% with new
+    proceedings. At risk 0 after everyone then followed has left is another thing: the
+    estimate holds its last value and is shown."""
+    out = at.copy()
+    blank = (out["entered"] == 0).to_numpy(dtype=bool)
+    out.loc[blank, [c for c in READ_AT if c in out]] = np.nan
+    out["not_estimated"] = np.where(blank, NOT_YET, None)
+    return out
 
 
 def logrank(table: pd.DataFrame, column: str) -> dict[str, Any]:
