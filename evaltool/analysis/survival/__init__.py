@@ -21,6 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from evaltool.analysis.survival.cox import cox_model
@@ -216,10 +217,9 @@ class TimeToProceedings:
                 "concluded by the start date)"
             )
         groups: list[tuple[str, pd.DataFrame]] = [("all", t)]
-        for cohort in ("service", "comparison"):
-            part = t[t["cohort"] == cohort]
-            if len(part) and t["cohort"].nunique() > 1:
-                groups.append((cohort, part))
+        # both cohorts always, a cohort nobody is in yet with no estimate: a group that
+        # appeared in one return and not in the last would tell a reader it was empty
+        groups += [(c, t[t["cohort"] == c]) for c in ("service", "comparison")]
         if self.group:
             check_group(self.group, "--group")
             if self.group not in t:
@@ -232,6 +232,19 @@ class TimeToProceedings:
                     groups.append((f"{self.group}={value}", part))
         rows, medians = [], []
         for name, part in groups:
+            if part.empty:
+                at = KaplanMeier(self.ci).fit(np.array([1.0]), np.array([0])).at(self.times)
+                for col in at.columns.difference(["days"]):
+                    at[col] = 0 if col in ("at_risk", "events") else np.nan
+                if "entered" in at:
+                    at["entered"] = 0
+                at.insert(0, "group", name)
+                rows.append(at)
+                medians.append(
+                    {"group": name, "n": 0, "events": 0}
+                    | dict.fromkeys(("median_days", "median_ci_low", "median_ci_high"), np.nan)
+                )
+                continue
             km = KaplanMeier(self.ci).fit(
                 part["time"].to_numpy(), part["event"].to_numpy(), entry=part["entry"].to_numpy()
             )
