@@ -1,5 +1,5 @@
 """The layout ARCHITECTURE.md describes, held true: layers that import only downwards, no import
-circle, old import paths that still work, and the CLI a thin layer over the library."""
+circle, one import path per name, and the CLI a thin layer over the library."""
 
 from __future__ import annotations
 
@@ -29,12 +29,6 @@ LAYERS = [
         "evaltool.testing",
         "evaltool.synthetic",
         "evaltool.plugins",
-        # kept for one release: thin re-exports of the old paths
-        "evaltool.instrument",
-        "evaltool.hookspecs",
-        "evaltool.scoring",
-        "evaltool.tables",
-        "evaltool.columns",
     ),
 ]
 
@@ -132,26 +126,13 @@ def test_no_import_circle():
     assert not circles, "\n".join(circles)
 
 
-@pytest.mark.parametrize(
-    ("old", "names"),
-    [
-        ("evaltool.instrument", ["Instrument", "Context", "Measure", "SummaryTable", "Headline"]),
-        ("evaltool.hookspecs", ["hookimpl"]),
-        ("evaltool.scoring", ["setting", "in_window", "first_and_latest", "remember_last"]),
-        ("evaltool.tables", ["TableSpec"]),
-        ("evaltool.columns", ["Column", "DATE", "ID", "INTEGER"]),
-        ("evaltool.testing", ["check_instrument"]),
-        ("evaltool.report.disclosure", ["Relation", "Implied"]),
-    ],
-)
-def test_the_old_import_paths_still_work(old, names):
-    """Plugins written for 0.1 import these; each name is the one the new layout defines."""
-    module = importlib.import_module(old)
-    new = importlib.import_module("evaltool.instruments")
-    for name in names:
-        value = getattr(module, name)
-        if name in new.__all__:
-            assert value is getattr(new, name), f"{old}.{name} is not evaltool.instruments.{name}"
+@pytest.mark.parametrize("old", ["instrument", "hookspecs", "scoring", "tables", "columns"])
+def test_the_old_import_paths_are_gone(old):
+    """The 0.1 re-exports are removed at 0.1 (issue 26): one import path per name, the
+    author API being ``evaltool.instruments``."""
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module(f"evaltool.{old}")
+    assert not (PACKAGE / f"{old}.py").exists()
 
 
 def test_the_author_api_is_one_import():
@@ -161,15 +142,6 @@ def test_the_author_api_is_one_import():
         assert getattr(api, name) is not None
     with pytest.raises(AttributeError):
         api.NoSuchThing  # noqa: B018
-
-
-def test_remember_last_is_kept_only_as_a_no_op():
-    from evaltool.scoring import remember_last
-
-    def method(self, data):
-        return data
-
-    assert remember_last(method) is method
 
 
 def test_the_cli_is_a_thin_layer():
