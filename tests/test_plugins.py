@@ -388,7 +388,7 @@ def test_an_instruments_own_problem_keeps_its_client_when_placed_in_its_table():
     gas = build_registry(autoload=False).get("gas")
     raw = SimpleNamespace(file="service.xlsx", sheet="goals")
     source = SimpleNamespace(tables={"goals": raw})
-    [p] = _located([Problem(WARNING, "odd", row=4, client="00123")], source, gas)
+    [p] = _located([Problem(WARNING, "odd", row=4, client="00123")], source, gas.table().name)
     assert (p.file, p.sheet, p.row, p.client) == ("service.xlsx", "goals", 4, "00123")
 
 
