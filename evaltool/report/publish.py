@@ -346,8 +346,10 @@ def headline_text(
     if headline.empty:
         return headline.empty
     figures = []
+    tables = {t.name: t for sheet in pub.sheets.values() for t in sheet}
     for cite in headline.cites:
         shown = pub.shown.get(cite.table) or pub.shown.get(f"{instrument}/{cite.table}")
+        table = tables.get(cite.table) or tables.get(f"{instrument}/{cite.table}")
         if shown is None or cite.column not in shown.values:
             return "see the instrument's sheet"
         value = shown.values.iloc[cite.row][cite.column]
@@ -356,5 +358,5 @@ def headline_text(
             return f"figures not shown: small numbers ({symbol} on the instrument's sheet)"
         if value in (NOT_APPLICABLE, NOT_AVAILABLE) or value is None or pd.isna(value):
             return "no data yet"
-        figures.append(cite.fmt.format(value))
+        figures.append(cite.format_for(table).format(value))
     return headline.text.format(*figures)
