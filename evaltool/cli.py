@@ -228,7 +228,8 @@ def write_quarter(
     internal: bool = False,
     final: bool = False,
 ):
-    """One quarter's output written (``score`` and ``summary``), saying if its folder was made."""
+    """One quarter's output written (``score``, and ``summary``: the board summary), saying if
+    its folder was made."""
     from evaltool.api import parse_date, score_and_write
 
     extract = parse_date(extract_date, "--extract-date") if extract_date else None
@@ -308,8 +309,8 @@ def score(
     guarded(body)
 
 
-@app.command()
-def summary(
+@app.command("summary")  # the command's name users know; the idea is the board summary
+def board_summary(
     data: DataArg,
     period: Annotated[
         str,

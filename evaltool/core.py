@@ -177,7 +177,8 @@ class Results:
         return self.loaded.problems
 
     @property
-    def summaries(self) -> dict[str, list[SummaryTable]]:
+    def summary_tables(self) -> dict[str, list[SummaryTable]]:
+        """Each instrument's summary tables for the return, by instrument name."""
         return {name: ev.tables for name, ev in self.evaluations.items()}
 
     @property
@@ -567,7 +568,7 @@ def check_period(period: Period, extract: dt.date | None, today: dt.date | None 
 def before_after(
     loaded: Loaded, instrument: str | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:
-    """Before/after summaries from each instrument's readings up to ``end`` (all if None)."""
+    """Before/after comparisons from each instrument's readings up to ``end`` (all if None)."""
     from evaltool.analysis.before_after import compare
 
     chosen = [

@@ -370,7 +370,7 @@ def test_the_core_evaluates_each_instrument_once_with_its_table_cut_at_the_perio
     results = run(EXAMPLE, settings, "2024-Q4", registry=registry)
     [(latest, end)] = seen  # once
     assert latest <= pd_timestamp(end) < uncut["review_date"].max()
-    assert results.evaluations["gas"].tables == results.summaries["gas"]
+    assert results.evaluations["gas"].tables == results.summary_tables["gas"]
 
 
 def pd_timestamp(day):

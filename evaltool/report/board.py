@@ -308,8 +308,8 @@ def _value_html(output: Output) -> str:
 
 def board_html(output: Output) -> str:
     """The page, as one self-contained HTML document."""
+    from evaltool.report.key_figures import caveats, key_figures, printed_key_value
     from evaltool.report.publish import headline_text
-    from evaltool.report.summary import caveats, key_figures, printed_key_value
 
     results, pub = output.results, output.publication
     s = results.settings

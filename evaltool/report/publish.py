@@ -107,7 +107,7 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
     taken = {t.name for t in results.activity}
     for instrument in results.loaded.instruments:
         tables = []
-        for table in results.summaries[instrument.name]:
+        for table in results.summary_tables[instrument.name]:
             if table.name in taken:
                 table = _renamed(table, f"{instrument.name}/{table.name}")
             taken.add(table.name)
