@@ -1,6 +1,6 @@
 """The board summary: one printable page in plain English, for a commissioner or a board.
 
-The same key figures as the return's Summary sheet (read from ``summary.py``, from the same
+The same key figures as the return's Summary sheet (read from ``key_figures.py``, from the same
 protected publication: nothing is worked out again and nothing hidden there shows here), the
 caveats, the instruments' headlines, and three charts drawn with matplotlib from published
 figures only (activity by quarter, distance travelled by domain, time to next proceedings),
