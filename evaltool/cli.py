@@ -1,4 +1,7 @@
-"""The ``evaltool`` command line: a thin layer over :mod:`evaltool.core`.
+"""The ``evaltool`` command line: a thin map onto :mod:`evaltool.api`. Each command parses its
+options, makes one api call and prints or writes what it returns; it imports only the api, the
+errors and the report's presentation modules (text, JSON, value tables, charts), which
+``tests/test_architecture.py`` holds.
 
 Heavy libraries (pandas, scipy, lifelines, openpyxl, matplotlib) are imported inside the commands
 that need them, so ``evaltool --help`` stays instant. Errors print one line, ``Error: ...``.
@@ -25,7 +28,7 @@ from evaltool.errors import EvaltoolError, InvalidData
 if TYPE_CHECKING:
     import datetime as dt
 
-    from evaltool.config import Settings
+    from evaltool.api import Settings
 
 app = typer.Typer(
     name="evaltool",
@@ -159,8 +162,7 @@ NO_SETTINGS = "Note: no settings file (no --config, no evaltool.toml found): tem
 def settings_from(config: Path | None, data: Path | None = None, **overrides: Any):
     """The settings: --config, else an evaltool.toml beside the data or in this folder (said
     first, in one line, as is having none); each note of the settings said once."""
-    from evaltool.api import load_settings
-    from evaltool.config import find_settings
+    from evaltool.api import find_settings, load_settings
 
     if config is None and data is not None:
         config = find_settings(Path(data))
@@ -199,23 +201,13 @@ def validate(
     """Check the data against the contract and list every problem at once."""
 
     def body() -> None:
-        from evaltool.api import load
-        from evaltool.config import parse_date_setting
-        from evaltool.report.files import inputs_of, refuse_inputs
+        from evaltool.api import parse_date, validate
 
-        extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
+        extract = parse_date(extract_date, "--extract-date") if extract_date else None
         settings = settings_from(config, data)
-        if report_csv is not None:
-            refuse_inputs(report_csv, inputs_of(data, settings), "--report")
-            if report_csv.exists() and not force:
-                raise EvaltoolError(f"{report_csv} already exists; use --force to replace it")
         with progress_display() as progress:
-            loaded = load(data, settings, progress=progress, extract_date=extract)
+            loaded = validate(data, settings, extract, report_csv, force, progress=progress)
         report = loaded.problems
-        if report_csv is not None:
-            from evaltool.report.text import problems_csv
-
-            problems_csv(report, report_csv, force)
         if not report.ok:
             raise InvalidData(report, "fix them and run validate again")
         if report.problems:
@@ -236,11 +228,11 @@ def write_quarter(
     internal: bool = False,
     final: bool = False,
 ):
-    """One quarter's output written (``score`` and ``summary``), saying if its folder was made."""
-    from evaltool.api import score_and_write
-    from evaltool.config import parse_date_setting
+    """One quarter's output written (``score``, and ``summary``: the board summary), saying if
+    its folder was made."""
+    from evaltool.api import parse_date, score_and_write
 
-    extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
+    extract = parse_date(extract_date, "--extract-date") if extract_date else None
     settings = settings_from(config, data)
     missing = next((f for f in reversed(out.parents) if not f.exists()), None)
     with progress_display() as progress:
@@ -262,7 +254,7 @@ def write_quarter(
 
 def status_words(results, final: bool, internal: bool = False) -> str:
     """What was made, for the line after 'Wrote ...'."""
-    from evaltool.report.record import record_path
+    from evaltool.api import record_path
 
     if results.settings.audience == "shared":
         return "SHARED under agreement, exact counts, not for publication; not recorded" + (
@@ -317,8 +309,8 @@ def score(
     guarded(body)
 
 
-@app.command()
-def summary(
+@app.command("summary")  # the command's name users know; the idea is the board summary
+def board_summary(
     data: DataArg,
     period: Annotated[
         str,
@@ -372,10 +364,9 @@ def due(
     waits, closures and proceedings with no outcome, blanks and errors, by client reference."""
 
     def body() -> None:
-        from evaltool.api import due_and_write
-        from evaltool.config import parse_date_setting
+        from evaltool.api import due_and_write, parse_date
 
-        day = parse_date_setting(as_of, "--as-of") if as_of else None
+        day = parse_date(as_of, "--as-of") if as_of else None
         settings = settings_from(config, data)
         items = due_and_write(data, settings, out, as_of=day, force=force)
         workers = items["Key worker"].replace("", None).dropna().nunique()
@@ -409,21 +400,10 @@ def scores(
     """Export one instrument's client-level scores (pseudonymous ids) for evaluators."""
 
     def body() -> None:
-        from evaltool.api import client_scores
-        from evaltool.report.files import inputs_of, refuse_inputs
-        from evaltool.report.scores_file import SUFFIXES, write_scores
+        from evaltool.api import scores_and_write
 
-        if out.suffix.lower() not in SUFFIXES:
-            raise EvaltoolError(
-                f"--out {out.name}: write the scores as .csv or .xlsx (.xlsx keeps ids such as "
-                "00102 as text in Excel)"
-            )
         settings = settings_from(config, data)
-        refuse_inputs(out, inputs_of(data, settings))
-        if out.exists() and not force:
-            raise EvaltoolError(f"{out} already exists; use --force to replace it")
-        table = client_scores(data, instrument, settings, period)
-        write_scores(table, out, force)
+        table = scores_and_write(data, instrument, settings, out, period, force)
         typer.echo(f"Wrote {out}: {len(table)} rows, {len(table.columns)} columns")
 
     guarded(body)
@@ -445,111 +425,29 @@ def compare(
     --propensity, the change compared between the cohorts where both have readings."""
 
     def body() -> None:
-        from evaltool.api import before_after, load
-        from evaltool.periods import parse_period
-        from evaltool.report.json_output import records
-        from evaltool.report.text import compare_table
+        from evaltool.api import compare as compare_readings
 
         settings = settings_from(config, data)
         with progress_display() as progress:
-            loaded = load(data, settings, only=instrument, progress=progress)
-        if not loaded.problems.ok:
-            raise InvalidData(loaded.problems)
-        end = parse_period(period, settings.calendar).end if period else None
-        summary = before_after(loaded, instrument, end)
-        adjusted = None
-        if propensity:
-            from evaltool.analysis.comparison import Propensity
-            from evaltool.api import adjusted_before_after
-            from evaltool.config import required_baseline
-            from evaltool.errors import ConfigError
-
-            estimand = weights or settings.comparison_weights
-            if estimand not in ("ate", "att"):
-                raise ConfigError(f"--weights {weights}: use ate or att")
-            ps = Propensity(
-                baseline_names(propensity), estimand, required=required_baseline(settings)
+            found = compare_readings(
+                data, settings, instrument, period, propensity, weights, progress=progress
             )
-            adjusted = adjusted_before_after(loaded, ps, end, instrument)
-            for row in adjusted:
-                if "evidence" in row:
-                    row["evidence"] = labelled(row["evidence"], settings, estimand, "change")
         if as_json:
-            from evaltool.analysis.evidence import evidence
-
-            out: Any = [{**r, "evidence": evidence("before-after")} for r in records(summary)]
-            if adjusted is not None:
-                from evaltool.report.json_output import adjusted_json
-
-                out = {"before_after": out, "adjusted": adjusted_json(adjusted)}
-            typer.echo(json.dumps(out, indent=2, default=str))
+            typer.echo(json.dumps(found.json(), indent=2, default=str))
         else:
-            typer.echo(compare_table(summary, settings.compare_min_days))
-            if adjusted is not None:
-                from evaltool.report.text import adjusted_text
-
-                typer.echo(adjusted_text(adjusted, ps))
+            typer.echo(found.text())
 
     guarded(body)
 
 
-def labelled(
-    found: dict[str, Any],
-    settings: Settings,
-    estimand: str | None,
-    outcome: str,
-    origin: str | None = None,
-    method: str = "weights",
-    entry: str | None = None,
-) -> dict[str, Any]:
-    """The evidence with the analysis's role: the primary analysis of the settings, or a
-    sensitivity analysis saying where it differs."""
-    from evaltool.analysis.evidence import role, with_role
-    from evaltool.config import primary_analysis
-
-    analysis = {"outcome": outcome, "estimand": estimand, "method": method, "origin": origin}
-    analysis["entry"] = entry
-    return with_role(found, role(primary_analysis(settings), **analysis))
-
-
-def names_of(text: str | None) -> tuple[str, ...]:
-    """Column names given as 'a,b,c' on the command line."""
-    return tuple(c.strip() for c in text.split(",") if c.strip()) if text else ()
-
-
-def baseline_names(text: str | None, option: str = "--propensity") -> tuple[str, ...]:
-    """Covariates given on the command line, refused in words (naming the option and the
-    values) unless they are baseline characteristics known at entry."""
-    from evaltool.data.baseline import refusal_message
-    from evaltool.errors import ConfigError
-
-    names = names_of(text)
-    refused = refusal_message(names, option)
-    if refused:
-        raise ConfigError(refused)
-    return names
-
-
 def follow_up_to(extract_date: str | None, settings: Settings) -> dt.date:
-    """The extract date: the option, else the settings', else the end of the last quarter
-    that has ended (as its return would follow up), said on stderr."""
-    import datetime as dt  # noqa: F811 (the annotation's, at run time)
+    """The day follow-up ends (``api.follow_up_to``), its note said on stderr."""
+    from evaltool.api import follow_up_to as follow_up
 
-    from evaltool.config import parse_date_setting
-
-    if extract_date:
-        return parse_date_setting(extract_date, "--extract-date")
-    if settings.extract_date:
-        return settings.extract_date
-    from evaltool.periods import period_of
-
-    last = period_of(dt.date.today(), settings.calendar).previous()
-    typer.echo(
-        f"Follow-up to {last.end:%d/%m/%Y}, the end of {last.code} (the last quarter that "
-        "has ended), as its return would; --extract-date to change.",
-        err=True,
-    )
-    return last.end
+    day, note = follow_up(extract_date, settings)
+    if note:
+        typer.echo(note, err=True)
+    return day
 
 
 @app.command()
@@ -623,134 +521,41 @@ def survival(
     --propensity, the cohorts compared with propensity weights or matching, and the balance."""
 
     def body() -> None:
-        from evaltool.api import load, time_to_proceedings
-        from evaltool.config import (
-            CI_TRANSFORMS,
-            ORIGIN_ALIASES,
-            ORIGINS,
-            parse_times,
-        )
-        from evaltool.errors import ConfigError
-        from evaltool.report.json_output import survival_json
-        from evaltool.report.text import survival_text
+        from evaltool.api import survival as time_to_proceedings
+        from evaltool.api import survival_choices
 
-        named = ORIGIN_ALIASES.get(origin, origin) if origin is not None else None
-        if named is not None and named not in ORIGINS:
-            raise ConfigError(f"--origin {origin}: use one of {', '.join(ORIGINS)}")
-        if ci is not None and ci not in CI_TRANSFORMS:
-            raise ConfigError(f"--ci {ci}: use one of {', '.join(CI_TRANSFORMS)}")
-        if outcome is not None and outcome not in ("any", "new-child"):
-            raise ConfigError(f"--outcome {outcome}: use any or new-child")
-        if entry is not None and entry not in ("start", "referral"):
-            raise ConfigError(f"--entry {entry}: use start or referral")
+        survival_choices(origin, entry, outcome, ci)  # before the settings' notes
         settings = settings_from(config, data)
         extract = follow_up_to(extract_date, settings)
         with progress_display() as progress:
-            loaded = load(data, settings, progress=progress)
-        if not loaded.problems.ok:
-            raise InvalidData(loaded.problems)
-        covs = names_of(covariates)
-        from evaltool.data.baseline import refusal_message
-
-        refused = refusal_message(covs, "--covariates", allow=("cohort",))
-        if refused:
-            raise ConfigError(refused)
-        result = time_to_proceedings(
-            loaded,
-            extract,
-            origin=named,
-            entry=entry,
-            outcome=outcome,
-            ci=ci,
-            times=parse_times(times, "--times") if times else None,
-            covariates=covs,
-            group=group,
-        )
+            found = time_to_proceedings(
+                data,
+                settings,
+                extract,
+                origin=origin,
+                entry=entry,
+                outcome=outcome,
+                ci=ci,
+                times=times,
+                covariates=covariates,
+                group=group,
+                propensity=propensity,
+                weights=weights,
+                match=match,
+                caliper=caliper,
+                trim=trim,
+                bootstrap=bootstrap,
+                progress=progress,
+            )
         if plot is not None:
             from evaltool.report.km_png import km_png
 
-            km_png(result, settings.small_number_threshold, plot)
-        compared = horizon = None
-        if propensity is not None:
-            from evaltool.analysis.comparison import Propensity, WeightedSurvival
-            from evaltool.config import required_baseline
-
-            estimand = weights or settings.comparison_weights
-            if estimand not in ("ate", "att"):
-                raise ConfigError(f"--weights {weights}: use ate or att")
-            names = baseline_names(propensity)
-            ps = Propensity(
-                names,
-                estimand,
-                trim=trim,
-                match=match,
-                caliper=caliper,
-                required=required_baseline(settings),
-            )
-            resamples = settings.comparison_bootstrap if bootstrap is None else bootstrap
-            compared = WeightedSurvival(
-                ps, times=result.times, ci=result.ci, bootstrap=resamples
-            ).fit(result.table_)
-            compared.evidence_ = labelled(
-                compared.evidence_,
-                settings,
-                estimand,
-                result.outcome,
-                origin=result.origin,
-                method="match" if match else "weights",
-                entry=result.entry,
-            )
-            from evaltool.api import adjusted_horizon
-
-            horizon = adjusted_horizon(loaded, ps, extract)
-            if "evidence" in horizon:
-                horizon["evidence"] = labelled(
-                    horizon["evidence"], settings, estimand, "no new proceedings within horizon"
-                )
-        unweighted = None  # the unweighted comparison's role: primary or sensitivity
-        if result.logrank_ is not None:
-            from evaltool.analysis.evidence import role
-            from evaltool.config import primary_analysis
-
-            adjusted = "cohort" in result.covariates and len(result.covariates) > 1
-            unweighted = role(
-                primary_analysis(settings),
-                origin=result.origin,
-                outcome=result.outcome,
-                method="regression" if adjusted else "unadjusted",
-                entry=result.entry,
-            )
+            km_png(found.result, settings.small_number_threshold, plot)
         if as_json:
-            out = survival_json(result, compared)
-            if compared is None and unweighted is not None:
-                from evaltool.analysis.evidence import with_role
-
-                out["evidence"] = with_role(out["evidence"], unweighted)
-            if horizon is not None:
-                from evaltool.report.json_output import adjusted_json
-
-                out["no_new_proceedings_within_horizon"] = adjusted_json([horizon])[0]
-            typer.echo(json.dumps(out, indent=2, default=str))
+            typer.echo(json.dumps(found.json(), indent=2, default=str))
         else:
-            analysis = unweighted["statement"] if unweighted is not None else None
-            typer.echo(survival_text(result, analysis))
-            if compared is not None:
-                from evaltool.report.text import adjusted_text, weighted_text
-
-                typer.echo(weighted_text(compared))
-                typer.echo(
-                    adjusted_text(
-                        [
-                            {
-                                "instrument": "payment by results:",
-                                "measure": horizon["outcome"],
-                                **horizon,
-                            }
-                        ],
-                        ps,
-                    )
-                )
-        for warning in result.warnings_:
+            typer.echo(found.text())
+        for warning in found.result.warnings_:
             typer.echo(f"warning: {warning}", err=True)
 
     guarded(body)
@@ -780,40 +585,16 @@ def rates(
     followed as offset, adjusted, and weighted with --propensity; rate ratios with CIs."""
 
     def body() -> None:
-        from evaltool.analysis.comparison import Propensity
-        from evaltool.analysis.rates import Rates
-        from evaltool.api import load
-        from evaltool.config import required_baseline
-        from evaltool.data.baseline import refusal_message
-        from evaltool.errors import ConfigError
+        from evaltool.api import rates as fit_rates
         from evaltool.report.json_output import rates_json
         from evaltool.report.text import rates_text
 
         settings = settings_from(config, data)
-        estimand = weights or settings.comparison_weights
-        if estimand not in ("ate", "att"):
-            raise ConfigError(f"--weights {weights}: use ate or att")
         extract = follow_up_to(extract_date, settings)
         with progress_display() as progress:
-            loaded = load(data, settings, progress=progress)
-        if not loaded.problems.ok:
-            raise InvalidData(loaded.problems)
-        covs = names_of(covariates)
-        refused = refusal_message(covs, "--covariates")
-        if refused:
-            raise ConfigError(refused)
-        ps = None
-        if propensity:
-            names = baseline_names(propensity)
-            ps = Propensity(names, estimand, required=required_baseline(settings))
-        result = Rates(outcome, covs, ps).fit(loaded.dataset.tables, extract)
-        result.evidence_ = labelled(
-            result.evidence_,
-            settings,
-            estimand if ps is not None else None,
-            f"rate of {outcome}",
-            method="weights" if ps is not None else "regression",
-        )
+            result = fit_rates(
+                data, settings, extract, outcome, covariates, propensity, weights, progress
+            )
         if as_json:
             typer.echo(json.dumps(rates_json(result), indent=2, default=str))
         else:
@@ -836,24 +617,13 @@ def areas(
     of the trends before, t on G - 1 and randomisation inference; clustered by area."""
 
     def body() -> None:
-        from evaltool.analysis.areas import AreaDiD
-        from evaltool.api import load
-        from evaltool.errors import AnalysisError
+        from evaltool.api import areas as area_did
         from evaltool.report.json_output import areas_json
         from evaltool.report.text import areas_text
 
         settings = settings_from(config, data)
         with progress_display() as progress:
-            loaded = load(data, settings, progress=progress)
-        if not loaded.problems.ok:
-            raise InvalidData(loaded.problems)
-        table = loaded.dataset.tables.get("areas")
-        if table is None:
-            raise AnalysisError(
-                "no 'areas' table: add one (area, financial_year, infants_entering_care, "
-                "live_births, service_area, service_from; see the data contract)"
-            )
-        result = AreaDiD().fit(table)
+            result = area_did(data, settings, progress)
         if plot is not None:
             from evaltool.report.km_png import trends_png
 
@@ -879,11 +649,8 @@ def audit(
     Exit 1 if anything is found (each finding names the cells), 0 if nothing is."""
 
     def body() -> None:
-        from evaltool.report.audit import attack
+        from evaltool.api import audit as attack
 
-        missing = [p for p in returns if not p.is_file()]
-        if missing:
-            raise EvaltoolError(f"{missing[0]} not found; name the returns as sent (.xlsx)")
         threshold = settings_from(config).small_number_threshold
         findings = attack(returns, threshold)
         for f in findings:
@@ -921,7 +688,7 @@ def init(
         if export is not None:
             init_from(folder, export, force)
             return
-        from evaltool.template import write_starter
+        from evaltool.api import write_starter
 
         written = write_starter(folder, force=force)
         for path in written:
@@ -936,8 +703,7 @@ def init(
 
 def init_from(folder: Path, export: Path, force: bool) -> None:
     """Settings written from an export, what could not be matched, then validate's result."""
-    from evaltool.api import load, load_settings
-    from evaltool.template import write_from_export
+    from evaltool.api import load, load_settings, write_from_export
 
     path, found = write_from_export(folder, export, force)
     tables = ", ".join(f"'{s.sheet}' as {s.table}" for s in found.sheets) or "none"
@@ -972,13 +738,13 @@ def plugins(
     def body() -> None:
         from dataclasses import asdict
 
-        from evaltool.instruments.registry import build_registry
+        from evaltool.api import plugins as found_plugins
 
-        registry = build_registry()
+        found = found_plugins()
         if as_json:
-            typer.echo(json.dumps([asdict(p) for p in registry.plugins], indent=2))
+            typer.echo(json.dumps([asdict(p) for p in found], indent=2))
             return
-        for p in registry.plugins:
+        for p in found:
             status = f"FAILED: {p.error}" if p.error else ("built-in" if p.builtin else "loaded")
             typer.echo(f"{p.name}  ({p.package} {p.version})  [{status}]")
             if p.hooks:
@@ -1002,9 +768,9 @@ def benchmarks(
     def body() -> None:
         from dataclasses import asdict
 
-        from evaltool.data.benchmark import read_benchmark, shipped
+        from evaltool.api import benchmarks as shipped
 
-        found = {name: read_benchmark(name, "evaltool") for name in shipped()}
+        found = shipped()
         if as_json:
             typer.echo(json.dumps({k: asdict(b) for k, b in found.items()}, indent=2))
             return
@@ -1035,21 +801,14 @@ def value(
     sensitivity table. Every GBP figure to the nearest 1,000."""
 
     def body() -> None:
-        import datetime as dt
-
+        from evaltool.api import parse_date
         from evaltool.api import value as value_for_money
-        from evaltool.config import parse_date_setting
-        from evaltool.periods import period_of
         from evaltool.report.value_tables import value_json, value_text
 
-        extract = parse_date_setting(extract_date, "--extract-date") if extract_date else None
+        extract = parse_date(extract_date, "--extract-date") if extract_date else None
         settings = settings_from(config, data, extract_date=extract)
-        quarter = period
-        if quarter is None:  # the quarter before today's: the last one ended
-            this = period_of(dt.date.today(), settings.calendar)
-            quarter = period_of(this.start - dt.timedelta(days=1), settings.calendar).code
         with progress_display() as progress:
-            result = value_for_money(data, settings, quarter, extract, progress=progress)
+            result = value_for_money(data, settings, period, extract, progress=progress)
         if as_json:
             typer.echo(json.dumps(value_json(result), indent=2, default=str))
         else:

@@ -421,24 +421,28 @@ _PLAIN_RULES = (
 )
 
 
-def check_names(settings: Settings, registry: Any) -> None:
+def check_names(settings: Settings, registry: Any, specs: dict[str, Any] | None = None) -> None:
     """``name_problems`` raised as one ``SettingsError``."""
-    problems = name_problems(settings, registry)
+    problems = name_problems(settings, registry, specs)
     if problems:
         raise SettingsError(settings.config_file, problems)
 
 
-def name_problems(settings: Settings, registry: Any) -> list[str]:
+def name_problems(
+    settings: Settings, registry: Any, instrument_specs: dict[str, Any] | None = None
+) -> list[str]:
     """Every name the settings give checked against what exists: tables, columns, codes and
     instruments (the installed and defined ones in ``registry``); all problems at once, each
     with its line and the nearest valid name (``SettingsError``). Covariates are checked with
-    the data (a covariate may be a column of the export's own)."""
+    the data (a covariate may be a column of the export's own). ``instrument_specs``: the
+    instruments' table specs by name, when the caller has built them (``core.load``)."""
     from evaltool.data.columns import YESNO
     from evaltool.data.contract import CORE_TABLES
 
     specs = {s.name: s for s in CORE_TABLES}
-    for instrument in registry.instruments.values():
-        specs.setdefault(instrument.table().name, instrument.table())
+    for name, instrument in registry.instruments.items():
+        spec = instrument_specs[name] if instrument_specs else instrument.table()
+        specs.setdefault(spec.name, spec)
     out: list[str] = []
     installed = sorted(registry.instruments)
     for name in settings.instruments or ():

@@ -67,13 +67,23 @@ def _quiet(_: str) -> None:
 
 @dataclass
 class Loaded:
-    """Checked data with the instruments that apply to it."""
+    """Checked data with the instruments that apply to it. ``specs``: every installed
+    instrument's table spec by instrument name, each built once per load (``table()`` may be
+    costly, and a plugin's is called once)."""
 
     dataset: Dataset
     problems: ProblemList
     instruments: list[Instrument]
     registry: Registry
     settings: Settings
+    specs: dict[str, TableSpec] = field(default_factory=dict)
+
+    def spec(self, instrument: Instrument) -> TableSpec:
+        """The instrument's table spec, as built by the load."""
+        found = self.specs.get(instrument.name)
+        if found is None:
+            found = self.specs[instrument.name] = instrument.table()
+        return found
 
     @cached_property
     def subjects(self) -> pd.DataFrame | None:
@@ -101,7 +111,7 @@ class Loaded:
         ``end`` by its spec's ``time_column`` (nothing after the period end counts), and the
         service's clients only: a comparison cohort's readings are not the service's outcomes
         (``everyone``: theirs too, for comparing the cohorts)."""
-        spec = instrument.table()
+        spec = self.spec(instrument)
         table = self.dataset.tables[spec.name]
         if not everyone and "client_id" in table:
             clients = self.dataset.clients
@@ -147,6 +157,16 @@ class Results:
     compared: WeightedSurvival | None = None
     windows: list[Window] = field(default_factory=list)  # the Summary's five windows
     extract_source: str = ""
+    # computed by ``analyse`` in ``run``, never while publishing (the report only reads them):
+    #: new care proceedings within a year of joining, service cohort, by window
+    recurrence: SummaryTable | None = None
+    #: the all-time recurrence figure by age band, gender and financial year of origin
+    recurrence_groups: SummaryTable | None = None
+    #: payment-by-results outcomes per client on the period end ([pbr] enabled)
+    pbr_clients: pd.DataFrame | None = None
+    pbr: SummaryTable | None = None  # the payment-by-results outcomes by window
+    pbr_cohorts: SummaryTable | None = None  # the same by financial year of starting
+    value: Value | None = None  # value for money ([value] enabled = true)
 
     @property
     def settings(self) -> Settings:
@@ -157,70 +177,43 @@ class Results:
         return self.loaded.problems
 
     @property
-    def summaries(self) -> dict[str, list[SummaryTable]]:
+    def summary_tables(self) -> dict[str, list[SummaryTable]]:
+        """Each instrument's summary tables for the return, by instrument name."""
         return {name: ev.tables for name, ev in self.evaluations.items()}
 
     @property
     def headlines(self) -> dict[str, Headline | str]:
         return {name: ev.headline for name, ev in self.evaluations.items()}
 
-    @cached_property
-    def recurrence(self) -> SummaryTable | None:
-        """New care proceedings within a year of joining, service cohort, by window."""
-        if self.survival is None:
-            return None
-        words = ENTRY_WORDS[self.survival.entry]
-        return recurrence_by_window(self.survival.table_, self.windows, words)
 
-    @cached_property
-    def pbr_clients(self) -> pd.DataFrame | None:
-        """Payment-by-results outcomes per client on the period end ([pbr] enabled)."""
-        if not self.settings.pbr:
-            return None
-        from evaltool.analysis.pbr import Horizons, pbr_clients
+def analyse(results: Results) -> Results:
+    """The analyses read from the survival table, payment by results and value for money,
+    computed once on ``results`` (``run`` calls it; publishing only reads them)."""
+    survival, s = results.survival, results.settings
+    if survival is not None:
+        words = ENTRY_WORDS[survival.entry]
+        results.recurrence = recurrence_by_window(survival.table_, results.windows, words)
+        results.recurrence_groups = recurrence_by_group(survival.table_, results.windows[-1])
+    if s.pbr:
+        from evaltool.analysis.pbr import Horizons, pbr_clients, pbr_cohorts, pbr_table
 
-        s, tables = self.settings, self.loaded.dataset.tables
+        tables = results.loaded.dataset.tables
         horizons = Horizons(
             s.pbr_pregnancy_months, s.pbr_engagement_months, s.pbr_proceedings_months
         )
-        return pbr_clients(
+        per = pbr_clients(
             tables["clients"],
             tables.get("proceedings"),
             tables.get("pregnancies"),
-            self.period.end,
+            results.period.end,
             horizons,
         )
-
-    @cached_property
-    def pbr(self) -> SummaryTable | None:
-        """The payment-by-results outcomes by window, for the return."""
-        if self.pbr_clients is None:
-            return None
-        from evaltool.analysis.pbr import pbr_table
-
-        return pbr_table(self.pbr_clients, self.windows, self.activity[0])
-
-    @cached_property
-    def pbr_cohorts(self) -> SummaryTable | None:
-        """The payment-by-results outcomes by financial year of starting."""
-        if self.pbr_clients is None:
-            return None
-        from evaltool.analysis.pbr import pbr_cohorts
-
-        assert self.pbr is not None
-        return pbr_cohorts(self.pbr_clients, self.windows, self.activity[0], self.pbr)
-
-    @cached_property
-    def value(self) -> Value | None:
-        """Value for money ([value] enabled = true), or None."""
-        return value_of(self) if self.settings.value.enabled else None
-
-    @cached_property
-    def recurrence_groups(self) -> SummaryTable | None:
-        """The all-time recurrence figure by age band, gender and financial year of origin."""
-        if self.survival is None:
-            return None
-        return recurrence_by_group(self.survival.table_, self.windows[-1])  # all time
+        results.pbr_clients = per
+        results.pbr = pbr_table(per, results.windows, results.activity[0])
+        results.pbr_cohorts = pbr_cohorts(per, results.windows, results.activity[0], results.pbr)
+    if s.value.enabled:
+        results.value = value_of(results)
+    return results
 
 
 def value_of(results: Results) -> Value:
@@ -250,19 +243,30 @@ def registry_for(settings: Settings) -> Registry:
     return build_registry(settings.instrument_paths)
 
 
+def table_specs(registry: Registry) -> dict[str, TableSpec]:
+    """Every installed instrument's table spec by instrument name: ``table()`` called once
+    each (the rest of a load reads this)."""
+    return {name: instrument.table() for name, instrument in registry.instruments.items()}
+
+
 def choose_instruments(
-    registry: Registry, settings: Settings, present: set[str], only: str | None = None
+    registry: Registry,
+    settings: Settings,
+    present: set[str],
+    only: str | None = None,
+    specs: dict[str, TableSpec] | None = None,
 ) -> tuple[list[Instrument], dict[str, str]]:
     """The instruments to run and the tables they make required (table -> why)."""
+    specs = specs if specs is not None else table_specs(registry)
     if only is not None:
         chosen = [registry.get(only)]
     elif settings.instruments is not None:
         chosen = [registry.get(name) for name in settings.instruments]
     else:
-        chosen = [i for i in registry.instruments.values() if i.table().name in present]
+        chosen = [i for i in registry.instruments.values() if specs[i.name].name in present]
     where = settings.config_file.name if settings.config_file else "the configuration"
     required = {
-        i.table().name: (
+        specs[i.name].name: (
             f"instrument '{i.name}' is enabled in {where}; add the table or remove "
             f"'{i.name}' from [instruments] enabled"
         )
@@ -287,33 +291,41 @@ def load(
     extract = extract_date or settings.extract_date
     latest = Latest(extract, True) if extract else Latest(dt.date.today())
     registry = registry or registry_for(settings)
-    check_names(settings, registry)  # every misnamed setting, before any work
+    specs = table_specs(registry)  # each instrument's table() once in this load
+    check_names(settings, registry, specs)  # every misnamed setting, before any work
     progress("reading data")
     source = read_source(Path(data), settings.columns, tables=settings.tables)
-    instruments, required = choose_instruments(registry, settings, set(source.tables), only)
-    specs = [with_codes(s, settings.codes) for s in (*CORE_TABLES, *_unique_specs(instruments))]
+    instruments, required = choose_instruments(registry, settings, set(source.tables), only, specs)
+    tables = _unique_specs(instruments, specs)
+    checked = [with_codes(s, settings.codes) for s in (*CORE_TABLES, *tables)]
     progress("validating")
-    others = {i.table().name for i in registry.instruments.values()}
-    dataset, problems = validate_source(source, specs, required, others, latest)
+    others = {spec.name for spec in specs.values()}
+    dataset, problems = validate_source(source, checked, required, others, latest)
     for instrument in instruments:
-        table = dataset.tables.get(instrument.table().name)
+        name = specs[instrument.name].name
+        table = dataset.tables.get(name)
         if table is not None:
-            problems.extend(_located(instrument.check(table), source, instrument))
-    problems.extend(_settings_problems(settings, source, registry, instruments, only))
+            problems.extend(_located(instrument.check(table), source, name))
+    problems.extend(_settings_problems(settings, source, registry, instruments, only, specs))
     problems.extend(link_problems(dataset))
     problems.extend(plausible.problems(dataset))
     problems.extend(area_problems(dataset))
     if problems.ok:
-        problems.extend(_no_reading_warnings(dataset, instruments))
+        problems.extend(_no_reading_warnings(dataset, instruments, specs))
     for info in registry.load_errors:
         problems.add(
             Problem(WARNING, f"plugin {info.package} ({info.name}) failed to load: {info.error}")
         )
-    return Loaded(dataset, problems, instruments, registry, settings)
+    return Loaded(dataset, problems, instruments, registry, settings, specs)
 
 
 def _settings_problems(
-    settings: Settings, source, registry: Registry, chosen: list[Instrument], only: str | None
+    settings: Settings,
+    source,
+    registry: Registry,
+    chosen: list[Instrument],
+    only: str | None,
+    specs: dict[str, TableSpec],
 ) -> list[Problem]:
     """What the settings say that the data does not bear out: a covariate that is no column of
     clients (an error), and a table in the data that an installed instrument would read but
@@ -324,10 +336,10 @@ def _settings_problems(
         columns = set(raw.frame.columns)
         out += [Problem(ERROR, m) for m in covariate_problems(settings, columns)]
     if settings.instruments is not None and only is None:
-        used = {i.table().name for i in chosen}
+        used = {specs[i.name].name for i in chosen}
         where = settings.config_file.name if settings.config_file else "the settings"
-        for name, instrument in sorted(registry.instruments.items()):
-            table = source.tables.get(instrument.table().name)
+        for name in sorted(registry.instruments):
+            table = source.tables.get(specs[name].name)
             if table is None or table.name in used:
                 continue
             out.append(
@@ -354,26 +366,28 @@ def with_codes(spec: TableSpec, codes: dict[str, dict[str, str]]) -> TableSpec:
     return replace(spec, columns=columns)
 
 
-def _unique_specs(instruments: list[Instrument]) -> list:
+def _unique_specs(instruments: list[Instrument], specs: dict[str, TableSpec]) -> list:
     seen, out = set(), []
     for i in instruments:
-        spec = i.table()
+        spec = specs[i.name]
         if spec.name not in seen:
             seen.add(spec.name)
             out.append(spec)
     return out
 
 
-def _located(problems: list[Problem], source, instrument: Instrument) -> list[Problem]:
+def _located(problems: list[Problem], source, table: str) -> list[Problem]:
     """An instrument's own problems, placed in its table's file and sheet where it left them
     out (every other field, the client reference too, as the instrument gave it)."""
-    raw = source.tables.get(instrument.table().name)
+    raw = source.tables.get(table)
     if raw is None:
         return problems
     return [replace(p, file=p.file or raw.file, sheet=p.sheet or raw.sheet) for p in problems]
 
 
-def _no_reading_warnings(dataset: Dataset, instruments: list[Instrument]) -> list[Problem]:
+def _no_reading_warnings(
+    dataset: Dataset, instruments: list[Instrument], specs: dict[str, TableSpec]
+) -> list[Problem]:
     """A started service client with no readings at all in an outcome instrument."""
     clients = dataset.clients
     if "start_date" not in clients:
@@ -382,7 +396,7 @@ def _no_reading_warnings(dataset: Dataset, instruments: list[Instrument]) -> lis
     raw = dataset.raw["clients"]
     out: list[Problem] = []
     for instrument in instruments:
-        spec = instrument.table()
+        spec = specs[instrument.name]
         table = dataset.tables.get(spec.name)
         if table is None or not instrument.measures() or not spec.client_linked:
             continue
@@ -466,7 +480,7 @@ def run(
     if survival is not None and survival.logrank_ is not None and settings.comparison_propensity:
         progress("propensity comparison of the cohorts")
         compared = compare_cohorts(survival, settings, loaded.problems)
-    return Results(
+    results = Results(
         loaded,
         period,
         ctx.extract_date,
@@ -480,6 +494,8 @@ def run(
         windows=windows,
         extract_source=source,
     )
+    progress("recurrence, payment by results and value for money")
+    return analyse(results)
 
 
 def extract_day(
@@ -552,7 +568,7 @@ def check_period(period: Period, extract: dt.date | None, today: dt.date | None 
 def before_after(
     loaded: Loaded, instrument: str | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:
-    """Before/after summaries from each instrument's readings up to ``end`` (all if None)."""
+    """Before/after comparisons from each instrument's readings up to ``end`` (all if None)."""
     from evaltool.analysis.before_after import compare
 
     chosen = [

@@ -7,7 +7,8 @@
 ``check_instrument`` makes a valid synthetic table from the instrument's own table spec, runs
 it through evaluation's validator, and checks every part of the contract: the table spec, the
 client-level scores, the measures and readings, the summaries (including that no client id
-leaks into a funder table), the definitions and the headline. Pass ``data`` to use your own.
+leaks into a funder table), the definitions and the headline (a cited count printed as a
+whole number, never "110.0 clients"). Pass ``data`` to use your own.
 Within pytest the ``evaltool_check`` fixture gives the same function.
 """
 
@@ -265,6 +266,14 @@ def check_instrument(
                 f"{name}.headline() cites row {cite.row} of {cite.table!r}, which has "
                 f"{len(names[cite.table].data)} rows",
             )
+            if cite.column in names[cite.table].counts:
+                _require(
+                    _whole(cite.format_for(names[cite.table])),
+                    f"{name}.headline(): the count {cite.column!r} printed with decimals "
+                    f"(fmt {cite.fmt!r} makes 110 read "
+                    f"{_sample(cite.format_for(names[cite.table]))!r}); leave fmt out (a "
+                    "count is then a whole number, e.g. 1,234) or give one such as '{:,.0f}'",
+                )
     words = headline if isinstance(headline, str) else f"{headline.text} {headline.empty}"
     _require(not any(i in words for i in ids), f"{name}.headline() shows a client id")
     defs = instrument.definitions()
@@ -281,6 +290,22 @@ def check_instrument(
             "the core cuts at the period end",
         )
     _check_evaluation(instrument, typed, ctx, scored, readings, tables, headline)
+
+
+def _sample(fmt: str) -> str:
+    """A count of 110 as ``fmt`` prints it (or the error it raises)."""
+    try:
+        return fmt.format(110.0)
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _whole(fmt: str) -> bool:
+    """Does ``fmt`` print a whole count without decimals (110 -> '110', not '110.0')?"""
+    import re
+
+    text = _sample(fmt)
+    return "Error" not in text and re.search(r"\d[.]\d", text) is None and "110" in text
 
 
 def _check_evaluation(instrument, typed, ctx, scored, readings, tables, headline):

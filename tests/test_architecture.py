@@ -1,5 +1,5 @@
 """The layout ARCHITECTURE.md describes, held true: layers that import only downwards, no import
-circle, old import paths that still work, and the CLI a thin layer over the library."""
+circle, one import path per name, and the CLI a thin layer over the library."""
 
 from __future__ import annotations
 
@@ -29,12 +29,6 @@ LAYERS = [
         "evaltool.testing",
         "evaltool.synthetic",
         "evaltool.plugins",
-        # kept for one release: thin re-exports of the old paths
-        "evaltool.instrument",
-        "evaltool.hookspecs",
-        "evaltool.scoring",
-        "evaltool.tables",
-        "evaltool.columns",
     ),
 ]
 
@@ -132,26 +126,13 @@ def test_no_import_circle():
     assert not circles, "\n".join(circles)
 
 
-@pytest.mark.parametrize(
-    ("old", "names"),
-    [
-        ("evaltool.instrument", ["Instrument", "Context", "Measure", "SummaryTable", "Headline"]),
-        ("evaltool.hookspecs", ["hookimpl"]),
-        ("evaltool.scoring", ["setting", "in_window", "first_and_latest", "remember_last"]),
-        ("evaltool.tables", ["TableSpec"]),
-        ("evaltool.columns", ["Column", "DATE", "ID", "INTEGER"]),
-        ("evaltool.testing", ["check_instrument"]),
-        ("evaltool.report.disclosure", ["Relation", "Implied"]),
-    ],
-)
-def test_the_old_import_paths_still_work(old, names):
-    """Plugins written for 0.1 import these; each name is the one the new layout defines."""
-    module = importlib.import_module(old)
-    new = importlib.import_module("evaltool.instruments")
-    for name in names:
-        value = getattr(module, name)
-        if name in new.__all__:
-            assert value is getattr(new, name), f"{old}.{name} is not evaltool.instruments.{name}"
+@pytest.mark.parametrize("old", ["instrument", "hookspecs", "scoring", "tables", "columns"])
+def test_the_old_import_paths_are_gone(old):
+    """The 0.1 re-exports are removed at 0.1 (issue 26): one import path per name, the
+    author API being ``evaltool.instruments``."""
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module(f"evaltool.{old}")
+    assert not (PACKAGE / f"{old}.py").exists()
 
 
 def test_the_author_api_is_one_import():
@@ -163,29 +144,72 @@ def test_the_author_api_is_one_import():
         api.NoSuchThing  # noqa: B018
 
 
-def test_remember_last_is_kept_only_as_a_no_op():
-    from evaltool.scoring import remember_last
+#: what the CLI may import: the api, the errors, the package (its version) and the report's
+#: presentation modules that print or draw what an api call returned
+CLI_MAY_IMPORT = {
+    "evaltool",
+    "evaltool.api",
+    "evaltool.errors",
+    "evaltool.report.text",
+    "evaltool.report.json_output",
+    "evaltool.report.value_tables",
+    "evaltool.report.km_png",
+}
 
-    def method(self, data):
-        return data
 
-    assert remember_last(method) is method
+def cli_reaches_past_the_api(graph: dict[str, bool]) -> list[str]:
+    """The CLI's imports of evaltool that are none of ``CLI_MAY_IMPORT`` (names, not prefixes:
+    ``evaltool`` allows the package itself, not everything in it)."""
+    return sorted(d for d in graph if d not in CLI_MAY_IMPORT)
 
 
 def test_the_cli_is_a_thin_layer():
-    """Each command calls the library: the CLI imports nothing from the analyses or the
-    data layer directly, only the api, settings, errors and the report's text helpers."""
-    allowed = (
-        "evaltool",
-        "evaltool.api",
-        "evaltool.config",
-        "evaltool.errors",
-        "evaltool.periods",
-        "evaltool.report.",
-        "evaltool.template",
-        "evaltool.instruments.registry",
+    """Each command parses its options, makes one api call and prints or writes what it
+    returns: the CLI imports nothing from the analyses, the data, the settings, the
+    instruments or the core directly (issue 26: the old allowlist held the bare prefix
+    ``evaltool`` and so allowed everything)."""
+    assert "evaltool.api" in GRAPH["evaltool.cli"]  # the graph of the CLI is read
+    assert not cli_reaches_past_the_api(GRAPH["evaltool.cli"])
+
+
+def test_the_thin_cli_check_can_fail(tmp_path):
+    """The check finds an import of the analyses inside a command, as the old cli.py had."""
+    old = tmp_path / "cli.py"
+    old.write_text(
+        "def rates():\n"
+        "    from evaltool.analysis.rates import Rates\n"
+        "    from evaltool.config import required_baseline\n"
     )
-    direct = [
-        d for d in GRAPH["evaltool.cli"] if not any(d == a or d.startswith(a) for a in allowed)
+    assert cli_reaches_past_the_api(imports(old)) == [
+        "evaltool.analysis.rates",
+        "evaltool.config",
     ]
-    assert not direct, direct
+
+
+def test_every_command_has_its_api_call():
+    """The library has a call for every command (``evaltool.api``), each in ``__all__``."""
+    import evaltool.api as api
+    from evaltool.cli import app
+
+    calls = {
+        "validate": "validate",
+        "score": "score_and_write",
+        "summary": "score_and_write",
+        "due": "due_and_write",
+        "scores": "scores_and_write",
+        "compare": "compare",
+        "survival": "survival",
+        "rates": "rates",
+        "areas": "areas",
+        "audit": "audit",
+        "init": "write_starter",
+        "plugins": "plugins",
+        "benchmarks": "benchmarks",
+        "value": "value",
+        "costs": "unit_costs",
+        "instruments": "registry_for",
+    }
+    commands = {c.name or c.callback.__name__ for c in app.registered_commands}
+    assert commands == set(calls)
+    for name in calls.values():
+        assert name in api.__all__ and callable(getattr(api, name))

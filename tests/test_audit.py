@@ -117,7 +117,9 @@ def test_a_total_less_the_shown_parts_is_caught(series, tmp_path):
 def test_a_share_beside_a_hidden_count_is_caught(series, tmp_path):
     _, truth = series
     path = leaky_copy(series, tmp_path)
-    table = next(t for t in truth["2025-Q4"].summaries["partner-access"] if "to-date" in t.name)
+    table = next(
+        t for t in truth["2025-Q4"].summary_tables["partner-access"] if "to-date" in t.name
+    )
     data = table.data.reset_index(drop=True)
     r = next(i for i in data.index if 0 < data.at[i, "Clients accessed"] <= 5)
     edit(
@@ -250,7 +252,9 @@ def test_one_return_of_a_large_service_gives_nothing_away(tmp_path, monkeypatch)
 def test_a_rate_beside_its_client_years_is_caught(series, tmp_path):
     _, truth = series
     path = leaky_copy(series, tmp_path)
-    table = next(t for t in truth["2025-Q4"].summaries["pregnancies"] if t.name == "pregnancy-rate")
+    table = next(
+        t for t in truth["2025-Q4"].summary_tables["pregnancies"] if t.name == "pregnancy-rate"
+    )
     data = table.data.reset_index(drop=True)
     r = next(i for i in data.index if 0 < data.at[i, "During involvement"] <= 5)
     edit(

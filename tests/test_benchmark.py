@@ -183,7 +183,7 @@ def test_the_return_states_the_benchmark_in_plain_words(tmp_path):
     assert "same way" not in everything
     assert "By 84 months: benchmark" not in text  # not set beside the service's figure
     assert "benchmark: months" not in everything  # its points are not on the chart's data
-    from evaltool.report.summary import caveats
+    from evaltool.report.key_figures import caveats
 
     [line] = [c for c in caveats(results) if c.startswith("National figure")]
     assert "measured differently: a guide to scale only" in line

@@ -128,7 +128,7 @@ def readings(rows):
 def fit(rows, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        return BeforeAfter(**kw).fit(readings(rows), [Measure("m", "M")], "x").summary_.iloc[0]
+        return BeforeAfter(**kw).fit(readings(rows), [Measure("m", "M")], "x").comparisons_.iloc[0]
 
 
 def test_wide_and_long_readings_pair_alike():

@@ -301,9 +301,9 @@ def test_every_headline_figure_is_the_cell_it_cites(example_q4):
         if line.startswith(("figures not shown", "no data")) or headline.empty:
             continue
         for cite in headline.cites:
-            spec = next(t for t in results.summaries[inst.name] if t.name == cite.table)
+            spec = next(t for t in results.summary_tables[inst.name] if t.name == cite.table)
             table = tables[(inst.title[:31], spec.title)]
             cell = table.rows[cite.row][table.columns.index(cite.column)]
-            assert cite.fmt.format(cell) in line, (inst.name, cite, cell, line)
+            assert cite.format_for(spec).format(cell) in line, (inst.name, cite, cell, line)
             checked += 1
     assert checked >= 8

@@ -370,7 +370,7 @@ def test_the_core_evaluates_each_instrument_once_with_its_table_cut_at_the_perio
     results = run(EXAMPLE, settings, "2024-Q4", registry=registry)
     [(latest, end)] = seen  # once
     assert latest <= pd_timestamp(end) < uncut["review_date"].max()
-    assert results.evaluations["gas"].tables == results.summaries["gas"]
+    assert results.evaluations["gas"].tables == results.summary_tables["gas"]
 
 
 def pd_timestamp(day):
@@ -388,7 +388,7 @@ def test_an_instruments_own_problem_keeps_its_client_when_placed_in_its_table():
     gas = build_registry(autoload=False).get("gas")
     raw = SimpleNamespace(file="service.xlsx", sheet="goals")
     source = SimpleNamespace(tables={"goals": raw})
-    [p] = _located([Problem(WARNING, "odd", row=4, client="00123")], source, gas)
+    [p] = _located([Problem(WARNING, "odd", row=4, client="00123")], source, gas.table().name)
     assert (p.file, p.sheet, p.row, p.client) == ("service.xlsx", "goals", 4, "00123")
 
 
@@ -508,3 +508,46 @@ def test_a_plugin_whose_summarise_raises_is_named_in_words(plugin_dir, runner, t
     assert "divgas" in result.output and "divplug" in result.output
     assert "ZeroDivisionError" in result.output and "internal error" not in result.output
     assert not (tmp_path / "r.xlsx").exists()
+
+
+def _headline_of(cite, value):
+    """``cite`` filled from a published GAS table whose cited cell holds ``value``."""
+    import pandas as pd
+
+    from evaltool.instruments.results import Headline, SummaryTable
+    from evaltool.report.disclosure import Suppressed
+    from evaltool.report.publish import Publication, headline_text
+
+    data = pd.DataFrame({"Window": ["Quarter", "To date"], "Clients": [4.0, value]})
+    data["Mean change in T"] = [1.25, 10.25]
+    table = SummaryTable("gas", "GAS", data, counts=("Clients",))
+    shown = Suppressed(data.astype(object), data.isna() & False, 0, 0)
+    pub = Publication({"GAS": [table]}, {"gas": shown})
+    return headline_text(Headline("{} clients", (cite,)), pub, "gas")
+
+
+def test_a_cited_count_reads_as_a_whole_number_by_default():
+    """Issue 26: ``Cite.fmt`` defaulted to one decimal, so a count headline read "110.0
+    clients". By default a count column is now a whole number with thousands separated, and
+    anything else keeps one decimal."""
+    from evaltool.instruments.results import Cite
+
+    assert _headline_of(Cite("gas", "Clients", 1), 110.0) == "110 clients"
+    assert _headline_of(Cite("gas", "Clients", 1), 1234.0) == "1,234 clients"
+    assert _headline_of(Cite("gas", "Mean change in T", 1), 0) == "10.2 clients"  # 10.25 -> .1f
+    assert _headline_of(Cite("gas", "Clients", 1, "{:.2f}"), 110.0) == "110.00 clients"  # as given
+
+
+def test_the_harness_refuses_a_count_printed_with_decimals():
+    from evaltool.instruments.results import Cite, Headline
+    from evaltool.testing import ContractViolation
+
+    def headline(fmt):
+        cite = Cite("gas", "Clients", 1) if fmt is None else Cite("gas", "Clients", 1, fmt)
+        return lambda self, data, ctx: Headline("{} parents set goals", (cite,))
+
+    for fmt in ("{:.1f}", "{:,.2f}", "{:.1%}"):
+        with pytest.raises(ContractViolation, match="count 'Clients' printed with decimals"):
+            check_instrument(_faulty(headline=headline(fmt)))
+    check_instrument(_faulty(headline=headline(None)))  # the default is right for counts
+    check_instrument(_faulty(headline=headline("{:,.0f}")))

@@ -90,7 +90,7 @@ def test_instrument_sheets_match_the_analyses(example_return):
     results, wb, _ = example_return
     for inst in results.loaded.instruments:
         ws = wb[inst.title[:31]]
-        for table in results.summaries[inst.name]:
+        for table in results.summary_tables[inst.name]:
             got = find_table(ws, table.title)
             want = table.data.reset_index(drop=True)
             assert list(got.columns) == list(want.columns)

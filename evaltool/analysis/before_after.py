@@ -9,7 +9,7 @@ Jacobson-Truax reliable change where a reliability is given, and Holm-adjusted p
 the measures of one instrument.
 
     ba = BeforeAfter(min_n=5, min_days=28).fit(readings, measures, instrument="gas")
-    ba.summary_   # one row per measure
+    ba.comparisons_   # one row per measure
     ba.pairs_     # one row per unit (goal measures: per parent) and measure
 
 Goals are clustered within parents (a parent's goals move together), so a measure read per goal
@@ -50,7 +50,7 @@ TEST_COLUMNS = (
 #: each test's p-value and its Holm-adjusted column (across the measures of one instrument)
 HOLM = {"p_t": "p_holm", "p_wilcoxon": "p_wilcoxon_holm"}
 
-SUMMARY_COLUMNS = [
+COMPARISON_COLUMNS = [
     "instrument",
     "measure",
     "label",
@@ -224,13 +224,14 @@ class BeforeAfter:
                 row["reliable_improved"] = row["reliable_worse"] = None
             rows.append(row)
             unit_rows.append(p.assign(instrument=instrument))
-        summary = pd.DataFrame(rows, columns=[c for c in SUMMARY_COLUMNS if c not in HOLM.values()])
+        columns = [c for c in COMPARISON_COLUMNS if c not in HOLM.values()]
+        found = pd.DataFrame(rows, columns=columns)
         for source, target in HOLM.items():
-            summary[target] = math.nan
-            ok = summary[source].notna() if len(summary) else pd.Series(dtype=bool)
+            found[target] = math.nan
+            ok = found[source].notna() if len(found) else pd.Series(dtype=bool)
             if ok.any():
-                summary.loc[ok, target] = holm(summary.loc[ok, source].to_numpy(float))
-        self.summary_ = summary[SUMMARY_COLUMNS]
+                found.loc[ok, target] = holm(found.loc[ok, source].to_numpy(float))
+        self.comparisons_ = found[COMPARISON_COLUMNS]
         self.pairs_ = pd.concat(unit_rows, ignore_index=True) if unit_rows else pd.DataFrame()
         return self
 
@@ -264,12 +265,14 @@ def _sd(s: pd.Series) -> float:
 def compare(
     evaluations: list[tuple[Instrument, Evaluation]], min_n: int = 5, min_days: int = 28
 ) -> pd.DataFrame:
-    """Before/after summaries of every instrument evaluated that has measures, one row per
-    measure (``SUMMARY_COLUMNS``)."""
+    """Before/after comparisons of every instrument evaluated that has measures, one row per
+    measure (``COMPARISON_COLUMNS``)."""
     frames = [
-        BeforeAfter(min_n, min_days).fit(ev.readings, inst.measures(), inst.name, ev.pairs).summary_
+        BeforeAfter(min_n, min_days)
+        .fit(ev.readings, inst.measures(), inst.name, ev.pairs)
+        .comparisons_
         for inst, ev in evaluations
         if ev.readings is not None and inst.measures()
     ]
     records = [row for frame in frames for row in frame.to_dict(orient="records")]
-    return pd.DataFrame.from_records(records, columns=SUMMARY_COLUMNS)
+    return pd.DataFrame.from_records(records, columns=COMPARISON_COLUMNS)

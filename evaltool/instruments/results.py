@@ -80,12 +80,30 @@ class SummaryTable:
 
 @dataclass(frozen=True)
 class Cite:
-    """One figure of a headline: a cell of one of the instrument's own summary tables."""
+    """One figure of a headline: a cell of one of the instrument's own summary tables.
+
+    ``fmt`` is a ``str.format`` template for the figure; by default (None) it is chosen by the
+    cited column: a count (the table's ``counts``) as a whole number with thousands separated
+    ("1,234"), anything else to one decimal ("12.3"). A count given a format with decimals
+    would read "110.0 clients": ``evaltool.testing.check_instrument`` refuses it."""
 
     table: str
     column: str
     row: int = 0  # position in the table (e.g. 1 for the "To date" row of a windowed table)
-    fmt: str = "{:.1f}"
+    fmt: str | None = None
+
+    def format_for(self, table: SummaryTable | None) -> str:
+        """The template for this figure: ``fmt``, else the one for the cited column."""
+        if self.fmt is not None:
+            return self.fmt
+        if table is not None and self.column in table.counts:
+            return COUNT_FORMAT
+        return DECIMAL_FORMAT
+
+
+#: the default formats of a cited figure (``Cite.format_for``)
+COUNT_FORMAT = "{:,.0f}"
+DECIMAL_FORMAT = "{:.1f}"
 
 
 @dataclass(frozen=True)

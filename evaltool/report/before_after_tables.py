@@ -1,4 +1,4 @@
-"""The Before and after sheet: one table per instrument from the before/after summary
+"""The Before and after sheet: one table per instrument from the before/after comparisons
 (``analysis.before_after.compare``), and its definitions."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pandas as pd
 from evaltool.instruments.base import Definition
 from evaltool.instruments.results import Relation, SummaryTable
 
-#: Return columns: (summary column, heading). Counts first, so suppression knows them.
+#: Return columns: (comparison column, heading). Counts first, so suppression knows them.
 SHEET_COLUMNS = [
     ("label", "Measure"),
     ("direction", "Better is"),
@@ -79,13 +79,13 @@ def return_notes(notes: pd.Series) -> pd.Series:
 
 
 def comparison_tables(
-    summary: pd.DataFrame, titles: dict[str, str], min_days: int
+    comparisons: pd.DataFrame, titles: dict[str, str], min_days: int
 ) -> tuple[list[SummaryTable], list[SummaryTable]]:
     """Per instrument, the Before and after sheet's table (means, change and its interval,
     who improved) and the annex's table of test statistics: a funder reads the first; an
     evaluator checks the second. The pairs are printed in both, declared equal."""
     tables, tests = [], []
-    for instrument, part in summary.groupby("instrument", sort=False):
+    for instrument, part in comparisons.groupby("instrument", sort=False):
         frame = part[[c for c, _ in SHEET_COLUMNS]].rename(columns=dict(SHEET_COLUMNS))
         by_goal = frame["Goals"].notna().any()
         if by_goal:

@@ -1,6 +1,6 @@
 """The board summary: one printable page in plain English, for a commissioner or a board.
 
-The same key figures as the return's Summary sheet (read from ``summary.py``, from the same
+The same key figures as the return's Summary sheet (read from ``key_figures.py``, from the same
 protected publication: nothing is worked out again and nothing hidden there shows here), the
 caveats, the instruments' headlines, and three charts drawn with matplotlib from published
 figures only (activity by quarter, distance travelled by domain, time to next proceedings),
@@ -308,8 +308,8 @@ def _value_html(output: Output) -> str:
 
 def board_html(output: Output) -> str:
     """The page, as one self-contained HTML document."""
+    from evaltool.report.key_figures import caveats, key_figures, printed_key_value
     from evaltool.report.publish import headline_text
-    from evaltool.report.summary import caveats, key_figures, printed_key_value
 
     results, pub = output.results, output.publication
     s = results.settings

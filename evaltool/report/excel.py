@@ -390,7 +390,7 @@ def write_notes(book: Book, sw: SheetWriter) -> None:
 def write_summary(book: Book) -> None:
     """The key figures in five windows, each a formula pointing at the cell it comes from,
     with what each comparison can and cannot show; then the instruments' headlines."""
-    from evaltool.report.summary import caveats, key_figures, key_value
+    from evaltool.report.key_figures import caveats, key_figures, key_value
 
     results, pub = book.results, book.pub
     sw = book.sheet(

@@ -110,7 +110,7 @@ def publication_json(output: Output) -> dict[str, Any]:
 def summary_json(output: Output) -> dict[str, Any]:
     """The Summary's key figures: the windows, and each figure's value in each window with
     the table and column it is read from (the same cells as the return's Summary)."""
-    from evaltool.report.summary import caveats, key_figures, printed_key_value
+    from evaltool.report.key_figures import caveats, key_figures, printed_key_value
 
     results, pub = output.results, output.publication
     windows = results.windows

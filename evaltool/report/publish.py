@@ -126,7 +126,7 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
     taken = {t.name for t in results.activity}
     for instrument in results.loaded.instruments:
         tables = []
-        for table in results.summaries[instrument.name]:
+        for table in results.summary_tables[instrument.name]:
             if table.name in taken:
                 table = _renamed(table, f"{instrument.name}/{table.name}")
             taken.add(table.name)
@@ -567,8 +567,10 @@ def headline_text(
     if headline.empty:
         return headline.empty
     figures = []
+    tables = {t.name: t for sheet in pub.sheets.values() for t in sheet}
     for cite in headline.cites:
         shown = pub.shown.get(cite.table) or pub.shown.get(f"{instrument}/{cite.table}")
+        table = tables.get(cite.table) or tables.get(f"{instrument}/{cite.table}")
         if shown is None or cite.column not in shown.values:
             return "see the instrument's sheet"
         value = shown.values.iloc[cite.row][cite.column]
@@ -577,5 +579,5 @@ def headline_text(
             return f"figures not shown: small numbers ({symbol} on the instrument's sheet)"
         if value in (NOT_APPLICABLE, NOT_AVAILABLE) or value is None or pd.isna(value):
             return "no data yet"
-        figures.append(cite.fmt.format(value))
+        figures.append(cite.format_for(table).format(value))
     return headline.text.format(*figures)

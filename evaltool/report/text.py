@@ -126,8 +126,8 @@ def _p(x) -> str:
     return "<0.001" if x < 0.001 else f"{x:.3f}"
 
 
-def compare_table(summary, min_days: int) -> str:
-    """The before/after summary as a readable text table."""
+def compare_table(comparisons, min_days: int) -> str:
+    """The before/after comparisons as a readable text table."""
     head = (
         "instrument",
         "measure",
@@ -146,7 +146,7 @@ def compare_table(summary, min_days: int) -> str:
     )
     rows = [head]
     notes = []
-    for r in summary.to_dict(orient="records"):
+    for r in comparisons.to_dict(orient="records"):
         change = (
             f"{_f(r['mean_change'], '+.2f')} [{_f(r['ci_low'])}, {_f(r['ci_high'])}]"
             if _f(r["ci_low"])

@@ -49,7 +49,7 @@ class Usefulness:
 def usefulness(results: Results, pub: Publication) -> Usefulness:
     """What the publication hides, measured on the true values behind it."""
     from evaltool.report.disclosure import SUPPRESSED
-    from evaltool.report.summary import key_figures, key_value
+    from evaltool.report.key_figures import key_figures, key_value
 
     threshold = results.settings.small_number_threshold
     counts = hidden = above = hidden_above = 0
