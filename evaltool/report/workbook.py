@@ -334,14 +334,41 @@ def rows_for(height_cm: float) -> int:
     return int(height_cm / ROW_CM) + 2
 
 
+#: said instead of a chart with nothing to draw, and under the title of one with gaps
+NO_CHART = (
+    "No chart: every figure it would show is hidden (small numbers) or not available yet; "
+    "see the table above."
+)
+GAPS = "gaps: figures hidden (small numbers) or not available"
+
+
+def plotted(shown: pd.DataFrame, columns: list[str]) -> tuple[bool, bool]:
+    """Whether a chart of these columns has any point to draw, and any gap."""
+    values = [v for c in columns for v in shown[c]]
+    points = [isinstance(v, int | float) and not pd.isna(v) for v in values]
+    return any(points), not all(points)
+
+
+def no_chart(ws: Worksheet, anchor: str) -> int:
+    """The words in place of an empty chart; returns the rows they cover."""
+    cell = ws[anchor]
+    cell.value = NO_CHART
+    cell.font = NOTE
+    return 2
+
+
 def radar_chart(book: Any, ws: Worksheet, shown: pd.DataFrame, anchor: str, table: str) -> int:
-    """A radar chart of a table's first and latest means; returns the rows it covers."""
-    chart = RadarChart()
-    chart.type = "marker"
-    chart.title = "First and latest readings (mean per domain)"
-    chart.style = 26
+    """A radar chart of a table's first and latest means; returns the rows it covers (no
+    chart, but words saying why, where every figure is hidden)."""
     category = shown.columns[0]
     names = ["Mean first", "Mean latest"]
+    drawn, gaps = plotted(shown, names)
+    if not drawn:
+        return no_chart(ws, anchor)
+    chart = RadarChart()
+    chart.type = "marker"
+    chart.title = "First and latest readings (mean per domain)" + (f" ({GAPS})" if gaps else "")
+    chart.style = 26
     _chart_refs(
         chart,
         book.data_sheet(),
@@ -361,13 +388,17 @@ def radar_chart(book: Any, ws: Worksheet, shown: pd.DataFrame, anchor: str, tabl
 
 
 def trend_chart(book: Any, ws: Worksheet, shown: pd.DataFrame, anchor: str) -> int:
-    """A line chart of activity by quarter; returns the rows it covers."""
+    """A line chart of activity by quarter; returns the rows it covers (no chart, but words
+    saying why, where every figure is hidden)."""
+    names = ["Referrals", "Starts", "Active caseload at quarter end"]
+    drawn, gaps = plotted(shown, names)
+    if not drawn:
+        return no_chart(ws, anchor)
     chart = LineChart()
-    chart.title = "Activity by quarter"
+    chart.title = "Activity by quarter" + (f" ({GAPS})" if gaps else "")
     chart.y_axis.title = "People"
     chart.y_axis.number_format = "0"  # counts of people: whole numbers, not 60.00
     chart.height, chart.width = 8, 20
-    names = ["Referrals", "Starts", "Active caseload at quarter end"]
     _chart_refs(chart, book.data_sheet(), shown, "Quarter", names, names, "Activity by quarter")
     ws.add_chart(chart, anchor)
     book.chart(ws, alt_text("Line chart of activity by quarter", shown, "Quarter", names, 4))

@@ -1,0 +1,60 @@
+"""Issue 23.4: no chart is drawn empty, and a chart with gaps says why a point is missing."""
+
+from __future__ import annotations
+
+import pandas as pd
+from openpyxl import Workbook
+
+from evaltool.report.workbook import GAPS, NO_CHART, SheetWriter, radar_chart, trend_chart
+
+
+class Book:
+    """What the chart functions use of the workbook being written."""
+
+    def __init__(self) -> None:
+        self.wb = Workbook()
+        self.sheet = SheetWriter(self.wb.create_sheet("Chart data"), "Chart data", False, "gss")
+        self.alt: list[str] = []
+
+    def data_sheet(self) -> SheetWriter:
+        return self.sheet
+
+    def chart(self, ws, text: str) -> None:
+        self.alt.append(text)
+
+
+def activity(referrals, starts, caseload) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Quarter": ["2025-26 Q1", "2025-26 Q2"],
+            "Referrals": referrals,
+            "Starts": starts,
+            "Active caseload at quarter end": caseload,
+        }
+    )
+
+
+def test_a_chart_whose_every_figure_is_hidden_is_not_drawn_and_says_why():
+    book = Book()
+    ws = book.wb.active
+    rows = trend_chart(book, ws, activity(["c", "c"], ["c", ":"], ["c", "c"]), "A1")
+    assert ws._charts == []
+    assert ws["A1"].value == NO_CHART and rows >= 1
+    assert book.alt == []
+
+    domains = pd.DataFrame({"Domain": ["Safety"], "Mean first": ["c"], "Mean latest": ["c"]})
+    radar_chart(book, ws, domains, "A5", "Star")
+    assert ws._charts == [] and ws["A5"].value == NO_CHART
+
+
+def test_a_chart_with_a_gap_is_drawn_and_its_title_says_what_a_gap_is():
+    book = Book()
+    ws = book.wb.active
+    trend_chart(book, ws, activity([7, "c"], [6, 8], [10, 12]), "A1")
+    (chart,) = ws._charts
+    title = "".join(r.t for p in chart.title.tx.rich.p for r in (p.r or []))
+    assert GAPS in title
+    full = Book()
+    trend_chart(full, full.wb.active, activity([7, 9], [6, 8], [10, 12]), "A1")
+    (chart,) = full.wb.active._charts
+    assert GAPS not in "".join(r.t for p in chart.title.tx.rich.p for r in (p.r or []))
