@@ -167,8 +167,10 @@ def recurrence_by_window(
     over."""
     _, returned, followed, ended = year_on(table, days)
     rows, relations = [], []
-    unseen = {}
-    for q in {q for w in windows for q in w.quarters}:
+    unseen = {}  # the newest quarter's: what this return adds to the ones before
+    for q in [max((q for w in windows for q in w.quarters), key=lambda q: q.end, default=None)]:
+        if q is None:
+            continue
         inside = followed & ended.between(pd.Timestamp(q.start), pd.Timestamp(q.end))
         unseen[f"{RECURRENCE}: {FOLLOWED}, {q.code}"] = int(inside.sum())
         unseen[f"{RECURRENCE}: {RETURNED}, {q.code}"] = int((inside & returned).sum())
@@ -255,7 +257,7 @@ def recurrence_by_group(table: pd.DataFrame, window: Window, days: int = 365) ->
             mine = inside & (values == category if category is not None else values.isna())
             n, k = int(mine.sum()), int((mine & returned).sum())
             group = category if category is not None else "not recorded"
-            for q in window.quarters:
+            for q in window.quarters[-1:]:  # the newest quarter's (see recurrence_by_window)
                 now = mine & ended.between(pd.Timestamp(q.start), pd.Timestamp(q.end))
                 unseen[f"{STRATA}: {heading}={group}, {FOLLOWED}, {q.code}"] = int(now.sum())
                 unseen[f"{STRATA}: {heading}={group}, {RETURNED}, {q.code}"] = int(

@@ -239,6 +239,41 @@ def audit(
     return leaks
 
 
+def pinned(relations: Sequence[Relation], value: dict, hidden: set) -> dict[str, float]:
+    """The unseen quantities (``~name``) that ``relations`` and the shown ``value`` fix to
+    one whole number: earlier returns' quarters whose figures were printed. Known to the
+    reader, they are constants to every later question, which keeps each programme small."""
+    find = _Components()
+
+    def unknown(t: object) -> bool:
+        return t in hidden or isinstance(t, str) or t not in value
+
+    rels = [r for r in relations if any(isinstance(t, str) for t, _ in r.terms)]
+    for rel in rels:
+        find.join([t for t, _ in rel.terms if unknown(t)])
+    groups: dict[object, list[Relation]] = defaultdict(list)
+    for rel in rels:
+        free = [t for t, _ in rel.terms if unknown(t)]
+        if free:
+            groups[find(free[0])].append(rel)
+    out: dict[str, float] = {}
+    for group in groups.values():
+        names = sorted({t for rel in group for t, _ in rel.terms if unknown(t)}, key=repr)
+        solver, index = _programme(group, names, unknown, value)
+        if not solver.feasible():
+            continue
+        for t in names:
+            if not isinstance(t, str):
+                continue
+            top = solver.extreme(index[t], maximise=True)
+            if top is None or top >= CEILING - 0.5:
+                continue
+            bottom = solver.extreme(index[t], maximise=False)
+            if bottom is not None and round(top) == round(bottom):
+                out[t] = float(round(top))
+    return out
+
+
 def _earlier(term: object) -> bool:
     """A term of an earlier return: its cell ("@key") or its unseen quantity ("~name")."""
     return (isinstance(term, tuple) and str(term[0]).startswith("@")) or (
@@ -606,6 +641,12 @@ def protect(
     return out
 
 
+#: cells tried by ``_give_back``, headlines and larger first: each trial audits everything the
+#: cell is tied to, and across a long series of returns that is most of the record, so the
+#: effort is bounded (the same on every machine; a cell not tried stays hidden, which is safe)
+GIVE_BACK_TRIES = 40
+
+
 def _give_back(
     picked: set[Ref],
     cells: Cells,
@@ -625,7 +666,8 @@ def _give_back(
     the reader can work out exactly is always shown: hiding it protects nothing, and showing
     it in one place while hiding it in another only confuses. Nor is a cell shown again
     where it would leave a group reading as all in one category (see ``_lone_categories``)."""
-    for t in sorted(picked, key=lambda t: (-rank.get(t, 2), -cells.value[t], repr(t))):
+    order = sorted(picked, key=lambda t: (-rank.get(t, 2), -cells.value[t], repr(t)))
+    for t in order[:GIVE_BACK_TRIES]:
         hidden = cells.hidden - {t}
         unknown = hidden | before
         near = _reachable(t, by_term, lambda u, unknown=unknown: u in unknown or isinstance(u, str))

@@ -27,6 +27,7 @@ from evaltool.report.disclosure import (
     Leak,
     Suppressed,
     audit,
+    pinned,
     protect,
     table_relations,
 )
@@ -267,6 +268,10 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
     # again, so that the return, its JSON and the board page show the same figures
     again = earlier.hidden_in.get(period.code, {})
     keep = {ref for ref, key in keys.items() if key in again and again[key] == values.get(ref)}
+    # what the earlier returns fix exactly is a constant to every later question (kept as
+    # named in the record; only the protection's copies are rewritten)
+    recorded_tables, recorded_links = tables, links
+    tables, links, history = _constants(tables, links, history, past)
     # a cell the earlier returns already pin to its value (last quarter's figure, printed
     # there as "this quarter") is shown again: hiding it protects nothing and says it twice
     public |= _known_before(tables, values, past, history)
@@ -332,6 +337,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
             if t.name in held:
                 ts[i] = _replace(t, note=f"{t.note} {note}".strip())
     tag = f"~{period.code}:"
+    tables, links = recorded_tables, recorded_links
     mine = [rel for t in tables for rel in table_relations(t)] + links
     for t in tables:
         for implied in (r for r in t.relations if isinstance(r, Implied)):
@@ -429,6 +435,33 @@ def _joined(table: SummaryTable) -> SummaryTable:
     return _replace(table, relations=relations, unseen=unseen)
 
 
+def _constants(
+    tables: list[SummaryTable],
+    links: list[Relation],
+    history: list[Relation],
+    past: dict[Ref, tuple[float, bool]],
+) -> tuple[list[SummaryTable], list[Relation], list[Relation]]:
+    """The relations with every unseen quantity the earlier returns fix exactly replaced by
+    a known cell of its value (added to ``past``)."""
+    shown = {ref: v for ref, (v, h) in past.items() if not h}
+    hidden = {ref for ref, (_, h) in past.items() if h}
+    fixed = pinned(history, shown, hidden)
+    if not fixed:
+        return tables, links, history
+    as_cell = {name: (f"@{name}", 0, "") for name in fixed}
+    past.update({as_cell[name]: (v, False) for name, v in fixed.items()})
+
+    def sub(rel):
+        if not isinstance(rel, Relation):
+            return rel
+        return Relation(
+            tuple((as_cell.get(t, t) if isinstance(t, str) else t, c) for t, c in rel.terms), rel.op
+        )
+
+    tables = [_replace(t, relations=tuple(sub(r) for r in t.relations)) for t in tables]
+    return tables, [sub(r) for r in links], [sub(r) for r in history]
+
+
 def _definitions(tables: list[SummaryTable], cell: Ref) -> list[Relation]:
     """The relations that define ``cell`` from earlier quarters' unseen quantities alone."""
     return [
@@ -437,11 +470,15 @@ def _definitions(tables: list[SummaryTable], cell: Ref) -> list[Relation]:
         if t.name == cell[0]
         for rel in table_relations(t)
         if any(term == cell for term, _ in rel.terms)
-        and all(
-            term == cell or (isinstance(term, str) and term.startswith("~"))
-            for term, _ in rel.terms
-        )
+        and all(term == cell or _of_earlier(term) for term, _ in rel.terms)
     ]
+
+
+def _of_earlier(term: object) -> bool:
+    """An earlier quarter's quantity: unseen (``~name``) or fixed by the record (``@``)."""
+    if isinstance(term, str):
+        return term.startswith("~")
+    return isinstance(term, tuple) and str(term[0]).startswith("@")
 
 
 def _known_before(
