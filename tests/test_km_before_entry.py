@@ -213,3 +213,28 @@ def test_the_competing_risks_estimate_before_anyone_joined_is_not_estimated():
     assert read["not_estimated"].tolist() == [NOT_YET, None]
     assert math.isnan(read.loc[0, "incidence"]) and math.isnan(read.loc[0, "ci_high"])
     assert read.loc[1, "incidence"] == pytest.approx(1 / 3)
+
+
+def test_joined_but_no_new_proceedings_is_a_measured_0_not_a_not_estimated():
+    """The other case: parents of the comparison cohort had joined within the year but none
+    had new proceedings (their events up to day 365 made censorings). That 0% is measured:
+    the difference is shown, and the E-value is missing for want of a ratio, said so."""
+    import pandas as pd
+
+    from evaltool.analysis.comparison import Propensity, WeightedSurvival
+
+    data = pd.read_csv(
+        ROOT / "tests" / "fixtures" / "survival" / "weighted_entry" / "weighted_entry.csv",
+        dtype={"client_id": str},
+    )
+    early = (data["cohort"] == "comparison") & (data["time"] <= 365) & (data["event"] == 1)
+    assert early.any()
+    data.loc[early, "event"] = 0
+    covs = ("age_at_origin", "prior_children_removed", "care_experienced")
+    fit = WeightedSurvival(Propensity(covs), times=(182, 365, 730), bootstrap=0).fit(data)
+    year = fit.difference_.set_index("days").loc[365]
+    assert year["not_estimated"] is None and year["difference"] > 0
+    assert (fit.survival_at_.query("days == 365")["entered"] > 0).all()
+    e = fit.evidence_["difference_e_value"]
+    assert e["e_value"] is None
+    assert "nobody in the comparison cohort had new proceedings within a year" in e["statement"]
