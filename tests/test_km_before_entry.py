@@ -150,3 +150,91 @@ def test_the_weighted_comparison_is_not_estimated_before_anyone_joined(runner):
         assert first[key] is None, key
     assert all(r["cumulative_incidence"] is None for r in data["survival_at"][:2])
     assert data["difference"][2]["not_estimated"] is None
+
+
+def test_value_for_money_takes_no_effect_from_a_time_before_anyone_joined():
+    """The value case read the cohorts' difference at 365 days as 0 (R's S = 1 in both):
+    a measured "no effect" where nobody was followed. Now there is no effect at that time,
+    said in words; at 730 days, where both cohorts have joined, there is one."""
+    import datetime as dt
+
+    from evaltool.analysis.value import comparison_effect
+    from evaltool.api import load, time_to_proceedings
+    from evaltool.config import Settings
+
+    loaded = load(DATA, Settings())
+    survival = time_to_proceedings(loaded, dt.date(2025, 12, 31), covariates=())
+    assert (survival.survival_at_.query("days == 365")["entered"] == 0).all()
+    found = comparison_effect(survival, None, 365)
+    assert isinstance(found, str) and "nobody in one had joined by then" in found
+    assert not isinstance(comparison_effect(survival, None, 730), str)
+
+
+def test_a_benchmark_point_before_anyone_joined_is_not_set_beside_a_0():
+    """A like-for-like benchmark with a point at 182 days, when no service parent had joined
+    by then: no service figure beside it (it was 0% [0%, 0%]); at 730 days there is one."""
+    import datetime as dt
+
+    from evaltool.api import load
+    from evaltool.config import Settings
+    from evaltool.data.benchmark import Benchmark, Point
+
+    bench = Benchmark(
+        "like",
+        "synthetic",
+        (Point(182, 0.05), Point(730, 0.2)),
+        origin="index-issue",
+        selection="referred to a service",
+    )
+    loaded = load(DATA, Settings())
+    from evaltool.analysis.survival import TimeToProceedings
+
+    t = loaded.dataset.tables
+    fit = TimeToProceedings(times=(182, 730), benchmark=bench).fit(
+        t["clients"], t["proceedings"], dt.date(2025, 12, 31)
+    )
+    first, later = fit.benchmark_["rows"]
+    assert fit.benchmark_["compared"]
+    assert first["incidence"] is None and first["not_estimated"] == NOT_YET
+    assert later["not_estimated"] is None and 0 < later["incidence"] < 1
+
+
+def test_the_competing_risks_estimate_before_anyone_joined_is_not_estimated():
+    """Aalen-Johansen on the three parents above (new proceedings, died, censored): on day
+    182 nobody has joined, so its 0 [0, 0] is not read as a figure; on day 450 one of the
+    three joined has had new proceedings."""
+    from evaltool.analysis.survival.km import aalen_johansen
+
+    aj = aalen_johansen(
+        np.array([500, 700, 600]), np.array([1, 0, 2]), np.array([300, 300, 400]), [182, 550]
+    )
+    assert aj["entered"].tolist() == [0, 3] and aj.loc[0, "incidence"] == 0
+    read = as_read(aj)
+    assert read["not_estimated"].tolist() == [NOT_YET, None]
+    assert math.isnan(read.loc[0, "incidence"]) and math.isnan(read.loc[0, "ci_high"])
+    assert read.loc[1, "incidence"] == pytest.approx(1 / 3)
+
+
+def test_joined_but_no_new_proceedings_is_a_measured_0_not_a_not_estimated():
+    """The other case: parents of the comparison cohort had joined within the year but none
+    had new proceedings (their events up to day 365 made censorings). That 0% is measured:
+    the difference is shown, and the E-value is missing for want of a ratio, said so."""
+    import pandas as pd
+
+    from evaltool.analysis.comparison import Propensity, WeightedSurvival
+
+    data = pd.read_csv(
+        ROOT / "tests" / "fixtures" / "survival" / "weighted_entry" / "weighted_entry.csv",
+        dtype={"client_id": str},
+    )
+    early = (data["cohort"] == "comparison") & (data["time"] <= 365) & (data["event"] == 1)
+    assert early.any()
+    data.loc[early, "event"] = 0
+    covs = ("age_at_origin", "prior_children_removed", "care_experienced")
+    fit = WeightedSurvival(Propensity(covs), times=(182, 365, 730), bootstrap=0).fit(data)
+    year = fit.difference_.set_index("days").loc[365]
+    assert year["not_estimated"] is None and year["difference"] > 0
+    assert (fit.survival_at_.query("days == 365")["entered"] > 0).all()
+    e = fit.evidence_["difference_e_value"]
+    assert e["e_value"] is None
+    assert "nobody in the comparison cohort had new proceedings within a year" in e["statement"]

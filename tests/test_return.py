@@ -126,7 +126,10 @@ def test_before_after_and_survival_sheets_match_the_analyses(example_return):
         if mine["At risk"] != "[c]":
             assert mine["At risk"] == theirs["at_risk"]
         share = mine["New proceedings (cumulative)"]
-        if share != "[c]":
+        if share == "[x]":  # not estimated: nobody in the group had joined by then
+            assert theirs["entered"] == 0 and theirs["at_risk"] == 0
+        elif share != "[c]":
+            assert theirs["entered"] > 0
             assert share == pytest.approx(1 - theirs["survival"], abs=0.0005)
             compared += share > 0
     assert compared >= 1
@@ -154,7 +157,10 @@ def test_the_km_chart_is_native_and_reads_the_published_points(example_return):
         col = header.index(group)
         drawn = [r[col] for r in rows[label + 3 : label + 3 + 4]]
         table = km[km["Group"] == group]["New proceedings (cumulative)"].tolist()
-        assert drawn == [None if v == "[c]" else v for v in table]
+        assert drawn == [None if v in ("[c]", "[x]") else v for v in table]
+        # the line starts at 0 only where the first point is estimated (the example's
+        # comparison cohort has nobody joined by 6 months: not available, [x])
+        assert rows[label + 2][col] == (None if table[0] == "[x]" else 0)
     # the chart reads the Chart data sheet: nothing beside the tables is printed
     refs = [s.yVal.numRef.f for s in chart.series]
     assert all(r.startswith("'Chart data'!") for r in refs)

@@ -261,8 +261,12 @@ def _service_costs(
 
 
 def _at(frame: pd.DataFrame, group: str, days: int) -> pd.Series | None:
+    """A group's Kaplan-Meier row at ``days``; None beyond follow-up or where nobody had
+    joined by then (R's S = 1 there is no measurement: ``km.as_read``)."""
     rows = frame[(frame["group"] == group) & (frame["days"] == days)]
     if rows.empty or pd.isna(rows.iloc[0]["cumulative_incidence"]):
+        return None
+    if rows.iloc[0].get("entered", 1) == 0:
         return None
     return rows.iloc[0]
 
@@ -298,7 +302,10 @@ def comparison_effect(survival: Any, compared: Any, days: int) -> Effect | str:
     at = survival.survival_at_
     s, c = _at(at, "service", days), _at(at, "comparison", days)
     if s is None or c is None:
-        return f"the follow-up of both cohorts does not reach {days} days"
+        return (
+            f"the follow-up of both cohorts does not reach {days} days (or nobody in one had "
+            "joined by then)"
+        )
     diff = float(s["cumulative_incidence"] - c["cumulative_incidence"])
     se = math.hypot(
         (s["ci_incidence_high"] - s["ci_incidence_low"]) / (2 * Z),

@@ -637,7 +637,9 @@ def write_benchmark(
     rows = []
     for r in b["rows"]:
         months = round(r["days"] / DAYS_PER_MONTH)
-        if r["incidence"] is None:
+        if r.get("not_estimated"):
+            ours = r["not_estimated"]
+        elif r["incidence"] is None:
             ours = "not followed up this long"
         elif r["at_risk"] <= threshold or 1 <= r["events"] <= threshold:
             ours = hidden

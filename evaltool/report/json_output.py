@@ -207,7 +207,7 @@ def survival_json(
             "definition": "Aalen-Johansen cumulative incidence of new care proceedings with "
             "death (closure reason died) as a competing risk, with the same delayed entry; "
             "standard errors and log CIs as R's survfit for multi-state data",
-            "at": records(fit.competing_),
+            "at": records(as_read(fit.competing_)),
         },
         "evidence": fit.evidence_,
         "warnings": fit.warnings_,

@@ -39,14 +39,14 @@ def text_cell(ws: Worksheet, row: int, col: int, text: str):
 def published_points(shown: pd.DataFrame) -> dict[str, dict[str, list[Any]]]:
     """Per group: months and the shown incidence and CI (None where hidden or not available),
     starting from 0 at month 0, unless the group's first time is not available (nobody had
-    joined yet: a line from 0 would draw a measured 0%)."""
+    joined yet: a line from 0 would draw a measured 0%; the month-0 row is then blank)."""
     from evaltool.report.disclosure import NOT_AVAILABLE
 
     out: dict[str, dict[str, list[Any]]] = {}
     for group, rows in shown.groupby("Group", sort=False):
         points: dict[str, list[Any]] = {"months": [0.0], INCIDENCE: [0.0], LOW: [0.0], HIGH: [0.0]}
         if isinstance(rows[INCIDENCE].iloc[0], str) and rows[INCIDENCE].iloc[0] == NOT_AVAILABLE:
-            points = {"months": [], INCIDENCE: [], LOW: [], HIGH: []}
+            points = {"months": [0.0], INCIDENCE: [None], LOW: [None], HIGH: [None]}
         for _, row in rows.iterrows():
             points["months"].append(float(row["Months"]))
             for key in (INCIDENCE, LOW, HIGH):

@@ -124,9 +124,8 @@ def not_yet_note(figures: pd.DataFrame, who: str = "the group") -> str:
         return ""
     when = " and ".join(f"{d:g}" for d in days).replace(" and ", ", ", max(len(days) - 2, 0))
     return (
-        f" Not available at {when} days where nobody in {who} "
-        f"had joined by then ({NOT_YET}): a share of 0% there would read as measured, and "
-        "nobody was followed."
+        f" Not available at {when} days, where nobody in {who} had joined by then "
+        f"({NOT_YET}; a 0% there would read as a measurement)."
     )
 
 

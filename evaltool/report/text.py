@@ -199,6 +199,7 @@ def compare_table(comparisons, min_days: int) -> str:
 def survival_text(result: TimeToProceedings, analysis: str | None = None) -> str:
     """The survival analysis as readable text, with the strength of evidence of the cohorts'
     comparison (``analysis``: whether it is the primary analysis or a sensitivity one)."""
+    from evaltool.analysis.survival.km import as_read
     from evaltool.analysis.survival.returns import OUTCOME_WORDS
     from evaltool.analysis.survival.table import ENTRY_WORDS
 
@@ -221,8 +222,6 @@ def survival_text(result: TimeToProceedings, analysis: str | None = None) -> str
         "new proceedings [95% CI]",
     )
     rows = [head]
-    from evaltool.analysis.survival.km import as_read
-
     for r in records(as_read(result.survival_at_)):
         if r["not_estimated"]:  # nobody had joined yet: R's S = 1 is no measurement
             s, i = r["not_estimated"], "not estimated"
@@ -268,7 +267,10 @@ def survival_text(result: TimeToProceedings, analysis: str | None = None) -> str
             "new proceedings with death as a competing risk (Aalen-Johansen; parents who died "
             "can have no new proceedings):"
         )
-        for r in records(result.competing_):
+        for r in records(as_read(result.competing_)):
+            if r["not_estimated"]:
+                lines.append(f"  {r['group']}, by {r['days']} days: {r['not_estimated']}")
+                continue
             lines.append(
                 f"  {r['group']}, by {r['days']} days: {_f(r['incidence'], '.1%')} "
                 f"[{_f(r['ci_low'], '.1%')}, {_f(r['ci_high'], '.1%')}]; died first "
@@ -283,7 +285,9 @@ def survival_text(result: TimeToProceedings, analysis: str | None = None) -> str
             lines.append(f"  {b['measured']}: {b['not_compared']}")
         for r in b["rows"]:
             ours = (
-                f"not followed up this long (longest {b['longest_follow_up_days']:g} days)"
+                r["not_estimated"]
+                if r.get("not_estimated")
+                else f"not followed up this long (longest {b['longest_follow_up_days']:g} days)"
                 if r["incidence"] is None
                 else f"{r['incidence']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}]"
             )

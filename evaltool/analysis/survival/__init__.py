@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from evaltool.analysis.survival.cox import cox_model
-from evaltool.analysis.survival.km import KaplanMeier, logrank
+from evaltool.analysis.survival.km import NOT_YET, KaplanMeier, logrank
 from evaltool.analysis.survival.table import (
     AGE_BANDS,
     ENTRIES,
@@ -363,7 +363,8 @@ class TimeToProceedings:
         longest = float(km.time_.max())
         for p in b.points:
             row = km.at([p.days]).iloc[0]
-            reached = p.days <= longest
+            joined = bool(row["entered"] > 0)  # else R's S = 1 is no measurement
+            reached = p.days <= longest and joined
             out["rows"].append(
                 {
                     "days": p.days,
@@ -373,6 +374,7 @@ class TimeToProceedings:
                     "ci_high": 1 - row["ci_low"] if reached else None,
                     "at_risk": int(row["at_risk"]) if reached else 0,
                     "events": int(row["events"]),
+                    "not_estimated": None if joined else NOT_YET,
                 }
             )
         out.update(compared=True, clients=len(t), longest_follow_up_days=longest)

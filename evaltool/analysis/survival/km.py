@@ -175,6 +175,9 @@ READ_AT = (
     "cumulative_incidence",
     "ci_incidence_low",
     "ci_incidence_high",
+    "incidence",  # aalen_johansen's
+    "se",
+    "died",
 )
 
 
@@ -351,6 +354,7 @@ def aalen_johansen(
                 "at_risk": int(((entry < t) & (time >= t)).sum()),
                 "events": int(((time <= t) & (kind == 1)).sum()),
                 "deaths": int(((time <= t) & (kind == 2)).sum()),
+                "entered": int((entry < t).sum()),  # 0: not estimated (as_read)
             }
         )
     return pd.DataFrame(rows)
