@@ -96,3 +96,18 @@ def test_codes_are_normalised_and_checked():
 def test_ids_stay_text_with_leading_zeros():
     result = convert(pd.Series(["00123", 123, 123.0, " A7 "], dtype=object), Column("id", ID))
     assert result.values.tolist() == ["00123", "123", "123", "A7"]
+
+
+@pytest.mark.parametrize("dtype", [pd.StringDtype("pyarrow"), object])
+def test_id_codes_are_those_of_the_text_as_read(dtype):
+    """A key's codes (for duplicates) come from the raw values' codes when reading them as
+    text changed none of them (the 5-million-row clients file), and from the text otherwise:
+    ' A1' and 'A1' are one id, 'none' and a blank are none."""
+    clean = convert(pd.Series(["A1", "B2", "A1", None, "C3"], dtype=dtype), Column("c", ID), True)
+    assert clean.codes.tolist() == [0, 1, 0, -1, 2]
+    spaced = pd.Series(["A1", " A1", "B2", "none", None, "B2 "], dtype=dtype)
+    assert convert(spaced, Column("c", ID), True).codes.tolist() == [0, 0, 1, -1, -1, 1]
+    assert convert(pd.Series([None, None], dtype=dtype), Column("c", ID), True).codes.tolist() == [
+        -1,
+        -1,
+    ]

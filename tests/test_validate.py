@@ -539,3 +539,29 @@ def test_a_problem_shows_no_value_whole():
     assert p.message == "found " + "9" * 60 + "... (32,767 characters) here"
     assert p.expected == expected
     assert Problem("error", "short", value="None").value == "None"
+
+
+def test_client_links_and_the_leading_zeros_hint_by_hand():
+    """Which ids are unknown, and which get the leading-zeros hint, worked out by hand: the
+    hint pads to the most common length of a distinct client id (5 here, although '0077'
+    is listed three times), so '77' is only unknown, '603' is 00603 and '1' is nobody."""
+    from evaltool.data.checking import ClientIds, check_client_links
+    from evaltool.data.reading import RawTable
+
+    clients = pd.Series(
+        ["00603", "00604", "00605", "12345", "0077", "0077", "0077", None], dtype="string"
+    )
+    linked = pd.Series(["603", "NOT", None, "00604", "1", "77", "0077", "603"], dtype="string")
+    typed = pd.DataFrame({"_row": range(2, 10), "client_id": linked})
+    raw = RawTable("goals", typed.astype(object), "goals.csv", letters={"client_id": "A"})
+    for ids in (ClientIds(clients, [linked]), ClientIds(clients), clients):
+        found = check_client_links(raw, typed, ids)
+        assert [(p.row, p.value) for p in found] == [
+            (2, "603"),
+            (3, "NOT"),
+            (6, "1"),
+            (7, "77"),
+            (9, "603"),
+        ]
+        hinted = [p.row for p in found if "leading zeros are restored (as 5 digits)" in p.message]
+        assert hinted == [2, 9]

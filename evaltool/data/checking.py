@@ -285,26 +285,62 @@ def check_table(
     return typed, problems
 
 
-class ClientIds:
-    """The clients' ids, hashed once for every table that links to them (a national clients
-    file has millions: hashing them again per table, and writing each as text for the
-    leading-zeros hint, took over a minute)."""
+def among(values: pd.Series, pool: pd.Series) -> np.ndarray:
+    """``values.isin(pool)``, with the hash table built on the smaller side: a national
+    clients file has millions of ids, a table linked to it thousands, and hashing the millions
+    for each look-up took seconds. The pool is first cut to the ids among ``values`` (one pass
+    over it, hashing only ``values``), which gives the same answer, blanks included."""
+    if len(pool) > 2 * len(values):
+        pool = pool[pool.isin(values).to_numpy(dtype=bool)]
+    return values.isin(pool).to_numpy(dtype=bool)
 
-    def __init__(self, ids: pd.Series) -> None:
-        index = pd.Index(ids.dropna().to_numpy())
-        # is_unique builds the hash table that every look-up then uses; duplicated ids are
-        # reported elsewhere, and only their distinct values are needed here
-        self.index = index if index.is_unique else index.unique()
+
+class ClientIds:
+    """The clients' ids, for every table that links to them (a national clients file has
+    millions: hashing them for each table, and writing each as text for the leading-zeros
+    hint, took over a minute). ``wanted``: the ids the linked tables hold, looked up in one
+    pass over the clients' ids; any other value is looked up when asked."""
+
+    def __init__(self, ids: pd.Series, wanted: list[pd.Series] = ()) -> None:
+        self.ids = ids.dropna().astype(object)
+        self.asked = pd.Series([], dtype=object)
+        self.found = pd.Series([], dtype=object)
+        if wanted:
+            self._look_up(pd.concat([w.dropna().astype(object) for w in wanted]).unique())
+
+    def _look_up(self, values: np.ndarray) -> None:
+        asked = pd.Series(values, dtype=object)
+        hit = among(asked, self.ids)
+        self.asked = pd.concat([self.asked, asked], ignore_index=True)
+        self.found = pd.concat([self.found, asked[hit]], ignore_index=True)
 
     def contain(self, values: pd.Series) -> np.ndarray:
-        """Which values are ids of clients (the index's hash table is built on the first
-        call and kept)."""
-        return self.index.get_indexer(values.to_numpy()) >= 0
+        """Which values are ids of clients."""
+        values = values.astype(object)
+        new = ~values.isin(self.asked).to_numpy(dtype=bool) & values.notna().to_numpy(dtype=bool)
+        if new.any():
+            self._look_up(values[new].unique())
+        return values.isin(self.found).to_numpy(dtype=bool)
+
+    def may_have_lost_zeros(self, ids: pd.Series) -> bool:
+        """Whether some of ``ids``, padded with zeros to the length of some client id, is one
+        (if none is, the hint below cannot apply, whatever the most common length)."""
+        lengths = self.lengths
+        candidates = [
+            text.zfill(int(n)) for text in ids.unique() for n in lengths[lengths > len(text)]
+        ]
+        return bool(candidates) and bool(self.contain(pd.Series(candidates, dtype=object)).any())
+
+    @cached_property
+    def lengths(self) -> np.ndarray:
+        """The lengths an id has, as text."""
+        return np.unique(np.fromiter(map(len, map(str, self.ids.to_numpy())), dtype=np.int64))
 
     @cached_property
     def width(self) -> int:
         """The most common length of an id as text (the hint pads lost zeros back to it)."""
-        widths = self.index.astype(str).str.len().value_counts()
+        index = pd.Index(self.ids.to_numpy())
+        widths = index.unique().astype(str).str.len().value_counts()
         return int(widths.index[0]) if len(widths) else 0
 
 
@@ -318,9 +354,10 @@ def check_client_links(
     column = typed["client_id"]
     unknown = pd.Series(column.notna().to_numpy() & ~client_ids.contain(column), index=typed.index)
     message: str | pd.Series = "client_id not found in the clients table"
-    if unknown.any():  # ids that lost their leading zeros on the way (a number column)
+    ids = column[unknown].astype(str)
+    # ids that lost their leading zeros on the way (a number column)
+    if unknown.any() and client_ids.may_have_lost_zeros(ids):
         width = client_ids.width
-        ids = column[unknown].astype(str)
         padded = ids.str.zfill(width)
         lost = pd.Series(client_ids.contain(padded), index=ids.index) & (padded != ids)
         if lost.any():
@@ -390,7 +427,12 @@ def validate_source(
         checked[spec.name] = spec
     clients = tables.get("clients")
     if clients is not None and "client_id" in clients:
-        ids = ClientIds(clients["client_id"])
+        linked = [
+            tables[s.name]["client_id"]
+            for s in specs
+            if s.client_linked and s.name in tables and "client_id" in tables[s.name]
+        ]
+        ids = ClientIds(clients["client_id"], linked)
         for spec in specs:
             if spec.client_linked and spec.name in tables:
                 report.extend(check_client_links(source.tables[spec.name], tables[spec.name], ids))

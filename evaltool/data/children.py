@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from evaltool.data.checking import Dataset, cell_problems, locate
+from evaltool.data.checking import Dataset, among, cell_problems, locate
 from evaltool.data.problems import ERROR, Problem, shown
 from evaltool.data.reading import RawTable
 
@@ -156,7 +156,7 @@ def _known_client(frame: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> np.nd
     clients = tables.get("clients")
     if clients is None or "client_id" not in clients or "client_id" not in frame:
         return np.ones(len(frame), dtype=bool)
-    return frame["client_id"].isin(clients["client_id"]).to_numpy()
+    return among(frame["client_id"], clients["client_id"])
 
 
 def other_separator(cell: str, known: set[str]) -> tuple[str, list[str]] | None:

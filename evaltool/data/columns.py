@@ -104,13 +104,17 @@ def as_text(raw: pd.Series) -> pd.Series:
     pandas' string methods take a millisecond or more each); the result is held as Python
     strings, as evaltool's typed text always is: pandas' ``isin`` on Arrow-backed text is slow
     for long lists of values."""
+    return pd.Series(pd.arrays.ArrowStringArray(_text_array(raw)), index=raw.index).astype("string")
+
+
+def _text_array(raw: pd.Series) -> pa.Array:
+    """``as_text`` as Arrow text (before Python strings are made of it)."""
     text = raw if is_arrow_text(raw) else raw.astype(_ARROW_TEXT)  # str() of numbers, dates
     arr = pc.utf8_trim_whitespace(pa.array(text.array))
     if pc.any(pc.ends_with(arr, ".0")).as_py():  # the regex only where it can apply
         arr = pc.replace_substring_regex(arr, pattern=r"^(-?\d+)\.0$", replacement=r"\1")
     blank = pc.or_kleene(pc.equal(arr, ""), pc.is_in(pc.utf8_lower(arr), value_set=_BLANKS))
-    kept = pc.if_else(blank, pa.scalar(None, arr.type), arr)
-    return pd.Series(pd.arrays.ArrowStringArray(kept), index=raw.index).astype("string")
+    return pc.if_else(blank, pa.scalar(None, arr.type), arr)
 
 
 #: cells that mean "nothing here" once lower-cased, as spreadsheets and exports write them
@@ -145,7 +149,8 @@ def convert(
     codes, uniques = distinct_values(raw)
     # a blank goes last among the distinct values: a missing cell's code, -1, picks it
     blank = pd.Series([None], dtype=uniques.dtype)
-    text = as_text(pd.concat([uniques, blank], ignore_index=True))
+    arr = _text_array(pd.concat([uniques, blank], ignore_index=True))
+    text = pd.Series(pd.arrays.ArrowStringArray(arr)).astype("string")
     distinct = (
         parse_dates(text, EXCEL_EPOCH_1904 if date1904 else EXCEL_EPOCH)
         if column.type == DATE
@@ -164,8 +169,24 @@ def convert(
         result.reduced = spread(distinct.reduced.astype(bool))
     if coded:
         # '07/01/2026' and '2026-01-07' are two raw values but one date: code the typed values
-        result.codes = pd.factorize(distinct.values)[0][codes]
+        result.codes = _typed_codes(distinct.values, codes, arr, uniques, column)
     return result
+
+
+def _typed_codes(
+    values: pd.Series, codes: np.ndarray, arr: pa.Array, uniques: pd.Series, column: Column
+) -> np.ndarray:
+    """The code of each cell's typed value (``codes``: of its raw value; ``values``: the typed
+    distinct raw values, the blank last; ``arr``: those as Arrow text). Text is coded by Arrow,
+    not as millions of Python strings (a national clients file's ids); when no raw value was
+    changed by reading it as text (trimmed, emptied), the raw codes are those of the text."""
+    if column.type not in (TEXT, ID):
+        return pd.factorize(values)[0][codes]
+    if is_arrow_text(uniques) and arr.null_count == 1:
+        same = pc.equal(arr.slice(0, len(uniques)), pa.array(uniques.array))
+        if pc.all(same).as_py():
+            return codes
+    return pd.factorize(pd.arrays.ArrowStringArray(arr))[0][codes]
 
 
 def _no_problems(values: pd.Series) -> Converted:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaltool.data.checking import Dataset, cell_problems
+from evaltool.data.checking import Dataset, among, cell_problems
 from evaltool.data.problems import Problem
 
 #: a parent's age at referral outside this range is a mistyped year
@@ -62,8 +62,13 @@ def _children(dataset: Dataset) -> list[Problem]:
     raw = dataset.raw["children"]
     clients = tables.get("clients")
     if clients is not None and {"client_id", "birth_year"} <= set(clients):
+        # the clients of these children only (a national clients file has millions of rows;
+        # cut first, the first row of each client is the same row)
+        theirs = clients.loc[
+            among(clients["client_id"], children["client_id"]), ["client_id", "birth_year"]
+        ]
         mother = children["client_id"].map(
-            clients.drop_duplicates("client_id").set_index("client_id")["birth_year"]
+            theirs.drop_duplicates("client_id").set_index("client_id")["birth_year"]
         )
         gap = children["birth_date"].dt.year - pd.to_numeric(mother, errors="coerce")
         bad = (gap < MOTHER_AT_BIRTH).fillna(False).astype(bool)

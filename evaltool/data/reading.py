@@ -783,9 +783,10 @@ def _read_csv_arrow(file: Path) -> pd.DataFrame:
         read_options=csv.ReadOptions(autogenerate_column_names=True),
         parse_options=csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
         convert_options=csv.ConvertOptions(
-            column_types={f"f{i}": pa.string() for i in range(width)},  # all text
+            # all text; large_string, as pandas holds Arrow text (no copy of every column)
+            column_types={f"f{i}": pa.large_string() for i in range(width)},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
     )
-    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    return table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow")}.get)
