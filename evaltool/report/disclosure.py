@@ -346,6 +346,8 @@ class _Solver:
     optimum too (the relaxation's bound is never worse, and that point is feasible); only
     otherwise is the integer programme solved."""
 
+    asked = 0  # questions asked in this process (``_give_back`` bounds its own)
+
     def __init__(self, a: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> None:
         import highspy
         from scipy.sparse import csc_matrix
@@ -385,6 +387,7 @@ class _Solver:
         """The greatest (or least) whole value of variable ``j``; None if there is none."""
         import highspy
 
+        _Solver.asked += 1
         if self.last is not None:
             self.h.changeColCost(self.last, 0.0)
         self.h.changeColCost(j, -1.0 if maximise else 1.0)
@@ -641,10 +644,11 @@ def protect(
     return out
 
 
-#: cells tried by ``_give_back``, headlines and larger first: each trial audits everything the
-#: cell is tied to, and across a long series of returns that is most of the record, so the
-#: effort is bounded (the same on every machine; a cell not tried stays hidden, which is safe)
-GIVE_BACK_TRIES = 40
+#: the solver questions ``_give_back`` may ask, headlines and larger first: each trial audits
+#: everything the cell is tied to, and across a long series of returns that is most of the
+#: record, so the effort is bounded (counted, so the same on every machine; a cell not tried
+#: stays hidden, which is safe)
+GIVE_BACK_SOLVES = 6000
 
 
 def _give_back(
@@ -667,7 +671,10 @@ def _give_back(
     it in one place while hiding it in another only confuses. Nor is a cell shown again
     where it would leave a group reading as all in one category (see ``_lone_categories``)."""
     order = sorted(picked, key=lambda t: (-rank.get(t, 2), -cells.value[t], repr(t)))
-    for t in order[:GIVE_BACK_TRIES]:
+    start = _Solver.asked
+    for t in order:
+        if _Solver.asked - start > GIVE_BACK_SOLVES:
+            break
         hidden = cells.hidden - {t}
         unknown = hidden | before
         near = _reachable(t, by_term, lambda u, unknown=unknown: u in unknown or isinstance(u, str))
