@@ -969,8 +969,10 @@ def plugins(
         from dataclasses import asdict
 
         from evaltool.instruments.registry import build_registry
+        from evaltool.report.renderers import renderers_of
 
         registry = build_registry()
+        renderers_of(registry)  # the output formats, each listed with the plugin offering it
         if as_json:
             typer.echo(json.dumps([asdict(p) for p in registry.plugins], indent=2))
             return

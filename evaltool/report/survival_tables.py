@@ -529,3 +529,65 @@ def comparison_tables(fit: TimeToProceedings, compared: WeightedSurvival) -> lis
             relations=tuple(relations),
         ),
     ]
+
+
+BENCHMARK = "km-benchmark"
+CMP_OVERLAP = "cmp-overlap"
+
+
+def benchmark_table(bench: dict) -> SummaryTable:
+    """The service's own share with new proceedings at each point of a like-for-like
+    benchmark (``TimeToProceedings.benchmark_``), beside the benchmark's figure: the
+    numbers at risk and the events are counts like any other, so a share resting on few
+    parents is hidden with them, protected with the rest of the return."""
+    rows = bench["rows"]
+    frame = pd.DataFrame(
+        {
+            "Months": [round(r["days"] / DAYS_PER_MONTH) for r in rows],
+            "Days": [int(r["days"]) for r in rows],
+            "Benchmark": [r["benchmark_incidence"] for r in rows],
+            "At risk": [int(r["at_risk"] or 0) for r in rows],
+            "Events so far": [int(r["events"] or 0) for r in rows],
+            SHARES[0]: [r["incidence"] for r in rows],
+            SHARES[1]: [r["ci_low"] for r in rows],
+            SHARES[2]: [r["ci_high"] for r in rows],
+        }
+    )
+    return SummaryTable(
+        BENCHMARK,
+        f"This service's {bench['population']} (service cohort) beside the benchmark",
+        frame,
+        counts=("At risk", "Events so far"),
+        derived={c: ("At risk", "Events so far") for c in SHARES},
+        percent=("Benchmark", *SHARES),
+        formats={"Days": "0", "Months": "0"},
+        note="The service's Kaplan-Meier estimate at each of the benchmark's times, for the "
+        "benchmark's population only; a blank share: not followed up this long.",
+    )
+
+
+def overlap_scores(compared: WeightedSurvival, threshold: int) -> SummaryTable | None:
+    """How the cohorts' propensity scores overlap (the board page draws it): the parents of
+    each cohort in each range of scores, neighbouring ranges merged until none holds 1 to
+    ``threshold`` parents of a cohort (``coarse_overlap``); None when nothing can be shown."""
+    from evaltool.analysis.comparison import coarse_overlap
+
+    table = coarse_overlap(compared.overlap_, threshold)
+    if table.empty:
+        return None
+    frame = pd.DataFrame(
+        {
+            "Score from": table["score_from"].astype(float),
+            "Score to": table["score_to"].astype(float),
+            "Service": table["service"].astype(int),
+            "Comparison": table["comparison"].astype(int),
+        }
+    )
+    return SummaryTable(
+        CMP_OVERLAP,
+        "Propensity scores of the cohorts: parents by range of score",
+        frame,
+        counts=("Service", "Comparison"),
+        formats={"Score from": "0.0", "Score to": "0.0"},
+        note="Ranges merged until no cohort has a small number of parents in one.",
+    )
