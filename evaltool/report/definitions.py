@@ -22,12 +22,16 @@ TABLE = "definitions"
 
 
 def definitions_table(results: Results) -> SummaryTable:
-    """Every definition as a row: Term, Definition, Source (no counts: words only)."""
+    """Every definition as a row: Term, Definition, Source (no counts: words only). A
+    shared output hides nothing: no row for the hidden figures' symbol."""
+    defs = definitions(results)
+    if results.settings.audience == "shared":
+        defs = [d for d in defs if not d.term.endswith("(suppressed)")]
     return SummaryTable(
         TABLE,
         "Definitions",
         pd.DataFrame(
-            [(d.term, d.meaning, d.source) for d in definitions(results)],
+            [(d.term, d.meaning, d.source) for d in defs],
             columns=["Term", "Definition", "Source"],
         ),
     )

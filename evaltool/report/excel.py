@@ -222,7 +222,7 @@ def build_workbook(output: Output) -> Workbook:
     sw.finish()
 
     sw = book.sheet("Definitions", "Definitions", "What each term and figure means, and its source")
-    write_definitions(sw, pub, book.output.shared)
+    write_definitions(sw, pub)
     if output.internal is not None:
         write_internal_sheets(book, output.internal)
     if book.chart_data is not None:
@@ -300,11 +300,7 @@ def write_cover(book: Book) -> None:
     sw.heading("Plugins")  # by distribution and version: module paths mean nothing to a funder
     sw.pairs(list(f.plugins))
     sw.heading("Settings used")
-    rows = list(f.settings_rows)
-    if out.shared:
-        exact = "none: exact counts (shared under agreement)"
-        rows = [(k, exact if k == "Small-number threshold" else v) for k, v in rows]
-    sw.pairs(rows)
+    sw.pairs(list(f.settings_rows))
     sw.finish(None)
     sw.ws.column_dimensions["B"].width = 80
 
@@ -417,13 +413,9 @@ def link_summary(book: Book) -> None:
         cell.value = f"={quote_sheetname(sheet)}!{source}"
 
 
-def write_definitions(sw: SheetWriter, pub: Published, shared: bool = False) -> None:
-    """The Definitions sheet, the publication's table of them (``shared``: without the hidden
-    figures' symbol: none is hidden)."""
-    defs = pub.shown[DEFINITIONS].values
-    if shared:
-        defs = defs[~defs["Term"].astype(str).str.endswith("(suppressed)")]
-    header, _ = sw.frame(defs.reset_index(drop=True))
+def write_definitions(sw: SheetWriter, pub: Published) -> None:
+    """The Definitions sheet: the publication's table of them."""
+    header, _ = sw.frame(pub.shown[DEFINITIONS].values)
     sw.finish()
     ws = sw.ws
     ws.print_title_rows = f"{header}:{header}"

@@ -138,13 +138,16 @@ def input_hashes(results: Results) -> list[tuple[str, str]]:
 
 
 def settings_rows(results: Results) -> list[tuple[str, Any]]:
+    """The Cover's settings (a shared output hides nothing: its threshold says so)."""
     s = results.settings
     rows: list[tuple[str, Any]] = [
         ("Configuration file", s.config_file.name if s.config_file else "none (defaults)"),
         ("Reporting calendar", s.calendar),
         (
             "Small-number threshold",
-            f"counts 1 to {s.small_number_threshold} shown as "
+            "none: exact counts (shared under agreement)"
+            if s.audience == "shared"
+            else f"counts 1 to {s.small_number_threshold} shown as "
             f"{SYMBOL_PROFILES[s.symbols][SUPPRESSED]}",
         ),
         ("Symbols", f"{s.symbols} (the Notes sheet gives their meaning)"),
