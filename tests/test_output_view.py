@@ -274,3 +274,31 @@ def test_the_board_reads_the_output_alone(full, pub):
     page = board_html(output)
     assert page == board_html(dataclasses.replace(output))
     assert "id='comparison'" in page and "id='value'" in page
+
+
+def test_the_power_of_a_comparison_is_a_protected_table_not_words(full, pub):
+    """The power sentence counts parents with new proceedings ("With 20 parents with new
+    proceedings and 79% ..."): printed as words beside a table, it gave away the medians
+    table's hidden 'all' events (and so the comparison cohort's, by difference). It is a
+    table of the publication now, declared the same count as the medians table's, and no
+    word of the view states it."""
+    import re
+
+    view = pub.published()
+    said = [
+        obj
+        for _, obj in reachable(Output(view, output_for(full, pub).facts))
+        if isinstance(obj, str) and re.search(r"With \d+ parents with new proceedings", obj)
+    ]
+    assert not said, said[:2]
+    power = view.shown["power"]
+    medians = view.shown["km-median"].values.set_index("Group")
+    events, all_events = (
+        power.values.iloc[0]["Parents with new proceedings"],
+        medians.at["all", "Events"],
+    )
+    assert (events == SUPPRESSED) == (all_events == SUPPRESSED)
+    if events != SUPPRESSED:
+        assert events == all_events
+        hidden = power.suppressed.iloc[0]
+        assert not hidden.any()

@@ -1,16 +1,18 @@
-"""The Annex's statistics as tables of the publication: the log-rank test and the Cox model
-of the cohorts, protected with every other table of the return, and the notes of the
-survival analysis in words a manager can act on (no count of people in them)."""
+"""The Annex's statistics as tables of the publication: the log-rank test, the Cox model
+and the power of each comparison of the cohorts, protected with every other table of the
+return, and the notes of the survival analysis in words a manager can act on (no count of
+people in them: a count in words is never protected, so the power's count of parents with new
+proceedings is a cell of the ``power`` table, declared the same as the medians table's)."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from evaltool.analysis.evidence import evidence
-from evaltool.instruments.results import SummaryTable
+from evaltool.instruments.results import Relation, SummaryTable
 
 if TYPE_CHECKING:
     from evaltool.analysis.survival import TimeToProceedings
@@ -58,7 +60,7 @@ def annex_tables(survival: TimeToProceedings) -> list[SummaryTable]:
                 cox,
                 formats={"Coefficient": "0.000", "SE": "0.000"},
                 note="Efron ties; cohort coded service = 1. "
-                + (survival.evidence_ or evidence("unadjusted"))["statement"],
+                + (without_power(survival.evidence_) or evidence("unadjusted")["statement"]),
             )
         )
     return tables
@@ -156,3 +158,79 @@ def return_warning(text: str) -> str:
 _A_COUNT = re.compile(
     r"(?<![\d.])\d+ (?=(?:client|event|person|people|pregnan|bab|closure|referral|mother))"
 )
+
+
+POWER = "power"
+CMP_POWER = "cmp-power"
+EVENTS = "Parents with new proceedings"
+#: the power's columns worked out from the events: hidden with them
+HR_BELOW, HR_ABOVE = "Smallest effect detectable (HR below)", "or (HR above)"
+
+
+def without_power(found: dict[str, Any] | None) -> str | None:
+    """An evidence statement without its power sentence: that sentence counts parents with
+    new proceedings, so it is a table of the publication (``power_table``), protected with the
+    rest, never words beside them."""
+    if found is None:
+        return None
+    statement = found["statement"]
+    power = found.get("power")
+    if power is not None:
+        statement = strip_power(statement.replace(power["statement"], "")).strip()
+        statement += " Its power (the smallest effect it could detect) is on the Annex."
+    return statement
+
+
+#: the power sentence of ``evidence.power_statement``: it counts parents with new proceedings
+_POWER_SENTENCE = re.compile(
+    r"\s*With \d+ parents with new proceedings and .*?\(Schoenfeld's formula\)\."
+)
+
+
+def strip_power(text: str) -> str:
+    """A statement of the strength of evidence without its power sentence, for words a
+    renderer prints beside the tables (the power is the Annex's ``power`` table)."""
+    return _POWER_SENTENCE.sub("", text)
+
+
+def power_table(
+    name: str, title: str, found: dict[str, Any] | None, medians: SummaryTable | None
+) -> SummaryTable | None:
+    """The power of a comparison of the cohorts (Schoenfeld's formula): the parents with new
+    proceedings it rests on, the share in the service cohort and the smallest hazard ratio it
+    could detect, hidden with the count. Where that count is the medians table's "all" row's
+    (the same parents), the two are declared one quantity."""
+    power = (found or {}).get("power")
+    if power is None:
+        return None
+    hr = power["minimum_detectable_hr"]
+    frame = pd.DataFrame(
+        [
+            {
+                EVENTS: int(power["events"]),
+                "Share in the service cohort": power["share_service"],
+                HR_BELOW: hr,
+                HR_ABOVE: 1 / hr if hr == hr and hr else float("nan"),
+            }
+        ]
+    )
+    relations = []
+    if medians is not None and "all" in list(medians.data["Group"]):
+        row = list(medians.data["Group"]).index("all")
+        if int(medians.data["Events"].iloc[row]) == int(power["events"]):
+            relations.append(
+                Relation((((name, 0, EVENTS), 1.0), ((medians.name, row, "Events"), -1.0)))
+            )
+    return SummaryTable(
+        name,
+        title,
+        frame,
+        counts=(EVENTS,),
+        derived={HR_BELOW: EVENTS, HR_ABOVE: EVENTS},
+        percent=("Share in the service cohort",),
+        formats={HR_BELOW: "0.00", HR_ABOVE: "0.00"},
+        note="The hazard ratio this comparison has an 80% chance (two-sided 5% test) of "
+        "detecting, from the parents with new proceedings and the share in the service "
+        "cohort; smaller effects could well be missed (Schoenfeld's formula).",
+        relations=tuple(relations),
+    )

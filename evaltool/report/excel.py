@@ -25,7 +25,15 @@ from evaltool.analysis.windows import RECURRENCE, STRATA
 from evaltool.data.benchmark import Benchmark
 from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
 from evaltool.errors import OutputError
-from evaltool.report.annex import COX, LOGRANK, p_text, plain_warning, return_warning
+from evaltool.report.annex import (
+    CMP_POWER,
+    COX,
+    LOGRANK,
+    POWER,
+    p_text,
+    plain_warning,
+    return_warning,
+)
 from evaltool.report.definitions import TABLE as DEFINITIONS
 from evaltool.report.disclosure import SUPPRESSED
 from evaltool.report.formats import SYMBOL_PROFILES, shown_symbol, symbol_key
@@ -626,8 +634,9 @@ def write_annex(book: Book, sw: SheetWriter) -> None:
     test and the Cox model, each with what it cannot show (all of them the publication's
     tables, protected with the rest of the return)."""
     pub = book.pub
-    tables = [t for t in pub.sheets.get(ANNEX, []) if t.name not in (LOGRANK, COX)]
-    tests = {t.name: t for t in pub.sheets.get(ANNEX, []) if t.name in (LOGRANK, COX)}
+    late = (LOGRANK, COX, POWER, CMP_POWER)  # the cohorts' tests, after the before/after ones
+    tables = [t for t in pub.sheets.get(ANNEX, []) if t.name not in late]
+    tests = {t.name: t for t in pub.sheets.get(ANNEX, []) if t.name in late}
     if not tables and "survival" not in pub.texts:
         sw.note("No tests in this return.")
     for table in tables:
@@ -639,8 +648,9 @@ def write_annex(book: Book, sw: SheetWriter) -> None:
         sw.pairs([(col, row[col]) for col in logrank.values.columns])
         sw.note(logrank.note)
         sw.row += 1
-    if COX in tests:
-        write_summary_table(sw, tests[COX])
+    for name in (COX, POWER, CMP_POWER):
+        if name in tests:
+            write_summary_table(sw, tests[name])
     if pub.texts.get("annex-notes"):
         sw.heading("Notes on the Cox model")
         for w in pub.texts["annex-notes"]:

@@ -219,9 +219,23 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
             overlap = overlap_scores(results.compared, results.settings.small_number_threshold)
             if overlap is not None:
                 sheets["Time to next proceedings"].append(overlap)
-        from evaltool.report.annex import annex_tables
+        from evaltool.report.annex import CMP_POWER, POWER, annex_tables, power_table
 
-        if tests := annex_tables(results.survival):
+        medians = next(
+            (t for t in sheets["Time to next proceedings"] if t.name == "km-median"), None
+        )
+        tests = annex_tables(results.survival)
+        for name, title, found in (
+            (POWER, "Power of the comparison of the cohorts", results.survival.evidence_),
+            (
+                CMP_POWER,
+                "Power of the adjusted comparison of the cohorts",
+                results.compared.evidence_ if results.compared is not None else None,
+            ),
+        ):
+            if (table := power_table(name, title, found, medians)) is not None:
+                tests.append(table)
+        if tests:
             sheets[ANNEX] = [*sheets.get(ANNEX, []), *tests]
     if results.pbr is not None:
         sheets[PBR] = [results.pbr, results.pbr_cohorts]  # the one that grows, last
@@ -252,7 +266,7 @@ def words_of(results: Results, pub: Publication) -> Publication:
     outcomes, evidence and the benchmark in words), "annex-notes" (the Cox model's notes),
     "comparison" (the propensity design, hazard ratio and effective sample sizes) and
     "value" (the board page's value-for-money paragraph)."""
-    from evaltool.report.annex import annex_notes
+    from evaltool.report.annex import annex_notes, without_power
     from evaltool.report.summary import caveats
 
     pub.headlines = dict(results.headlines)
@@ -267,7 +281,7 @@ def words_of(results: Results, pub: Publication) -> Publication:
             "ci": survival.ci,
             "followed_up_to": pd.Timestamp(survival.extract_date_).date(),
             "new_child": results.survival_new is not None,
-            "evidence": (survival.evidence_ or {}).get("statement"),
+            "evidence": without_power(survival.evidence_),
             "cox": survival.cox_ is not None or bool(survival.warnings_),
             # the benchmark in words: its service figures are the km-benchmark table's
             "benchmark": None if bench is None else {k: bench.get(k) for k in BENCHMARK_WORDS},
@@ -280,7 +294,7 @@ def words_of(results: Results, pub: Publication) -> Publication:
             "design": compared.propensity.describe(),
             "hr": (float(cox["hr"]), float(cox["hr_low"]), float(cox["hr_high"])),
             "ess": (float(ess["service"]), float(ess["comparison"])),
-            "evidence": compared.evidence_["statement"],
+            "evidence": without_power(compared.evidence_),
         }
     shown = pub.shown.get("value")
     if results.value is not None and shown is not None:
