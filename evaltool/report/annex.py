@@ -177,7 +177,7 @@ def without_power(found: dict[str, Any] | None) -> str | None:
     power = found.get("power")
     if power is not None:
         statement = strip_power(statement.replace(power["statement"], "")).strip()
-        statement += " Its power (the smallest effect it could detect) is on the Annex."
+        statement += " Its power (the smallest effect it could detect): the Annex's power table."
     return statement
 
 
