@@ -291,6 +291,12 @@ def test_the_power_of_a_comparison_is_a_protected_table_not_words(full, pub):
         if isinstance(obj, str) and re.search(r"With \d+ parents with new proceedings", obj)
     ]
     assert not said, said[:2]
+    # the effective sample size of the adjusted comparison is a count (ATT: the service
+    # cohort's number of parents): a cell of the cmp-size table too, never words
+    assert "ess" not in view.texts["comparison"]
+    size = view.shown["cmp-size"].values.set_index("Cohort")
+    parents = view.shown["km-median"].values.set_index("Group").at["service", "Clients"]
+    assert size.at["service", "Parents"] == parents  # the same parents, shown alike
     power = view.shown["power"]
     medians = view.shown["km-median"].values.set_index("Group")
     events, all_events = (

@@ -498,7 +498,7 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
             + words["evidence"]
         )
     if "comparison" in pub.texts:
-        write_comparison(sw, pub.texts["comparison"], tables)
+        write_comparison(sw, pub.texts["comparison"], tables, book.profile)
     bench = words["benchmark"]
     if bench:
         assert book.facts.benchmark is not None
@@ -534,10 +534,17 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
         )
 
 
-def write_comparison(sw: SheetWriter, words: dict[str, Any], tables: dict[str, Table]) -> None:
+def write_comparison(
+    sw: SheetWriter, words: dict[str, Any], tables: dict[str, Table], profile: str
+) -> None:
     """The cohorts compared with propensity scores: the design, the balance, the adjusted
     difference and hazard ratio, and the strength of that evidence."""
-    from evaltool.report.survival_tables import CMP_BALANCE, CMP_DIFFERENCE, CMP_MIN_COHORT
+    from evaltool.report.survival_tables import (
+        CMP_BALANCE,
+        CMP_DIFFERENCE,
+        CMP_MIN_COHORT,
+        CMP_SIZE,
+    )
 
     sw.heading("Comparison of the cohorts, adjusted for measured differences")
     if CMP_BALANCE not in tables:
@@ -547,7 +554,11 @@ def write_comparison(sw: SheetWriter, words: dict[str, Any], tables: dict[str, T
         )
         return
     hr, low, high = words["hr"]
-    service, comparison = words["ess"]
+    size = tables[CMP_SIZE].values.set_index("Cohort")["Effective sample size"]
+    service, comparison = (
+        f"{v:.0f}" if isinstance(v, int | float) else shown_symbol(v, profile)
+        for v in (size["service"], size["comparison"])
+    )
     sw.note(f"Design: {words['design']}.")  # wrapped: a long text
     sw.pairs(
         [
@@ -558,7 +569,7 @@ def write_comparison(sw: SheetWriter, words: dict[str, Any], tables: dict[str, T
             ),
             (
                 "Effective sample size",
-                f"service {service:.0f}, comparison {comparison:.0f} (what the "
+                f"service {service}, comparison {comparison} (what the "
                 "weighted cohorts are worth in unweighted parents)",
             ),
         ]

@@ -211,11 +211,19 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
 
             sheets["Time to next proceedings"].append(benchmark_table(results.survival.benchmark_))
         if results.compared is not None and comparable(results):
-            from evaltool.report.survival_tables import comparison_tables, overlap_scores
+            from evaltool.report.survival_tables import (
+                comparison_size,
+                comparison_tables,
+                overlap_scores,
+            )
 
             sheets["Time to next proceedings"] += comparison_tables(
                 results.survival, results.compared
             )
+            medians = next(
+                (t for t in sheets["Time to next proceedings"] if t.name == "km-median"), None
+            )
+            sheets["Time to next proceedings"].append(comparison_size(results.compared, medians))
             overlap = overlap_scores(results.compared, results.settings.small_number_threshold)
             if overlap is not None:
                 sheets["Time to next proceedings"].append(overlap)
@@ -289,11 +297,9 @@ def words_of(results: Results, pub: Publication) -> Publication:
     compared = results.compared
     if compared is not None:
         cox = compared.cox_.iloc[0]
-        ess = compared.effective_sample_size_
-        texts["comparison"] = {
+        texts["comparison"] = {  # the effective sample sizes: the cmp-size table
             "design": compared.propensity.describe(),
             "hr": (float(cox["hr"]), float(cox["hr_low"]), float(cox["hr_high"])),
-            "ess": (float(ess["service"]), float(ess["comparison"])),
             "evidence": without_power(compared.evidence_),
         }
     shown = pub.shown.get("value")

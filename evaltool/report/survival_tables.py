@@ -591,3 +591,44 @@ def overlap_scores(compared: WeightedSurvival, threshold: int) -> SummaryTable |
         formats={"Score from": "0.0", "Score to": "0.0"},
         note="Ranges merged until no cohort has a small number of parents in one.",
     )
+
+
+CMP_SIZE = "cmp-size"
+
+
+def comparison_size(compared: WeightedSurvival, medians: SummaryTable | None) -> SummaryTable:
+    """The parents of each cohort in the propensity comparison and what the weighted cohorts
+    are worth in unweighted parents (the effective sample size: with ATT weights the service
+    cohort's is its number of parents), hidden with the count. Each count is declared the
+    same as the medians table's where it is the same number (the same parents)."""
+    data = compared.propensity.data_
+    ess = compared.effective_sample_size_
+    frame = pd.DataFrame(
+        {
+            "Cohort": ["service", "comparison"],
+            "Parents": [int((data["cohort_service"] == f).sum()) for f in (1, 0)],
+            "Effective sample size": [ess["service"], ess["comparison"]],
+        }
+    )
+    relations = []
+    if medians is not None:
+        groups = list(medians.data["Group"])
+        for r, group in enumerate(frame["Cohort"]):
+            if group in groups:
+                m = groups.index(group)
+                if int(medians.data["Clients"].iloc[m]) == int(frame["Parents"].iloc[r]):
+                    relations.append(
+                        Relation(
+                            (((CMP_SIZE, r, "Parents"), 1.0), ((medians.name, m, "Clients"), -1.0))
+                        )
+                    )
+    return SummaryTable(
+        CMP_SIZE,
+        "Parents in the adjusted comparison",
+        frame,
+        counts=("Parents",),
+        derived={"Effective sample size": "Parents"},
+        formats={"Effective sample size": "0"},
+        note="Effective sample size: what the weighted cohort is worth in unweighted parents.",
+        relations=tuple(relations),
+    )
