@@ -117,11 +117,12 @@ def score_and_write(
     from evaltool.report import record
     from evaltool.report.files import inputs_of, refuse_inputs
     from evaltool.report.output import check_audience, check_target, write_output
+    from evaltool.report.renderers import renderers_of
 
     check_audience(settings, internal)
     registry = registry_for(settings)
     refuse_inputs(Path(out), inputs_of(data, settings))  # before any work, and --force
-    check_target(Path(out), force, registry.renderers)
+    check_target(Path(out), force, renderers_of(registry))
     if settings.audience != "shared":
         record.check(record.record_path(settings), final and not internal)
     results = run(data, settings, period, extract_date, registry=registry, progress=progress)
@@ -616,8 +617,11 @@ def write_from_export(folder: Path, export: Path, force: bool = False):
 def plugins() -> list[PluginInfo]:
     """``evaltool plugins``: every plugin found, loaded or not, with its error."""
     from evaltool.instruments.registry import build_registry
+    from evaltool.report.renderers import renderers_of
 
-    return build_registry().plugins
+    registry = build_registry()
+    renderers_of(registry)  # the output formats, each listed with the plugin offering it
+    return registry.plugins
 
 
 def benchmarks() -> dict[str, Benchmark]:

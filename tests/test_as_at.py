@@ -105,7 +105,7 @@ def extract_then(source: Path, end: dt.date, target: Path) -> None:
 def _figures(path: Path) -> dict:
     """The return's JSON less what says when and from what it was made."""
     data = json.loads(path.read_text())
-    for key in ("extract_date", "extract_date_source", "generated_at"):
+    for key in ("extract_date", "extract_date_source", "generated_at", "input_files"):
         data.pop(key)
     return data
 

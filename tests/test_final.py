@@ -216,6 +216,8 @@ def test_a_shared_output_shows_the_counts_the_published_one_hides(q4, tmp_path, 
     )
     hidden = 0
     for sheet, tables in published["sheets"].items():
+        if sheet == "Definitions":  # words: the shared one has no symbol for a hidden figure
+            continue
         for p, e in zip(tables, exact["sheets"][sheet], strict=True):
             for prow, erow in zip(p["rows"], e["rows"], strict=True):
                 for pv, ev in zip(prow, erow, strict=True):

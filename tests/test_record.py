@@ -270,6 +270,7 @@ def race(quarters, tmp_path, slow: float) -> list[object]:
 
     from evaltool.report.json_output import render_json
     from evaltool.report.output import OutputRenderer, write_output
+    from evaltool.report.renderers import renderers_of
 
     start = threading.Barrier(len(quarters))
     outcome: list[object] = [None] * len(quarters)
@@ -282,7 +283,7 @@ def race(quarters, tmp_path, slow: float) -> list[object]:
 
     def one(k: int) -> None:
         results = quarters[k]
-        renderers = dict(results.loaded.registry.renderers)
+        renderers = dict(renderers_of(results.loaded.registry))
         renderers["json"] = OutputRenderer("json", "slow", slow_json)
         results.loaded.registry.renderers = renderers
         start.wait()

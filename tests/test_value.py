@@ -249,9 +249,9 @@ def test_example_sheet_is_protected_with_the_return(example_results):
         assert f"{figure:+.1%}" not in said and f"{abs(figure):.1%}" not in said
     # and the board page does not print the figures the sheet hides
     from evaltool.report.board import board_html
-    from evaltool.report.output import Output
+    from evaltool.report.output import output_for
 
-    page = board_html(Output(example_results, pub, False))
+    page = board_html(output_for(example_results, pub))
     assert "Value for money: not shown, as it rests on counts hidden in this return." in page
     assert "For every £1 spent" not in page
 
@@ -276,9 +276,9 @@ def test_example_what_if(tmp_path):
     assert not shown.suppressed.to_numpy().any()  # no count behind a stated effect
     assert shown.values.iloc[0]["Present value of savings"] == 1000 * round(pv / 1000)
     from evaltool.report.board import board_html
-    from evaltool.report.output import Output
+    from evaltool.report.output import output_for
 
-    page = board_html(Output(results, pub, False))
+    page = board_html(output_for(results, pub))
     assert "<h2>Value for money</h2>" in page and "For every £1 spent" in page
     assert "what if the service prevents 3 set(s)" in page
 

@@ -15,8 +15,7 @@ from evaltool.api import run
 from evaltool.config import load_settings
 from evaltool.report.board import board_html
 from evaltool.report.excel import build_workbook, plain_warning, write_return
-from evaltool.report.output import Output
-from evaltool.report.publish import publish
+from evaltool.report.output import output_for
 from evaltool.report.words import TERMS
 from tests.conftest import EXAMPLE, EXAMPLE_CONFIG
 
@@ -87,7 +86,7 @@ def example(tmp_path_factory):
     out = tmp_path_factory.mktemp("words") / "return.xlsx"
     write_return(results, out)
     page = _Text()
-    page.feed(board_html(Output(results, publish(results))))
+    page.feed(board_html(output_for(results)))
     return results, openpyxl.load_workbook(out), " ".join(page.parts)
 
 
@@ -174,7 +173,7 @@ def test_warnings_go_to_the_annex_in_plain_words(example):
     saved = list(survival.warnings_)
     survival.warnings_[:] = RAW
     try:
-        wb = build_workbook(replace(results), pub=publish(results))
+        wb = build_workbook(output_for(replace(results)))
     finally:
         survival.warnings_[:] = saved
     for ws in wb.worksheets:

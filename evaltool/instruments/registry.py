@@ -12,10 +12,10 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pluggy
 
@@ -23,9 +23,6 @@ from evaltool.config import read_toml_text
 from evaltool.errors import PluginError
 from evaltool.instruments import hookspecs
 from evaltool.instruments.base import Instrument
-
-if TYPE_CHECKING:
-    from evaltool.report.output import OutputRenderer
 
 ENTRY_POINT_GROUP = "evaltool"
 DISABLE_AUTOLOAD = "EVALTOOL_DISABLE_PLUGIN_AUTOLOAD"
@@ -43,6 +40,10 @@ DEFAULT_PLUGINS = (
     "evaltool.plugins.pregnancies",
     "evaltool.plugins.outputs",
 )
+
+#: the modules of the plugin contract's hookspecs, loaded by name as the built-in plugins are:
+#: the instruments' here, the output formats' with the report that renders them
+HOOKSPECS = ("evaltool.instruments.hookspecs", "evaltool.report.renderers")
 
 
 @dataclass
@@ -67,7 +68,26 @@ class Registry:
     kinds: dict[str, type[Instrument]]
     instruments: dict[str, Instrument]
     plugins: list[PluginInfo]
-    renderers: dict[str, OutputRenderer] = field(default_factory=dict)  # by file extension
+    #: the output formats by file extension, collected by ``report.renderers.renderers_of``
+    #: on first use (their hook and type belong to the report)
+    renderers: dict[str, Any] = field(default_factory=dict)
+    pm: pluggy.PluginManager | None = field(default=None, repr=False)
+
+    def offers(self, hook: str) -> list[tuple[str, list]]:
+        """What each plugin's ``hook`` returns, in registration order, as (plugin, list): a
+        plugin whose hook raises is listed with the error (and offers nothing)."""
+        if self.pm is None:
+            return []
+        by_name = {p.name: p for p in self.plugins}
+        out = []
+        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+            owner = _plugin_of(self.pm, impl)
+            try:
+                out.append((owner, list(impl.function() or [])))
+            except Exception as exc:  # a plugin's bug: name it, keep going
+                by_name[owner].error = f"{hook}() raised {type(exc).__name__}: {exc}"
+                out.append((owner, []))
+        return out
 
     @property
     def load_errors(self) -> list[PluginInfo]:
@@ -88,7 +108,8 @@ class Registry:
 
 def plugin_manager() -> pluggy.PluginManager:
     pm = pluggy.PluginManager(hookspecs.PROJECT)
-    pm.add_hookspecs(hookspecs)
+    for module in HOOKSPECS:
+        pm.add_hookspecs(importlib.import_module(module))
     return pm
 
 
@@ -152,9 +173,8 @@ def _explain_pending(exc: pluggy.PluginValidationError) -> str:
     if not match:
         return text
     name = match.group(1)
-    guess = difflib.get_close_matches(
-        name, [n for n in dir(hookspecs) if n.startswith("evaltool_")], n=1
-    )
+    hooks = [n for m in HOOKSPECS for n in dir(importlib.import_module(m))]
+    guess = difflib.get_close_matches(name, [n for n in hooks if n.startswith("evaltool_")], n=1)
     return f"unknown hook '{name}'" + (f"; did you mean '{guess[0]}'?" if guess else "")
 
 
@@ -239,19 +259,7 @@ def build_registry(extra_paths: Iterable[Path] = (), autoload: bool | None = Non
             raise PluginError(f"instrument folder {folder} (instruments.paths) does not exist")
         for file in _definition_files(folder):
             add(load_definition(file, kinds), str(file), None)
-    renderers: dict[str, OutputRenderer] = {}
-    for impl in reversed(pm.hook.evaltool_output_renderers.get_hookimpls()):  # registration order
-        owner, offered = call(impl, "evaltool_output_renderers")
-        for renderer in offered:
-            ext = renderer.extension.lower().lstrip(".")
-            if ext in renderers:
-                raise PluginError(
-                    f"two plugins offer an output for .{ext} files: {renderers[ext].plugin} "
-                    f"and {owner}; uninstall one of them"
-                )
-            renderers[ext] = replace(renderer, extension=ext, plugin=owner)
-            by_name[owner].outputs.append(ext)
-    return Registry(kinds, instruments, infos, renderers)
+    return Registry(kinds, instruments, infos, pm=pm)
 
 
 def _definition_files(path: Path) -> list[Path]:

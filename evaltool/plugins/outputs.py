@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from evaltool.instruments.hookspecs import hookimpl
-from evaltool.report.output import OutputRenderer
+from evaltool.report.renderers import OutputRenderer
 
 
 def _excel(output, path: str) -> None:

@@ -175,22 +175,24 @@ def survival_png(shown: pd.DataFrame, benchmark: Any) -> str:
 def _overlap_chart(output: Output) -> tuple[str, str] | None:
     """How the cohorts' propensity scores overlap: the share of each cohort in each range of
     scores, ranges merged until none holds 1 to threshold parents of a cohort."""
-    from evaltool.analysis.comparison import coarse_overlap
-    from evaltool.report.survival_tables import CMP_BALANCE
+    from evaltool.report.survival_tables import CMP_BALANCE, CMP_OVERLAP
 
-    compared = output.results.compared
-    shown = {t.name for ts in output.publication.sheets.values() for t in ts}
-    if compared is None or CMP_BALANCE not in shown:
+    shown = output.publication.shown
+    if CMP_BALANCE not in shown or CMP_OVERLAP not in shown:
         return None
-    table = coarse_overlap(compared.overlap_, output.results.settings.small_number_threshold)
-    if table.empty:
+    overlap = shown[CMP_OVERLAP]
+    if bool(overlap.suppressed.to_numpy().any()):  # a share of a hidden count: no chart
         return None
+    table = overlap.values
     fig, ax = _axes("Propensity scores of the cohorts")
-    labels = [f"{r.score_from:.1f}-{r.score_to:.1f}" for r in table.itertuples()]
+    labels = [
+        f"{a:.1f}-{b:.1f}" for a, b in zip(table["Score from"], table["Score to"], strict=True)
+    ]
     x = np.arange(len(table))
     words = []
     for offset, group in ((-0.2, "service"), (0.2, "comparison")):
-        share = table[group] / table[group].sum()
+        counts = table[group.capitalize()].astype(float)
+        share = counts / counts.sum()
         ax.bar(x + offset, share, width=0.4, label=group)
         words.append(
             f"{group}: "
@@ -211,7 +213,7 @@ def _charts(output: Output) -> list[tuple[str, str]]:
     from evaltool.report.excel import km_alt_text
     from evaltool.report.workbook import alt_text
 
-    results, pub = output.results, output.publication
+    pub = output.publication
     out = []
     activity = pub.shown["activity"].values
     names = ["Referrals", "Starts", "Active caseload at quarter end"]
@@ -221,20 +223,18 @@ def _charts(output: Output) -> list[tuple[str, str]]:
             alt_text("Line chart of activity by quarter", activity, "Quarter", names, 4),
         )
     )
-    for instrument in results.loaded.instruments:
-        radar = [t for t in pub.sheets.get(instrument.name, []) if t.chart == "radar"]
+    for name, title in output.facts.instruments:
+        radar = [t for t in pub.sheets.get(name, []) if t.chart == "radar"]
         if not radar:
             continue
-        table = radar[-1]  # to date
-        shown = pub.shown[table.name].values
+        shown = radar[-1].values  # to date
         if "Mean distance travelled" not in shown:
             continue
         out.append(
             (
-                distance_png(shown, instrument.title),
+                distance_png(shown, title),
                 alt_text(
-                    f"Bar chart of the mean distance travelled in each domain of "
-                    f"{instrument.title}, to date",
+                    f"Bar chart of the mean distance travelled in each domain of {title}, to date",
                     shown,
                     shown.columns[0],
                     ["Mean distance travelled"],
@@ -248,10 +248,8 @@ def _charts(output: Output) -> list[tuple[str, str]]:
     if "km" in pub.shown:
         km = pub.shown["km"].values
         # a benchmark point on the service's chart only when measured like for like
-        compared = results.survival is not None and (results.survival.benchmark_ or {}).get(
-            "compared"
-        )
-        like = results.settings.benchmark if compared else None
+        bench = pub.texts.get("survival", {}).get("benchmark") or {}
+        like = output.facts.benchmark if bench.get("compared") else None
         out.append((survival_png(km, like), km_alt_text(km, like)))
     return out
 
@@ -269,23 +267,24 @@ def _comparison_html(output: Output) -> str:
     design, the hazard ratio, the balance before and after, and the strength of evidence."""
     from evaltool.report.survival_tables import CMP_BALANCE
 
-    compared = output.results.compared
-    shown = {t.name for ts in output.publication.sheets.values() for t in ts}
-    if compared is None or CMP_BALANCE not in shown:
+    pub = output.publication
+    words = pub.texts.get("comparison")
+    if words is None or CMP_BALANCE not in pub.shown:
         return ""
     e = html.escape
-    cox = compared.cox_.iloc[0]
+    hr, low, high = words["hr"]
+    b = pub.shown[CMP_BALANCE].values
     balance = "; ".join(
-        f"{r.covariate} {r.smd_unweighted:+.2f} to {r.smd_weighted:+.2f}"
-        for r in compared.balance_.itertuples()
+        f"{c} {before:+.2f} to {after:+.2f}"
+        for c, before, after in zip(b["Covariate"], b["SMD before"], b["SMD after"], strict=True)
     )
     return (
         "<h2>Comparison with parents who did not receive the service, adjusted</h2>"
         f"<p id='comparison'>Groups compared: each {e(glossed('cohort'))}. Design: "
-        f"{e(compared.propensity.describe())}. {e(glossed('hazard ratio').capitalize())}, "
-        f"service vs comparison: {cox['hr']:.2f} (95% CI {cox['hr_low']:.2f} to "
-        f"{cox['hr_high']:.2f}). Balance (standardised mean difference before to after; "
-        f"within 0.1 is balanced): {e(balance)}. {e(compared.evidence_['statement'])} "
+        f"{e(words['design'])}. {e(glossed('hazard ratio').capitalize())}, "
+        f"service vs comparison: {hr:.2f} (95% CI {low:.2f} to "
+        f"{high:.2f}). Balance (standardised mean difference before to after; "
+        f"within 0.1 is balanced): {e(balance)}. {e(words['evidence'])} "
         f"{e(ATT_ATE)}</p>"
     )
 
@@ -293,40 +292,32 @@ def _comparison_html(output: Output) -> str:
 def _value_html(output: Output) -> str:
     """The value-for-money paragraph ([value] enabled), only when the return shows its
     figures: a figure hidden on the sheet is not printed here either."""
-    from evaltool.report.value_tables import board_paragraph
-
-    value = output.results.value
-    shown = output.publication.shown.get("value")
-    if value is None or shown is None:
+    text = output.publication.texts.get("value")
+    if text is None:
         return ""
-    if value.central is not None and bool(shown.suppressed.to_numpy().any()):
-        text = "Value for money: not shown, as it rests on counts hidden in this return."
-    else:
-        text = board_paragraph(value)
     return f"<h2>Value for money</h2><p id='value'>{html.escape(text)}</p>"
 
 
 def board_html(output: Output) -> str:
     """The page, as one self-contained HTML document."""
-    from evaltool.report.key_figures import caveats, key_figures, printed_key_value
+    from evaltool.report.key_figures import key_figures, printed_key_value
     from evaltool.report.publish import headline_text
 
-    results, pub = output.results, output.publication
-    s = results.settings
+    pub, f = output.publication, output.facts
     e = html.escape
-    windows = results.windows
+    windows = f.windows
     head = "".join(f"<th scope='col'>{e(w.name)}<br>({e(w.label)})</th>" for w in windows)
     rows = []
-    for f in key_figures(results, pub):
+    for k in key_figures(pub):
         cells = "".join(
-            f"<td>{e(_figure(printed_key_value(pub, f, w, s.symbols), f.percent, s.symbols))}</td>"
+            f"<td>{e(_figure(printed_key_value(pub, k, w, f.symbols), k.percent, f.symbols))}</td>"
             for w in range(len(windows))
         )
-        rows.append(f"<tr><th scope='row'>{e(f.words)}</th>{cells}</tr>")
-    lines = "".join(f"<li>{e(c)}</li>" for c in caveats(results))
+        rows.append(f"<tr><th scope='row'>{e(k.words)}</th>{cells}</tr>")
+    lines = "".join(f"<li>{e(c)}</li>" for c in pub.caveats)
     said = {
-        i.title: headline_text(results.headlines.get(i.name, ""), pub, i.name, s.symbols)
-        for i in results.loaded.instruments
+        title: headline_text(pub.headlines.get(name, ""), pub, name, f.symbols)
+        for name, title in f.instruments
     }
     headlines = "".join(f"<dt>{e(title)}</dt><dd>{e(text)}</dd>" for title, text in said.items())
     figures = "".join(
@@ -336,33 +327,33 @@ def board_html(output: Output) -> str:
     )
     key = "; ".join(
         f"{e(sym)} {e(meaning.split(':')[0].split(' (')[0])}"
-        for sym, meaning in symbol_key(s.symbols)
-        if not output.shared or sym != SYMBOL_PROFILES[s.symbols]["c"]  # none is hidden
+        for sym, meaning in symbol_key(f.symbols)
+        if not output.shared or sym != SYMBOL_PROFILES[f.symbols]["c"]  # none is hidden
     )
     from evaltool.report.output import DRAFT_MARKING
 
-    marking = e("INTERNAL – NOT FOR CIRCULATION" if output.internal else output.marking)
+    marking = e("INTERNAL – NOT FOR CIRCULATION" if output.internal is not None else output.marking)
     if output.draft:
         marking = f"{e(DRAFT_MARKING)} · {marking}"
     status = "" if output.status == "final" else f"<p class='status'>{e(output.status_text())}</p>"
     hiding = (
         "Exact counts: nothing is hidden (shared under agreement, not for publication)."
         if output.shared
-        else f"Counts from 1 to {s.small_number_threshold}, and any figure from which one "
+        else f"Counts from 1 to {f.threshold}, and any figure from which one "
         "could be worked out, are hidden."
     )
     comparison = _comparison_html(output)
     value = _value_html(output)
     return f"""<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8">
-<title>{e(s.service)}: board summary, {e(results.period.label)}</title>
+<title>{e(f.service)}: board summary, {e(f.period.label)}</title>
 <style>{CSS}</style></head>
 <body>
 <span class="marking">{marking}</span>
-<h1>{e(s.service)}: board summary</h1>
+<h1>{e(f.service)}: board summary</h1>
 {status}
-<p class="meta">{e(results.period.describe())}. Data extracted {results.extract_date:%d %b %Y};
-figures as at {results.period.end:%d %b %Y}.
+<p class="meta">{e(f.period.describe())}. Data extracted {f.extract_date:%d %b %Y};
+figures as at {f.period.end:%d %b %Y}.
 The same figures as the Summary sheet of the quarterly return.</p>
 <h2>Key figures (the parents this service works with)</h2>
 <table id="key-figures"><thead><tr><th scope="col">Figure</th>{head}</tr></thead>

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from evaltool.analysis.survival.km import as_read
 from evaltool.analysis.survival.table import ENTRY_WORDS, ORIGIN_DEFINITIONS
-from evaltool.report.formats import formats_for, printed_value, shown_symbol, symbol_key
+from evaltool.report.formats import printed_value, shown_symbol, symbol_key
 
 if TYPE_CHECKING:
     from evaltool.analysis.areas import AreaDiD
@@ -38,6 +38,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _jsonable(value: Any) -> Any:
+    """Plain JSON of nested words and figures: dicts, lists and tuples as lists, values as
+    ``_plain`` makes them."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return _plain(value)
+
+
 def records(frame: Any) -> list[dict[str, Any]]:
     """A frame's rows as JSON-ready dicts (each value as ``_plain`` makes it)."""
     return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
@@ -50,17 +60,16 @@ def publication_json(output: Output) -> dict[str, Any]:
     from evaltool.data.contract import CONTRACT_DOC, CONTRACT_VERSION
     from evaltool.report.publish import headline_text
 
-    results, pub = output.results, output.publication
-    s = results.settings
+    pub, f = output.publication, output.facts
     sheets: dict[str, list[dict[str, Any]]] = {}
     for sheet, tables in pub.sheets.items():
         out = []
         for table in tables:
-            shown = pub.shown[table.name].values
-            formats = formats_for(table)
+            shown = table.values
+            formats = table.formats
             rows = [
                 [
-                    _plain(shown_symbol(printed_value(row[c], formats.get(c)), s.symbols))
+                    _plain(shown_symbol(printed_value(row[c], formats.get(c)), f.symbols))
                     for c in shown.columns
                 ]
                 for row in shown.to_dict(orient="records")
@@ -81,27 +90,33 @@ def publication_json(output: Output) -> dict[str, Any]:
         "revises": output.revises or None,
         "audience": output.audience,  # published, or shared (exact counts, under agreement)
         "marking": output.marking,
-        "service": s.service,
-        "funder": s.funder,
-        "period": results.period.code,
-        "period_label": results.period.describe(),
-        "extract_date": _plain(results.extract_date),
-        "extract_date_source": results.extract_source,
-        "as_at": _plain(results.period.end),
-        "generated_at": _plain(results.generated_at),
+        "service": f.service,
+        "funder": f.funder,
+        "period": f.period.code,
+        "period_label": f.period.describe(),
+        "extract_date": _plain(f.extract_date),
+        "extract_date_source": f.extract_source,
+        "as_at": _plain(f.period.end),
+        "generated_at": _plain(f.generated_at),
         "evaltool_version": __version__,
         "data_contract": f"{CONTRACT_VERSION} ({CONTRACT_DOC})",
         "small_number_threshold": output.threshold,
         "symbols": {  # a shared output hides nothing: no symbol for a hidden figure
             sym: meaning
-            for sym, meaning in symbol_key(s.symbols)
+            for sym, meaning in symbol_key(f.symbols)
             if not output.shared or meaning.split(":")[0] != "confidential"
         },
         "summary": summary_json(output),
         "earlier_returns_taken_into_account": list(pub.earlier_periods),
+        "settings": [[k, _jsonable(v)] for k, v in f.settings_rows],  # as the Cover has them
+        "input_files": [list(pair) for pair in f.input_hashes],
+        "plugins": [list(pair) for pair in f.plugins],
+        # the words the sheets print beside the tables (the analysis's design, the hazard
+        # ratio of the adjusted comparison, the benchmark, the notes): see publish.words_of
+        "words": _jsonable(pub.texts),
         "headlines": {
-            i.name: headline_text(results.headlines.get(i.name, ""), pub, i.name, s.symbols)
-            for i in results.loaded.instruments
+            name: headline_text(pub.headlines.get(name, ""), pub, name, f.symbols)
+            for name, _ in f.instruments
         },
         "sheets": sheets,
     }
@@ -110,10 +125,10 @@ def publication_json(output: Output) -> dict[str, Any]:
 def summary_json(output: Output) -> dict[str, Any]:
     """The Summary's key figures: the windows, and each figure's value in each window with
     the table and column it is read from (the same cells as the return's Summary)."""
-    from evaltool.report.key_figures import caveats, key_figures, printed_key_value
+    from evaltool.report.key_figures import key_figures, printed_key_value
 
-    results, pub = output.results, output.publication
-    windows = results.windows
+    pub, f = output.publication, output.facts
+    windows = f.windows
     return {
         "windows": [
             {
@@ -126,17 +141,16 @@ def summary_json(output: Output) -> dict[str, Any]:
         ],
         "figures": [
             {
-                "figure": f.words,
-                "table": f.table,
-                "column": f.column,
+                "figure": k.words,
+                "table": k.table,
+                "column": k.column,
                 "values": [
-                    _plain(printed_key_value(pub, f, w, results.settings.symbols))
-                    for w in range(len(windows))
+                    _plain(printed_key_value(pub, k, w, f.symbols)) for w in range(len(windows))
                 ],
             }
-            for f in key_figures(results, pub)
+            for k in key_figures(pub)
         ],
-        "caveats": caveats(results),
+        "caveats": list(pub.caveats),
     }
 
 

@@ -20,7 +20,7 @@ from evaltool.report.formats import printed_value, shown_symbol
 
 if TYPE_CHECKING:
     from evaltool.core import Results
-    from evaltool.report.publish import Publication
+    from evaltool.report.publish import Publication, Published
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class KeyFigure:
         return "0.0%" if self.percent else "#,##0"
 
 
-def key_figures(results: Results, pub: Publication) -> list[KeyFigure]:
+def key_figures(pub: Publication | Published) -> list[KeyFigure]:
     """Recurrence first (the outcome these services exist for), then the service's activity."""
     rows = []
     if RECURRENCE in pub.shown:
@@ -61,12 +61,14 @@ def key_figures(results: Results, pub: Publication) -> list[KeyFigure]:
     return rows
 
 
-def key_value(pub: Publication, figure: KeyFigure, window: int) -> Any:
+def key_value(pub: Publication | Published, figure: KeyFigure, window: int) -> Any:
     """The shown value (a number or a symbol) of a key figure in one window."""
     return pub.shown[figure.table].values.iloc[window][figure.column]
 
 
-def printed_key_value(pub: Publication, figure: KeyFigure, window: int, profile: str) -> Any:
+def printed_key_value(
+    pub: Publication | Published, figure: KeyFigure, window: int, profile: str
+) -> Any:
     """The key figure as every output prints it: rounded to its format, symbols the
     profile's."""
     raw = key_value(pub, figure, window)
@@ -74,7 +76,8 @@ def printed_key_value(pub: Publication, figure: KeyFigure, window: int, profile:
 
 
 def caveats(results: Results) -> list[str]:
-    """One line for each kind of comparison the Summary invites."""
+    """One line for each kind of comparison the Summary invites (kept in the publication:
+    ``Publication.caveats``)."""
     from evaltool.analysis.evidence import DESIGNS
     from evaltool.report.words import glossed
 

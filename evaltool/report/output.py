@@ -27,10 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evaltool.errors import DisclosureError, OutputError
+from evaltool.report.renderers import OutputRenderer
 
 if TYPE_CHECKING:
     from evaltool.core import Results
-    from evaltool.report.publish import Publication
+    from evaltool.report.facts import Facts, Internal
+    from evaltool.report.publish import Publication, Published
 
 #: the marking of a published return's pages (the Government Security Classifications)
 OFFICIAL = "OFFICIAL"
@@ -43,17 +45,21 @@ STATUSES = ("draft", "final", "revision")
 
 @dataclass(frozen=True)
 class Output:
-    """What a renderer gets: the period's results and their publication (protected tables),
-    and how to mark it."""
+    """What a renderer gets: the publication (every table as shown, and the words beside
+    them), the return's facts (names, dates, the settings shown: no count of people), and how
+    to mark it. Never the results: no client id and no hidden count can be reached from it.
 
-    results: Results
-    publication: Publication
-    internal: bool = False  # client-level sheets too (never sent; not recorded)
+    ``internal`` is the one narrow path for client-level rows: set only when ``--internal``
+    is asked for (never sent, never recorded); None otherwise."""
+
+    publication: Published
+    facts: Facts
     status: str = "final"  # STATUSES: a draft is marked DRAFT on every page
     audience: str = "published"  # or "shared" (see the module)
     #: the period's earlier final return, in words ("made on 2026-04-03 at 10:15"): the one
     #: a revision replaces (a draft mentions it; a copy of it leaves it unsaid)
     revises: str = ""
+    internal: Internal | None = None  # client-level sheets (``--internal`` only)
 
     @property
     def draft(self) -> bool:
@@ -71,7 +77,7 @@ class Output:
     @property
     def threshold(self) -> int:
         """The small-number threshold the output applies (a shared one hides nothing)."""
-        return 0 if self.shared else self.results.settings.small_number_threshold
+        return 0 if self.shared else self.facts.threshold
 
     def status_text(self) -> str:
         """The Cover's words for the status."""
@@ -91,14 +97,28 @@ class Output:
         return "Final return." if not self.shared else "Final."
 
 
-@dataclass(frozen=True)
-class OutputRenderer:
-    """An output format, offered by a plugin through ``evaltool_output_renderers``."""
+def output_for(
+    results: Results,
+    pub: Publication | None = None,
+    internal: bool = False,
+    status: str = "final",
+    audience: str = "published",
+    revises: str = "",
+) -> Output:
+    """The Output of ``results`` (``pub``: its publication, made here when not given): the
+    publication's renderer view, the facts, and the client-level sheets only if ``internal``."""
+    from evaltool.report.facts import facts_of, internal_of
+    from evaltool.report.publish import publish
 
-    extension: str  # the file's suffix without the dot, e.g. "xlsx"
-    description: str
-    render: Callable[[Output, str], None]  # writes the file at the path given
-    plugin: str = ""  # set by the registry: who offers it
+    pub = pub if pub is not None else publish(results)
+    return Output(
+        pub.published(),
+        facts_of(results),
+        status,
+        audience,
+        revises,
+        internal_of(results) if internal else None,
+    )
 
 
 def renderer_for(path: Path, renderers: dict[str, OutputRenderer]) -> OutputRenderer:
@@ -149,13 +169,14 @@ def check_audience(settings, internal: bool) -> None:
 def exact(results: Results) -> Publication:
     """A shared output's publication: the return's tables as computed, nothing hidden."""
     from evaltool.report.disclosure import Cells, _render
-    from evaltool.report.publish import Publication, gather
+    from evaltool.report.publish import Publication, gather, words_of
 
     sheets = gather(results)
     tables = [t for ts in sheets.values() for t in ts]
     cells = Cells(tables)
     cells.hidden.clear()
-    return Publication(sheets, {t.name: _render(t, cells, set(), 0) for t in tables})
+    pub = Publication(sheets, {t.name: _render(t, cells, set(), 0) for t in tables})
+    return words_of(results, pub)
 
 
 def write_output(
@@ -171,12 +192,13 @@ def write_output(
     earlier returns."""
     from evaltool.report import record
     from evaltool.report.files import inputs_of, refuse_inputs, write_file
+    from evaltool.report.renderers import renderers_of
 
     path = Path(path)
     s = results.settings
     shared = s.audience == "shared"
     check_audience(s, internal)
-    renderers = results.loaded.registry.renderers
+    renderers = renderers_of(results.loaded.registry)
     renderer = check_target(path, force, renderers)
     refuse_inputs(path, inputs_of(results.loaded.dataset.source.path, s))
     recorded = final and not shared and not internal  # an internal workbook is not sent
@@ -199,7 +221,7 @@ def write_output(
             if last is not None:  # a draft says so too: its final would be a revision
                 revises = f"made on {last.written_at.replace('T', ' at ')}"
                 status = "revision" if last.cells != pub.cells else "final"
-        output = Output(
+        output = output_for(
             results,
             pub,
             internal,

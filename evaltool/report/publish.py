@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from dataclasses import replace as _replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -80,6 +80,75 @@ class Publication:
     revised: dict[str, list[str]] = field(default_factory=dict)  # table -> descriptions
     leaks: list[Leak] = field(default_factory=list)  # left over: the return must not go
     earlier_periods: list[str] = field(default_factory=list)
+    #: each instrument's Summary line (a template citing cells of its tables: ``headline_text``)
+    headlines: dict[str, Headline | str] = field(default_factory=dict)
+    #: what each comparison the Summary invites can and cannot show (words, no figures)
+    caveats: list[str] = field(default_factory=list)
+    #: the words a sheet prints beside its tables (``words_of``: no count of people in them)
+    texts: dict[str, Any] = field(default_factory=dict)
+
+    def published(self) -> Published:
+        """What a renderer gets (``Published``): the shown tables and the words, never the
+        true counts, the cells' keys or the relations."""
+        return Published(
+            {
+                sheet: [shown_table(t, self.shown[t.name]) for t in tables]
+                for sheet, tables in self.sheets.items()
+            },
+            dict(self.headlines),
+            list(self.caveats),
+            dict(self.texts),
+            list(self.earlier_periods),
+        )
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table as published: its shown values (hidden figures as their symbols) and how to
+    print them. The true counts stay in the ``Publication``."""
+
+    name: str
+    title: str
+    note: str
+    values: pd.DataFrame  # object dtype: numbers, text or a symbol
+    suppressed: pd.DataFrame  # bool, the same shape: which figures are hidden
+    formats: dict[str, str]  # column -> number format (``formats.formats_for``), every column
+    counts: tuple[str, ...] = ()
+    percent: tuple[str, ...] = ()
+    chart: str | None = None
+
+
+def shown_table(table: SummaryTable, shown: Suppressed) -> Table:
+    from evaltool.report.formats import formats_for
+
+    return Table(
+        table.name,
+        table.title,
+        table.note,
+        shown.values.copy(),
+        shown.suppressed.copy(),
+        formats_for(table),
+        tuple(table.counts),
+        tuple(table.percent),
+        table.chart,
+    )
+
+
+@dataclass(frozen=True)
+class Published:
+    """The publication as a renderer gets it: every table as shown, by sheet, and the words
+    the sheets print beside them (see ``Publication``)."""
+
+    sheets: dict[str, list[Table]]
+    headlines: dict[str, Headline | str] = field(default_factory=dict)
+    caveats: list[str] = field(default_factory=list)
+    texts: dict[str, Any] = field(default_factory=dict)
+    earlier_periods: list[str] = field(default_factory=list)
+
+    @property
+    def shown(self) -> dict[str, Table]:
+        """Every table by name (a ``Table`` has ``values`` like a protected table)."""
+        return {t.name: t for tables in self.sheets.values() for t in tables}
 
 
 def _renamed(table: SummaryTable, name: str) -> SummaryTable:
@@ -157,12 +226,45 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
             sheets["Time to next proceedings"] += return_type_tables(
                 results.survival, results.survival_new
             )
+        if (results.survival.benchmark_ or {}).get("compared"):
+            from evaltool.report.survival_tables import benchmark_table
+
+            sheets["Time to next proceedings"].append(benchmark_table(results.survival.benchmark_))
         if results.compared is not None and comparable(results):
-            from evaltool.report.survival_tables import comparison_tables
+            from evaltool.report.survival_tables import (
+                comparison_size,
+                comparison_tables,
+                overlap_scores,
+            )
 
             sheets["Time to next proceedings"] += comparison_tables(
                 results.survival, results.compared
             )
+            medians = next(
+                (t for t in sheets["Time to next proceedings"] if t.name == "km-median"), None
+            )
+            sheets["Time to next proceedings"].append(comparison_size(results.compared, medians))
+            overlap = overlap_scores(results.compared, results.settings.small_number_threshold)
+            if overlap is not None:
+                sheets["Time to next proceedings"].append(overlap)
+        from evaltool.report.annex import CMP_POWER, POWER, annex_tables, power_table
+
+        medians = next(
+            (t for t in sheets["Time to next proceedings"] if t.name == "km-median"), None
+        )
+        tests = annex_tables(results.survival)
+        for name, title, found in (
+            (POWER, "Power of the comparison of the cohorts", results.survival.evidence_),
+            (
+                CMP_POWER,
+                "Power of the adjusted comparison of the cohorts",
+                results.compared.evidence_ if results.compared is not None else None,
+            ),
+        ):
+            if (table := power_table(name, title, found, medians)) is not None:
+                tests.append(table)
+        if tests:
+            sheets[ANNEX] = [*sheets.get(ANNEX, []), *tests]
     if results.pbr is not None:
         sheets[PBR] = [results.pbr, results.pbr_cohorts]  # the one that grows, last
     if results.value is not None:  # [value] enabled: protected with everything else
@@ -170,7 +272,68 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
 
         sheets[SHEET] = value_tables(results.value, results.survival)
     sheets["Data quality"] = [rows_read(results)]
+    from evaltool.report.definitions import SHEET, definitions_table
+
+    sheets[SHEET] = [definitions_table(results)]
     return sheets
+
+
+#: what a renderer says of the benchmark: words and published figures, never the service's
+#: counts (its figures are the km-benchmark table's)
+BENCHMARK_WORDS = (
+    "label", "source", "published", "checked", "compared", "measured", "not_compared",
+)  # fmt: skip
+
+
+def words_of(results: Results, pub: Publication) -> Publication:
+    """The publication with the words its sheets print beside the tables: the headlines'
+    templates, the Summary's caveats, and ``texts`` (set once the tables are protected, as
+    the value-for-money paragraph depends on what is shown). None of them counts people.
+
+    ``texts`` keys: "survival" (the analysis's origin, entry, CI transform, follow-up date,
+    outcomes, evidence and the benchmark in words), "annex-notes" (the Cox model's notes),
+    "comparison" (the propensity design, hazard ratio and effective sample sizes) and
+    "value" (the board page's value-for-money paragraph)."""
+    from evaltool.report.annex import annex_notes, without_power
+    from evaltool.report.key_figures import caveats
+
+    pub.headlines = dict(results.headlines)
+    pub.caveats = caveats(results)
+    survival = results.survival
+    texts: dict[str, Any] = {"annex-notes": annex_notes(survival)}
+    if survival is not None:
+        bench = survival.benchmark_
+        texts["survival"] = {
+            "origin": survival.origin,
+            "entry": survival.entry,
+            "ci": survival.ci,
+            "followed_up_to": pd.Timestamp(survival.extract_date_).date(),
+            "new_child": results.survival_new is not None,
+            "evidence": without_power(survival.evidence_),
+            "cox": survival.cox_ is not None or bool(survival.warnings_),
+            # the benchmark in words: its service figures are the km-benchmark table's
+            "benchmark": None if bench is None else {k: bench.get(k) for k in BENCHMARK_WORDS},
+        }
+    compared = results.compared
+    if compared is not None:
+        cox = compared.cox_.iloc[0]
+        texts["comparison"] = {  # the effective sample sizes: the cmp-size table
+            "design": compared.propensity.describe(),
+            "hr": (float(cox["hr"]), float(cox["hr_low"]), float(cox["hr_high"])),
+            "evidence": without_power(compared.evidence_),
+        }
+    shown = pub.shown.get("value")
+    if results.value is not None and shown is not None:
+        from evaltool.report.value_tables import board_paragraph
+
+        if results.value.central is not None and bool(shown.suppressed.to_numpy().any()):
+            texts["value"] = (
+                "Value for money: not shown, as it rests on counts hidden in this return."
+            )
+        else:
+            texts["value"] = board_paragraph(results.value)
+    pub.texts = texts
+    return pub
 
 
 def _key(period: Period, table: str, labels: str, column: str) -> str:
@@ -356,7 +519,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
                 break
         else:
             relations.append((rel.op, terms))
-    return Publication(
+    pub = Publication(
         sheets,
         shown,
         keys,
@@ -366,6 +529,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
         leaks,
         earlier.periods,
     )
+    return words_of(results, pub)
 
 
 def _over_quarters(
@@ -596,7 +760,7 @@ def _never_started(tables: list[SummaryTable], values: dict[Ref, float]) -> list
 
 
 def headline_text(
-    headline: Headline | str, pub: Publication, instrument: str, profile: str = "gss"
+    headline: Headline | str, pub: Publication | Published, instrument: str, profile: str = "gss"
 ) -> str:
     """A headline filled from the protected tables; any hidden cited cell hides the line."""
     if isinstance(headline, str):

@@ -561,3 +561,106 @@ def comparison_tables(fit: TimeToProceedings, compared: WeightedSurvival) -> lis
             relations=tuple(relations),
         ),
     ]
+
+
+BENCHMARK = "km-benchmark"
+CMP_OVERLAP = "cmp-overlap"
+
+
+def benchmark_table(bench: dict) -> SummaryTable:
+    """The service's own share with new proceedings at each point of a like-for-like
+    benchmark (``TimeToProceedings.benchmark_``), beside the benchmark's figure: the
+    numbers at risk and the events are counts like any other, so a share resting on few
+    parents is hidden with them, protected with the rest of the return."""
+    rows = bench["rows"]
+    frame = pd.DataFrame(
+        {
+            "Months": [round(r["days"] / DAYS_PER_MONTH) for r in rows],
+            "Days": [int(r["days"]) for r in rows],
+            "Benchmark": [r["benchmark_incidence"] for r in rows],
+            "At risk": [int(r["at_risk"] or 0) for r in rows],
+            "Events so far": [int(r["events"] or 0) for r in rows],
+            SHARES[0]: [r["incidence"] for r in rows],
+            SHARES[1]: [r["ci_low"] for r in rows],
+            SHARES[2]: [r["ci_high"] for r in rows],
+        }
+    )
+    return SummaryTable(
+        BENCHMARK,
+        f"This service's {bench['population']} (service cohort) beside the benchmark",
+        frame,
+        counts=("At risk", "Events so far"),
+        derived={c: ("At risk", "Events so far") for c in SHARES},
+        percent=("Benchmark", *SHARES),
+        formats={"Days": "0", "Months": "0"},
+        note="The service's Kaplan-Meier estimate at each of the benchmark's times, for the "
+        "benchmark's population only; a blank share: not followed up this long.",
+    )
+
+
+def overlap_scores(compared: WeightedSurvival, threshold: int) -> SummaryTable | None:
+    """How the cohorts' propensity scores overlap (the board page draws it): the parents of
+    each cohort in each range of scores, neighbouring ranges merged until none holds 1 to
+    ``threshold`` parents of a cohort (``coarse_overlap``); None when nothing can be shown."""
+    from evaltool.analysis.comparison import coarse_overlap
+
+    table = coarse_overlap(compared.overlap_, threshold)
+    if table.empty:
+        return None
+    frame = pd.DataFrame(
+        {
+            "Score from": table["score_from"].astype(float),
+            "Score to": table["score_to"].astype(float),
+            "Service": table["service"].astype(int),
+            "Comparison": table["comparison"].astype(int),
+        }
+    )
+    return SummaryTable(
+        CMP_OVERLAP,
+        "Propensity scores of the cohorts: parents by range of score",
+        frame,
+        counts=("Service", "Comparison"),
+        formats={"Score from": "0.0", "Score to": "0.0"},
+        note="Ranges merged until no cohort has a small number of parents in one.",
+    )
+
+
+CMP_SIZE = "cmp-size"
+
+
+def comparison_size(compared: WeightedSurvival, medians: SummaryTable | None) -> SummaryTable:
+    """The parents of each cohort in the propensity comparison and what the weighted cohorts
+    are worth in unweighted parents (the effective sample size: with ATT weights the service
+    cohort's is its number of parents), hidden with the count. Each count is declared the
+    same as the medians table's where it is the same number (the same parents)."""
+    data = compared.propensity.data_
+    ess = compared.effective_sample_size_
+    frame = pd.DataFrame(
+        {
+            "Cohort": ["service", "comparison"],
+            "Parents": [int((data["cohort_service"] == f).sum()) for f in (1, 0)],
+            "Effective sample size": [ess["service"], ess["comparison"]],
+        }
+    )
+    relations = []
+    if medians is not None:
+        groups = list(medians.data["Group"])
+        for r, group in enumerate(frame["Cohort"]):
+            if group in groups:
+                m = groups.index(group)
+                if int(medians.data["Clients"].iloc[m]) == int(frame["Parents"].iloc[r]):
+                    relations.append(
+                        Relation(
+                            (((CMP_SIZE, r, "Parents"), 1.0), ((medians.name, m, "Clients"), -1.0))
+                        )
+                    )
+    return SummaryTable(
+        CMP_SIZE,
+        "Parents in the adjusted comparison",
+        frame,
+        counts=("Parents",),
+        derived={"Effective sample size": "Parents"},
+        formats={"Effective sample size": "0"},
+        note="Effective sample size: what the weighted cohort is worth in unweighted parents.",
+        relations=tuple(relations),
+    )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from evaltool.instruments.results import Relation, SummaryTable
+from evaltool.report.annex import strip_power
 
 if TYPE_CHECKING:
     from evaltool.analysis.survival import TimeToProceedings
@@ -230,7 +231,7 @@ def case_note(value: Value) -> str:
         [
             f"Service cost: {value.cost_words}.",
             f"Parents a year: {value.parents_words}." if value.parents is not None else "",
-            f"Effect: {e.published}. {e.evidence}",
+            f"Effect: {e.published}. {strip_power(e.evidence)}",
             f"Interval of the ratio: {value.interval_words}.",
             *value.notes,
             f"Wellbeing (WELLBY): {value.wellby.get('why', '')}.",
@@ -260,11 +261,12 @@ def board_paragraph(value: Value) -> str:
             "double that stated"
         ).replace("£-", "-£")
     text += (
-        f", if the effect is as found ({e.published}). {e.evidence} The service pays for itself "
+        f", if the effect is as found ({e.published}). {strip_power(e.evidence)} The service "
+        "pays for itself "
         f"if it prevents "
         f"{value.break_even:.1f} sets of care proceedings a year"
         if value.break_even is not None
-        else f", if the effect is as found ({e.published}). {e.evidence}"
+        else f", if the effect is as found ({e.published}). {strip_power(e.evidence)}"
     )
     return (
         text

@@ -8,7 +8,7 @@ import textwrap
 from collections.abc import Iterable
 from copy import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from openpyxl.chart import LineChart, RadarChart, Reference, Series
@@ -16,10 +16,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from evaltool.instruments.results import SummaryTable
-from evaltool.report.disclosure import NOT_APPLICABLE, NOT_AVAILABLE, SUPPRESSED, Suppressed
-from evaltool.report.formats import formats_for, printed_value, shown_symbol
+from evaltool.report.disclosure import NOT_APPLICABLE, NOT_AVAILABLE, SUPPRESSED
+from evaltool.report.formats import printed_value, shown_symbol
 from evaltool.report.safe import cell_value
+
+if TYPE_CHECKING:
+    from evaltool.report.publish import Table
 
 #: every cell's font: Arial 10 has Calibri 11's column metrics in Excel, and LibreOffice has its
 #: metric twin (Liberation Sans), so a page breaks in the same place in both; a font with no
@@ -264,15 +266,15 @@ class Written:
     shown: pd.DataFrame  # values with symbols in place
 
 
-def write_summary_table(sw: SheetWriter, table: SummaryTable, shown: Suppressed) -> Written:
-    """A protected table with its title and note (``shown``: from :func:`protect`)."""
+def write_summary_table(sw: SheetWriter, table: Table) -> Written:
+    """A published table (``publish.Table``: protected, as shown) with its title and note."""
     sw.heading(table.title)
-    header, last = sw.frame(shown.values, formats_for(table))
+    header, last = sw.frame(table.values, table.formats)
     sw.note(table.note)
     sw.row += 1
-    written = Written(header, last, shown.values)
+    written = Written(header, last, table.values)
     sw.placed[table.name] = written
-    if len(shown.values) > 15 and sw.ws.print_title_rows is None:  # a long table's header
+    if len(table.values) > 15 and sw.ws.print_title_rows is None:  # a long table's header
         sw.ws.print_title_rows = f"{header}:{header}"  # is printed again on every page
     return written
 
