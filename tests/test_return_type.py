@@ -336,7 +336,10 @@ def test_the_return_shows_new_child_returns_and_what_each_return_was_about(tmp_p
             cell = row[kind.capitalize()]
             assert cell == n or cell == "[c]", (row["Group"], kind, cell, n)
             checked += cell == n and n > settings.small_number_threshold
-    assert checked >= 2  # the figures are there, not all hidden
+    # the figures are there, not all hidden: the service's own split is shown; the comparison
+    # cohort's 8 parents with new proceedings split four ways are small counts, and with the
+    # medians' events shown (20 and 8) the "all" row would give them back, so both are hidden
+    assert checked >= 1
     new = find_table(ws, "Share with new care proceedings about a new child, at fixed times")
     at = results.survival_new.survival_at_
     # the first time whose counts are shown (with delayed entry few are at risk a year

@@ -276,7 +276,7 @@ class TimeToProceedings:
 
             parts = []
             for name, part in groups:
-                if name in ("all", "service", "comparison"):
+                if name in ("all", "service", "comparison") and not part.empty:
                     kind = part["event"].where(part["event"] == 1, 2 * part["died"].astype(int))
                     aj = aalen_johansen(part["time"], kind, part["entry"], self.times)
                     parts.append(aj.assign(group=name))
