@@ -58,3 +58,24 @@ def test_a_chart_with_a_gap_is_drawn_and_its_title_says_what_a_gap_is():
     trend_chart(full, full.wb.active, activity([7, 9], [6, 8], [10, 12]), "A1")
     (chart,) = full.wb.active._charts
     assert GAPS not in "".join(r.t for p in chart.title.tx.rich.p for r in (p.r or []))
+
+
+def test_a_tiny_services_time_to_proceedings_chart_is_words_when_every_point_is_hidden(
+    tmp_path, monkeypatch
+):
+    import openpyxl
+
+    from evaltool.api import run
+    from evaltool.config import Settings
+    from evaltool.report.excel import write_return
+    from evaltool.synthetic import generate, write_csv_folder
+
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    data = write_csv_folder(generate(n_clients=5, seed=6), tmp_path / "data")
+    wb = openpyxl.load_workbook(write_return(run(data, Settings(), "2025-Q4"), tmp_path / "r.xlsx"))
+    ws = wb["Time to next proceedings"]
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    # five parents: every fixed-time share is hidden or not estimated, so nothing to draw
+    assert NO_CHART in texts
+    domains = wb["Recurrent care domains"]
+    assert NO_CHART in [c.value for row in domains.iter_rows() for c in row]

@@ -503,8 +503,13 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     if bench:
         assert book.facts.benchmark is not None
         write_benchmark(sw, book.facts.benchmark, bench, tables.get(BENCHMARK), book.profile)
-    from evaltool.report.km_chart import add_km_chart
+    from evaltool.report.km_chart import INCIDENCE, add_km_chart
+    from evaltool.report.workbook import NO_CHART, plotted
 
+    drawn, gaps = plotted(written.shown, [INCIDENCE])
+    if not drawn:  # every point hidden or not estimated: words, not an empty chart
+        sw.note(NO_CHART)
+        return
     printed = max(sw.widths, default=1)
     cm = sum(sw.column_width(col) * 7 / 37.8 for col in range(1, printed + 1))  # 7 px/char
     width = min(max(cm * 0.95, 20), 25)  # at 100% a landscape A4 page is 27 cm wide
@@ -523,6 +528,7 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
         data_col=1,
         data_row=data.row,
         width_cm=width,
+        gaps=gaps,
     )
     data.row += len(written.shown["Months"].unique()) + 4
     book.chart(sw.ws, km_alt_text(written.shown, like))

@@ -16,7 +16,7 @@ from openpyxl.chart.legend import LegendEntry
 from openpyxl.chart.shapes import GraphicalProperties
 
 from evaltool.report.safe import cell_value
-from evaltool.report.workbook import NOTE
+from evaltool.report.workbook import GAPS, NOTE
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -67,12 +67,14 @@ def add_km_chart(
     data_row: int,
     width_cm: float = 24,
     data_ws: Worksheet | None = None,
+    gaps: bool = False,
 ) -> ScatterChart:
     """Chart the shown fixed-time table on ``ws``; its data is copied to ``data_ws`` (by
-    default ``ws``) from (``data_row``, ``data_col``)."""
+    default ``ws``) from (``data_row``, ``data_col``); ``gaps``: some point is hidden or not
+    estimated, which the title says."""
     chart_ws, ws = ws, data_ws or ws
     chart = ScatterChart()
-    chart.title = "Share with new care proceedings"
+    chart.title = "Share with new care proceedings" + (f" ({GAPS})" if gaps else "")
     chart.style = 13
     chart.scatterStyle = "lineMarker"
     chart.width, chart.height = width_cm, width_cm / 2

@@ -76,7 +76,7 @@ class KaplanMeier:
             var = np.cumsum(d / (n * (n - d)))
         if weights is not None and not np.allclose(w, np.round(w)):
             var = _jackknife_var(t, e, w, times, n, d, late[order])  # R's, for such weights
-        se = np.sqrt(var)
+        se = np.sqrt(np.clip(var, 0.0, None))  # a rounding error's -1e-17 is 0
         z = norm.ppf(1 - (1 - self.level) / 2)
         lo, hi = self._ci(surv, se, z)
         self.table_ = pd.DataFrame(
