@@ -214,7 +214,7 @@ LEAKS_ACROSS_RETURNS = (
     "n",
     [
         5,  # passes since the protection links returns by their quarters' quantities
-        pytest.param(30, marks=pytest.mark.xfail(reason=LEAKS_ACROSS_RETURNS, strict=False)),
+        30,
         # known to fail the same way, and four minutes of the suite between them: not run
         # until the protection is rewritten (then drop the marks)
         pytest.param(150, marks=pytest.mark.xfail(reason=LEAKS_ACROSS_RETURNS, run=False)),

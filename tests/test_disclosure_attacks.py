@@ -204,12 +204,6 @@ def test_the_example_return_leaks_nothing_the_attacks_can_find(tmp_path):
     assert f"(change {to_date['Mean change in T']:+.1f})" in line
 
 
-@pytest.mark.xfail(
-    reason="issue 23: evaltool audit now finds what this series gives away (routes 1, 2, 3, 5: "
-    "feedback means x counts, to date less last to date, windows, Kaplan-Meier between "
-    "returns); passes once the protection is rewritten",
-    strict=False,
-)
 def test_the_series_of_returns_gives_nothing_away_by_differencing_or_reprinting(tmp_path):
     """Every quarter of the example from 2023-Q4 to 2025-Q4, each written with the record of
     the ones before: a reader with all nine returns subtracts "to date" figures between

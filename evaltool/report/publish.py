@@ -411,11 +411,11 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
             revised.setdefault(table, []).append(f"{row.split('=')[-1]}, {col} (was {old:g})")
     extra: dict[str, list[Implied]] = {}
     links += _over_quarters(tables, keys, earlier, period, extra)
+    links += _never_fall(keys, earlier, period, extra) + _never_started(tables, values)
     tables = [
         _replace(t, relations=(*t.relations, *extra[t.name])) if t.name in extra else t
         for t in tables
     ]
-    links += _never_fall(keys, earlier, period) + _never_started(tables, values)
     links += _same_people(tables, values)
     history = [
         Relation(tuple(((k if k.startswith("~") else _as_ref(k)), c) for k, c in terms), op)
@@ -679,10 +679,16 @@ def _known_before(
     return out
 
 
-def _never_fall(keys: dict[Ref, str], earlier: record.Earlier, period: Period) -> list[Relation]:
+def _never_fall(
+    keys: dict[Ref, str],
+    earlier: record.Earlier,
+    period: Period,
+    implied: dict[str, list[Implied]],
+) -> list[Relation]:
     """Figures that only grow from one return to a later one, as a reader knows: at a fixed
     time, the Kaplan-Meier numbers at risk (more people reach it) and events so far (an event
-    stays an event), each cut at its period end. Linked to every recorded return's."""
+    stays an event), each cut at its period end. Linked to every recorded return's; the
+    events since the latest earlier return are parents with new proceedings (``implied``)."""
     by_rest: dict[str, list[tuple[str, str]]] = {}
     for key in earlier.cells:
         code, _, rest = key.partition("|")
@@ -692,7 +698,13 @@ def _never_fall(keys: dict[Ref, str], earlier: record.Earlier, period: Period) -
     for ref, key in keys.items():
         if ref[0] not in NEVER_FALL or ref[2] not in ("At risk", "Events so far"):
             continue
-        for code, old in by_rest.get(key.partition("|")[2], []):
+        found = by_rest.get(key.partition("|")[2], [])
+        before = [(code, old) for code, old in found if code < period.code]
+        if before and ref[2] == "Events so far":
+            code, old = max(before)
+            name = f"{key}: counted for the first time since {code}"
+            implied.setdefault(ref[0], []).append(Implied(name, ((ref, 1.0), (_as_ref(old), -1.0))))
+        for code, old in found:
             if code < period.code:  # earlier <= now
                 out.append(Relation(((_as_ref(old), 1.0), (ref, -1.0)), "<="))
             elif code > period.code:  # a past quarter made after a later one: now <= later

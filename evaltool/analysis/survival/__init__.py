@@ -98,9 +98,8 @@ class TimeToProceedings:
             return None
         from evaltool.analysis.survival.returns import RETURN_TYPES
 
-        rows = {"all": t}
-        if t["cohort"].nunique() > 1:
-            rows.update({c: t[t["cohort"] == c] for c in ("service", "comparison")})
+        rows = {"all": t}  # both cohorts always (a row that came and went would tell)
+        rows.update({c: t[t["cohort"] == c] for c in ("service", "comparison")})
         return pd.DataFrame(
             [
                 {"group": g, **{r: int((part["return_type"] == r).sum()) for r in RETURN_TYPES}}
