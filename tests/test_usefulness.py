@@ -84,3 +84,32 @@ def test_no_window_before_the_first_referral_is_needed_for_the_check():
     period = parse_period("2025-Q4", "financial")
     windows = summary_windows(period, dt.date(2023, 5, 1))
     assert windows[-1].quarters[0].label.startswith("2023-24 Q1")
+
+
+def test_the_measure_of_what_a_return_hides_counts_by_hand(tmp_path, monkeypatch):
+    """``benchmarks/run.py --usefulness`` on a small service: its figures agree with the
+    publication's own masks, counted here cell by cell."""
+    from evaltool.api import run
+    from evaltool.config import Settings
+    from evaltool.report.publish import publish
+    from evaltool.report.usefulness import usefulness
+    from evaltool.synthetic import generate, write_csv_folder
+
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    data = write_csv_folder(generate(n_clients=12, seed=13), tmp_path / "data")
+    results = run(data, Settings(), "2025-Q4")
+    pub = publish(results)
+    u = usefulness(results, pub)
+    above = hidden_above = 0
+    for tables in pub.sheets.values():
+        for t in tables:
+            frame = t.data.reset_index(drop=True)
+            for col in t.counts:
+                if col not in frame:
+                    continue
+                for r, v in pd.to_numeric(frame[col], errors="coerce").items():
+                    if not pd.isna(v) and v > 5:
+                        above += 1
+                        hidden_above += bool(pub.shown[t.name].suppressed.at[r, col])
+    assert (u.above, u.hidden_above) == (above, hidden_above)
+    assert 0 <= u.key_rows_shown <= u.key_rows == 6

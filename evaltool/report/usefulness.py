@@ -70,7 +70,7 @@ def usefulness(results: Results, pub: Publication) -> Usefulness:
                     if v > threshold:
                         above += 1
                         hidden_above += h
-    figures = key_figures(results, pub)
+    figures = key_figures(pub)
     windows = len(pub.shown["activity-windows"].values) if "activity-windows" in pub.shown else 0
     shown = sum(any(key_value(pub, f, w) != SUPPRESSED for w in range(windows)) for f in figures)
     return Usefulness(counts, hidden, above, hidden_above, len(figures), shown)
