@@ -75,7 +75,18 @@ def test_a_tiny_services_time_to_proceedings_chart_is_words_when_every_point_is_
     wb = openpyxl.load_workbook(write_return(run(data, Settings(), "2025-Q4"), tmp_path / "r.xlsx"))
     ws = wb["Time to next proceedings"]
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
-    # five parents: every fixed-time share is hidden or not estimated, so nothing to draw
+    # five parents: the fixed-time shares are hidden or not estimated, so nothing to draw
     assert NO_CHART in texts
     domains = wb["Recurrent care domains"]
     assert NO_CHART in [c.value for row in domains.iter_rows() for c in row]
+
+
+def test_a_line_with_no_point_is_left_out_and_the_title_says_why():
+    book = Book()
+    ws = book.wb.active
+    trend_chart(book, ws, activity(["c", "c"], [6, 8], [10, "c"]), "A1")
+    (chart,) = ws._charts
+    assert len(chart.series) == 2  # starts and caseload; no line for referrals
+    title = "".join(r.t for p in chart.title.tx.rich.p for r in (p.r or []))
+    assert "Referrals: hidden in every quarter (small numbers)" in title
+    assert "Referrals not shown" in book.alt[0]

@@ -338,17 +338,18 @@ def rows_for(height_cm: float) -> int:
 
 #: said instead of a chart with nothing to draw, and under the title of one with gaps
 NO_CHART = (
-    "No chart: every figure it would show is hidden (small numbers) or not available yet; "
-    "see the table above."
+    "No chart: fewer than two of the figures it would show can be shown (the others are "
+    "hidden, small numbers, or not available yet); see the table above."
 )
 GAPS = "gaps: figures hidden (small numbers) or not available"
 
 
 def plotted(shown: pd.DataFrame, columns: list[str]) -> tuple[bool, bool]:
-    """Whether a chart of these columns has any point to draw, and any gap."""
+    """Whether a chart of these columns has something to draw (two points or more: one
+    point is no line and no shape), and any gap."""
     values = [v for c in columns for v in shown[c]]
     points = [isinstance(v, int | float) and not pd.isna(v) for v in values]
-    return any(points), not all(points)
+    return sum(points) >= 2, not all(points)
 
 
 def no_chart(ws: Worksheet, anchor: str) -> int:
@@ -392,18 +393,26 @@ def radar_chart(book: Any, ws: Worksheet, shown: pd.DataFrame, anchor: str, tabl
 def trend_chart(book: Any, ws: Worksheet, shown: pd.DataFrame, anchor: str) -> int:
     """A line chart of activity by quarter; returns the rows it covers (no chart, but words
     saying why, where every figure is hidden)."""
-    names = ["Referrals", "Starts", "Active caseload at quarter end"]
-    drawn, gaps = plotted(shown, names)
+    every = ["Referrals", "Starts", "Active caseload at quarter end"]
+    drawn, gaps = plotted(shown, every)
     if not drawn:
         return no_chart(ws, anchor)
+    # a line with no point at all is left out, and the title says why
+    names = [
+        n for n in every if any(isinstance(v, int | float) and not pd.isna(v) for v in shown[n])
+    ]
+    absent = [n for n in every if n not in names]
+    title = "Activity by quarter" + (f" ({GAPS})" if gaps else "")
+    if absent:
+        title += f"; {' and '.join(absent)}: hidden in every quarter (small numbers)"
     chart = LineChart()
-    chart.title = "Activity by quarter" + (f" ({GAPS})" if gaps else "")
+    chart.title = title
     chart.y_axis.title = "People"
     chart.y_axis.number_format = "0"  # counts of people: whole numbers, not 60.00
     chart.height, chart.width = 8, 20
     _chart_refs(chart, book.data_sheet(), shown, "Quarter", names, names, "Activity by quarter")
     ws.add_chart(chart, anchor)
-    book.chart(ws, alt_text("Line chart of activity by quarter", shown, "Quarter", names, 4))
+    book.chart(ws, alt_text("Line chart of activity by quarter", shown, "Quarter", every, 4))
     return rows_for(chart.height)
 
 
