@@ -90,3 +90,19 @@ def test_a_line_with_no_point_is_left_out_and_the_title_says_why():
     title = "".join(r.t for p in chart.title.tx.rich.p for r in (p.r or []))
     assert "Referrals: hidden in every quarter (small numbers)" in title
     assert "Referrals not shown" in book.alt[0]
+
+
+def test_the_board_page_says_which_chart_it_leaves_out(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from evaltool.cli import app
+    from evaltool.synthetic import generate, write_csv_folder
+
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    data = write_csv_folder(generate(n_clients=5, seed=6), tmp_path / "data")
+    out = tmp_path / "board.html"
+    result = CliRunner().invoke(app, ["summary", str(data), "--period", "2025-Q4", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    assert "No chart of the time to new care proceedings: fewer than two" in page
+    assert "Line chart of the share with new care proceedings" not in page

@@ -208,27 +208,39 @@ def _overlap_chart(output: Output) -> tuple[str, str] | None:
     return _png(fig), alt
 
 
+#: why a chart is not drawn (the board's words for ``workbook.NO_CHART``)
+NO_CHART_WHY = "fewer than two of its figures can be shown (small numbers are hidden)."
+
+
 def _charts(output: Output) -> list[tuple[str, str]]:
-    """(base64 PNG, alt text) for each chart the publication can support."""
+    """(base64 PNG, alt text) for each chart the publication can support: two shown points
+    or more (one point is no line; a chart of hidden figures would be empty)."""
     from evaltool.report.excel import km_alt_text
-    from evaltool.report.workbook import alt_text
+    from evaltool.report.km_chart import INCIDENCE
+    from evaltool.report.workbook import alt_text, plotted
 
     pub = output.publication
     out = []
     activity = pub.shown["activity"].values
     names = ["Referrals", "Starts", "Active caseload at quarter end"]
-    out.append(
-        (
-            activity_png(activity),
-            alt_text("Line chart of activity by quarter", activity, "Quarter", names, 4),
+    if plotted(activity, names)[0]:
+        out.append(
+            (
+                activity_png(activity),
+                alt_text("Line chart of activity by quarter", activity, "Quarter", names, 4),
+            )
         )
-    )
+    else:  # said, not drawn empty (no PNG: the page prints the words)
+        out.append(("", f"No chart of activity by quarter: {NO_CHART_WHY}"))
     for name, title in output.facts.instruments:
         radar = [t for t in pub.sheets.get(name, []) if t.chart == "radar"]
         if not radar:
             continue
         shown = radar[-1].values  # to date
-        if "Mean distance travelled" not in shown:
+        if (
+            "Mean distance travelled" not in shown
+            or not plotted(shown, ["Mean distance travelled"])[0]
+        ):
             continue
         out.append(
             (
@@ -245,7 +257,9 @@ def _charts(output: Output) -> list[tuple[str, str]]:
     overlap = _overlap_chart(output)
     if overlap is not None:
         out.append(overlap)
-    if "km" in pub.shown:
+    if "km" in pub.shown and not plotted(pub.shown["km"].values, [INCIDENCE], least=1)[0]:
+        out.append(("", f"No chart of the time to new care proceedings: {NO_CHART_WHY}"))
+    elif "km" in pub.shown:
         km = pub.shown["km"].values
         # a benchmark point on the service's chart only when measured like for like
         bench = pub.texts.get("survival", {}).get("benchmark") or {}
@@ -320,11 +334,14 @@ def board_html(output: Output) -> str:
         for name, title in f.instruments
     }
     headlines = "".join(f"<dt>{e(title)}</dt><dd>{e(text)}</dd>" for title, text in said.items())
+    charts = _charts(output)
     figures = "".join(
         f"<figure><img src='data:image/png;base64,{png}' alt='{e(alt, quote=True)}'>"
         f"<figcaption>{e(alt.split('. ')[0])}.</figcaption></figure>"
-        for png, alt in _charts(output)
+        for png, alt in charts
+        if png
     )
+    no_charts = "".join(f"<p class='note'>{e(alt)}</p>" for png, alt in charts if not png)
     key = "; ".join(
         f"{e(sym)} {e(meaning.split(':')[0].split(' (')[0])}"
         for sym, meaning in symbol_key(f.symbols)
@@ -361,7 +378,7 @@ The same figures as the Summary sheet of the quarterly return.</p>
 <ul class="caveats">{lines}</ul>
 {comparison}
 {value}
-<div class="charts">{figures}</div>
+<div class="charts">{figures}</div>{no_charts}
 <h2>What the instruments show, from the first record to the period end</h2>
 <dl>{headlines}</dl>
 <footer>Symbols: {key}. {hiding} Made with evaltool; the return's Definitions sheet says how

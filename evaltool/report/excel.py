@@ -506,7 +506,7 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     from evaltool.report.km_chart import INCIDENCE, add_km_chart
     from evaltool.report.workbook import NO_CHART, plotted
 
-    drawn, gaps = plotted(written.shown, [INCIDENCE])
+    drawn, gaps = plotted(written.shown, [INCIDENCE], least=1)
     if not drawn:  # every point hidden or not estimated: words, not an empty chart
         sw.note(NO_CHART)
         return

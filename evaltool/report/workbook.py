@@ -344,12 +344,13 @@ NO_CHART = (
 GAPS = "gaps: figures hidden (small numbers) or not available"
 
 
-def plotted(shown: pd.DataFrame, columns: list[str]) -> tuple[bool, bool]:
-    """Whether a chart of these columns has something to draw (two points or more: one
-    point is no line and no shape), and any gap."""
+def plotted(shown: pd.DataFrame, columns: list[str], least: int = 2) -> tuple[bool, bool]:
+    """Whether a chart of these columns has something to draw (``least`` points: one point
+    is no line and no shape, unless the chart has a point of its own, as a survival curve's
+    0 at the origin), and any gap."""
     values = [v for c in columns for v in shown[c]]
     points = [isinstance(v, int | float) and not pd.isna(v) for v in values]
-    return sum(points) >= 2, not all(points)
+    return sum(points) >= least, not all(points)
 
 
 def no_chart(ws: Worksheet, anchor: str) -> int:
