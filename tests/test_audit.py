@@ -4,6 +4,7 @@ leak put in by hand, one per kind of attack) is caught."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -201,24 +202,20 @@ def test_everyone_in_one_category_is_caught(series, tmp_path):
     assert "everyone in one category" in kinds([path])
 
 
-LEAKS_ACROSS_RETURNS = (
-    "issue 23: the protection of 667feda leaks across returns (feedback means x counts, "
-    "to date less last to date, windows, Kaplan-Meier between returns), and the audit now finds "
-    "it; every range it gives held the true value in a check against the same series written "
-    "unsuppressed (n = 30: 78 of 78; n = 2000: 52 of 52). Passes once the protection is "
-    "rewritten."
+SLOW = pytest.mark.skipif(
+    not os.environ.get("EVALTOOL_SLOW"),
+    reason="minutes of the suite: set EVALTOOL_SLOW=1 to run (150 clients passed on "
+    "2026-12-06 in two minutes; 2,000 not run since the protection links returns)",
 )
 
 
 @pytest.mark.parametrize(
     "n",
     [
-        5,  # passes since the protection links returns by their quarters' quantities
+        5,  # pass since the protection links returns by their quarters' quantities (issue 23)
         30,
-        # known to fail the same way, and four minutes of the suite between them: not run
-        # until the protection is rewritten (then drop the marks)
-        pytest.param(150, marks=pytest.mark.xfail(reason=LEAKS_ACROSS_RETURNS, run=False)),
-        pytest.param(2000, marks=pytest.mark.xfail(reason=LEAKS_ACROSS_RETURNS, run=False)),
+        pytest.param(150, marks=SLOW),
+        pytest.param(2000, marks=SLOW),
     ],
 )
 def test_the_whole_series_of_a_service_gives_nothing_away(tmp_path, monkeypatch, n):
