@@ -101,7 +101,9 @@ def test_the_board_page_says_which_chart_it_leaves_out(tmp_path, monkeypatch):
     monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
     data = write_csv_folder(generate(n_clients=5, seed=6), tmp_path / "data")
     out = tmp_path / "board.html"
-    result = CliRunner().invoke(app, ["summary", str(data), "--period", "2025-Q4", "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["summary", str(data), "--period", "2025-Q4", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     page = out.read_text()
     assert "No chart of the time to new care proceedings: fewer than two" in page
