@@ -200,7 +200,13 @@ def test_the_overlap_counts_a_split_part_before_the_index_concluded():
 
 def test_return_types_are_counted_for_everyone_and_add_up_to_the_events():
     fit = TimeToProceedings(origin="index-issue").fit(CLIENTS, proceedings(), EXTRACT, subjects())
-    [row] = fit.return_types_.to_dict(orient="records")
+    row, *cohorts = fit.return_types_.to_dict(orient="records")
+    # both cohorts are always rows (a row that came and went would tell): here all are service
+    assert [c["group"] for c in cohorts] == ["service", "comparison"]
+    assert {k: v for k, v in cohorts[0].items() if k != "group"} == {
+        k: v for k, v in row.items() if k != "group"
+    }
+    assert all(v == 0 for k, v in cohorts[1].items() if k != "group")
     assert row == {
         "group": "all",
         "new child": 3,
