@@ -185,19 +185,12 @@ def audit(
     # every relation with an unknown: one that holds only shown cells and unseen quantities
     # still pins those quantities down (closures = closures of started + while waiting)
     relations = [r for r in relations if any(t in hidden or isinstance(t, str) for t, _ in r.terms)]
-    # connected components over the variables of the relations that touch a hidden cell
-    find = _Components()
 
+    # connected components over the variables of the relations that touch a hidden cell
     def unknown(t: object) -> bool:
         return t in hidden or isinstance(t, str) or t not in value
 
-    for rel in relations:
-        find.join([t for t, _ in rel.terms if unknown(t)])
-    groups: dict[object, list[Relation]] = defaultdict(list)
-    for rel in relations:
-        free = [t for t, _ in rel.terms if unknown(t)]
-        if free:
-            groups[find(free[0])].append(rel)
+    groups = _components(relations, unknown)
 
     leaks: list[Leak] = []
     for rels in groups.values():
@@ -239,23 +232,31 @@ def audit(
     return leaks
 
 
+def _components(
+    relations: Sequence[Relation], unknown: Callable[[object], bool]
+) -> dict[object, list[Relation]]:
+    """The relations grouped by the connected components of their unknowns."""
+    find = _Components()
+    for rel in relations:
+        find.join([t for t, _ in rel.terms if unknown(t)])
+    groups: dict[object, list[Relation]] = defaultdict(list)
+    for rel in relations:
+        free = [t for t, _ in rel.terms if unknown(t)]
+        if free:
+            groups[find(free[0])].append(rel)
+    return groups
+
+
 def pinned(relations: Sequence[Relation], value: dict, hidden: set) -> dict[str, float]:
     """The unseen quantities (``~name``) that ``relations`` and the shown ``value`` fix to
     one whole number: earlier returns' quarters whose figures were printed. Known to the
     reader, they are constants to every later question, which keeps each programme small."""
-    find = _Components()
 
     def unknown(t: object) -> bool:
         return t in hidden or isinstance(t, str) or t not in value
 
     rels = [r for r in relations if any(isinstance(t, str) for t, _ in r.terms)]
-    for rel in rels:
-        find.join([t for t, _ in rel.terms if unknown(t)])
-    groups: dict[object, list[Relation]] = defaultdict(list)
-    for rel in rels:
-        free = [t for t, _ in rel.terms if unknown(t)]
-        if free:
-            groups[find(free[0])].append(rel)
+    groups = _components(rels, unknown)
     out: dict[str, float] = {}
     for group in groups.values():
         names = sorted({t for rel in group for t, _ in rel.terms if unknown(t)}, key=repr)
