@@ -642,29 +642,19 @@ class WeightedSurvival:
         waiting = list(at.loc[at["entered"] == 0, "group"])
         if waiting:
             who = "either cohort" if len(waiting) == 2 else f"the {waiting[0]} cohort"
-            return {
-                "days": days,
-                "e_value": None,
-                "e_value_ci": None,
-                "risk_ratio": None,
-                "risk_ratio_ci_low": None,
-                "risk_ratio_ci_high": None,
-                "statement": f"No E-value for the {label} difference: nobody in {who} had "
+            return _no_e_value(
+                days,
+                f"No E-value for the {label} difference: nobody in {who} had "
                 f"joined within {when}, so there is nothing to compare ({NOT_YET}).",
-            }
+            )
         if not (np.isfinite(rr) and rr > 0):
             none = " or the ".join(at.loc[at["cumulative_incidence"] == 0, "group"]) or "a"
-            return {
-                "days": days,
-                "e_value": None,
-                "e_value_ci": None,
-                "risk_ratio": None,
-                "risk_ratio_ci_low": None,
-                "risk_ratio_ci_high": None,
-                "statement": f"No E-value for the {label} difference: nobody in the {none} "
+            return _no_e_value(
+                days,
+                f"No E-value for the {label} difference: nobody in the {none} "
                 f"cohort had new proceedings within {when} while counted at risk, so the two "
                 "cannot be compared as a ratio.",
-            }
+            )
         e = e_value("rr", rr, lo, hi)
         share = f"The {label} difference as a ratio: the weighted share with new proceedings "
         ci = (
@@ -821,3 +811,9 @@ def adjusted_change(
         "coefficients": ps.coefficients_.to_dict(orient="records"),
     }
     return out
+
+
+def _no_e_value(days: int, statement: str) -> dict[str, object]:
+    """The E-value entry where there is no ratio to give one for, saying why."""
+    empty = ("e_value", "e_value_ci", "risk_ratio", "risk_ratio_ci_low", "risk_ratio_ci_high")
+    return {"days": days, **dict.fromkeys(empty), "statement": statement}
