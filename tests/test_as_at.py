@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import openpyxl
@@ -129,7 +130,24 @@ def _differences(a: object, b: object, where: str = "") -> list[str]:
     return [] if a == b else [f"{where}: {a!r} != {b!r}"]
 
 
-@pytest.mark.parametrize("year,quarter", QUARTERS, ids=[f"{y}-Q{q}" for y, q in QUARTERS])
+#: every quarter with EVALTOOL_SLOW=1 (all 12 passed on 2026-12-06); by default four: before
+#: the service, its first full year, the financial year's first and the last quarter
+EVERY = os.environ.get("EVALTOOL_SLOW")
+DEFAULT = {(2023, 1), (2024, 2), (2025, 1), (2025, 4)}
+
+
+@pytest.mark.parametrize(
+    "year,quarter",
+    [
+        pytest.param(
+            y,
+            q,
+            id=f"{y}-Q{q}",
+            marks=() if EVERY or (y, q) in DEFAULT else pytest.mark.skip(reason="EVALTOOL_SLOW=1"),
+        )
+        for y, q in QUARTERS
+    ],
+)
 def test_a_past_quarter_from_a_later_extract_has_the_figures_of_then(
     year: int, quarter: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
