@@ -111,7 +111,7 @@ def score_and_write(
     extract_date: dt.date | None = None,
 ) -> Results:
     """The quarterly output in one call, in the format ``out``'s extension names (``.xlsx``:
-    the return; ``.json``; or a plugin's). A draft (marked DRAFT, not recorded) unless
+    the return; ``.json``; or a plugin's). A draft (marked DRAFT, kept apart, never as sent) unless
     ``final``. Refuses a bad target or an unusable record before any work and writes nothing
     unless everything succeeded."""
     from evaltool.report import record
