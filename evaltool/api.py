@@ -42,7 +42,7 @@ from evaltool.core import (
     value_of,
 )
 from evaltool.errors import AnalysisError, ConfigError, EvaltoolError, InvalidData, OutputError
-from evaltool.report.output import OutputRenderer
+from evaltool.report.output import DraftNotKept, OutputRenderer
 from evaltool.report.record import record_path
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Compared",
+    "DraftNotKept",
     "Loaded",
     "Results",
     "Settings",

@@ -310,7 +310,7 @@ def score(
     def body() -> None:
         import warnings
 
-        from evaltool.report.output import DraftNotKept
+        from evaltool.api import DraftNotKept
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DraftNotKept)
