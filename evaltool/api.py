@@ -42,7 +42,7 @@ from evaltool.core import (
     value_of,
 )
 from evaltool.errors import AnalysisError, ConfigError, EvaltoolError, InvalidData, OutputError
-from evaltool.report.output import OutputRenderer
+from evaltool.report.output import DraftNotKept, OutputRenderer
 from evaltool.report.record import record_path
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Compared",
+    "DraftNotKept",
     "Loaded",
     "Results",
     "Settings",
@@ -111,7 +112,7 @@ def score_and_write(
     extract_date: dt.date | None = None,
 ) -> Results:
     """The quarterly output in one call, in the format ``out``'s extension names (``.xlsx``:
-    the return; ``.json``; or a plugin's). A draft (marked DRAFT, not recorded) unless
+    the return; ``.json``; or a plugin's). A draft (marked DRAFT, kept apart, never as sent) unless
     ``final``. Refuses a bad target or an unusable record before any work and writes nothing
     unless everything succeeded."""
     from evaltool.report import record

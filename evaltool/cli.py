@@ -69,7 +69,7 @@ FinalOpt = Annotated[
     typer.Option(
         "--final",
         help="The return to send: recorded, so that later returns are protected with it. "
-        "Without it, a draft marked DRAFT on every page and not recorded.",
+        "Without it, a draft marked DRAFT on every page, never recorded as sent.",
     ),
 ]
 WeightsOpt = Annotated[
@@ -252,7 +252,9 @@ def write_quarter(
     return results
 
 
-def status_words(results, final: bool, internal: bool = False) -> str:
+def status_words(
+    results, final: bool, internal: bool = False, unkept: list[str] | None = None
+) -> str:
     """What was made, for the line after 'Wrote ...'."""
     from evaltool.api import record_path
 
@@ -260,9 +262,18 @@ def status_words(results, final: bool, internal: bool = False) -> str:
         return "SHARED under agreement, exact counts, not for publication; not recorded" + (
             "" if final else "; DRAFT"
         )
-    if not final:
-        return "DRAFT: not recorded, not for sending; add --final for the return to send"
     where = record_path(results.settings)
+    if not final:
+        kept = (
+            f"not kept in the record, so later drafts are not protected with it: {unkept[0]}"
+            if unkept
+            else f"kept in {where} as a draft, so that later drafts are protected with it"
+            if where is not None and not internal
+            else "not kept (no settings file)"
+            if not internal
+            else "not kept (internal)"
+        )
+        return f"DRAFT, not for sending; {kept}; add --final for the return to send"
     if internal or where is None:
         return "final; not recorded" + (" (internal)" if internal else " (no settings file)")
     return f"final; recorded in {where}"
@@ -297,10 +308,17 @@ def score(
     a draft unless --final."""
 
     def body() -> None:
-        results = write_quarter(data, config, extract_date, period, out, force, internal, final)
+        import warnings
+
+        from evaltool.api import DraftNotKept
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DraftNotKept)
+            results = write_quarter(data, config, extract_date, period, out, force, internal, final)
+        unkept = [str(w.message) for w in caught if issubclass(w.category, DraftNotKept)]
         n_warn = len(results.problems.warnings)
         typer.echo(
-            f"Wrote {out} ({status_words(results, final, internal)}) — "
+            f"Wrote {out} ({status_words(results, final, internal, unkept)}) — "
             f"{results.period.code}, {results.period.describe()}; "
             f"{len(results.loaded.instruments)} instruments; {n_warn} warning(s)"
             + (" (see the Data quality sheet or `evaltool validate`)" if n_warn else "")

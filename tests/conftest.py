@@ -24,12 +24,14 @@ BUILTIN = (
 )
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True, scope="module")
 def no_record_beside_the_example(tmp_path_factory: pytest.TempPathFactory):
     """Module fixtures run before the per-test record below: they too keep a record of their
-    own, never one beside the example's settings (which every worker would share)."""
+    own, one per module, never one beside the example's settings (which every worker would
+    share). Drafts are kept in it too and protect later drafts: with one record per session, a
+    module's drafts would depend on which modules ran before it."""
     mp = pytest.MonkeyPatch()
-    mp.setenv("EVALTOOL_RECORD", str(tmp_path_factory.mktemp("session") / "record.sqlite"))
+    mp.setenv("EVALTOOL_RECORD", str(tmp_path_factory.mktemp("module") / "record.sqlite"))
     yield
     mp.undo()
 

@@ -39,7 +39,7 @@ def returns_in(path: Path) -> list[tuple]:
         db.close()
 
 
-def test_a_run_without_final_is_a_draft_marked_on_every_page_and_not_recorded(
+def test_a_run_without_final_is_a_draft_marked_on_every_page_and_kept_only_as_a_draft(
     tmp_path, runner, private_record
 ):
     out = tmp_path / "draft.xlsx"
@@ -54,7 +54,10 @@ def test_a_run_without_final_is_a_draft_marked_on_every_page_and_not_recorded(
         assert ws.oddHeader.right.text == "OFFICIAL", ws.title
         assert "DRAFT" in str(ws["A1"].value), ws.title  # on screen too
     assert str(cover(out)["Status"]).startswith("DRAFT")
-    assert not private_record.exists()  # nothing recorded, not even an empty record
+    # kept apart, so that the next quarter's draft is protected with it; never a final
+    assert f"kept in {private_record} as a draft" in result.output
+    assert returns_in(private_record) == [(1, "2025-Q4", "draft", None)]
+    assert private_record.stat().st_mode & 0o777 == 0o600
 
     page = tmp_path / "board.html"
     args = ["summary", str(EXAMPLE), "--period", "2025-Q4", "--out", str(page)]
@@ -62,7 +65,7 @@ def test_a_run_without_final_is_a_draft_marked_on_every_page_and_not_recorded(
     assert result.exit_code == 0, result.output
     html = page.read_text()
     assert html.count(DRAFT_MARKING) == 2  # at the top and at the foot of the page
-    assert not private_record.exists()
+    assert returns_in(private_record) == [(1, "2025-Q4", "draft", None)]
 
 
 def test_a_final_return_is_recorded_and_marked_final(tmp_path, runner, private_record):
@@ -78,7 +81,10 @@ def test_a_final_return_is_recorded_and_marked_final(tmp_path, runner, private_r
     draft = tmp_path / "draft.json"
     assert score_cli(runner, EXAMPLE, draft).exit_code == 0
     assert json.loads(draft.read_text())["status"] == "draft"
-    assert len(returns_in(private_record)) == 1
+    assert [r[2] for r in returns_in(private_record)] == ["final", "draft"]
+    again = tmp_path / "again.json"  # the quarter's final return drops its drafts
+    assert score_cli(runner, EXAMPLE, again, "--final").exit_code == 0
+    assert [r[2] for r in returns_in(private_record)] == ["final", "copy"]
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +126,7 @@ def test_a_draft_hides_what_a_final_made_now_would(tmp_path, monkeypatch, q4):
     final = json.loads((tmp_path / "final.json").read_text())
     assert draft["sheets"] == final["sheets"]
     assert any("[c]" in json.dumps(t["rows"]) for ts in final["sheets"].values() for t in ts)
-    assert [r[2] for r in returns_in(a)] == ["final"]  # the draft was not recorded
+    assert [r[2] for r in returns_in(a)] == ["final", "draft"]  # kept apart, as a draft
     assert [r[2] for r in returns_in(b)] == ["final", "final"]
 
 
@@ -244,3 +250,44 @@ def test_audience_is_checked(tmp_path):
     config.write_text('[reporting]\naudience = "public"\n')
     with pytest.raises(ConfigError, match="reporting.audience is 'public'; use one of: published"):
         load_settings(config)
+
+
+def test_a_series_of_drafts_is_protected_as_a_series_and_never_binds_a_final(
+    tmp_path, private_record, monkeypatch
+):
+    """A manager who makes a draft each quarter and never --final must not be able to send
+    a set that gives people away: each draft is protected with the latest draft of every
+    other quarter without a final return (before, three drafts of this 12-client service
+    gave back hidden referrals and starts exactly, and two goals' total first rating). A final
+    return is protected with the finals alone, so the drafts never bind what is sent."""
+    from evaltool.config import Settings
+    from evaltool.report.audit import attack
+
+    data = write_csv_folder(generate(12, seed=1), tmp_path / "data")
+    drafts = []
+    for period in ("2025-Q1", "2025-Q2", "2025-Q3"):
+        out = tmp_path / f"draft-{period}.xlsx"
+        write_output(run(data, Settings(service="Drafty"), period), out, final=False)
+        drafts.append(out)
+    assert attack(drafts) == []
+    assert [r[1:3] for r in returns_in(private_record)] == [
+        ("2025-Q1", "draft"),
+        ("2025-Q2", "draft"),
+        ("2025-Q3", "draft"),
+    ]
+    cover_row = cover(drafts[-1])["Earlier returns taken into account"]
+    assert cover_row == "2025-Q1 (draft), 2025-Q2 (draft)"
+
+    q3 = run(data, Settings(service="Drafty"), "2025-Q3")
+    final = tmp_path / "final-2025-Q3.json"
+    write_output(q3, final, final=True)
+    assert [r[1:3] for r in returns_in(private_record)] == [
+        ("2025-Q1", "draft"),
+        ("2025-Q2", "draft"),
+        ("2025-Q3", "final"),  # the quarter's draft is dropped
+    ]
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "empty.sqlite"))
+    alone = tmp_path / "alone.json"  # the same final return made with no record at all
+    write_output(q3, alone, final=True)
+    sheets = [json.loads(f.read_text())["sheets"] for f in (final, alone)]
+    assert sheets[0] == sheets[1]

@@ -122,7 +122,9 @@ def test_a_record_written_by_a_newer_evaltool_is_refused(tmp_path, runner, priva
     db.close()
     for final in (["--final"], []):
         message = refused(runner, tmp_path, private_record, *final)
-        assert "was written by a newer evaltool (record format 3" in message
+        assert (
+            f"was written by a newer evaltool (record format {record.SCHEMA_VERSION + 1}" in message
+        )
         assert "upgrade evaltool" in message
 
 
@@ -159,6 +161,9 @@ def test_a_read_only_record_is_refused_for_a_final_return_and_read_for_a_draft(
     assert "is read-only" in message and "make it writable" in message
     result = score_cli(runner, EXAMPLE, tmp_path / "draft.xlsx")  # a draft only reads it
     assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "not kept in the record, so later drafts are not protected with it" in said
+    assert "is read-only" in said and "Nothing was written" not in said
     cover = openpyxl.load_workbook(tmp_path / "draft.xlsx")["Cover"]
     rows = {r[0].value: r[1].value for r in cover.iter_rows(max_col=2) if r[0].value}
     assert rows["Earlier returns taken into account"] == "2025-Q3"
@@ -240,6 +245,7 @@ def test_a_record_another_program_holds_is_refused_after_a_wait(
         )
         result = score_cli(runner, EXAMPLE, tmp_path / "draft.xlsx")
         assert result.exit_code == 0, result.output
+        assert "not kept in the record" in result.output and "is in use" in result.output
     finally:
         holder.kill()
         holder.wait()

@@ -31,6 +31,7 @@ from evaltool.report.renderers import OutputRenderer
 
 if TYPE_CHECKING:
     from evaltool.core import Results
+    from evaltool.report import record
     from evaltool.report.facts import Facts, Internal
     from evaltool.report.publish import Publication, Published
 
@@ -83,8 +84,8 @@ class Output:
         """The Cover's words for the status."""
         if self.draft:
             text = (
-                "DRAFT: for checking only, not for sending, and not recorded. Make the return "
-                "to send with --final."
+                "DRAFT: for checking only, not for sending, never recorded as sent. Make the "
+                "return to send with --final."
             )
             if self.revises:
                 text += (
@@ -203,17 +204,21 @@ def write_output(
     refuse_inputs(path, inputs_of(results.loaded.dataset.source.path, s))
     recorded = final and not shared and not internal  # an internal workbook is not sent
     where = None if shared else record.record_path(s)
-    rec = None
-    if where is not None and (recorded or where.exists() or where.is_symlink()):
+    kept = not final and not shared and not internal and where is not None  # a draft
+    rec, unkept = None, ""
+    if kept:
+        rec, unkept = _draft_record(where)
+    elif where is not None and (recorded or where.exists() or where.is_symlink()):
         rec = record.Record(where, write=recorded)
     try:
         if shared:
             pub, status, revises, last = exact(results), "final", "", None
         else:
-            earlier = rec.earlier(s.service) if rec is not None else record.Earlier()
+            draft = None if final else results.period.code
+            earlier = rec.earlier(s.service, draft) if rec is not None else record.Earlier()
             sent = rec.sent(s.service, results.period.code) if rec is not None else []
-            if not recorded and rec is not None:
-                rec.close()  # a draft only reads: the record is free again at once
+            if not recorded and rec is not None and not rec.write:
+                rec.close()  # only read: the record is free again at once
                 rec = None
             pub = publish_or_refuse(results, earlier, where)
             last = next((x for x in reversed(sent) if x.status != "copy"), None)
@@ -231,8 +236,12 @@ def write_output(
         )
 
         def remember() -> Callable[[], None] | None:
-            if not recorded or rec is None:
+            if rec is None or not rec.write:
                 return None
+            if kept:
+                status_kept = "draft"
+            else:
+                status_kept = "copy" if last is not None and status == "final" else status
             rec.add(
                 results.period.code,
                 results.period.end,
@@ -241,8 +250,8 @@ def write_output(
                 recorded_settings(results),
                 pub.cells,
                 pub.relations,
-                "copy" if last is not None and status == "final" else status,
-                last.id if last is not None else None,
+                status_kept,
+                last.id if last is not None and not kept else None,
             )
             return rec.close  # rolls the entry back: the file was not put in place
 
@@ -266,10 +275,43 @@ def write_output(
             except OutputError:
                 path.unlink(missing_ok=True)  # a return that is not recorded must not be sent
                 raise
+        elif rec is not None and rec.write:
+            try:
+                rec.commit()
+            except OutputError as exc:  # the draft stands; later drafts will not know it
+                unkept = str(exc)
+        if unkept:
+            import warnings
+
+            warnings.warn(DraftNotKept(unkept), stacklevel=2)
     finally:
         if rec is not None:
             rec.close()
     return path
+
+
+class DraftNotKept(UserWarning):
+    """A draft was made but could not be kept in the record (the reason is the message):
+    later drafts are not protected with it."""
+
+
+def _draft_record(where: Path) -> tuple[record.Record | None, str]:
+    """The record opened to keep a draft in; where it cannot be written (read-only, in use,
+    no folder), opened to read only if it exists, with the reason the draft is not kept."""
+    from evaltool.report import record
+
+    try:
+        return record.Record(where, write=True, wait=DRAFT_WAIT), ""
+    except record.RecordError as exc:
+        if where.is_dir():
+            raise
+        if not (where.exists() or where.is_symlink()):
+            return None, exc.what or str(exc)
+        return record.Record(where, write=False), exc.what or str(exc)
+
+
+#: how long a draft waits for another run that holds the record before going ahead unkept
+DRAFT_WAIT = 0.5
 
 
 def version() -> str:

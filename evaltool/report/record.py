@@ -8,10 +8,18 @@ final return of its quarter or a revision, and for every count cell its key, its
 whether it was shown or hidden, with the identities between cells. The next return's
 disclosure control reads all of it (see ``disclosure.protect(history=...)``).
 
+Drafts are kept apart (status ``draft``): only the latest draft of each quarter that has no
+final return, and only so that a series of drafts is protected as a series (a manager who
+makes a draft each quarter must not be able to send a leaky set by mistake). A final return
+never takes drafts into account, and its quarter's drafts are dropped when it is recorded: a
+trial run with wrong data does not bind what is sent. A draft that cannot write the record
+(read-only, in use, no folder) is still made, protected with what the record holds, and says
+that later drafts will not know it.
+
 It holds every true count, the hidden ones included (never a client id): it is as sensitive as
-the data and stays where the data is kept, created readable by its owner only (0600). Drafts
-and shared returns (``[reporting] audience = "shared"``) are never recorded. Its path is the
-``[reporting] record`` setting (default: ``evaltool-returns.sqlite`` beside the settings
+the data and stays where the data is kept, created readable by its owner only (0600). Shared
+returns (``[reporting] audience = "shared"``) and internal workbooks are never recorded. Its
+path is the ``[reporting] record`` setting (default: ``evaltool-returns.sqlite`` beside the settings
 file); ``EVALTOOL_RECORD`` overrides it.
 
 A final return holds the record locked (SQLite ``BEGIN IMMEDIATE``) from reading the earlier
@@ -34,8 +42,9 @@ from urllib.parse import quote
 
 from evaltool.errors import OutputError
 
-#: the record's format; 1 had no version stored (user_version 0) and no status per return
-SCHEMA_VERSION = 2
+#: the record's format; 1 had no version stored (user_version 0) and no status per return;
+#: 2 had no drafts (an evaltool that reads 2 would take a draft for a final return)
+SCHEMA_VERSION = 3
 SCHEMA = """
 create table if not exists returns (
     id integer primary key,
@@ -45,8 +54,8 @@ create table if not exists returns (
     version text not null,
     inputs text not null,        -- JSON: file name -> SHA-256
     settings text not null,      -- JSON: the settings that shape the figures
-    status text not null default 'final',  -- final, revision (of revises), or copy (the
-    revises integer              -- same figures again: another format of one return)
+    status text not null default 'final',  -- final, revision (of revises), copy (the same
+    revises integer              -- figures again: another format of one return), or draft
 );
 create table if not exists cells (
     return_id integer not null references returns(id),
@@ -74,6 +83,7 @@ MIGRATIONS = {
         "alter table returns add column status text not null default 'final'",
         "alter table returns add column revises integer",
     ],
+    2: [],  # the same tables; drafts may now be kept (status 'draft')
 }
 DEFAULT_NAME = "evaltool-returns.sqlite"
 #: how long a final return waits for another run that holds the record
@@ -81,7 +91,10 @@ WAIT_SECONDS = 5.0
 
 
 class RecordError(OutputError):
-    """The record of returns cannot be used; nothing was written (exit 1)."""
+    """The record of returns cannot be used; nothing was written (exit 1). ``what``: the
+    problem alone, without what to do (a draft that goes ahead says only that)."""
+
+    what: str = ""
 
 
 @dataclass
@@ -127,16 +140,18 @@ CHOOSE = (
 
 def _problem(path: Path, what: str, todo: str) -> RecordError:
     chosen = " (set by EVALTOOL_RECORD)" if os.environ.get("EVALTOOL_RECORD") else ""
-    return RecordError(
+    error = RecordError(
         f"the record of returns {path}{chosen} {what}; {todo}. Nothing was written. {CHOOSE}"
     )
+    error.what = f"the record of returns {path}{chosen} {what}"
+    return error
 
 
-def _in_use(path: Path) -> RecordError:
+def _in_use(path: Path, waited: float | None = None) -> RecordError:
     return _problem(
         path,
         f"is in use by another run of evaltool (or another program is changing it); this run "
-        f"waited {WAIT_SECONDS:g} seconds",
+        f"waited {WAIT_SECONDS if waited is None else waited:g} seconds",
         "run again when the other has finished, so that each return is protected with the "
         "other one taken into account",
     )
@@ -161,8 +176,9 @@ class Record:
     """An open record. ``write``: locked (``BEGIN IMMEDIATE``) until :meth:`commit` or
     :meth:`close`; otherwise read only. Use as a context manager."""
 
-    def __init__(self, path: Path, write: bool) -> None:
+    def __init__(self, path: Path, write: bool, wait: float | None = None) -> None:
         self.path, self.write, self.done, self.created = Path(path), write, False, False
+        self.wait = WAIT_SECONDS if wait is None else wait
         path = self.path
         if path.is_dir():
             raise _problem(path, "is a folder", "name a file, e.g. " + str(path / DEFAULT_NAME))
@@ -170,10 +186,10 @@ class Record:
             if write:
                 self._create()
                 inode = path.stat().st_ino
-                self.db = sqlite3.connect(path, timeout=WAIT_SECONDS, isolation_level=None)
+                self.db = sqlite3.connect(path, timeout=self.wait, isolation_level=None)
             else:
                 uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-                self.db = sqlite3.connect(uri, uri=True, timeout=WAIT_SECONDS, isolation_level=None)
+                self.db = sqlite3.connect(uri, uri=True, timeout=self.wait, isolation_level=None)
         except sqlite3.Error as exc:
             raise _damaged(path, str(exc)) from None
         try:
@@ -182,7 +198,7 @@ class Record:
                 if not path.exists() or path.stat().st_ino != inode:
                     # the run that made it failed and took it away while this one waited
                     self.created = False
-                    raise _in_use(path)
+                    raise _in_use(path, self.wait)
             self._check()
         except BaseException:
             self.close()
@@ -201,7 +217,7 @@ class Record:
                 path,
                 f"is read-only ({which} cannot be written), so this return cannot be added to it",
                 "make it writable (ask whoever looks after the folder), or make a draft "
-                "(without --final), which is not recorded",
+                "(without --final), which goes ahead without it",
             )
         try:
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -220,7 +236,7 @@ class Record:
             self.db.execute("begin immediate")
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                raise _in_use(self.path) from None
+                raise _in_use(self.path, self.wait) from None
             if "readonly" in str(exc) or "read-only" in str(exc):
                 raise _problem(self.path, "is read-only", "make it writable") from None
             raise _damaged(self.path, str(exc)) from None
@@ -238,7 +254,7 @@ class Record:
             }
         except sqlite3.DatabaseError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                raise _in_use(self.path) from None
+                raise _in_use(self.path, self.wait) from None
             raise _damaged(self.path, f"{exc} (it is not an evaltool record)") from None
         if version > SCHEMA_VERSION:
             raise _problem(
@@ -273,21 +289,42 @@ class Record:
 
     # reading -------------------------------------------------------------------------
 
-    def _mine(self, service: str | None) -> dict[int, str]:
-        """The returns of ``service``: id -> period."""
+    def _mine(self, service: str | None, draft: str | None = None) -> dict[int, str]:
+        """The final returns of ``service``: id -> period; for a ``draft`` of a period, with
+        the latest draft of each other period that has no final return."""
         if self.version is None:
             return {}
+        status_of = "status" if self.version >= 2 else "'final'"
+        rows = [
+            (rid, period, status)
+            for rid, period, settings, status in self.db.execute(
+                f"select id, period, settings, {status_of} from returns order by id"
+            )
+            if service is None or json.loads(settings).get("service", service) == service
+        ]
+        out = {rid: period for rid, period, status in rows if status != "draft"}
+        if draft is not None:
+            finals = set(out.values())
+            latest = {p: rid for rid, p, status in rows if status == "draft" and p != draft}
+            out.update({rid: p for p, rid in latest.items() if p not in finals})
+        return dict(sorted(out.items()))
+
+    def drafts(self, service: str | None) -> set[int]:
+        """The ids of the drafts kept for ``service``."""
+        if self.version is None or self.version < 3:
+            return set()
         return {
-            rid: period
-            for rid, period, settings in self.db.execute(
-                "select id, period, settings from returns order by id"
+            rid
+            for rid, settings in self.db.execute(
+                "select id, settings from returns where status = 'draft'"
             )
             if service is None or json.loads(settings).get("service", service) == service
         }
 
-    def earlier(self, service: str | None = None) -> Earlier:
+    def earlier(self, service: str | None = None, draft: str | None = None) -> Earlier:
         """Everything recorded so far for ``service``: two services that keep their settings
-        in one folder share the file, not their evidence.
+        in one folder share the file, not their evidence. For a ``draft`` of that period, the
+        latest draft of each other period without a final return too (see the module).
 
         A cell printed in several returns with one value is one quantity (hidden only if
         every return hid it). Where the value changed (a revision), each older value is a
@@ -297,13 +334,14 @@ class Record:
         if self.version is None:
             return out
         try:
-            return self._earlier(service, out)
+            return self._earlier(service, out, draft)
         except sqlite3.DatabaseError as exc:
             raise _damaged(self.path, str(exc)) from None
 
-    def _earlier(self, service: str | None, out: Earlier) -> Earlier:
+    def _earlier(self, service: str | None, out: Earlier, draft: str | None) -> Earlier:
         db = self.db
-        period_of = self._mine(service)
+        period_of = self._mine(service, draft)
+        drafts = self.drafts(service) & set(period_of)
         rows = db.execute("select return_id, key, value, hidden from cells order by return_id")
         rows = [r for r in rows.fetchall() if r[0] in period_of]
         latest = {key: value for _, key, value, _ in rows}
@@ -328,7 +366,9 @@ class Record:
             if sig not in seen:
                 seen.add(sig)
                 out.relations.append((op, mapped))
-        out.periods = sorted(set(period_of.values()))
+        out.periods = sorted(
+            {f"{p} (draft)" if rid in drafts else p for rid, p in period_of.items()}
+        )
         for rid, key, value, hidden in rows:
             if hidden:
                 out.hidden_in.setdefault(period_of[rid], {})[key] = float(value)
@@ -369,9 +409,20 @@ class Record:
         status: str = "final",
         revises: int | None = None,
     ) -> int:
-        """Add one return (kept until :meth:`commit`); its id."""
+        """Add one return (kept until :meth:`commit`); its id. A draft replaces the period's
+        earlier draft; a final return drops the period's drafts (see the module)."""
         assert self.write and not self.done
         db = self.db
+        service = settings.get("service")
+        gone = [
+            rid
+            for rid in self.drafts(service if isinstance(service, str) else None)
+            if db.execute("select period from returns where id = ?", (rid,)).fetchone()[0] == period
+        ]
+        for rid in gone:
+            for table in ("cells", "relations"):
+                db.execute(f"delete from {table} where return_id = ?", (rid,))
+            db.execute("delete from returns where id = ?", (rid,))
         cur = db.execute(
             "insert into returns (period, period_end, written_at, version, inputs, settings, "
             "status, revises) values (?, ?, ?, ?, ?, ?, ?, ?)",
