@@ -624,12 +624,14 @@ def _revised_unseen(
     met" because a set of proceedings was still open is no longer so once it ends with no
     order. Naming both counts alike is a relation that is false, and the protection's
     programme has no solution; ``audit`` then drops every relation of the earlier returns
-    in it, the true ones a reader uses too (last year's "financial year to date"). The true
-    values say which quantities changed: with every cell, earlier and this return's, at its
-    true value, the fewest shared quantities are split (the earlier count and this one, two
-    quantities) for the relations to hold together. Where they hold together as they are,
-    nothing is split; where no split makes them hold (figures revised in the data), the
-    names stay as they are (``audit`` then falls back as before)."""
+    in it, the true ones a reader uses too (last quarter's "financial year to date" against
+    this one's). The true values say which quantities changed: with every cell, earlier and
+    this return's, at its true value, the fewest shared quantities are split (the earlier
+    count and this one, two quantities) for the relations to hold together. Where they hold
+    together as they are, nothing is split; where no split makes them hold (figures revised
+    in the data), the names stay as they are (``audit`` then falls back as before). Where
+    the record shows only a sum of several quarters, which of them changed is not known and
+    the solver picks one: the others stay linked, consistent with every true value."""
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
