@@ -26,6 +26,7 @@ from evaltool.report.disclosure import (
     Cells,
     Leak,
     Suppressed,
+    _Components,
     audit,
     pinned,
     protect,
@@ -421,6 +422,9 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
         Relation(tuple(((k if k.startswith("~") else _as_ref(k)), c) for k, c in terms), op)
         for op, terms in earlier.relations
     ]
+    # a quarter's unseen quantity that changed since an earlier return (a decision undone:
+    # a set of proceedings open then, counted as "not met", ended with no order) is a new one
+    tables, links = _revised_unseen(tables, links, history, past, values, period.code)
     for name, notes in revised.items():  # a figure that changed since it was sent says so
         for ts in sheets.values():
             for i, t in enumerate(ts):
@@ -597,6 +601,135 @@ def _joined(table: SummaryTable) -> SummaryTable:
     )
     unseen = {str(name(k)): v for k, v in table.unseen.items()}
     return _replace(table, relations=relations, unseen=unseen)
+
+
+#: how a quarter's unseen quantity revised since an earlier return is named: the quantity
+#: as this return counts it, a new one (a cell revised is ``key#return`` in the record)
+REVISED = " #as in "
+
+
+def _revised_unseen(
+    tables: list[SummaryTable],
+    links: list[Relation],
+    history: list[Relation],
+    past: dict[Ref, tuple[float, bool]],
+    values: dict[Ref, float],
+    code: str,
+) -> tuple[list[SummaryTable], list[Relation]]:
+    """The tables and links with each shared unseen quantity (a quarter's decisions, named
+    alike in every return: ``SHARED_UNSEEN``) named as its latest version in the record, or
+    as a new version where this return's count of it differs from the earlier returns'.
+
+    A quarter's count is not always fixed once its quarter is over: a parent counted "not
+    met" because a set of proceedings was still open is no longer so once it ends with no
+    order. Naming both counts alike is a relation that is false, and the protection's
+    programme has no solution; ``audit`` then drops every relation of the earlier returns
+    in it, the true ones a reader uses too (last quarter's "financial year to date" against
+    this one's). The true values say which quantities changed: with every cell, earlier and
+    this return's, at its true value, the fewest shared quantities are split (the earlier
+    count and this one, two quantities) for the relations to hold together. Where they hold
+    together as they are, nothing is split; where no split makes them hold (figures revised
+    in the data), the names stay as they are (``audit`` then falls back as before). Where
+    the record shows only a sum of several quarters, which of them changed is not known and
+    the solver picks one: the others stay linked, consistent with every true value."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    old = {t for rel in history for t, _ in rel.terms if isinstance(t, str)}
+    latest: dict[str, str] = {}
+    for name in sorted(old, key=lambda n: n.partition(REVISED)[2]):  # the first has no tag
+        latest[name.partition(REVISED)[0]] = name
+    mine = [rel for t in tables for rel in table_relations(t)]
+    mine += [rel for rel in links if isinstance(rel, Relation)]
+    shared = sorted(
+        {
+            t
+            for rel in mine
+            for t, _ in rel.terms
+            if isinstance(t, str) and t.startswith("~") and t in latest
+        }
+    )
+    if not shared:
+        return tables, links
+    rename = {n: latest[n] for n in shared}
+    truth = {ref: v for ref, (v, _) in past.items()} | dict(values)
+
+    def known(rel: Relation) -> bool:
+        return all(isinstance(t, str) or t in truth for t, _ in rel.terms)
+
+    new = {latest[n]: f"{n}{REVISED}{code}" for n in shared}
+    # this return's relations on their own quantities (``new``), the earlier ones on theirs
+    rels = [_renamed(rel, {n: new[latest[n]] for n in shared}) for rel in mine if known(rel)]
+    rels += [rel for rel in history if known(rel)]
+    # only what is joined, through unseen quantities, to a shared one bears on it
+    find = _Components()
+    for rel in rels:
+        find.join([t for t, _ in rel.terms if isinstance(t, str)])
+    split = list(new.items())
+    near = {find(t) for pair in split for t in pair}
+    rels = [
+        rel for rel in rels if any(isinstance(t, str) and find(t) in near for t, _ in rel.terms)
+    ]
+    names = sorted({t for rel in rels for t, _ in rel.terms if isinstance(t, str)})
+    index = {t: i for i, t in enumerate(names)}
+    split = [(b, a) for b, a in split if b in index and a in index]
+    n, k = len(names), len(split)
+    if not k:
+        return tables, links
+    r_, c_, v_, lo, hi = [], [], [], [], []
+    for i, rel in enumerate(rels):
+        const = 0.0
+        for t, c in rel.terms:
+            if isinstance(t, str):
+                r_.append(i)
+                c_.append(index[t])
+                v_.append(c)
+            else:
+                const += c * truth[t]
+        lo.append(-const if rel.op == "=" else -np.inf)
+        hi.append(-const)
+    big = 2 * max((abs(v) for v in truth.values()), default=0) + 10
+    i = len(rels)
+    for j, (before, now) in enumerate(split):  # |now - before| <= big * changed
+        for sign in (1, -1):
+            r_ += [i, i, i]
+            c_ += [index[now], index[before], n + j]
+            v_ += [sign, -sign, -big]
+            lo.append(-np.inf)
+            hi.append(0.0)
+            i += 1
+    matrix = coo_matrix((v_, (r_, c_)), shape=(i, n + k)).tocsr()
+    cost = np.concatenate([np.zeros(n), np.ones(k)])
+    found = milp(
+        cost,
+        constraints=LinearConstraint(matrix, np.array(lo), np.array(hi)),
+        integrality=np.concatenate([np.zeros(n), np.ones(k)]),
+        bounds=Bounds(np.zeros(n + k), np.concatenate([np.full(n, np.inf), np.ones(k)])),
+    )
+    if found.status == 0:
+        changed = {before for j, (before, _) in enumerate(split) if found.x[n + j] > 0.5}
+        rename = {m: new[latest[m]] if latest[m] in changed else latest[m] for m in shared}
+    rename = {a: b for a, b in rename.items() if a != b}
+    if not rename:
+        return tables, links
+    tables = [
+        _replace(
+            t,
+            relations=tuple(_renamed(r, rename) for r in t.relations),
+            unseen={rename.get(a, a): v for a, v in t.unseen.items()},
+        )
+        for t in tables
+    ]
+    return tables, [_renamed(r, rename) for r in links]
+
+
+def _renamed(rel, rename: dict[str, str]):
+    """``rel`` with its unseen quantities renamed (an ``Implied`` count names none)."""
+    if not isinstance(rel, Relation):
+        return rel
+    terms = tuple((rename.get(t, t) if isinstance(t, str) else t, c) for t, c in rel.terms)
+    return Relation(terms, rel.op)
 
 
 def _constants(
