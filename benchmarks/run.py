@@ -168,9 +168,11 @@ def usefulness() -> None:
             results = run(data, settings, "2025-Q4")
             u = measure(results, publish(results))
             name = "the example" if seed is None else f"{n} clients"
+            reach = "within reach" if u.least_share <= USEFUL_TARGET[n] else "out of reach"
             print(
                 f"6. hidden above the threshold, {name:<12} {u.hidden_above_share:6.1%}   "
-                f"target <= {USEFUL_TARGET[n]:.0%}   {u.describe()}"
+                f"target <= {USEFUL_TARGET[n]:.0%} ({reach} of suppression: any hides "
+                f">= {u.least_share:.1%})   {u.describe()}"
             )
 
 

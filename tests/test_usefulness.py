@@ -113,3 +113,31 @@ def test_the_measure_of_what_a_return_hides_counts_by_hand(tmp_path, monkeypatch
                         hidden_above += bool(pub.shown[t.name].suppressed.at[r, col])
     assert (u.above, u.hidden_above) == (above, hidden_above)
     assert 0 <= u.key_rows_shown <= u.key_rows == 6
+    assert u.least <= u.hidden_above  # the protection hides no less than any safe one must
+
+
+def test_the_least_any_safe_suppression_hides_is_counted_group_by_group():
+    """The bound printed beside the usefulness target, by hand, row by row (threshold 5):
+    12 + 1 + 1: the two small parts add up to 2, each 0..2: one more cell must go;
+    9 + 5 + 0: the 5 hidden with the 0 lies in 0..5, six values: nothing more;
+    10 + 7 + 3: a lone small part beside no zero is exact: one more;
+    8 + 6 + 6: nothing small; 2 + 3 + 3: the small parts add up to 8: each 0..8, enough.
+    A total row over a lone small part (7 + 3 = 10) is a group too."""
+    from evaltool.report.usefulness import least_hidden
+
+    frame = pd.DataFrame(
+        {
+            "Domain": list("abcde"),
+            "Pairs": [14, 14, 20, 20, 8],
+            "Improved": [12, 9, 10, 8, 2],
+            "Unchanged": [1, 5, 7, 6, 3],
+            "Worse": [1, 0, 3, 6, 3],
+        }
+    )
+    parts = ("Improved", "Unchanged", "Worse")
+    t = SummaryTable("t", "t", frame, counts=("Pairs", *parts), sums={"Pairs": parts})
+    assert least_hidden([t], THRESHOLD) == 2
+    assert least_hidden([t], 1) == 0  # with threshold 1, only row a's two 1s: 0..2 is enough
+    reasons = pd.DataFrame({"Reason": ["x", "y", "All"], "N": [7, 3, 10]})
+    r = SummaryTable("r", "r", reasons, counts=("N",), total_row="All")
+    assert least_hidden([t, r], THRESHOLD) == 3  # a lone 3 beside 7: exact

@@ -5,7 +5,10 @@ and the tests:
 
 - the share of counts above the small-number threshold that are hidden anyway (to protect
   another cell: secondary suppression), and the share of all count cells hidden;
-- the key figures of the Summary shown in at least one of the five windows.
+- the key figures of the Summary shown in at least one of the five windows;
+- a lower bound on the first, for the tables as they are: what *any* suppression that meets
+  the rule must hide (:func:`least_hidden`). Where the bound is above a target, no better
+  choice of cells meets it; only other tables or another method can.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from evaltool.core import Results
+    from evaltool.instruments.results import SummaryTable
     from evaltool.report.publish import Publication
 
 
@@ -28,6 +32,7 @@ class Usefulness:
     hidden_above: int  # of them hidden (secondary suppression)
     key_rows: int  # key figures on the Summary
     key_rows_shown: int  # of them shown in at least one window
+    least: int = 0  # counts above the threshold that any safe suppression hides (a bound)
 
     @property
     def hidden_above_share(self) -> float:
@@ -42,8 +47,13 @@ class Usefulness:
             f"counts above the threshold hidden {self.hidden_above}/{self.above} "
             f"({self.hidden_above_share:.0%}); all counts hidden {self.hidden}/{self.counts} "
             f"({self.hidden_share:.0%}); Summary rows shown in a window "
-            f"{self.key_rows_shown}/{self.key_rows}"
+            f"{self.key_rows_shown}/{self.key_rows}; any suppression hides at least "
+            f"{self.least}/{self.above} ({self.least_share:.0%}) above the threshold"
         )
+
+    @property
+    def least_share(self) -> float:
+        return self.least / self.above if self.above else 0.0
 
 
 def usefulness(results: Results, pub: Publication) -> Usefulness:
@@ -73,4 +83,45 @@ def usefulness(results: Results, pub: Publication) -> Usefulness:
     figures = key_figures(pub)
     windows = len(pub.shown["activity-windows"].values) if "activity-windows" in pub.shown else 0
     shown = sum(any(key_value(pub, f, w) != SUPPRESSED for w in range(windows)) for f in figures)
-    return Usefulness(counts, hidden, above, hidden_above, len(figures), shown)
+    tables = [t for ts in pub.sheets.values() for t in ts]
+    least = least_hidden(tables, threshold)
+    return Usefulness(counts, hidden, above, hidden_above, len(figures), shown, least)
+
+
+def least_hidden(tables: list[SummaryTable], threshold: int) -> int:
+    """Counts above the threshold that every suppression safe by the rule must hide: a lower
+    bound, over groups of one table that add up (a total and its parts, in a row or down a
+    column).
+
+    In such a group, with the total and the parts above the threshold shown, the hidden small
+    parts (1 to threshold, hidden by the first rule) add up to a known S: each lies in 0..S,
+    S + 1 values, and a lone small part beside no zero is exact. Where S is below the
+    threshold (or the small part is alone with no zero to hide with it), the rule needs one
+    more cell of the group hidden, and every cell left is above the threshold (hiding a zero
+    widens nothing). Groups are counted only where their cells above the threshold are not
+    in a group counted already, so the bound adds up; relations between tables only add to
+    what must be hidden."""
+    from evaltool.report.disclosure import Cells, total_groups
+
+    value = Cells(tables).value
+    used: set = set()
+    least = 0
+    for t in tables:
+        frame = t.data.reset_index(drop=True)
+        groups = [
+            ([(t.name, r, c) for c in parts], (t.name, r, total))
+            for total, parts in t.sums.items()
+            for r in frame.index
+        ]
+        groups += total_groups(t) if t.total_is_sum else []
+        for parts, total in groups:
+            values = [value.get(p) for p in parts]
+            if total not in value or any(v is None for v in values):
+                continue
+            small = [v for v in values if 1 <= v <= threshold]
+            big = {c for c in (*parts, total) if value[c] > threshold}
+            short = sum(small) < threshold or (len(small) == 1 and 0 not in values)
+            if small and short and big and not big & used:
+                least += 1
+                used |= big
+    return least
