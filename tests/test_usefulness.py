@@ -141,3 +141,25 @@ def test_the_least_any_safe_suppression_hides_is_counted_group_by_group():
     reasons = pd.DataFrame({"Reason": ["x", "y", "All"], "N": [7, 3, 10]})
     r = SummaryTable("r", "r", reasons, counts=("N",), total_row="All")
     assert least_hidden([t, r], THRESHOLD) == 3  # a lone 3 beside 7: exact
+
+
+def test_a_summary_mostly_hidden_says_why_in_words():
+    """A small service's Summary of ``c`` after ``c`` gets a reason, with the earlier returns
+    that count (not this quarter's own other formats); half or more hidden is the trigger."""
+    from types import SimpleNamespace
+
+    from evaltool.report.key_figures import mostly_hidden
+
+    def pub(values, earlier):
+        cols = ["Referrals", "Starts", "Closures", "Active caseload at the end"]
+        frame = pd.DataFrame([values] * 5, columns=cols)
+        return SimpleNamespace(
+            shown={"activity-windows": SimpleNamespace(values=frame)}, earlier_periods=earlier
+        )
+
+    said = mostly_hidden(pub(["c", "c", 7, "c"], ["2025-Q3", "2025-Q4"]), 5, "2025-Q4")
+    assert said.startswith("15 of the 20 key figures are hidden")
+    assert "The earlier returns (2025-Q3) count too" in said and "more than 5" in said
+    alone = mostly_hidden(pub(["c", 9, 7, "c"], []), 5, "2025-Q4")  # half: said, no earlier
+    assert alone.startswith("10 of the 20") and "earlier" not in alone
+    assert mostly_hidden(pub(["c", 9, 7, 12], ["2025-Q3"]), 5, "2025-Q4") is None

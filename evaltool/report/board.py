@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 import shutil
 import subprocess
 import tempfile
@@ -56,6 +57,12 @@ figure img { width: 100%; }
 figcaption { font-size: 8pt; color: #444; }
 footer { font-size: 8pt; color: #555; margin-top: 6pt; }
 """
+
+
+def _caption(alt: str) -> str:
+    """A chart's caption: the first sentence of its alt text, which names the chart (the
+    alt text's note that it reads out only the latest quarters is not about the picture)."""
+    return re.sub(r" \(the latest \d+ of \d+; all are in the table\)", "", alt.split(". ")[0])
 
 
 def _figure(value: Any, percent: bool, profile: str) -> str:
@@ -314,7 +321,7 @@ def _value_html(output: Output) -> str:
 
 def board_html(output: Output) -> str:
     """The page, as one self-contained HTML document."""
-    from evaltool.report.key_figures import key_figures, printed_key_value
+    from evaltool.report.key_figures import key_figures, mostly_hidden, printed_key_value
     from evaltool.report.publish import headline_text
 
     pub, f = output.publication, output.facts
@@ -328,7 +335,8 @@ def board_html(output: Output) -> str:
             for w in range(len(windows))
         )
         rows.append(f"<tr><th scope='row'>{e(k.words)}</th>{cells}</tr>")
-    lines = "".join(f"<li>{e(c)}</li>" for c in pub.caveats)
+    why = None if output.shared else mostly_hidden(pub, f.threshold, f.period.code)
+    lines = "".join(f"<li>{e(c)}</li>" for c in [*pub.caveats, *([why] if why else [])])
     said = {
         title: headline_text(pub.headlines.get(name, ""), pub, name, f.symbols)
         for name, title in f.instruments
@@ -337,7 +345,7 @@ def board_html(output: Output) -> str:
     charts = _charts(output)
     figures = "".join(
         f"<figure><img src='data:image/png;base64,{png}' alt='{e(alt, quote=True)}'>"
-        f"<figcaption>{e(alt.split('. ')[0])}.</figcaption></figure>"
+        f"<figcaption>{e(_caption(alt))}.</figcaption></figure>"
         for png, alt in charts
         if png
     )

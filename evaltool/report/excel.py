@@ -369,7 +369,7 @@ def write_notes(book: Book, sw: SheetWriter) -> None:
 def write_summary(book: Book) -> None:
     """The key figures in five windows, each a formula pointing at the cell it comes from,
     with what each comparison can and cannot show; then the instruments' headlines."""
-    from evaltool.report.key_figures import key_figures, key_value
+    from evaltool.report.key_figures import key_figures, key_value, mostly_hidden
 
     pub, facts = book.pub, book.facts
     sw = book.sheet(
@@ -393,6 +393,9 @@ def write_summary(book: Book) -> None:
             book.links.append((cell, figure.table, w, figure.column))
     for line in pub.caveats:
         sw.note(line)
+    why = None if book.output.shared else mostly_hidden(pub, facts.threshold, facts.period.code)
+    if why:
+        sw.note(why)
     sw.row += 1
     sw.heading("What the instruments show, from the first record to the period end")
     sw.pairs(

@@ -75,6 +75,32 @@ def printed_key_value(
     return shown_symbol(printed_value(raw, figure.number_format), profile)
 
 
+def mostly_hidden(pub: Publication | Published, threshold: int, period: str) -> str | None:
+    """Why most key figures are hidden, where they are (at least half of their cells): the
+    reader of a small service's return sees a page of ``c`` otherwise, with no reason."""
+    from evaltool.report.disclosure import SUPPRESSED
+
+    figures = key_figures(pub)
+    windows = len(pub.shown["activity-windows"].values) if "activity-windows" in pub.shown else 0
+    cells = [key_value(pub, f, w) for f in figures for w in range(windows)]
+    hidden = sum(v == SUPPRESSED for v in cells)
+    if not cells or 2 * hidden < len(cells):
+        return None
+    earlier = [p for p in pub.earlier_periods if p.split(" ")[0] != period]  # not this one's
+    since = (
+        f" The earlier returns ({', '.join(earlier)}) count too: a figure that differs from "
+        f"one already sent by {threshold} people or fewer would give those people away, so it "
+        f"waits until it has moved by more than {threshold}."
+        if earlier
+        else ""
+    )
+    return (
+        f"{hidden} of the {len(cells)} key figures are hidden: with few parents, most counts "
+        f"in a window are {threshold} or fewer, and a figure from which one could be worked "
+        f"out is hidden too.{since}"
+    )
+
+
 def caveats(results: Results) -> list[str]:
     """One line for each kind of comparison the Summary invites (kept in the publication:
     ``Publication.caveats``)."""
