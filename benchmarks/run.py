@@ -151,7 +151,9 @@ USEFUL_TARGET = {25: 0.10, 60: 0.05, 150: 0.05}
 def usefulness() -> None:
     """6: what the return hides, for services of the common sizes (see the module's docstring)."""
     from evaltool.api import load_settings, run
+    from evaltool.report.output import write_output
     from evaltool.report.publish import publish
+    from evaltool.report.record import read
     from evaltool.report.usefulness import usefulness as measure
     from evaltool.synthetic import generate, write_csv_folder
 
@@ -174,6 +176,16 @@ def usefulness() -> None:
                 f"target <= {USEFUL_TARGET[n]:.0%} ({reach} of suppression: any hides "
                 f">= {u.least_share:.1%})   {u.describe()}"
             )
+            # the common case: the quarter before was sent, and this return is protected with it
+            os.environ["EVALTOOL_RECORD"] = str(Path(tmp) / f"series{n}.sqlite")
+            write_output(run(data, settings, "2025-Q3"), Path(tmp) / f"q3-{n}.json")
+            record = read(Path(os.environ["EVALTOOL_RECORD"]), settings.service)
+            s = measure(results, publish(results, record))
+            print(
+                f"   the same after its 2025-Q3 final return {s.hidden_above_share:6.1%}   "
+                f"{s.describe()}"
+            )
+            os.environ["EVALTOOL_RECORD"] = str(Path(tmp) / "record.sqlite")
 
 
 #: item 7's target: validate of the 5-million-row clients file / the floor for its folder
