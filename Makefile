@@ -23,13 +23,14 @@ $(PLUGIN): $(STAMP) examples/evaltool-example-plugin/pyproject.toml
 
 install: $(PLUGIN)
 
-# The demo makes a draft (marked DRAFT, not recorded): trying evaltool out records nothing.
+# The demo makes a draft (marked DRAFT, never recorded as sent; kept apart in the example's
+# record only so that a later draft is protected with it).
 # A return you send is made with --final (README, "the quarterly run").
 demo: $(STAMP)
 	@mkdir -p out
 	$(BIN)/evaltool score examples/data/example-service.xlsx --config examples/evaltool.toml \
 	    --period $(PERIOD) --out $(RETURN) --force
-	@echo "That was a draft (DRAFT on every page, not recorded). For the return you send: the same with --final."
+	@echo "That was a draft (DRAFT on every page, never recorded as sent). For the return you send: the same with --final."
 	@echo "Next: source $(VENV)/bin/activate, then evaltool init my-service (see README)"
 
 test: $(PLUGIN)
