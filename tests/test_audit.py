@@ -205,8 +205,8 @@ def test_everyone_in_one_category_is_caught(series, tmp_path):
 SLOW = pytest.mark.skipif(
     not os.environ.get("EVALTOOL_SLOW"),
     reason="minutes of the suite: set EVALTOOL_SLOW=1 to run (30 and 150 clients passed on "
-    "2026-12-06, in 1.5 and 2 minutes; 2,000 not run since the protection links returns; "
-    "the example's own series runs in test_disclosure_attacks)",
+    "2026-12-06, in 2.7 and 3.1 minutes on 2 cores; 2,000 not run since the protection links "
+    "returns; the example's own series runs in test_disclosure_attacks)",
 )
 
 
