@@ -291,3 +291,27 @@ def test_a_series_of_drafts_is_protected_as_a_series_and_never_binds_a_final(
     write_output(q3, alone, final=True)
     sheets = [json.loads(f.read_text())["sheets"] for f in (final, alone)]
     assert sheets[0] == sheets[1]
+
+
+def test_a_draft_never_holds_up_a_final_return(tmp_path, q4, private_record, monkeypatch):
+    """A draft reads the record without holding it while it is protected (the long part)
+    and is kept in a moment at the end: a final return made meanwhile is not refused as
+    'in use'. Before, keeping drafts held the record from start to end."""
+    from evaltool.report import output
+
+    record.write(private_record, "2025-Q3", q4.period.end, "0", {}, {}, {}, [])
+    protect = output.publish_or_refuse
+    free = []
+
+    def while_protecting(results, earlier, where):
+        with record.Record(private_record, write=True, wait=0) as other:  # a final, meanwhile
+            free.append(other.write)
+        return protect(results, earlier, where)
+
+    monkeypatch.setattr(output, "publish_or_refuse", while_protecting)
+    write_output(q4, tmp_path / "draft.json", final=False)
+    assert free == [True]
+    assert [r[1:3] for r in returns_in(private_record)] == [
+        ("2025-Q3", "final"),
+        ("2025-Q4", "draft"),
+    ]

@@ -206,9 +206,7 @@ def write_output(
     where = None if shared else record.record_path(s)
     kept = not final and not shared and not internal and where is not None  # a draft
     rec, unkept = None, ""
-    if kept:
-        rec, unkept = _draft_record(where)
-    elif where is not None and (recorded or where.exists() or where.is_symlink()):
+    if where is not None and (recorded or where.exists() or where.is_symlink()):
         rec = record.Record(where, write=recorded)
     try:
         if shared:
@@ -217,8 +215,8 @@ def write_output(
             draft = None if final else results.period.code
             earlier = rec.earlier(s.service, draft) if rec is not None else record.Earlier()
             sent = rec.sent(s.service, results.period.code) if rec is not None else []
-            if not recorded and rec is not None and not rec.write:
-                rec.close()  # only read: the record is free again at once
+            if not recorded and rec is not None:
+                rec.close()  # a draft only reads: the record is free again at once
                 rec = None
             pub = publish_or_refuse(results, earlier, where)
             last = next((x for x in reversed(sent) if x.status != "copy"), None)
@@ -236,7 +234,10 @@ def write_output(
         )
 
         def remember() -> Callable[[], None] | None:
-            if rec is None or not rec.write:
+            nonlocal rec, unkept
+            if kept:  # kept at the end, for a moment: a draft never holds up a final return
+                rec, unkept = _draft_record(where)
+            if rec is None:
                 return None
             if kept:
                 status_kept = "draft"
@@ -296,18 +297,14 @@ class DraftNotKept(UserWarning):
 
 
 def _draft_record(where: Path) -> tuple[record.Record | None, str]:
-    """The record opened to keep a draft in; where it cannot be written (read-only, in use,
-    no folder), opened to read only if it exists, with the reason the draft is not kept."""
+    """The record opened (locked) to keep a draft in, or None with the reason it cannot be
+    (read-only, in use, no folder): the draft is made all the same."""
     from evaltool.report import record
 
     try:
         return record.Record(where, write=True, wait=DRAFT_WAIT), ""
     except record.RecordError as exc:
-        if where.is_dir():
-            raise
-        if not (where.exists() or where.is_symlink()):
-            return None, exc.what or str(exc)
-        return record.Record(where, write=False), exc.what or str(exc)
+        return None, exc.what or str(exc)
 
 
 #: how long a draft waits for another run that holds the record before going ahead unkept

@@ -14,7 +14,9 @@ makes a draft each quarter must not be able to send a leaky set by mistake). A f
 never takes drafts into account, and its quarter's drafts are dropped when it is recorded: a
 trial run with wrong data does not bind what is sent. A draft that cannot write the record
 (read-only, in use, no folder) is still made, protected with what the record holds, and says
-that later drafts will not know it.
+that later drafts will not know it. A draft reads the record without holding it and is added
+at the end, in a moment: a draft never holds up a final return (two drafts made at the same
+moment do not know each other).
 
 It holds every true count, the hidden ones included (never a client id): it is as sensitive as
 the data and stays where the data is kept, created readable by its owner only (0600). Shared
