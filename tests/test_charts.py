@@ -108,3 +108,24 @@ def test_the_board_page_says_which_chart_it_leaves_out(tmp_path, monkeypatch):
     page = out.read_text()
     assert "No chart of the time to new care proceedings: fewer than two" in page
     assert "Line chart of the share with new care proceedings" not in page
+
+
+def test_a_point_of_everyone_draws_no_chart_of_the_service_and_its_comparison():
+    """The example's 2025-Q4 board page drew an empty time-to-proceedings chart: the only
+    shown share was the 'all' group's at 36 months, which the chart (service against
+    comparison) never draws. Whether there is a chart is asked of the groups it draws."""
+    from evaltool.report.km_chart import INCIDENCE, charted
+    from evaltool.report.workbook import plotted
+
+    km = pd.DataFrame(
+        {
+            "Group": ["all", "all", "service", "service", "comparison", "comparison"],
+            "Months": [12, 36] * 3,
+            INCIDENCE: ["c", 0.305, "c", "c", ":", "c"],
+        }
+    )
+    assert plotted(km, [INCIDENCE], least=1)[0]  # the whole table has a point...
+    assert list(charted(km)["Group"]) == ["service", "service", "comparison", "comparison"]
+    assert not plotted(charted(km), [INCIDENCE], least=1)[0]  # ...the chart has none
+    alone = km[km["Group"] == "all"]  # a table of everyone alone: it is what is drawn
+    assert plotted(charted(alone), [INCIDENCE], least=1)[0]

@@ -136,8 +136,23 @@ def test_before_after_and_survival_sheets_match_the_analyses(example_return):
     assert compared >= 1
 
 
-def test_the_km_chart_is_native_and_reads_the_published_points(example_return):
-    results, wb, out = example_return
+def test_the_example_draws_no_empty_time_to_proceedings_chart(example_return):
+    """The example's service and comparison shares at fixed times are all hidden or not
+    available (only everyone's, at 36 months, is shown): words in the chart's place."""
+    from evaltool.report.workbook import NO_CHART
+
+    results, wb, _ = example_return
+    ws = excel.build_workbook(output_for(results))["Time to next proceedings"]
+    assert ws._charts == []
+    assert NO_CHART in [c.value for row in wb["Time to next proceedings"].iter_rows() for c in row]
+
+
+def test_the_km_chart_is_native_and_reads_the_published_points(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    data = write_csv_folder(generate(n_clients=400, seed=4), tmp_path / "data")
+    settings = load_settings(EXAMPLE_CONFIG)
+    results = run(data, settings, "2025-Q4")
+    wb = openpyxl.load_workbook(write_return(results, tmp_path / "r.xlsx"))
     ws = excel.build_workbook(output_for(results))["Time to next proceedings"]
     (chart,) = ws._charts
     groups = [g for g in ("service", "comparison") if g in results.survival.km_]
@@ -159,8 +174,9 @@ def test_the_km_chart_is_native_and_reads_the_published_points(example_return):
         drawn = [r[col] for r in rows[label + 3 : label + 3 + 4]]
         table = km[km["Group"] == group]["New proceedings (cumulative)"].tolist()
         assert drawn == [None if v in ("[c]", "[x]") else v for v in table]
-        # the line starts at 0 only where the first point is estimated (the example's
-        # comparison cohort has nobody joined by 6 months: not available, [x])
+        assert any(v is not None for v in drawn)  # a point of its own at least
+        # the line starts at 0 only where the first point is estimated (a cohort with
+        # nobody joined by 6 months: not available, [x])
         assert rows[label + 2][col] == (None if table[0] == "[x]" else 0)
     # the chart reads the Chart data sheet: nothing beside the tables is printed
     refs = [s.yVal.numRef.f for s in chart.series]

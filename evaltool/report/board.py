@@ -52,7 +52,7 @@ dl { display: grid; grid-template-columns: 42mm auto; gap: 1pt 6pt; margin: 0; }
 dt { font-weight: bold; }
 dd { margin: 0; }
 .charts { display: flex; gap: 4mm; }
-figure { margin: 0; flex: 1; }
+figure { margin: 0; flex: 0 0 31%; }  /* a third each, however many are drawn */
 figure img { width: 100%; }
 figcaption { font-size: 8pt; color: #444; }
 footer { font-size: 8pt; color: #555; margin-top: 6pt; }
@@ -223,7 +223,7 @@ def _charts(output: Output) -> list[tuple[str, str]]:
     """(base64 PNG, alt text) for each chart the publication can support: two shown points
     or more (one point is no line; a chart of hidden figures would be empty)."""
     from evaltool.report.excel import km_alt_text
-    from evaltool.report.km_chart import INCIDENCE
+    from evaltool.report.km_chart import INCIDENCE, charted
     from evaltool.report.workbook import alt_text, plotted
 
     pub = output.publication
@@ -264,7 +264,7 @@ def _charts(output: Output) -> list[tuple[str, str]]:
     overlap = _overlap_chart(output)
     if overlap is not None:
         out.append(overlap)
-    if "km" in pub.shown and not plotted(pub.shown["km"].values, [INCIDENCE], least=1)[0]:
+    if "km" in pub.shown and not plotted(charted(pub.shown["km"].values), [INCIDENCE], 1)[0]:
         out.append(("", f"No chart of the time to new care proceedings: {NO_CHART_WHY}"))
     elif "km" in pub.shown:
         km = pub.shown["km"].values
@@ -349,7 +349,12 @@ def board_html(output: Output) -> str:
         for png, alt in charts
         if png
     )
-    no_charts = "".join(f"<p class='note'>{e(alt)}</p>" for png, alt in charts if not png)
+    # in the chart's place, in the row of charts: the page keeps its length
+    no_charts = "".join(
+        f"<figure class='none'><p class='note'>{e(alt)}</p></figure>"
+        for png, alt in charts
+        if not png
+    )
     key = "; ".join(
         f"{e(sym)} {e(meaning.split(':')[0].split(' (')[0])}"
         for sym, meaning in symbol_key(f.symbols)
@@ -386,7 +391,7 @@ The same figures as the Summary sheet of the quarterly return.</p>
 <ul class="caveats">{lines}</ul>
 {comparison}
 {value}
-<div class="charts">{figures}</div>{no_charts}
+<div class="charts">{figures}{no_charts}</div>
 <h2>What the instruments show, from the first record to the period end</h2>
 <dl>{headlines}</dl>
 <footer>Symbols: {key}. {hiding} Made with evaltool; the return's Definitions sheet says how

@@ -506,10 +506,10 @@ def write_survival(book: Book, sw: SheetWriter) -> None:
     if bench:
         assert book.facts.benchmark is not None
         write_benchmark(sw, book.facts.benchmark, bench, tables.get(BENCHMARK), book.profile)
-    from evaltool.report.km_chart import INCIDENCE, add_km_chart
+    from evaltool.report.km_chart import INCIDENCE, add_km_chart, charted
     from evaltool.report.workbook import NO_CHART, plotted
 
-    drawn, gaps = plotted(written.shown, [INCIDENCE], least=1)
+    drawn, gaps = plotted(charted(written.shown), [INCIDENCE], least=1)
     if not drawn:  # every point hidden or not estimated: words, not an empty chart
         sw.note(NO_CHART)
         return

@@ -57,6 +57,17 @@ def published_points(shown: pd.DataFrame) -> dict[str, dict[str, list[Any]]]:
     return out
 
 
+def charted(shown: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the groups a chart of the fixed-time table draws: the service and the
+    comparison where there is one, else every group. Whether there is a chart at all is asked
+    of these rows alone: a point of the "all" group draws nothing."""
+    if "Group" not in shown:
+        return shown
+    groups = list(dict.fromkeys(shown["Group"].astype(str)))
+    chosen = [g for g in ("service", "comparison") if g in groups] or groups
+    return shown[shown["Group"].astype(str).isin(chosen)]
+
+
 def add_km_chart(
     ws: Worksheet,
     shown: pd.DataFrame,
