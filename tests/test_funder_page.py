@@ -65,10 +65,11 @@ def test_every_chart_has_alt_text_that_gives_its_figures(example):
             if re.fullmatch(r"xl/drawings/drawing\d+\.xml", n)
         ]
     frames = [f for d in drawings for f in re.findall(r"<cNvPr [^>]*>", d)]
-    assert charts >= 3 and len(frames) == charts
+    assert charts >= 2 and len(frames) == charts
     texts = [re.search(r'descr="([^"]+)"', f).group(1) for f in frames]
     assert any(t.startswith("Line chart of activity by quarter") for t in texts)
-    assert any("share with new care proceedings" in t for t in texts)
+    # the example has no chart of the time to new proceedings (its service and comparison
+    # shares are hidden): test_return reads that chart's alt text on a larger service
     activity = find_table(wb["Activity"], "Activity by quarter (service cohort)")
     last = activity.iloc[-1]
     assert f"{last['Quarter']}: Referrals {last['Referrals']}" in " ".join(texts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zipfile
 
 import openpyxl
 import pandas as pd
@@ -161,6 +162,11 @@ def test_the_km_chart_is_native_and_reads_the_published_points(tmp_path, monkeyp
     benchmark = bool((results.survival.benchmark_ or {}).get("compared"))
     assert results.settings.benchmark is not None and not benchmark
     assert len(chart.series) == 3 * len(groups) + benchmark  # curve and CI limits per group
+    with zipfile.ZipFile(tmp_path / "r.xlsx") as z:
+        said = " ".join(
+            z.read(n).decode() for n in z.namelist() if n.startswith("xl/drawings/drawing")
+        )
+    assert "share with new care proceedings" in said  # its alt text, with its figures
     km = find_table(
         wb["Time to next proceedings"], "Share with new care proceedings, at fixed times"
     )
