@@ -264,15 +264,12 @@ def status_words(
         )
     where = record_path(results.settings)
     if not final:
-        kept = (
-            f"not kept in the record, so later drafts are not protected with it: {unkept[0]}"
-            if unkept
-            else f"kept in {where} as a draft, so that later drafts are protected with it"
-            if where is not None and not internal
-            else "not kept (no settings file)"
-            if not internal
-            else "not kept (internal)"
-        )
+        if unkept:
+            kept = f"not kept in the record, so later drafts are not protected with it: {unkept[0]}"
+        elif internal or where is None:
+            kept = "not kept " + ("(internal)" if internal else "(no settings file)")
+        else:
+            kept = f"kept in {where} as a draft, so that later drafts are protected with it"
         return f"DRAFT, not for sending; {kept}; add --final for the return to send"
     if internal or where is None:
         return "final; not recorded" + (" (internal)" if internal else " (no settings file)")

@@ -97,17 +97,24 @@ def total_groups(table: SummaryTable) -> list[tuple[list[Ref], Ref]]:
     return out
 
 
+def sum_groups(table: SummaryTable) -> list[tuple[list[Ref], Ref]]:
+    """The (parts, total) groups of a table's summed columns, row by row."""
+    frame = table.data.reset_index(drop=True)
+    return [
+        ([(table.name, r, c) for c in parts], (table.name, r, total))
+        for total, parts in table.sums.items()
+        for r in frame.index
+    ]
+
+
 def table_relations(table: SummaryTable) -> list[Relation]:
     """The relations a table declares: total rows, summed columns, windows, its own list."""
     frame = table.data.reset_index(drop=True)
     out: list[Relation] = [r for r in table.relations if isinstance(r, Relation)]
     labels = [c for c in frame.columns if c not in table.counts and frame[c].dtype == object]
-    for parts, total in total_groups(table) if table.total_is_sum else ():
+    adds_up = (total_groups(table) if table.total_is_sum else []) + sum_groups(table)
+    for parts, total in adds_up:
         out.append(Relation((*((p, 1.0) for p in parts), (total, -1.0))))
-    for total_col, parts in table.sums.items():
-        for r in frame.index:
-            terms = [((table.name, r, c), 1.0) for c in parts]
-            out.append(Relation((*terms, ((table.name, r, total_col), -1.0))))
     if "Window" in frame:  # what happened in the quarter is part of what happened to date
         keys = [c for c in labels if c != "Window"]
         quarter = frame[frame["Window"] == "Quarter"]

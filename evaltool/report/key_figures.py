@@ -75,14 +75,18 @@ def printed_key_value(
     return shown_symbol(printed_value(raw, figure.number_format), profile)
 
 
+def key_values(pub: Publication | Published) -> list[list[Any]]:
+    """Each key figure's shown values (numbers or symbols), window by window."""
+    windows = len(pub.shown["activity-windows"].values) if "activity-windows" in pub.shown else 0
+    return [[key_value(pub, f, w) for w in range(windows)] for f in key_figures(pub)]
+
+
 def mostly_hidden(pub: Publication | Published, threshold: int, period: str) -> str | None:
     """Why most key figures are hidden, where they are (at least half of their cells): the
     reader of a small service's return sees a page of ``c`` otherwise, with no reason."""
     from evaltool.report.disclosure import SUPPRESSED
 
-    figures = key_figures(pub)
-    windows = len(pub.shown["activity-windows"].values) if "activity-windows" in pub.shown else 0
-    cells = [key_value(pub, f, w) for f in figures for w in range(windows)]
+    cells = [v for row in key_values(pub) for v in row]
     hidden = sum(v == SUPPRESSED for v in cells)
     if not cells or 2 * hidden < len(cells):
         return None

@@ -21,6 +21,7 @@ into account as a published return (the record is not read at all).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -282,8 +283,6 @@ def write_output(
             except OutputError as exc:  # the draft stands; later drafts will not know it
                 unkept = str(exc)
         if unkept:
-            import warnings
-
             warnings.warn(DraftNotKept(unkept), stacklevel=2)
     finally:
         if rec is not None:

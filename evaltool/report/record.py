@@ -291,37 +291,29 @@ class Record:
 
     # reading -------------------------------------------------------------------------
 
-    def _mine(self, service: str | None, draft: str | None = None) -> dict[int, str]:
-        """The final returns of ``service``: id -> period; for a ``draft`` of a period, with
-        the latest draft of each other period that has no final return."""
+    def _returns(self, service: str | None) -> list[tuple[int, str, str]]:
+        """The returns of ``service``, oldest first: (id, period, status)."""
         if self.version is None:
-            return {}
+            return []
         status_of = "status" if self.version >= 2 else "'final'"
-        rows = [
+        return [
             (rid, period, status)
             for rid, period, settings, status in self.db.execute(
                 f"select id, period, settings, {status_of} from returns order by id"
             )
             if service is None or json.loads(settings).get("service", service) == service
         ]
+
+    def _mine(self, service: str | None, draft: str | None = None) -> dict[int, str]:
+        """The final returns of ``service``: id -> period; for a ``draft`` of a period, with
+        the latest draft of each other period that has no final return."""
+        rows = self._returns(service)
         out = {rid: period for rid, period, status in rows if status != "draft"}
         if draft is not None:
             finals = set(out.values())
             latest = {p: rid for rid, p, status in rows if status == "draft" and p != draft}
             out.update({rid: p for p, rid in latest.items() if p not in finals})
         return dict(sorted(out.items()))
-
-    def drafts(self, service: str | None) -> set[int]:
-        """The ids of the drafts kept for ``service``."""
-        if self.version is None or self.version < 3:
-            return set()
-        return {
-            rid
-            for rid, settings in self.db.execute(
-                "select id, settings from returns where status = 'draft'"
-            )
-            if service is None or json.loads(settings).get("service", service) == service
-        }
 
     def earlier(self, service: str | None = None, draft: str | None = None) -> Earlier:
         """Everything recorded so far for ``service``: two services that keep their settings
@@ -343,7 +335,7 @@ class Record:
     def _earlier(self, service: str | None, out: Earlier, draft: str | None) -> Earlier:
         db = self.db
         period_of = self._mine(service, draft)
-        drafts = self.drafts(service) & set(period_of)
+        drafts = {rid for rid, _, status in self._returns(service) if status == "draft"}
         rows = db.execute("select return_id, key, value, hidden from cells order by return_id")
         rows = [r for r in rows.fetchall() if r[0] in period_of]
         latest = {key: value for _, key, value, _ in rows}
@@ -418,8 +410,8 @@ class Record:
         service = settings.get("service")
         gone = [
             rid
-            for rid in self.drafts(service if isinstance(service, str) else None)
-            if db.execute("select period from returns where id = ?", (rid,)).fetchone()[0] == period
+            for rid, p, status in self._returns(service if isinstance(service, str) else None)
+            if status == "draft" and p == period
         ]
         for rid in gone:
             for table in ("cells", "relations"):

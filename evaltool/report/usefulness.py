@@ -59,7 +59,7 @@ class Usefulness:
 def usefulness(results: Results, pub: Publication) -> Usefulness:
     """What the publication hides, measured on the true values behind it."""
     from evaltool.report.disclosure import SUPPRESSED
-    from evaltool.report.key_figures import key_figures, key_value
+    from evaltool.report.key_figures import key_values
 
     threshold = results.settings.small_number_threshold
     counts = hidden = above = hidden_above = 0
@@ -80,12 +80,11 @@ def usefulness(results: Results, pub: Publication) -> Usefulness:
                     if v > threshold:
                         above += 1
                         hidden_above += h
-    figures = key_figures(pub)
-    windows = len(pub.shown["activity-windows"].values) if "activity-windows" in pub.shown else 0
-    shown = sum(any(key_value(pub, f, w) != SUPPRESSED for w in range(windows)) for f in figures)
+    rows = key_values(pub)
+    shown = sum(any(v != SUPPRESSED for v in row) for row in rows)
     tables = [t for ts in pub.sheets.values() for t in ts]
     least = least_hidden(tables, threshold)
-    return Usefulness(counts, hidden, above, hidden_above, len(figures), shown, least)
+    return Usefulness(counts, hidden, above, hidden_above, len(rows), shown, least)
 
 
 def least_hidden(tables: list[SummaryTable], threshold: int) -> int:
@@ -101,20 +100,13 @@ def least_hidden(tables: list[SummaryTable], threshold: int) -> int:
     widens nothing). Groups are counted only where their cells above the threshold are not
     in a group counted already, so the bound adds up; relations between tables only add to
     what must be hidden."""
-    from evaltool.report.disclosure import Cells, total_groups
+    from evaltool.report.disclosure import Cells, sum_groups, total_groups
 
     value = Cells(tables).value
     used: set = set()
     least = 0
     for t in tables:
-        frame = t.data.reset_index(drop=True)
-        groups = [
-            ([(t.name, r, c) for c in parts], (t.name, r, total))
-            for total, parts in t.sums.items()
-            for r in frame.index
-        ]
-        groups += total_groups(t) if t.total_is_sum else []
-        for parts, total in groups:
+        for parts, total in sum_groups(t) + (total_groups(t) if t.total_is_sum else []):
             values = [value.get(p) for p in parts]
             if total not in value or any(v is None for v in values):
                 continue
