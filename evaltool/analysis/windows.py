@@ -207,6 +207,7 @@ def recurrence_by_window(
         counts=(FOLLOWED, RETURNED),
         derived={SHARE: (RETURNED, FOLLOWED)},
         percent=(SHARE,),
+        ratios={SHARE: (RETURNED, FOLLOWED)},
         note=f"Parents whose first year after joining us ended in the window ({entry_words}), "
         "counted if followed for the whole year after joining or if new proceedings were issued "
         "in it; the share of them with new care proceedings issued within that year. Time "
@@ -305,6 +306,7 @@ def recurrence_by_group(table: pd.DataFrame, window: Window, days: int = 365) ->
         counts=(FOLLOWED, RETURNED),
         derived={SHARE: (RETURNED, FOLLOWED)},
         percent=(SHARE,),
+        ratios={SHARE: (RETURNED, FOLLOWED)},
         note="The all-time figure of the table above, split three ways; each split adds up to "
         "it. Age at the origin (year of the origin less year of birth).",
         relations=tuple(relations),

@@ -76,6 +76,10 @@ class SummaryTable:
     #: parents in a group, summed into an all-time cell): protected like hidden cells when
     #: from 1 to the threshold, so that two returns' totals cannot be subtracted to give one
     unseen: dict[str, float] = field(default_factory=dict)
+    #: share columns that are exactly numerator / denominator (two of ``counts``): where the
+    #: share is hidden and its denominator shown, a bound may be printed in its place ("at
+    #: most 20%"), if the audit finds that the bound narrows no hidden count (``disclosure``)
+    ratios: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -278,6 +278,7 @@ class DomainScale(Instrument):
                     counts,
                     derived,
                     percent=("Share improved",),
+                    ratios={"Share improved": ("Improved", "Clients with 2+ readings")},
                     sums={"Clients with 2+ readings": ("Improved", "Unchanged", "Worse")},
                     note=f"Scale {self.lo}-{self.hi}; clients with at least two readings up to the "
                     "period end. "

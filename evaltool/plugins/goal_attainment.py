@@ -205,6 +205,9 @@ class GoalAttainment(Instrument):
                     "Share of goals at or above expected": "Goals at or above expected",
                 },
                 percent=("Share of goals at or above expected",),
+                ratios={
+                    "Share of goals at or above expected": ("Goals at or above expected", "Goals")
+                },
                 note="Quarter: clients with a goal review in the quarter, scored on all their "
                 "reviews up to the quarter end. To date: every client with a review.",
             )

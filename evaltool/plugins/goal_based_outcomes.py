@@ -185,6 +185,7 @@ class GoalBasedOutcomes(Instrument):
                 tuple(counts),
                 derived,
                 percent=("Share of goals improved",),
+                ratios={"Share of goals improved": ("Goals improved", "Goals rated twice or more")},
                 note=note,
             )
         ]

@@ -113,6 +113,7 @@ class PartnerAccess(Instrument):
                         "Upper quartile days": "Clients accessed",
                     },
                     percent=("Share accessed",),
+                    ratios={"Share accessed": ("Clients accessed", "Clients referred")},
                     total_row="All services",
                     total_is_sum=False,
                     relations=client_relations(name, len(self.service_types)),

@@ -152,6 +152,7 @@ class Survey(Instrument):
                 counts=("Answers", "Positive answers"),
                 derived={"Mean": "Answers", "Share positive": "Positive answers"},
                 percent=("Share positive",),
+                ratios={"Share positive": ("Positive answers", "Answers")},
                 note=f"Scale {self.lo}-{self.hi}; positive = {positive} or better, after "
                 "reverse keying. Comments are never included in this return.",
             ),

@@ -12,7 +12,7 @@ can, and solves it all at once with the same integer programmes as ``protect``:
   only rise and numbers at risk only fall over time, groups add up to everyone, no more
   events at a time than in all follow-up; a split adds up to its all-time figure; "never
   started" is referrals to date less starts to date; a share printed beside its
-  denominator, or a rate beside its client-years;
+  denominator (or a bound on it, "at most 20%"), or a rate beside its client-years;
 - across returns: the same figure (a quarter's activity, a quarter's window, anything in two
   returns for the same quarter) is one quantity; "to date" is last quarter's "to date" plus
   this quarter where it is a sum over quarters (closures, feedback, pregnancies), and never
@@ -56,7 +56,13 @@ SHARES = {
     "Share of goals at or above expected": ("Goals at or above expected", "Goals"),
     "Share positive": ("Positive answers", "Answers"),
     "Share of goals improved": ("Goals improved", "Goals rated twice or more"),
+    "Share with new care proceedings within the year": (
+        "With new care proceedings within the year",
+        "Parents followed for a year",
+    ),
 }
+#: a share printed as a bound in place of a hidden one (``disclosure.band_text``)
+BAND = re.compile(r"^at (most|least) (\d+(?:\.\d+)?)%$")
 RATES = {"Rate per 100 client-years": ("During involvement", "Client-years of involvement")}
 SUMS = {  # a column that is the sum of others, as the definitions say
     "Pairs": ("Improved", "Unchanged", "Worse"),
@@ -528,9 +534,15 @@ def _within_table(t: Table, counts: list[str], ref, threshold: int) -> list:
         j = t.columns.index(share)
         for r, row in enumerate(t.rows):
             p = row[j]
+            d = t.columns.index(den)
+            band = BAND.match(p.strip()) if isinstance(p, str) else None
+            if band and isinstance(row[d], int | float):  # a bound: num within it
+                x = float(band.group(2)) / 100 * row[d]
+                lo, hi = (0.0, x) if band.group(1) == "most" else (x, float(row[d]))
+                rels += within(ref(t, r, num), lo - 1e-9, hi + 1e-9)  # 35% of 20 is 7
+                continue
             if not isinstance(p, int | float):
                 continue
-            d = t.columns.index(den)
             if isinstance(row[d], int | float):  # num within p * den, to the rounding
                 lo, hi = (p - 0.0005) * row[d], (p + 0.0005) * row[d]
                 rels += within(ref(t, r, num), lo, hi)

@@ -25,6 +25,7 @@ Symbols (GSS): ``c`` confidential, ``z`` not applicable, ``:`` not available.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -554,6 +555,7 @@ def protect(
     leaks_left: list[Leak] | None = None,
     public: set[Ref] = frozenset(),  # type: ignore[assignment]
     hidden: set[Ref] = frozenset(),  # type: ignore[assignment]
+    bands_out: list[Relation] | None = None,
 ) -> dict[str, Suppressed]:
     """Suppress the tables as one problem: primary, then secondary until :func:`audit` finds
     nothing. ``relations`` link cells across tables (and to earlier returns); ``earlier`` holds
@@ -562,7 +564,9 @@ def protect(
     Leaks this return could not mend are appended to ``leaks_left``. ``public`` cells were
     shown, with the same value, in an earlier return: they are shown again (hiding them would
     protect nothing) and never hidden to protect another cell. ``hidden`` cells are hidden
-    from the start, whatever their value (an earlier output of the same period hid them)."""
+    from the start, whatever their value (an earlier output of the same period hid them).
+    A hidden share may be printed as a bound (``_bands``); the bounds' relations are appended
+    to ``bands_out``, for the record."""
     earlier = earlier or {}
     known = {ref: v for ref, (v, h) in earlier.items() if not h}
     before = {ref for ref, (_, h) in earlier.items() if h}
@@ -644,11 +648,94 @@ def protect(
                 leaks_left.extend(leaks)
             break
         pending = {leak.cell for leak in leaks} | fresh
+    bands: dict[Ref, str] = {}
     if clean:
         _give_back(picked, cells, shown, before, by_term, threshold, watch, rank, tables, public)
+        found = _bands(tables, cells, shown, before, by_term, threshold, watch)
+        bands = {ref: text for ref, (text, _) in found.items()}
+        if bands_out is not None:
+            bands_out.extend(rel for _, rel in found.values())
     out = {}
     for t in tables:
-        out[t.name] = _render(t, cells, primary, threshold)
+        out[t.name] = _render(t, cells, primary, threshold, bands)
+    return out
+
+
+#: the steps of a share printed as a bound: twentieths (5%, 10%, ... 95%)
+BAND_STEPS = 20
+
+
+def band_text(kind: str, k: int) -> str:
+    """A share printed as a bound, as every output prints it ("at most 20%")."""
+    return f"{kind} {100 * k // BAND_STEPS}%"
+
+
+def _bands(
+    tables: Sequence[SummaryTable],
+    cells: Cells,
+    shown: dict,
+    before: set,
+    by_term: dict[object, list[Relation]],
+    threshold: int,
+    watch: set[str],
+) -> dict[Ref, tuple[str, Relation]]:
+    """A bound in place of each hidden share that can take one (``SummaryTable.ratios``):
+    "at most 20%" where the share is half or less, "at least 80%" above. The share is hidden
+    because its numerator is (a small count, or one that would give a small one away); its
+    denominator is shown, so the bound is a bound on the numerator: ``20 x numerator <= 4 x
+    denominator``. The tightest bound in steps of 5% is taken that (a) leaves the numerator,
+    and what the denominator has beyond it, at least threshold + 1 possible values each, and
+    (b) the audit finds narrows no hidden count with everything else the reader has (each
+    bound taken joins the relations the next is checked with). None where none is safe."""
+    out: dict[Ref, tuple[str, Relation]] = {}
+    for t in tables:
+        for share, (num, den) in t.ratios.items():
+            for r in range(len(t.data)):
+                top, bottom = (t.name, r, num), (t.name, r, den)
+                if top not in cells.hidden or bottom in cells.hidden:
+                    continue
+                n, d = cells.value.get(top), cells.value.get(bottom)
+                if n is None or d is None or d < 1:
+                    continue
+                s = n / d
+                if s <= 0.5:
+                    steps = range(max(1, math.ceil(BAND_STEPS * s)), BAND_STEPS // 2 + 1)
+                else:
+                    steps = range(
+                        min(BAND_STEPS - 1, math.floor(BAND_STEPS * s)), BAND_STEPS // 2 - 1, -1
+                    )
+                for k in steps:
+                    if s <= 0.5:  # numerator in 0 .. floor(k d / 20)
+                        room = math.floor(k * d / BAND_STEPS)
+                        rel = Relation(((top, float(BAND_STEPS)), (bottom, -float(k))), "<=")
+                        kind = "at most"
+                    else:  # what is left, d - numerator, in 0 .. d - ceil(k d / 20)
+                        room = int(d) - math.ceil(k * d / BAND_STEPS)
+                        rel = Relation(((bottom, float(k)), (top, -float(BAND_STEPS))), "<=")
+                        kind = "at least"
+                    if room < threshold:
+                        continue
+                    by_term[top].append(rel)
+                    by_term[bottom].append(rel)
+                    unknown = cells.hidden | before
+                    near = _reachable(
+                        top, by_term, lambda u, unknown=unknown: u in unknown or isinstance(u, str)
+                    )
+                    check = {
+                        u
+                        for rel_ in near
+                        for u, _ in rel_.terms
+                        if u in unknown or (isinstance(u, str) and u in watch)
+                    }
+                    values = {
+                        **shown,
+                        **{k_: v for k_, v in cells.value.items() if k_ not in unknown},
+                    }
+                    if not audit(values, unknown, near, threshold, watch, check):
+                        out[(t.name, r, share)] = (band_text(kind, k), rel)
+                        break
+                    by_term[top].remove(rel)
+                    by_term[bottom].remove(rel)
     return out
 
 
@@ -701,7 +788,13 @@ def _give_back(
             cells.hidden = hidden | {t}
 
 
-def _render(table: SummaryTable, cells: Cells, primary: set[Ref], threshold: int) -> Suppressed:
+def _render(
+    table: SummaryTable,
+    cells: Cells,
+    primary: set[Ref],
+    threshold: int,
+    bands: dict[Ref, str] | None = None,
+) -> Suppressed:
     frame = table.data.reset_index(drop=True)
     sup = {col: np.zeros(len(frame), dtype=bool) for col in frame.columns}
     n_primary = n_secondary = 0
@@ -733,6 +826,10 @@ def _render(table: SummaryTable, cells: Cells, primary: set[Ref], threshold: int
             values[missing & zero_base] = NOT_APPLICABLE
             values[missing & ~zero_base] = NOT_AVAILABLE
         values[sup[col]] = SUPPRESSED
+        for r in range(len(frame)):
+            if bands and (table.name, r, col) in bands and sup[col][r]:
+                values[r] = bands[(table.name, r, col)]  # a bound, shown in its place
+                sup[col][r] = False
         shown[col] = values
     return Suppressed(
         pd.DataFrame(shown, index=frame.index, columns=frame.columns),

@@ -443,6 +443,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
     # there as "this quarter") is shown again: hiding it protects nothing and says it twice
     public |= _known_before(tables, values, past, history)
     leaks: list[Leak] = []
+    bounds: list[Relation] = []  # shares printed as bounds: what they tell, for the record
     shown = protect(
         tables,
         threshold,
@@ -451,6 +452,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
         leaks_left=leaks,
         public=public - keep,
         hidden=keep,
+        bands_out=bounds,
     )
     # an earlier cell the earlier returns already give away, by themselves, is no leak of
     # this return (nothing in it can mend what was sent): only this return's are refused
@@ -505,7 +507,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
                 ts[i] = _replace(t, note=f"{t.note} {note}".strip())
     tag = f"~{period.code}:"
     tables, links = recorded_tables, recorded_links
-    mine = [rel for t in tables for rel in table_relations(t)] + links
+    mine = [rel for t in tables for rel in table_relations(t)] + links + bounds
     for t in tables:
         for implied in (r for r in t.relations if isinstance(r, Implied)):
             mine.append(implied.relation())
@@ -925,5 +927,8 @@ def headline_text(
             return f"figures not shown: small numbers ({symbol} on the instrument's sheet)"
         if value in (NOT_APPLICABLE, NOT_AVAILABLE) or value is None or pd.isna(value):
             return "no data yet"
+        if isinstance(value, str):  # a share printed as a bound ("at most 20%"), as it is
+            figures.append(value)
+            continue
         figures.append(cite.format_for(table).format(value))
     return headline.text.format(*figures)

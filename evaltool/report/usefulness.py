@@ -5,7 +5,9 @@ and the tests:
 
 - the share of counts above the small-number threshold that are hidden anyway (to protect
   another cell: secondary suppression), and the share of all count cells hidden;
-- the key figures of the Summary shown in at least one of the five windows;
+- the key figures of the Summary shown in at least one of the five windows (and how many of
+  them only as a bound, "at most 20%");
+- the shares whose exact value is hidden, and how many of them are printed as a bound;
 - a lower bound on the first, for the tables as they are: what *any* suppression that meets
   the rule must hide (:func:`least_hidden`). Where the bound is above a target, no better
   choice of cells meets it; only other tables or another method can.
@@ -33,6 +35,9 @@ class Usefulness:
     key_rows: int  # key figures on the Summary
     key_rows_shown: int  # of them shown in at least one window
     least: int = 0  # counts above the threshold that any safe suppression hides (a bound)
+    key_rows_bounded: int = 0  # key figures shown in a window only as a bound
+    shares_hidden: int = 0  # shares (``SummaryTable.ratios``) whose exact value is not shown
+    shares_bounded: int = 0  # of them printed as a bound
 
     @property
     def hidden_above_share(self) -> float:
@@ -47,8 +52,11 @@ class Usefulness:
             f"counts above the threshold hidden {self.hidden_above}/{self.above} "
             f"({self.hidden_above_share:.0%}); all counts hidden {self.hidden}/{self.counts} "
             f"({self.hidden_share:.0%}); Summary rows shown in a window "
-            f"{self.key_rows_shown}/{self.key_rows}; any suppression hides at least "
-            f"{self.least}/{self.above} ({self.least_share:.0%}) above the threshold"
+            f"{self.key_rows_shown}/{self.key_rows}"
+            + (f" ({self.key_rows_bounded} only as a bound)" if self.key_rows_bounded else "")
+            + f"; shares hidden {self.shares_hidden}, {self.shares_bounded} of them shown as a "
+            f"bound; any suppression hides at least {self.least}/{self.above} "
+            f"({self.least_share:.0%}) above the threshold"
         )
 
     @property
@@ -62,11 +70,15 @@ def usefulness(results: Results, pub: Publication) -> Usefulness:
     from evaltool.report.key_figures import key_values
 
     threshold = results.settings.small_number_threshold
-    counts = hidden = above = hidden_above = 0
+    counts = hidden = above = hidden_above = shares_hidden = shares_bounded = 0
     for tables in pub.sheets.values():
         for t in tables:
             frame = t.data.reset_index(drop=True)
             suppressed = pub.shown[t.name].suppressed
+            for col in t.ratios:
+                for v in pub.shown[t.name].values[col].tolist():
+                    shares_hidden += v == SUPPRESSED or _bound(v)
+                    shares_bounded += _bound(v)
             for col in t.counts:
                 if col not in frame:
                     continue
@@ -82,9 +94,26 @@ def usefulness(results: Results, pub: Publication) -> Usefulness:
                         hidden_above += h
     rows = key_values(pub)
     shown = sum(any(v != SUPPRESSED for v in row) for row in rows)
+    exact = sum(any(v != SUPPRESSED and not _bound(v) for v in row) for row in rows)
     tables = [t for ts in pub.sheets.values() for t in ts]
     least = least_hidden(tables, threshold)
-    return Usefulness(counts, hidden, above, hidden_above, len(rows), shown, least)
+    return Usefulness(
+        counts,
+        hidden,
+        above,
+        hidden_above,
+        len(rows),
+        shown,
+        least,
+        shown - exact,
+        shares_hidden,
+        shares_bounded,
+    )
+
+
+def _bound(value: object) -> bool:
+    """A share printed as a bound ("at most 20%": ``disclosure.band_text``)."""
+    return isinstance(value, str) and value.startswith("at ") and value.endswith("%")
 
 
 def least_hidden(tables: list[SummaryTable], threshold: int) -> int:
