@@ -87,3 +87,24 @@ def test_no_bound_where_none_leaves_enough_values():
     # 1 of 8: "at most 50%" leaves 0..4, five values; no bound up to half will do
     t = _table({"With": [1], "Of": [8], "Share": [1 / 8]})
     assert protect([t], THRESHOLD)["t"].values.at[0, "Share"] == "c"
+
+
+def test_a_hidden_denominator_takes_a_bound_only_where_it_is_known_to_be_someone():
+    # b's denominator (25) is a's (22, sent before: public) plus this quarter's 3 people, who
+    # must not be worked out: 25 is hidden. The reader knows it is at least 22, so a share of
+    # it tells nothing new by being printed: b (3 of 25) takes "at most 20%" (20 x 3 <= 4 x 25;
+    # k = 4 is the first whose 0..floor(25k/20) holds 6 values). a (2 of 22) is "at most 25%".
+    def table() -> SummaryTable:
+        return _table(
+            {"Row": ["a", "b"], "With": [2, 3], "Of": [22, 25], "Share": [2 / 22, 3 / 25]},
+            relations=(Relation(((("t", 1, "Of"), 1), (("t", 0, "Of"), -1), ("q", -1))),),
+            unseen={"q": 3.0},
+        )
+
+    shown = protect([table()], THRESHOLD, public={("t", 0, "Of")})["t"].values
+    assert shown["Of"].tolist() == [22, "c"]
+    assert shown["Share"].tolist() == ["at most 25%", "at most 20%"]
+    # where nothing says the denominator is anyone (a's 22 is not known), no bound is printed
+    # of it: printing a share would say it is at least 1
+    shown = protect([table()], THRESHOLD)["t"].values
+    assert [v for v, o in zip(shown["Share"], shown["Of"], strict=True) if o == "c"] == ["c"]

@@ -681,9 +681,12 @@ def _bands(
 ) -> dict[Ref, tuple[str, Relation]]:
     """A bound in place of each hidden share that can take one (``SummaryTable.ratios``):
     "at most 20%" where the share is half or less, "at least 80%" above. The share is hidden
-    because its numerator is (a small count, or one that would give a small one away); its
-    denominator is shown, so the bound is a bound on the numerator: ``20 x numerator <= 4 x
-    denominator``. The tightest bound in steps of 5% is taken that (a) leaves the numerator,
+    because its numerator is (a small count, or one that would give a small one away); the
+    bound is one more relation for the reader: ``20 x numerator <= 4 x denominator``. A share
+    is printed only of someone, so a bound on a share of a hidden denominator also says the
+    denominator is at least 1: it is given only where the reader can tell that already (a
+    total to date, never below the one sent last quarter). The tightest bound in steps of 5%
+    is taken that (a) leaves the numerator,
     and what the denominator has beyond it, at least threshold + 1 possible values each, and
     (b) the audit finds narrows no hidden count with everything else the reader has (each
     bound taken joins the relations the next is checked with). None where none is safe."""
@@ -692,10 +695,12 @@ def _bands(
         for share, (num, den) in t.ratios.items():
             for r in range(len(t.data)):
                 top, bottom = (t.name, r, num), (t.name, r, den)
-                if top not in cells.hidden or bottom in cells.hidden:
+                if top not in cells.hidden:
                     continue
                 n, d = cells.value.get(top), cells.value.get(bottom)
                 if n is None or d is None or d < 1:
+                    continue
+                if bottom in cells.hidden and _least(bottom, cells, shown, before, by_term) < 1:
                     continue
                 s = n / d
                 if s <= 0.5:
@@ -737,6 +742,26 @@ def _bands(
                     by_term[top].remove(rel)
                     by_term[bottom].remove(rel)
     return out
+
+
+def _least(
+    cell: Ref, cells: Cells, shown: dict, before: set, by_term: dict[object, list[Relation]]
+) -> float:
+    """The least value the reader can give a hidden cell (0 where nothing bounds it)."""
+    unknown = cells.hidden | before
+
+    def free(u: object) -> bool:
+        return u in unknown or isinstance(u, str)
+
+    near = [rel for rel in _reachable(cell, by_term, free) if any(free(u) for u, _ in rel.terms)]
+    names = sorted({u for rel in near for u, _ in rel.terms if free(u)}, key=repr)
+    if cell not in names:
+        return 0.0
+    values = {**shown, **{u: v for u, v in cells.value.items() if u not in unknown}}
+    solver, index = _programme(near, names, free, values)
+    if not solver.feasible():
+        return 0.0
+    return solver.extreme(index[cell], maximise=False) or 0.0
 
 
 #: the solver questions ``_give_back`` may ask, headlines and larger first: each trial audits

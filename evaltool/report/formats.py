@@ -72,5 +72,14 @@ def symbol_key(profile: str) -> list[tuple[str, str]]:
     """The key to the symbols of a profile, for the Notes sheet and the JSON."""
     symbols = SYMBOL_PROFILES[profile]
     return [(symbols[k], meaning) for k, meaning in SYMBOL_MEANINGS.items()] + [
-        ("0", "a true zero")
+        ("0", "a true zero"),
+        (BOUND_SYMBOL, BOUND_MEANING),
     ]
+
+
+#: a share printed as a bound in place of its hidden value (``disclosure.band_text``)
+BOUND_SYMBOL = "at most 20%, at least 60%"
+BOUND_MEANING = (
+    "a share shown as a bound, in steps of 5%: its exact value would give a small count away; "
+    "the bound is true, and leaves at least threshold + 1 possible counts"
+)

@@ -104,7 +104,8 @@ def publication_json(output: Output) -> dict[str, Any]:
         "symbols": {  # a shared output hides nothing: no symbol for a hidden figure
             sym: meaning
             for sym, meaning in symbol_key(f.symbols)
-            if not output.shared or meaning.split(":")[0] != "confidential"
+            if not output.shared
+            or meaning.split(":")[0] not in ("confidential", "a share shown as a bound")
         },
         "summary": summary_json(output),
         "earlier_returns_taken_into_account": list(pub.earlier_periods),
