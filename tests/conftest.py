@@ -137,3 +137,15 @@ def score_cli(runner, data, out, *extra, config=EXAMPLE_CONFIG, period="2025-Q4"
     if config is not None:
         args += ["--config", str(config)]
     return runner.invoke(app, [*args, *(str(e) for e in extra)])
+
+
+def bound_holds(text: object, value: float) -> bool:
+    """Whether a share printed as a bound ("at most 20%", "at least 60%") is true of the value
+    behind it; False for anything that is not a bound."""
+    from evaltool.report.audit import BAND
+
+    m = BAND.match(text) if isinstance(text, str) else None
+    if not m:
+        return False
+    x = float(m.group(2)) / 100
+    return value <= x + 1e-12 if m.group(1) == "most" else value >= x - 1e-12

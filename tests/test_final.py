@@ -21,7 +21,7 @@ from evaltool.errors import DisclosureError
 from evaltool.report import record
 from evaltool.report.output import DRAFT_MARKING, SHARED_MARKING, write_output
 from evaltool.synthetic import generate, write_csv_folder
-from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, all_cell_text, score_cli
+from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, all_cell_text, bound_holds, score_cli
 
 
 def cover(path: Path) -> dict[str, object]:
@@ -230,6 +230,8 @@ def test_a_shared_output_shows_the_counts_the_published_one_hides(q4, tmp_path, 
                     if pv == "[c]":
                         hidden += 1
                         assert ev not in ("[c]", None), (sheet, p["name"], prow, erow)
+                    elif isinstance(pv, str) and pv.startswith("at "):  # a share as a bound
+                        assert bound_holds(pv, ev), (sheet, p["name"], prow, erow)
                     else:
                         assert pv == ev, (sheet, p["name"], prow, erow)
     assert hidden > 20
