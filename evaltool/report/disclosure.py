@@ -688,9 +688,40 @@ def _bands(
     total to date, never below the one sent last quarter). The tightest bound in steps of 5%
     is taken that (a) leaves the numerator,
     and what the denominator has beyond it, at least threshold + 1 possible values each, and
-    (b) the audit finds narrows no hidden count with everything else the reader has (each
-    bound taken joins the relations the next is checked with). None where none is safe."""
-    out: dict[Ref, tuple[str, Relation]] = {}
+    (b) the audit finds narrows no hidden count with everything else the reader has, the
+    other bounds included: all the tightest together first (one audit: usually they are
+    safe), else one share at a time, each bound taken joining the relations the next is
+    checked with. None where none is safe."""
+    unknown = cells.hidden | before
+    values = {**shown, **{u: v for u, v in cells.value.items() if u not in unknown}}
+
+    def free(u: object) -> bool:
+        return u in unknown or isinstance(u, str)
+
+    def clean(rels: list[Relation]) -> bool:  # the audit, with these bounds added
+        for rel in rels:
+            for u, _ in rel.terms:
+                by_term[u].append(rel)
+        near: dict[int, Relation] = {}
+        for rel in rels:
+            for r_ in _reachable(
+                rel.terms[0][0], by_term, lambda u: u in unknown or isinstance(u, str)
+            ):
+                near[id(r_)] = r_
+        check = {
+            u
+            for r_ in near.values()
+            for u, _ in r_.terms
+            if u in unknown or (isinstance(u, str) and u in watch)
+        }
+        if not audit(values, unknown, list(near.values()), threshold, watch, check):
+            return True
+        for rel in rels:
+            for u, _ in rel.terms:
+                by_term[u].remove(rel)
+        return False
+
+    candidates = []  # (share cell, its steps: (text, relation), tightest first)
     for t in tables:
         for share, (num, den) in t.ratios.items():
             for r in range(len(t.data)):
@@ -702,45 +733,36 @@ def _bands(
                     continue
                 if bottom in cells.hidden and _least(bottom, cells, shown, before, by_term) < 1:
                     continue
-                s = n / d
-                if s <= 0.5:
-                    steps = range(max(1, math.ceil(BAND_STEPS * s)), BAND_STEPS // 2 + 1)
-                else:
-                    steps = range(
-                        min(BAND_STEPS - 1, math.floor(BAND_STEPS * s)), BAND_STEPS // 2 - 1, -1
-                    )
-                for k in steps:
-                    if s <= 0.5:  # numerator in 0 .. floor(k d / 20)
-                        room = math.floor(k * d / BAND_STEPS)
-                        rel = Relation(((top, float(BAND_STEPS)), (bottom, -float(k))), "<=")
-                        kind = "at most"
-                    else:  # what is left, d - numerator, in 0 .. d - ceil(k d / 20)
-                        room = int(d) - math.ceil(k * d / BAND_STEPS)
-                        rel = Relation(((bottom, float(k)), (top, -float(BAND_STEPS))), "<=")
-                        kind = "at least"
-                    if room < threshold:
-                        continue
-                    by_term[top].append(rel)
-                    by_term[bottom].append(rel)
-                    unknown = cells.hidden | before
-                    near = _reachable(
-                        top, by_term, lambda u, unknown=unknown: u in unknown or isinstance(u, str)
-                    )
-                    check = {
-                        u
-                        for rel_ in near
-                        for u, _ in rel_.terms
-                        if u in unknown or (isinstance(u, str) and u in watch)
-                    }
-                    values = {
-                        **shown,
-                        **{k_: v for k_, v in cells.value.items() if k_ not in unknown},
-                    }
-                    if not audit(values, unknown, near, threshold, watch, check):
-                        out[(t.name, r, share)] = (band_text(kind, k), rel)
-                        break
-                    by_term[top].remove(rel)
-                    by_term[bottom].remove(rel)
+                steps = _steps(top, bottom, n, d, threshold)
+                if steps:
+                    candidates.append(((t.name, r, share), steps))
+    # usually every tightest bound is safe: one audit of them all; else one by one
+    if candidates and clean([steps[0][1] for _, steps in candidates]):
+        return {cell: steps[0] for cell, steps in candidates}
+    out: dict[Ref, tuple[str, Relation]] = {}
+    for cell, steps in candidates:
+        for text, rel in steps:
+            if clean([rel]):
+                out[cell] = (text, rel)
+                break
+    return out
+
+
+def _steps(top: Ref, bottom: Ref, n: float, d: float, threshold: int) -> list[tuple[str, Relation]]:
+    """The bounds a share n / d may take, tightest first: each leaves the numerator (or what
+    the denominator holds beyond it) at least threshold + 1 possible values."""
+    s = n / d
+    out = []
+    if s <= 0.5:  # numerator in 0 .. floor(k d / 20)
+        for k in range(max(1, math.ceil(BAND_STEPS * s)), BAND_STEPS // 2 + 1):
+            if math.floor(k * d / BAND_STEPS) >= threshold:
+                rel = Relation(((top, float(BAND_STEPS)), (bottom, -float(k))), "<=")
+                out.append((band_text("at most", k), rel))
+    else:  # what is left, d - numerator, in 0 .. d - ceil(k d / 20)
+        for k in range(min(BAND_STEPS - 1, math.floor(BAND_STEPS * s)), BAND_STEPS // 2 - 1, -1):
+            if int(d) - math.ceil(k * d / BAND_STEPS) >= threshold:
+                rel = Relation(((bottom, float(k)), (top, -float(BAND_STEPS))), "<=")
+                out.append((band_text("at least", k), rel))
     return out
 
 
