@@ -125,7 +125,26 @@ def test_a_point_of_everyone_draws_no_chart_of_the_service_and_its_comparison():
         }
     )
     assert plotted(km, [INCIDENCE], least=1)[0]  # the whole table has a point...
-    assert list(charted(km)["Group"]) == ["service", "service", "comparison", "comparison"]
-    assert not plotted(charted(km), [INCIDENCE], least=1)[0]  # ...the chart has none
+    assert charted(km).empty  # ...the chart has none
+    assert not plotted(charted(km), [INCIDENCE], least=1)[0]
     alone = km[km["Group"] == "all"]  # a table of everyone alone: it is what is drawn
     assert plotted(charted(alone), [INCIDENCE], least=1)[0]
+
+
+def test_no_chart_of_the_service_without_a_point_of_the_service():
+    """A 25-client board page drew the comparison's lone 0% at 36 months, and a legend entry
+    for the service with nothing drawn: a chart of the service has a point of the service."""
+    from evaltool.report.km_chart import INCIDENCE, charted
+    from evaltool.report.workbook import plotted
+
+    km = pd.DataFrame(
+        {
+            "Group": ["service", "service", "comparison", "comparison"],
+            "Months": [12, 36] * 2,
+            INCIDENCE: ["c", "c", "c", 0.0],
+        }
+    )
+    assert not plotted(charted(km), [INCIDENCE], least=1)[0]
+    km.loc[0, INCIDENCE] = 0.1  # one point of the service: a chart, the comparison's beside it
+    assert list(charted(km)["Group"]) == ["service", "service", "comparison", "comparison"]
+    assert plotted(charted(km), [INCIDENCE], least=1)[0]

@@ -103,9 +103,10 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not pd.isna(value) else None
 
 
-def activity_png(shown: pd.DataFrame) -> str:
-    """Referrals, starts and caseload by quarter; a hidden figure is a gap."""
-    fig, ax = _axes("Activity by quarter")
+def activity_png(shown: pd.DataFrame, gaps: bool = False) -> str:
+    """Referrals, starts and caseload by quarter; a hidden figure is a gap, which the title
+    says where there is one."""
+    fig, ax = _axes("Activity by quarter" + (" (a gap: a hidden figure)" if gaps else ""))
     x = list(range(len(shown)))
     for name, label in (
         ("Referrals", "Referrals"),
@@ -150,6 +151,8 @@ def survival_png(shown: pd.DataFrame, benchmark: Any) -> str:
     for group in chosen:
         p = groups[group]
         keep = [i for i, v in enumerate(p[INCIDENCE]) if v is not None]
+        if not keep:  # nothing of this group to draw: no legend entry either
+            continue
         months = [p["months"][i] for i in keep]
         (line,) = ax.plot(months, [p[INCIDENCE][i] for i in keep], marker="o", label=group)
         for key in (LOW, HIGH):
@@ -230,13 +233,10 @@ def _charts(output: Output) -> list[tuple[str, str]]:
     out = []
     activity = pub.shown["activity"].values
     names = ["Referrals", "Starts", "Active caseload at quarter end"]
-    if plotted(activity, names)[0]:
-        out.append(
-            (
-                activity_png(activity),
-                alt_text("Line chart of activity by quarter", activity, "Quarter", names, 4),
-            )
-        )
+    drawn, gaps = plotted(activity, names)
+    if drawn:  # where a point is missing, the caption says why
+        title = "Line chart of activity by quarter" + (". A gap is a hidden figure" if gaps else "")
+        out.append((activity_png(activity, gaps), alt_text(title, activity, "Quarter", names, 4)))
     else:  # said, not drawn empty (no PNG: the page prints the words)
         out.append(("", f"No chart of activity by quarter: {NO_CHART_WHY}"))
     for name, title in output.facts.instruments:

@@ -80,6 +80,6 @@ def symbol_key(profile: str) -> list[tuple[str, str]]:
 #: a share printed as a bound in place of its hidden value (``disclosure.band_text``)
 BOUND_SYMBOL = "at most 20%, at least 60%"
 BOUND_MEANING = (
-    "a share shown as a bound, in steps of 5%: its exact value would give a small count away; "
-    "the bound is true, and leaves at least threshold + 1 possible counts"
+    "a share shown as a bound (in steps of 5%): its exact value would give a small count "
+    "away; the bound is true, and leaves at least threshold + 1 possible counts"
 )

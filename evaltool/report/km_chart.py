@@ -60,12 +60,19 @@ def published_points(shown: pd.DataFrame) -> dict[str, dict[str, list[Any]]]:
 def charted(shown: pd.DataFrame) -> pd.DataFrame:
     """The rows of the groups a chart of the fixed-time table draws: the service and the
     comparison where there is one, else every group. Whether there is a chart at all is asked
-    of these rows alone: a point of the "all" group draws nothing."""
+    of these rows alone: a point of the "all" group draws nothing. A chart of the service
+    with none of the service's points shown is none (a comparison's lone 0% at 36 months,
+    beside a legend entry for a service with nothing drawn, was all a small service got)."""
     if "Group" not in shown:
         return shown
     groups = list(dict.fromkeys(shown["Group"].astype(str)))
     chosen = [g for g in ("service", "comparison") if g in groups] or groups
-    return shown[shown["Group"].astype(str).isin(chosen)]
+    rows = shown[shown["Group"].astype(str).isin(chosen)]
+    if "service" in chosen:
+        own = rows[rows["Group"].astype(str) == "service"][INCIDENCE]
+        if not any(isinstance(v, int | float) and not pd.isna(v) for v in own):
+            return rows.iloc[0:0]
+    return rows
 
 
 def add_km_chart(
