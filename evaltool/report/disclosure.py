@@ -651,10 +651,9 @@ def protect(
     bands: dict[Ref, str] = {}
     if clean:
         _give_back(picked, cells, shown, before, by_term, threshold, watch, rank, tables, public)
-        found = _bands(tables, cells, shown, before, by_term, threshold, watch)
-        bands = {ref: text for ref, (text, _) in found.items()}
+        bands, learnt = _bands(tables, cells, shown, before, by_term, threshold, watch)
         if bands_out is not None:
-            bands_out.extend(rel for _, rel in found.values())
+            bands_out.extend(learnt)
     out = {}
     for t in tables:
         out[t.name] = _render(t, cells, primary, threshold, bands)
@@ -678,112 +677,124 @@ def _bands(
     by_term: dict[object, list[Relation]],
     threshold: int,
     watch: set[str],
-) -> dict[Ref, tuple[str, Relation]]:
-    """A bound in place of each hidden share that can take one (``SummaryTable.ratios``):
-    "at most 20%" where the share is half or less, "at least 80%" above. The share is hidden
-    because its numerator is (a small count, or one that would give a small one away); the
-    bound is one more relation for the reader: ``20 x numerator <= 4 x denominator``. A share
-    is printed only of someone, so a bound on a share of a hidden denominator also says the
-    denominator is at least 1: it is given only where the reader can tell that already (a
-    total to date, never below the one sent last quarter). The tightest bound in steps of 5%
-    is taken that (a) leaves the numerator,
-    and what the denominator has beyond it, at least threshold + 1 possible values each, and
-    (b) the audit finds narrows no hidden count with everything else the reader has, the
-    other bounds included: all the tightest together first (one audit: usually they are
-    safe), else one share at a time, each bound taken joining the relations the next is
-    checked with. None where none is safe."""
+) -> tuple[dict[Ref, str], list[Relation]]:
+    """A bound in place of each hidden share that can take one (``SummaryTable.ratios``),
+    and what the reader learns from every such share, bound or ``c``, as relations.
+
+    Only a share of a shown denominator d takes one, and the bound is worked out from what
+    the reader sees alone, never from the hidden count (a bound chosen as the tightest step
+    above the share would say the share is above the step below; one chosen by the hidden
+    denominator would say what the denominator is): "at most k1/20", k1 the least whole k
+    that leaves the count 0 .. floor(k d / 20) threshold + 1 values; "at least k2/20", k2
+    the greatest that leaves d less the count as many. The share is then one of three
+    things, each a statement about the count: at most k1/20 (printed), at least k2/20
+    (printed), or between them (printed ``c``, which the reader reads as that). Only where
+    the audit, with everything the reader has (the shares before included, in table order),
+    finds that none of the three would narrow a hidden count is the true one printed;
+    otherwise the share is ``c`` and says nothing. The relations of what each share says are
+    returned for the record."""
     unknown = cells.hidden | before
     values = {**shown, **{u: v for u, v in cells.value.items() if u not in unknown}}
 
     def free(u: object) -> bool:
         return u in unknown or isinstance(u, str)
 
-    def clean(rels: list[Relation]) -> bool:  # the audit, with these bounds added
+    def safe(start: Ref, rels: list[Relation]) -> bool:  # the audit, with these added
         for rel in rels:
             for u, _ in rel.terms:
                 by_term[u].append(rel)
-        near: dict[int, Relation] = {}
-        for rel in rels:
-            for r_ in _reachable(
-                rel.terms[0][0], by_term, lambda u: u in unknown or isinstance(u, str)
-            ):
-                near[id(r_)] = r_
+        near = _reachable(start, by_term, free)
         check = {
             u
-            for r_ in near.values()
-            for u, _ in r_.terms
+            for rel in near
+            for u, _ in rel.terms
             if u in unknown or (isinstance(u, str) and u in watch)
         }
-        if not audit(values, unknown, list(near.values()), threshold, watch, check):
-            return True
+        found = audit(values, unknown, near, threshold, watch, check)
         for rel in rels:
             for u, _ in rel.terms:
                 by_term[u].remove(rel)
-        return False
+        return not found
 
-    candidates = []  # (share cell, its steps: (text, relation), tightest first)
+    def span(cell: Ref) -> tuple[float, float]:
+        near = _reachable(cell, by_term, free)
+        names = sorted({u for rel in near for u, _ in rel.terms if free(u)}, key=repr)
+        if cell not in names:
+            return 0.0, CEILING
+        solver, index = _programme(near, names, free, values)
+        if not solver.feasible():
+            return 0.0, CEILING
+        low = solver.extreme(index[cell], maximise=False)
+        high = solver.extreme(index[cell], maximise=True)
+        return (low if low is not None else 0.0), (high if high is not None else CEILING)
+
+    bands: dict[Ref, str] = {}
+    learnt: list[Relation] = []
     for t in tables:
         for share, (num, den) in t.ratios.items():
             for r in range(len(t.data)):
                 top, bottom = (t.name, r, num), (t.name, r, den)
-                if top not in cells.hidden:
-                    continue
                 n, d = cells.value.get(top), cells.value.get(bottom)
-                if n is None or d is None or d < 1:
+                if top not in cells.hidden or bottom in unknown or n is None or d is None:
                     continue
-                if bottom in cells.hidden and _least(bottom, cells, shown, before, by_term) < 1:
+                outcomes = _outcomes(top, bottom, d, threshold)
+                if not outcomes:
                     continue
-                steps = _steps(top, bottom, n, d, threshold)
-                if steps:
-                    candidates.append(((t.name, r, share), steps))
-    # usually every tightest bound is safe: one audit of them all; else one by one
-    if candidates and clean([steps[0][1] for _, steps in candidates]):
-        return {cell: steps[0] for cell, steps in candidates}
-    out: dict[Ref, tuple[str, Relation]] = {}
-    for cell, steps in candidates:
-        for text, rel in steps:
-            if clean([rel]):
-                out[cell] = (text, rel)
-                break
+                lo, hi = span(top)  # what the reader can tell of the count already
+                # an outcome that cannot be, or says nothing new, needs no audit
+                if not all(
+                    b < lo or a > hi or (a <= lo and b >= hi) or safe(top, rels)
+                    for _, a, b, rels in outcomes
+                ):
+                    continue
+                for text, a, b, rels in outcomes:
+                    if a <= n <= b:
+                        if text:
+                            bands[(t.name, r, share)] = text
+                        learnt += rels
+                        for rel in rels:
+                            for u, _ in rel.terms:
+                                by_term[u].append(rel)
+                        break
+    return bands, learnt
+
+
+def _outcomes(
+    top: Ref, bottom: Ref, d: float, threshold: int
+) -> list[tuple[str, float, float, list[Relation]]]:
+    """What a share of a shown denominator ``d`` may print, from ``d`` alone: (text, the
+    least and greatest count it allows, what it tells as relations on the count ``top``);
+    text "" for ``c`` between the bounds. None where no bound leaves enough values."""
+    steps = BAND_STEPS
+    low = [k for k in range(1, steps // 2 + 1) if math.floor(k * d / steps) >= threshold]
+    high = [
+        k for k in range(steps - 1, steps // 2 - 1, -1) if d - math.ceil(k * d / steps) >= threshold
+    ]
+    if not low and not high:
+        return []
+
+    def at_most(x: float) -> Relation:  # count <= x, the shown denominator carrying x
+        return Relation(((top, 1.0), (bottom, -x / d)), "<=")
+
+    def at_least(x: float) -> Relation:
+        return Relation(((bottom, x / d), (top, -1.0)), "<=")
+
+    out: list[tuple[str, float, float, list[Relation]]] = []
+    most = least = None
+    if low:
+        most = math.floor(low[0] * d / steps)  # the count is at most this
+        out.append((band_text("at most", low[0]), 0.0, most, [at_most(most)]))
+    if high:
+        least = math.ceil(high[0] * d / steps)  # ... at least this
+        out.append((band_text("at least", high[0]), least, d, [at_least(least)]))
+    lo = most + 1 if most is not None else 0
+    hi = least - 1 if least is not None else d
+    if lo <= hi:  # a count can be between them: c, which the reader reads as that
+        between = ([at_least(lo)] if most is not None else []) + (
+            [at_most(hi)] if least is not None else []
+        )
+        out.append(("", lo, hi, between))
     return out
-
-
-def _steps(top: Ref, bottom: Ref, n: float, d: float, threshold: int) -> list[tuple[str, Relation]]:
-    """The bounds a share n / d may take, tightest first: each leaves the numerator (or what
-    the denominator holds beyond it) at least threshold + 1 possible values."""
-    s = n / d
-    out = []
-    if s <= 0.5:  # numerator in 0 .. floor(k d / 20)
-        for k in range(max(1, math.ceil(BAND_STEPS * s)), BAND_STEPS // 2 + 1):
-            if math.floor(k * d / BAND_STEPS) >= threshold:
-                rel = Relation(((top, float(BAND_STEPS)), (bottom, -float(k))), "<=")
-                out.append((band_text("at most", k), rel))
-    else:  # what is left, d - numerator, in 0 .. d - ceil(k d / 20)
-        for k in range(min(BAND_STEPS - 1, math.floor(BAND_STEPS * s)), BAND_STEPS // 2 - 1, -1):
-            if int(d) - math.ceil(k * d / BAND_STEPS) >= threshold:
-                rel = Relation(((bottom, float(k)), (top, -float(BAND_STEPS))), "<=")
-                out.append((band_text("at least", k), rel))
-    return out
-
-
-def _least(
-    cell: Ref, cells: Cells, shown: dict, before: set, by_term: dict[object, list[Relation]]
-) -> float:
-    """The least value the reader can give a hidden cell (0 where nothing bounds it)."""
-    unknown = cells.hidden | before
-
-    def free(u: object) -> bool:
-        return u in unknown or isinstance(u, str)
-
-    near = [rel for rel in _reachable(cell, by_term, free) if any(free(u) for u, _ in rel.terms)]
-    names = sorted({u for rel in near for u, _ in rel.terms if free(u)}, key=repr)
-    if cell not in names:
-        return 0.0
-    values = {**shown, **{u: v for u, v in cells.value.items() if u not in unknown}}
-    solver, index = _programme(near, names, free, values)
-    if not solver.feasible():
-        return 0.0
-    return solver.extreme(index[cell], maximise=False) or 0.0
 
 
 #: the solver questions ``_give_back`` may ask, headlines and larger first: each trial audits
