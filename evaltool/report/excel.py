@@ -351,13 +351,16 @@ def write_notes(book: Book, sw: SheetWriter) -> None:
         )
     notes = [
         hiding,
-        "Shares and means are hidden with the counts they were computed from.",
+        "Shares and means are hidden with the counts they were computed from; a share may be "
+        "shown as a bound instead ('at most 45%'), worked out from the number it is a share of.",
         "A table's own note, under it, says what it counts and over which window.",
         "The same cell is in the same place every quarter: new rows are added below, never "
         "between.",
         "No client reference, date of birth or free text from the service's records is in "
         "this return.",
     ]
+    if book.output.shared:  # nothing is hidden, nor shown as a bound
+        notes.pop(1)
     sw.frame(
         pd.DataFrame(
             [(f"Note {k}", text) for k, text in enumerate(notes, start=1)],
