@@ -104,15 +104,25 @@ def test_no_bound_where_none_leaves_enough_values():
     assert protect([t], THRESHOLD)["t"].values.at[0, "Share"] == "c"
 
 
-def test_a_share_of_a_hidden_denominator_takes_no_bound():
+def test_a_hidden_denominator_takes_its_step_from_what_the_reader_knows_of_it():
     # b's denominator (25) is a's (22, sent before: public) plus this quarter's 3 people, and
-    # is hidden. A bound on its share would tell what it is: "at most 45%" by the rule above
-    # is only ever printed of 12. a (2 of 22, shown) takes "at most 25%"; b none
-    t = _table(
-        {"Row": ["a", "b"], "With": [2, 3], "Of": [22, 25], "Share": [2 / 22, 3 / 25]},
-        relations=(Relation(((("t", 1, "Of"), 1), (("t", 0, "Of"), -1), ("q", -1))),),
-        unseen={"q": 3.0},
-    )
-    shown = protect([t], THRESHOLD, public={("t", 0, "Of")})["t"].values
+    # is hidden. Its step comes from the least the reader can give it, 22, never from 25: a
+    # step from 25 (k = 4, 20%, the first with floor(25k/20) >= 5) would say the denominator
+    # is 25 to 33. From 22: floor(22k/20) >= 5 at k = 5, "at most 25%" (3/25 is 12%). a (2 of
+    # 22, shown) is "at most 25%" too
+    def table() -> SummaryTable:
+        return _table(
+            {"Row": ["a", "b"], "With": [2, 3], "Of": [22, 25], "Share": [2 / 22, 3 / 25]},
+            relations=(Relation(((("t", 1, "Of"), 1), (("t", 0, "Of"), -1), ("q", -1))),),
+            unseen={"q": 3.0},
+        )
+
+    bounds: list[Relation] = []
+    shown = protect([table()], THRESHOLD, public={("t", 0, "Of")}, bands_out=bounds)["t"].values
     assert shown["Of"].tolist() == [22, "c"]
-    assert shown["Share"].tolist() == ["at most 25%", "c"]
+    assert shown["Share"].tolist() == ["at most 25%", "at most 25%"]
+    assert Relation(((("t", 1, "With"), 20.0), (("t", 1, "Of"), -5.0)), "<=") in bounds
+    # where nothing says the denominator is anyone (a's 22 not sent before), no bound of it:
+    # printing a share would say it is at least 1
+    shown = protect([table()], THRESHOLD)["t"].values
+    assert [v for v, o in zip(shown["Share"], shown["Of"], strict=True) if o == "c"] == ["c"]

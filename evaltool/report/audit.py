@@ -541,6 +541,12 @@ def _within_table(t: Table, counts: list[str], ref, threshold: int) -> list:
                 lo, hi = (0.0, x) if band.group(1) == "most" else (x, float(row[d]))
                 rels += within(ref(t, r, num), lo - 1e-9, hi + 1e-9)  # 35% of 20 is 7
                 continue
+            if band:  # of a hidden denominator: 100 x num <= x den (or >=)
+                x, sign = float(band.group(2)), (1 if band.group(1) == "most" else -1)
+                rels.append(
+                    Relation(((ref(t, r, num), 100.0 * sign), (ref(t, r, den), -x * sign)), "<=")
+                )
+                continue
             if not isinstance(p, int | float):
                 continue
             if isinstance(row[d], int | float):  # num within p * den, to the rounding

@@ -681,10 +681,11 @@ def _bands(
     """A bound in place of each hidden share that can take one (``SummaryTable.ratios``),
     and what the reader learns from every such share, bound or ``c``, as relations.
 
-    Only a share of a shown denominator d takes one, and the bound is worked out from what
-    the reader sees alone, never from the hidden count (a bound chosen as the tightest step
-    above the share would say the share is above the step below; one chosen by the hidden
-    denominator would say what the denominator is): "at most k1/20", k1 the least whole k
+    The bound is worked out from what the reader sees alone, never from the hidden count (a
+    bound chosen as the tightest step above the share would say the share is above the step
+    below; one chosen by a hidden denominator would say what the denominator is): from the
+    shown denominator d, or, where it is hidden, from the least the reader can give it
+    (``_outcomes_of_hidden``; none where that is 0): "at most k1/20", k1 the least whole k
     that leaves the count 0 .. floor(k d / 20) threshold + 1 values; "at least k2/20", k2
     the greatest that leaves d less the count as many. The share is then one of three
     things, each a statement about the count: at most k1/20 (printed), at least k2/20
@@ -735,7 +736,31 @@ def _bands(
             for r in range(len(t.data)):
                 top, bottom = (t.name, r, num), (t.name, r, den)
                 n, d = cells.value.get(top), cells.value.get(bottom)
-                if top not in cells.hidden or bottom in unknown or n is None or d is None:
+                if top not in cells.hidden or n is None or d is None:
+                    continue
+                if bottom in unknown:  # from the least the reader can give it (public)
+                    carrier = next(
+                        (
+                            (u, v)
+                            for u, v in sorted(cells.value.items(), key=lambda kv: repr(kv[0]))
+                            if u not in unknown and v >= 1
+                        ),
+                        None,
+                    )
+                    least = span(bottom)[0]
+                    if carrier is None or least < 1:
+                        continue
+                    outcomes = _outcomes_of_hidden(top, bottom, least, carrier, threshold)
+                    checked = all(safe(top, rels) for _, _, rels in outcomes)
+                    if not outcomes or not checked:
+                        continue
+                    text, _, rels = next(o for o in outcomes if o[1](n, d))
+                    if text:
+                        bands[(t.name, r, share)] = text
+                    learnt += rels
+                    for rel in rels:
+                        for u, _ in rel.terms:
+                            by_term[u].append(rel)
                     continue
                 outcomes = _outcomes(top, bottom, d, threshold)
                 if not outcomes:
@@ -794,6 +819,41 @@ def _outcomes(
             [at_most(hi)] if least is not None else []
         )
         out.append(("", lo, hi, between))
+    return out
+
+
+def _outcomes_of_hidden(
+    top: Ref, bottom: Ref, least: float, carrier: tuple[Ref, float], threshold: int
+) -> list[tuple[str, Callable[[float, float], bool], list[Relation]]]:
+    """As ``_outcomes``, for a share of a hidden denominator the reader knows is at least
+    ``least`` (a total to date, never below the one sent last quarter): the steps from
+    ``least``, the statements on the share itself (``20 x count <= k x denominator``), and
+    "between" strictly, a shown cell (``carrier``: its value over itself is 1) carrying the
+    constant. Each outcome: (text, whether it holds for a count and denominator, relations)."""
+    steps = BAND_STEPS
+    low = [k for k in range(1, steps // 2 + 1) if math.floor(k * least / steps) >= threshold]
+    high = [
+        k
+        for k in range(steps - 1, steps // 2 - 1, -1)
+        if least - math.ceil(k * least / steps) >= threshold
+    ]
+    if not low and not high:
+        return []
+    one, v = carrier
+    k1 = low[0] if low else None
+    k2 = high[0] if high else None
+    out: list[tuple[str, Callable[[float, float], bool], list[Relation]]] = []
+    between = []
+    if k1 is not None:
+        most = Relation(((top, float(steps)), (bottom, -float(k1))), "<=")
+        out.append((band_text("at most", k1), lambda n, d: steps * n <= k1 * d, [most]))
+        # steps x count >= k1 x denominator + 1
+        between.append(Relation(((bottom, float(k1)), (one, 1 / v), (top, -float(steps))), "<="))
+    if k2 is not None:
+        least_ = Relation(((bottom, float(k2)), (top, -float(steps))), "<=")
+        out.append((band_text("at least", k2), lambda n, d: steps * n >= k2 * d, [least_]))
+        between.append(Relation(((top, float(steps)), (bottom, -float(k2)), (one, 1 / v)), "<="))
+    out.append(("", lambda n, d: True, between))  # the first that holds is printed
     return out
 
 
