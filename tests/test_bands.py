@@ -126,3 +126,34 @@ def test_a_hidden_denominator_takes_its_step_from_what_the_reader_knows_of_it():
     # printing a share would say it is at least 1
     shown = protect([table()], THRESHOLD)["t"].values
     assert [v for v, o in zip(shown["Share"], shown["Of"], strict=True) if o == "c"] == ["c"]
+
+
+def test_the_outcomes_never_overlap():
+    # adversary's finding: of 10, "at most 50%" (0..5) and "at least 50%" (5..10) overlapped
+    # at 5, which printed the first, so "at least 50%" meant 6..10 and the rest 0..4: five
+    # values, where the audit had been told 0..5. Every count of every denominator has
+    # exactly one outcome, and each outcome's relations are what it means
+    from evaltool.report.disclosure import _outcomes
+
+    top, bottom = ("t", 0, "With"), ("t", 0, "Of")
+    for d in range(1, 301):
+        outcomes = _outcomes(top, bottom, float(d), THRESHOLD)
+        for n in range(d + 1):
+            assert sum(a <= n <= b for _, a, b, _ in outcomes) == (1 if outcomes else 0), (d, n)
+    assert [text for text, *_ in _outcomes(top, bottom, 10.0, THRESHOLD)] == ["at most 50%", ""]
+
+
+def test_six_improved_of_ten_is_c_not_at_least_50_percent():
+    # 10 with two readings, 6 improved, 4 not: "at most 50%" is false, no "at least" step
+    # leaves the rest 6 values (55% of 10 leaves 0..4), so c: which reads "6 to 10"
+    t = SummaryTable(
+        "t",
+        "t",
+        pd.DataFrame({"Improved": [6], "Not": [4], "Of": [10], "Share": [0.6]}),
+        counts=("Improved", "Not", "Of"),
+        sums={"Of": ("Improved", "Not")},
+        derived={"Share": ("Improved", "Of")},
+        percent=("Share",),
+        ratios={"Share": ("Improved", "Of")},
+    )
+    assert protect([t], THRESHOLD)["t"].values.at[0, "Share"] == "c"

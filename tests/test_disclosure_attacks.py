@@ -308,3 +308,62 @@ def test_every_headline_figure_is_the_cell_it_cites(example_q4):
             assert cite.format_for(spec).format(cell) in line, (inst.name, cite, cell, line)
             checked += 1
     assert checked >= 8
+
+
+def _strata(results):
+    from evaltool.analysis.windows import STRATA
+    from evaltool.report.publish import gather
+
+    return next(t for ts in gather(results).values() for t in ts if t.name == STRATA)
+
+
+def test_every_quarters_people_in_a_group_are_watched_not_only_the_newest():
+    """Adversary's finding (60 clients, seed 11): the 2025-Q3 return's figures, less the
+    2025-Q2 return's, narrowed Q2's under-20 parents followed for a year (1) to 0..1, because
+    a return watched only its newest quarter's people in a group. Each quarter's count is an
+    unseen quantity of the tables, watched where from 1 to the threshold."""
+    from evaltool.api import run
+    from evaltool.config import load_settings
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG
+
+    results = run(EXAMPLE, load_settings(EXAMPLE_CONFIG), "2025-Q4")
+    for table in (results.recurrence, _strata(results)):
+        quarters = {name.rsplit(", ", 1)[1] for name in table.unseen}
+        assert {"2025-Q4", "2025-Q3", "2024-Q4", "2024-Q1"} <= quarters, table.name
+
+
+@pytest.mark.skipif(
+    not os.environ.get("EVALTOOL_SLOW"),
+    reason="30 s: set EVALTOOL_SLOW=1 to run (passed on 2026-12-07; fails with the newest "
+    "quarter alone watched)",
+)
+def test_a_later_return_never_narrows_an_earlier_quarters_group(tmp_path, monkeypatch):
+    """The adversary's series itself: three final returns, then the record (everything the
+    three sent, and what each says) audited with every small quarter's group watched."""
+    from evaltool.api import run
+    from evaltool.config import load_settings
+    from evaltool.report.output import write_output
+    from evaltool.report.publish import _as_ref
+    from evaltool.report.record import read
+    from evaltool.synthetic import write_csv_folder
+    from tests.conftest import EXAMPLE_CONFIG
+
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    settings = load_settings(EXAMPLE_CONFIG)
+    data = write_csv_folder(generate(n_clients=60, seed=11), tmp_path / "data")
+    truth: dict[str, float] = {}
+    for q in ("2025-Q1", "2025-Q2", "2025-Q3"):
+        results = run(data, settings, q)
+        write_output(results, tmp_path / f"{q}.xlsx", final=True)
+        truth |= results.recurrence.unseen | _strata(results).unseen
+    earlier = read(tmp_path / "record.sqlite", settings.service)
+    value = {_as_ref(k): v for k, (v, h) in earlier.cells.items() if not h}
+    hidden = {_as_ref(k) for k, (_, h) in earlier.cells.items() if h}
+    rels = [
+        Relation(tuple((t if t.startswith("~") else _as_ref(t), c) for t, c in terms), op)
+        for op, terms in earlier.relations
+    ]
+    small = {f"~{name}" for name, x in truth.items() if 1 <= x <= 5}
+    under_20 = "~recurrence-groups: Age at origin=under 20, Parents followed for a year, 2025-Q2"
+    assert under_20 in small
+    assert audit(value, hidden, rels, 5, small, small) == []

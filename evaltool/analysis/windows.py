@@ -167,10 +167,11 @@ def recurrence_by_window(
     over."""
     _, returned, followed, ended = year_on(table, days)
     rows, relations = [], []
-    unseen = {}  # the newest quarter's: what this return adds to the ones before
-    for q in [max((q for w in windows for q in w.quarters), key=lambda q: q.end, default=None)]:
-        if q is None:
-            continue
+    # every quarter's, watched like a hidden cell where from 1 to the threshold: not only
+    # the newest (what this return adds), since this return's figures can narrow an earlier
+    # quarter's too (its total less the one sent last quarter: found by an adversary)
+    unseen = {}
+    for q in {q.code: q for w in windows for q in w.quarters}.values():
         inside = followed & ended.between(pd.Timestamp(q.start), pd.Timestamp(q.end))
         unseen[f"{RECURRENCE}: {FOLLOWED}, {q.code}"] = int(inside.sum())
         unseen[f"{RECURRENCE}: {RETURNED}, {q.code}"] = int((inside & returned).sum())
@@ -258,7 +259,7 @@ def recurrence_by_group(table: pd.DataFrame, window: Window, days: int = 365) ->
             mine = inside & (values == category if category is not None else values.isna())
             n, k = int(mine.sum()), int((mine & returned).sum())
             group = category if category is not None else "not recorded"
-            for q in window.quarters[-1:]:  # the newest quarter's (see recurrence_by_window)
+            for q in window.quarters:  # every quarter's (see recurrence_by_window)
                 now = mine & ended.between(pd.Timestamp(q.start), pd.Timestamp(q.end))
                 unseen[f"{STRATA}: {heading}={group}, {FOLLOWED}, {q.code}"] = int(now.sum())
                 unseen[f"{STRATA}: {heading}={group}, {RETURNED}, {q.code}"] = int(
@@ -306,7 +307,6 @@ def recurrence_by_group(table: pd.DataFrame, window: Window, days: int = 365) ->
         counts=(FOLLOWED, RETURNED),
         derived={SHARE: (RETURNED, FOLLOWED)},
         percent=(SHARE,),
-        ratios={SHARE: (RETURNED, FOLLOWED)},
         note="The all-time figure of the table above, split three ways; each split adds up to "
         "it. Age at the origin (year of the origin less year of birth).",
         relations=tuple(relations),

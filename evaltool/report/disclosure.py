@@ -686,8 +686,10 @@ def _bands(
     below; one chosen by a hidden denominator would say what the denominator is): from the
     shown denominator d, or, where it is hidden, from the least the reader can give it
     (``_outcomes_of_hidden``; none where that is 0): "at most k1/20", k1 the least whole k
-    that leaves the count 0 .. floor(k d / 20) threshold + 1 values; "at least k2/20", k2
-    the greatest that leaves d less the count as many. The share is then one of three
+    that leaves the count 0 .. floor(k d / 20) threshold + 1 values (k1 <= 10); "at least
+    k2/20", k2 the greatest that leaves d less the count as many (k2 >= 11: never both 50%,
+    which would overlap at half, so that "at least 50%" of 10 meant 6 to 10, not the 5 to 10
+    it was audited as). The share is then one of three
     things, each a statement about the count: at most k1/20 (printed), at least k2/20
     (printed), or between them (printed ``c``, which the reader reads as that). Only where
     the audit, with everything the reader has (the shares before included, in table order),
@@ -793,7 +795,7 @@ def _outcomes(
     steps = BAND_STEPS
     low = [k for k in range(1, steps // 2 + 1) if math.floor(k * d / steps) >= threshold]
     high = [
-        k for k in range(steps - 1, steps // 2 - 1, -1) if d - math.ceil(k * d / steps) >= threshold
+        k for k in range(steps - 1, steps // 2, -1) if d - math.ceil(k * d / steps) >= threshold
     ]
     if not low and not high:
         return []
@@ -834,7 +836,7 @@ def _outcomes_of_hidden(
     low = [k for k in range(1, steps // 2 + 1) if math.floor(k * least / steps) >= threshold]
     high = [
         k
-        for k in range(steps - 1, steps // 2 - 1, -1)
+        for k in range(steps - 1, steps // 2, -1)
         if least - math.ceil(k * least / steps) >= threshold
     ]
     if not low and not high:
