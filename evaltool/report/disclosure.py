@@ -689,9 +689,9 @@ def _bands(
     that leaves the count 0 .. floor(k d / 20) threshold + 1 values (k1 <= 10); "at least
     k2/20", k2 the greatest that leaves d less the count as many (k2 >= 11: never both 50%,
     which would overlap at half, so that "at least 50%" of 10 meant 6 to 10, not the 5 to 10
-    it was audited as). The share is then one of three
-    things, each a statement about the count: at most k1/20 (printed), at least k2/20
-    (printed), or between them (printed ``c``, which the reader reads as that). Only where
+    it was audited as). The share is then one of three things, each a statement about the
+    count: at most k1/20 (printed), at least k2/20 (printed), or between them (printed
+    ``c``, which the reader reads as that). Only where
     the audit, with everything the reader has (the shares before included, in table order),
     finds that none of the three would narrow a hidden count is the true one printed;
     otherwise the share is ``c`` and says nothing. The relations of what each share says are
