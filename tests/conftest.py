@@ -142,7 +142,7 @@ def score_cli(runner, data, out, *extra, config=EXAMPLE_CONFIG, period="2025-Q4"
 def bound_holds(text: object, value: float) -> bool:
     """Whether a share printed as a bound ("at most 20%", "at least 60%") is true of the value
     behind it; False for anything that is not a bound."""
-    from evaltool.report.audit import BAND
+    from evaltool.report.disclosure import BAND
 
     m = BAND.match(text) if isinstance(text, str) else None
     if not m:

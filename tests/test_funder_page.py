@@ -15,7 +15,7 @@ from evaltool.analysis.windows import FOLLOWED, RETURNED, SHARE, recurrence_by_w
 from evaltool.api import run
 from evaltool.config import load_settings
 from evaltool.periods import parse_period
-from evaltool.report.audit import BAND
+from evaltool.report.disclosure import BAND
 from evaltool.report.excel import write_return
 from evaltool.report.formats import BOUND_SYMBOL
 from evaltool.synthetic import generate

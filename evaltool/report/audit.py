@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evaltool.instruments.results import Implied, Relation
-from evaltool.report.disclosure import SUPPRESSED, Leak, audit
+from evaltool.report.disclosure import BAND, SUPPRESSED, Leak, audit
 from evaltool.report.formats import SYMBOL_PROFILES
 from evaltool.report.workbook import HEADER_COLOUR
 
@@ -61,8 +61,6 @@ SHARES = {
         "Parents followed for a year",
     ),
 }
-#: a share printed as a bound in place of a hidden one (``disclosure.band_text``)
-BAND = re.compile(r"^at (most|least) (\d+(?:\.\d+)?)%$")
 RATES = {"Rate per 100 client-years": ("During involvement", "Client-years of involvement")}
 SUMS = {  # a column that is the sum of others, as the definitions say
     "Pairs": ("Improved", "Unchanged", "Worse"),

@@ -26,6 +26,7 @@ Symbols (GSS): ``c`` confidential, ``z`` not applicable, ``:`` not available.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -669,6 +670,10 @@ def band_text(kind: str, k: int) -> str:
     return f"{kind} {100 * k // BAND_STEPS}%"
 
 
+#: a share printed as a bound, as a reader reads it back (``band_text``)
+BAND = re.compile(r"^at (most|least) (\d+(?:\.\d+)?)%$")
+
+
 def _bands(
     tables: Sequence[SummaryTable],
     cells: Cells,
@@ -702,10 +707,16 @@ def _bands(
     def free(u: object) -> bool:
         return u in unknown or isinstance(u, str)
 
-    def safe(start: Ref, rels: list[Relation]) -> bool:  # the audit, with these added
+    def link(rels: list[Relation], add: bool = True) -> None:  # what the reader has
         for rel in rels:
             for u, _ in rel.terms:
-                by_term[u].append(rel)
+                if add:
+                    by_term[u].append(rel)
+                else:
+                    by_term[u].remove(rel)
+
+    def safe(start: Ref, rels: list[Relation]) -> bool:  # the audit, with these added
+        link(rels)
         near = _reachable(start, by_term, free)
         check = {
             u
@@ -714,9 +725,7 @@ def _bands(
             if u in unknown or (isinstance(u, str) and u in watch)
         }
         found = audit(values, unknown, near, threshold, watch, check)
-        for rel in rels:
-            for u, _ in rel.terms:
-                by_term[u].remove(rel)
+        link(rels, add=False)
         return not found
 
     def span(cell: Ref) -> tuple[float, float]:
@@ -731,6 +740,15 @@ def _bands(
         high = solver.extreme(index[cell], maximise=True)
         return (low if low is not None else 0.0), (high if high is not None else CEILING)
 
+    # a shown cell, to carry the constant of "between" for a hidden denominator (public)
+    carrier = next(
+        (
+            (u, v)
+            for u, v in sorted(cells.value.items(), key=lambda kv: repr(kv[0]))
+            if u not in unknown and v >= 1
+        ),
+        None,
+    )
     bands: dict[Ref, str] = {}
     learnt: list[Relation] = []
     for t in tables:
@@ -741,49 +759,42 @@ def _bands(
                 if top not in cells.hidden or n is None or d is None:
                     continue
                 if bottom in unknown:  # from the least the reader can give it (public)
-                    carrier = next(
-                        (
-                            (u, v)
-                            for u, v in sorted(cells.value.items(), key=lambda kv: repr(kv[0]))
-                            if u not in unknown and v >= 1
-                        ),
-                        None,
-                    )
                     least = span(bottom)[0]
                     if carrier is None or least < 1:
                         continue
                     outcomes = _outcomes_of_hidden(top, bottom, least, carrier, threshold)
-                    checked = all(safe(top, rels) for _, _, rels in outcomes)
-                    if not outcomes or not checked:
+                    if not outcomes or not all(safe(top, rels) for _, _, rels in outcomes):
                         continue
                     text, _, rels = next(o for o in outcomes if o[1](n, d))
-                    if text:
-                        bands[(t.name, r, share)] = text
-                    learnt += rels
-                    for rel in rels:
-                        for u, _ in rel.terms:
-                            by_term[u].append(rel)
-                    continue
-                outcomes = _outcomes(top, bottom, d, threshold)
-                if not outcomes:
-                    continue
-                lo, hi = span(top)  # what the reader can tell of the count already
-                # an outcome that cannot be, or says nothing new, needs no audit
-                if not all(
-                    b < lo or a > hi or (a <= lo and b >= hi) or safe(top, rels)
-                    for _, a, b, rels in outcomes
-                ):
-                    continue
-                for text, a, b, rels in outcomes:
-                    if a <= n <= b:
-                        if text:
-                            bands[(t.name, r, share)] = text
-                        learnt += rels
-                        for rel in rels:
-                            for u, _ in rel.terms:
-                                by_term[u].append(rel)
-                        break
+                else:
+                    shown_d = _outcomes(top, bottom, d, threshold)
+                    if not shown_d:
+                        continue
+                    lo, hi = span(top)  # what the reader can tell of the count already
+                    # an outcome that cannot be, or says nothing new, needs no audit
+                    if not all(
+                        b < lo or a > hi or (a <= lo and b >= hi) or safe(top, rels)
+                        for _, a, b, rels in shown_d
+                    ):
+                        continue
+                    text, rels = next((x, rels) for x, a, b, rels in shown_d if a <= n <= b)
+                if text:
+                    bands[(t.name, r, share)] = text
+                learnt += rels
+                link(rels)
     return bands, learnt
+
+
+def _steps(d: float, threshold: int) -> tuple[list[int], list[int]]:
+    """The steps k (of 20) a share of ``d`` may be bounded at: "at most k/20" leaving the
+    count 0..floor(k d/20) threshold + 1 values (k <= 10, tightest first), and "at least
+    k/20" leaving d less the count as many (k >= 11, tightest first)."""
+    steps = BAND_STEPS
+    low = [k for k in range(1, steps // 2 + 1) if math.floor(k * d / steps) >= threshold]
+    high = [
+        k for k in range(steps - 1, steps // 2, -1) if d - math.ceil(k * d / steps) >= threshold
+    ]
+    return low, high
 
 
 def _outcomes(
@@ -793,10 +804,7 @@ def _outcomes(
     least and greatest count it allows, what it tells as relations on the count ``top``);
     text "" for ``c`` between the bounds. None where no bound leaves enough values."""
     steps = BAND_STEPS
-    low = [k for k in range(1, steps // 2 + 1) if math.floor(k * d / steps) >= threshold]
-    high = [
-        k for k in range(steps - 1, steps // 2, -1) if d - math.ceil(k * d / steps) >= threshold
-    ]
+    low, high = _steps(d, threshold)
     if not low and not high:
         return []
 
@@ -833,12 +841,7 @@ def _outcomes_of_hidden(
     "between" strictly, a shown cell (``carrier``: its value over itself is 1) carrying the
     constant. Each outcome: (text, whether it holds for a count and denominator, relations)."""
     steps = BAND_STEPS
-    low = [k for k in range(1, steps // 2 + 1) if math.floor(k * least / steps) >= threshold]
-    high = [
-        k
-        for k in range(steps - 1, steps // 2, -1)
-        if least - math.ceil(k * least / steps) >= threshold
-    ]
+    low, high = _steps(least, threshold)
     if not low and not high:
         return []
     one, v = carrier

@@ -113,7 +113,9 @@ def usefulness(results: Results, pub: Publication) -> Usefulness:
 
 def _bound(value: object) -> bool:
     """A share printed as a bound ("at most 20%": ``disclosure.band_text``)."""
-    return isinstance(value, str) and value.startswith("at ") and value.endswith("%")
+    from evaltool.report.disclosure import BAND
+
+    return isinstance(value, str) and BAND.match(value) is not None
 
 
 def least_hidden(tables: list[SummaryTable], threshold: int) -> int:
