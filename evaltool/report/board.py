@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from evaltool.errors import OutputError
-from evaltool.report.formats import BOUND_SYMBOL, SYMBOL_PROFILES, symbol_key
+from evaltool.report.formats import SYMBOL_PROFILES, symbol_key
 from evaltool.report.words import glossed
 
 if TYPE_CHECKING:
@@ -357,8 +357,7 @@ def board_html(output: Output) -> str:
     )
     key = "; ".join(
         f"{e(sym)} {e(meaning.split(':')[0].split(' (')[0])}"
-        for sym, meaning in symbol_key(f.symbols)
-        if not output.shared or sym not in (SYMBOL_PROFILES[f.symbols]["c"], BOUND_SYMBOL)
+        for sym, meaning in symbol_key(f.symbols, output.shared)
     )
     from evaltool.report.output import DRAFT_MARKING
 

@@ -36,7 +36,7 @@ from evaltool.report.annex import (
 )
 from evaltool.report.definitions import TABLE as DEFINITIONS
 from evaltool.report.disclosure import NOT_AVAILABLE, SUPPRESSED
-from evaltool.report.formats import BOUND_SYMBOL, SYMBOL_PROFILES, shown_symbol, symbol_key
+from evaltool.report.formats import SYMBOL_PROFILES, shown_symbol, symbol_key
 from evaltool.report.output import DRAFT_MARKING, Output, write_output
 from evaltool.report.publish import ANNEX, PBR, headline_text
 from evaltool.report.survival_tables import BENCHMARK, NEW_CHILD, RETURN_TYPE, SHARES
@@ -330,12 +330,7 @@ def write_contents(book: Book, sw: SheetWriter) -> None:
 def write_notes(book: Book, sw: SheetWriter) -> None:
     """The key to the symbols, and the notes that hold for every table."""
     sw.heading("Key to symbols")
-    hidden = SYMBOL_PROFILES[book.profile][SUPPRESSED]
-    key = [
-        (sym, m)
-        for sym, m in symbol_key(book.profile)
-        if not book.output.shared or sym not in (hidden, BOUND_SYMBOL)
-    ]
+    key = symbol_key(book.profile, book.output.shared)
     sw.frame(pd.DataFrame(key, columns=["Symbol", "Meaning"]))
     sw.row += 1
     sw.heading("Notes that apply throughout")

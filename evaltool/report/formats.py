@@ -68,13 +68,15 @@ def shown_symbol(value: Any, profile: str) -> Any:
     return value
 
 
-def symbol_key(profile: str) -> list[tuple[str, str]]:
-    """The key to the symbols of a profile, for the Notes sheet and the JSON."""
+def symbol_key(profile: str, shared: bool = False) -> list[tuple[str, str]]:
+    """The key to the symbols of a profile, for the Notes sheet, the board page and the JSON;
+    ``shared``: of an output that hides nothing, so has no hidden figure and no bound."""
     symbols = SYMBOL_PROFILES[profile]
-    return [(symbols[k], meaning) for k, meaning in SYMBOL_MEANINGS.items()] + [
+    key = [(symbols[k], meaning) for k, meaning in SYMBOL_MEANINGS.items()] + [
         ("0", "a true zero"),
         (BOUND_SYMBOL, BOUND_MEANING),
     ]
+    return [(s, m) for s, m in key if not shared or s not in (symbols["c"], BOUND_SYMBOL)]
 
 
 #: a share printed as a bound in place of its hidden value (``disclosure.band_text``)

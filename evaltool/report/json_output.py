@@ -102,10 +102,7 @@ def publication_json(output: Output) -> dict[str, Any]:
         "data_contract": f"{CONTRACT_VERSION} ({CONTRACT_DOC})",
         "small_number_threshold": output.threshold,
         "symbols": {  # a shared output hides nothing: no symbol for a hidden figure
-            sym: meaning
-            for sym, meaning in symbol_key(f.symbols)
-            if not output.shared
-            or meaning.split(":")[0] not in ("confidential", "a share shown as a bound")
+            sym: meaning for sym, meaning in symbol_key(f.symbols, output.shared)
         },
         "summary": summary_json(output),
         "earlier_returns_taken_into_account": list(pub.earlier_periods),
