@@ -590,15 +590,16 @@ def areas(data: str | Path, settings: Settings, progress: Progress = _quiet) -> 
     return AreaDiD().fit(table)
 
 
-def audit(returns: Sequence[Path], threshold: int) -> list[Finding]:
+def audit(returns: Sequence[Path], threshold: int, keep: int | None = None) -> list[Finding]:
     """``evaltool audit``: a reader's attacks on returns as sent (``report.audit.attack``):
-    every hidden figure they narrow to ``threshold`` values or fewer."""
+    every hidden figure they narrow to fewer than ``keep`` values (threshold + 1 unless
+    set: the setting ``protection_values``)."""
     from evaltool.report.audit import attack
 
     missing = [p for p in returns if not Path(p).is_file()]
     if missing:
         raise EvaltoolError(f"{missing[0]} not found; name the returns as sent (.xlsx)")
-    return attack([Path(p) for p in returns], threshold)
+    return attack([Path(p) for p in returns], threshold, keep)
 
 
 def write_starter(folder: Path, force: bool = False) -> list[Path]:

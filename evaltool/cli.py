@@ -666,8 +666,9 @@ def audit(
     def body() -> None:
         from evaltool.api import audit as attack
 
-        threshold = settings_from(config).small_number_threshold
-        findings = attack(returns, threshold)
+        settings = settings_from(config)
+        threshold, keep = settings.small_number_threshold, settings.keep
+        findings = attack(returns, threshold, keep)
         for f in findings:
             typer.echo(f"{f.kind}: {f.message}")
         if findings:
@@ -677,7 +678,7 @@ def audit(
             )
         typer.echo(
             f"No hidden figure in {len(returns)} return(s) can be worked out to fewer than "
-            f"{threshold + 1} values by the attacks evaltool knows (see docs/disclosure.md)."
+            f"{keep} values by the attacks evaltool knows (see docs/disclosure.md)."
         )
 
     guarded(body)

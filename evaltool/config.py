@@ -57,6 +57,9 @@ class Settings:
     funder: str = ""
     calendar: str = "financial"
     small_number_threshold: int = 5
+    #: the fewest possible values a reader may narrow a hidden count to (None: threshold + 1;
+    #: 2 is DfE's practice, "cannot be worked out"): report/disclosure.py, ``keep``
+    protection_values: int | None = None
     symbols: str = "gss"  # the return's symbols: report/formats.SYMBOL_PROFILES
     extract_date: dt.date | None = None
     instruments: tuple[str, ...] | None = None  # None: every instrument whose table is present
@@ -122,6 +125,13 @@ class Settings:
                 return f"{name}, line {self.lines[keys[:n]]}"
         return name
 
+    @property
+    def keep(self) -> int:
+        """The fewest values a hidden count keeps for a reader (``protection_values``)."""
+        if self.protection_values is None:
+            return self.small_number_threshold + 1
+        return self.protection_values
+
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the non-None overrides applied (command-line flags)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -132,6 +142,7 @@ _SCHEMA: dict[str, set[str]] = {
     "reporting": {
         "calendar",
         "small_number_threshold",
+        "protection_values",
         "symbols",
         "extract_date",
         "record",
@@ -605,6 +616,16 @@ def _from_dict(data: dict[str, Any], path: Path) -> Settings:
         kwargs["small_number_threshold"] = _int(
             reporting["small_number_threshold"], where, "reporting.small_number_threshold", 1
         )
+    if "protection_values" in reporting:
+        value = reporting["protection_values"]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 2:
+            raise ConfigError(
+                f"{where}: reporting.protection_values is {value!r}; it is the fewest possible "
+                "values a reader may narrow a hidden count to, a whole number of at least 2 "
+                "(2: a hidden count can never be worked out exactly; leave it out for the "
+                "small-number threshold + 1)"
+            )
+        kwargs["protection_values"] = value
     if "symbols" in reporting:
         kwargs["symbols"] = _choice(
             reporting["symbols"], SYMBOL_PROFILES, where, "reporting.symbols"

@@ -44,6 +44,8 @@ funder = "My funder"
 [reporting]
 calendar = "financial"        # "financial" (April-March, Q1 = April-June) or "calendar"
 small_number_threshold = 5    # counts from 1 to this are shown as c in the return
+# protection_values = 6       # a reader can narrow a hidden count to no fewer values than
+#                             # this (default: threshold + 1; 2 = never worked out exactly)
 # extract_date = 2026-03-31   # default: the last day of the reporting period
 
 [instruments]

@@ -136,11 +136,15 @@ def test_the_outcomes_never_overlap():
     from evaltool.report.disclosure import _outcomes
 
     top, bottom = ("t", 0, "With"), ("t", 0, "Of")
-    for d in range(1, 301):
-        outcomes = _outcomes(top, bottom, float(d), THRESHOLD)
-        for n in range(d + 1):
-            assert sum(a <= n <= b for _, a, b, _ in outcomes) == (1 if outcomes else 0), (d, n)
-    assert [text for text, *_ in _outcomes(top, bottom, 10.0, THRESHOLD)] == ["at most 50%", ""]
+    for keep in (2, 3, THRESHOLD + 1, 11):  # the setting protection_values
+        for d in range(1, 301):
+            outcomes = _outcomes(top, bottom, float(d), keep)
+            for n in range(d + 1):
+                one = sum(a <= n <= b for _, a, b, _ in outcomes)
+                assert one == (1 if outcomes else 0), (keep, d, n)
+            for text, a, b, _ in outcomes:  # a printed bound leaves at least keep values
+                assert not text or b - a + 1 >= keep, (keep, d, text)
+    assert [text for text, *_ in _outcomes(top, bottom, 10.0, THRESHOLD + 1)] == ["at most 50%", ""]
 
 
 def test_six_improved_of_ten_is_c_not_at_least_50_percent():

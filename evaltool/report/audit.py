@@ -19,10 +19,11 @@ can, and solves it all at once with the same integer programmes as ``protect``:
   falls where it counts people once (contraception); Kaplan-Meier events and numbers at risk
   at a fixed time never fall from one return to the next (more follow-up, more people).
 
-It lists every ``c`` it can narrow to fewer than threshold + 1 values (reaching down to the
-threshold), every difference of two shown counts of people from 1 to the threshold, and the
-magnitudes: two shown means over groups that differ by 1 to threshold people give those
-people's total (a quarter with one feedback response gives that person's answers). Also
+It lists every ``c`` it can narrow to fewer than ``keep`` values (threshold + 1 unless set),
+reaching down to the threshold, every difference of two shown counts of people from 1 to the
+threshold, and the magnitudes: two shown means over groups that differ by 1 to threshold
+people give those people's total (a quarter with one feedback response gives that person's
+answers). Also
 categories that appear in one return and not in another, and groups where everyone is in one
 category. Each finding names the figure as the return shows it: file, quarter, sheet, table,
 row and column.
@@ -817,8 +818,9 @@ def within(cell: tuple, lo: float, hi: float) -> list[Relation]:
     ]
 
 
-def attack(paths: Sequence[Path], threshold: int = 5) -> list[Finding]:
-    """Every finding of every attack on these returns taken together."""
+def attack(paths: Sequence[Path], threshold: int = 5, keep: int | None = None) -> list[Finding]:
+    """Every finding of every attack on these returns taken together: a hidden count
+    narrowed to fewer than ``keep`` values (threshold + 1 unless set) is one."""
     returns = [read_return(Path(p)) for p in paths]
     reading = relations_of(returns, threshold)
     value, hidden = reading.value, reading.hidden
@@ -831,7 +833,7 @@ def attack(paths: Sequence[Path], threshold: int = 5) -> list[Finding]:
             x = sum(value[t] * c for t, c in imp.terms)
             if 1 <= x <= threshold:
                 watch.append(imp.name)
-    leaks: list[Leak] = audit(value, hidden, plain, threshold, watch)
+    leaks: list[Leak] = audit(value, hidden, plain, threshold, watch, keep=keep)
     leaks = _lowest(leaks, value, hidden, plain)
     findings = [Finding("hidden figure worked out", _leak(leak, reading)) for leak in leaks]
     found = {leak.cell for leak in leaks}
@@ -839,7 +841,7 @@ def attack(paths: Sequence[Path], threshold: int = 5) -> list[Finding]:
         assumed = [Relation(r.terms, r.op) for r in reading.assumed]
         relations = plain + assumed
         near = _near(assumed, relations, value, hidden)
-        leaks = audit(value, hidden, relations, threshold, watch, near)
+        leaks = audit(value, hidden, relations, threshold, watch, near, keep)
         for leak in _lowest(leaks, value, hidden, relations):
             if leak.cell not in found:
                 found.add(leak.cell)

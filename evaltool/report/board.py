@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from evaltool.errors import OutputError
-from evaltool.report.formats import SYMBOL_PROFILES, symbol_key
+from evaltool.report.formats import SYMBOL_PROFILES, hiding_words, symbol_key
 from evaltool.report.words import glossed
 
 if TYPE_CHECKING:
@@ -369,7 +369,7 @@ def board_html(output: Output) -> str:
         "Exact counts: nothing is hidden (shared under agreement, not for publication)."
         if output.shared
         else f"Counts from 1 to {f.threshold}, and any figure from which one "
-        "could be worked out, are hidden."
+        f"could be {hiding_words(f.keep)}, are hidden."
     )
     comparison = _comparison_html(output)
     value = _value_html(output)

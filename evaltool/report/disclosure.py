@@ -7,10 +7,11 @@ previous caseload + starts - closures of started cases, "to date" = last quarter
 this quarter) is an equation they can use. :func:`audit` is that reader: for each ``c`` it
 solves two small integer programmes (the least and the greatest value the cell can take given
 every shown cell and every relation) and reports a small count narrowed to fewer than
-threshold + 1 values. :func:`protect` hides counts from 1 to the threshold (primary), then
-hides more cells (secondary) until the audit finds nothing. A ``c`` may hold any whole number
-from 0 up (a group where everyone shares one category is hidden whole, zeros included, so that
-the reader cannot tell which category it is); the audit assumes no more than that.
+threshold + 1 values (``keep``: the setting ``protection_values``). :func:`protect` hides
+counts from 1 to the threshold (primary), then hides more cells (secondary) until the audit
+finds nothing. A ``c`` may hold any whole number from 0 up (a group where everyone shares
+one category is hidden whole, zeros included, so that the reader cannot tell which category
+it is); the audit assumes no more than that.
 
 Some counts of people are not printed but follow from printed cells: the events between two
 fixed times of a Kaplan-Meier table are the difference of two cumulative counts. Tables declare
@@ -177,14 +178,17 @@ def audit(
     threshold: int,
     watch: Iterable[str] = (),
     only: set | None = None,
+    keep: int | None = None,
 ) -> list[Leak]:
     """Every hidden cell (and every implied count named in ``watch``) whose feasible range,
-    given the shown cells and the relations, spans fewer than ``threshold`` + 1 whole numbers
-    and reaches down to the threshold or below: a small count narrowed. (A hidden cell pinned
-    at 719 tells nothing about a few people; one narrowed to 2 to 4 does.)
+    given the shown cells and the relations, spans fewer than ``keep`` whole numbers
+    (``threshold`` + 1 unless set: the setting ``protection_values``) and reaches down to the
+    threshold or below: a small count narrowed. (A hidden cell pinned at 719 tells nothing
+    about a few people; one narrowed to 2 to 4 does.)
     ``value`` holds the shown cells' values (a hidden cell's entry, if any, is not used);
     ``only``: check just these (hiding more cells only widens every range, so a cell found
     safe stays safe)."""
+    keep = threshold + 1 if keep is None else keep
     watch = set(watch)
     checked = hidden | watch
     if only is not None:
@@ -208,8 +212,8 @@ def audit(
         # Relations that do not hold together (earlier returns recorded from data revised
         # since) have no solution and would tell nothing, so they would protect nothing: the
         # earlier returns' own relations go first, then the links to them, until they hold.
-        for keep in (lambda rel: True, _touches_this_return, _of_this_return):
-            kept = [rel for rel in rels if keep(rel)]
+        for holds in (lambda rel: True, _touches_this_return, _of_this_return):
+            kept = [rel for rel in rels if holds(rel)]
             names = sorted({t for rel in kept for t, _ in rel.terms if unknown(t)}, key=repr)
             if not names:
                 break
@@ -230,12 +234,12 @@ def audit(
             if top is None or top >= CEILING - 0.5:  # no upper end (or no solution: the
                 continue  # relations do not hold for these data, so they tell nothing)
             high = round(top)
-            if high >= threshold:  # the range starts at 0 or above: only a low end can narrow it
+            if high + 1 >= keep:  # 0..high is wide enough: only a low end can narrow it
                 bottom = solver.extreme(index[t], maximise=False)
                 low = round(bottom) if bottom is not None else 0
             else:
                 low = 0
-            if high - low < threshold and low <= threshold:  # a small count, narrowed
+            if high - low + 1 < keep and low <= threshold:  # a small count, narrowed
                 found.append(Leak(t, float(low), float(high), used))  # type: ignore[arg-type]
         leaks += found
     return leaks
@@ -557,6 +561,7 @@ def protect(
     public: set[Ref] = frozenset(),  # type: ignore[assignment]
     hidden: set[Ref] = frozenset(),  # type: ignore[assignment]
     bands_out: list[Relation] | None = None,
+    keep: int | None = None,
 ) -> dict[str, Suppressed]:
     """Suppress the tables as one problem: primary, then secondary until :func:`audit` finds
     nothing. ``relations`` link cells across tables (and to earlier returns); ``earlier`` holds
@@ -567,7 +572,9 @@ def protect(
     protect nothing) and never hidden to protect another cell. ``hidden`` cells are hidden
     from the start, whatever their value (an earlier output of the same period hid them).
     A hidden share may be printed as a bound (``_bands``); the bounds' relations are appended
-    to ``bands_out``, for the record."""
+    to ``bands_out``, for the record. ``keep``: the fewest values a reader may narrow a hidden
+    count to (``threshold`` + 1 unless set)."""
+    keep = threshold + 1 if keep is None else keep
     earlier = earlier or {}
     known = {ref: v for ref, (v, h) in earlier.items() if not h}
     before = {ref for ref, (_, h) in earlier.items() if h}
@@ -616,7 +623,7 @@ def protect(
     clean = False
     for _ in range(10_000):
         values = {**shown, **{k: v for k, v in cells.value.items() if k not in cells.hidden}}
-        leaks = audit(values, cells.hidden | before, every, threshold, watch, pending)
+        leaks = audit(values, cells.hidden | before, every, threshold, watch, pending, keep)
         if not leaks:
             lone = _lone_categories(tables, cells, public)
             if not lone:
@@ -636,7 +643,7 @@ def protect(
                 hidden = cells.hidden | before | {t}
                 near = _reachable(leak.cell, by_term, lambda u: u in hidden or isinstance(u, str))
                 trial = {k: v for k, v in values.items() if k != t}
-                return not audit(trial, hidden, near, threshold, watch, {leak.cell})
+                return not audit(trial, hidden, near, threshold, watch, {leak.cell}, keep)
 
             pick = _partner(leak, by_term, cells, threshold, public, mends, rank)
             if pick is not None and pick not in cells.hidden:
@@ -651,8 +658,10 @@ def protect(
         pending = {leak.cell for leak in leaks} | fresh
     bands: dict[Ref, str] = {}
     if clean:
-        _give_back(picked, cells, shown, before, by_term, threshold, watch, rank, tables, public)
-        bands, learnt = _bands(tables, cells, shown, before, by_term, threshold, watch)
+        _give_back(
+            picked, cells, shown, before, by_term, threshold, watch, rank, tables, public, keep
+        )
+        bands, learnt = _bands(tables, cells, shown, before, by_term, threshold, watch, keep)
         if bands_out is not None:
             bands_out.extend(learnt)
     out = {}
@@ -682,6 +691,7 @@ def _bands(
     by_term: dict[object, list[Relation]],
     threshold: int,
     watch: set[str],
+    keep: int,
 ) -> tuple[dict[Ref, str], list[Relation]]:
     """A bound in place of each hidden share that can take one (``SummaryTable.ratios``),
     and what the reader learns from every such share, bound or ``c``, as relations.
@@ -703,6 +713,9 @@ def _bands(
     returned for the record."""
     unknown = cells.hidden | before
     values = {**shown, **{u: v for u, v in cells.value.items() if u not in unknown}}
+    # a bound's steps leave threshold + 1 values whatever ``keep`` is: tighter steps say more
+    # and pass the audit less often (at 2 values, 60 clients lost their bound on recurrence)
+    wide = threshold + 1
 
     def free(u: object) -> bool:
         return u in unknown or isinstance(u, str)
@@ -724,7 +737,7 @@ def _bands(
             for u, _ in rel.terms
             if u in unknown or (isinstance(u, str) and u in watch)
         }
-        found = audit(values, unknown, near, threshold, watch, check)
+        found = audit(values, unknown, near, threshold, watch, check, keep)
         link(rels, add=False)
         return not found
 
@@ -762,12 +775,12 @@ def _bands(
                     least = span(bottom)[0]
                     if carrier is None or least < 1:
                         continue
-                    outcomes = _outcomes_of_hidden(top, bottom, least, carrier, threshold)
+                    outcomes = _outcomes_of_hidden(top, bottom, least, carrier, wide)
                     if not outcomes or not all(safe(top, rels) for _, _, rels in outcomes):
                         continue
                     text, _, rels = next(o for o in outcomes if o[1](n, d))
                 else:
-                    shown_d = _outcomes(top, bottom, d, threshold)
+                    shown_d = _outcomes(top, bottom, d, wide)
                     if not shown_d:
                         continue
                     lo, hi = span(top)  # what the reader can tell of the count already
@@ -785,26 +798,24 @@ def _bands(
     return bands, learnt
 
 
-def _steps(d: float, threshold: int) -> tuple[list[int], list[int]]:
+def _steps(d: float, keep: int) -> tuple[list[int], list[int]]:
     """The steps k (of 20) a share of ``d`` may be bounded at: "at most k/20" leaving the
-    count 0..floor(k d/20) threshold + 1 values (k <= 10, tightest first), and "at least
+    count 0..floor(k d/20) at least ``keep`` values (k <= 10, tightest first), and "at least
     k/20" leaving d less the count as many (k >= 11, tightest first)."""
     steps = BAND_STEPS
-    low = [k for k in range(1, steps // 2 + 1) if math.floor(k * d / steps) >= threshold]
-    high = [
-        k for k in range(steps - 1, steps // 2, -1) if d - math.ceil(k * d / steps) >= threshold
-    ]
+    low = [k for k in range(1, steps // 2 + 1) if math.floor(k * d / steps) >= keep - 1]
+    high = [k for k in range(steps - 1, steps // 2, -1) if d - math.ceil(k * d / steps) >= keep - 1]
     return low, high
 
 
 def _outcomes(
-    top: Ref, bottom: Ref, d: float, threshold: int
+    top: Ref, bottom: Ref, d: float, keep: int
 ) -> list[tuple[str, float, float, list[Relation]]]:
     """What a share of a shown denominator ``d`` may print, from ``d`` alone: (text, the
     least and greatest count it allows, what it tells as relations on the count ``top``);
     text "" for ``c`` between the bounds. None where no bound leaves enough values."""
     steps = BAND_STEPS
-    low, high = _steps(d, threshold)
+    low, high = _steps(d, keep)
     if not low and not high:
         return []
 
@@ -833,7 +844,7 @@ def _outcomes(
 
 
 def _outcomes_of_hidden(
-    top: Ref, bottom: Ref, least: float, carrier: tuple[Ref, float], threshold: int
+    top: Ref, bottom: Ref, least: float, carrier: tuple[Ref, float], keep: int
 ) -> list[tuple[str, Callable[[float, float], bool], list[Relation]]]:
     """As ``_outcomes``, for a share of a hidden denominator the reader knows is at least
     ``least`` (a total to date, never below the one sent last quarter): the steps from
@@ -841,7 +852,7 @@ def _outcomes_of_hidden(
     "between" strictly, a shown cell (``carrier``: its value over itself is 1) carrying the
     constant. Each outcome: (text, whether it holds for a count and denominator, relations)."""
     steps = BAND_STEPS
-    low, high = _steps(least, threshold)
+    low, high = _steps(least, keep)
     if not low and not high:
         return []
     one, v = carrier
@@ -881,6 +892,7 @@ def _give_back(
     rank: dict[Ref, int],
     tables: Sequence[SummaryTable],
     public: set[Ref],
+    keep: int,
 ) -> None:
     """Show again each cell hidden to protect another that no longer needs it: greedy
     suppression hides more than it must (a partner picked early may be made needless by a
@@ -904,7 +916,7 @@ def _give_back(
             if u in hidden or u in before or (isinstance(u, str) and u in watch)
         }
         values = {**shown, **{k: v for k, v in cells.value.items() if k not in hidden}}
-        if audit(values, hidden | before, near, threshold, watch, check):
+        if audit(values, hidden | before, near, threshold, watch, check, keep):
             continue
         cells.hidden = hidden
         if _lone_categories(tables, cells, public):  # it would read as one category

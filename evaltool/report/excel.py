@@ -36,7 +36,7 @@ from evaltool.report.annex import (
 )
 from evaltool.report.definitions import TABLE as DEFINITIONS
 from evaltool.report.disclosure import NOT_AVAILABLE, SUPPRESSED
-from evaltool.report.formats import SYMBOL_PROFILES, shown_symbol, symbol_key
+from evaltool.report.formats import SYMBOL_PROFILES, hiding_words, shown_symbol, symbol_key
 from evaltool.report.output import DRAFT_MARKING, Output, write_output
 from evaltool.report.publish import ANNEX, PBR, headline_text
 from evaltool.report.survival_tables import BENCHMARK, NEW_CHILD, RETURN_TYPE, SHARES
@@ -337,7 +337,8 @@ def write_notes(book: Book, sw: SheetWriter) -> None:
     hiding = (
         f"Counts from 1 to {book.facts.threshold} are shown as "
         f"{SYMBOL_PROFILES[book.profile]['c']}, and so is any other figure from which one could "
-        "be worked out, in this return or with the earlier returns of the service."
+        f"be {hiding_words(book.facts.keep)}, in this return or with the earlier returns of "
+        "the service."
     )
     if book.output.shared:
         hiding = (

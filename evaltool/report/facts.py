@@ -20,7 +20,7 @@ from evaltool.analysis.windows import Window
 from evaltool.data.benchmark import Benchmark
 from evaltool.periods import Period
 from evaltool.report.disclosure import SUPPRESSED
-from evaltool.report.formats import SYMBOL_PROFILES
+from evaltool.report.formats import SYMBOL_PROFILES, hiding_words
 from evaltool.report.words import glossed
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ class Facts:
     extract_source: str
     generated_at: dt.datetime
     threshold: int  # the small-number threshold of the settings (a shared output's is 0)
+    keep: int  # the fewest values a reader may narrow a hidden count to (protection_values)
     symbols: str  # the symbol profile (formats.SYMBOL_PROFILES)
     windows: tuple[Window, ...]  # the Summary's windows
     instruments: tuple[tuple[str, str], ...]  # (name, title), in the return's order
@@ -74,6 +75,7 @@ def facts_of(results: Results) -> Facts:
         extract_source=results.extract_source,
         generated_at=results.generated_at,
         threshold=s.small_number_threshold,
+        keep=s.keep,
         symbols=s.symbols,
         windows=tuple(results.windows),
         instruments=tuple((i.name, i.title) for i in results.loaded.instruments),
@@ -149,6 +151,12 @@ def settings_rows(results: Results) -> list[tuple[str, Any]]:
             if s.audience == "shared"
             else f"counts 1 to {s.small_number_threshold} shown as "
             f"{SYMBOL_PROFILES[s.symbols][SUPPRESSED]}",
+        ),
+        (
+            "Protection of hidden counts",
+            "none: exact counts (shared under agreement)"
+            if s.audience == "shared"
+            else f"none can be {hiding_words(s.keep)} (protection_values = {s.keep})",
         ),
         ("Symbols", f"{s.symbols} (the Notes sheet gives their meaning)"),
         ("Instruments", ", ".join(i.name for i in results.loaded.instruments)),

@@ -79,6 +79,13 @@ def symbol_key(profile: str, shared: bool = False) -> list[tuple[str, str]]:
     return [(s, m) for s, m in key if not shared or s not in (symbols["c"], BOUND_SYMBOL)]
 
 
+def hiding_words(keep: int) -> str:
+    """How far a hidden count is protected, in the words of "any figure from which one could
+    be ...": ``keep`` is the setting ``protection_values`` (the fewest values a reader may
+    narrow a hidden count to)."""
+    return "worked out" if keep <= 2 else f"worked out, or narrowed to fewer than {keep} values"
+
+
 #: a share printed as a bound in place of its hidden value (``disclosure.band_text``)
 BOUND_SYMBOL = "at most 20%, at least 60%"
 BOUND_MEANING = (

@@ -101,6 +101,7 @@ def publication_json(output: Output) -> dict[str, Any]:
         "evaltool_version": __version__,
         "data_contract": f"{CONTRACT_VERSION} ({CONTRACT_DOC})",
         "small_number_threshold": output.threshold,
+        "protection_values": 0 if output.shared else f.keep,
         "symbols": {  # a shared output hides nothing: no symbol for a hidden figure
             sym: meaning for sym, meaning in symbol_key(f.symbols, output.shared)
         },

@@ -322,6 +322,7 @@ def recorded_settings(results: Results) -> dict[str, object]:
     return {
         "service": s.service,
         "threshold": s.small_number_threshold,
+        "protection_values": s.keep,
         "calendar": s.calendar,
         "instruments": [i.name for i in results.loaded.instruments],
         "survival": [s.survival_origin, s.survival_ci, list(s.survival_times)],

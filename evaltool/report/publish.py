@@ -384,6 +384,7 @@ def _as_ref(key: str) -> Ref:
 def publish(results: Results, earlier: record.Earlier | None = None) -> Publication:
     """Gather the return's tables and protect them, with the earlier returns, as one problem."""
     threshold = results.settings.small_number_threshold
+    keep = results.settings.keep  # the fewest values a hidden count keeps for a reader
     period = results.period
     sheets = gather(results)
     tables = [_joined(t) for ts in sheets.values() for t in ts]
@@ -434,7 +435,9 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
     # an output already made for this period hid these cells: with the same values, hide them
     # again, so that the return, its JSON and the board page show the same figures
     again = earlier.hidden_in.get(period.code, {})
-    keep = {ref for ref, key in keys.items() if key in again and again[key] == values.get(ref)}
+    again_hidden = {
+        ref for ref, key in keys.items() if key in again and again[key] == values.get(ref)
+    }
     # what the earlier returns fix exactly is a constant to every later question (kept as
     # named in the record; only the protection's copies are rewritten)
     recorded_tables, recorded_links = tables, links
@@ -450,9 +453,10 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
         [*links, *history],
         earlier=past,
         leaks_left=leaks,
-        public=public - keep,
-        hidden=keep,
+        public=public - again_hidden,
+        hidden=again_hidden,
         bands_out=bounds,
+        keep=keep,
     )
     # an earlier cell the earlier returns already give away, by themselves, is no leak of
     # this return (nothing in it can mend what was sent): only this return's are refused
@@ -468,9 +472,13 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
 
     def given_away(leak: Leak) -> bool:
         if isinstance(leak.cell, tuple) and leak.cell[0].startswith("@"):
-            return bool(audit(before_values, before_hidden, history, threshold, (), {leak.cell}))
+            return bool(
+                audit(before_values, before_hidden, history, threshold, (), {leak.cell}, keep)
+            )
         if leak.cell in same:
-            found = audit(before_values, before_hidden, history, threshold, (), {same[leak.cell]})
+            found = audit(
+                before_values, before_hidden, history, threshold, (), {same[leak.cell]}, keep
+            )
             return any(e.high - e.low <= leak.high - leak.low for e in found)
         # a cell that is a sum of earlier quarters' quantities (last quarter's figure): where
         # the earlier returns by themselves narrow those as far, this return adds nothing
@@ -484,6 +492,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
             threshold,
             (),
             {leak.cell},
+            keep,
         )
         return any(e.high - e.low <= leak.high - leak.low for e in found)
 

@@ -96,7 +96,7 @@ def usefulness(results: Results, pub: Publication) -> Usefulness:
     shown = sum(any(v != SUPPRESSED for v in row) for row in rows)
     exact = sum(any(v != SUPPRESSED and not _bound(v) for v in row) for row in rows)
     tables = [t for ts in pub.sheets.values() for t in ts]
-    least = least_hidden(tables, threshold)
+    least = least_hidden(tables, threshold, results.settings.keep)
     return Usefulness(
         counts,
         hidden,
@@ -118,21 +118,23 @@ def _bound(value: object) -> bool:
     return isinstance(value, str) and BAND.match(value) is not None
 
 
-def least_hidden(tables: list[SummaryTable], threshold: int) -> int:
+def least_hidden(tables: list[SummaryTable], threshold: int, keep: int | None = None) -> int:
     """Counts above the threshold that every suppression safe by the rule must hide: a lower
     bound, over groups of one table that add up (a total and its parts, in a row or down a
     column).
 
     In such a group, with the total and the parts above the threshold shown, the hidden small
     parts (1 to threshold, hidden by the first rule) add up to a known S: each lies in 0..S,
-    S + 1 values, and a lone small part beside no zero is exact. Where S is below the
-    threshold (or the small part is alone with no zero to hide with it), the rule needs one
+    S + 1 values, and a lone small part beside no zero is exact. Where S + 1 is below
+    ``keep`` (threshold + 1 unless set: S below the threshold), or the small part is alone
+    with no zero to hide with it, the rule needs one
     more cell of the group hidden, and every cell left is above the threshold (hiding a zero
     widens nothing). Groups are counted only where their cells above the threshold are not
     in a group counted already, so the bound adds up; relations between tables only add to
     what must be hidden."""
     from evaltool.report.disclosure import Cells, sum_groups, total_groups
 
+    keep = threshold + 1 if keep is None else keep
     value = Cells(tables).value
     used: set = set()
     least = 0
@@ -143,7 +145,7 @@ def least_hidden(tables: list[SummaryTable], threshold: int) -> int:
                 continue
             small = [v for v in values if 1 <= v <= threshold]
             big = {c for c in (*parts, total) if value[c] > threshold}
-            short = sum(small) < threshold or (len(small) == 1 and 0 not in values)
+            short = sum(small) + 1 < keep or (len(small) == 1 and 0 not in values)
             if small and short and big and not big & used:
                 least += 1
                 used |= big
