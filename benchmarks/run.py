@@ -191,7 +191,9 @@ def usefulness() -> None:
             os.environ["EVALTOOL_RECORD"] = str(Path(tmp) / "record.sqlite")
             # the other end of the setting: DfE's practice, a hidden count never exact
             dfe = replace(settings, protection_values=2)
-            d = measure(results, publish(replace(results, settings=dfe)))
+            d = measure(
+                results, publish(replace(results, loaded=replace(results.loaded, settings=dfe)))
+            )
             print(
                 f"   the same with protection_values = 2 {d.hidden_above_share:6.1%}   "
                 f"(any hides >= {d.least_share:.1%})   {d.describe()}"

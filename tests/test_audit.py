@@ -248,25 +248,28 @@ def test_one_return_of_a_large_service_gives_nothing_away(tmp_path, monkeypatch)
 
 
 def test_a_rate_beside_its_client_years_is_caught(series, tmp_path):
+    # a quarter's rate beside its client-years, as returns before 2026-12-07 printed them
+    # (now the rate is to date only, in whole client-years): rate x years gives the count
+    from evaltool.plugins.pregnancies import involvement_years
+
     _, truth = series
+    results = truth["2025-Q4"]
     path = leaky_copy(series, tmp_path)
-    table = next(
-        t for t in truth["2025-Q4"].summary_tables["pregnancies"] if t.name == "pregnancy-rate"
-    )
+    table = next(t for t in results.summary_tables["pregnancies"] if t.name == "pregnancy-rate")
     data = table.data.reset_index(drop=True)
-    r = next(i for i in data.index if 0 < data.at[i, "During involvement"] <= 5)
+    r = list(data["Window"]).index("Quarter")
+    k = int(data.at[r, "During involvement"])
+    assert 0 < k <= 5
+    period = results.period
+    years = involvement_years(results.loaded.dataset.clients, period.start, period.end)
     edit(
         path,
         "Pregnancies",
         table.title,
         {
             (r, "During involvement"): "[c]",
-            (r, "Rate per 100 client-years"): round(
-                float(data.at[r, "Rate per 100 client-years"]), 1
-            ),
-            (r, "Client-years of involvement"): round(
-                float(data.at[r, "Client-years of involvement"]), 1
-            ),
+            (r, "Rate per 100 client-years"): round(100 * k / years, 1),
+            (r, "Client-years of involvement"): round(years, 1),
         },
     )
     findings = attack([path])

@@ -692,7 +692,7 @@ def cox_evidence(found: dict, cohort: pd.Series, data: pd.DataFrame) -> dict:
     common = bool(events.mean() >= 0.15)
     e = e_value("hr", cohort["hr"], cohort["hr_low"], cohort["hr_high"], common=common)
     out = with_e_value(found, e)
-    power = power_statement(int(events.sum()), float(data["cohort_service"].mean()))
+    power = power_statement(int(events.sum()), int(data["cohort_service"].sum()), len(data))
     return {**out, "power": power, "statement": f"{out['statement']} {power['statement']}"}
 
 

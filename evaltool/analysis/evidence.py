@@ -239,8 +239,11 @@ def minimum_detectable_hr(
     return math.exp(-z / math.sqrt(events * share * (1 - share)))
 
 
-def power_statement(events: int, share: float) -> dict[str, Any]:
-    """The minimum detectable hazard ratio at 80% power (two-sided 5%), in words."""
+def power_statement(events: int, service: int, clients: int) -> dict[str, Any]:
+    """The minimum detectable hazard ratio at 80% power (two-sided 5%), in words, from the
+    parents with new proceedings and the ``service`` parents of ``clients`` (kept as counts:
+    the share and the hazard ratio give them back, so they are protected as counts are)."""
+    share = service / clients if clients else math.nan
     hr = minimum_detectable_hr(events, share)
     if math.isnan(hr):
         words = "No events, or one cohort only: no hazard ratio could be detected."
@@ -253,6 +256,8 @@ def power_statement(events: int, share: float) -> dict[str, Any]:
         )
     return {
         "events": int(events),
+        "clients": int(clients),
+        "service": int(service),
         "share_service": share,
         "minimum_detectable_hr": hr,
         "statement": words,

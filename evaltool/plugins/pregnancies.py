@@ -131,7 +131,12 @@ class Pregnancies(Instrument):
         for label, start, end in ctx.windows:
             inside = in_window(data["known_date"], start, end)
             k = int((inside & (when == "during")).sum())
-            years = involvement_years(ctx.clients, start, end)
+            # client-years are days of involvement: a quarter's, to a tenth of a year, bound
+            # its caseload, starts and closures (everyone open all quarter adds 91 days), and
+            # a rate printed beside its count gives them back. So: over the whole time to date
+            # only, in whole years, and the rate and its interval from those whole years (the
+            # difference of two returns' "to date" is then the quarter's to within a year)
+            years = round(involvement_years(ctx.clients, start, end)) if start is None else 0
             # no pregnancy recorded at all to date: no data, not a rate of 0
             known = years > 0 and in_window(data["known_date"], None, end).any()
             lo, hi = poisson_exact_ci(k, years, self.level) if known else (np.nan, np.nan)
@@ -143,7 +148,7 @@ class Pregnancies(Instrument):
                     "During involvement": k,
                     "After closure": int((inside & (when == "after")).sum()),
                     "Client never started": int((inside & (when == "not started")).sum()),
-                    "Client-years of involvement": years,
+                    "Client-years of involvement": years if start is None else np.nan,
                     "Rate per 100 client-years": 100 * k / years if known else np.nan,
                     "Rate CI lower": 100 * lo,
                     "Rate CI upper": 100 * hi,
@@ -171,14 +176,17 @@ class Pregnancies(Instrument):
                 },
                 sums={"Pregnancies known": PARTS},
                 formats={
-                    "Client-years of involvement": "0.0",
+                    "Client-years of involvement": "0",
                     "Rate per 100 client-years": "0.0",
                     "Rate CI lower": "0.0",
                     "Rate CI upper": "0.0",
                 },
                 note=f"Exact Poisson {pct}% interval. Involvement runs from start date "
-                "to end date (open cases: to the period end). 'Pregnancies known' is the sum of "
-                "the four columns after it, and matches the outcome table's total.",
+                "to end date (open cases: to the period end); client-years are given to date "
+                "only, in whole years, and the rate is worked out from them (a quarter's, or "
+                "a finer figure, would give the quarter's caseload away). 'Pregnancies "
+                "known' is the sum of the four columns after it, and matches the outcome "
+                "table's total.",
             ),
             SummaryTable(
                 "pregnancy-outcomes",

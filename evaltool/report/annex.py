@@ -163,8 +163,10 @@ _A_COUNT = re.compile(
 POWER = "power"
 CMP_POWER = "cmp-power"
 EVENTS = "Parents with new proceedings"
-#: the power's columns worked out from the events: hidden with them
+#: the power's columns: its counts, and what is worked out from them (hidden with them)
 HR_BELOW, HR_ABOVE = "Smallest effect detectable (HR below)", "or (HR above)"
+CLIENTS, SERVICE = "Parents", "In the service cohort"
+SHARE = "Share in the service cohort"
 
 
 def without_power(found: dict[str, Any] | None) -> str | None:
@@ -197,9 +199,11 @@ def power_table(
     name: str, title: str, found: dict[str, Any] | None, medians: SummaryTable | None
 ) -> SummaryTable | None:
     """The power of a comparison of the cohorts (Schoenfeld's formula): the parents with new
-    proceedings it rests on, the share in the service cohort and the smallest hazard ratio it
-    could detect, hidden with the count. Where that count is the medians table's "all" row's
-    (the same parents), the two are declared one quantity."""
+    proceedings it rests on, the parents in all and in the service cohort, the share in the
+    service cohort and the smallest hazard ratio it could detect. The share and the hazard
+    ratio give the counts back (110 of 139 is 79.1%; the ratio, with the events shown, gives
+    the share), so they are hidden with any of them. Where a count is the medians table's
+    (the same parents: its "all" and "service" rows), the two are declared one quantity."""
     power = (found or {}).get("power")
     if power is None:
         return None
@@ -208,26 +212,37 @@ def power_table(
         [
             {
                 EVENTS: int(power["events"]),
-                "Share in the service cohort": power["share_service"],
+                CLIENTS: int(power["clients"]),
+                SERVICE: int(power["service"]),
+                SHARE: power["share_service"],
                 HR_BELOW: hr,
                 HR_ABOVE: 1 / hr if hr == hr and hr else float("nan"),
             }
         ]
     )
     relations = []
-    if medians is not None and "all" in list(medians.data["Group"]):
-        row = list(medians.data["Group"]).index("all")
-        if int(medians.data["Events"].iloc[row]) == int(power["events"]):
-            relations.append(
-                Relation((((name, 0, EVENTS), 1.0), ((medians.name, row, "Events"), -1.0)))
-            )
+    if medians is not None:
+        groups = list(medians.data["Group"])
+        for col, group, medians_col in (
+            (EVENTS, "all", "Events"),
+            (CLIENTS, "all", "Clients"),
+            (SERVICE, "service", "Clients"),
+        ):
+            if group not in groups or medians_col not in medians.data:
+                continue
+            row = groups.index(group)
+            if int(medians.data[medians_col].iloc[row]) == int(frame.at[0, col]):
+                relations.append(
+                    Relation((((name, 0, col), 1.0), ((medians.name, row, medians_col), -1.0)))
+                )
+    every = (EVENTS, CLIENTS, SERVICE)
     return SummaryTable(
         name,
         title,
         frame,
-        counts=(EVENTS,),
-        derived={HR_BELOW: EVENTS, HR_ABOVE: EVENTS},
-        percent=("Share in the service cohort",),
+        counts=every,
+        derived={SHARE: (SERVICE, CLIENTS), HR_BELOW: every, HR_ABOVE: every},
+        percent=(SHARE,),
         formats={HR_BELOW: "0.00", HR_ABOVE: "0.00"},
         note="The hazard ratio this comparison has an 80% chance (two-sided 5% test) of "
         "detecting, from the parents with new proceedings and the share in the service "

@@ -621,6 +621,18 @@ def _survival_links(ret: Return, tables: dict, ref) -> list:
     g = km.columns.index("Group")
     if totals is not None and {"Group", "Clients", "Events"} <= set(totals.columns):
         tg = totals.columns.index("Group")
+        groups = [row[tg] for row in totals.rows]
+        if {"all", "service", "comparison"} <= set(groups):  # the two cohorts make all
+            for col in ("Clients", "Events"):
+                rels.append(
+                    Relation(
+                        (
+                            (ref(totals, groups.index("all"), col), -1),
+                            (ref(totals, groups.index("service"), col), 1),
+                            (ref(totals, groups.index("comparison"), col), 1),
+                        )
+                    )
+                )
         for r, row in enumerate(km.rows):
             s = next((i for i, o in enumerate(totals.rows) if o[tg] == row[g]), None)
             if s is None:

@@ -225,7 +225,7 @@ def build_workbook(output: Output) -> Workbook:
     write_annex(book, sw)
     sw.finish()
 
-    sw = book.sheet("Data quality", "Data quality", "Rows read from each table; warnings")
+    sw = book.sheet("Data quality", "Data quality", "The tables read; warnings")
     write_data_quality(sw, book)
     sw.finish()
 
@@ -683,8 +683,9 @@ def write_annex(book: Book, sw: SheetWriter) -> None:
 
 
 def write_data_quality(sw: SheetWriter, book: Book) -> None:
-    """Rows read per table (small counts suppressed like any other). Warnings are counted
-    only: their text names rows and values of the input, which stay with the service."""
+    """The tables read (with their rows in a shared output only: ``publish.rows_read``).
+    Warnings are counted only: their text names rows and values of the input, which stay
+    with the service."""
     table = book.pub.sheets["Data quality"][0]
     write_summary_table(sw, table)
     sw.heading("Warnings")

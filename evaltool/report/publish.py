@@ -168,7 +168,21 @@ def _renamed(table: SummaryTable, name: str) -> SummaryTable:
 
 
 def rows_read(results: Results) -> SummaryTable:
+    """The tables read, with their rows only where nothing is hidden (``audience = "shared"``):
+    a table's rows are records the return counts elsewhere, tied to its figures by identities
+    no table declares (feedback rows are the responses to date; client rows are the clients
+    analysed plus those not analysed, by reason), which gave hidden counts back exactly."""
     tables = results.loaded.dataset.tables
+    when = "as at the period end: records dated later are left out, as they had not been made"
+    if results.settings.audience != "shared":
+        return SummaryTable(
+            "rows-read",
+            "Tables read",
+            pd.DataFrame({"Table": list(tables)}),
+            note=f"The tables of the service's data the return was made from, {when}. How "
+            "many rows each has is not given: with the other figures it could give hidden "
+            "ones away (`evaltool validate` lists them for the service).",
+        )
     return SummaryTable(
         "rows-read",
         "Rows read",
@@ -176,8 +190,7 @@ def rows_read(results: Results) -> SummaryTable:
             [(name, len(frame)) for name, frame in tables.items()], columns=["Table", "Rows"]
         ),
         counts=("Rows",),
-        note="Rows of each table as at the period end: records dated later are left out, as "
-        "they had not been made then.",
+        note=f"Rows of each table {when}.",
     )
 
 

@@ -126,7 +126,7 @@ class TimeToProceedings:
         rows = self.cox_[self.cox_["covariate"] == "cohort"] if self.cox_ is not None else []
         if adjusted and len(rows):
             return cox_evidence(found, rows.iloc[0], t)
-        power = power_statement(int(t["event"].sum()), float(t["cohort_service"].mean()))
+        power = power_statement(int(t["event"].sum()), int(t["cohort_service"].sum()), len(t))
         return {**found, "power": power, "statement": f"{found['statement']} {power['statement']}"}
 
     @property

@@ -1,0 +1,79 @@
+"""Routes an adversary found on 2026-12-07 through figures no relation tied to the counts
+(each worked out against the synthetic input; see docs/disclosure.md):
+
+- the Data quality sheet's rows read: feedback rows are the responses to date (less last
+  return's: the quarter's hidden responses), client rows are the clients analysed plus those
+  not analysed by reason (never started: hidden, exact);
+- the power table's share in the service cohort, to 0.1%, beside the clients shown: 7 of 8
+  gave the 1 comparison parent hidden beside it;
+- a quarter's client-years to 0.1 of a year bound its caseload, starts and closures (tested
+  in test_instruments: the quarter has none now, to date is in whole years)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from evaltool.api import load_settings, run
+from evaltool.report.publish import publish
+from evaltool.synthetic import generate, write_csv_folder
+from tests.conftest import EXAMPLE_CONFIG
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """12 clients (seed 3) in 2024-Q4: 8 referred by then, all analysed, 7 of them in the
+    service cohort."""
+    folder = tmp_path_factory.mktemp("small")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("EVALTOOL_RECORD", str(folder / "record.sqlite"))
+    data = write_csv_folder(generate(n_clients=12, seed=3), folder / "data")
+    settings = load_settings(EXAMPLE_CONFIG)
+    results = run(data, settings, "2024-Q4")
+    yield results, publish(results)
+    mp.undo()
+
+
+def test_a_published_return_gives_the_tables_read_without_their_rows(small):
+    results, pub = small
+    [table] = pub.sheets["Data quality"]
+    assert list(table.data.columns) == ["Table"] and not table.counts
+    assert {"clients", "feedback"} <= set(table.data["Table"])
+    # shared under agreement (exact counts anyway): the rows, as read
+    shared = dataclasses.replace(results.settings, audience="shared")
+    loaded = dataclasses.replace(results.loaded, settings=shared)
+    [rows] = publish(dataclasses.replace(results, loaded=loaded)).sheets["Data quality"]
+    got = dict(zip(rows.data["Table"], rows.data["Rows"], strict=True))
+    assert got["clients"] == len(results.loaded.dataset.clients) == 8  # referred by then
+
+
+def test_the_share_in_the_service_cohort_is_hidden_with_its_counts(small):
+    _, pub = small
+    power = pub.shown["power"].values
+    medians = pub.shown["km-median"].values.set_index("Group")
+    truth = next(t for ts in pub.sheets.values() for t in ts if t.name == "power").data
+    # 7 of 8 in the service cohort (87.5%): the 1 comparison parent is hidden, so the 7 is,
+    # and so are the share and the hazard ratio worked out from it
+    assert (truth.at[0, "In the service cohort"], truth.at[0, "Parents"]) == (7, 8)
+    assert medians.at["comparison", "Clients"] == "c"
+    assert power.at[0, "In the service cohort"] == "c"
+    assert power.at[0, "Share in the service cohort"] == "c"
+    assert power.at[0, "Smallest effect detectable (HR below)"] == "c"
+    # the power's counts are the medians table's: one quantity each
+    assert power.at[0, "Parents"] == medians.at["all", "Clients"] == 8
+
+
+def test_the_audit_adds_the_two_cohorts_up_to_all(small, tmp_path):
+    # a return that showed the 7 in the service cohort beside all 8 (as none does now) gives
+    # the 1 comparison parent: evaltool audit knows the cohorts add up to all
+    from evaltool.report.audit import attack
+    from evaltool.report.excel import write_return
+    from tests.test_audit import edit
+
+    results, _ = small
+    path = write_return(results, tmp_path / "r.xlsx", final=False)
+    assert attack([path]) == []
+    edit(path, "Time to next proceedings", "Median time to new proceedings", {(1, "Clients"): 7})
+    found = [f.message for f in attack([path])]
+    assert any("comparison" in m and "exactly 1" in m for m in found), found
