@@ -166,7 +166,6 @@ EVENTS = "Parents with new proceedings"
 #: the power's columns: its counts, and what is worked out from them (hidden with them)
 HR_BELOW, HR_ABOVE = "Smallest effect detectable (HR below)", "or (HR above)"
 CLIENTS, SERVICE = "Parents", "In the service cohort"
-SHARE = "Share in the service cohort"
 
 
 def without_power(found: dict[str, Any] | None) -> str | None:
@@ -199,10 +198,10 @@ def power_table(
     name: str, title: str, found: dict[str, Any] | None, medians: SummaryTable | None
 ) -> SummaryTable | None:
     """The power of a comparison of the cohorts (Schoenfeld's formula): the parents with new
-    proceedings it rests on, the parents in all and in the service cohort, the share in the
-    service cohort and the smallest hazard ratio it could detect. The share and the hazard
-    ratio give the counts back (110 of 139 is 79.1%; the ratio, with the events shown, gives
-    the share), so they are hidden with any of them. Where a count is the medians table's
+    proceedings it rests on, the parents in all and in the service cohort (the share, printed
+    to 0.1% beside all, gave a hidden comparison cohort of 1 back: now the reader divides) and
+    the smallest hazard ratio it could detect, which gives the share back with the events
+    shown, so it is hidden with any of the counts. Where a count is the medians table's
     (the same parents: its "all" and "service" rows), the two are declared one quantity."""
     power = (found or {}).get("power")
     if power is None:
@@ -214,7 +213,6 @@ def power_table(
                 EVENTS: int(power["events"]),
                 CLIENTS: int(power["clients"]),
                 SERVICE: int(power["service"]),
-                SHARE: power["share_service"],
                 HR_BELOW: hr,
                 HR_ABOVE: 1 / hr if hr == hr and hr else float("nan"),
             }
@@ -241,11 +239,10 @@ def power_table(
         title,
         frame,
         counts=every,
-        derived={SHARE: (SERVICE, CLIENTS), HR_BELOW: every, HR_ABOVE: every},
-        percent=(SHARE,),
+        derived={HR_BELOW: every, HR_ABOVE: every},
         formats={HR_BELOW: "0.00", HR_ABOVE: "0.00"},
         note="The hazard ratio this comparison has an 80% chance (two-sided 5% test) of "
-        "detecting, from the parents with new proceedings and the share in the service "
-        "cohort; smaller effects could well be missed (Schoenfeld's formula).",
+        "detecting, from the parents with new proceedings and the share of parents in the "
+        "service cohort; smaller effects could well be missed (Schoenfeld's formula).",
         relations=tuple(relations),
     )
