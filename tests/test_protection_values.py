@@ -138,7 +138,7 @@ def test_a_return_says_its_protection_and_the_audit_reads_it_from_the_settings(
     wb = openpyxl.load_workbook(out)
     words = [str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value]
     assert "Protection of hidden counts" in words
-    assert "none can be worked out (protection_values = 2)" in words
+    assert "no hidden count can be worked out (protection_values = 2)" in words
     assert any("from which one could be worked out, in this return" in w for w in words)
     # read with the rule it was made under, the return gives nothing away; read against the
     # default (six values), some hidden count of it is narrowed to fewer than six

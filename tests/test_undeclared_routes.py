@@ -55,13 +55,13 @@ def test_the_power_of_the_comparison_is_hidden_with_the_cohorts_counts(small):
     truth = next(t for ts in pub.sheets.values() for t in ts if t.name == "power").data
     # 7 of 8 in the service cohort (87.5%): the 1 comparison parent is hidden, so the 7 is,
     # and so is the hazard ratio worked out from it
-    assert (truth.at[0, "In the service cohort"], truth.at[0, "Parents"]) == (7, 8)
+    assert (truth.at[0, "Parents in the service cohort"], truth.at[0, "All parents"]) == (7, 8)
     assert medians.at["comparison", "Clients"] == "c"
-    assert power.at[0, "In the service cohort"] == "c"
+    assert power.at[0, "Parents in the service cohort"] == "c"
     assert "Share in the service cohort" not in power  # the reader divides two counts
     assert power.at[0, "Smallest effect detectable (HR below)"] == "c"
     # the power's counts are the medians table's: one quantity each
-    assert power.at[0, "Parents"] == medians.at["all", "Clients"] == 8
+    assert power.at[0, "All parents"] == medians.at["all", "Clients"] == 8
 
 
 def test_the_audit_adds_the_two_cohorts_up_to_all(small, tmp_path):

@@ -165,7 +165,7 @@ CMP_POWER = "cmp-power"
 EVENTS = "Parents with new proceedings"
 #: the power's columns: its counts, and what is worked out from them (hidden with them)
 HR_BELOW, HR_ABOVE = "Smallest effect detectable (HR below)", "or (HR above)"
-CLIENTS, SERVICE = "Parents", "In the service cohort"
+CLIENTS, SERVICE = "All parents", "Parents in the service cohort"
 
 
 def without_power(found: dict[str, Any] | None) -> str | None:

@@ -156,7 +156,7 @@ def settings_rows(results: Results) -> list[tuple[str, Any]]:
             "Protection of hidden counts",
             "none: exact counts (shared under agreement)"
             if s.audience == "shared"
-            else f"none can be {hiding_words(s.keep)} (protection_values = {s.keep})",
+            else f"no hidden count can be {hiding_words(s.keep)} (protection_values = {s.keep})",
         ),
         ("Symbols", f"{s.symbols} (the Notes sheet gives their meaning)"),
         ("Instruments", ", ".join(i.name for i in results.loaded.instruments)),

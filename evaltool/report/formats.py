@@ -83,7 +83,11 @@ def hiding_words(keep: int) -> str:
     """How far a hidden count is protected, in the words of "any figure from which one could
     be ...": ``keep`` is the setting ``protection_values`` (the fewest values a reader may
     narrow a hidden count to)."""
-    return "worked out" if keep <= 2 else f"worked out, or narrowed to fewer than {keep} values"
+    return (
+        "worked out"
+        if keep <= 2
+        else f"worked out, or narrowed to fewer than {keep} possible values"
+    )
 
 
 #: a share printed as a bound in place of its hidden value (``disclosure.band_text``)
