@@ -713,9 +713,10 @@ def _bands(
     returned for the record."""
     unknown = cells.hidden | before
     values = {**shown, **{u: v for u, v in cells.value.items() if u not in unknown}}
-    # a bound's steps leave threshold + 1 values whatever ``keep`` is: tighter steps say more
-    # and pass the audit less often (at 2 values, 60 clients lost their bound on recurrence)
-    wide = threshold + 1
+    # a bound's steps leave threshold + 1 values even where ``keep`` is fewer: tighter steps
+    # say more and pass the audit less often (at 2 values, 60 clients lost their bound on
+    # recurrence)
+    wide = max(threshold + 1, keep)
 
     def free(u: object) -> bool:
         return u in unknown or isinstance(u, str)
