@@ -77,3 +77,33 @@ def test_the_audit_adds_the_two_cohorts_up_to_all(small, tmp_path):
     edit(path, "Time to next proceedings", "Median time to new proceedings", {(1, "Clients"): 7})
     found = [f.message for f in attack([path])]
     assert any("comparison" in m and "exactly 1" in m for m in found), found
+
+
+@pytest.mark.parametrize("keep", [None, 2])
+def test_no_test_statistic_is_shown_beside_a_hidden_split_of_its_pairs(tmp_path, keep):
+    # an adversary (2026-12-07): 6 GBO pairs, Wilcoxon V = 20 of a possible 21 beside
+    # 0 unchanged: the ranks 2..6 are the improved and rank 1 the worse, so 5 and 1, both
+    # hidden; the note "zero changes dropped" said someone was unchanged
+    mp = pytest.MonkeyPatch()
+    mp.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    data = write_csv_folder(generate(n_clients=12, seed=3), tmp_path / "data")
+    settings = dataclasses.replace(load_settings(EXAMPLE_CONFIG), protection_values=keep)
+    checked = 0
+    for period in ("2024-Q4", "2025-Q1"):
+        pub = publish(run(data, settings, period))
+        for name, tests in pub.shown.items():
+            if not name.startswith("tests-"):
+                continue
+            split = pub.shown[name.replace("tests-", "compare-", 1)].values
+            holm_hidden = False
+            for r in range(len(tests.values)):
+                row = tests.values.iloc[r]
+                if any(split.at[r, c] == "c" for c in ("Improved", "Unchanged", "Worse")):
+                    checked += 1
+                    for col in tests.values.columns.drop(["Measure", "Pairs"]):
+                        assert row[col] == "c", (period, name, r, col, row[col])
+                holm_hidden |= row["p (Holm)"] == "c"
+            if holm_hidden:  # adjusted over every row: hidden in all
+                assert (tests.values["p (Holm)"] == "c").all()
+    mp.undo()
+    assert checked  # the service has rows with a hidden split

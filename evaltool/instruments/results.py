@@ -80,6 +80,13 @@ class SummaryTable:
     #: share is hidden and its denominator shown, a bound may be printed in its place ("at
     #: most 20%"), if the audit finds that the bound narrows no hidden count (``disclosure``)
     ratios: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: column -> cells of the same row in other tables, (table, column): hidden in a row
+    #: wherever any of them is (a test statistic printed on the Annex gives back the split of
+    #: the pairs into improved, unchanged and worse printed on the Before and after sheet)
+    hidden_with: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    #: columns worked out across the rows (a p-value adjusted for the other measures, Holm):
+    #: hidden in every row wherever hidden in one
+    hidden_whole: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,13 @@ def comparison_tables(
         frame = frame.reset_index(drop=True)
         main = [c for c in frame.columns if c not in TEST_COLUMNS or c in ("Measure", "Pairs")]
         name = f"compare-{instrument}"
+        # the tests give back who improved: with 6 pairs, a Wilcoxon V of 20 (of 21) beside
+        # 0 unchanged says 5 improved and 1 worse (an adversary, 2026-12-07), and the note
+        # "zero changes dropped" that someone was unchanged; so each row's statistics are
+        # hidden wherever its improved, unchanged or worse is, and the Holm p-values, worked
+        # out over every row, wherever one row's are
+        split = tuple((name, c) for c in ("Improved", "Unchanged", "Worse") if c in frame)
+        statistics = [h for h in TEST_COLUMNS if h not in ("Measure", "Pairs")]
         tests.append(
             SummaryTable(
                 f"tests-{instrument}",
@@ -109,6 +116,8 @@ def comparison_tables(
                 frame[list(TEST_COLUMNS)],
                 counts=("Pairs",),
                 derived={h: "Pairs" for h in TEST_COLUMNS if h not in ("Measure", "Pairs", "Note")},
+                hidden_with={h: split for h in statistics},
+                hidden_whole=("p (Holm)",),
                 formats={"df": "0", "Wilcoxon V": "0.0"},
                 note="Paired t-test and Wilcoxon signed-rank test, two-sided; p (Holm): "
                 "adjusted across the measures of the instrument. The pairs are those of the "

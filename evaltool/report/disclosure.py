@@ -945,6 +945,13 @@ def _render(
         for base in (bases,) if isinstance(bases, str) else bases:
             if col in sup and base in sup:
                 sup[col] = sup[col] | sup[base]
+    for col, others in table.hidden_with.items():
+        if col in sup:
+            for r in range(len(frame)):
+                sup[col][r] |= any((other, r, c) in cells.hidden for other, c in others)
+    for col in table.hidden_whole:
+        if col in sup and sup[col].any():
+            sup[col][:] = True
     shown = {}
     for col in frame.columns:
         values = frame[col].astype(object).to_numpy(copy=True)
