@@ -107,3 +107,24 @@ def test_no_test_statistic_is_shown_beside_a_hidden_split_of_its_pairs(tmp_path,
                 assert (tests.values["p (Holm)"] == "c").all()
     mp.undo()
     assert checked  # the service has rows with a hidden split
+
+
+def test_a_share_is_never_shown_beside_its_hidden_denominator(small):
+    # an adversary (2026-12-07): 12 positive answers of a hidden count, at 60.0%, gave the
+    # count (20); less last return's 19, the quarter's one answer, and its "0 positive" the
+    # one respondent's answer. Every share a table declares is hidden (or a bound) wherever
+    # its numerator or its denominator is
+    from evaltool.report.disclosure import BAND
+
+    _, pub = small
+    checked = 0
+    for tables in pub.sheets.values():
+        for t in tables:
+            shown = pub.shown[t.name].values
+            for share, (num, den) in t.ratios.items():
+                for r in range(len(shown)):
+                    if "c" in (shown.at[r, num], shown.at[r, den]):
+                        checked += 1
+                        value = shown.at[r, share]
+                        assert value == "c" or BAND.match(str(value)), (t.name, r, share, value)
+    assert checked

@@ -202,7 +202,10 @@ class GoalAttainment(Instrument):
                     "Mean baseline T": "Clients",
                     "Mean latest T": "Clients",
                     "Mean change in T": "Clients",
-                    "Share of goals at or above expected": "Goals at or above expected",
+                    "Share of goals at or above expected": (
+                        "Goals at or above expected",
+                        "Goals",
+                    ),
                 },
                 percent=("Share of goals at or above expected",),
                 ratios={

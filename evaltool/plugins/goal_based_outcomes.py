@@ -168,7 +168,7 @@ class GoalBasedOutcomes(Instrument):
             "Mean first rating": "Goals rated twice or more",
             "Mean latest rating": "Goals rated twice or more",
             "Mean change": "Goals rated twice or more",
-            "Share of goals improved": "Goals improved",
+            "Share of goals improved": ("Goals improved", "Goals rated twice or more"),
         }
         if self.threshold is not None:
             counts.append("Goals reliably improved")

@@ -150,7 +150,9 @@ class Survey(Instrument):
                 f"{self.title}: items",
                 table,
                 counts=("Answers", "Positive answers"),
-                derived={"Mean": "Answers", "Share positive": "Positive answers"},
+                # a share is hidden with its denominator too: 12 positive of a hidden count at
+                # 60.0% gave the count (20), and less last return's 19 the quarter's 1
+                derived={"Mean": "Answers", "Share positive": ("Positive answers", "Answers")},
                 percent=("Share positive",),
                 ratios={"Share positive": ("Positive answers", "Answers")},
                 note=f"Scale {self.lo}-{self.hi}; positive = {positive} or better, after "
