@@ -128,3 +128,24 @@ def test_a_share_is_never_shown_beside_its_hidden_denominator(small):
                         value = shown.at[r, share]
                         assert value == "c" or BAND.match(str(value)), (t.name, r, share, value)
     assert checked
+
+
+def test_goal_rating_means_are_of_parents_not_goals(small):
+    # an adversary (2026-12-07): the quarter's 6 goals and to date's 12 were 6 apart, so both
+    # rows' means were shown, but the goals were of 4 and 7 parents: 12 x 2.08 - 6 x 2 = 13
+    # gave the first ratings of the 3 parents between them. The means now count parents
+    from evaltool.plugins.goal_based_outcomes import PEOPLE
+
+    _, pub = small
+    gbo = next(t for ts in pub.sheets.values() for t in ts if t.name == "gbo").data
+    shown = pub.shown["gbo"].values
+    rows = {w: i for i, w in enumerate(gbo["Window"])}
+    q, td = rows["Quarter"], rows["To date"]
+    assert (gbo.at[q, "Goals rated twice or more"], gbo.at[td, "Goals rated twice or more"]) == (
+        6,
+        12,
+    )
+    assert (gbo.at[q, "Clients"], gbo.at[td, "Clients"]) == (4, 7)
+    assert (gbo.at[q, PEOPLE], gbo.at[td, PEOPLE]) == (3, 6)  # with a goal rated twice
+    for col in ("Mean first rating", "Mean latest rating", "Mean change"):
+        assert shown.at[q, col] == "c"  # of 3 parents: a small count, and 3 from to date's

@@ -20,7 +20,10 @@ from evaltool.instruments.kit import (
     scale_bounds,
     setting,
 )
-from evaltool.instruments.results import Cite, Evaluation, Headline, SummaryTable
+from evaltool.instruments.results import Cite, Evaluation, Headline, Relation, SummaryTable
+
+#: the parents whose goals the means average (each with a goal rated twice or more)
+PEOPLE = "Clients with a goal rated twice or more"
 
 
 class GoalBasedOutcomes(Instrument):
@@ -151,6 +154,7 @@ class GoalBasedOutcomes(Instrument):
                 "Clients": goals["client_id"].nunique(),
                 "Goals": len(goals),
                 "Goals rated twice or more": len(changed),
+                PEOPLE: changed["client_id"].nunique(),
                 "Mean first rating": changed["first"].mean(),
                 "Mean latest rating": changed["latest"].mean(),
                 "Mean change": changed["change"].mean(),
@@ -163,11 +167,15 @@ class GoalBasedOutcomes(Instrument):
         table["Share of goals improved"] = table["Goals improved"] / table[
             "Goals rated twice or more"
         ].where(table["Goals rated twice or more"] > 0)
-        counts = ["Clients", "Goals", "Goals rated twice or more", "Goals improved"]
+        counts = ["Clients", "Goals", "Goals rated twice or more", PEOPLE, "Goals improved"]
+        # the means are over goals, but a reader subtracts people: two rows 6 goals apart
+        # were 3 parents apart, and 12 x 2.08 - 6 x 2 gave those parents' first ratings (an
+        # adversary, 2026-12-07). So the means are of the parents whose goals they average,
+        # for the rule on means (report/magnitudes.py) and for hiding with a small count
         derived = {
-            "Mean first rating": "Goals rated twice or more",
-            "Mean latest rating": "Goals rated twice or more",
-            "Mean change": "Goals rated twice or more",
+            "Mean first rating": PEOPLE,
+            "Mean latest rating": PEOPLE,
+            "Mean change": PEOPLE,
             "Share of goals improved": ("Goals improved", "Goals rated twice or more"),
         }
         if self.threshold is not None:
@@ -177,15 +185,21 @@ class GoalBasedOutcomes(Instrument):
             if self.threshold is not None
             else "not set in the definition, so not reported"
         )
+        name = "gbo"
         return [
             SummaryTable(
-                "gbo",
+                name,
                 f"{self.title}: goal ratings",
                 table,
                 tuple(counts),
                 derived,
                 percent=("Share of goals improved",),
                 ratios={"Share of goals improved": ("Goals improved", "Goals rated twice or more")},
+                relations=tuple(
+                    Relation((((name, r, PEOPLE), 1.0), ((name, r, other), -1.0)), "<=")
+                    for r in range(len(table))
+                    for other in ("Clients", "Goals rated twice or more")
+                ),
                 note=note,
             )
         ]
