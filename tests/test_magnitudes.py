@@ -12,7 +12,7 @@ import pytest
 
 from evaltool.instruments.results import SummaryTable
 from evaltool.report.disclosure import SUPPRESSED, suppress
-from evaltool.report.magnitudes import PREFIX, hold_means, mean_columns
+from evaltool.report.magnitudes import PREFIX, VALUES, hold_means, mean_columns
 from evaltool.report.publish import _labels
 
 
@@ -33,10 +33,14 @@ def goals(rows: list[tuple[str, int, float]], name: str = "gbo") -> SummaryTable
     )
 
 
-def held(table: SummaryTable, earlier=None, period="2025-Q4", threshold=5):
+def held(table: SummaryTable, earlier=None, period="2025-Q4", threshold=5, every=False):
+    """Which rows' means are held, and what is recorded: the group sizes (``every``: and
+    the means sent)."""
     shown = {table.name: suppress(table, threshold)}
     record, _ = hold_means([table], shown, _labels, period, earlier or {}, threshold)
     values = shown[table.name].values
+    if not every:
+        record = {k: v for k, v in record.items() if k.startswith(PREFIX)}
     return [values.at[r, "Mean first rating"] == SUPPRESSED for r in range(len(values))], record
 
 
@@ -59,11 +63,26 @@ def test_groups_far_apart_or_equal_are_both_shown():
 def test_last_quarters_to_date_holds_this_one_until_the_group_grows_by_more_than_threshold():
     _, first = held(goals([("To date", 8, 2.0)]), period="2025-Q1")
     assert first == {f"{PREFIX}2025-Q1|gbo|Window=To date|Goals rated twice or more": (8.0, False)}
+    _, sent = held(goals([("To date", 8, 2.0)]), period="2025-Q1", every=True)
+    means = {k: v for k, v in sent.items() if k.startswith(VALUES)}
+    assert means == {
+        f"{VALUES}2025-Q1|gbo|Window=To date|Goals rated twice or more|{c}": (x, False)
+        for c, x in (("Mean first rating", 2.0), ("Mean change", 1.0))
+    }
     for n, hide in ((9, True), (13, True), (14, False), (3, True)):
         hidden, record = held(goals([("To date", n, 2.5)]), earlier=first)
         # 3 is hidden as a small count; 9 and 13 are one to five goals from the 8 sent
         assert hidden == [hide], n
         assert list(record.values()) == [(float(n), hide)]
+
+
+def test_the_same_group_with_a_mean_that_moved_is_held():
+    # an adversary (2026-12-07): the same 6 parents, latest mean 5.67 then 6.50: 6 x 0.83 =
+    # +5, the change of the 3 read again. Same size and same means as printed: nothing new
+    _, sent = held(goals([("To date", 6, 5.67)]), period="2025-Q1", every=True)
+    assert held(goals([("To date", 6, 6.5)]), earlier=sent)[0] == [True]
+    assert held(goals([("To date", 6, 5.67)]), earlier=sent)[0] == [False]
+    assert held(goals([("To date", 12, 6.5)]), earlier=sent)[0] == [False]  # six more
 
 
 def test_a_mean_that_was_held_earlier_does_not_hold_a_later_one():

@@ -14,8 +14,15 @@ first (the headline before the detail); across returns, what was sent stands and
 return's mean waits until its group has grown by more than the threshold. Medians and
 quartiles are order statistics, not sums, and shares are counts: neither is held here.
 
+A group of the same size as one shown before is the same people, but a value that moves for
+them (a latest reading, a change) moves its mean: the difference gives the total change of
+whoever was read again (6 parents' latest mean 5.67, then 6.50: +5 for the 3 read again, an
+adversary found). So a mean that differs, as printed, from the one sent for a group of that
+size is held as well.
+
 Each population a return prints a mean over is recorded as ``μ|period|table|row|count``:
-its size and whether its means were shown. Only the size is kept, never the mean.
+its size and whether its means were shown; and each mean it showed, as printed (two
+decimals), as ``μv|period|table|row|count|column``: what was sent, nothing more.
 """
 
 from __future__ import annotations
@@ -32,13 +39,17 @@ from evaltool.report.disclosure import SUPPRESSED, Suppressed
 
 #: the record's keys of mean populations start with this
 PREFIX = "μ|"
+#: ... and of the means shown over them, as printed
+VALUES = "μv|"
 _ORDER_STATISTIC = re.compile(r"median|quartile", re.IGNORECASE)
 _REVISION = re.compile(r"#\d+$")
 
 NOTE = (
     "[c] beside a mean: its group differs by 1 to {threshold} people from a group whose mean "
-    "is shown here or in an earlier return, so the two would give those few people's total; "
-    "it is shown again once the group has grown by more."
+    "is shown here or in an earlier return, so the two would give those few people's total "
+    "(or it is the same group, with a mean that moved since it was sent: the difference "
+    "would give the change of whoever was read again); it is shown again once the group has "
+    "grown by more."
 )
 
 
@@ -74,8 +85,28 @@ def earlier_sizes(cells: dict[str, tuple[float, bool]]) -> dict[str, list[float]
     return out
 
 
+def earlier_means(cells: dict[str, tuple[float, bool]]) -> dict[str, list[tuple[float, dict]]]:
+    """Population key -> [(its size, {column: mean as printed})] for each earlier return
+    that showed its means."""
+    sizes: dict[tuple[str, str], float] = {}
+    values: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for key, (x, hidden) in cells.items():
+        key = _REVISION.sub("", key)  # a revision's own figures: compared as any other
+        if key.startswith(PREFIX) and not hidden:
+            _, period, rest = key.split("|", 2)
+            sizes[(period, rest)] = x
+        elif key.startswith(VALUES):
+            _, period, rest = key.split("|", 2)
+            population, column = rest.rsplit("|", 1)
+            values[(period, population)][column] = x
+    out: dict[str, list[tuple[float, dict]]] = defaultdict(list)
+    for (period, population), n in sizes.items():
+        out[population].append((n, values.get((period, population), {})))
+    return out
+
+
 def is_mean_key(key: str) -> bool:
-    return key.startswith(PREFIX)
+    return key.startswith(PREFIX) or key.startswith(VALUES)
 
 
 def hold_means(
@@ -89,6 +120,7 @@ def hold_means(
     """Hide, in ``shown``, the means the rule holds back. Returns the populations to record
     (key -> (size, hidden)) and the names of the tables where a mean was held."""
     before = earlier_sizes(earlier)
+    sent = earlier_means(earlier)
     groups: dict[tuple, list[_Group]] = defaultdict(list)
     for t in tables:
         bases = mean_columns(t)
@@ -115,7 +147,10 @@ def hold_means(
             visible = any(_number(s.values.at[g.row, c]) for c in g.columns)
             if visible:
                 near = [*kept, *(before.get(g.key, []) if g.across else [])]
-                if any(1 <= abs(g.n - m) <= threshold for m in near):
+                moved = g.across and any(
+                    n == g.n and _moved(s, g, means) for n, means in sent.get(g.key, [])
+                )
+                if moved or any(1 <= abs(g.n - m) <= threshold for m in near):
                     for c in g.columns:
                         if _number(s.values.at[g.row, c]):
                             s.values.at[g.row, c] = SUPPRESSED
@@ -125,7 +160,22 @@ def hold_means(
                 else:
                     kept.append(g.n)
             record[f"{PREFIX}{period_code}|{g.key}"] = (g.n, not visible)
+            for c in g.columns if visible else ():
+                if _number(s.values.at[g.row, c]):
+                    x = round(float(s.values.at[g.row, c]), 2)
+                    record[f"{VALUES}{period_code}|{g.key}|{c}"] = (x, False)
     return record, held
+
+
+def _moved(s: Suppressed, g: _Group, means: dict[str, float]) -> bool:
+    """Does a mean of this group, as printed, differ from the one sent for a group of its
+    size (the same people)?"""
+    return any(
+        c in means
+        and _number(s.values.at[g.row, c])
+        and round(float(s.values.at[g.row, c]), 2) != means[c]
+        for c in g.columns
+    )
 
 
 def _number(value: object) -> bool:
