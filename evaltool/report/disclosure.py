@@ -171,6 +171,12 @@ class _Components:
             self.parent[self(a)] = self(b)
 
 
+def values_kept(threshold: int, keep: int | None = None) -> int:
+    """The fewest values a reader may narrow a hidden count to: ``keep`` (the setting
+    ``protection_values``), else threshold + 1."""
+    return threshold + 1 if keep is None else keep
+
+
 def audit(
     value: dict[Ref, float],
     hidden: set[Ref],
@@ -188,7 +194,7 @@ def audit(
     ``value`` holds the shown cells' values (a hidden cell's entry, if any, is not used);
     ``only``: check just these (hiding more cells only widens every range, so a cell found
     safe stays safe)."""
-    keep = threshold + 1 if keep is None else keep
+    keep = values_kept(threshold, keep)
     watch = set(watch)
     checked = hidden | watch
     if only is not None:
@@ -574,7 +580,7 @@ def protect(
     A hidden share may be printed as a bound (``_bands``); the bounds' relations are appended
     to ``bands_out``, for the record. ``keep``: the fewest values a reader may narrow a hidden
     count to (``threshold`` + 1 unless set)."""
-    keep = threshold + 1 if keep is None else keep
+    keep = values_kept(threshold, keep)
     earlier = earlier or {}
     known = {ref: v for ref, (v, h) in earlier.items() if not h}
     before = {ref for ref, (_, h) in earlier.items() if h}

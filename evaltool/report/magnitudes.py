@@ -80,9 +80,15 @@ def earlier_sizes(cells: dict[str, tuple[float, bool]]) -> dict[str, list[float]
     out: dict[str, list[float]] = defaultdict(list)
     for key, (n, hidden) in cells.items():
         if key.startswith(PREFIX) and not hidden:
-            _, _period, rest = _REVISION.sub("", key).split("|", 2)
-            out[rest].append(n)
+            out[_split(key)[1]].append(n)
     return out
+
+
+def _split(key: str) -> tuple[str, str]:
+    """(period, the rest) of a recorded key (``μ|period|...`` or ``μv|period|...``), a
+    revision's mark dropped: its figures are compared as any other."""
+    _, period, rest = _REVISION.sub("", key).split("|", 2)
+    return period, rest
 
 
 def earlier_means(cells: dict[str, tuple[float, bool]]) -> dict[str, list[tuple[float, dict]]]:
@@ -91,12 +97,10 @@ def earlier_means(cells: dict[str, tuple[float, bool]]) -> dict[str, list[tuple[
     sizes: dict[tuple[str, str], float] = {}
     values: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
     for key, (x, hidden) in cells.items():
-        key = _REVISION.sub("", key)  # a revision's own figures: compared as any other
         if key.startswith(PREFIX) and not hidden:
-            _, period, rest = key.split("|", 2)
-            sizes[(period, rest)] = x
+            sizes[_split(key)] = x
         elif key.startswith(VALUES):
-            _, period, rest = key.split("|", 2)
+            period, rest = _split(key)
             population, column = rest.rsplit("|", 1)
             values[(period, population)][column] = x
     out: dict[str, list[tuple[float, dict]]] = defaultdict(list)
@@ -161,8 +165,7 @@ def hold_means(
                     kept.append(g.n)
             record[f"{PREFIX}{period_code}|{g.key}"] = (g.n, not visible)
             for c in g.columns if visible else ():
-                if _number(s.values.at[g.row, c]):
-                    x = round(float(s.values.at[g.row, c]), 2)
+                if (x := _printed(s, g, c)) is not None:
                     record[f"{VALUES}{period_code}|{g.key}|{c}"] = (x, False)
     return record, held
 
@@ -171,11 +174,14 @@ def _moved(s: Suppressed, g: _Group, means: dict[str, float]) -> bool:
     """Does a mean of this group, as printed, differ from the one sent for a group of its
     size (the same people)?"""
     return any(
-        c in means
-        and _number(s.values.at[g.row, c])
-        and round(float(s.values.at[g.row, c]), 2) != means[c]
-        for c in g.columns
+        c in means and (x := _printed(s, g, c)) is not None and x != means[c] for c in g.columns
     )
+
+
+def _printed(s: Suppressed, g: _Group, column: str) -> float | None:
+    """A mean of the group as the return prints it (two decimals); None where not shown."""
+    value = s.values.at[g.row, column]
+    return round(float(value), 2) if _number(value) else None
 
 
 def _number(value: object) -> bool:

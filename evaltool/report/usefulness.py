@@ -132,9 +132,9 @@ def least_hidden(tables: list[SummaryTable], threshold: int, keep: int | None = 
     widens nothing). Groups are counted only where their cells above the threshold are not
     in a group counted already, so the bound adds up; relations between tables only add to
     what must be hidden."""
-    from evaltool.report.disclosure import Cells, sum_groups, total_groups
+    from evaltool.report.disclosure import Cells, sum_groups, total_groups, values_kept
 
-    keep = threshold + 1 if keep is None else keep
+    keep = values_kept(threshold, keep)
     value = Cells(tables).value
     used: set = set()
     least = 0
