@@ -81,6 +81,22 @@ def flow_relations(table: str, labels: list[str]) -> list[Relation]:
     return out
 
 
+def flow_unseen(table: str, trend: pd.DataFrame) -> dict[str, float]:
+    """The true values of :func:`flow_relations`' unseen quantities: a quarter's closures of
+    started cases (previous caseload + starts - caseload) and of cases closed while waiting
+    (the rest of its closures). Both count people, so the protection watches them: one
+    referral closed before starting, worked out exactly from four shown figures, is a person.
+    """
+    caseload = trend[CASELOAD].astype(float)
+    started = caseload.shift(1, fill_value=0.0) + trend[STARTS] - caseload
+    waiting = trend[CLOSURES] - started
+    out: dict[str, float] = {}
+    for q, label in enumerate(trend["Quarter"]):
+        out[f"{table}: closures of started cases, {label}"] = float(started.iloc[q])
+        out[f"{table}: closures while waiting, {label}"] = float(waiting.iloc[q])
+    return out
+
+
 def activity_tables(clients: pd.DataFrame, period: Period) -> list[SummaryTable]:
     """The quarterly trend, this quarter's closures by reason, and cumulative totals."""
     clients = service_clients(clients)
@@ -136,6 +152,7 @@ def activity_tables(clients: pd.DataFrame, period: Period) -> list[SummaryTable]
             note="Caseload and waiting list are counted on the last day of each quarter.",
             chart="line",
             relations=tuple(flow_relations("activity", list(trend["Quarter"]))),
+            unseen=flow_unseen("activity", trend) if len(trend) else {},
         ),
         SummaryTable(
             "closures",

@@ -87,6 +87,11 @@ class SummaryTable:
     #: columns worked out across the rows (a p-value adjusted for the other measures, Holm):
     #: hidden in every row wherever hidden in one
     hidden_whole: tuple[str, ...] = ()
+    #: the "To date" row's columns that count what the instrument's Before and after row
+    #: counts, {Before and after column: this table's column} ({"Pairs": "Clients with a goal
+    #: rated twice or more"}): one quantity each where the values agree, so that neither
+    #: shows what the other hides
+    same_as_pairs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

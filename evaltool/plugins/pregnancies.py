@@ -164,6 +164,26 @@ class Pregnancies(Instrument):
         status = todate.loc[outcome == "live_birth", "baby_care_status"].fillna("not recorded")
         statuses = status.value_counts().reindex([*CARE_STATUS, "not recorded"], fill_value=0)
         pct = int(round(self.level * 100))
+        by_outcome = _with_total(outcomes, "Outcome", "Pregnancies", "All pregnancies")
+        by_status = _with_total(statuses, "Care status", "Babies", "All live births")
+        to_date = next(i for i, (_, start, _) in enumerate(ctx.windows) if start is None)
+        live = list(by_outcome["Outcome"]).index("live birth")
+        # what the notes say a reader can rely on: every pregnancy known to date has an
+        # outcome row, and a baby's status is one per live birth
+        same = (
+            Relation(
+                (
+                    (("pregnancy-outcomes", len(by_outcome) - 1, "Pregnancies"), 1.0),
+                    (("pregnancy-rate", to_date, "Pregnancies known"), -1.0),
+                )
+            ),
+            Relation(
+                (
+                    (("baby-care-status", len(by_status) - 1, "Babies"), 1.0),
+                    (("pregnancy-outcomes", live, "Pregnancies"), -1.0),
+                )
+            ),
+        )
         return [
             SummaryTable(
                 "pregnancy-rate",
@@ -191,14 +211,15 @@ class Pregnancies(Instrument):
             SummaryTable(
                 "pregnancy-outcomes",
                 f"{self.title}: outcomes to date",
-                _with_total(outcomes, "Outcome", "Pregnancies", "All pregnancies"),
+                by_outcome,
                 counts=("Pregnancies",),
                 total_row="All pregnancies",
+                relations=same,
             ),
             SummaryTable(
                 "baby-care-status",
                 f"{self.title}: where babies born live are living",
-                _with_total(statuses, "Care status", "Babies", "All live births"),
+                by_status,
                 counts=("Babies",),
                 total_row="All live births",
             ),
