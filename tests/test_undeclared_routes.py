@@ -273,3 +273,71 @@ def test_the_pregnancy_tables_print_two_quantities_twice(small):
         assert (
             pub.shown[a[0]].suppressed.at[a[1], a[2]] == pub.shown[b[0]].suppressed.at[b[1], b[2]]
         )
+
+
+def test_partner_referrals_to_date_less_last_quarters_give_no_one_away(tmp_path, monkeypatch):
+    """150 clients (seed 2150), 2025-Q3 sent, then 2025-Q4: parents referred to a substance
+    misuse service to date were 17, then 18, and this quarter's 1 is hidden. A parent is
+    counted once to date, so the growth is the parents referred for the first time: the code
+    before showed both totals (1 came back, and so for 25 rows of eight services; found by
+    mining identities across two returns). Now the growth is protected like a count."""
+    from evaltool.report import record
+    from evaltool.report.output import write_output
+
+    rec = tmp_path / "record.sqlite"
+    monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
+    data = write_csv_folder(generate(n_clients=150, seed=2150), tmp_path / "data")
+    settings = load_settings(EXAMPLE_CONFIG)
+    q3 = run(data, settings, "2025-Q3")
+    write_output(q3, tmp_path / "q3.xlsx", final=True)
+    earlier = record.read(rec, settings.service)
+    q4 = run(data, settings, "2025-Q4")
+    pub = publish(q4, earlier)
+    to_date = next(
+        t for ts in pub.sheets.values() for t in ts if t.name == "partner-access-to-date"
+    )
+    shown = pub.shown[to_date.name]
+    growths = []
+    for r, kind in enumerate(to_date.data["Service type"]):
+        then = earlier.cells[f"2025-Q3|{to_date.name}|Service type={kind}|Clients referred"]
+        now = to_date.data.at[r, "Clients referred"]
+        growths.append((kind, then[0], now))
+        both = not then[1] and not shown.suppressed.at[r, "Clients referred"]
+        assert not (both and 1 <= now - then[0] <= 5), (kind, then, now)
+    assert ("substance misuse", 17.0, 18) in growths
+
+
+def test_what_the_words_and_the_cox_model_say_of_counts_is_protected(tmp_path, monkeypatch):
+    """25 clients (seed 7), 2024-Q4, with [value]: the Value for money sheet says "about 5"
+    parents a year, so 6 or 7 started in the four quarters to the period end; the financial
+    year's starts, hidden, came back as 6 or 7 (true 7; an adversary, 2026-12-07). Now the
+    words are relations on the constant 1 and the protection meets them: the reader, with
+    every declared relation, narrows no hidden count below six values. A finite Cox hazard
+    ratio for the cohorts says each had an event: declared too."""
+    from evaltool.report.disclosure import audit
+    from evaltool.report.publish import ONE
+    from tests.test_value import _example_settings
+
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    data = write_csv_folder(generate(n_clients=25, seed=7), tmp_path / "data")
+    results = run(data, load_settings(_example_settings(tmp_path, "")), "2024-Q4")
+    assert results.value.parents == 5 and results.value.parents_range == (6, 7)
+    pub = publish(results)
+    one = pub.keys.get(ONE, "one")
+    stated = [r for r in pub.relations if any(k == one for k, _ in r[1])]
+    assert any(-7.0 in (c for _, c in r[1]) for r in stated)  # starts <= 7
+    assert any(6.0 in (c for _, c in r[1]) for r in stated)  # starts >= 6
+    # the reader: every shown cell, the declared relations with the constant, nothing else
+    by_key = {v: k for k, v in pub.keys.items()}
+    shown = {k: v for k, (v, h) in pub.cells.items() if not h}
+    hidden = {k for k, (_, h) in pub.cells.items() if h}
+    from evaltool.instruments.results import Relation
+
+    rels = [Relation(tuple((k, c) for k, c in terms), op) for op, terms in pub.relations]
+    # and the words as the reader writes them: 6 <= the starts of 2024-25 Q1 to Q4 <= 7
+    quarters = [f"activity|Quarter=2024-25 Q{q}|Starts" for q in (1, 2, 3, 4)]
+    shown["one"] = 1.0
+    rels.append(Relation((*((q, 1.0) for q in quarters), ("one", -7.0)), "<="))
+    rels.append(Relation((*((q, -1.0) for q in quarters), ("one", 6.0)), "<="))
+    leaks = audit(shown, hidden, rels, 5, keep=6)
+    assert leaks == [], [(by_key.get(x.cell, x.cell), x.low, x.high) for x in leaks]

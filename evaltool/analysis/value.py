@@ -181,6 +181,8 @@ class Value:
     not_computed: str = ""
     notes: list[str] = field(default_factory=list)
     days: int | None = None  # the time the effect is read at
+    #: what ``parents_words`` says of the starts in the four quarters to the period end
+    parents_range: tuple[int, int] | None = None
 
     @property
     def profile(self) -> list[float]:
@@ -209,26 +211,32 @@ def _cost_lines(vs: ValueSettings, price_year: int, deflator: Deflator) -> list:
 
 def _parents(
     vs: ValueSettings, clients: pd.DataFrame, end: dt.date, threshold: int
-) -> tuple[float | None, str]:
+) -> tuple[float | None, str, tuple[int, int] | None]:
+    """Parents a year, the words, and what the words say of the parents who started in the
+    twelve months (the four quarters) to ``end``: from..to, or None where they say nothing
+    of them (a planned caseload). "About 5" says 6 or 7 started: the publication declares
+    it, so that the quarters' starts are protected with it (an adversary read a hidden
+    financial year's starts as 6 or 7 from it, 2026-12-07)."""
     if vs.parents_per_year is not None:
-        return vs.parents_per_year, f"{vs.parents_per_year:g} a year ([value] parents_per_year)"
+        words = f"{vs.parents_per_year:g} a year ([value] parents_per_year)"
+        return vs.parents_per_year, words, None
     own = service_clients(clients)
     if "start_date" not in own:
         own = own.assign(start_date=pd.NaT)
     start = pd.to_datetime(own["start_date"], errors="coerce")
     hi = pd.Timestamp(end)
-    n = int(((start > hi - pd.Timedelta(days=365)) & (start <= hi)).sum())
+    n = int(((start > hi - pd.DateOffset(years=1)) & (start <= hi)).sum())
     rounded = 5 * round(n / 5)
     if n <= threshold or rounded == 0:
         return None, (
             f"too few parents started in the 12 months to {end:%d %b %Y} to use the count "
             "(a money figure would give it back): set [value] parents_per_year, the planned "
             "caseload"
-        )
+        ), (0, threshold)
     return float(rounded), (
         f"about {rounded} a year (the parents who started in the 12 months to "
         f"{end:%d %b %Y}, rounded to the nearest 5)"
-    )
+    ), (max(rounded - 2, threshold + 1), rounded + 2)
 
 
 def _service_costs(
@@ -443,7 +451,7 @@ def value_for_money(
     deflator = read_deflator(vs.deflator)
     price_year = vs.price_year or max(deflator.index)
     lines = _cost_lines(vs, price_year, deflator)
-    parents, parents_words = _parents(vs, clients, end, threshold)
+    parents, parents_words, stated = _parents(vs, clients, end, threshold)
     # the effect at effect_days, else at the longest of the reported times both cohorts reach
     for days in [vs.effect_days] if vs.effect_days else sorted(times, reverse=True):
         found = choose_effect(vs, survival, compared, days, threshold)
@@ -462,6 +470,7 @@ def value_for_money(
                 effect, None)  # fmt: skip
     out.notes = _notes(vs, price_year, deflator)
     out.days = effect_days
+    out.parents_range = stated
     if effect is None:
         out.not_computed = f"no effect to value: {found}"
         return out

@@ -92,6 +92,11 @@ class SummaryTable:
     #: rated twice or more"}): one quantity each where the values agree, so that neither
     #: shows what the other hides
     same_as_pairs: dict[str, str] = field(default_factory=dict)
+    #: count columns that count people once to date (a parent referred twice is one parent):
+    #: in a table of "To date" rows, or one named ``<x>-to-date`` beside its ``<x>-quarter``,
+    #: a figure never below last quarter's return's and at most that plus this quarter's; the
+    #: growth, people counted for the first time, is protected like a count
+    grows: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -288,6 +288,7 @@ class DomainScale(Instrument):
                         else "To date: everyone assessed so far."
                     ),
                     chart="radar" if start is None else None,
+                    grows=("Clients with 2+ readings",),
                     relations=tuple(relations),
                 )
             )

@@ -211,6 +211,7 @@ class GoalAttainment(Instrument):
                 ratios={
                     "Share of goals at or above expected": ("Goals at or above expected", "Goals")
                 },
+                grows=("Clients",),
                 note="Quarter: clients with a goal review in the quarter, scored on all their "
                 "reviews up to the quarter end. To date: every client with a review.",
             )

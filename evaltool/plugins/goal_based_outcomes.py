@@ -196,6 +196,7 @@ class GoalBasedOutcomes(Instrument):
                 percent=("Share of goals improved",),
                 ratios={"Share of goals improved": ("Goals improved", "Goals rated twice or more")},
                 same_as_pairs={"Pairs": PEOPLE, "Goals": "Goals rated twice or more"},
+                grows=("Clients", PEOPLE),
                 relations=tuple(
                     Relation((((name, r, PEOPLE), 1.0), ((name, r, other), -1.0)), "<=")
                     for r in range(len(table))

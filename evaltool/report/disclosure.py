@@ -598,6 +598,7 @@ def protect(
     every = [rel for t in tables for rel in table_relations(t)] + list(relations)
     watch: set[str] = set()
     every_value = {**{ref: v for ref, (v, _) in earlier.items()}, **cells.value}
+    every_value.update({name: v for t in tables for name, v in t.unseen.items()})
     for t in tables:
         for implied in (r for r in t.relations if isinstance(r, Implied)):
             if not all(ref in every_value for ref, _ in implied.terms):

@@ -10,13 +10,14 @@ out.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from dataclasses import replace as _replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from evaltool.analysis.windows import RECURRENCE, STRATA
+from evaltool.analysis.windows import FOLLOWED, RECURRENCE, STRATA
 from evaltool.instruments.results import Headline, Implied, Ref, Relation, SummaryTable
 from evaltool.report import magnitudes, record
 from evaltool.report.disclosure import (
@@ -424,7 +425,9 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
             frame = by_name[table].data.reset_index(drop=True)
             row = _labels(by_name[table], frame, r) or f"row {r + 1}"
             revised.setdefault(table, []).append(f"{row.split('=')[-1]}, {col} (was {old:g})")
+    past[ONE] = (1.0, False)  # the constant 1, known to every reader
     extra: dict[str, list[Implied]] = {}
+    links += _stated(results, tables, values)
     links += _over_quarters(tables, keys, earlier, period, extra)
     links += _never_fall(keys, earlier, period, extra)
     links += within(tables, values, extra)
@@ -518,6 +521,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
         if s.suppressed.at[r, col]
     }
     cells = {keys[ref]: (v, ref in hidden) for ref, v in values.items() if ref in keys}
+    cells[ONE[0][1:]] = (1.0, False)
     means, held = magnitudes.hold_means(
         tables, shown, _labels, period.code, earlier.cells, threshold
     )
@@ -560,6 +564,50 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
     return words_of(results, pub)
 
 
+#: the constant 1, recorded with every return, for what a return says of a count by words
+#: or by a figure that needs one ("about 5 a year": 6 or 7 started)
+ONE: Ref = ("@one", 0, "")
+
+
+def _stated(
+    results: Results, tables: list[SummaryTable], values: dict[Ref, float]
+) -> list[Relation]:
+    """What words and derived figures of the return say of counts, as relations on the
+    constant: the Value for money sheet's parents a year bound the starts of the four
+    quarters to the period end ("about 5": 6 or 7); a Cox hazard ratio for the cohorts,
+    finite, says each cohort had new proceedings (an adversary narrowed a hidden 0..6 to 1..5
+    with it, 2026-12-07)."""
+    out: list[Relation] = []
+    by_name = {t.name: t.data.reset_index(drop=True) for t in tables}
+    value = getattr(results, "value", None)
+    stated = getattr(value, "parents_range", None)
+    trend = by_name.get("activity")
+    if stated is not None and trend is not None:
+        quarters = [results.period]
+        for _ in range(3):
+            quarters.append(quarters[-1].previous())
+        labels = {q.label for q in quarters}
+        rows = [r for r in trend.index if trend.at[r, "Quarter"] in labels]
+        starts = [(("activity", r, "Starts"), 1.0) for r in rows]
+        low, high = stated
+        if all(t in values for t, _ in starts):
+            total = sum(values[t] for t, _ in starts)
+            if low <= total <= high:  # as the words say (else they say nothing of these)
+                out.append(Relation((*starts, (ONE, -float(high))), "<="))
+                if low > 0:
+                    out.append(Relation((*((t, -c) for t, c in starts), (ONE, float(low))), "<="))
+    cox, med = by_name.get("cox"), by_name.get("km-median")
+    if cox is not None and med is not None and "Covariate" in cox and "Group" in med:
+        rows = cox.index[cox["Covariate"] == "cohort"]
+        finite = len(rows) and pd.notna(pd.to_numeric(cox.at[rows[0], "Hazard ratio"], "coerce"))
+        for g in ("service", "comparison") if finite else ():
+            r = med.index[med["Group"] == g]
+            cell = ("km-median", int(r[0]), "Events") if len(r) else None
+            if cell in values and values[cell] >= 1:
+                out.append(Relation(((ONE, 1.0), (cell, -1.0)), "<="))
+    return out
+
+
 def within(
     tables: list[SummaryTable], values: dict[Ref, float], extra: dict[str, list[Implied]]
 ) -> list[Relation]:
@@ -570,7 +618,66 @@ def within(
         _never_started(tables, values)
         + _analysed(tables, values, extra)
         + _same_people(tables, values)
+        + _followed_a_year(tables, values, extra)
     )
+
+
+def _followed_a_year(
+    tables: list[SummaryTable], values: dict[Ref, float], extra: dict[str, list[Implied]]
+) -> list[Relation]:
+    """The parents whose first year after joining ended in a quarter joined a year before
+    it: at most that quarter's starts (the activity trend), and the rest, who moved away or
+    died in the year or are not analysed, count people (7 followed a year of 8 who started
+    says 1 left; found by mining identities across two returns). Declared where it holds on
+    these values (a year from the last day of a leap February can end a quarter early)."""
+    by_name = {t.name: t for t in tables}
+    trend, rec = by_name.get("activity"), by_name.get(RECURRENCE)
+    if trend is None or rec is None:
+        return []
+    labels = list(trend.data.reset_index(drop=True)["Quarter"])
+    out: list[Relation] = []
+    lefts: list[tuple[str, float]] = []
+    for name, followed in rec.unseen.items():
+        m = re.search(rf"{re.escape(FOLLOWED)}, (\d{{4}})-Q(\d)$", name)
+        row = next(
+            (
+                r
+                for r, label in enumerate(labels)
+                if m and label.startswith(m.group(1)) and label.endswith(f"Q{m.group(2)}")
+            ),
+            None,
+        )
+        if row is None or row < 4 or ("activity", row - 4, "Starts") not in values:
+            continue
+        starts = ("activity", row - 4, "Starts")
+        if followed > values[starts]:
+            continue  # not what the reader would assume here: nothing to link
+        left = f"{RECURRENCE}: joined a year before, not followed, {name.rsplit(', ', 1)[-1]}"
+        extra.setdefault(RECURRENCE, []).append(Implied(left, ((starts, 1.0), (name, -1.0))))
+        out.append(Relation(((name, 1.0), (starts, -1.0)), "<="))
+        lefts.append((left, values[starts] - followed))
+    # and those who left moved away or died in the year (closed for it by now), or are not
+    # analysed: at most the closures to date for those reasons and the other exclusions
+    why, closures = by_name.get("km-exclusions"), by_name.get("closures")
+    if lefts and why is not None and closures is not None:
+        c = closures.data.reset_index(drop=True)
+        gone = [
+            ("closures", int(r), "Closures")
+            for r in c.index[
+                (c["Window"] == "To date") & c["Closure reason"].isin(("moved away", "died"))
+            ]
+        ]
+        w = why.data.reset_index(drop=True)
+        others = [
+            ("km-exclusions", int(r), "Clients")
+            for r in w.index[w["Reason"] != "service cohort: never started"]
+        ]
+        cap = [*gone, *others]
+        if all(t in values for t in cap) and sum(v for _, v in lefts) <= sum(
+            values[t] for t in cap
+        ):
+            out.append(Relation((*((n, 1.0) for n, _ in lefts), *((t, -1.0) for t in cap)), "<="))
+    return out
 
 
 def _over_quarters(
@@ -585,12 +692,13 @@ def _over_quarters(
     (``GROWING``) at least last quarter's and at most that plus the quarter, the growth a
     count of people (``implied``, by table)."""
     previous = period.previous()
-    out: list[Relation] = []
+    out: list[Relation] = _grown(tables, earlier, period, implied)
     for t in tables:
-        if (t.name not in CUMULATIVE and t.name not in GROWING) or "Window" not in t.data:
+        known = t.name in CUMULATIVE or t.name in GROWING or t.grows
+        if not known or "Window" not in t.data:
             continue
         frame = t.data.reset_index(drop=True)
-        spec = CUMULATIVE.get(t.name)
+        spec = CUMULATIVE.get(t.name) or (None if t.name in GROWING else t.grows)
         groups = [(c,) if isinstance(c, str) else tuple(c) for c in (spec or t.counts)]
         for r in frame.index[frame["Window"] == "To date"]:
             labels = _labels(t, frame, r)
@@ -620,6 +728,42 @@ def _over_quarters(
                 out.append(Relation((*now, *then, *this), "<="))
                 name = f"{t.name}: {', '.join(cols)} counted for the first time, {period.code}"
                 implied.setdefault(t.name, []).append(Implied(name, (*now, *then)))
+    return out
+
+
+def _grown(
+    tables: list[SummaryTable],
+    earlier: record.Earlier,
+    period: Period,
+    implied: dict[str, list[Implied]],
+) -> list[Relation]:
+    """A table ``<x>-to-date`` whose columns ``grows`` count people once, against its
+    ``<x>-quarter`` and last quarter's return: the figure never falls, grows by at most this
+    quarter's, and the growth is a count of people (partner referrals: 12 parents referred to
+    date, then 14, say 2 referred for the first time this quarter, however the quarter's own
+    figure is hidden)."""
+    by_name = {t.name: t for t in tables}
+    previous = period.previous()
+    out: list[Relation] = []
+    for t in tables:
+        quarter = by_name.get(t.name.removesuffix("-to-date") + "-quarter")
+        if not t.grows or not t.name.endswith("-to-date") or quarter is None:
+            continue
+        frame, qframe = t.data.reset_index(drop=True), quarter.data.reset_index(drop=True)
+        rows = {_labels(quarter, qframe, q): q for q in qframe.index}
+        for r in frame.index:
+            labels = _labels(t, frame, r)
+            q = rows.get(labels)
+            for col in t.grows:
+                before = _key(previous, t.name, labels, col)
+                if q is None or before not in earlier.cells or col not in qframe:
+                    continue
+                now, then = ((t.name, int(r), col), 1.0), (_as_ref(before), -1.0)
+                this = ((quarter.name, int(q), col), -1.0)
+                out.append(Relation(((now[0], -1.0), (then[0], 1.0)), "<="))
+                out.append(Relation((now, then, this), "<="))
+                name = f"{t.name}: {col} counted for the first time, {labels}, {period.code}"
+                implied.setdefault(t.name, []).append(Implied(name, (now, then)))
     return out
 
 

@@ -32,6 +32,12 @@ def survival_tables(fit: TimeToProceedings) -> list[SummaryTable]:
     med = medians_frame(fit)
     groups = list(med["Group"])
     relations = curve_relations("km", frame, fit, med)
+    # one first event per parent: a group's events are at most its parents (an adversary
+    # read a cohort of one parent's outcome from it, 2026-12-07)
+    relations += [
+        Relation(((("km-median", r, "Events"), 1.0), (("km-median", r, "Clients"), -1.0)), "<=")
+        for r in range(len(groups))
+    ]
     for parts, op in splits(fit, med):
         for col in ("Clients", "Events"):
             relations.append(
