@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
+from evaltool import api
 from evaltool.analysis.activity import activity_tables
 from evaltool.analysis.pbr import pbr_clients, pbr_table
 from evaltool.analysis.windows import summary_windows
@@ -302,3 +303,29 @@ def test_a_quarter_count_undone_since_an_earlier_return_is_a_new_quantity_the_re
     known |= {("t", r, "n"): float(x) for r, x in enumerate(n) if ("t", r, "n") not in hidden}
     # (the earlier return's own hidden 3 is 14 - 11 - 0: sent, and no concern of this one)
     assert not audit(known, hidden | {then("not met q1")}, reader, 5, only=hidden)
+
+
+def test_a_small_services_payment_by_results_series_is_written_quarter_after_quarter(
+    tmp_path, monkeypatch
+):
+    """12 clients (seed 3), [pbr] on, final returns 2024-Q4 and 2025-Q1: the code before
+    refused 2025-Q1 ("pbr-cohort, row 1, 'Lost to follow-up': can be worked out as exactly
+    0"; an adversary found three small services' series broken, 2026-12-07). A hidden 0
+    worked out says nobody is there; it is a leak only as a part of a group that could then
+    read as all in one category. The series, and evaltool audit of it, stay clean."""
+    from evaltool.report.audit import attack
+    from evaltool.report.output import write_output
+    from evaltool.synthetic import generate, write_csv_folder
+    from tests.conftest import EXAMPLE_CONFIG
+
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    config = tmp_path / "evaltool.toml"
+    config.write_text(EXAMPLE_CONFIG.read_text() + "\n[pbr]\nenabled = true\n")
+    settings = api.load_settings(config)
+    data = write_csv_folder(generate(n_clients=12, seed=3), tmp_path / "data")
+    outs = []
+    for period in ("2024-Q4", "2025-Q1"):
+        out = tmp_path / f"{period}.xlsx"
+        write_output(api.run(data, settings, period), out, final=True)
+        outs.append(out)
+    assert attack(outs) == []

@@ -92,7 +92,10 @@ def flow_unseen(table: str, trend: pd.DataFrame) -> dict[str, float]:
     waiting = trend[CLOSURES] - started
     out: dict[str, float] = {}
     for q, label in enumerate(trend["Quarter"]):
-        out[f"{table}: closures of started cases, {label}"] = float(started.iloc[q])
+        # where nobody closed while waiting, the closures of started cases are the quarter's
+        # closures, protected as that cell already: watched apart only where they differ
+        if waiting.iloc[q]:
+            out[f"{table}: closures of started cases, {label}"] = float(started.iloc[q])
         out[f"{table}: closures while waiting, {label}"] = float(waiting.iloc[q])
     return out
 

@@ -228,15 +228,23 @@ def _parents(
     n = int(((start > hi - pd.DateOffset(years=1)) & (start <= hi)).sum())
     rounded = 5 * round(n / 5)
     if n <= threshold or rounded == 0:
-        return None, (
-            f"too few parents started in the 12 months to {end:%d %b %Y} to use the count "
-            "(a money figure would give it back): set [value] parents_per_year, the planned "
-            "caseload"
-        ), (0, threshold)
-    return float(rounded), (
-        f"about {rounded} a year (the parents who started in the 12 months to "
-        f"{end:%d %b %Y}, rounded to the nearest 5)"
-    ), (max(rounded - 2, threshold + 1), rounded + 2)
+        return (
+            None,
+            (
+                f"too few parents started in the 12 months to {end:%d %b %Y} to use the count "
+                "(a money figure would give it back): set [value] parents_per_year, the planned "
+                "caseload"
+            ),
+            (0, threshold),
+        )
+    return (
+        float(rounded),
+        (
+            f"about {rounded} a year (the parents who started in the 12 months to "
+            f"{end:%d %b %Y}, rounded to the nearest 5)"
+        ),
+        (max(rounded - 2, threshold + 1), rounded + 2),
+    )
 
 
 def _service_costs(

@@ -874,7 +874,12 @@ def attack(paths: Sequence[Path], threshold: int = 5, keep: int | None = None) -
     split = sorted(
         {t for r in plain for t, _ in r.terms if isinstance(t, str) and t.startswith(SPLIT)}
     )
-    leaks: list[Leak] = audit(value, hidden, plain, threshold, [*watch, *split], keep=keep)
+    # a hidden 0 worked out says nobody is there: a finding only as a part of a group (the
+    # rest could then read as all in one category), as the protection counts it
+    parts = _group_parts(returns)
+    leaks: list[Leak] = audit(
+        value, hidden, plain, threshold, [*watch, *split], keep=keep, zeros_matter=parts
+    )
     leaks = _lowest(leaks, value, hidden, plain)
     leaks = [leak for leak in leaks if leak.cell not in split or leak.low >= 1]
     findings = [Finding("hidden figure worked out", _leak(leak, reading)) for leak in leaks]
@@ -883,7 +888,7 @@ def attack(paths: Sequence[Path], threshold: int = 5, keep: int | None = None) -
         assumed = [Relation(r.terms, r.op) for r in reading.assumed]
         relations = plain + assumed
         near = _near(assumed, relations, value, hidden)
-        leaks = audit(value, hidden, relations, threshold, watch, near, keep)
+        leaks = audit(value, hidden, relations, threshold, watch, near, keep, parts)
         for leak in _lowest(leaks, value, hidden, relations):
             if leak.cell not in found:
                 found.add(leak.cell)
@@ -903,6 +908,20 @@ def attack(paths: Sequence[Path], threshold: int = 5, keep: int | None = None) -
     findings += _magnitudes(returns, threshold)
     findings += _categories(returns) + _one_category(returns)
     return findings
+
+
+def _group_parts(returns: Sequence[Return]) -> set:
+    """The cells that are parts of a total row or of a summed column, in every return."""
+    out: set = set()
+    for ret in returns:
+        for t in ret.tables:
+            counts = t.counts()
+            for _, _label, rows in _total_rows(t, counts):
+                out.update((t.name, q, col) for q in rows for col in counts)
+            for total, sums in SUMS.items():
+                if total in counts and all(p in counts for p in sums):
+                    out.update((t.name, r, p) for r in range(len(t.rows)) for p in sums)
+    return out
 
 
 def _lowest(leaks: list[Leak], value: dict, hidden: set, relations: list) -> list[Leak]:

@@ -185,6 +185,7 @@ def audit(
     watch: Iterable[str] = (),
     only: set | None = None,
     keep: int | None = None,
+    zeros_matter: set | None = None,
 ) -> list[Leak]:
     """Every hidden cell (and every implied count named in ``watch``) whose feasible range,
     given the shown cells and the relations, spans fewer than ``keep`` whole numbers
@@ -193,7 +194,9 @@ def audit(
     about a few people; one narrowed to 2 to 4 does.)
     ``value`` holds the shown cells' values (a hidden cell's entry, if any, is not used);
     ``only``: check just these (hiding more cells only widens every range, so a cell found
-    safe stays safe)."""
+    safe stays safe). ``zeros_matter``: where given, a cell worked out as exactly 0 is a leak
+    only if it is in this set (the parts of groups, and earlier returns' cells); otherwise
+    every such cell is one."""
     keep = values_kept(threshold, keep)
     watch = set(watch)
     checked = hidden | watch
@@ -245,7 +248,11 @@ def audit(
                 low = round(bottom) if bottom is not None else 0
             else:
                 low = 0
-            if high - low + 1 < keep and low <= threshold:  # a small count, narrowed
+            # a small count, narrowed; one worked out as exactly 0 says nobody is there,
+            # which tells nothing about anyone (a zero is printed as 0 anyway), unless it is
+            # a part of a group that could then read as all in one category
+            zero_ok = high < 1 and zeros_matter is not None and t not in zeros_matter
+            if high - low + 1 < keep and low <= threshold and not zero_ok:
                 found.append(Leak(t, float(low), float(high), used))  # type: ignore[arg-type]
         leaks += found
     return leaks
@@ -519,6 +526,17 @@ def _partner(
     return first
 
 
+def _zeros_matter(tables: Sequence[SummaryTable], earlier: Iterable) -> set:
+    """The cells whose being worked out as exactly 0 is a leak: the parts of a table's
+    groups (the rest of the group could then read as all in one category) and every earlier
+    return's cell. Elsewhere a hidden 0 worked out says only that nobody is there."""
+    out = set(earlier)
+    for t in tables:
+        for parts, _ in total_groups(t) + sum_groups(t):
+            out.update(parts)
+    return out
+
+
 def _lone_categories(tables: Sequence[SummaryTable], cells: Cells, public: set[Ref]) -> list[Ref]:
     """A zero part to hide in each group that shows one part as ``c`` or above 0 and every
     other part as 0, with a total that is not 0: it would read as "all of them are in this
@@ -626,11 +644,12 @@ def protect(
             by_term[t].append(rel)
     pending: set | None = cells.hidden | watch | {t for t in before if find(t) in mine}
     rank = headline_rank(tables)
+    matter = _zeros_matter(tables, earlier)
     picked: set[Ref] = set()  # hidden to protect another cell (secondary)
     clean = False
     for _ in range(10_000):
         values = {**shown, **{k: v for k, v in cells.value.items() if k not in cells.hidden}}
-        leaks = audit(values, cells.hidden | before, every, threshold, watch, pending, keep)
+        leaks = audit(values, cells.hidden | before, every, threshold, watch, pending, keep, matter)
         if not leaks:
             lone = _lone_categories(tables, cells, public)
             if not lone:
@@ -650,7 +669,7 @@ def protect(
                 hidden = cells.hidden | before | {t}
                 near = _reachable(leak.cell, by_term, lambda u: u in hidden or isinstance(u, str))
                 trial = {k: v for k, v in values.items() if k != t}
-                return not audit(trial, hidden, near, threshold, watch, {leak.cell}, keep)
+                return not audit(trial, hidden, near, threshold, watch, {leak.cell}, keep, matter)
 
             pick = _partner(leak, by_term, cells, threshold, public, mends, rank)
             if pick is not None and pick not in cells.hidden:
@@ -725,6 +744,8 @@ def _bands(
     # recurrence)
     wide = max(threshold + 1, keep)
 
+    matter = _zeros_matter(tables, before)
+
     def free(u: object) -> bool:
         return u in unknown or isinstance(u, str)
 
@@ -745,7 +766,7 @@ def _bands(
             for u, _ in rel.terms
             if u in unknown or (isinstance(u, str) and u in watch)
         }
-        found = audit(values, unknown, near, threshold, watch, check, keep)
+        found = audit(values, unknown, near, threshold, watch, check, keep, matter)
         link(rels, add=False)
         return not found
 
@@ -909,6 +930,7 @@ def _give_back(
     the reader can work out exactly is always shown: hiding it protects nothing, and showing
     it in one place while hiding it in another only confuses. Nor is a cell shown again
     where it would leave a group reading as all in one category (see ``_lone_categories``)."""
+    matter = _zeros_matter(tables, before)
     order = sorted(picked, key=lambda t: (-rank.get(t, 2), -cells.value[t], repr(t)))
     start = _Solver.asked
     for t in order:
@@ -924,7 +946,7 @@ def _give_back(
             if u in hidden or u in before or (isinstance(u, str) and u in watch)
         }
         values = {**shown, **{k: v for k, v in cells.value.items() if k not in hidden}}
-        if audit(values, hidden | before, near, threshold, watch, check, keep):
+        if audit(values, hidden | before, near, threshold, watch, check, keep, matter):
             continue
         cells.hidden = hidden
         if _lone_categories(tables, cells, public):  # it would read as one category

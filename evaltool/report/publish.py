@@ -10,14 +10,13 @@ out.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from dataclasses import replace as _replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from evaltool.analysis.windows import FOLLOWED, RECURRENCE, STRATA
+from evaltool.analysis.windows import RECURRENCE, STRATA
 from evaltool.instruments.results import Headline, Implied, Ref, Relation, SummaryTable
 from evaltool.report import magnitudes, record
 from evaltool.report.disclosure import (
@@ -618,66 +617,7 @@ def within(
         _never_started(tables, values)
         + _analysed(tables, values, extra)
         + _same_people(tables, values)
-        + _followed_a_year(tables, values, extra)
     )
-
-
-def _followed_a_year(
-    tables: list[SummaryTable], values: dict[Ref, float], extra: dict[str, list[Implied]]
-) -> list[Relation]:
-    """The parents whose first year after joining ended in a quarter joined a year before
-    it: at most that quarter's starts (the activity trend), and the rest, who moved away or
-    died in the year or are not analysed, count people (7 followed a year of 8 who started
-    says 1 left; found by mining identities across two returns). Declared where it holds on
-    these values (a year from the last day of a leap February can end a quarter early)."""
-    by_name = {t.name: t for t in tables}
-    trend, rec = by_name.get("activity"), by_name.get(RECURRENCE)
-    if trend is None or rec is None:
-        return []
-    labels = list(trend.data.reset_index(drop=True)["Quarter"])
-    out: list[Relation] = []
-    lefts: list[tuple[str, float]] = []
-    for name, followed in rec.unseen.items():
-        m = re.search(rf"{re.escape(FOLLOWED)}, (\d{{4}})-Q(\d)$", name)
-        row = next(
-            (
-                r
-                for r, label in enumerate(labels)
-                if m and label.startswith(m.group(1)) and label.endswith(f"Q{m.group(2)}")
-            ),
-            None,
-        )
-        if row is None or row < 4 or ("activity", row - 4, "Starts") not in values:
-            continue
-        starts = ("activity", row - 4, "Starts")
-        if followed > values[starts]:
-            continue  # not what the reader would assume here: nothing to link
-        left = f"{RECURRENCE}: joined a year before, not followed, {name.rsplit(', ', 1)[-1]}"
-        extra.setdefault(RECURRENCE, []).append(Implied(left, ((starts, 1.0), (name, -1.0))))
-        out.append(Relation(((name, 1.0), (starts, -1.0)), "<="))
-        lefts.append((left, values[starts] - followed))
-    # and those who left moved away or died in the year (closed for it by now), or are not
-    # analysed: at most the closures to date for those reasons and the other exclusions
-    why, closures = by_name.get("km-exclusions"), by_name.get("closures")
-    if lefts and why is not None and closures is not None:
-        c = closures.data.reset_index(drop=True)
-        gone = [
-            ("closures", int(r), "Closures")
-            for r in c.index[
-                (c["Window"] == "To date") & c["Closure reason"].isin(("moved away", "died"))
-            ]
-        ]
-        w = why.data.reset_index(drop=True)
-        others = [
-            ("km-exclusions", int(r), "Clients")
-            for r in w.index[w["Reason"] != "service cohort: never started"]
-        ]
-        cap = [*gone, *others]
-        if all(t in values for t in cap) and sum(v for _, v in lefts) <= sum(
-            values[t] for t in cap
-        ):
-            out.append(Relation((*((n, 1.0) for n, _ in lefts), *((t, -1.0) for t in cap)), "<="))
-    return out
 
 
 def _over_quarters(
