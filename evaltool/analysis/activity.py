@@ -92,10 +92,10 @@ def flow_unseen(table: str, trend: pd.DataFrame) -> dict[str, float]:
     waiting = trend[CLOSURES] - started
     out: dict[str, float] = {}
     for q, label in enumerate(trend["Quarter"]):
-        # where nobody closed while waiting, the closures of started cases are the quarter's
-        # closures, protected as that cell already: watched apart only where they differ
-        if waiting.iloc[q]:
-            out[f"{table}: closures of started cases, {label}"] = float(started.iloc[q])
+        # both, always: a quarter's one closure of a started case can be pinned by the
+        # caseloads and starts while the closures cell, hidden, is not (a sweep of a
+        # 40-client series, 2026-12-07)
+        out[f"{table}: closures of started cases, {label}"] = float(started.iloc[q])
         out[f"{table}: closures while waiting, {label}"] = float(waiting.iloc[q])
     return out
 
