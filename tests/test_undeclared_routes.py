@@ -165,7 +165,7 @@ def test_a_quarters_closures_while_waiting_are_watched():
 
     from evaltool.analysis.activity import activity_tables
     from evaltool.periods import make_period
-    from evaltool.report.disclosure import Cells, audit, protect, table_relations
+    from evaltool.report.disclosure import Cells, audit, hidden_refs, protect, table_relations
 
     day = pd.Timestamp
     rows = [(day("2025-01-10"), day("2025-02-01"), pd.NaT, None)] * 10  # Q1: 10 start
@@ -183,13 +183,7 @@ def test_a_quarters_closures_while_waiting_are_watched():
     assert tables[0].unseen[waiting] == 2
     shown = protect(tables, 5)
     cells = Cells(tables)
-    hidden = {
-        (name, r, col)
-        for name, s in shown.items()
-        for col in s.suppressed.columns
-        for r in range(len(s.suppressed))
-        if s.suppressed.at[r, col]
-    }
+    hidden = hidden_refs(shown)
     values = {k: v for k, v in cells.value.items() if k not in hidden}
     relations = [rel for t in tables for rel in table_relations(t)]
     assert audit(values, hidden, relations, 5, {waiting}) == []

@@ -616,7 +616,6 @@ def protect(
     every = [rel for t in tables for rel in table_relations(t)] + list(relations)
     watch: set[str] = set()
     every_value = {**{ref: v for ref, (v, _) in earlier.items()}, **cells.value}
-    every_value.update({name: v for t in tables for name, v in t.unseen.items()})
     for t in tables:
         for implied in (r for r in t.relations if isinstance(r, Implied)):
             if not all(ref in every_value for ref, _ in implied.terms):
@@ -685,9 +684,22 @@ def protect(
     bands: dict[Ref, str] = {}
     if clean:
         _give_back(
-            picked, cells, shown, before, by_term, threshold, watch, rank, tables, public, keep
+            picked,
+            cells,
+            shown,
+            before,
+            by_term,
+            threshold,
+            watch,
+            rank,
+            tables,
+            public,
+            keep,
+            matter,
         )
-        bands, learnt = _bands(tables, cells, shown, before, by_term, threshold, watch, keep)
+        bands, learnt = _bands(
+            tables, cells, shown, before, by_term, threshold, watch, keep, matter
+        )
         if bands_out is not None:
             bands_out.extend(learnt)
     out = {}
@@ -718,6 +730,7 @@ def _bands(
     threshold: int,
     watch: set[str],
     keep: int,
+    matter: set,
 ) -> tuple[dict[Ref, str], list[Relation]]:
     """A bound in place of each hidden share that can take one (``SummaryTable.ratios``),
     and what the reader learns from every such share, bound or ``c``, as relations.
@@ -743,8 +756,6 @@ def _bands(
     # say more and pass the audit less often (at 2 values, 60 clients lost their bound on
     # recurrence)
     wide = max(threshold + 1, keep)
-
-    matter = _zeros_matter(tables, before)
 
     def free(u: object) -> bool:
         return u in unknown or isinstance(u, str)
@@ -922,6 +933,7 @@ def _give_back(
     tables: Sequence[SummaryTable],
     public: set[Ref],
     keep: int,
+    matter: set,
 ) -> None:
     """Show again each cell hidden to protect another that no longer needs it: greedy
     suppression hides more than it must (a partner picked early may be made needless by a
@@ -929,8 +941,8 @@ def _give_back(
     everything it is tied to stays clean, so the result is as safe as before. A hidden cell
     the reader can work out exactly is always shown: hiding it protects nothing, and showing
     it in one place while hiding it in another only confuses. Nor is a cell shown again
-    where it would leave a group reading as all in one category (see ``_lone_categories``)."""
-    matter = _zeros_matter(tables, before)
+    where it would leave a group reading as all in one category (see ``_lone_categories``).
+    ``matter``: the cells whose exact 0 is a leak (``_zeros_matter``, worked out once)."""
     order = sorted(picked, key=lambda t: (-rank.get(t, 2), -cells.value[t], repr(t)))
     start = _Solver.asked
     for t in order:
@@ -1009,6 +1021,17 @@ def _render(
         n_primary,
         n_secondary,
     )
+
+
+def hidden_refs(shown: dict[str, Suppressed]) -> set[Ref]:
+    """Every cell a protection hid, as (table, row, column)."""
+    return {
+        (name, r, col)
+        for name, s in shown.items()
+        for col in s.suppressed.columns
+        for r in range(len(s.suppressed))
+        if s.suppressed.at[r, col]
+    }
 
 
 def suppress(table: SummaryTable, threshold: int) -> Suppressed:

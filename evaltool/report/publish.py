@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from evaltool.analysis.survival.table import NEVER_STARTED
 from evaltool.analysis.windows import RECURRENCE, STRATA
 from evaltool.instruments.results import Headline, Implied, Ref, Relation, SummaryTable
 from evaltool.report import magnitudes, record
@@ -28,6 +29,7 @@ from evaltool.report.disclosure import (
     Suppressed,
     _Components,
     audit,
+    hidden_refs,
     pinned,
     protect,
     table_relations,
@@ -512,13 +514,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
         return any(e.high - e.low <= leak.high - leak.low for e in found)
 
     leaks = [leak for leak in leaks if not given_away(leak)]
-    hidden = {
-        (name, r, col)
-        for name, s in shown.items()
-        for col in s.suppressed.columns
-        for r in range(len(s.suppressed))
-        if s.suppressed.at[r, col]
-    }
+    hidden = hidden_refs(shown)
     cells = {keys[ref]: (v, ref in hidden) for ref, v in values.items() if ref in keys}
     cells[ONE[0][1:]] = (1.0, False)
     means, held = magnitudes.hold_means(
@@ -1022,7 +1018,7 @@ def _never_started(tables: list[SummaryTable], values: dict[Ref, float]) -> list
     why, windows = by_name.get("km-exclusions"), by_name.get("activity-windows")
     if why is None or windows is None or "Reason" not in why or "Window" not in windows:
         return []
-    n = why.index[why["Reason"] == "service cohort: never started"]
+    n = why.index[why["Reason"] == NEVER_STARTED]
     a = windows.index[windows["Window"] == "All time"]
     if len(n) != 1 or len(a) != 1:
         return []
@@ -1059,13 +1055,13 @@ def _analysed(
     g = med.index[med["Group"] == "service"]
     if len(a) != 1 or len(g) != 1:
         return []
-    started = (why["Reason"] == "service cohort: never started").any()
+    started = (why["Reason"] == NEVER_STARTED).any()
     joined = ("activity-windows", int(a[0]), "Starts" if started else "Referrals")
     analysed = ("km-median", int(g[0]), "Clients")
     others = [
         ("km-exclusions", int(r), "Clients")
         for r in why.index
-        if why.at[r, "Reason"] != "service cohort: never started"
+        if why.at[r, "Reason"] != NEVER_STARTED
     ]
     if any(t not in values for t in (joined, analysed, *others)):
         return []

@@ -53,6 +53,7 @@ ENTRY_WORDS = {
     "never started are kept; comparison cohort: referral): time before it is not counted",
 }
 JOINED_LATER = "joined on or after the extract date (not yet followed)"
+NEVER_STARTED = "service cohort: never started"
 NO_FOLLOW_UP = "no follow-up after joining (moved away or died by the day they joined)"
 #: age at origin, in the bands the recurrence research reports (Broadhurst et al. 2015)
 AGE_BANDS = ((0, 20, "under 20"), (20, 25, "20-24"), (25, 30, "25-29"), (30, 200, "30 and over"))
@@ -138,7 +139,7 @@ def survival_table(
         c["reference"] = start.where(cohort == "service", c["referral_date"])
     reason = pd.Series("", index=c.index, dtype=object)
     if entry == "start":
-        reason[(cohort == "service") & start.isna()] = "service cohort: never started"
+        reason[(cohort == "service") & start.isna()] = NEVER_STARTED
 
     p = proceedings[["client_id", "issued_date", "concluded_date"]]
     if subjects is not None:
@@ -235,7 +236,7 @@ def survival_table(
     add_age(kept)
     # every reason, always, in one order: a row that appeared only when non-zero would tell
     every = [
-        "service cohort: never started" if entry == "start" else None,
+        NEVER_STARTED if entry == "start" else None,
         None if origin == "start" else NO_INDEX,
         NOT_CONCLUDED if origin == "index-conclusion" else None,
         "origin after the extract date",
