@@ -237,8 +237,8 @@ def audit(
             {t for rel in rels for t, _ in rel.terms if not unknown(t) and not isinstance(t, str)}
         )
         for t in names:
-            if t not in checked:
-                continue
+            if t not in checked or solver.spans(index[t]) >= keep:
+                continue  # whole points already seen span enough values: it cannot narrow
             top = solver.extreme(index[t], maximise=True)
             if top is None or top >= CEILING - 0.5:  # no upper end (or no solution: the
                 continue  # relations do not hold for these data, so they tell nothing)
@@ -396,6 +396,8 @@ class _Solver:
         h.passModel(lp)
         self.h, self.last = h, None
         self.whole = np.arange(self.n, dtype=np.int32)
+        self.low: np.ndarray | None = None  # the least and greatest whole values seen
+        self.high: np.ndarray | None = None
 
     def feasible(self) -> bool:
         """Do the relations hold together (as a linear programme: a whole-number check would
@@ -408,7 +410,29 @@ class _Solver:
             self.h.changeColCost(self.last, 0.0)
             self.last = None
         self.h.run()
-        return self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        ok = self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        self._witness(ok)
+        return ok
+
+    def _witness(self, ok: bool) -> None:
+        """Keep the solution just found where it is whole: a point every relation allows,
+        so each variable's range spans at least from its least to its greatest such value
+        (``spans``), and a question whose answer cannot matter need not be asked."""
+        if not ok or self.n == 0:
+            return
+        x = np.asarray(self.h.getSolution().col_value)
+        if np.abs(x - np.round(x)).max(initial=0) > 1e-7:
+            return
+        x = np.round(x)
+        if self.low is None:
+            self.low, self.high = x.copy(), x.copy()
+        else:
+            np.minimum(self.low, x, out=self.low)
+            np.maximum(self.high, x, out=self.high)
+
+    def spans(self, j: int) -> float:
+        """How many whole values variable ``j`` is known to take (0 before any whole point)."""
+        return 0.0 if self.low is None else self.high[j] - self.low[j] + 1
 
     def extreme(self, j: int, maximise: bool) -> float | None:
         """The greatest (or least) whole value of variable ``j``; None if there is none."""
@@ -429,12 +453,14 @@ class _Solver:
             self.h.run()
             ok = self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
             value = self.h.getInfo().objective_function_value
+            self._witness(ok)
             kinds = [highspy.HighsVarType.kContinuous] * self.n
             self.h.changeColsIntegrality(self.n, self.whole, kinds)
             if not ok:
                 return None
         else:
             value = self.h.getInfo().objective_function_value
+            self._witness(True)
         return -value if maximise else value
 
 
