@@ -528,3 +528,37 @@ def test_a_csv_or_a_json_is_a_clear_error_not_a_crash(tmp_path):
     odd.write_bytes(b"PK not really")
     result = runner.invoke(app, ["audit", str(odd)])
     assert result.exit_code == 1 and "cannot be read as an Excel workbook" in result.output
+
+
+def test_the_parents_followed_a_year_against_the_starts_are_caught(tmp_path, monkeypatch):
+    """25 clients (seed 25) in 2025-Q4: 16 started, 12 of them by 31 Mar 2025, and all 12
+    followed for a year (nobody moved away or died; nobody else left out). The all-time count
+    is at most the starts up to a year before (and at least those less the parents lost), so
+    with the 12 and the 16 printed, as b09d13c printed them, the year's hidden 4 starts are
+    at most 4 (adversary 3's F2). The return as written hides enough, and keeps the outcome
+    (the 12 and the share as a bound), hiding the starts."""
+    from evaltool.synthetic import generate, write_csv_folder
+
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    data = write_csv_folder(generate(n_clients=25, seed=25), tmp_path / "data")
+    results = run(data, load_settings(EXAMPLE_CONFIG), "2025-Q4")
+    trend = results.activity[0].data.set_index("Quarter")
+    assert int(trend["Starts"].sum()) == 16 and int(trend.loc["2025-26 Q1":, "Starts"].sum()) == 4
+    year = results.recurrence.data.set_index("Window")
+    assert year.at["All time", "Parents followed for a year"] == 12
+    path = write_return(results, tmp_path / "r.xlsx")
+    assert attack([path]) == []
+    title = "New care proceedings within a year (service cohort)"
+    header, cols = locate(openpyxl.load_workbook(path)["Time to next proceedings"], title)
+    sheet = openpyxl.load_workbook(path)["Time to next proceedings"]
+    assert sheet.cell(row=header + 5, column=cols["Parents followed for a year"]).value == 12
+    # as b09d13c printed the windows: the starts shown, the referrals and the year's closures not
+    windows = "Activity in each window (service cohort)"
+    edit(
+        path, "Activity", windows, {(4, "Starts"): 16, (4, "Referrals"): "c", (3, "Closures"): "c"}
+    )
+    found = [f.message for f in attack([path])]
+    year_to_date = "row 'Financial year to date / 2025-26 Q1 to Q4', column 'Starts'"
+    assert any(
+        year_to_date in m and "0 to 4" in m and "'Parents followed for a year'" in m for m in found
+    ), found

@@ -329,3 +329,46 @@ def test_a_small_services_payment_by_results_series_is_written_quarter_after_qua
         write_output(api.run(data, settings, period), out, final=True)
         outs.append(out)
     assert attack(outs) == []
+
+
+def test_lost_to_follow_up_is_declared_at_most_the_closures_for_moving_away_or_dying():
+    """Lost to follow-up is decided on the day a parent moved away or died, as the sheet says:
+    a reader takes each outcome's lost in the quarter (all time) to be at most the quarter's
+    (to date) closures for those reasons (adversary 3's F5), and so does the protection,
+    where it holds."""
+    from evaltool.instruments.results import SummaryTable
+    from evaltool.report.disclosure import Cells
+    from evaltool.report.publish import _lost_to_follow_up
+
+    lost = "Decided: lost to follow-up"
+    pbr = SummaryTable(
+        "pbr",
+        "Payment-by-results outcomes (service cohort)",
+        pd.DataFrame(
+            {
+                "Outcome": ["not pregnant"] * 2 + ["no new proceedings"] * 2,
+                "Window": ["This quarter", "All time"] * 2,
+                lost: [1, 2, 0, 3],
+            }
+        ),
+        counts=(lost,),
+    )
+    closures = SummaryTable(
+        "closures",
+        "Closures by reason",
+        pd.DataFrame(
+            {
+                "Window": ["Quarter"] * 3 + ["To date"] * 3,
+                "Closure reason": ["moved away", "died", "completed"] * 2,
+                "Closures": [1, 0, 4, 2, 0, 9],
+            }
+        ),
+        counts=("Closures",),
+    )
+    tables = [pbr, closures]
+    declared = _lost_to_follow_up(tables, Cells(tables).value)
+    said = {(rel.terms[0][0][1], tuple(sorted(t[1] for t, _ in rel.terms[1:]))) for rel in declared}
+    # the quarter's against rows 0 and 1, all time against 3 and 4; not the 3 lost all time
+    # for no new proceedings (more than the 2 who moved away: not so here, nothing declared)
+    assert said == {(0, (0, 1)), (1, (3, 4)), (2, (0, 1))}
+    assert all(rel.op == "<=" for rel in declared)

@@ -23,6 +23,8 @@ ALL_TIME = "All time"
 #: a window that ended before anyone was referred: no figures, and this in its label
 BEFORE_SERVICE = "before the service began"
 CASELOAD_END = "Active caseload at the end"
+#: "a year" after joining, in days
+YEAR_DAYS = 365
 
 #: the recurrence table's quarterly quantities are the same in every return that uses them
 RECURRENCE = "recurrence-year"
@@ -158,7 +160,7 @@ def year_on(table: pd.DataFrame, days: int) -> tuple[pd.DataFrame, pd.Series, pd
 
 
 def recurrence_by_window(
-    table: pd.DataFrame, windows: list[Window], entry_words: str, days: int = 365
+    table: pd.DataFrame, windows: list[Window], entry_words: str, days: int = YEAR_DAYS
 ) -> SummaryTable:
     """Of the service's parents whose first year after joining ended in the window (and who
     were followed for all of it, or had new proceedings in it), how many had new care
@@ -223,7 +225,7 @@ def recurrence_by_window(
 STRATA = "recurrence-groups"
 
 
-def recurrence_by_group(table: pd.DataFrame, window: Window, days: int = 365) -> SummaryTable:
+def recurrence_by_group(table: pd.DataFrame, window: Window, days: int = YEAR_DAYS) -> SummaryTable:
     """The recurrence figure of ``window`` (all time) split by age band at origin, gender and
     the financial year of the origin: each split adds up to the window's figure (declared),
     a category nobody is in is still a row (a row that came and went would tell)."""

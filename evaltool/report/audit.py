@@ -31,6 +31,7 @@ row and column.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Sequence
@@ -144,18 +145,33 @@ class Reading:
     assumed: list = field(default_factory=list)  # relations true only as the tables define them
 
 
-@dataclass(frozen=True)
-class Assumed(Relation):
-    """A relation the return's definitions give but that returns made before issue 23's fix
-    may break ("never started" counted from the whole extract, not as at the period end):
-    solved in a second pass, its findings said to rest on it."""
-
-
 NEVER_STARTED_ASSUMPTION = (
     "taking 'service cohort: never started' (sheet 'Time to next proceedings', table 'Clients "
     "not analysed, by reason') to be the parents referred by the period end and not started by "
     "it, that is all-time referrals less all-time starts (sheet 'Activity')"
 )
+FOLLOWED_ASSUMPTION = (
+    "taking the all-time 'Parents followed for a year' (table 'New care proceedings within a "
+    "year') to be at most the starts up to a year before the period end, and at least those "
+    "less the closures to date for moving away or dying and the other parents not analysed"
+)
+
+
+@dataclass(frozen=True)
+class Assumed(Relation):
+    """A relation the return's definitions give but that returns made before issue 23's fix
+    may break ("never started" counted from the whole extract, not as at the period end):
+    solved in a second pass, its findings said to rest on it (``said``)."""
+
+    said = NEVER_STARTED_ASSUMPTION
+
+
+@dataclass(frozen=True)
+class AssumedYear(Assumed):
+    """What a reader assumes of the parents followed for a year (``_followed_a_year``): true
+    where nobody joined later than the start (an index still open), so an assumption."""
+
+    said = FOLLOWED_ASSUMPTION
 
 
 @dataclass
@@ -269,6 +285,8 @@ UNITS = {
     "Pairs": ("person or goal", "people or goals"),
 }
 ACTIVITY_TABLE = "Activity by quarter (service cohort)"
+RECURRENCE = "New care proceedings within a year"
+PBR = "Payment-by-results outcomes (service cohort)"
 #: a window's state at its end (caseload, not yet assessable) is its last quarter's; the
 #: activity table names the caseload differently
 STATE = {"Active caseload at the end": "Active caseload at quarter end"}
@@ -447,6 +465,7 @@ def relations_of(returns: Sequence[Return], threshold: int = 5) -> Reading:
                         for r in range(len(t.rows))
                     ]
         rels += _survival_links(ret, tables, ref)
+        rels += _lost_to_follow_up(tables, ref)
     # the same figure in several returns (or a figure a window names): one quantity
     for key, cells in figures.items():
         if not cells or (len(cells) < 2 and key not in wanted):
@@ -711,6 +730,82 @@ def _survival_links(ret: Return, tables: dict, ref) -> list:
                     )
                 )
             rels += _analysed(ret, why, windows, totals, n, a, ref)
+            rels += _followed_a_year(tables, why, windows, n, ref)
+    return rels
+
+
+def _followed_a_year(tables: dict, why: Table, windows: Table, n, ref) -> list:
+    """The all-time parents followed for a year against the starts (referrals, where parents
+    are followed from referral) of the quarters a year or more before the period end
+    (``publish._followed_a_year``, adversary 3's F2)."""
+    rec = next((t for (_, title), t in tables.items() if title.startswith(RECURRENCE)), None)
+    act = next((t for (_, title), t in tables.items() if title == ACTIVITY_TABLE), None)
+    closed = next((t for (_, title), t in tables.items() if title == "Closures by reason"), None)
+    if rec is None or act is None or not {"Window", "Quarters"} <= set(rec.columns):
+        return []
+    w, qs = rec.columns.index("Window"), rec.columns.index("Quarters")
+    a = next((i for i, o in enumerate(rec.rows) if o[w] == "All time"), None)
+    if a is None or "Quarter" not in act.columns:
+        return []
+    try:
+        end = dt.datetime.strptime(str(rec.rows[a][qs]).removeprefix("to "), "%d %b %Y").date()
+    except ValueError:
+        return []
+    cutoff = end - dt.timedelta(days=365)
+    column = "Starts" if n is not None else "Referrals"
+    began, ended = [], []
+    for r, row in enumerate(act.rows):
+        q = _parse_quarter(str(row[act.columns.index("Quarter")]))
+        if q is None:
+            continue
+        year, quarter, financial = q
+        month = (quarter - 1) * 3 + (4 if financial else 1)
+        first = dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+        after = dt.date(first.year + (first.month + 2) // 12, (first.month + 2) % 12 + 1, 1)
+        if first <= cutoff:
+            began.append(ref(act, r, column))
+        if after - dt.timedelta(days=1) <= cutoff:
+            ended.append(ref(act, r, column))
+    followed = ref(rec, a, "Parents followed for a year")
+    lost = [ref(why, i, "Clients") for i in range(len(why.rows)) if i != n]
+    if closed is not None and {"Window", "Closure reason"} <= set(closed.columns):
+        cw, cr = closed.columns.index("Window"), closed.columns.index("Closure reason")
+        lost += [
+            ref(closed, i, "Closures")
+            for i, o in enumerate(closed.rows)
+            if o[cw] == "To date" and o[cr] in ("moved away", "died")
+        ]
+    return [
+        AssumedYear(((followed, 1), *((c, -1) for c in began)), "<="),
+        AssumedYear(((followed, -1), *((c, 1) for c in ended), *((c, -1) for c in lost)), "<="),
+    ]
+
+
+def _lost_to_follow_up(tables: dict, ref) -> list:
+    """Payment by results' lost to follow-up, decided on the day a parent moved away or died:
+    each outcome's in the quarter (all time) at most the quarter's (to date) closures for
+    those reasons (``publish._lost_to_follow_up``, adversary 3's F5)."""
+    pbr = next((t for (_, title), t in tables.items() if title == PBR), None)
+    closed = next((t for (_, title), t in tables.items() if title == "Closures by reason"), None)
+    lost = "Decided: lost to follow-up"
+    if pbr is None or closed is None or lost not in pbr.columns or "Window" not in pbr.columns:
+        return []
+    if not {"Window", "Closure reason", "Closures"} <= set(closed.columns):
+        return []
+    cw, cr = closed.columns.index("Window"), closed.columns.index("Closure reason")
+    w = pbr.columns.index("Window")
+    rels: list = []
+    for window, span in (("This quarter", "Quarter"), ("All time", "To date")):
+        reasons = [
+            ref(closed, i, "Closures")
+            for i, o in enumerate(closed.rows)
+            if o[cw] == span and o[cr] in ("moved away", "died")
+        ]
+        rels += [
+            Relation(((ref(pbr, r, lost), 1), *((c, -1) for c in reasons)), "<=")
+            for r, o in enumerate(pbr.rows)
+            if o[w] == window
+        ]
     return rels
 
 
@@ -892,7 +987,9 @@ def attack(paths: Sequence[Path], threshold: int = 5, keep: int | None = None) -
         for leak in _lowest(leaks, value, hidden, relations):
             if leak.cell not in found:
                 found.add(leak.cell)
-                said = f"{_leak(leak, reading)}, {NEVER_STARTED_ASSUMPTION}"
+                said = f"{_leak(leak, reading)}, " + "; or ".join(
+                    sorted({type(r).said for r in reading.assumed})
+                )
                 findings.append(Finding("hidden figure worked out", said))
     for w in watch:
         if w in found:

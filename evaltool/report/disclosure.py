@@ -542,8 +542,18 @@ def _partner(
         if depth < 2 and len(reach) > size:
             continue
         order = [t for t in preferred(candidates) if t not in tried]
-        first = first or (order[0] if order else None)
-        for t in order[:MAX_TRIES]:
+        # a favoured cell (``protect``'s ``favour``) is hidden only where no other cell,
+        # however far, can be: the search walks on through it (as if hidden) to the cells
+        # beyond, and the others go first, over as many rounds as it takes
+        plain = [t for t in order if rank.get(t, 2) <= 2]
+        favoured = {t for t in candidates if rank.get(t, 2) > 2} - reach
+        if not plain and (favoured or len(reach) > size) and depth < MAX_DEPTH - 1:
+            reach |= favoured
+            continue
+        if not plain and first is not None:  # a cell not favoured is there to hide first
+            order = []
+        first = first or ((plain or order)[0] if order else None)
+        for t in (plain or order)[:MAX_TRIES]:
             tried.add(t)
             if mends(t):
                 return t
@@ -612,6 +622,7 @@ def protect(
     hidden: set[Ref] = frozenset(),  # type: ignore[assignment]
     bands_out: list[Relation] | None = None,
     keep: int | None = None,
+    favour: Iterable[Ref] = (),
 ) -> dict[str, Suppressed]:
     """Suppress the tables as one problem: primary, then secondary until :func:`audit` finds
     nothing. ``relations`` link cells across tables (and to earlier returns); ``earlier`` holds
@@ -623,7 +634,8 @@ def protect(
     from the start, whatever their value (an earlier output of the same period hid them).
     A hidden share may be printed as a bound (``_bands``); the bounds' relations are appended
     to ``bands_out``, for the record. ``keep``: the fewest values a reader may narrow a hidden
-    count to (``threshold`` + 1 unless set)."""
+    count to (``threshold`` + 1 unless set). ``favour``: cells a reader needs above the other
+    headlines (the outcome the service exists for), hidden last and given back first."""
     keep = values_kept(threshold, keep)
     earlier = earlier or {}
     known = {ref: v for ref, (v, h) in earlier.items() if not h}
@@ -669,6 +681,9 @@ def protect(
             by_term[t].append(rel)
     pending: set | None = cells.hidden | watch | {t for t in before if find(t) in mine}
     rank = headline_rank(tables)
+    for ref in favour:
+        if ref in rank:
+            rank[ref] += 1
     matter = _zeros_matter(tables, earlier)
     picked: set[Ref] = set()  # hidden to protect another cell (secondary)
     clean = False

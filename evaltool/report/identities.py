@@ -59,7 +59,7 @@ def figures(results: Results) -> Figures:
 
     tables = [_joined(t) for ts in gather(results).values() for t in ts]
     extra: dict[str, list[Implied]] = {}
-    links = within(tables, Cells(tables).value, extra)
+    links = within(tables, Cells(tables).value, extra, results.period)
     keys = {ref: _short(key) for ref, key in cell_keys(tables, results.period).items()}
     declared: list[Relation] = [r for t in tables for r in table_relations(t)] + links
     declared += [i.relation() for t in tables for i in t.relations if isinstance(i, Implied)]
