@@ -562,3 +562,49 @@ def test_the_parents_followed_a_year_against_the_starts_are_caught(tmp_path, mon
     assert any(
         year_to_date in m and "0 to 4" in m and "'Parents followed for a year'" in m for m in found
     ), found
+
+
+def test_each_cohorts_parents_analysed_never_fall_between_returns(tmp_path, monkeypatch):
+    """35 clients (seed 42), final returns 2025-Q1 then 2025-Q2: all parents analysed rose
+    from 31 to 32 and the comparison cohort was 9, so last return's comparison cohort was 8 or
+    9 and through it the service cohort, the all-time starts and a quarter's starts came back
+    to two values (adversary 4, 2026-12-07). The medians table's parents and events never
+    fall from one return to the next: the protection links them (the rise a count of people)
+    and evaltool audit reads them; the two returns give nothing away."""
+    from evaltool.report.output import write_output
+    from evaltool.synthetic import generate, write_csv_folder
+
+    rec = tmp_path / "record.sqlite"
+    monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
+    data = write_csv_folder(generate(n_clients=35, seed=42), tmp_path / "data")
+    settings = load_settings(EXAMPLE_CONFIG)
+    paths = []
+    for period in ("2025-Q1", "2025-Q2"):
+        results = run(data, settings, period)
+        path = tmp_path / f"{period}.xlsx"
+        write_output(results, path, final=True)
+        paths.append(path)
+    from evaltool.report import record
+
+    sent = record.read(rec, settings.service)
+    cells = {k: v for k, (v, _) in sent.cells.items()}
+    key = "{}|km-median|Group={}|Clients"
+    got = {
+        (p, g): cells[key.format(p, g)]
+        for p in ("2025-Q1", "2025-Q2")
+        for g in ("all", "comparison")
+    }
+    assert got == {
+        ("2025-Q1", "all"): 31.0,
+        ("2025-Q2", "all"): 32.0,
+        ("2025-Q1", "comparison"): 9.0,
+        ("2025-Q2", "comparison"): 9.0,
+    }
+    key = "{}|km-median|Group=comparison|Clients"
+    linked = {
+        tuple(sorted(t for t, _ in terms))
+        for _, terms in sent.relations
+        if {t for t, _ in terms} == {key.format("2025-Q1"), key.format("2025-Q2")}
+    }
+    assert linked  # the later return is tied to the earlier one
+    assert attack(paths) == []

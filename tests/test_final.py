@@ -19,6 +19,7 @@ from evaltool.cli import app
 from evaltool.config import load_settings
 from evaltool.errors import DisclosureError
 from evaltool.report import record
+from evaltool.report.disclosure import RANGE
 from evaltool.report.output import DRAFT_MARKING, SHARED_MARKING, write_output
 from evaltool.synthetic import generate, write_csv_folder
 from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, all_cell_text, bound_holds, score_cli
@@ -234,6 +235,9 @@ def test_a_shared_output_shows_the_counts_the_published_one_hides(q4, tmp_path, 
                         assert ev not in ("[c]", None), (sheet, p["name"], prow, erow)
                     elif isinstance(pv, str) and pv.startswith("at "):  # a share as a bound
                         assert bound_holds(pv, ev), (sheet, p["name"], prow, erow)
+                    elif isinstance(pv, str) and RANGE.match(pv):  # a count as its range
+                        low, high = map(int, RANGE.match(pv).groups())
+                        assert low <= ev <= high, (sheet, p["name"], prow, erow)
                     else:
                         assert pv == ev, (sheet, p["name"], prow, erow)
     assert hidden > 20

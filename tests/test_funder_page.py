@@ -15,9 +15,9 @@ from evaltool.analysis.windows import FOLLOWED, RETURNED, SHARE, recurrence_by_w
 from evaltool.api import run
 from evaltool.config import load_settings
 from evaltool.periods import parse_period
-from evaltool.report.disclosure import BAND
+from evaltool.report.disclosure import BAND, RANGE
 from evaltool.report.excel import write_return
-from evaltool.report.formats import BOUND_SYMBOL
+from evaltool.report.formats import BOUND_SYMBOL, RANGE_SYMBOL
 from evaltool.synthetic import generate
 from tests.conftest import EXAMPLE, EXAMPLE_CONFIG, find_table, sheet_rows
 
@@ -90,12 +90,15 @@ def test_no_symbol_has_two_meanings(example):
     assert {"[c]", "[x]", "[z]"} <= set(symbols) and ":" not in symbols
     allowed = set(symbols) | {"not reached", "<0.001"}
     assert BOUND_SYMBOL in symbols  # each bound printed reads as the key gives them
+    assert RANGE_SYMBOL in symbols  # and each count printed as a range
     for t in read_return(out).tables:
         for j, col in enumerate(t.columns):
             values = [r[j] for r in t.rows]
             if not any(isinstance(v, int | float) for v in values):
                 continue  # a column of labels
-            stray = {v for v in values if isinstance(v, str) and not BAND.match(v)} - allowed
+            stray = {
+                v for v in values if isinstance(v, str) and not (BAND.match(v) or RANGE.match(v))
+            } - allowed
             assert not stray, (t.sheet, t.title, col, stray)
 
 

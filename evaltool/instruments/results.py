@@ -97,6 +97,9 @@ class SummaryTable:
     #: a figure never below last quarter's return's and at most that plus this quarter's; the
     #: growth, people counted for the first time, is protected like a count
     grows: tuple[str, ...] = ()
+    #: count columns whose "To date" may fall (goals whose latest rating is at or above
+    #: expected) but rises by at most the quarter's: whatever rose was counted in the quarter
+    rises: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,7 @@ class GoalAttainment(Instrument):
                     "Share of goals at or above expected": ("Goals at or above expected", "Goals")
                 },
                 grows=("Clients",),
+                rises=("Goals at or above expected",),
                 note="Quarter: clients with a goal review in the quarter, scored on all their "
                 "reviews up to the quarter end. To date: every client with a review.",
             )

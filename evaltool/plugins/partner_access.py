@@ -117,7 +117,7 @@ class PartnerAccess(Instrument):
                     total_row="All services",
                     total_is_sum=False,
                     relations=client_relations(name, len(self.service_types)),
-                    grows=("Clients referred",),
+                    grows=("Clients referred", "Clients accessed"),
                     note="Accessed = first appointment attended by the period end. "
                     "'All services' counts each client once.",
                 )

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evaltool.instruments.results import Implied, Relation
-from evaltool.report.disclosure import BAND, SUPPRESSED, Leak, audit
+from evaltool.report.disclosure import BAND, RANGE, SUPPRESSED, Leak, audit
 from evaltool.report.formats import SYMBOL_PROFILES
 from evaltool.report.workbook import HEADER_COLOUR
 
@@ -109,8 +109,11 @@ class Table:
                 continue
             values = [r[j] for r in self.rows]
             numbers = [v for v in values if isinstance(v, int | float)]
-            if (numbers or any(v in HIDDEN for v in values)) and all(
-                (isinstance(v, int | float) and float(v).is_integer()) or v in HIDDEN or v is None
+            if (numbers or any(v in HIDDEN or _range(v) for v in values)) and all(
+                (isinstance(v, int | float) and float(v).is_integer())
+                or v in HIDDEN
+                or v is None
+                or _range(v)
                 for v in values
             ):
                 out.append(col)
@@ -395,6 +398,9 @@ def relations_of(returns: Sequence[Return], threshold: int = 5) -> Reading:
                     v = row[j]
                     if v in HIDDEN:
                         hidden.add(ref(t, r, col))
+                    elif bounds := _range(v):  # a hidden count printed as its range
+                        hidden.add(ref(t, r, col))
+                        rels += within(ref(t, r, col), *bounds)
                     elif isinstance(v, int | float):
                         value[ref(t, r, col)] = float(v)
                     else:
@@ -852,6 +858,8 @@ def _across_returns(returns: Sequence[Return], order: list[int], ref, value, thr
                     t.columns
                 ) and "Months" in t.columns:
                     rels += _km_grows(t0, t, adjacent, ref, before, after)
+                if t.title == KM_TOTALS and {"Group", "Clients", "Events"} <= set(t.columns):
+                    rels += _analysed_grow(t0, t, adjacent, ref, before, after)
     return rels
 
 
@@ -939,6 +947,36 @@ def _km_grows(t0, t, adjacent, ref, before, after) -> list:
                 )
             )
     return rels
+
+
+def _analysed_grow(t0, t, adjacent, ref, before, after) -> list:
+    """Each cohort's parents analysed and their events never fall from one return to a later
+    one (``publish._never_fall``); between consecutive returns the rise is people new to it."""
+    rels: list = []
+    g0, g = t0.columns.index("Group"), t.columns.index("Group")
+    then = {str(row[g0]): r for r, row in enumerate(t0.rows)}
+    for r, row in enumerate(t.rows):
+        r0 = then.get(str(row[g]))
+        if r0 is None:
+            continue
+        for col in ("Clients", "Events"):
+            rels.append(Relation(((ref(t0, r0, col), 1), (ref(t, r, col), -1), LINK), "<="))
+            if adjacent:
+                rels.append(
+                    Implied(
+                        f"{after.path.name} ({after.label}) less {before.path.name} "
+                        f"({before.label}): sheet '{t.sheet}', table '{t.title}', group "
+                        f"'{row[g]}', {col}: the people counted for the first time",
+                        ((ref(t, r, col), 1), (ref(t0, r0, col), -1)),
+                    )
+                )
+    return rels
+
+
+def _range(value: object) -> tuple[float, float] | None:
+    """A hidden count printed as a range ("20 to 29", ``disclosure.range_text``)."""
+    m = RANGE.match(value.strip()) if isinstance(value, str) else None
+    return (float(m.group(1)), float(m.group(2))) if m else None
 
 
 def within(cell: tuple, lo: float, hi: float) -> list[Relation]:

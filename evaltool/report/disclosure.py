@@ -623,6 +623,7 @@ def protect(
     bands_out: list[Relation] | None = None,
     keep: int | None = None,
     favour: Iterable[Ref] = (),
+    ranged: Iterable[Ref] = (),
 ) -> dict[str, Suppressed]:
     """Suppress the tables as one problem: primary, then secondary until :func:`audit` finds
     nothing. ``relations`` link cells across tables (and to earlier returns); ``earlier`` holds
@@ -635,7 +636,8 @@ def protect(
     A hidden share may be printed as a bound (``_bands``); the bounds' relations are appended
     to ``bands_out``, for the record. ``keep``: the fewest values a reader may narrow a hidden
     count to (``threshold`` + 1 unless set). ``favour``: cells a reader needs above the other
-    headlines (the outcome the service exists for), hidden last and given back first."""
+    headlines (the outcome the service exists for), hidden last and given back first.
+    ``ranged``: hidden counts that may be printed as a range of tens (``_bands``)."""
     keep = values_kept(threshold, keep)
     earlier = earlier or {}
     known = {ref: v for ref, (v, h) in earlier.items() if not h}
@@ -739,7 +741,7 @@ def protect(
             matter,
         )
         bands, learnt = _bands(
-            tables, cells, shown, before, by_term, threshold, watch, keep, matter
+            tables, cells, shown, before, by_term, threshold, watch, keep, matter, ranged
         )
         if bands_out is not None:
             bands_out.extend(learnt)
@@ -772,6 +774,7 @@ def _bands(
     watch: set[str],
     keep: int,
     matter: set,
+    ranged: Iterable[Ref] = (),
 ) -> tuple[dict[Ref, str], list[Relation]]:
     """A bound in place of each hidden share that can take one (``SummaryTable.ratios``),
     and what the reader learns from every such share, bound or ``c``, as relations.
@@ -876,7 +879,50 @@ def _bands(
                     bands[(t.name, r, share)] = text
                 learnt += rels
                 link(rels)
+    # a hidden headline count (``ranged``: the Summary's) as a range of whole tens, where
+    # every range the reader's own bounds on it allow would leave every hidden count
+    # protected: which one is printed says what range the count is in, nothing more
+    for cell in sorted(ranged, key=repr):
+        if cell not in cells.hidden or cell not in cells.value or carrier is None:
+            continue
+        lo, hi = span(cell)
+        if hi >= CEILING - 0.5 or hi - lo >= COUNT_RANGE * MAX_RANGES:
+            continue
+        first = int(lo) // COUNT_RANGE * COUNT_RANGE
+        options = [
+            (a, a + COUNT_RANGE - 1, _range(cell, a, a + COUNT_RANGE - 1, carrier))
+            for a in range(first, int(round(hi)) + 1, COUNT_RANGE)
+        ]
+        if not all((a <= lo and b >= hi) or safe(cell, rels) for a, b, rels in options):
+            continue
+        x = cells.value[cell]
+        a, b, rels = next(o for o in options if o[0] <= x <= o[1])
+        bands[cell] = range_text(a, b)
+        learnt += rels
+        link(rels)
     return bands, learnt
+
+
+#: a hidden headline count printed as a range: whole tens ("20 to 29")
+COUNT_RANGE = 10
+#: the most ranges a count is tried with (each one audited)
+MAX_RANGES = 8
+#: a count printed as a range, as a reader reads it back (``range_text``)
+RANGE = re.compile(r"^(\d+) to (\d+)$")
+
+
+def range_text(a: int, b: int) -> str:
+    """A hidden count printed as the range it is in, as every output prints it."""
+    return f"{a} to {b}"
+
+
+def _range(cell: Ref, a: int, b: int, carrier: tuple[Ref, float]) -> list[Relation]:
+    """``a <= cell <= b``, the constants carried by a shown cell (``carrier``: its value)."""
+    c, v = carrier
+    return [
+        Relation(((c, a / v), (cell, -1.0)), "<="),
+        Relation(((cell, 1.0), (c, -b / v)), "<="),
+    ]
 
 
 def _steps(d: float, keep: int) -> tuple[list[int], list[int]]:
@@ -1054,7 +1100,8 @@ def _render(
         for r in range(len(frame)):
             if bands and (table.name, r, col) in bands and sup[col][r]:
                 values[r] = bands[(table.name, r, col)]  # a bound, shown in its place
-                sup[col][r] = False
+                if col not in table.counts:  # a count in a range stays a hidden count
+                    sup[col][r] = False
         shown[col] = values
     return Suppressed(
         pd.DataFrame(shown, index=frame.index, columns=frame.columns),

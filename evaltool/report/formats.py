@@ -75,8 +75,10 @@ def symbol_key(profile: str, shared: bool = False) -> list[tuple[str, str]]:
     key = [(symbols[k], meaning) for k, meaning in SYMBOL_MEANINGS.items()] + [
         ("0", "a true zero"),
         (BOUND_SYMBOL, BOUND_MEANING),
+        (RANGE_SYMBOL, RANGE_MEANING),
     ]
-    return [(s, m) for s, m in key if not shared or s not in (symbols["c"], BOUND_SYMBOL)]
+    hidden = (symbols["c"], BOUND_SYMBOL, RANGE_SYMBOL)
+    return [(s, m) for s, m in key if not shared or s not in hidden]
 
 
 def hiding_words(keep: int) -> str:
@@ -95,4 +97,10 @@ BOUND_SYMBOL = "at most 20%, at least 60%"
 BOUND_MEANING = (
     "a share shown as a bound (in steps of 5%): its exact value would give a small count "
     "away; the bound is true, and leaves at least threshold + 1 possible counts"
+)
+#: a headline count printed as the range of tens it is in (``disclosure.range_text``)
+RANGE_SYMBOL = "0 to 9, 10 to 19"
+RANGE_MEANING = (
+    "a count of the Summary shown as the range of whole tens it is in: its exact value would "
+    "give a small count away; the range is true (0 to 9 may be 0)"
 )

@@ -84,10 +84,11 @@ def key_values(pub: Publication | Published) -> list[list[Any]]:
 def mostly_hidden(pub: Publication | Published, threshold: int, period: str) -> str | None:
     """Why most key figures are hidden, where they are (at least half of their cells): the
     reader of a small service's return sees a page of ``c`` otherwise, with no reason."""
-    from evaltool.report.disclosure import SUPPRESSED
+    from evaltool.report.disclosure import RANGE, SUPPRESSED
 
     cells = [v for row in key_values(pub) for v in row]
-    hidden = sum(v == SUPPRESSED for v in cells)
+    ranged = sum(isinstance(v, str) and RANGE.match(v) is not None for v in cells)
+    hidden = sum(v == SUPPRESSED for v in cells) + ranged
     if not cells or 2 * hidden < len(cells):
         return None
     earlier = [p for p in pub.earlier_periods if p.split(" ")[0] != period]  # not this one's
@@ -98,10 +99,15 @@ def mostly_hidden(pub: Publication | Published, threshold: int, period: str) -> 
         if earlier
         else ""
     )
+    shown_as = (
+        f" ({ranged} of them given as the range of tens they are in, '0 to 9', '10 to 19')"
+        if ranged
+        else ""
+    )
     return (
-        f"{hidden} of the {len(cells)} key figures are hidden: with few parents, most counts "
-        f"in a window are {threshold} or fewer, and a figure from which one could be worked "
-        f"out is hidden too.{since}"
+        f"{hidden} of the {len(cells)} key figures are hidden{shown_as}: with few parents, "
+        f"most counts in a window are {threshold} or fewer, and a figure from which one could "
+        f"be worked out is hidden too.{since}"
     )
 
 

@@ -60,7 +60,14 @@ PBR = "Payment by results"
 #: the sheet of the technical statistics, apart from the figures a funder reads
 ANNEX = "Annex - statistical tests"
 #: tables whose counts at a fixed time only grow from one return to a later one
-NEVER_FALL = ("km", "km-new-child")
+#: figures that only grow from one return to a later one (``_never_fall``): each table's
+#: columns, and those whose growth is a count of people (new to it since)
+NEVER_FALL = {
+    "km": ("At risk", "Events so far"),
+    "km-new-child": ("At risk", "Events so far"),
+    "km-median": ("Clients", "Events"),
+}
+GROWTH_IS_PEOPLE = ("Events so far", "Clients", "Events")
 #: tables whose "To date" rows are last quarter's "To date" plus this "Quarter": sums over
 #: quarters of events that keep their date and kind (a closure, a feedback response, a
 #: pregnancy by the date it became known); the columns (all counts where None), a tuple of
@@ -441,7 +448,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
     extra: dict[str, list[Implied]] = {}
     links += _stated(results, tables, values)
     links += _over_quarters(tables, keys, earlier, period, extra)
-    links += _never_fall(keys, earlier, period, extra)
+    links += _never_fall(keys, earlier, period, extra, values)
     links += within(tables, values, extra, period)
     tables = [
         _replace(t, relations=(*t.relations, *extra[t.name])) if t.name in extra else t
@@ -486,6 +493,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
         bands_out=bounds,
         keep=keep,
         favour=_outcome(tables),
+        ranged=_headlines(tables),
     )
     # an earlier cell the earlier returns already give away, by themselves, is no leak of
     # this return (nothing in it can mend what was sent): only this return's are refused
@@ -650,12 +658,15 @@ def _over_quarters(
     previous = period.previous()
     out: list[Relation] = _grown(tables, earlier, period, implied)
     for t in tables:
-        known = t.name in CUMULATIVE or t.name in GROWING or t.grows
+        known = t.name in CUMULATIVE or t.name in GROWING or t.grows or t.rises
         if not known or "Window" not in t.data:
             continue
         frame = t.data.reset_index(drop=True)
         spec = CUMULATIVE.get(t.name) or (None if t.name in GROWING else t.grows)
         groups = [(c,) if isinstance(c, str) else tuple(c) for c in (spec or t.counts)]
+        if t.name not in CUMULATIVE and t.name not in GROWING and not t.grows:
+            groups = []
+        groups += [(c,) for c in t.rises]
         for r in frame.index[frame["Window"] == "To date"]:
             labels = _labels(t, frame, r)
             quarter = next(
@@ -668,6 +679,13 @@ def _over_quarters(
             )
             if quarter is None:
                 continue
+            for c in t.grows:  # this quarter's people are among those to date
+                if c in frame and frame.at[quarter, c] <= frame.at[r, c]:
+                    out.append(
+                        Relation(
+                            (((t.name, int(quarter), c), 1.0), ((t.name, int(r), c), -1.0)), "<="
+                        )
+                    )
             for cols in groups:
                 before = [_key(previous, t.name, labels, c) for c in cols]
                 if not all(b in earlier.cells for b in before) or not all(c in frame for c in cols):
@@ -677,6 +695,12 @@ def _over_quarters(
                 this = [((t.name, int(quarter), c), -1.0) for c in cols]
                 if t.name in CUMULATIVE:
                     out.append(Relation((*now, *this, *then)))
+                    continue
+                if cols[0] in t.rises:  # may fall; what rose was counted in the quarter
+                    c = cols[0]
+                    rose = frame.at[r, c] - earlier.cells[before[0]][0] - frame.at[quarter, c]
+                    if rose <= 0:  # else not so here: nothing a reader relies on
+                        out.append(Relation((*now, *then, *this), "<="))
                     continue
                 out.append(
                     Relation((*((x, -c) for x, c in now), *((x, -c) for x, c in then)), "<=")
@@ -710,6 +734,14 @@ def _grown(
         for r in frame.index:
             labels = _labels(t, frame, r)
             q = rows.get(labels)
+            for col in t.grows:  # this quarter's people are among those to date
+                if q is not None and col in qframe and qframe.at[q, col] <= frame.at[r, col]:
+                    out.append(
+                        Relation(
+                            (((quarter.name, int(q), col), 1.0), ((t.name, int(r), col), -1.0)),
+                            "<=",
+                        )
+                    )
             for col in t.grows:
                 before = _key(previous, t.name, labels, col)
                 if q is None or before not in earlier.cells or col not in qframe:
@@ -954,11 +986,16 @@ def _never_fall(
     earlier: record.Earlier,
     period: Period,
     implied: dict[str, list[Implied]],
+    values: dict[Ref, float],
 ) -> list[Relation]:
     """Figures that only grow from one return to a later one, as a reader knows: at a fixed
     time, the Kaplan-Meier numbers at risk (more people reach it) and events so far (an event
-    stays an event), each cut at its period end. Linked to every recorded return's; the
-    events since the latest earlier return are parents with new proceedings (``implied``)."""
+    stays an event), each cut at its period end; and each cohort's parents analysed and
+    their events (adversary 4, 2026-12-07: the comparison cohort's 9 less the rise of all
+    from 31 to 32 narrowed last return's to 8 or 9, and through the parents analysed the
+    starts and the caseload to two values). Linked to every recorded return's, each where it
+    holds; the growth since the latest earlier return of a count of people is parents new to
+    it (``implied``), watched like a cell."""
     by_rest: dict[str, list[tuple[str, str]]] = {}
     for key in earlier.cells:
         code, _, rest = key.partition("|")
@@ -966,11 +1003,18 @@ def _never_fall(
             by_rest.setdefault(rest, []).append((code, key))
     out = []
     for ref, key in keys.items():
-        if ref[0] not in NEVER_FALL or ref[2] not in ("At risk", "Events so far"):
+        if ref[2] not in NEVER_FALL.get(ref[0], ()) or ref not in values:
             continue
-        found = by_rest.get(key.partition("|")[2], [])
+        now = values[ref]
+        found = [
+            (code, old)
+            for code, old in by_rest.get(key.partition("|")[2], [])
+            if (
+                earlier.cells[old][0] <= now if code < period.code else now <= earlier.cells[old][0]
+            )
+        ]
         before = [(code, old) for code, old in found if code < period.code]
-        if before and ref[2] == "Events so far":
+        if before and ref[2] in GROWTH_IS_PEOPLE:
             code, old = max(before)
             name = f"{key}: counted for the first time since {code}"
             implied.setdefault(ref[0], []).append(Implied(name, ((ref, 1.0), (_as_ref(old), -1.0))))
@@ -1062,6 +1106,17 @@ def _outcome(tables: list[SummaryTable]) -> list[Ref]:
         return []
     rows = rec.index[~rec["Window"].isin(DETAIL_WINDOWS)]
     return [(RECURRENCE, int(r), col) for r in rows for col in (FOLLOWED, RETURNED)]
+
+
+def _headlines(tables: list[SummaryTable]) -> list[Ref]:
+    """The Summary's counts (the activity and the outcome in each window): where hidden, a
+    range of tens may be printed in their place ("20 to 29", ``disclosure._bands``), so that
+    a commissioner reads how many, roughly, where the exact count would give people away."""
+    out: list[Ref] = []
+    for t in tables:
+        if t.name in ("activity-windows", RECURRENCE):
+            out += [(t.name, r, col) for r in range(len(t.data)) for col in t.counts]
+    return out
 
 
 def _lost_to_follow_up(tables: list[SummaryTable], values: dict[Ref, float]) -> list[Relation]:

@@ -112,10 +112,11 @@ def usefulness(results: Results, pub: Publication) -> Usefulness:
 
 
 def _bound(value: object) -> bool:
-    """A share printed as a bound ("at most 20%": ``disclosure.band_text``)."""
-    from evaltool.report.disclosure import BAND
+    """A share printed as a bound ("at most 20%": ``disclosure.band_text``), or a count as
+    its range ("20 to 29": ``disclosure.range_text``)."""
+    from evaltool.report.disclosure import BAND, RANGE
 
-    return isinstance(value, str) and BAND.match(value) is not None
+    return isinstance(value, str) and (BAND.match(value) or RANGE.match(value)) is not None
 
 
 def least_hidden(tables: list[SummaryTable], threshold: int, keep: int | None = None) -> int:
