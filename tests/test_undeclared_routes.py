@@ -339,3 +339,49 @@ def test_what_the_words_and_the_cox_model_say_of_counts_is_protected(tmp_path, m
     rels.append(Relation((*((q, -1.0) for q in quarters), ("one", 6.0)), "<="))
     leaks = audit(shown, hidden, rels, 5, keep=6)
     assert leaks == [], [(by_key.get(x.cell, x.cell), x.low, x.high) for x in leaks]
+
+
+def test_clients_to_date_rise_by_at_most_their_goals_rise(tmp_path, monkeypatch):
+    """20 clients (seed 41), final returns 2024-Q4 and 2025-Q1: GBO clients with a goal rated
+    twice or more to date were 5 (hidden), then 6 (shown); goals rated twice or more 10, then
+    12. Each client new to that count brings a goal new to the other, so the 5 was at least
+    6 - (12 - 10) = 4: 4 to 6 (adversary 4, 2026-12-07; the code before showed both 12 and
+    6). The reader here is the record's relations plus that one, written out by hand."""
+    from evaltool.instruments.results import Relation
+    from evaltool.report import record
+    from evaltool.report.disclosure import audit
+    from evaltool.report.output import write_output
+    from evaltool.report.publish import _as_ref
+
+    rec = tmp_path / "record.sqlite"
+    monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
+    settings = load_settings(EXAMPLE_CONFIG)
+    data = write_csv_folder(generate(n_clients=20, seed=41), tmp_path / "data")
+    for period in ("2024-Q4", "2025-Q1"):
+        write_output(run(data, settings, period), tmp_path / f"{period}.xlsx", final=True)
+    sent = record.read(rec, settings.service)
+
+    def ref(key):
+        return key if key.startswith("~") else _as_ref(key)
+
+    value = {ref(k): v for k, (v, h) in sent.cells.items() if not h}
+    hidden = {ref(k) for k, (_, h) in sent.cells.items() if h}
+    relations = [Relation(tuple((ref(k), c) for k, c in t), op) for op, t in sent.relations]
+    people, goals = "Clients with a goal rated twice or more", "Goals rated twice or more"
+
+    def key(period, col):
+        return f"{period}|gbo|Window=To date|{col}"
+
+    truth = {
+        (p, c): sent.cells[key(p, c)][0] for p in ("2024-Q4", "2025-Q1") for c in (people, goals)
+    }
+    assert list(truth.values()) == [5.0, 10.0, 6.0, 12.0]
+    rise = (
+        (ref(key("2025-Q1", people)), 1.0),
+        (ref(key("2024-Q4", people)), -1.0),
+        (ref(key("2025-Q1", goals)), -1.0),
+        (ref(key("2024-Q4", goals)), 1.0),
+    )
+    relations.append(Relation(rise, "<="))
+    targets = {ref(key(p, people)) for p in ("2024-Q4", "2025-Q1")}
+    assert not audit(value, hidden, relations, 5, (), targets, 6)

@@ -100,6 +100,9 @@ class SummaryTable:
     #: count columns whose "To date" may fall (goals whose latest rating is at or above
     #: expected) but rises by at most the quarter's: whatever rose was counted in the quarter
     rises: tuple[str, ...] = ()
+    #: a people count whose "To date" rises by at most another's rise (each new client brings
+    #: a new goal): column -> that column
+    grows_with: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -197,6 +197,7 @@ class GoalBasedOutcomes(Instrument):
                 ratios={"Share of goals improved": ("Goals improved", "Goals rated twice or more")},
                 same_as_pairs={"Pairs": PEOPLE, "Goals": "Goals rated twice or more"},
                 grows=("Clients", PEOPLE),
+                grows_with={"Clients": "Goals", PEOPLE: "Goals rated twice or more"},
                 relations=tuple(
                     Relation((((name, r, PEOPLE), 1.0), ((name, r, other), -1.0)), "<=")
                     for r in range(len(table))

@@ -658,7 +658,7 @@ def _over_quarters(
     previous = period.previous()
     out: list[Relation] = _grown(tables, earlier, period, implied)
     for t in tables:
-        known = t.name in CUMULATIVE or t.name in GROWING or t.grows or t.rises
+        known = t.name in CUMULATIVE or t.name in GROWING or t.grows or t.rises or t.grows_with
         if not known or "Window" not in t.data:
             continue
         frame = t.data.reset_index(drop=True)
@@ -679,6 +679,22 @@ def _over_quarters(
             )
             if quarter is None:
                 continue
+            for c, other in t.grows_with.items():  # new clients bring new goals
+                before = [_key(previous, t.name, labels, x) for x in (c, other)]
+                if not all(b in earlier.cells for b in before) or other not in frame:
+                    continue
+                rise = [
+                    frame.at[r, x] - earlier.cells[b][0]
+                    for x, b in zip((c, other), before, strict=True)
+                ]
+                if rise[0] <= rise[1]:  # else not so here: nothing a reader relies on
+                    terms = (
+                        ((t.name, int(r), c), 1.0),
+                        (_as_ref(before[0]), -1.0),
+                        ((t.name, int(r), other), -1.0),
+                        (_as_ref(before[1]), 1.0),
+                    )
+                    out.append(Relation(terms, "<="))
             for c in t.grows:  # this quarter's people are among those to date
                 if c in frame and frame.at[quarter, c] <= frame.at[r, c]:
                     out.append(
