@@ -385,3 +385,52 @@ def test_clients_to_date_rise_by_at_most_their_goals_rise(tmp_path, monkeypatch)
     relations.append(Relation(rise, "<="))
     targets = {ref(key(p, people)) for p in ("2024-Q4", "2025-Q1")}
     assert not audit(value, hidden, relations, 5, (), targets, 6)
+
+
+def test_a_mean_times_its_group_bounds_the_counts_of_its_categories():
+    """A domain of 6 clients, mean distance travelled 2.50: the changes add up to 15, each
+    improvement at most 9 points, so at least 2 improved (adversary 4 read 2 to 6 from a
+    return, 2026-12-07). The relation is declared, and known to the reader only while the
+    group is shown (a mean is hidden with it)."""
+    import pandas as pd
+
+    from evaltool.instruments.results import SummaryTable
+    from evaltool.report.disclosure import Cells, audit, table_relations
+    from evaltool.report.publish import _mean_parts
+
+    frame = pd.DataFrame(
+        {
+            "Domain": ["Housing"],
+            "Clients with 2+ readings": [6],
+            "Mean distance travelled": [15 / 6],
+            "Improved": [4],
+            "Unchanged": [1],
+            "Worse": [1],
+        }
+    )
+    cols = ("Clients with 2+ readings", "Improved", "Unchanged", "Worse")
+    table = SummaryTable(
+        "star",
+        "Domains",
+        frame,
+        cols,
+        {"Mean distance travelled": "Clients with 2+ readings"},
+        sums={"Clients with 2+ readings": ("Improved", "Unchanged", "Worse")},
+        mean_parts={
+            "Mean distance travelled": (
+                "Clients with 2+ readings",
+                (("Improved", 1, 9), ("Unchanged", 0, 0), ("Worse", -9, -1)),
+            )
+        },
+    )
+    values = Cells([table]).value
+    declared = _mean_parts([table], values)
+    assert len(declared) == 2 and {r.given for r in declared} == {("star", 0, cols[0])}
+    hidden = {("star", 0, c) for c in cols[1:]}
+    shown = {("star", 0, cols[0]): 6.0}
+    relations = table_relations(table)
+    assert not audit(shown, hidden, relations, 5)  # without it: 0 to 6 each
+    leaks = audit(shown, hidden, relations + declared, 5)
+    assert ("star", 0, "Improved") in {leak.cell for leak in leaks}
+    # the group hidden too: the mean is hidden with it, and the relation tells nothing
+    assert not audit({}, hidden | {("star", 0, cols[0])}, relations + declared, 5)

@@ -25,6 +25,9 @@ class Relation:
 
     terms: tuple[tuple[Ref | str, float], ...]
     op: str = "="
+    #: a cell the reader needs shown to know this relation (a mean's group: hidden, the mean
+    #: is hidden with it and the relation tells nothing); None: it always holds for them
+    given: Ref | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,12 @@ class SummaryTable:
     #: a people count whose "To date" rises by at most another's rise (each new client brings
     #: a new goal): column -> that column
     grows_with: dict[str, str] = field(default_factory=dict)
+    #: a mean (printed to 2 decimals) times its group is a sum whose members each lie in a
+    #: known range by category, which bounds the categories' counts: mean column -> (group
+    #: column, ((count column, or "" for the group's members in none, low, high), ...))
+    mean_parts: dict[str, tuple[str, tuple[tuple[str, float, float], ...]]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True)

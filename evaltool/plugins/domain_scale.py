@@ -290,6 +290,17 @@ class DomainScale(Instrument):
                     chart="radar" if start is None else None,
                     grows=("Clients with 2+ readings",),
                     relations=tuple(relations),
+                    # the mean distance times the clients is the sum of whole-point changes
+                    mean_parts={
+                        "Mean distance travelled": (
+                            "Clients with 2+ readings",
+                            (
+                                ("Improved", 1, self.hi - self.lo),
+                                ("Unchanged", 0, 0),
+                                ("Worse", self.lo - self.hi, -1),
+                            ),
+                        )
+                    },
                 )
             )
         return tables

@@ -155,6 +155,16 @@ class Survey(Instrument):
                 derived={"Mean": "Answers", "Share positive": ("Positive answers", "Answers")},
                 percent=("Share positive",),
                 ratios={"Share positive": ("Positive answers", "Answers")},
+                # the mean times the answers is the sum of whole-point answers
+                mean_parts={
+                    "Mean": (
+                        "Answers",
+                        (
+                            ("Positive answers", self.positive_from, self.hi),
+                            ("", self.lo, self.positive_from - 1),
+                        ),
+                    )
+                },
                 note=f"Scale {self.lo}-{self.hi}; positive = {positive} or better, after "
                 "reverse keying. Comments are never included in this return.",
             ),

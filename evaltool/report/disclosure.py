@@ -205,8 +205,14 @@ def audit(
     if not checked:
         return []
     # every relation with an unknown: one that holds only shown cells and unseen quantities
-    # still pins those quantities down (closures = closures of started + while waiting)
-    relations = [r for r in relations if any(t in hidden or isinstance(t, str) for t, _ in r.terms)]
+    # still pins those quantities down (closures = closures of started + while waiting);
+    # not one the reader knows only while a cell now hidden is shown (``Relation.given``)
+    relations = [
+        r
+        for r in relations
+        if any(t in hidden or isinstance(t, str) for t, _ in r.terms)
+        and (r.given is None or r.given not in hidden)
+    ]
 
     # connected components over the variables of the relations that touch a hidden cell
     def unknown(t: object) -> bool:
