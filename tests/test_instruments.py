@@ -519,3 +519,32 @@ def test_every_instrument_scores_a_table_with_only_its_required_columns(tmp_path
     results = run(data, Settings(), "2025-Q4")
     assert results.problems.ok, results.problems.errors[:3]
     write_return(results, tmp_path / "r.xlsx")
+
+
+def test_each_feedback_item_is_answered_at_most_once_a_response_and_by_every_complete_one(
+    tmp_path, monkeypatch
+):
+    """Declared, and true on the example: an item's answers are at most the window's
+    responses and at least its complete responses (an adversary, 2026-12-07: an item hidden
+    beside 6 complete responses of 6 was 6, and the next return's 7 gave a quarter's one)."""
+    from evaltool.api import run
+    from evaltool.config import load_settings
+    from tests.conftest import EXAMPLE, EXAMPLE_CONFIG
+
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    results = run(EXAMPLE, load_settings(EXAMPLE_CONFIG), "2025-Q4")
+    tables = {t.name: t for t in results.summary_tables["service-feedback"]}
+    items, responses = tables["service-feedback-items"], tables["service-feedback-responses"]
+    value = {}
+    for t in (items, responses):
+        frame = t.data.reset_index(drop=True)
+        for col in t.counts:
+            value.update({(t.name, r, col): frame.at[r, col] for r in frame.index})
+    declared = [r for r in items.relations if r.op == "<="]
+    rows = items.data.reset_index(drop=True)
+    item_rows = [r for r in rows.index if not rows.at[r, "Item"].startswith("Total score")]
+    assert len(declared) == 2 * len(item_rows)
+    for rel in declared:
+        assert sum(value[t] * c for t, c in rel.terms) <= 0, rel
+    at_most = {rel.terms[1][0][0] for rel in declared}
+    assert at_most == {responses.name, items.name}

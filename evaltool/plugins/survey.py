@@ -16,7 +16,7 @@ from evaltool.errors import PluginError
 from evaltool.instruments.base import Context, Definition, Instrument
 from evaltool.instruments.hookspecs import hookimpl
 from evaltool.instruments.kit import in_window, scale_bounds, setting
-from evaltool.instruments.results import Cite, Headline, SummaryTable
+from evaltool.instruments.results import Cite, Headline, Relation, SummaryTable
 
 
 class Survey(Instrument):
@@ -138,6 +138,28 @@ class Survey(Instrument):
         positive = (
             self.options[self.positive_from - self.lo] if self.options else str(self.positive_from)
         )
+        # each item is answered at most once a response, and by every complete response: an
+        # item hidden beside 6 complete responses and 6 in all was 6, and less the next
+        # return's 7 gave a quarter's one answer (an adversary, 2026-12-07)
+        items, answered = f"{self.name}-items", []
+        for w, (label, _, _) in enumerate(ctx.windows):
+            mine = [r for r in range(len(table)) if table.at[r, "Window"] == label]
+            complete = mine[-1]  # the total score's row, last of its window
+            for r in mine[:-1]:
+                answered.append(
+                    Relation(
+                        (
+                            ((items, r, "Answers"), 1.0),
+                            ((f"{self.name}-responses", w, "Responses"), -1.0),
+                        ),
+                        "<=",
+                    )
+                )
+                answered.append(
+                    Relation(
+                        (((items, complete, "Answers"), 1.0), ((items, r, "Answers"), -1.0)), "<="
+                    )
+                )
         return [
             SummaryTable(
                 f"{self.name}-responses",
@@ -155,6 +177,7 @@ class Survey(Instrument):
                 derived={"Mean": "Answers", "Share positive": ("Positive answers", "Answers")},
                 percent=("Share positive",),
                 ratios={"Share positive": ("Positive answers", "Answers")},
+                relations=tuple(answered),
                 # the mean times the answers is the sum of whole-point answers
                 mean_parts={
                     "Mean": (
