@@ -5,6 +5,7 @@ goals by subtracting "Mean first rating" x goals between quarters."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -99,12 +100,16 @@ def test_quarters_rows_are_not_compared_across_returns():
     assert held(goals([("Quarter", 9, 2.5)]), earlier=first)[0] == [False]
 
 
+QUARTERS = ("2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4")
+
+
 @pytest.mark.parametrize("n", [12])
 def test_a_small_services_final_returns_give_no_mean_away(tmp_path, monkeypatch, n):
     """The attack that found the leak: a 12-client service's final returns, one per quarter,
     each protected with the record of the ones before; the audit's magnitude attack (means x
     counts subtracted between returns and between tables) finds nothing, and the means held
-    say so in the table's note."""
+    say so in the table's note. Three quarters by default, five with EVALTOOL_SLOW=1 (50 s
+    of the suite; passed on 2026-12-07)."""
     import openpyxl
 
     from evaltool.api import run
@@ -117,7 +122,7 @@ def test_a_small_services_final_returns_give_no_mean_away(tmp_path, monkeypatch,
     data = write_csv_folder(generate(n_clients=n, seed=13), tmp_path / "data")
     paths: list[Path] = [
         write_return(run(data, Settings(), p), tmp_path / f"{p}.xlsx")
-        for p in ("2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4")
+        for p in QUARTERS[-5 if os.environ.get("EVALTOOL_SLOW") else -3 :]
     ]
     findings = attack(paths)
     assert [f for f in findings if "mean" in f.kind] == []
