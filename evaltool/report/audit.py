@@ -923,53 +923,57 @@ def _km_grows(t0, t, adjacent, ref, before, after) -> list:
     """At a fixed time, events so far and numbers at risk never fall from one return to a
     later one: everyone counted stays counted, with more follow-up more people reach the time
     (numbers at risk fall over the times of one return, and rise between returns)."""
-    rels: list = []
 
     def rows(x: Table) -> dict:
         g, m = x.columns.index("Group"), x.columns.index("Months")
         return {(str(row[g]), str(row[m])): r for r, row in enumerate(x.rows)}
 
     then, now = rows(t0), rows(t)
-    for key, r in now.items():
-        if key not in then:
-            continue
-        r0 = then[key]
-        for col in ("Events so far", "At risk"):
-            rels.append(Relation(((ref(t0, r0, col), 1), (ref(t, r, col), -1), LINK), "<="))
-        if adjacent:
-            rels.append(
-                Implied(
-                    f"{after.path.name} ({after.label}) less {before.path.name} "
-                    f"({before.label}): sheet '{t.sheet}', table '{t.title}', group "
-                    f"'{key[0]}', {key[1]} months: the people whose new proceedings by then "
-                    "were counted for the first time",
-                    ((ref(t, r, "Events so far"), 1), (ref(t0, r0, "Events so far"), -1)),
-                )
-            )
-    return rels
+    matched = [
+        (
+            then[key],
+            r,
+            f"group '{key[0]}', {key[1]} months: the people whose new proceedings "
+            "by then were counted for the first time",
+        )
+        for key, r in now.items()
+        if key in then
+    ]
+    cols = ("Events so far", "At risk")
+    return _never_falls(t0, t, matched, cols, ("Events so far",), adjacent, ref, before, after)
 
 
 def _analysed_grow(t0, t, adjacent, ref, before, after) -> list:
     """Each cohort's parents analysed and their events never fall from one return to a later
     one (``publish._never_fall``); between consecutive returns the rise is people new to it."""
-    rels: list = []
     g0, g = t0.columns.index("Group"), t.columns.index("Group")
     then = {str(row[g0]): r for r, row in enumerate(t0.rows)}
-    for r, row in enumerate(t.rows):
-        r0 = then.get(str(row[g]))
-        if r0 is None:
-            continue
-        for col in ("Clients", "Events"):
+    matched = [
+        (then[str(row[g])], r, f"group '{row[g]}', {{col}}: the people counted for the first time")
+        for r, row in enumerate(t.rows)
+        if str(row[g]) in then
+    ]
+    cols = ("Clients", "Events")
+    return _never_falls(t0, t, matched, cols, cols, adjacent, ref, before, after)
+
+
+def _never_falls(t0, t, matched, cols, people, adjacent, ref, before, after) -> list:
+    """``cols`` of each matched row (earlier row, later row, words) never fall from ``t0`` to
+    ``t``; between consecutive returns the rise of each of ``people`` is a count of people
+    (``{col}`` in the words names the column)."""
+    rels: list = []
+    for r0, r, words in matched:
+        for col in cols:
             rels.append(Relation(((ref(t0, r0, col), 1), (ref(t, r, col), -1), LINK), "<="))
-            if adjacent:
-                rels.append(
-                    Implied(
-                        f"{after.path.name} ({after.label}) less {before.path.name} "
-                        f"({before.label}): sheet '{t.sheet}', table '{t.title}', group "
-                        f"'{row[g]}', {col}: the people counted for the first time",
-                        ((ref(t, r, col), 1), (ref(t0, r0, col), -1)),
-                    )
+        for col in people if adjacent else ():
+            rels.append(
+                Implied(
+                    f"{after.path.name} ({after.label}) less {before.path.name} "
+                    f"({before.label}): sheet '{t.sheet}', table '{t.title}', "
+                    + words.replace("{col}", col),
+                    ((ref(t, r, col), 1), (ref(t0, r0, col), -1)),
                 )
+            )
     return rels
 
 
