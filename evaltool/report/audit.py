@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evaltool.instruments.results import Implied, Relation
+from evaltool.periods import make_period
 from evaltool.report.disclosure import BAND, RANGE, SUPPRESSED, Leak, audit
 from evaltool.report.formats import SYMBOL_PROFILES
 from evaltool.report.workbook import HEADER_COLOUR
@@ -746,7 +747,6 @@ def _followed_a_year(tables: dict, why: Table, windows: Table, n, ref) -> list:
     (``publish._followed_a_year``, adversary 3's F2)."""
     rec = next((t for (_, title), t in tables.items() if title.startswith(RECURRENCE)), None)
     act = next((t for (_, title), t in tables.items() if title == ACTIVITY_TABLE), None)
-    closed = next((t for (_, title), t in tables.items() if title == "Closures by reason"), None)
     if rec is None or act is None or not {"Window", "Quarters"} <= set(rec.columns):
         return []
     w, qs = rec.columns.index("Window"), rec.columns.index("Quarters")
@@ -765,25 +765,31 @@ def _followed_a_year(tables: dict, why: Table, windows: Table, n, ref) -> list:
         if q is None:
             continue
         year, quarter, financial = q
-        month = (quarter - 1) * 3 + (4 if financial else 1)
-        first = dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
-        after = dt.date(first.year + (first.month + 2) // 12, (first.month + 2) % 12 + 1, 1)
-        if first <= cutoff:
+        period = make_period(year, quarter, "financial" if financial else "calendar")
+        if period.start <= cutoff:
             began.append(ref(act, r, column))
-        if after - dt.timedelta(days=1) <= cutoff:
+        if period.end <= cutoff:
             ended.append(ref(act, r, column))
     followed = ref(rec, a, "Parents followed for a year")
     lost = [ref(why, i, "Clients") for i in range(len(why.rows)) if i != n]
-    if closed is not None and {"Window", "Closure reason"} <= set(closed.columns):
-        cw, cr = closed.columns.index("Window"), closed.columns.index("Closure reason")
-        lost += [
-            ref(closed, i, "Closures")
-            for i, o in enumerate(closed.rows)
-            if o[cw] == "To date" and o[cr] in ("moved away", "died")
-        ]
+    lost += _lost_closures(tables, "To date", ref) or []
     return [
         AssumedYear(((followed, 1), *((c, -1) for c in began)), "<="),
         AssumedYear(((followed, -1), *((c, 1) for c in ended), *((c, -1) for c in lost)), "<="),
+    ]
+
+
+def _lost_closures(tables: dict, window: str, ref) -> list | None:
+    """The "Closures by reason" cells of ``window`` ("Quarter", "To date") for the reasons
+    that end follow-up (moved away, died); None without that table."""
+    closed = next((t for (_, title), t in tables.items() if title == "Closures by reason"), None)
+    if closed is None or not {"Window", "Closure reason", "Closures"} <= set(closed.columns):
+        return None
+    cw, cr = closed.columns.index("Window"), closed.columns.index("Closure reason")
+    return [
+        ref(closed, i, "Closures")
+        for i, o in enumerate(closed.rows)
+        if o[cw] == window and o[cr] in ("moved away", "died")
     ]
 
 
@@ -792,21 +798,15 @@ def _lost_to_follow_up(tables: dict, ref) -> list:
     each outcome's in the quarter (all time) at most the quarter's (to date) closures for
     those reasons (``publish._lost_to_follow_up``, adversary 3's F5)."""
     pbr = next((t for (_, title), t in tables.items() if title == PBR), None)
-    closed = next((t for (_, title), t in tables.items() if title == "Closures by reason"), None)
     lost = "Decided: lost to follow-up"
-    if pbr is None or closed is None or lost not in pbr.columns or "Window" not in pbr.columns:
+    if pbr is None or lost not in pbr.columns or "Window" not in pbr.columns:
         return []
-    if not {"Window", "Closure reason", "Closures"} <= set(closed.columns):
-        return []
-    cw, cr = closed.columns.index("Window"), closed.columns.index("Closure reason")
     w = pbr.columns.index("Window")
     rels: list = []
     for window, span in (("This quarter", "Quarter"), ("All time", "To date")):
-        reasons = [
-            ref(closed, i, "Closures")
-            for i, o in enumerate(closed.rows)
-            if o[cw] == span and o[cr] in ("moved away", "died")
-        ]
+        reasons = _lost_closures(tables, span, ref)
+        if reasons is None:
+            return []
         rels += [
             Relation(((ref(pbr, r, lost), 1), *((c, -1) for c in reasons)), "<=")
             for r, o in enumerate(pbr.rows)

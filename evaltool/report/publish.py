@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from evaltool.analysis.activity import REFERRALS, STARTS
-from evaltool.analysis.survival.table import NEVER_STARTED
+from evaltool.analysis.survival.table import LOST_REASONS, NEVER_STARTED
 from evaltool.analysis.windows import (
     ALL_TIME,
     FOLLOWED,
@@ -662,10 +662,9 @@ def _over_quarters(
             continue
         frame = t.data.reset_index(drop=True)
         spec = CUMULATIVE.get(t.name) or (None if t.name in GROWING else t.grows)
+        summed = t.name in CUMULATIVE or t.name in GROWING or t.grows
         groups = [(c,) if isinstance(c, str) else tuple(c) for c in (spec or t.counts)]
-        if t.name not in CUMULATIVE and t.name not in GROWING and not t.grows:
-            groups = []
-        groups += [(c,) for c in t.rises]
+        groups = (groups if summed else []) + [(c,) for c in t.rises]
         for r in frame.index[frame["Window"] == "To date"]:
             labels = _labels(t, frame, r)
             quarter = next(
@@ -694,13 +693,7 @@ def _over_quarters(
                         (_as_ref(before[1]), 1.0),
                     )
                     out.append(Relation(terms, "<="))
-            for c in t.grows:  # this quarter's people are among those to date
-                if c in frame and frame.at[quarter, c] <= frame.at[r, c]:
-                    out.append(
-                        Relation(
-                            (((t.name, int(quarter), c), 1.0), ((t.name, int(r), c), -1.0)), "<="
-                        )
-                    )
+            out += _among_to_date(t, frame, quarter, t, frame, r)
             for cols in groups:
                 before = [_key(previous, t.name, labels, c) for c in cols]
                 if not all(b in earlier.cells for b in before) or not all(c in frame for c in cols):
@@ -749,14 +742,8 @@ def _grown(
         for r in frame.index:
             labels = _labels(t, frame, r)
             q = rows.get(labels)
-            for col in t.grows:  # this quarter's people are among those to date
-                if q is not None and col in qframe and qframe.at[q, col] <= frame.at[r, col]:
-                    out.append(
-                        Relation(
-                            (((quarter.name, int(q), col), 1.0), ((t.name, int(r), col), -1.0)),
-                            "<=",
-                        )
-                    )
+            if q is not None:
+                out += _among_to_date(quarter, qframe, q, t, frame, r)
             for col in t.grows:
                 before = _key(previous, t.name, labels, col)
                 if q is None or before not in earlier.cells or col not in qframe:
@@ -768,6 +755,23 @@ def _grown(
                 name = f"{t.name}: {col} counted for the first time, {labels}, {period.code}"
                 implied.setdefault(t.name, []).append(Implied(name, (now, then)))
     return out
+
+
+def _among_to_date(
+    quarter: SummaryTable,
+    qframe: pd.DataFrame,
+    q: int,
+    t: SummaryTable,
+    frame: pd.DataFrame,
+    r: int,
+) -> list[Relation]:
+    """This quarter's people (row ``q`` of ``quarter``) are among those to date (row ``r`` of
+    ``t``), in each column of ``t.grows``, where it holds."""
+    return [
+        Relation((((quarter.name, int(q), c), 1.0), ((t.name, int(r), c), -1.0)), "<=")
+        for c in t.grows
+        if c in qframe and c in frame and qframe.at[q, c] <= frame.at[r, c]
+    ]
 
 
 def _joined(table: SummaryTable) -> SummaryTable:
@@ -1115,6 +1119,26 @@ def _never_started(tables: list[SummaryTable], values: dict[Ref, float]) -> list
     return [Relation(terms)]
 
 
+def _holds(terms: tuple, values: dict[Ref, float]) -> bool:
+    """Does ``sum(coefficient * value) <= 0`` hold on these values (every term known)? A
+    relation declared only where it holds: where it does not, a reader who assumes it is
+    wrong, and nothing is given away."""
+    return all(t in values for t, _ in terms) and sum(values[t] * c for t, c in terms) <= 1e-9
+
+
+def _lost_closures(closed: pd.DataFrame | None, window: str) -> list[Ref] | None:
+    """The closures table's cells of ``window`` ("Quarter", "To date") for the reasons that
+    end follow-up (moved away, died); None without that table."""
+    if closed is None or not {"Window", "Closure reason"} <= set(closed):
+        return None
+    lost = {reason.replace("_", " ") for reason in LOST_REASONS}
+    return [
+        ("closures", int(r), "Closures")
+        for r in closed.index
+        if closed.at[r, "Window"] == window and closed.at[r, "Closure reason"] in lost
+    ]
+
+
 def _outcome(tables: list[SummaryTable]) -> list[Ref]:
     """The Summary's first rows, the outcome these services exist for (new proceedings within
     a year of joining) over a year and all time: where one of them or an activity figure must
@@ -1143,9 +1167,9 @@ def _mean_parts(tables: list[SummaryTable], values: dict[Ref, float]) -> list[Re
     member; each member's value lies in its category's range (``SummaryTable.mean_parts``),
     so the sum bounds the categories' counts (adversary 4, 2026-12-07: a domain's mean
     distance of 6 clients put its hidden improved at 2 to 6; a feedback mean times its
-    answers, a quarter's positives at 0 to 3). Declared where the mean has a value, as if
-    it were shown (a mean is hidden with its group, or held back later: then the relation
-    only protects more); each only where it holds."""
+    answers, a quarter's positives at 0 to 3). Each where it holds, known to the reader only
+    while the group is shown (``Relation.given``: the mean is hidden with it); a mean held
+    back later (``magnitudes``) keeps it, which only protects more."""
     out = []
     for t in tables:
         frame = t.data.reset_index(drop=True)
@@ -1170,9 +1194,7 @@ def _mean_parts(tables: list[SummaryTable], values: dict[Ref, float]) -> list[Re
                     (n, rest[0] - m - 0.005),
                     *((c, lo - rest[0]) for c, (_, lo, _) in zip(cells, named, strict=True)),
                 )
-                for terms in (top, bottom):
-                    if sum(values[c] * k for c, k in terms) <= 1e-9:
-                        out.append(Relation(terms, "<=", given=n))
+                out += [Relation(x, "<=", given=n) for x in (top, bottom) if _holds(x, values)]
     return out
 
 
@@ -1184,19 +1206,16 @@ def _lost_to_follow_up(tables: list[SummaryTable], values: dict[Ref, float]) -> 
     by_name = {t.name: t.data.reset_index(drop=True) for t in tables}
     pbr, closed = by_name.get("pbr"), by_name.get("closures")
     lost = "Decided: lost to follow-up"
-    if pbr is None or closed is None or lost not in pbr or "Closure reason" not in closed:
+    if pbr is None or lost not in pbr:
         return []
     out = []
     for window, span in ((THIS_QUARTER, "Quarter"), (ALL_TIME, "To date")):
-        reasons = [
-            ("closures", int(r), "Closures")
-            for r in closed.index
-            if closed.at[r, "Window"] == span
-            and closed.at[r, "Closure reason"] in ("moved away", "died")
-        ]
+        reasons = _lost_closures(closed, span)
+        if reasons is None:
+            return []
         for r in pbr.index[pbr["Window"] == window]:
-            terms = (((("pbr", int(r), lost)), 1.0), *((c, -1.0) for c in reasons))
-            if all(t in values for t, _ in terms) and sum(values[t] * c for t, c in terms) <= 0:
+            terms = ((("pbr", int(r), lost), 1.0), *((c, -1.0) for c in reasons))
+            if _holds(terms, values):
                 out.append(Relation(terms, "<="))
     return out
 
@@ -1239,27 +1258,17 @@ def _followed_a_year(
     ended = [r for r, x in enumerate(act["Quarter"]) if x in quarters and quarters[x].end <= cutoff]
     followed = (RECURRENCE, int(a[0]), FOLLOWED)
     most = ((followed, 1.0), *((("activity", r, column), -1.0) for r in began))
-    lost: list[Ref] = []
-    if why is not None:
-        lost += [("km-exclusions", int(r), "Clients") for r in why.index]
-        lost = [c for c, x in zip(lost, why["Reason"], strict=True) if x != NEVER_STARTED]
-    if closed is not None and {"Window", "Closure reason"} <= set(closed):
-        lost += [
-            ("closures", int(r), "Closures")
-            for r in closed.index
-            if closed.at[r, "Window"] == "To date"
-            and closed.at[r, "Closure reason"] in ("moved away", "died")
-        ]
+    lost = [
+        ("km-exclusions", int(r), "Clients")
+        for r in (why.index if why is not None else ())
+        if why.at[r, "Reason"] != NEVER_STARTED
+    ] + (_lost_closures(closed, "To date") or [])
     least = (
         (followed, -1.0),
         *((("activity", r, column), 1.0) for r in ended),
         *((c, -1.0) for c in lost),
     )
-    out = []
-    for terms in (most, least):
-        if all(t in values for t, _ in terms) and sum(values[t] * c for t, c in terms) <= 0:
-            out.append(Relation(terms, "<="))  # else not so here: nothing a reader relies on
-    return out
+    return [Relation(terms, "<=") for terms in (most, least) if _holds(terms, values)]
 
 
 #: the service cohort's parents who joined but are not analysed, for a reason other than
