@@ -176,6 +176,7 @@ def usefulness() -> None:
             reach = "within reach" if u.least_share <= USEFUL_TARGET[n] else "out of reach"
             print(
                 f"6. hidden above the threshold, {name:<12} {u.hidden_above_share:6.1%}   "
+                f"(blank, not even a range: {u.blank_above_share:.1%})   "
                 f"target <= {USEFUL_TARGET[n]:.0%} ({reach} of suppression: any hides "
                 f">= {u.least_share:.1%})   {u.describe()}"
             )
@@ -186,7 +187,7 @@ def usefulness() -> None:
             s = measure(results, publish(results, record))
             print(
                 f"   the same after its 2025-Q3 final return {s.hidden_above_share:6.1%}   "
-                f"{s.describe()}"
+                f"(blank: {s.blank_above_share:.1%})   {s.describe()}"
             )
             os.environ["EVALTOOL_RECORD"] = str(Path(tmp) / "record.sqlite")
             # the other end of the setting: DfE's practice, a hidden count never exact
@@ -195,6 +196,7 @@ def usefulness() -> None:
             d = measure(weaker, publish(weaker))
             print(
                 f"   the same with protection_values = 2 {d.hidden_above_share:6.1%}   "
+                f"(blank: {d.blank_above_share:.1%})   "
                 f"(any hides >= {d.least_share:.1%})   {d.describe()}"
             )
 

@@ -140,10 +140,14 @@ def score_cli(runner, data, out, *extra, config=EXAMPLE_CONFIG, period="2025-Q4"
 
 
 def bound_holds(text: object, value: float) -> bool:
-    """Whether a share printed as a bound ("at most 20%", "at least 60%") is true of the value
-    behind it; False for anything that is not a bound."""
-    from evaltool.report.disclosure import BAND
+    """Whether a share printed as a bound ("at most 20%", "at least 60%"), or a count printed
+    as the range of tens it is in ("20 to 29"), is true of the value behind it; False for
+    anything that is neither."""
+    from evaltool.report.disclosure import BAND, RANGE
 
+    r = RANGE.match(text) if isinstance(text, str) else None
+    if r:
+        return int(r.group(1)) <= value <= int(r.group(2))
     m = BAND.match(text) if isinstance(text, str) else None
     if not m:
         return False

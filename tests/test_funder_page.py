@@ -328,7 +328,7 @@ def test_the_groups_of_two_returns_cannot_be_subtracted_to_give_a_quarters_few(t
     for key in before.index.intersection(after.index):
         for col in (FOLLOWED, RETURNED):
             a, b = before.loc[key, col], after.loc[key, col]
-            if "[c]" in (a, b):
+            if isinstance(a, str) or isinstance(b, str):  # hidden: [c], or a range of tens
                 continue
             assert b - a == 0 or b - a > 5, (key, col, a, b)
             checked += 1

@@ -141,7 +141,7 @@ def test_switched_on_the_return_has_the_sheet_and_a_series_of_returns_gives_noth
     for outcome in ("not pregnant", "no new proceedings"):
         for col in [c for c in after.columns if c.startswith("Decided")]:
             a, b = before.loc[(outcome, "All time"), col], after.loc[(outcome, "All time"), col]
-            if "[c]" not in (a, b):
+            if not isinstance(a, str) and not isinstance(b, str):  # [c] or a range: hidden
                 assert b - a == 0 or b - a > 5, (outcome, col, a, b)
     internal = tmp_path / "internal.xlsx"
     args = ["score", str(EXAMPLE), "--config", str(config), "--period", "2025-Q3", "--internal"]

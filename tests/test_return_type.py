@@ -23,7 +23,7 @@ import pytest
 from evaltool.analysis.survival import TimeToProceedings, survival_table
 from evaltool.api import load, time_to_proceedings
 from evaltool.errors import AnalysisError
-from tests.conftest import workbook
+from tests.conftest import bound_holds, workbook
 
 EXTRACT = dt.date(2025, 12, 31)
 D = pd.Timestamp
@@ -340,7 +340,7 @@ def test_the_return_shows_new_child_returns_and_what_each_return_was_about(tmp_p
         for kind in ("new child", "previous child", "both", "not known"):
             n = int((part["return_type"] == kind).sum())  # counted here, not by the fitter
             cell = row[kind.capitalize()]
-            assert cell == n or cell == "[c]", (row["Group"], kind, cell, n)
+            assert cell == n or cell == "[c]" or bound_holds(cell, n), (row["Group"], kind, cell, n)
             checked += cell == n and n > settings.small_number_threshold
     # the figures are there, not all hidden: the service's own split is shown; the comparison
     # cohort's 8 parents with new proceedings split four ways are small counts, and with the

@@ -214,9 +214,14 @@ def test_the_service_cohort_analysed_is_the_parents_started(tmp_path, monkeypatc
     why = pub.shown["km-exclusions"].values
     others = why[why["Reason"] != "service cohort: never started"]["Clients"].tolist()
     assert others == [0, 0, 0, 0]  # nobody else left out, as the reader sees
-    assert shown_med.at["comparison", "Clients"] == "c"
-    # so the starts and the 22 are not both shown: they would give the 5
-    assert "c" in (shown_windows.at["All time", "Starts"], shown_med.at["all", "Clients"])
+    # hidden: "c", or the range of tens it is in (0 to 9: ten values, not the 5)
+    assert shown_med.at["comparison", "Clients"] in ("c", "0 to 9")
+    # so the starts and the 22 are not both shown exactly: they would give the 5
+    exact = [
+        isinstance(v, int | float)
+        for v in (shown_windows.at["All time", "Starts"], shown_med.at["all", "Clients"])
+    ]
+    assert not all(exact)
 
 
 def test_the_goal_ratings_before_and_after_are_the_goal_table_to_date(small):

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -503,6 +503,7 @@ def _partner(
     public: set[Ref],
     mends: Callable[[Ref], bool],
     rank: dict[Ref, int] | None = None,
+    known: Container[object] = (),
 ) -> Ref | None:
     """The shown cell of this return to hide next to protect ``leak``.
 
@@ -541,6 +542,8 @@ def _partner(
         touching = {id(rel): rel for t in list(reach) for rel in by_term.get(t, ())}
         for rel in touching.values():
             for t, _ in rel.terms:
+                if t in known:
+                    continue  # a constant to the reader: nothing beyond it moves the leak
                 if isinstance(t, str) or t[0].startswith("@") or t in cells.hidden:
                     reach.add(t)  # unknowns: the leak runs on through them
                 elif t in cells.value and t not in cells.hidden and t not in public:
@@ -719,7 +722,7 @@ def protect(
                 trial = {k: v for k, v in values.items() if k != t}
                 return not audit(trial, hidden, near, threshold, watch, {leak.cell}, keep, matter)
 
-            pick = _partner(leak, by_term, cells, threshold, public, mends, rank)
+            pick = _partner(leak, by_term, cells, threshold, public, mends, rank, known)
             if pick is not None and pick not in cells.hidden:
                 cells.hidden.add(pick)
                 fresh.add(pick)
@@ -888,7 +891,7 @@ def _bands(
     # a hidden headline count (``ranged``: the Summary's) as a range of whole tens, where
     # every range the reader's own bounds on it allow would leave every hidden count
     # protected: which one is printed says what range the count is in, nothing more
-    for cell in sorted(ranged, key=repr):
+    for cell in ranged:
         if cell not in cells.hidden or cell not in cells.value or carrier is None:
             continue
         lo, hi = span(cell)
@@ -899,7 +902,9 @@ def _bands(
             (a, a + COUNT_RANGE - 1, _range(cell, a, a + COUNT_RANGE - 1, carrier))
             for a in range(first, int(round(hi)) + 1, COUNT_RANGE)
         ]
-        if not all((a <= lo and b >= hi) or safe(cell, rels) for a, b, rels in options):
+        # the range that overlaps the reader's span least narrows most: tried first
+        tries = sorted(options, key=lambda o: min(o[1], hi) - max(o[0], lo))
+        if not all((a <= lo and b >= hi) or safe(cell, rels) for a, b, rels in tries):
             continue
         x = cells.value[cell]
         a, b, rels = next(o for o in options if o[0] <= x <= o[1])

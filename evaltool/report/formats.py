@@ -101,6 +101,6 @@ BOUND_MEANING = (
 #: a headline count printed as the range of tens it is in (``disclosure.range_text``)
 RANGE_SYMBOL = "0 to 9, 10 to 19"
 RANGE_MEANING = (
-    "a count of the Summary shown as the range of whole tens it is in: its exact value would "
-    "give a small count away; the range is true (0 to 9 may be 0)"
+    "a count shown as the range of whole tens it is in: its exact value would give a small "
+    "count away; the range is true (0 to 9 may be 0)"
 )

@@ -493,7 +493,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
         bands_out=bounds,
         keep=keep,
         favour=_outcome(tables),
-        ranged=_headlines(tables),
+        ranged=_ranged(tables),
     )
     # an earlier cell the earlier returns already give away, by themselves, is no leak of
     # this return (nothing in it can mend what was sent): only this return's are refused
@@ -1151,15 +1151,22 @@ def _outcome(tables: list[SummaryTable]) -> list[Ref]:
     return [(RECURRENCE, int(r), col) for r in rows for col in (FOLLOWED, RETURNED)]
 
 
-def _headlines(tables: list[SummaryTable]) -> list[Ref]:
-    """The Summary's counts (the activity and the outcome in each window): where hidden, a
-    range of tens may be printed in their place ("20 to 29", ``disclosure._bands``), so that
-    a commissioner reads how many, roughly, where the exact count would give people away."""
-    out: list[Ref] = []
-    for t in tables:
-        if t.name in ("activity-windows", RECURRENCE):
-            out += [(t.name, r, col) for r in range(len(t.data)) for col in t.counts]
-    return out
+def _ranged(tables: list[SummaryTable]) -> list[Ref]:
+    """Every count, the Summary's first (the activity and the outcome in each window): where
+    hidden, a range of tens may be printed in its place ("20 to 29", ``disclosure._bands``),
+    so that a commissioner reads how many, roughly, where the exact count would give people
+    away. Each is tried in this order, and each range printed narrows the ones after it: the
+    headlines go first. Every hidden count is a candidate, whatever its value, so that a
+    count left ``c`` says nothing of why."""
+    summary = ("activity-windows", RECURRENCE)
+    ordered = sorted(tables, key=lambda t: t.name not in summary)
+    return [
+        (t.name, r, col)
+        for t in ordered
+        for r in range(len(t.data))
+        for col in t.counts
+        if col in t.data
+    ]
 
 
 def _mean_parts(tables: list[SummaryTable], values: dict[Ref, float]) -> list[Relation]:

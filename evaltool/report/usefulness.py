@@ -4,7 +4,8 @@ A return that hides what a commissioner needs fails too. Two figures, for ``benc
 and the tests:
 
 - the share of counts above the small-number threshold that are hidden anyway (to protect
-  another cell: secondary suppression), and the share of all count cells hidden;
+  another cell: secondary suppression), how many of them are still printed as the range of
+  tens they are in ("20 to 29": not exact, not blank), and the share of all count cells hidden;
 - the key figures of the Summary shown in at least one of the five windows (and how many of
   them only as a bound, "at most 20%");
 - the shares whose exact value is hidden, and how many of them are printed as a bound;
@@ -38,10 +39,16 @@ class Usefulness:
     key_rows_bounded: int = 0  # key figures shown in a window only as a bound
     shares_hidden: int = 0  # shares (``SummaryTable.ratios``) whose exact value is not shown
     shares_bounded: int = 0  # of them printed as a bound
+    ranged_above: int = 0  # of ``hidden_above``, printed as the range of tens they are in
 
     @property
     def hidden_above_share(self) -> float:
         return self.hidden_above / self.above if self.above else 0.0
+
+    @property
+    def blank_above_share(self) -> float:
+        """Counts above the threshold with nothing printed for them, not even a range."""
+        return (self.hidden_above - self.ranged_above) / self.above if self.above else 0.0
 
     @property
     def hidden_share(self) -> float:
@@ -49,8 +56,10 @@ class Usefulness:
 
     def describe(self) -> str:
         return (
-            f"counts above the threshold hidden {self.hidden_above}/{self.above} "
-            f"({self.hidden_above_share:.0%}); all counts hidden {self.hidden}/{self.counts} "
+            f"counts above the threshold not exact {self.hidden_above}/{self.above} "
+            f"({self.hidden_above_share:.0%}), {self.ranged_above} of them as a range, "
+            f"{self.hidden_above - self.ranged_above} blank ({self.blank_above_share:.0%}); "
+            f"all counts hidden {self.hidden}/{self.counts} "
             f"({self.hidden_share:.0%}); Summary rows shown in a window "
             f"{self.key_rows_shown}/{self.key_rows}"
             + (f" ({self.key_rows_bounded} only as a bound)" if self.key_rows_bounded else "")
@@ -70,7 +79,7 @@ def usefulness(results: Results, pub: Publication) -> Usefulness:
     from evaltool.report.key_figures import key_values
 
     threshold = results.settings.small_number_threshold
-    counts = hidden = above = hidden_above = shares_hidden = shares_bounded = 0
+    counts = hidden = above = hidden_above = ranged_above = shares_hidden = shares_bounded = 0
     for tables in pub.sheets.values():
         for t in tables:
             frame = t.data.reset_index(drop=True)
@@ -92,6 +101,7 @@ def usefulness(results: Results, pub: Publication) -> Usefulness:
                     if v > threshold:
                         above += 1
                         hidden_above += h
+                        ranged_above += h and _bound(pub.shown[t.name].values.at[r, col])
     rows = key_values(pub)
     shown = sum(any(v != SUPPRESSED for v in row) for row in rows)
     exact = sum(any(v != SUPPRESSED and not _bound(v) for v in row) for row in rows)
@@ -108,6 +118,7 @@ def usefulness(results: Results, pub: Publication) -> Usefulness:
         shown - exact,
         shares_hidden,
         shares_bounded,
+        ranged_above,
     )
 
 
