@@ -19,10 +19,11 @@
    anyway (target <= 10% at 25 clients, <= 5% at 60 and 150), and the Summary's key figures
    shown in at least one window (target: all, for 20 clients or more); synthetic services,
    the example's settings, 2025-Q4, no earlier returns; then after a 2025-Q3 final return;
-   then with protection_values = 2 (a hidden count never worked out exactly, not narrowed to
-   fewer than threshold + 1 values: DfE's practice)
+   then after a year of them (2024-Q4 to 2025-Q3, each final); then with protection_values
+   = 2 (a hidden count never worked out exactly, not narrowed to fewer than threshold + 1
+   values: DfE's practice). "Blank": hidden with nothing printed, not even a range of tens
 
-    python benchmarks/run.py --usefulness    # only 6 (a minute; no national data needed)
+    python benchmarks/run.py --usefulness    # only 6 (a few minutes; no national data needed)
     python benchmarks/run.py --validate      # only 7 (a few minutes; the tenth-scale data)
 Not a test: CI does not run it.
 """
@@ -188,6 +189,16 @@ def usefulness() -> None:
             print(
                 f"   the same after its 2025-Q3 final return {s.hidden_above_share:6.1%}   "
                 f"(blank: {s.blank_above_share:.1%})   {s.describe()}"
+            )
+            # a year of returns sent, in order: 2024-Q4 to 2025-Q3
+            os.environ["EVALTOOL_RECORD"] = str(Path(tmp) / f"year{n}.sqlite")
+            for quarter in ("2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3"):
+                write_output(run(data, settings, quarter), Path(tmp) / f"y{quarter}-{n}.json")
+            record = read(Path(os.environ["EVALTOOL_RECORD"]), settings.service)
+            y = measure(results, publish(results, record))
+            print(
+                f"   the same after a year of final returns {y.hidden_above_share:6.1%}   "
+                f"(blank: {y.blank_above_share:.1%})   {y.describe()}"
             )
             os.environ["EVALTOOL_RECORD"] = str(Path(tmp) / "record.sqlite")
             # the other end of the setting: DfE's practice, a hidden count never exact

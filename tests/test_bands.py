@@ -161,3 +161,51 @@ def test_six_improved_of_ten_is_c_not_at_least_50_percent():
         ratios={"Share": ("Improved", "Of")},
     )
     assert protect([t], THRESHOLD)["t"].values.at[0, "Share"] == "c"
+
+
+def _parts(a: int, b: int) -> SummaryTable:
+    return SummaryTable(
+        "p",
+        "p",
+        pd.DataFrame({"A": [a], "B": [b], "Total": [a + b]}),
+        counts=("A", "B", "Total"),
+        sums={"Total": ("A", "B")},
+    )
+
+
+def test_a_count_hidden_to_protect_another_is_the_range_of_tens_it_is_in():
+    # 17 = 3 + 14: the 3 is hidden, so the 14 too. A is tried first: the reader has A in
+    # 0..17, so "0 to 9" (B 8..17) or "10 to 19" (B 0..7, eight values): both safe, "0 to 9"
+    # printed. Then B, in 8..17 to the reader: "0 to 9" leaves A 8..9, not a small count;
+    # "10 to 19" leaves A 0..7, eight values: both safe, "10 to 19" printed. The reader has
+    # A = 17 - B in 0..7, eight values
+    bounds: list[Relation] = []
+    t = _parts(3, 14)
+    cells = [("p", 0, "A"), ("p", 0, "B")]
+    shown = protect([t], THRESHOLD, bands_out=bounds, ranged=cells)["p"]
+    assert list(shown.values.loc[0, ["A", "B", "Total"]]) == ["0 to 9", "10 to 19", 17]
+    assert shown.suppressed.at[0, "A"] and shown.suppressed.at[0, "B"]  # still hidden counts
+    # the ranges are recorded as what they tell: the reader's A is 0..7, not fewer
+    value = {("p", 0, "Total"): 17.0}
+    rels = [Relation(((("p", 0, "A"), 1.0), (("p", 0, "B"), 1.0), (("p", 0, "Total"), -1.0)))]
+    assert not audit(value, set(cells), [*rels, *bounds], THRESHOLD)
+    # and the audit would see one more bound: B at least 13 leaves A 0..4, five values
+    narrowed = [Relation(((("p", 0, "B"), -1.0), (("p", 0, "Total"), 13 / 17)), "<=")]
+    assert audit(value, set(cells), [*rels, *bounds, *narrowed], THRESHOLD)
+
+
+def test_a_range_is_printed_only_where_every_range_it_could_be_is_safe():
+    # 13 = 1 + 12: B to the reader is 0..13; "10 to 19" would leave A 0..3, four values, so
+    # no range is printed for B, whatever its value (2 + 11 prints the same)
+    for a, b in ((1, 12), (2, 11)):
+        shown = protect([_parts(a, b)], THRESHOLD, ranged=[("p", 0, "B")])["p"]
+        assert shown.values.at[0, "B"] == "c"
+
+
+def test_a_count_the_earlier_returns_say_cannot_be_is_hidden_not_a_crash():
+    # an earlier return said B was at most 8 (data revised since: it is 14 now): no range
+    # the reader allows holds the true count, so it stays c
+    t = _parts(3, 14)
+    earlier = [Relation(((("p", 0, "B"), 1.0), (("p", 0, "Total"), -8 / 17)), "<=")]
+    shown = protect([t], THRESHOLD, earlier, ranged=[("p", 0, "B")])["p"]
+    assert shown.values.at[0, "B"] == "c"

@@ -907,7 +907,10 @@ def _bands(
         if not all((a <= lo and b >= hi) or safe(cell, rels) for a, b, rels in tries):
             continue
         x = cells.value[cell]
-        a, b, rels = next(o for o in options if o[0] <= x <= o[1])
+        true = [o for o in options if o[0] <= x <= o[1]]
+        if not true:  # outside what the earlier returns allow (data revised since): c
+            continue
+        a, b, rels = true[0]
         bands[cell] = range_text(a, b)
         learnt += rels
         link(rels)
