@@ -608,3 +608,24 @@ def test_each_cohorts_parents_analysed_never_fall_between_returns(tmp_path, monk
     }
     assert linked  # the later return is tied to the earlier one
     assert attack(paths) == []
+
+
+def test_a_mean_change_times_its_clients_bounding_the_hidden_improved_is_caught(series, tmp_path):
+    """Thirteen clients, a mean distance of 8.31 on a 1-10 scale: the changes add up to 108
+    (8.31 x 13 = 108.03, within half a hundredth each), and each improved one moved 9 points
+    at most, so at least 12 improved (9 x 11 = 99 < 108): the one left is unchanged or
+    worse, 0 or 1; worse it would take at least 1 off (9 x 12 - 1 = 107 < 108), so none
+    is worse, and unchanged is 0 or 1. Improved, unchanged and worse all hidden, only the mean and the 13 shown
+    (adversary 4's route: a domain's mean over 6 clients put its hidden improved at 2 to 6)."""
+    path = leaky_copy(series, tmp_path)
+    title = "Recurrent care domains: quarter (first vs latest reading)"
+    hidden = ("Improved", "Unchanged", "Worse", "Moved up a stage or more")
+    changes = {(0, col): "[c]" for col in (*hidden, "Moved down a stage or more")}
+    changes |= {(0, "Share improved"): "[c]", (0, "Clients with 2+ readings"): 13}
+    changes |= {(0, "Mean first"): 1.0, (0, "Mean latest"): 9.31}
+    changes |= {(0, "Mean distance travelled"): 8.31}
+    edit(path, "Recurrent care domains", title, changes)
+    findings = attack([path])
+    where = f"table '{title}', row 'Emotional wellbeing', column"
+    for col, (lo, hi) in (("Unchanged", (0, 1)), ("Worse", (0, 0))):
+        assert worked_out(findings, where, f"column '{col}'") == (lo, hi)
