@@ -615,8 +615,9 @@ def test_a_mean_change_times_its_clients_bounding_the_hidden_improved_is_caught(
     (8.31 x 13 = 108.03, within half a hundredth each), and each improved one moved 9 points
     at most, so at least 12 improved (9 x 11 = 99 < 108): the one left is unchanged or
     worse, 0 or 1; worse it would take at least 1 off (9 x 12 - 1 = 107 < 108), so none
-    is worse, and unchanged is 0 or 1. Improved, unchanged and worse all hidden, only the mean and the 13 shown
-    (adversary 4's route: a domain's mean over 6 clients put its hidden improved at 2 to 6)."""
+    is worse, and unchanged is 0 or 1. Improved, unchanged and worse all hidden, only the
+    mean and the 13 shown (adversary 4's route: a domain's mean over 6 clients put its
+    hidden improved at 2 to 6)."""
     path = leaky_copy(series, tmp_path)
     title = "Recurrent care domains: quarter (first vs latest reading)"
     hidden = ("Improved", "Unchanged", "Worse", "Moved up a stage or more")

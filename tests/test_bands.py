@@ -209,3 +209,25 @@ def test_a_count_the_earlier_returns_say_cannot_be_is_hidden_not_a_crash():
     earlier = [Relation(((("p", 0, "B"), 1.0), (("p", 0, "Total"), -8 / 17)), "<=")]
     shown = protect([t], THRESHOLD, earlier, ranged=[("p", 0, "B")])["p"]
     assert shown.values.at[0, "B"] == "c"
+
+
+def test_a_relation_the_reader_has_only_while_a_hidden_cell_is_shown_bounds_no_range():
+    # 14 = 1 + 13, and a relation known only while G is shown (a mean's parts: G is hidden)
+    # puts B at 11 to 14. Taken as the reader's, it would make "10 to 19" say nothing new,
+    # printed unchecked; the reader has B in 0..14, and "10 to 19" leaves A 0..4, five
+    # values: no range for B (60 clients, 2025-Q1: a feedback item's positive answers)
+    a, b, g = ("p", 0, "A"), ("p", 0, "B"), ("p", 0, "G")
+    t = SummaryTable(
+        "p",
+        "p",
+        pd.DataFrame({"A": [1], "B": [13], "Total": [14], "G": [2]}),
+        counts=("A", "B", "Total", "G"),
+        sums={"Total": ("A", "B")},
+        relations=(Relation(((b, -1.0), (("p", 0, "Total"), 11 / 14)), "<=", given=g),),
+    )
+    bounds: list[Relation] = []
+    shown = protect([t], THRESHOLD, bands_out=bounds, ranged=[a, b])["p"]
+    assert shown.values.at[0, "B"] == "c"
+    value = {("p", 0, "Total"): 14.0}
+    rels = [Relation(((a, 1.0), (b, 1.0), (("p", 0, "Total"), -1.0)))]
+    assert not audit(value, {a, b, g}, [*rels, *bounds], THRESHOLD)
