@@ -231,3 +231,24 @@ def test_a_relation_the_reader_has_only_while_a_hidden_cell_is_shown_bounds_no_r
     value = {("p", 0, "Total"): 14.0}
     rels = [Relation(((a, 1.0), (b, 1.0), (("p", 0, "Total"), -1.0)))]
     assert not audit(value, {a, b, g}, [*rels, *bounds], THRESHOLD)
+
+
+def test_the_return_is_checked_again_with_every_bound_and_range_and_printed_without_them(
+    monkeypatch,
+):
+    # should the bounds and ranges ever tell more together than each was checked for, the
+    # return is printed without them: here a range of 13 to 14 for B (A would be 0 or 1)
+    from evaltool.report import disclosure
+
+    a, b, total = ("p", 0, "A"), ("p", 0, "B"), ("p", 0, "Total")
+    wrong = [Relation(((b, -1.0), (total, 13 / 14)), "<=")]
+    monkeypatch.setattr(disclosure, "_bands", lambda *args: ({b: "10 to 19"}, wrong))
+    bounds: list[Relation] = []
+    shown = protect([_parts(1, 13)], THRESHOLD, bands_out=bounds, ranged=[a, b])["p"]
+    assert list(shown.values.loc[0, ["A", "B", "Total"]]) == ["c", "c", 14]
+    assert bounds == []
+    # and what is right is kept: the same with a range that tells nothing new
+    right = [Relation(((b, -1.0), (total, 0.0)), "<=")]
+    monkeypatch.setattr(disclosure, "_bands", lambda *args: ({b: "0 to 19"}, right))
+    shown = protect([_parts(1, 13)], THRESHOLD, bands_out=bounds, ranged=[a, b])["p"]
+    assert shown.values.at[0, "B"] == "0 to 19" and bounds == right

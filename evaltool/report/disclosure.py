@@ -752,6 +752,14 @@ def protect(
         bands, learnt = _bands(
             tables, cells, shown, before, by_term, threshold, watch, keep, matter, ranged
         )
+        # each bound and range was checked where it could matter; the whole return is
+        # checked once more with all of them, and printed without them should that find
+        # anything (it found a leak on 2026-12-07: a relation the reader did not have)
+        values = {**shown, **{k: v for k, v in cells.value.items() if k not in cells.hidden}}
+        if learnt and audit(
+            values, cells.hidden | before, [*every, *learnt], threshold, watch, None, keep, matter
+        ):
+            bands, learnt = {}, []
         if bands_out is not None:
             bands_out.extend(learnt)
     out = {}
