@@ -53,7 +53,11 @@ def definitions(results: Results) -> list[Definition]:
         ),
         Definition(
             "Referrals / starts / closures",
-            "Service-cohort clients whose referral, start or end date falls in the quarter.",
+            "Service-cohort clients whose referral, start or end date falls in the quarter. "
+            "Closures count every case that ended, referrals closed before they started "
+            "included: the caseload changes by the starts less the closures of started cases "
+            "only, and the waiting list by the referrals less the starts and the closures "
+            "while waiting.",
             "evaltool",
         ),
         Definition(
