@@ -879,26 +879,39 @@ def _bands(
                 n, d = cells.value.get(top), cells.value.get(bottom)
                 if top not in cells.hidden or n is None or d is None:
                     continue
+                # the tightest steps first, then looser ones: a step is taken only where
+                # every outcome it could print is safe, which the reader can check too, so
+                # the step printed says which step passed, nothing of the count (the
+                # tightest "between" of a year of returns narrowed a group; "at most 50%" or
+                # c did not: the all-time outcome of 60 clients, 2025-Q4)
+                found = None
                 if bottom in unknown:  # from the least the reader can give it (public)
                     least = span(bottom)[0]
                     if carrier is None or least < 1:
                         continue
-                    outcomes = _outcomes_of_hidden(top, bottom, least, carrier, wide)
-                    if not outcomes or not all(safe(top, rels) for _, _, rels in outcomes):
-                        continue
-                    text, _, rels = next(o for o in outcomes if o[1](n, d))
+                    for step in range(BAND_STEPS // 2):
+                        outcomes = _outcomes_of_hidden(top, bottom, least, carrier, wide, step)
+                        if not outcomes:
+                            break
+                        if all(safe(top, rels) for _, _, rels in outcomes):
+                            found = next((x, rels) for x, holds, rels in outcomes if holds(n, d))
+                            break
                 else:
-                    shown_d = _outcomes(top, bottom, d, wide)
-                    if not shown_d:
-                        continue
                     lo, hi = span(top)  # what the reader can tell of the count already
-                    # an outcome that cannot be, or says nothing new, needs no audit
-                    if not all(
-                        b < lo or a > hi or (a <= lo and b >= hi) or safe(top, rels)
-                        for _, a, b, rels in shown_d
-                    ):
-                        continue
-                    text, rels = next((x, rels) for x, a, b, rels in shown_d if a <= n <= b)
+                    for step in range(BAND_STEPS // 2):
+                        shown_d = _outcomes(top, bottom, d, wide, step)
+                        if not shown_d:
+                            break
+                        # an outcome that cannot be, or says nothing new, needs no audit
+                        if all(
+                            b < lo or a > hi or (a <= lo and b >= hi) or safe(top, rels)
+                            for _, a, b, rels in shown_d
+                        ):
+                            found = next((x, rels) for x, a, b, rels in shown_d if a <= n <= b)
+                            break
+                if found is None:
+                    continue
+                text, rels = found
                 if text:
                     bands[(t.name, r, share)] = text
                 learnt += rels
@@ -965,13 +978,15 @@ def _steps(d: float, keep: int) -> tuple[list[int], list[int]]:
 
 
 def _outcomes(
-    top: Ref, bottom: Ref, d: float, keep: int
+    top: Ref, bottom: Ref, d: float, keep: int, step: int = 0
 ) -> list[tuple[str, float, float, list[Relation]]]:
     """What a share of a shown denominator ``d`` may print, from ``d`` alone: (text, the
     least and greatest count it allows, what it tells as relations on the count ``top``);
-    text "" for ``c`` between the bounds. None where no bound leaves enough values."""
+    text "" for ``c`` between the bounds. None where no bound leaves enough values.
+    ``step``: 0 for the tightest bounds, each one more a step of 5% looser on each side (a
+    side whose steps are used up has no bound)."""
     steps = BAND_STEPS
-    low, high = _steps(d, keep)
+    low, high = _loosened(*_steps(d, keep), step)
     if not low and not high:
         return []
 
@@ -999,8 +1014,18 @@ def _outcomes(
     return out
 
 
+def _loosened(low: list[int], high: list[int], step: int) -> tuple[list[int], list[int]]:
+    """The steps from the ``step``-th on (tightest first): none once a side is used up."""
+    return low[step:], high[step:]
+
+
 def _outcomes_of_hidden(
-    top: Ref, bottom: Ref, least: float, carrier: tuple[Ref, float], keep: int
+    top: Ref,
+    bottom: Ref,
+    least: float,
+    carrier: tuple[Ref, float],
+    keep: int,
+    step: int = 0,
 ) -> list[tuple[str, Callable[[float, float], bool], list[Relation]]]:
     """As ``_outcomes``, for a share of a hidden denominator the reader knows is at least
     ``least`` (a total to date, never below the one sent last quarter): the steps from
@@ -1008,7 +1033,7 @@ def _outcomes_of_hidden(
     "between" strictly, a shown cell (``carrier``: its value over itself is 1) carrying the
     constant. Each outcome: (text, whether it holds for a count and denominator, relations)."""
     steps = BAND_STEPS
-    low, high = _steps(least, keep)
+    low, high = _loosened(*_steps(least, keep), step)
     if not low and not high:
         return []
     one, v = carrier
