@@ -646,7 +646,8 @@ def protect(
     to ``bands_out``, for the record. ``keep``: the fewest values a reader may narrow a hidden
     count to (``threshold`` + 1 unless set). ``favour``: cells a reader needs above the other
     headlines (the outcome the service exists for), hidden last and given back first.
-    ``ranged``: hidden counts that may be printed as a range of tens (``_bands``)."""
+    ``ranged``: counts that may be printed as a range of tens where hidden (``_bands``),
+    tried in this order; which of them are candidates must not depend on their values."""
     keep = values_kept(threshold, keep)
     earlier = earlier or {}
     known = {ref: v for ref, (v, h) in earlier.items() if not h}
@@ -916,8 +917,8 @@ def _bands(
                     bands[(t.name, r, share)] = text
                 learnt += rels
                 link(rels)
-    # a hidden headline count (``ranged``: the Summary's) as a range of whole tens, where
-    # every range the reader's own bounds on it allow would leave every hidden count
+    # a hidden count (``ranged``: every count, the Summary's first) as a range of whole tens,
+    # where every range the reader's own bounds on it allow would leave every hidden count
     # protected: which one is printed says what range the count is in, nothing more
     for cell in ranged:
         if cell not in cells.hidden or cell not in cells.value or carrier is None:
@@ -945,7 +946,7 @@ def _bands(
     return bands, learnt
 
 
-#: a hidden headline count printed as a range: whole tens ("20 to 29")
+#: a hidden count printed as a range: whole tens ("20 to 29")
 COUNT_RANGE = 10
 #: the most ranges a count is tried with (each one audited)
 MAX_RANGES = 8

@@ -98,7 +98,7 @@ BOUND_MEANING = (
     "a share shown as a bound (in steps of 5%): its exact value would give a small count "
     "away; the bound is true, and leaves at least threshold + 1 possible counts"
 )
-#: a headline count printed as the range of tens it is in (``disclosure.range_text``)
+#: a hidden count printed as the range of tens it is in (``disclosure.range_text``)
 RANGE_SYMBOL = "0 to 9, 10 to 19"
 RANGE_MEANING = (
     "a count shown as the range of whole tens it is in: its exact value would give a small "
