@@ -280,8 +280,10 @@ def test_the_return_sheet_carries_r_figures_and_no_counts_in_notes(runner, tmp_p
     assert tests.loc["Calm", "Pairs"] == 12
     assert table.loc["Worry", "Better is"] == "lower"
     # Unchanged = 1 for calm is a small count: suppressed, and so is its partner cell
-    assert table.loc["Calm", "Unchanged"] == "[c]"
-    assert sum(v == "[c]" for v in table.loc["Calm", ["Improved", "Unchanged", "Worse"]]) >= 2
+    # (hidden: [c], or the range of tens it is in)
+    assert table.loc["Calm", "Unchanged"] in ("[c]", "0 to 9")
+    calm = table.loc["Calm", ["Improved", "Unchanged", "Worse"]]
+    assert sum(isinstance(v, str) for v in calm) >= 2
     # and so are calm's tests, which give its split back (V ranks the changes), and the Holm
     # p-values of every measure, adjusted over calm's too
     assert (tests.loc["Calm"].drop(["Pairs"]) == "[c]").all()

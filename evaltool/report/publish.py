@@ -240,8 +240,16 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
         from evaltool.report.before_after_tables import comparison_tables
 
         titles = {i.name: i.title for i in results.loaded.instruments}
+        # a domain scale's changes are whole points; where every domain is higher-better,
+        # an improved one is 1 to the span (a lower-better domain's improved are negative)
+        whole = {
+            i.name: (i.lo, i.hi)
+            for i in results.loaded.instruments
+            if getattr(i, "kind", None) == "domain_scale"
+            and all(d.get("higher_is_better", True) for d in getattr(i, "domains", []))
+        }
         main, tests = comparison_tables(
-            results.comparisons, titles, results.settings.compare_min_days
+            results.comparisons, titles, results.settings.compare_min_days, whole
         )
         sheets["Before and after"] = main
         sheets[ANNEX] = tests
