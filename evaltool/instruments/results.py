@@ -3,7 +3,7 @@ counts, and headlines that cite their cells."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -28,6 +28,18 @@ class Relation:
     #: a cell the reader needs shown to know this relation (a mean's group: hidden, the mean
     #: is hidden with it and the relation tells nothing); None: it always holds for them
     given: Ref | None = None
+
+    def known(self, hidden: Container[object]) -> bool:
+        """Whether the reader has this relation while the cells in ``hidden`` are hidden: the
+        one test the protection, the audit and the record share (a copy that drifted let a
+        range be printed unchecked, 2026-12-07)."""
+        return self.given is None or self.given not in hidden
+
+
+def whole_point_changes(lo: int, hi: int) -> tuple[tuple[str, float, float], ...]:
+    """``SummaryTable.mean_parts``' categories of a change on a ``lo``-``hi`` scale in whole
+    points, higher better: each improved one 1 to the span, each worse one minus that to -1."""
+    return (("Improved", 1, hi - lo), ("Unchanged", 0, 0), ("Worse", lo - hi, -1))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,14 @@ from evaltool.instruments.kit import (
     scale_bounds,
     setting,
 )
-from evaltool.instruments.results import Cite, Evaluation, Headline, Relation, SummaryTable
+from evaltool.instruments.results import (
+    Cite,
+    Evaluation,
+    Headline,
+    Relation,
+    SummaryTable,
+    whole_point_changes,
+)
 
 DOMAIN_KEYS = {"id", "label", "reliability", "lower_is_better"}
 
@@ -294,11 +301,7 @@ class DomainScale(Instrument):
                     mean_parts={
                         "Mean distance travelled": (
                             "Clients with 2+ readings",
-                            (
-                                ("Improved", 1, self.hi - self.lo),
-                                ("Unchanged", 0, 0),
-                                ("Worse", self.lo - self.hi, -1),
-                            ),
+                            whole_point_changes(self.lo, self.hi),
                         )
                     },
                 )

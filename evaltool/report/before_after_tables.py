@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from evaltool.instruments.base import Definition
-from evaltool.instruments.results import Relation, SummaryTable
+from evaltool.instruments.results import Relation, SummaryTable, whole_point_changes
 
 #: Return columns: (comparison column, heading). Counts first, so suppression knows them.
 SHEET_COLUMNS = [
@@ -142,13 +142,7 @@ def comparison_tables(
         interval = {h: split for h in ("95% CI low", "95% CI high") if h in frame}
         parts = {}
         if instrument in whole_scales:
-            lo, hi = whole_scales[instrument]
-            parts = {
-                "Mean change": (
-                    "Pairs",
-                    (("Improved", 1, hi - lo), ("Unchanged", 0, 0), ("Worse", lo - hi, -1)),
-                )
-            }
+            parts = {"Mean change": ("Pairs", whole_point_changes(*whole_scales[instrument]))}
         tables.append(
             SummaryTable(
                 name,

@@ -210,8 +210,7 @@ def audit(
     relations = [
         r
         for r in relations
-        if any(t in hidden or isinstance(t, str) for t, _ in r.terms)
-        and (r.given is None or r.given not in hidden)
+        if any(t in hidden or isinstance(t, str) for t, _ in r.terms) and r.known(hidden)
     ]
 
     # connected components over the variables of the relations that touch a hidden cell
@@ -847,11 +846,7 @@ def _bands(
         # what the reader has: not a relation known only while a hidden cell is shown
         # (``Relation.given``), as the audit reads them; with one, a range found to say
         # nothing new said something (a feedback mean's parts, 60 clients, 2025-Q1)
-        near = [
-            rel
-            for rel in _reachable(cell, by_term, free)
-            if rel.given is None or rel.given not in unknown
-        ]
+        near = [rel for rel in _reachable(cell, by_term, free) if rel.known(unknown)]
         names = sorted({u for rel in near for u, _ in rel.terms if free(u)}, key=repr)
         if cell not in names:
             return 0.0, CEILING

@@ -557,7 +557,7 @@ def publish(results: Results, earlier: record.Earlier | None = None) -> Publicat
     tag = f"~{period.code}:"
     tables, links = recorded_tables, recorded_links
     mine = [rel for t in tables for rel in table_relations(t)] + links + bounds
-    mine = [rel for rel in mine if rel.given is None or rel.given not in hidden]
+    mine = [rel for rel in mine if rel.known(hidden)]
     for t in tables:
         for implied in (r for r in t.relations if isinstance(r, Implied)):
             mine.append(implied.relation())
