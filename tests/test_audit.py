@@ -445,9 +445,15 @@ def test_route_3_parents_followed_for_a_year():
         "Parents followed for a year",
     )
     # each alone gives route 3 away nowhere; 2024-25 Q3's gives a quarter's closures of
-    # started cases (3, exactly), which the code of then did not watch (it is watched since)
+    # started cases (3, exactly), which the code of then did not watch (it is watched since),
+    # and a feedback item's positive answers from its mean (9 answers at 3.56: 3 to 7, true
+    # 5; read by the audit since 2026-12-07)
     alone = [f.message for path in (q2, q3) for f in attack([path])]
-    assert all(m.startswith("closures of started cases in ") for m in alone), alone
+    assert all(
+        m.startswith("closures of started cases in ")
+        or "'Client feedback: items', row 'Quarter / I would recommend" in m
+        for m in alone
+    ), alone
     findings = attack([q2, q3])
     low, high = worked_out(
         findings, "example-2024-Q2.xlsx", title, "2024-25 Q1", "'Parents followed for a year'"
@@ -465,9 +471,14 @@ def test_route_4_never_started_is_referrals_less_starts():
     assert any("never started" in f.message for f in findings)
     # and the same return's domain means times their 6 clients (adversary 4's route, read by
     # the audit since 2026-12-07; each true of the data: Emotional wellbeing's 5 improved
-    # and 1 worse at 3 to 6 and 0 to 3)
+    # and 1 worse at 3 to 6 and 0 to 3), the Before and after intervals (adversary 6's: its
+    # 5 improved and 1 worse at 5 to 6 and 0 to 1) and the feedback means to date (4
+    # positive of 6 answers at 4.00: 3 to 6), each checked against the data
     assert all(
-        "never started" in f.message or "'Recurrent care domains: to date" in f.message
+        "never started" in f.message
+        or "'Recurrent care domains: to date" in f.message
+        or "'Recurrent care domains: first vs latest'" in f.message
+        or "'Client feedback: items', row 'To date" in f.message
         for f in findings
     )
     for quarter, closures in truth["closures"].items():
@@ -637,3 +648,48 @@ def test_a_mean_change_times_its_clients_bounding_the_hidden_improved_is_caught(
     where = f"table '{title}', row 'Emotional wellbeing', column"
     for col, (lo, hi) in (("Unchanged", (0, 1)), ("Worse", (0, 0))):
         assert worked_out(findings, where, f"column '{col}'") == (lo, hi)
+
+
+def test_a_before_and_after_interval_giving_the_changes_spread_is_caught(series, tmp_path):
+    """Adversary 6's route, worked by hand. Six pairs on a 1-10 domain, a mean change of 1.00
+    and a 95% interval of -0.76 to 2.76, the improved, unchanged and worse hidden. The six
+    whole-point changes add up to 6 (1.00 x 6, within 0.03). The half-width 1.76 (+-0.005)
+    is t(0.975, 5) = 2.5706 x sd / sqrt(6), so sd is 1.672 to 1.682 and the centred sum of
+    squares 5 sd^2 is 13.98 to 14.14: with 6^2 / 6 = 6 the squares add up to 20 exactly.
+    Six whole numbers with sum 6 and squares 20: 4+2, 3+3+1-1, 4+1+1+1-1, 4+2+2... listing
+    them all, (improved, unchanged, worse) is (2, 4, 0), (3, 2, 1), (4, 1, 1), (4, 0, 2)
+    or (5, 0, 1): improved 2 to 5, unchanged 0 to 4 (never 3), worse 0 to 2."""
+    path = leaky_copy(series, tmp_path)
+    title = "Recurrent care domains: first vs latest"
+    changes = {(0, col): "[c]" for col in ("Improved", "Unchanged", "Worse")}
+    changes |= {(0, "Pairs"): 6, (0, "First mean"): 4.0, (0, "Latest mean"): 5.0}
+    changes |= {(0, "Mean change"): 1.0, (0, "95% CI low"): -0.76, (0, "95% CI high"): 2.76}
+    edit(path, "Before and after", title, changes)
+    findings = attack([path])
+    where = f"table '{title}', row 'Emotional wellbeing / higher'"
+    for col, span in (("Improved", (2, 5)), ("Unchanged", (0, 4)), ("Worse", (0, 2))):
+        assert worked_out(findings, where, f"column '{col}'") == span
+    # without the interval only the sum is known: five worse would leave one improved, at
+    # most 9 - 5 = 4 < 6, so worse is 0 to 4 (adversary 4's route), and unchanged 0 to 5
+    edit(path, "Before and after", title, {(0, "95% CI low"): "[c]", (0, "95% CI high"): "[c]"})
+    findings = attack([path])
+    assert worked_out(findings, where, "column 'Worse'") == (0, 4)
+    assert not [f for f in findings if where in f.message and "'Unchanged'" in f.message]
+
+
+def test_a_feedback_mean_bounding_its_hidden_positive_answers_is_caught(series, tmp_path):
+    """Eight answers on a 1-5 scale, positive from 4 (the Definitions sheet says so), with a
+    mean of 2.00: the answers add up to 16 (2.00 x 8, within 0.04). Each positive answer is
+    at least 4 and each other at least 1, so p positives give at least 4p + (8 - p) = 3p + 8
+    <= 16: p is 0 to 2, three values where six are promised."""
+    path = leaky_copy(series, tmp_path)
+    title = "Client feedback: items"
+    changes = {(0, "Answers"): 8, (0, "Mean"): 2.0}
+    changes |= {(0, "Positive answers"): "[c]", (0, "Share positive"): "[c]"}
+    edit(path, "Client feedback", title, changes)
+    findings = attack([path])
+    where = f"table '{title}', row "
+    assert worked_out(findings, where, "column 'Positive answers'") == (0, 2)
+    # a mean of 3.00 leaves 0 to 5 (3p + 8 <= 24): nothing to find
+    edit(path, "Client feedback", title, {(0, "Mean"): 3.0})
+    assert not [f for f in attack([path]) if where in f.message]

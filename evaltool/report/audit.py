@@ -46,6 +46,9 @@ from evaltool.report.workbook import HEADER_COLOUR
 
 #: a hidden cell as any profile prints it
 HIDDEN = frozenset(p[SUPPRESSED] for p in SYMBOL_PROFILES.values())
+#: not applicable or not available: no figure, in a column of counts (a total score's
+#: positive answers) as much as in any other
+NO_FIGURE = frozenset(p[k] for p in SYMBOL_PROFILES.values() for k in ("z", ":"))
 
 NOT_COUNTS = re.compile(  # numbers that are not counts of people or events
     r"mean|median|share|\brate\b|\bci\b|quartile|days|months|client-years|^p\b|^t$|^df$|"
@@ -119,6 +122,7 @@ class Table:
             if (numbers or any(v in HIDDEN or _range(v) for v in values)) and all(
                 (isinstance(v, int | float) and float(v).is_integer())
                 or v in HIDDEN
+                or v in NO_FIGURE
                 or v is None
                 or _range(v)
                 for v in values
@@ -388,6 +392,7 @@ def relations_of(returns: Sequence[Return], threshold: int = 5) -> Reading:
     order = sorted(range(len(returns)), key=lambda k: (returns[k].order or (0, 0), k))
     for k, ret in enumerate(returns):
         tables = {(t.sheet, t.title): t for t in ret.tables}
+        scales, cuts = _domain_scales(ret), _positive_cuts(ret)
         for t in ret.tables:
             where[t.name] = (ret, t)
             counts = t.counts()
@@ -419,6 +424,8 @@ def relations_of(returns: Sequence[Return], threshold: int = 5) -> Reading:
                     seen_keys.add(key)
                     figures.setdefault(key, []).append((k, ref(t, r, col)))
             rels += _within_table(t, counts, ref, threshold)
+            rels += _spreads(t, counts, ref, scales)
+            rels += _positive_answers(t, counts, ref, cuts)
             # activity flows: the unseen split of a quarter's closures is one quantity in every
             # return that prints the quarter
             if all(c in t.columns for c in ACTIVITY) and "Quarter" in t.columns:
@@ -623,6 +630,127 @@ def _mean_changes(t: Table, counts: list[str], ref) -> list:
             improved, worse = ref(t, r, "Improved"), ref(t, r, "Worse")
             rels.append(Relation(((improved, -span), (worse, 1), (ONE, lo)), "<="))
             rels.append(Relation(((improved, 1), (worse, -span), (ONE, -hi)), "<="))
+    return rels
+
+
+def _domain_scales(ret: Return) -> dict[str, tuple[float, float]]:
+    """Each domain's scale, by its name, from the tables whose note gives it ("Scale 1-10")
+    and whose changes are in whole points (a domain's mean distance travelled): the Before
+    and after sheet prints the same domains without the scale."""
+    out: dict[str, tuple[float, float]] = {}
+    for t in ret.tables:
+        scale = _scale(t.note)
+        if scale is None or "Mean distance travelled" not in t.columns:
+            continue
+        for row in t.rows:
+            if isinstance(row[0], str):
+                out[row[0]] = scale
+    return out
+
+
+#: a survey's definition of a positive answer, as the Definitions sheet gives it
+POSITIVE = re.compile(r"scoring (\d+) or more on a (\d+)-(\d+) scale")
+
+
+def _positive_cuts(ret: Return) -> dict[str, tuple[int, int, int]]:
+    """Each survey's (least positive answer, scale low, scale high), by the survey's title,
+    from the Definitions sheet ("Client feedback: share positive": "Answers scoring 4 or
+    more on a 1-5 scale ...")."""
+    out: dict[str, tuple[int, int, int]] = {}
+    for t in ret.tables:
+        if t.sheet != "Definitions" or t.columns[:2] != ["Term", "Definition"]:
+            continue
+        for term, text, *_ in t.rows:
+            m = POSITIVE.search(text) if isinstance(text, str) else None
+            if isinstance(term, str) and term.endswith(": share positive") and m:
+                out[term.removesuffix(": share positive")] = tuple(int(g) for g in m.groups())
+    return out
+
+
+def _positive_answers(t: Table, counts: list[str], ref, cuts: dict) -> list:
+    """A survey item's mean (2 decimals) beside its answers is the sum of whole-point
+    answers, each positive one from the cut to the top of the scale and each other one from
+    the bottom to the cut less one: that bounds the positive answers (the protection
+    declares it as the table's ``mean_parts``). Only where the answers are shown."""
+    survey = t.title.removesuffix(": items")
+    if survey == t.title or survey not in cuts or "Positive answers" not in counts:
+        return []
+    if not {"Answers", "Mean"} <= set(t.columns):
+        return []
+    cut, lo, hi = cuts[survey]
+    ja, jm = t.columns.index("Answers"), t.columns.index("Mean")
+    rels: list = []
+    for r, row in enumerate(t.rows):
+        n, m = row[ja], row[jm]
+        if not isinstance(n, int | float) or not isinstance(m, int | float) or n <= 0:
+            continue
+        v = row[t.columns.index("Positive answers")]
+        if not (isinstance(v, int | float) or v in HIDDEN or _range(v)):  # a total score: x
+            continue
+        s_lo, s_hi = (m - 0.005) * n, (m + 0.005) * n
+        pos = ref(t, r, "Positive answers")
+        # the least sum: each positive at the cut, each other at the bottom
+        rels.append(Relation(((pos, cut - lo), (ONE, -(s_hi - n * lo))), "<="))
+        # the greatest: each positive at the top, each other at the cut less one
+        rels.append(Relation(((pos, -(hi - cut + 1)), (ONE, s_lo - n * (cut - 1))), "<="))
+    return rels
+
+
+#: a before-and-after row's 95% interval, as the Annex computes it: t with pairs - 1 degrees
+CI_COLUMNS = ("95% CI low", "95% CI high")
+
+
+def _spreads(t: Table, counts: list[str], ref, scales: dict) -> list:
+    """A Before and after row of a whole-point scale, as a count of pairs at each change v
+    (unseen, whole, at least 0): the counts add up to the pairs, their sum is the mean change
+    x the pairs, and where the 95% interval is shown their sum of squares is known too (its
+    half-width is t x sd / sqrt(pairs), so sd, so the sum of squared changes: adversary 6,
+    whose sum and sum of squares left only a few improved/unchanged/worse splits: 6 pairs, a
+    mean of 1.00 and an interval of -0.76 to 2.76 put the worse at 0 to 2). The improved,
+    unchanged and worse are the counts at positive, zero and negative changes (the other way
+    round where lower is better). Only where the pairs and the mean are shown."""
+    if "Pairs" not in t.columns or "Mean change" not in t.columns or "Measure" not in t.columns:
+        return []
+    if not {"Improved", "Unchanged", "Worse"} <= set(counts):
+        return []
+    col = {c: j for j, c in enumerate(t.columns)}
+    rels: list = []
+    for r, row in enumerate(t.rows):
+        scale = scales.get(row[col["Measure"]]) if isinstance(row[col["Measure"]], str) else None
+        n, m = row[col["Pairs"]], row[col["Mean change"]]
+        if scale is None or not isinstance(n, int | float) or not isinstance(m, int | float):
+            continue
+        n = int(n)
+        if n < 2:
+            continue
+        span = int(scale[1] - scale[0])
+        lower = "Better is" in col and row[col["Better is"]] == "lower"
+        at = {v: f"~pairs changed by {v}|{t.name}|{r}" for v in range(-span, span + 1)}
+        s_lo, s_hi = (m - 0.005) * n, (m + 0.005) * n  # the sum of the changes
+        rels.append(Relation(((ref(t, r, "Pairs"), -1), *((x, 1) for x in at.values()))))
+        rels.append(Relation((*((x, v) for v, x in at.items()), (ONE, -s_hi)), "<="))
+        rels.append(Relation((*((x, -v) for v, x in at.items()), (ONE, s_lo)), "<="))
+        up = [x for v, x in at.items() if v > 0]
+        down = [x for v, x in at.items() if v < 0]
+        for name, part in (
+            ("Improved", down if lower else up),
+            ("Unchanged", [at[0]]),
+            ("Worse", up if lower else down),
+        ):
+            rels.append(Relation(((ref(t, r, name), -1), *((x, 1) for x in part))))
+        lo, hi = (row[col[c]] if c in col else None for c in CI_COLUMNS)
+        if not isinstance(lo, int | float) or not isinstance(hi, int | float):
+            continue
+        from scipy.stats import t as t_dist
+
+        q = float(t_dist.ppf(0.975, n - 1))
+        half = [max(hi - lo - 0.01, 0) / 2, (hi - lo + 0.01) / 2]
+        centred = [(n - 1) * (h * math.sqrt(n) / q) ** 2 for h in half]
+        squares = [0.0 if s_lo <= 0 <= s_hi else min(s_lo**2, s_hi**2), max(s_lo**2, s_hi**2)]
+        q_lo = centred[0] + squares[0] / n - 1e-6
+        q_hi = centred[1] + squares[1] / n + 1e-6
+        rels.append(Relation((*((x, v * v) for v, x in at.items()), (ONE, -q_hi)), "<="))
+        rels.append(Relation((*((x, -v * v) for v, x in at.items()), (ONE, q_lo)), "<="))
     return rels
 
 
