@@ -439,3 +439,129 @@ def test_a_mean_times_its_group_bounds_the_counts_of_its_categories():
     assert ("star", 0, "Improved") in {leak.cell for leak in leaks}
     # the group hidden too: the mean is hidden with it, and the relation tells nothing
     assert not audit({}, hidden | {("star", 0, cols[0])}, relations + declared, 5)
+
+
+def _carried_attack(sent, period, previous=None):
+    """The record's relations, and a reader's, written out by hand, of each domain of the
+    example's instrument: X to date = X this quarter + Z for each count X; Z keeps the row's
+    sums (improved + unchanged + worse = clients; a stage up is an improvement, a stage down
+    a worsening); with last quarter's return Z is at most its X to date, and the rest of it
+    keeps the row's sums too. (value, hidden, relations, this quarter's cells)."""
+    from evaltool.instruments.results import Relation
+    from evaltool.report.publish import ONE, _as_ref
+
+    def ref(key):
+        return key if key.startswith("~") else _as_ref(key)
+
+    value = {ref(k): v for k, (v, h) in sent.cells.items() if not h}
+    value[ONE] = 1.0
+    hidden = {ref(k) for k, (_, h) in sent.cells.items() if h}
+    relations = [Relation(tuple((ref(k), c) for k, c in t), op) for op, t in sent.relations]
+    up, down = "Moved up a stage or more", "Moved down a stage or more"
+    cols = ("Clients with 2+ readings", "Improved", "Unchanged", "Worse", up, down)
+    name = "recurrent-care-star"
+    domains = {k.split("|")[2] for k in sent.cells if k.startswith(f"{period}|{name}-quarter|")}
+    assert len(domains) == 10
+    targets = set()
+    for domain in sorted(domains):
+
+        def cell(p, window, col, domain=domain):
+            return ref(f"{p}|{name}-{window}|{domain}|{col}")
+
+        z = {c: f"carried {domain} {c}" for c in cols}
+        parts = [{c: ((z[c], 1.0),) for c in cols}]
+        for c in cols:
+            now = (cell(period, "to-date", c), 1.0)
+            relations.append(Relation((now, (cell(period, "quarter", c), -1.0), (z[c], -1.0))))
+            targets.add(cell(period, "quarter", c))
+            if previous:
+                relations.append(
+                    Relation(((z[c], 1.0), (cell(previous, "to-date", c), -1.0)), "<=")
+                )
+        if previous:
+            parts.append({c: ((cell(previous, "to-date", c), 1.0), (z[c], -1.0)) for c in cols})
+        for part in parts:
+            terms = [t for c in ("Improved", "Unchanged", "Worse") for t in part[c]]
+            whole = [(x, -k) for x, k in part["Clients with 2+ readings"]]
+            relations.append(Relation((*terms, *whole)))
+            for a, b in ((up, "Improved"), (down, "Worse")):
+                relations.append(Relation((*part[a], *((x, -k) for x, k in part[b])), "<="))
+    return value, hidden, relations, targets & hidden
+
+
+def test_a_domains_quarter_is_its_to_date_less_what_was_carried_from_last_quarter(
+    tmp_path, monkeypatch
+):
+    """The example, final returns 2025-Q3 and 2025-Q4 (adversary 7, 2026-12-07). A domain's
+    quarter row counts the clients read in the quarter, on all their readings to the period
+    end; whoever is to date but was not read this quarter is in last quarter's "to date" as
+    they were (``SummaryTable.carried``). The code before tied only the clients: Sexual and
+    reproductive health's quarter then printed unchanged and worse "0 to 9" that this put at
+    1 to 5 and 0 to 4 (true 4 and 1)."""
+    from evaltool.report import record
+    from evaltool.report.disclosure import audit
+    from evaltool.report.output import write_output
+    from tests.conftest import EXAMPLE
+
+    rec = tmp_path / "record.sqlite"
+    monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
+    settings = load_settings(EXAMPLE_CONFIG)
+    for period in ("2025-Q3", "2025-Q4"):
+        write_output(run(EXAMPLE, settings, period), tmp_path / f"{period}.xlsx", final=True)
+    sent = record.read(rec, settings.service)
+    key = "2025-Q4|recurrent-care-star-quarter|Domain=Sexual and reproductive health|Unchanged"
+    assert sent.cells[key][0] == 4
+    value, hidden, relations, targets = _carried_attack(sent, "2025-Q4", "2025-Q3")
+    assert not audit(value, hidden, relations, 5, (), targets, 6)
+
+
+def test_a_domains_quarter_is_its_to_date_less_people_who_keep_the_rows_sums(tmp_path, monkeypatch):
+    """25 clients (seed 25), the first return, 2025-Q1: Sexual and reproductive health to
+    date 11 clients, all improved, 8 moved up a stage; this quarter 6, all improved, and the
+    code before printed its moved up "0 to 9". The other 5 improved, and moved up 5 at most,
+    so it was 3 to 6 (true 3): to date less this quarter is people too."""
+    from evaltool.report import record
+    from evaltool.report.disclosure import audit
+    from evaltool.report.output import write_output
+
+    rec = tmp_path / "record.sqlite"
+    monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
+    settings = load_settings(EXAMPLE_CONFIG)
+    data = write_csv_folder(generate(n_clients=25, seed=25), tmp_path / "data")
+    write_output(run(data, settings, "2025-Q1"), tmp_path / "q1.xlsx", final=True)
+    sent = record.read(rec, settings.service)
+    row = "2025-Q1|recurrent-care-star-{}|Domain=Sexual and reproductive health|{}"
+    up = "Moved up a stage or more"
+    got = [
+        sent.cells[row.format(w, c)][0] for w in ("to-date", "quarter") for c in ("Improved", up)
+    ]
+    assert got == [11, 8, 6, 3]
+    value, hidden, relations, targets = _carried_attack(sent, "2025-Q1")
+    assert not audit(value, hidden, relations, 5, (), targets, 6)
+
+
+def test_a_domains_interval_is_hidden_wherever_its_stage_moves_to_date_are(tmp_path, monkeypatch):
+    """25 clients (seed 25), 2025-Q1 (adversary 7, 2026-12-07): Sexual and reproductive
+    health, 11 pairs, all improved, mean change 3.45 with its 95% interval 2.13 to 4.78,
+    beside the to-date moved up a stage printed "6 to 11" (true 8). With the stage bands (two
+    points each), the interval's spread put it at 7 to 11, and this quarter's moved up (3 of
+    6, "0 to 9") at 2 to 6. The interval is hidden wherever the row's moves to date are."""
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    data = write_csv_folder(generate(n_clients=25, seed=25), tmp_path / "data")
+    pub = publish(run(data, load_settings(EXAMPLE_CONFIG), "2025-Q1"))
+    moves = pub.shown["recurrent-care-star-to-date"]
+    compare = pub.shown["compare-recurrent-care-star"].values
+    assert list(moves.values["Domain"]) == list(compare["Measure"])
+    checked = 0
+    for r in range(len(compare)):
+        hidden = [
+            moves.suppressed.at[r, c]
+            for c in ("Moved up a stage or more", "Moved down a stage or more")
+        ]
+        if any(hidden):
+            checked += 1
+            assert compare.at[r, "95% CI low"] == compare.at[r, "95% CI high"] == "c", r
+    sexual = list(compare["Measure"]).index("Sexual and reproductive health")
+    assert moves.values.at[sexual, "Moved up a stage or more"] == "6 to 11"
+    assert compare.at[sexual, "95% CI low"] == "c"
+    assert checked

@@ -118,6 +118,15 @@ class SummaryTable:
     #: a people count whose "To date" rises by at most another's rise (each new client brings
     #: a new goal): column -> that column
     grows_with: dict[str, str] = field(default_factory=dict)
+    #: count columns of people (or goals) in a state worked out from all their readings up to
+    #: the period end, whose "Quarter" row counts those read in the quarter (in a table of
+    #: "To date" and "Quarter" rows, or one named ``<x>-to-date`` beside its ``<x>-quarter``):
+    #: whoever is to date but not read this quarter is in last quarter's "To date" as they
+    #: were, so each column to date is the quarter's plus a part of last quarter's, and the
+    #: row's own relations (improved + unchanged + worse = clients; moved up a stage <=
+    #: improved) hold for that part and for the rest (adversary 7: without it a domain's
+    #: quarter row, beside two returns' to-date rows, left unchanged and worse 0 to 4)
+    carried: tuple[str, ...] = ()
     #: a mean (printed to 2 decimals) times its group is a sum whose members each lie in a
     #: known range by category, which bounds the categories' counts: mean column -> (group
     #: column, ((count column, or "" for the group's members in none, low, high), ...))

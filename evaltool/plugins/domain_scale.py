@@ -296,6 +296,7 @@ class DomainScale(Instrument):
                     ),
                     chart="radar" if start is None else None,
                     grows=("Clients with 2+ readings",),
+                    carried=counts,
                     relations=tuple(relations),
                     # the mean distance times the clients is the sum of whole-point changes
                     mean_parts={

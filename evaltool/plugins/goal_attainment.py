@@ -213,6 +213,7 @@ class GoalAttainment(Instrument):
                 },
                 grows=("Clients",),
                 rises=("Goals at or above expected",),
+                carried=("Clients", "Goals", "Goals at or above expected"),
                 grows_with={"Clients": "Goals"},
                 note="Quarter: clients with a goal review in the quarter, scored on all their "
                 "reviews up to the quarter end. To date: every client with a review.",

@@ -180,7 +180,10 @@ class GoalBasedOutcomes(Instrument):
         }
         if self.threshold is not None:
             counts.append("Goals reliably improved")
-        note = "Reliable change threshold: " + (
+        note = (
+            "Quarter: parents with a goal rated in the quarter, on all their ratings up to the "
+            "quarter end. To date: every parent with a rating. Reliable change threshold: "
+        ) + (
             f"{self.threshold:g} points (source: {self.threshold_source})"
             if self.threshold is not None
             else "not set in the definition, so not reported"
@@ -197,11 +200,22 @@ class GoalBasedOutcomes(Instrument):
                 ratios={"Share of goals improved": ("Goals improved", "Goals rated twice or more")},
                 same_as_pairs={"Pairs": PEOPLE, "Goals": "Goals rated twice or more"},
                 grows=("Clients", PEOPLE),
+                carried=tuple(counts),
                 grows_with={"Clients": "Goals", PEOPLE: "Goals rated twice or more"},
                 relations=tuple(
-                    Relation((((name, r, PEOPLE), 1.0), ((name, r, other), -1.0)), "<=")
+                    Relation((((name, r, part), 1.0), ((name, r, whole), -1.0)), "<=")
                     for r in range(len(table))
-                    for other in ("Clients", "Goals rated twice or more")
+                    for part, whole in (
+                        (PEOPLE, "Clients"),
+                        (PEOPLE, "Goals rated twice or more"),
+                        ("Goals rated twice or more", "Goals"),
+                        ("Goals improved", "Goals rated twice or more"),
+                        ("Goals reliably improved", "Goals improved"),
+                    )
+                    if part in table
+                    and whole in table
+                    # reliably improved is improved where the threshold is above 0
+                    and (part != "Goals reliably improved" or (self.threshold or 0) > 0)
                 ),
                 note=note,
             )

@@ -83,13 +83,16 @@ def comparison_tables(
     titles: dict[str, str],
     min_days: int,
     whole_scales: dict[str, tuple[int, int]] | None = None,
+    moves: dict[str, tuple[str, tuple[str, ...], list[str]]] | None = None,
 ) -> tuple[list[SummaryTable], list[SummaryTable]]:
     """Per instrument, the Before and after sheet's table (means, change and its interval,
     who improved) and the annex's table of test statistics: a funder reads the first; an
     evaluator checks the second. The pairs are printed in both, declared equal.
     ``whole_scales``: instrument -> (low, high) of a scale whose changes are whole points,
-    higher better (a domain scale): its mean change times the pairs bounds who improved."""
-    whole_scales = whole_scales or {}
+    higher better (a domain scale): its mean change times the pairs bounds who improved.
+    ``moves``: instrument -> (its to-date table, the stage-move columns, its row labels):
+    the interval is hidden in a row wherever that row's moves are."""
+    whole_scales, moves = whole_scales or {}, moves or {}
     tables, tests = [], []
     for instrument, part in comparisons.groupby("instrument", sort=False):
         frame = part[[c for c, _ in SHEET_COLUMNS]].rename(columns=dict(SHEET_COLUMNS))
@@ -139,7 +142,17 @@ def comparison_tables(
         # the interval gives back the changes' spread, which with their sum and whole
         # points leaves few splits: 6 pairs at a mean of 1.00, CI -0.76 to 2.76, can only be
         # 2-4-0, 3-2-1, 4-0-2, 4-1-1 or 5-0-1 (adversary 6, 2026-12-07): hidden with the split
-        interval = {h: split for h in ("95% CI low", "95% CI high") if h in frame}
+        # and with the stage bands, the spread, the means and the to-date table, it bounds
+        # the moves: 11 pairs, all improved, at 3.45 (CI 2.13 to 4.78) put the to-date moved
+        # up, printed "6 to 11", at 7 to 11, so this quarter's 6 (of 11) at 2 to 6 (adversary
+        # 7, 2026-12-07): hidden with the moves too (not printed if the rows differ)
+        bound = split
+        if instrument in moves:
+            other, cols, labels = moves[instrument]
+            bound = split + tuple((other, c) for c in cols)
+            if labels != frame["Measure"].tolist():
+                main = [c for c in main if c not in ("95% CI low", "95% CI high")]
+        interval = {h: bound for h in ("95% CI low", "95% CI high") if h in main}
         parts = {}
         if instrument in whole_scales:
             parts = {"Mean change": ("Pairs", whole_point_changes(*whole_scales[instrument]))}

@@ -224,6 +224,10 @@ def comparable(results: Results) -> bool:
     )
 
 
+#: a domain's stage moves, whose counts the Before and after interval bounds
+STAGE_MOVES = ("Moved up a stage or more", "Moved down a stage or more")
+
+
 def gather(results: Results) -> dict[str, list[SummaryTable]]:
     """The return's tables by sheet, each with a name unique in the return."""
     sheets: dict[str, list[SummaryTable]] = {"Activity": list(results.activity)}
@@ -248,8 +252,15 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
             if getattr(i, "kind", None) == "domain_scale"
             and all(d.get("higher_is_better", True) for d in getattr(i, "domains", []))
         }
+        # a domain's stage moves to date, by row: the interval is hidden where they are
+        moves = {}
+        for instrument, tables in sheets.items():
+            for t in tables:
+                cols = tuple(c for c in STAGE_MOVES if c in t.counts and c in t.data)
+                if t.name == f"{instrument}-to-date" and cols:
+                    moves[instrument] = (t.name, cols, t.data.iloc[:, 0].tolist())
         main, tests = comparison_tables(
-            results.comparisons, titles, results.settings.compare_min_days, whole
+            results.comparisons, titles, results.settings.compare_min_days, whole, moves
         )
         sheets["Before and after"] = main
         sheets[ANNEX] = tests
@@ -664,6 +675,7 @@ def _over_quarters(
     count of people (``implied``, by table)."""
     previous = period.previous()
     out: list[Relation] = _grown(tables, earlier, period, implied)
+    out += _carried(tables, earlier, period)
     for t in tables:
         known = t.name in CUMULATIVE or t.name in GROWING or t.grows or t.rises or t.grows_with
         if not known or "Window" not in t.data:
@@ -763,6 +775,89 @@ def _grown(
                 name = f"{t.name}: {col} counted for the first time, {labels}, {period.code}"
                 implied.setdefault(t.name, []).append(Implied(name, (now, then)))
     return out
+
+
+def _carried(tables: list[SummaryTable], earlier: record.Earlier, period: Period) -> list[Relation]:
+    """``SummaryTable.carried``: each "To date" count is this quarter's plus an unseen part
+    (the people to date not read this quarter), for which the row's own relations hold; and
+    with last quarter's return, that part is at most its "To date" (they are there, as they
+    were), and the rest of it (those read again, as they were then) keeps the row's
+    relations too. Each only where it holds on these values (data revised since may break
+    it: then a reader could not rely on it either)."""
+    by_name = {t.name: t for t in tables}
+    previous = period.previous()
+    out: list[Relation] = []
+    for t in tables:
+        if not t.carried:
+            continue
+        frame = t.data.reset_index(drop=True)
+        pairs: list[tuple[str, pd.DataFrame, int, int]] = []  # (quarter table, frame, q, r)
+        if "Window" in frame:
+            quarters = {
+                _labels(t, frame, q).replace("Window=Quarter", "Window=To date"): q
+                for q in frame.index[frame["Window"] == "Quarter"]
+            }
+            for r in frame.index[frame["Window"] == "To date"]:
+                if (q := quarters.get(_labels(t, frame, r))) is not None:
+                    pairs.append((t.name, frame, int(q), int(r)))
+        elif t.name.endswith("-to-date"):
+            quarter = by_name.get(t.name.removesuffix("-to-date") + "-quarter")
+            if quarter is None:
+                continue
+            qframe = quarter.data.reset_index(drop=True)
+            quarters = {_labels(quarter, qframe, q): q for q in qframe.index}
+            for r in frame.index:
+                if (q := quarters.get(_labels(t, frame, r))) is not None:
+                    pairs.append((quarter.name, qframe, int(q), int(r)))
+        cols = [c for c in t.carried if c in frame]
+        own = table_relations(_replace(t, total_row=None))
+        for qname, qframe, q, r in pairs:
+            labels = _labels(t, frame, r)
+            row = [
+                rel
+                for rel in own
+                if all(
+                    isinstance(x, tuple) and x[0] == t.name and x[1] == r and x[2] in cols
+                    for x, _ in rel.terms
+                )
+            ]
+            part = {c: float(frame.at[r, c] - qframe.at[q, c]) for c in cols}
+            if any(v < 0 for v in part.values()) or not all(_obeys(rel, part) for rel in row):
+                continue  # not so here: nothing a reader relies on
+            unseen = {
+                c: f"{t.name}: {c} to date, not read in {period.code}, {labels}" for c in cols
+            }
+            # to date less this quarter is people too: the row's relations hold for them (in
+            # one return: 8 of 11 moved up a stage to date, all 11 improved, 6 this quarter,
+            # all improved: the other 5 moved up 5 at most, so this quarter's "0 to 9" was 3
+            # to 6)
+            for c in cols:
+                out.append(
+                    Relation((((t.name, r, c), 1.0), ((qname, q, c), -1.0), (unseen[c], -1.0)))
+                )
+            out += [Relation(tuple((unseen[x[2]], c) for x, c in rel.terms), rel.op) for rel in row]
+            before = {c: _key(previous, t.name, labels, c) for c in cols}
+            if not all(b in earlier.cells for b in before.values()):
+                continue
+            rest = {c: earlier.cells[before[c]][0] - part[c] for c in cols}
+            if any(v < 0 for v in rest.values()) or not all(_obeys(rel, rest) for rel in row):
+                continue  # revised since: not what a reader could rely on
+            for c in cols:
+                out.append(Relation(((unseen[c], 1.0), (_as_ref(before[c]), -1.0)), "<="))
+            for rel in row:
+                then = [
+                    term
+                    for x, c in rel.terms
+                    for term in ((_as_ref(before[x[2]]), c), (unseen[x[2]], -c))
+                ]
+                out.append(Relation(tuple(then), rel.op))
+    return out
+
+
+def _obeys(rel: Relation, values: dict[str, float]) -> bool:
+    """Whether a relation of one row's columns holds for these values of the columns."""
+    total = sum(c * values[ref[2]] for ref, c in rel.terms)
+    return abs(total) < 1e-9 if rel.op == "=" else total <= 1e-9
 
 
 def _among_to_date(
@@ -1075,6 +1170,17 @@ def _same_people(tables: list[SummaryTable], values: dict[Ref, float]) -> list[R
                 m, x = (t.name, 0, mine), (o.name, int(rows[0]), theirs)
                 if m in values and values.get(x) == values[m]:
                     out.append(Relation(((m, 1.0), (x, -1.0))))
+            # a parent whose mean over their goals rose has a goal that improved, and one whose
+            # mean fell a goal that did not (adversary 7, 2026-12-07: with the goals not
+            # improved to date at most 3, a parent worse printed "0 to 9" was 0 to 3)
+            r = int(rows[0])
+            improved, rated = (o.name, r, GOALS_IMPROVED), (o.name, r, GOALS_RATED)
+            up, down = (t.name, 0, "Improved"), (t.name, 0, "Worse")
+            if all(c in values for c in (improved, rated, up, down)):
+                if values[up] <= values[improved]:
+                    out.append(Relation(((up, 1.0), (improved, -1.0)), "<="))
+                if values[down] <= values[rated] - values[improved]:
+                    out.append(Relation(((down, 1.0), (improved, 1.0), (rated, -1.0)), "<="))
     for t in tables:
         if not t.name.startswith("compare-") or "Measure" not in t.data or not t.sums:
             continue
@@ -1104,6 +1210,10 @@ def _same_people(tables: list[SummaryTable], values: dict[Ref, float]) -> list[R
                             for x, m in zip(theirs, mine, strict=True)
                         ]
     return out
+
+
+#: a goal instrument's to-date goals, of which a parent's improvement is made
+GOALS_IMPROVED, GOALS_RATED = "Goals improved", "Goals rated twice or more"
 
 
 def _never_started(tables: list[SummaryTable], values: dict[Ref, float]) -> list[Relation]:
