@@ -565,3 +565,60 @@ def test_a_domains_interval_is_hidden_wherever_its_stage_moves_to_date_are(tmp_p
     assert moves.values.at[sexual, "Moved up a stage or more"] == "6 to 11"
     assert compare.at[sexual, "95% CI low"] == "c"
     assert checked
+
+
+def test_a_parent_worse_on_goal_ratings_has_a_goal_that_did_not_improve(tmp_path, monkeypatch):
+    """25 clients (seed 25), final returns 2025-Q1 and 2025-Q2 (adversary 7, 2026-12-07):
+    goals rated twice to date 22, 21 improved; this quarter 10, 8 improved. Goals not
+    improved to date are this quarter's 2 plus at most last quarter's 1 (the rest of the
+    goals to date were not rated again), so at most 3; and a parent whose mean over their
+    goals fell has a goal that did not improve: the Before and after's parents worse, printed
+    "0 to 9", were 0 to 3 (true 1). The reader here is the record's relations plus those."""
+    from evaltool.instruments.results import Relation
+    from evaltool.report import record
+    from evaltool.report.disclosure import audit
+    from evaltool.report.output import write_output
+    from evaltool.report.publish import ONE, _as_ref
+
+    rec = tmp_path / "record.sqlite"
+    monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
+    settings = load_settings(EXAMPLE_CONFIG)
+    data = write_csv_folder(generate(n_clients=25, seed=25), tmp_path / "data")
+    for period in ("2025-Q1", "2025-Q2"):
+        write_output(run(data, settings, period), tmp_path / f"{period}.xlsx", final=True)
+    sent = record.read(rec, settings.service)
+
+    def ref(key):
+        return key if key.startswith("~") else _as_ref(key)
+
+    value = {ref(k): v for k, (v, h) in sent.cells.items() if not h}
+    value[ONE] = 1.0
+    hidden = {ref(k) for k, (_, h) in sent.cells.items() if h}
+    relations = [Relation(tuple((ref(k), c) for k, c in t), op) for op, t in sent.relations]
+    rated, improved = "Goals rated twice or more", "Goals improved"
+
+    def gbo(period, window, col):
+        return ref(f"{period}|gbo|Window={window}|{col}")
+
+    assert [sent.cells[f"2025-Q1|gbo|Window=To date|{c}"][0] for c in (rated, improved)] == [22, 21]
+    z = {c: f"goals to date not rated in 2025-Q2: {c}" for c in (rated, improved)}
+    for c in (rated, improved):
+        now, quarter = gbo("2025-Q2", "To date", c), gbo("2025-Q2", "Quarter", c)
+        relations.append(Relation(((now, 1.0), (quarter, -1.0), (z[c], -1.0))))
+        relations.append(Relation(((z[c], 1.0), (gbo("2025-Q1", "To date", c), -1.0)), "<="))
+    # the rest of last quarter's goals to date: improved at most rated
+    then = [(gbo("2025-Q1", "To date", c), k) for c, k in ((improved, 1.0), (rated, -1.0))]
+    relations.append(Relation((*then, (z[improved], -1.0), (z[rated], 1.0)), "<="))
+    worse = ref("2025-Q2|compare-gbo|Measure=GBO goal rating,Better is=higher|Worse")
+    assert worse in hidden and sent.cells[worse[0][1:]][0] == 1
+    relations.append(
+        Relation(
+            (
+                (worse, 1.0),
+                (gbo("2025-Q2", "To date", improved), 1.0),
+                (gbo("2025-Q2", "To date", rated), -1.0),
+            ),
+            "<=",
+        )
+    )
+    assert not audit(value, hidden, relations, 5, (), {worse}, 6)
