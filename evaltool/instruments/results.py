@@ -125,7 +125,9 @@ class SummaryTable:
     #: were, so each column to date is the quarter's plus a part of last quarter's, and the
     #: row's own relations (improved + unchanged + worse = clients; moved up a stage <=
     #: improved) hold for that part and for the rest (adversary 7: without it a domain's
-    #: quarter row, beside two returns' to-date rows, left unchanged and worse 0 to 4)
+    #: quarter row, beside two returns' to-date rows, left unchanged and worse 0 to 4). Also
+    #: for a state only ever left, where the part is at most last quarter's (a referral made
+    #: before the quarter and still waiting was waiting then: partner access)
     carried: tuple[str, ...] = ()
     #: a mean (printed to 2 decimals) times its group is a sum whose members each lie in a
     #: known range by category, which bounds the categories' counts: mean column -> (group

@@ -118,6 +118,9 @@ class PartnerAccess(Instrument):
                     total_is_sum=False,
                     relations=client_relations(name, len(self.service_types)),
                     grows=("Clients referred", "Clients accessed"),
+                    # a referral made before the quarter and still waiting at its end was
+                    # waiting at the last one's too (adversary 8, 2026-12-07)
+                    carried=("Referrals still waiting",),
                     note="Accessed = first appointment attended by the period end. "
                     "'All services' counts each client once.",
                 )

@@ -921,13 +921,14 @@ def _bands(
         lo, hi = span(cell)
         if hi >= CEILING - 0.5 or hi - lo >= COUNT_RANGE * MAX_RANGES:
             continue
-        for pieces in _partitions(lo, hi, keep):
-            options = [(a, b, _range(cell, a, b, carrier)) for a, b in pieces]
-            # the range that overlaps the reader's span least narrows most: tried first
-            tries = sorted(options, key=lambda o: min(o[1], hi) - max(o[0], lo))
-            if all((a <= lo and b >= hi) or safe(cell, rels) for a, b, rels in tries):
-                break
-        else:
+        first = int(lo) // COUNT_RANGE * COUNT_RANGE
+        options = [
+            (a, a + COUNT_RANGE - 1, _range(cell, a, a + COUNT_RANGE - 1, carrier))
+            for a in range(first, int(round(hi)) + 1, COUNT_RANGE)
+        ]
+        # the range that overlaps the reader's span least narrows most: tried first
+        tries = sorted(options, key=lambda o: min(o[1], hi) - max(o[0], lo))
+        if not all((a <= lo and b >= hi) or safe(cell, rels) for a, b, rels in tries):
             continue
         x = cells.value[cell]
         true = [o for o in options if o[0] <= x <= o[1]]
@@ -938,23 +939,6 @@ def _bands(
         learnt += rels
         link(rels)
     return bands, learnt
-
-
-def _partitions(lo: float, hi: float, keep: int) -> list[list[tuple[int, int]]]:
-    """The ways a hidden count the reader already puts at ``lo`` to ``hi`` may be printed,
-    in the order tried, each a list of ranges that together cover the span (whichever holds
-    the count is printed): whole tens first ("10 to 19"); then, where the tens would not do,
-    the top ``keep`` values apart from the rest ("8 to 13" or "0 to 7" of 0 to 13: "the
-    others are at most 5", where 10 to 19 would have left the others 0 to 3), then the
-    bottom ``keep`` apart. All of them from the span alone, never the count."""
-    low, high = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
-    first = low // COUNT_RANGE * COUNT_RANGE
-    tens = [(a, a + COUNT_RANGE - 1) for a in range(first, high + 1, COUNT_RANGE)]
-    out = [tens]
-    if high - low + 1 > keep:  # two ranges, one of ``keep`` values at either end
-        out.append([(low, high - keep), (high - keep + 1, high)])
-        out.append([(low, low + keep - 1), (low + keep, high)])
-    return out
 
 
 #: a hidden count printed as a range: whole tens ("20 to 29")
