@@ -701,14 +701,13 @@ CI_COLUMNS = ("95% CI low", "95% CI high")
 
 
 def _spreads(t: Table, counts: list[str], ref, scales: dict) -> list:
-    """A Before and after row of a whole-point scale, as a count of pairs at each change v
-    (unseen, whole, at least 0): the counts add up to the pairs, their sum is the mean change
-    x the pairs, and where the 95% interval is shown their sum of squares is known too (its
-    half-width is t x sd / sqrt(pairs), so sd, so the sum of squared changes: adversary 6,
-    whose sum and sum of squares left only a few improved/unchanged/worse splits: 6 pairs, a
-    mean of 1.00 and an interval of -0.76 to 2.76 put the worse at 0 to 2). The improved,
-    unchanged and worse are the counts at positive, zero and negative changes (the other way
-    round where lower is better). Only where the pairs and the mean are shown."""
+    """A Before and after row of a whole-point scale with its split hidden: the changes' sum
+    is the mean change x the pairs, which bounds the improved and the worse; where the 95%
+    interval is shown their sum of squares is known too (its half-width is t x sd /
+    sqrt(pairs)), and the split's least and greatest are worked out row by row
+    (``_split_spans``: adversary 6, 6 pairs at a mean of 1.00 and an interval of -0.76 to
+    2.76 put the worse at 0 to 2). Improved are the positive changes (negative where lower
+    is better). Only where the pairs and the mean are shown."""
     if "Pairs" not in t.columns or "Mean change" not in t.columns or "Measure" not in t.columns:
         return []
     if not {"Improved", "Unchanged", "Worse"} <= set(counts):
@@ -723,23 +722,20 @@ def _spreads(t: Table, counts: list[str], ref, scales: dict) -> list:
         n = int(n)
         if n < 2:
             continue
+        split = [row[col[c]] for c in ("Improved", "Unchanged", "Worse")]
+        if all(isinstance(v, int | float) for v in split):
+            continue  # nothing of the split hidden: nothing to learn
         span = int(scale[1] - scale[0])
         lower = "Better is" in col and row[col["Better is"]] == "lower"
-        at = {v: f"~pairs changed by {v}|{t.name}|{r}" for v in range(-span, span + 1)}
         s_lo, s_hi = (m - 0.005) * n, (m + 0.005) * n  # the sum of the changes
-        rels.append(Relation(((ref(t, r, "Pairs"), -1), *((x, 1) for x in at.values()))))
-        rels.append(Relation((*((x, v) for v, x in at.items()), (ONE, -s_hi)), "<="))
-        rels.append(Relation((*((x, -v) for v, x in at.items()), (ONE, s_lo)), "<="))
-        up = [x for v, x in at.items() if v > 0]
-        down = [x for v, x in at.items() if v < 0]
-        for name, part in (
-            ("Improved", down if lower else up),
-            ("Unchanged", [at[0]]),
-            ("Worse", up if lower else down),
-        ):
-            rels.append(Relation(((ref(t, r, name), -1), *((x, 1) for x in part))))
         lo, hi = (row[col[c]] if c in col else None for c in CI_COLUMNS)
         if not isinstance(lo, int | float) or not isinstance(hi, int | float):
+            # the sum alone: each improved one 1 to the span, each worse one minus that to
+            # -1 (a count of pairs at each change costs the solver minutes across returns)
+            better, worse = ref(t, r, "Improved"), ref(t, r, "Worse")
+            least, most = (-s_hi, -s_lo) if lower else (s_lo, s_hi)  # in the better direction
+            rels.append(Relation(((better, -span), (worse, 1), (ONE, least)), "<="))
+            rels.append(Relation(((better, 1), (worse, -span), (ONE, -most)), "<="))
             continue
         from scipy.stats import t as t_dist
 
@@ -749,9 +745,46 @@ def _spreads(t: Table, counts: list[str], ref, scales: dict) -> list:
         squares = [0.0 if s_lo <= 0 <= s_hi else min(s_lo**2, s_hi**2), max(s_lo**2, s_hi**2)]
         q_lo = centred[0] + squares[0] / n - 1e-6
         q_hi = centred[1] + squares[1] / n + 1e-6
-        rels.append(Relation((*((x, v * v) for v, x in at.items()), (ONE, -q_hi)), "<="))
-        rels.append(Relation((*((x, -v * v) for v, x in at.items()), (ONE, q_lo)), "<="))
+        spans = _split_spans(n, span, (s_lo, s_hi), (q_lo, q_hi))
+        if spans is None:
+            continue
+        for name, (a, b) in zip(("Improved", "Unchanged", "Worse"), spans, strict=True):
+            if lower and name != "Unchanged":
+                name = "Worse" if name == "Improved" else "Improved"
+            rels += within(ref(t, r, name), a, b)
     return rels
+
+
+def _split_spans(
+    n: int, span: int, total: tuple[float, float], squares: tuple[float, float]
+) -> list[tuple[float, float]] | None:
+    """The least and greatest improved, unchanged and worse of ``n`` whole-point changes from
+    -span to span whose sum and sum of squares lie in these ranges: one small integer
+    programme per row, solved here (within the whole return's programme it cost minutes).
+    None if none fits (the figures as read are not of this form)."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    v = np.arange(-span, span + 1)
+    a = np.vstack([np.ones_like(v), v, v * v]).astype(float)
+    lo = np.array([n, total[0], squares[0]])
+    hi = np.array([n, total[1], squares[1]])
+    rows = (v > 0, v == 0, v < 0)
+    out = []
+    for pick in rows:
+        ends = []
+        for sign in (1.0, -1.0):
+            res = milp(
+                sign * pick.astype(float),
+                constraints=LinearConstraint(a, lo, hi),
+                integrality=np.ones_like(v),
+                bounds=Bounds(0, n),
+            )
+            if res.status != 0:
+                return None
+            ends.append(round(sign * res.fun))
+        out.append((float(ends[0]), float(ends[1])))
+    return out
 
 
 def _windows(ret: Return, t: Table, counts: list[str], tables: dict, ref, figure) -> list:
