@@ -346,6 +346,24 @@ def test_what_the_words_and_the_cox_model_say_of_counts_is_protected(tmp_path, m
     assert leaks == [], [(by_key.get(x.cell, x.cell), x.low, x.high) for x in leaks]
 
 
+def _reader(sent, constant=True):
+    """What a reader of the recorded returns has: (ref, shown values, hidden cells, the
+    record's relations), keys read as the protection names them; ``constant``: the constant
+    1 known too."""
+    from evaltool.instruments.results import Relation
+    from evaltool.report.publish import ONE, _as_ref
+
+    def ref(key):
+        return key if key.startswith("~") else _as_ref(key)
+
+    value = {ref(k): v for k, (v, h) in sent.cells.items() if not h}
+    if constant:
+        value[ONE] = 1.0
+    hidden = {ref(k) for k, (_, h) in sent.cells.items() if h}
+    relations = [Relation(tuple((ref(k), c) for k, c in t), op) for op, t in sent.relations]
+    return ref, value, hidden, relations
+
+
 def test_clients_to_date_rise_by_at_most_their_goals_rise(tmp_path, monkeypatch):
     """20 clients (seed 41), final returns 2024-Q4 and 2025-Q1: GBO clients with a goal rated
     twice or more to date were 5 (hidden), then 6 (shown); goals rated twice or more 10, then
@@ -356,7 +374,6 @@ def test_clients_to_date_rise_by_at_most_their_goals_rise(tmp_path, monkeypatch)
     from evaltool.report import record
     from evaltool.report.disclosure import audit
     from evaltool.report.output import write_output
-    from evaltool.report.publish import _as_ref
 
     rec = tmp_path / "record.sqlite"
     monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
@@ -366,12 +383,7 @@ def test_clients_to_date_rise_by_at_most_their_goals_rise(tmp_path, monkeypatch)
         write_output(run(data, settings, period), tmp_path / f"{period}.xlsx", final=True)
     sent = record.read(rec, settings.service)
 
-    def ref(key):
-        return key if key.startswith("~") else _as_ref(key)
-
-    value = {ref(k): v for k, (v, h) in sent.cells.items() if not h}
-    hidden = {ref(k) for k, (_, h) in sent.cells.items() if h}
-    relations = [Relation(tuple((ref(k), c) for k, c in t), op) for op, t in sent.relations]
+    ref, value, hidden, relations = _reader(sent, constant=False)
     people, goals = "Clients with a goal rated twice or more", "Goals rated twice or more"
 
     def key(period, col):
@@ -448,15 +460,8 @@ def _carried_attack(sent, period, previous=None):
     a worsening); with last quarter's return Z is at most its X to date, and the rest of it
     keeps the row's sums too. (value, hidden, relations, this quarter's cells)."""
     from evaltool.instruments.results import Relation
-    from evaltool.report.publish import ONE, _as_ref
 
-    def ref(key):
-        return key if key.startswith("~") else _as_ref(key)
-
-    value = {ref(k): v for k, (v, h) in sent.cells.items() if not h}
-    value[ONE] = 1.0
-    hidden = {ref(k) for k, (_, h) in sent.cells.items() if h}
-    relations = [Relation(tuple((ref(k), c) for k, c in t), op) for op, t in sent.relations]
+    ref, value, hidden, relations = _reader(sent)
     up, down = "Moved up a stage or more", "Moved down a stage or more"
     cols = ("Clients with 2+ readings", "Improved", "Unchanged", "Worse", up, down)
     name = "recurrent-care-star"
@@ -579,7 +584,6 @@ def test_a_parent_worse_on_goal_ratings_has_a_goal_that_did_not_improve(tmp_path
     from evaltool.report import record
     from evaltool.report.disclosure import audit
     from evaltool.report.output import write_output
-    from evaltool.report.publish import ONE, _as_ref
 
     rec = tmp_path / "record.sqlite"
     monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
@@ -589,13 +593,7 @@ def test_a_parent_worse_on_goal_ratings_has_a_goal_that_did_not_improve(tmp_path
         write_output(run(data, settings, period), tmp_path / f"{period}.xlsx", final=True)
     sent = record.read(rec, settings.service)
 
-    def ref(key):
-        return key if key.startswith("~") else _as_ref(key)
-
-    value = {ref(k): v for k, (v, h) in sent.cells.items() if not h}
-    value[ONE] = 1.0
-    hidden = {ref(k) for k, (_, h) in sent.cells.items() if h}
-    relations = [Relation(tuple((ref(k), c) for k, c in t), op) for op, t in sent.relations]
+    ref, value, hidden, relations = _reader(sent)
     rated, improved = "Goals rated twice or more", "Goals improved"
 
     def gbo(period, window, col):
@@ -636,7 +634,6 @@ def test_a_partner_referral_still_waiting_was_waiting_a_quarter_before(tmp_path,
     from evaltool.report import record
     from evaltool.report.disclosure import audit
     from evaltool.report.output import write_output
-    from evaltool.report.publish import ONE, _as_ref
     from tests.conftest import EXAMPLE
 
     rec = tmp_path / "record.sqlite"
@@ -646,13 +643,7 @@ def test_a_partner_referral_still_waiting_was_waiting_a_quarter_before(tmp_path,
         write_output(run(EXAMPLE, settings, period), tmp_path / f"{period}.xlsx", final=True)
     sent = record.read(rec, settings.service)
 
-    def ref(key):
-        return key if key.startswith("~") else _as_ref(key)
-
-    value = {ref(k): v for k, (v, h) in sent.cells.items() if not h}
-    value[ONE] = 1.0
-    hidden = {ref(k) for k, (_, h) in sent.cells.items() if h}
-    relations = [Relation(tuple((ref(k), c) for k, c in t), op) for op, t in sent.relations]
+    ref, value, hidden, relations = _reader(sent)
     col = "Referrals still waiting"
     kinds = {
         k.split("|")[2]
