@@ -662,6 +662,35 @@ def within(
     )
 
 
+def _quarter_rows(
+    t: SummaryTable, by_name: dict[str, SummaryTable]
+) -> list[tuple[SummaryTable, pd.DataFrame, int, int]]:
+    """Each "To date" row of ``t`` with the row of the same labels for this quarter alone:
+    (the quarter's table, its frame, its row, the "To date" row). The quarter is in ``t``
+    itself (a "Window" column) or in ``<x>-quarter`` beside ``<x>-to-date``."""
+    frame = t.data.reset_index(drop=True)
+    if "Window" in frame:
+        quarter, qframe = t, frame
+        quarters = {
+            _labels(t, frame, q).replace("Window=Quarter", "Window=To date"): q
+            for q in frame.index[frame["Window"] == "Quarter"]
+        }
+        rows = frame.index[frame["Window"] == "To date"]
+    elif t.name.endswith("-to-date") and (
+        quarter := by_name.get(t.name.removesuffix("-to-date") + "-quarter")
+    ):
+        qframe = quarter.data.reset_index(drop=True)
+        quarters = {_labels(quarter, qframe, q): q for q in qframe.index}
+        rows = frame.index
+    else:
+        return []
+    return [
+        (quarter, qframe, int(q), int(r))
+        for r in rows
+        if (q := quarters.get(_labels(t, frame, r))) is not None
+    ]
+
+
 def _over_quarters(
     tables: list[SummaryTable],
     keys: dict[Ref, str],
@@ -685,18 +714,8 @@ def _over_quarters(
         summed = t.name in CUMULATIVE or t.name in GROWING or t.grows
         groups = [(c,) if isinstance(c, str) else tuple(c) for c in (spec or t.counts)]
         groups = (groups if summed else []) + [(c,) for c in t.rises]
-        for r in frame.index[frame["Window"] == "To date"]:
+        for _, _, quarter, r in _quarter_rows(t, {}):
             labels = _labels(t, frame, r)
-            quarter = next(
-                (
-                    q
-                    for q in frame.index[frame["Window"] == "Quarter"]
-                    if _labels(t, frame, q).replace("Window=Quarter", "Window=To date") == labels
-                ),
-                None,
-            )
-            if quarter is None:
-                continue
             for c, other in t.grows_with.items():  # new clients bring new goals
                 before = [_key(previous, t.name, labels, x) for x in (c, other)]
                 if not all(b in earlier.cells for b in before) or other not in frame:
@@ -754,19 +773,15 @@ def _grown(
     previous = period.previous()
     out: list[Relation] = []
     for t in tables:
-        quarter = by_name.get(t.name.removesuffix("-to-date") + "-quarter")
-        if not t.grows or not t.name.endswith("-to-date") or quarter is None:
+        if not t.grows or "Window" in t.data:
             continue
-        frame, qframe = t.data.reset_index(drop=True), quarter.data.reset_index(drop=True)
-        rows = {_labels(quarter, qframe, q): q for q in qframe.index}
-        for r in frame.index:
+        frame = t.data.reset_index(drop=True)
+        for quarter, qframe, q, r in _quarter_rows(t, by_name):
             labels = _labels(t, frame, r)
-            q = rows.get(labels)
-            if q is not None:
-                out += _among_to_date(quarter, qframe, q, t, frame, r)
+            out += _among_to_date(quarter, qframe, q, t, frame, r)
             for col in t.grows:
                 before = _key(previous, t.name, labels, col)
-                if q is None or before not in earlier.cells or col not in qframe:
+                if before not in earlier.cells or col not in qframe:
                     continue
                 now, then = ((t.name, int(r), col), 1.0), (_as_ref(before), -1.0)
                 this = ((quarter.name, int(q), col), -1.0)
@@ -791,27 +806,10 @@ def _carried(tables: list[SummaryTable], earlier: record.Earlier, period: Period
         if not t.carried:
             continue
         frame = t.data.reset_index(drop=True)
-        pairs: list[tuple[str, pd.DataFrame, int, int]] = []  # (quarter table, frame, q, r)
-        if "Window" in frame:
-            quarters = {
-                _labels(t, frame, q).replace("Window=Quarter", "Window=To date"): q
-                for q in frame.index[frame["Window"] == "Quarter"]
-            }
-            for r in frame.index[frame["Window"] == "To date"]:
-                if (q := quarters.get(_labels(t, frame, r))) is not None:
-                    pairs.append((t.name, frame, int(q), int(r)))
-        elif t.name.endswith("-to-date"):
-            quarter = by_name.get(t.name.removesuffix("-to-date") + "-quarter")
-            if quarter is None:
-                continue
-            qframe = quarter.data.reset_index(drop=True)
-            quarters = {_labels(quarter, qframe, q): q for q in qframe.index}
-            for r in frame.index:
-                if (q := quarters.get(_labels(t, frame, r))) is not None:
-                    pairs.append((quarter.name, qframe, int(q), int(r)))
         cols = [c for c in t.carried if c in frame]
         own = table_relations(_replace(t, total_row=None))
-        for qname, qframe, q, r in pairs:
+        for quarter, qframe, q, r in _quarter_rows(t, by_name):
+            qname = quarter.name
             labels = _labels(t, frame, r)
             row = [
                 rel
