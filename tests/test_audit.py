@@ -447,11 +447,16 @@ def test_route_3_parents_followed_for_a_year():
     # each alone gives route 3 away nowhere; 2024-25 Q3's gives a quarter's closures of
     # started cases (3, exactly), which the code of then did not watch (it is watched since),
     # and a feedback item's positive answers from its mean (9 answers at 3.56: 3 to 7, true
-    # 5; read by the audit since 2026-12-07)
+    # 5; read by the audit since 2026-12-07), and 2024-25 Q2's domains, where the quarter's
+    # people, less those to date, are people too (adversary 7's route, read by the audit
+    # since 2026-12-08; true of the data: Emotional wellbeing's quarter unchanged 5 at 3 to
+    # 6; Feeling safe's and Support around me's moved down a stage to date, 1 each, at 0 to 4
+    # and 0 to 3)
     alone = [f.message for path in (q2, q3) for f in attack([path])]
     assert all(
         m.startswith("closures of started cases in ")
         or "'Client feedback: items', row 'Quarter / I would recommend" in m
+        or "example-2024-Q2.xlsx (2024-25 Q2): sheet 'Recurrent care domains'" in m
         for m in alone
     ), alone
     findings = attack([q2, q3])
@@ -473,9 +478,12 @@ def test_route_4_never_started_is_referrals_less_starts():
     # the audit since 2026-12-07; each true of the data: Emotional wellbeing's 5 improved
     # and 1 worse at 3 to 6 and 0 to 3), the Before and after intervals (adversary 6's: its
     # 5 improved and 1 worse at 5 to 6 and 0 to 1) and the feedback means to date (4
-    # positive of 6 answers at 4.00: 3 to 6), each checked against the data
+    # positive of 6 answers at 4.00: 3 to 6), each checked against the data; and the
+    # partner referrals still waiting of the quarter, none of substance misuse, housing or
+    # other, less than those to date (a hidden 0 in a group, true of the data)
     assert all(
         "never started" in f.message
+        or "'Access to partner services: referrals made in the quarter'" in f.message
         or "'Recurrent care domains: to date" in f.message
         or "'Recurrent care domains: first vs latest'" in f.message
         or "'Client feedback: items', row 'To date" in f.message
@@ -693,3 +701,54 @@ def test_a_feedback_mean_bounding_its_hidden_positive_answers_is_caught(series, 
     # a mean of 3.00 leaves 0 to 5 (3p + 8 <= 24): nothing to find
     edit(path, "Client feedback", title, {(0, "Mean"): 3.0})
     assert not [f for f in attack([path]) if where in f.message]
+
+
+DOMAINS = "Recurrent care domains"
+QUARTER = f"{DOMAINS}: quarter (first vs latest reading)"
+TO_DATE = f"{DOMAINS}: to date (first vs latest reading)"
+DOMAIN_COUNTS = ("Clients with 2+ readings", "Improved", "Unchanged", "Worse")
+STAGES = ("Moved up a stage or more", "Moved down a stage or more")
+
+
+def domain_row(path, title, r, values):
+    """Set one domain row's counts (then stage moves), its share and means hidden."""
+    changes = {(r, c): v for c, v in zip((*DOMAIN_COUNTS, *STAGES), values, strict=True)}
+    changes |= {(r, c): "[c]" for c in ("Share improved", "Mean first", "Mean latest")}
+    edit(path, DOMAINS, title, changes | {(r, "Mean distance travelled"): "[c]"})
+
+
+def test_a_domains_quarter_less_its_to_date_is_people_who_keep_the_rows_relations(series, tmp_path):
+    """Adversary 7's route in one return (a 25-client service's first): 8 of 11 moved up a
+    stage to date, all 11 improved; this quarter 6 of 6 improved. The quarter's people are
+    read on all their readings to the period end, so the 5 to date not read this quarter
+    are people too, all improved, and moved up 5 at most: the quarter's hidden moved up is
+    8 - 5 = 3 to 6, four values."""
+    path = leaky_copy(series, tmp_path)
+    domain_row(path, TO_DATE, 1, (11, 11, 0, 0, 8, 0))
+    domain_row(path, QUARTER, 1, (6, 6, 0, 0, "[c]", 0))
+    findings = attack([path])
+    where = f"table '{QUARTER}', row 'Relationships', column 'Moved up a stage or more'"
+    assert worked_out(findings, where) == (3, 6)
+    # with 6 moved up to date, 6 - 5 = 1 to 6: six values, nothing to find
+    domain_row(path, TO_DATE, 1, (11, 11, 0, 0, 6, 0))
+    assert not [f for f in attack([path]) if where in f.message]
+
+
+def test_a_domains_quarter_against_last_quarters_to_date_is_caught(series, tmp_path):
+    """Adversary 7's route across returns (the example's 2025-Q4). To date, last quarter:
+    30 clients, 17 improved, 7 unchanged, 6 worse; now 45, 29, 9 and 7; this quarter 26, 21
+    improved, unchanged and worse hidden (5 between them). The 19 to date not read this
+    quarter were in last quarter's "To date" as they are now: at most 7 unchanged and 6 worse
+    there, so of the quarter's 5 at least 9 - 7 = 2 are unchanged and 7 - 6 = 1 worse: worse
+    is 1 to 3, unchanged 2 to 4, three values each. From this return alone each is 0 to 5."""
+    q3 = leaky_copy(series, tmp_path, "2025-Q3")
+    q4 = leaky_copy(series, tmp_path)
+    domain_row(q3, TO_DATE, 0, (30, 17, 7, 6, 12, 5))
+    domain_row(q4, TO_DATE, 0, (45, 29, 9, 7, 20, 6))
+    domain_row(q4, QUARTER, 0, (26, 21, "[c]", "[c]", 14, "[c]"))
+    findings = attack([q3, q4])
+    where = f"leaky-2025-Q4.xlsx (2025-26 Q4): sheet '{DOMAINS}', table '{QUARTER}', row "
+    where += "'Emotional wellbeing'"
+    assert worked_out(findings, where, "column 'Worse'") == (1, 3)
+    assert worked_out(findings, where, "column 'Unchanged'") == (2, 4)
+    assert not [f for f in attack([q4]) if where in f.message]

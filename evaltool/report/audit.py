@@ -17,7 +17,10 @@ can, and solves it all at once with the same integer programmes as ``protect``:
   returns for the same quarter) is one quantity; "to date" is last quarter's "to date" plus
   this quarter where it is a sum over quarters (closures, feedback, pregnancies), and never
   falls where it counts people once (contraception); Kaplan-Meier events and numbers at risk
-  at a fixed time never fall from one return to the next (more follow-up, more people).
+  at a fixed time never fall from one return to the next (more follow-up, more people); a
+  quarter of people read in it (a domain's, GAS's, GBO's; partner referrals still waiting) is
+  its "To date" less people who keep the row's relations (a stage up is an improvement) and
+  were in last quarter's "To date" as they are now (``CARRIED``).
 
 It lists every ``c`` it can narrow to fewer than ``keep`` values (threshold + 1 unless set),
 reaching down to the threshold, every difference of two shown counts of people from 1 to the
@@ -95,6 +98,28 @@ ACTIVITY = (
 )
 #: the unseen split of a quarter's closures, as the reader names it (with the quarter)
 SPLIT = ("closures of started cases|", "closures while waiting|")
+#: a count at most another of its row, as the definitions say: a stage up is an improvement,
+#: a goal rated twice is a goal, a parent with a goal rated twice has one such goal at least
+AT_MOST = (
+    ("Moved up a stage or more", "Improved"),
+    ("Moved down a stage or more", "Worse"),
+    ("Clients with a goal rated twice or more", "Clients"),
+    ("Clients with a goal rated twice or more", "Goals rated twice or more"),
+    ("Goals rated twice or more", "Goals"),
+    ("Goals improved", "Goals rated twice or more"),
+)
+#: tables whose quarter counts the people read in the quarter, on all their readings to the
+#: period end (or the referrals made before it and still waiting), beside their "To date"
+#: (``SummaryTable.carried``): to date less the quarter are people not read in it, for whom
+#: the row's relations hold, and who were in last quarter's "To date" as they are now. By
+#: the title's ending (the quarter's table, the to-date's; None where one table holds both
+#: windows) the columns that are so (None: every count)
+CARRIED: dict[tuple[str, str | None], tuple[str, ...] | None] = {
+    (": quarter (first vs latest reading)", ": to date (first vs latest reading)"): None,
+    (": referrals made in the quarter", ": referrals made to date"): ("Referrals still waiting",),
+    (": T-scores", None): ("Clients", "Goals", "Goals at or above expected"),
+    (": goal ratings", None): None,
+}
 
 
 @dataclass
@@ -485,6 +510,7 @@ def relations_of(returns: Sequence[Return], threshold: int = 5) -> Reading:
                         for r in range(len(t.rows))
                     ]
         rels += _survival_links(ret, tables, ref)
+        rels += [rel for *pair, _ in _carried_rows(ret) for rel in _carried(*pair, ref)]
         rels += _lost_to_follow_up(tables, ref)
     # the same figure in several returns (or a figure a window names): one quantity
     for key, cells in figures.items():
@@ -518,6 +544,12 @@ def _within_table(t: Table, counts: list[str], ref, threshold: int) -> list:
                 )
             else:
                 rels.append(Relation((*((ref(t, q, col), 1) for q in parts), (ref(t, r, col), -1))))
+    for part, whole in AT_MOST:
+        if part in counts and whole in counts:
+            rels += [
+                Relation(((ref(t, r, part), 1), (ref(t, r, whole), -1)), "<=")
+                for r in range(len(t.rows))
+            ]
     for total, parts in SUMS.items():
         if total in counts and all(p in counts for p in parts):
             for r in range(len(t.rows)):
@@ -1039,6 +1071,8 @@ def _across_returns(returns: Sequence[Return], order: list[int], ref, value, thr
                 continue
             consecutive = _next(before.order) == after.order
             adjacent = j == order[i - 1]
+            if consecutive:
+                rels += _carried_over(before, after, ref)
             for t in after.tables:
                 t0 = next(
                     (o for o in before.tables if (o.sheet, o.title) == (t.sheet, t.title)), None
@@ -1053,6 +1087,74 @@ def _across_returns(returns: Sequence[Return], order: list[int], ref, value, thr
                     rels += _km_grows(t0, t, adjacent, ref, before, after)
                 if t.title == KM_TOTALS and {"Group", "Clients", "Events"} <= set(t.columns):
                     rels += _analysed_grow(t0, t, adjacent, ref, before, after)
+    return rels
+
+
+def _carried_rows(ret: Return) -> list[tuple[Table, int, Table, int, list[str], tuple]]:
+    """Each "To date" row of a ``CARRIED`` table with its quarter row: (to-date table, row,
+    quarter table, row, the columns carried, the row's labels)."""
+    out = []
+    for (q_end, td_end), cols in CARRIED.items():
+        for tq in (t for t in ret.tables if t.title.endswith(q_end)):
+            if td_end is None:
+                if "Window" not in tq.columns:
+                    continue
+                td, now, quarter = tq, _rows_by(tq, "To date"), _rows_by(tq, "Quarter")
+            else:
+                title = tq.title.removesuffix(q_end) + td_end
+                td = next((t for t in ret.tables if (t.sheet, t.title) == (tq.sheet, title)), None)
+                if td is None:
+                    continue
+                now, quarter = _rows_by_label(td), _rows_by_label(tq)
+            counts = [c for c in (cols or td.counts()) if c in td.counts() and c in tq.counts()]
+            out += [
+                (td, r, tq, quarter[key], counts, key) for key, r in now.items() if key in quarter
+            ]
+    return out
+
+
+def _rows_by_label(t: Table) -> dict[tuple, int]:
+    labels = _label_columns(t, t.counts())
+    return {tuple(str(row[j]) for j in labels): r for r, row in enumerate(t.rows)}
+
+
+def _carried(td: Table, r: int, tq: Table, q: int, cols: list[str], ref) -> list:
+    """To date less the quarter (``CARRIED``) are people too: the quarter is within to date,
+    and what is at most another in a row is so in the difference (8 of 11 moved up a stage to
+    date, all improved, and 6 of 6 improved this quarter: the other 5 moved up 5 at most, so
+    this quarter's moved up is 3 to 6)."""
+    rels = [Relation(((ref(tq, q, c), 1), (ref(td, r, c), -1)), "<=") for c in cols]
+    for part, whole in AT_MOST:
+        if part in cols and whole in cols:
+            terms = ((ref(td, r, part), 1), (ref(tq, q, part), -1))
+            terms += ((ref(td, r, whole), -1), (ref(tq, q, whole), 1))
+            rels.append(Relation(terms, "<="))
+    return rels
+
+
+def _carried_over(before: Return, after: Return, ref) -> list:
+    """With last quarter's return: to date less this quarter (``CARRIED``) are people not read
+    in it, who were in last quarter's "To date" as they are now; so they are at most that, and
+    the rest of it (those read again, as they were then) keep the row's relations too (a
+    domain's to-date worse 6 then 7, this quarter 21 of 26 improved: this quarter's worse is
+    1 to 5)."""
+    rels: list = []
+    for td, r, tq, q, cols, key in _carried_rows(after):
+        td0 = next((t for t in before.tables if (t.sheet, t.title) == (td.sheet, td.title)), None)
+        if td0 is None or not all(c in td0.counts() for c in cols):
+            continue
+        r0 = (_rows_by(td0, "To date") if td is tq else _rows_by_label(td0)).get(key)
+        if r0 is None:
+            continue
+
+        # last quarter's to date less the unseen part: those read again, as they were then
+        rest = {c: ((ref(td0, r0, c), 1), (ref(td, r, c), -1), (ref(tq, q, c), 1)) for c in cols}
+        rels += [Relation((*((x, -k) for x, k in rest[c]), LINK), "<=") for c in cols]
+        rels += [
+            Relation((*rest[part], *((x, -k) for x, k in rest[whole]), LINK), "<=")
+            for part, whole in AT_MOST
+            if part in cols and whole in cols
+        ]
     return rels
 
 
