@@ -449,7 +449,7 @@ def test_route_3_parents_followed_for_a_year():
     # and a feedback item's positive answers from its mean (9 answers at 3.56: 3 to 7, true
     # 5; read by the audit since 2026-12-07), and 2024-25 Q2's domains, where the quarter's
     # people, less those to date, are people too (adversary 7's route, read by the audit
-    # since 2026-12-08; true of the data: Emotional wellbeing's quarter unchanged 5 at 3 to
+    # since 2026-12-07; true of the data: Emotional wellbeing's quarter unchanged 5 at 3 to
     # 6; Feeling safe's and Support around me's moved down a stage to date, 1 each, at 0 to 4
     # and 0 to 3)
     alone = [f.message for path in (q2, q3) for f in attack([path])]
