@@ -752,3 +752,24 @@ def test_a_domains_quarter_against_last_quarters_to_date_is_caught(series, tmp_p
     assert worked_out(findings, where, "column 'Worse'") == (1, 3)
     assert worked_out(findings, where, "column 'Unchanged'") == (2, 4)
     assert not [f for f in attack([q4]) if where in f.message]
+
+
+def test_goals_to_date_beyond_the_quarters_are_some_clients_is_caught(series, tmp_path):
+    """An adversary's route (12 clients, 2025-Q3, 2026-12-07), worked by hand: this quarter
+    12 goals of hidden clients; to date 6 clients with 18 goals. The quarter's clients are
+    read on all their reviews to the quarter end, so the 6 goals beyond the quarter's are
+    some client's: the quarter's clients are at most 6 - 1 = 5, and with 12 goals at least
+    1: 1 to 5, five values."""
+    path = leaky_copy(series, tmp_path)
+    title, sheet = "Goal attainment (GAS): T-scores", "Goal attainment (GAS)"
+    means = ("Mean baseline T", "Mean latest T", "Mean change in T")
+    hide = (*means, "Share of goals at or above expected")
+    changes = {(r, c): "[c]" for r in (0, 1) for c in hide}
+    changes |= {(0, "Clients"): "[c]", (0, "Goals"): 12, (0, "Goals at or above expected"): 3}
+    changes |= {(1, "Clients"): 6, (1, "Goals"): 18, (1, "Goals at or above expected"): 5}
+    edit(path, sheet, title, changes)
+    where = f"table '{title}', row 'Quarter', column 'Clients'"
+    assert worked_out(attack([path]), where) == (1, 5)
+    # with no goals beyond the quarter's, 1 to 6: six values, nothing to find
+    edit(path, sheet, title, {(1, "Goals"): 12})
+    assert not [f for f in attack([path]) if where in f.message]

@@ -153,6 +153,19 @@ def test_goal_rating_means_are_of_parents_not_goals(small):
     assert (gbo.at[q, PEOPLE], gbo.at[td, PEOPLE]) == (3, 6)  # with a goal rated twice
     for col in ("Mean first rating", "Mean latest rating", "Mean change"):
         assert shown.at[q, col] == "c"  # of 3 parents: a small count, and 3 from to date's
+    # and of goals: printed to 2 decimals beside a hidden count of goals, their whole sums
+    # gave it (an adversary, 2026-12-07: 3.75 and 2.33 over "10 to 19" goals rated twice, 12
+    # only, and with 11 improved one goal not), so they are hidden wherever it is
+    hidden = pub.shown["gbo"].suppressed
+    rated = ("gbo", "Goals rated twice or more")
+    assert table_of(pub, "gbo").hidden_with["Mean change"] == (rated,)
+    for r in range(len(gbo)):
+        if hidden.at[r, "Goals rated twice or more"]:
+            assert all(hidden.at[r, c] for c in ("Mean first rating", "Mean change")), r
+
+
+def table_of(pub, name):
+    return next(t for ts in pub.sheets.values() for t in ts if t.name == name)
 
 
 def test_a_quarters_closures_while_waiting_are_watched():
@@ -665,3 +678,107 @@ def test_a_partner_referral_still_waiting_was_waiting_a_quarter_before(tmp_path,
     key = "2025-Q3|partner-access-quarter|Service type=mental health|" + col
     assert sent.cells[key][0] == 1
     assert not audit(value, hidden, relations, 5, (), targets & hidden, 6)
+
+
+def test_goals_left_to_date_beyond_the_quarters_are_some_clients(tmp_path, monkeypatch):
+    """12 clients (seed 12), final returns 2025-Q2 and Q3. In the code before, GAS's 2025-Q3
+    printed the quarter's goals 12 and, to date, 6 clients with 18 goals: the 6 goals beyond
+    the quarter's are some client's, so the quarter's clients, "0 to 9", were 1 to 5 (true
+    4); GBO's likewise (an adversary, 2026-12-07). The reader here is the record's relations
+    plus that one, for GAS's and GBO's goals and goals rated twice, written out by hand:
+    whole numbers, and some goals mean one client at least (goals <= 1000 x clients)."""
+    from evaltool.instruments.results import Relation
+    from evaltool.report import record
+    from evaltool.report.disclosure import audit
+    from evaltool.report.output import write_output
+
+    rec = tmp_path / "record.sqlite"
+    monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
+    settings = load_settings(EXAMPLE_CONFIG)
+    data = write_csv_folder(generate(n_clients=12, seed=12), tmp_path / "data")
+    for period in ("2025-Q2", "2025-Q3"):
+        write_output(run(data, settings, period), tmp_path / f"{period}.xlsx", final=True)
+    sent = record.read(rec, settings.service)
+    ref, value, hidden, relations = _reader(sent, constant=False)
+    held = {
+        "gas": (("Goals", "Clients"),),
+        "gbo": (
+            ("Goals", "Clients"),
+            ("Goals rated twice or more", "Clients with a goal rated twice or more"),
+        ),
+    }
+    targets = set()
+    for period in ("2025-Q2", "2025-Q3"):
+        for table, pairs in held.items():
+            for units, people in pairs:
+
+                def cell(window, col, period=period, table=table):
+                    return ref(f"{period}|{table}|Window={window}|{col}")
+
+                for window in ("Quarter", "To date"):  # each row's
+                    terms = ((cell(window, units), 1.0), (cell(window, people), -1000.0))
+                    relations.append(Relation(terms, "<="))
+                # to date less the quarter: the people not read in it, with their goals
+                terms = (
+                    (cell("To date", units), 1.0),
+                    (cell("Quarter", units), -1.0),
+                    (cell("To date", people), -1000.0),
+                    (cell("Quarter", people), 1000.0),
+                )
+                relations.append(Relation(terms, "<="))
+                targets |= {cell(w, people) for w in ("Quarter", "To date")}
+    assert sent.cells["2025-Q3|gas|Window=Quarter|Goals"][0] == 12
+    assert not audit(value, hidden, relations, 5, (), targets & hidden, 6)
+
+
+def test_a_total_scores_mean_is_hidden_beside_an_items_hidden_mean(small):
+    """The total score is the sum of the keyed items over the complete responses: where
+    every response is complete, its mean times the responses less the other items' sums is
+    an item's, so an item's hidden mean came back, and from it its positive answers (20
+    clients, seed 20, final returns 2025-Q3 and Q4: to date 12 responses, all complete, the
+    total's mean 20.25 and four items' 4.25, 4.17, 4.17 and 4.00 printed, the judged item's
+    hidden: 243 - 199 = 44 over 12 gave its positives 7 to 10, and less last quarter's 7 the
+    quarter's 0 to 3, true 1: an adversary, 2026-12-07). So the total's mean is hidden
+    wherever an item's of its window is, whatever hid the item's (its count, or the rule on
+    means): declared by the survey, carried out with the rule on means."""
+    import pandas as pd
+
+    from evaltool.instruments.results import SummaryTable
+    from evaltool.report.disclosure import SUPPRESSED, Suppressed
+    from evaltool.report.magnitudes import PREFIX, hold_means
+    from evaltool.report.publish import _labels
+
+    _, pub = small  # the survey declares it, window by window
+    table = next(t for ts in pub.sheets.values() for t in ts if t.name.endswith("-items"))
+    frame = table.data.reset_index(drop=True)
+    for window in frame["Window"].unique():
+        rows = frame.index[frame["Window"] == window].tolist()
+        assert frame.at[rows[-1], "Item"].startswith("Total score")
+        assert table.hidden_with_cells[(rows[-1], "Mean")] == tuple((r, "Mean") for r in rows[:-1])
+    # and the rule carries it out: the adversary's To date, the judged item's mean hidden
+    data = pd.DataFrame(
+        {
+            "Window": ["To date"] * 3,
+            "Item": ["listened", "judged", "Total score (complete responses)"],
+            "Answers": [12, 12, 12],
+            "Mean": [4.25, 44 / 12, 20.25],
+        }
+    )
+    t = SummaryTable(
+        "s-items",
+        "Survey: items",
+        data,
+        counts=("Answers",),
+        derived={"Mean": "Answers"},
+        hidden_with_cells={(2, "Mean"): ((0, "Mean"), (1, "Mean"))},
+    )
+    values = data.astype(object)
+    values.at[1, "Mean"] = SUPPRESSED
+    suppressed = pd.DataFrame(False, index=data.index, columns=data.columns)
+    suppressed.at[1, "Mean"] = True
+    shown = {"s-items": Suppressed(values, suppressed, 0, 1)}
+    record, _ = hold_means([t], shown, _labels, "2025-Q4", {}, 5)
+    assert shown["s-items"].values.at[2, "Mean"] == SUPPRESSED
+    assert shown["s-items"].values.at[0, "Mean"] == 4.25
+    total = [k for k in record if k.startswith(PREFIX) and "Total score" in k]
+    assert total and all(record[k] == (12.0, True) for k in total)  # recorded as hidden

@@ -42,6 +42,23 @@ def whole_point_changes(lo: int, hi: int) -> tuple[tuple[str, float, float], ...
     return (("Improved", 1, hi - lo), ("Unchanged", 0, 0), ("Worse", lo - hi, -1))
 
 
+#: more than any person holds (goals of one client): ``held_by``'s factor
+MANY = 1000
+
+
+def held_by(table: str, rows: int, pairs: tuple[tuple[str, str], ...]) -> tuple[Relation, ...]:
+    """Each row's ``(units, people)`` pairs: units are held by people, so some units mean one
+    person at least: ``units <= MANY x people``, which with whole numbers says exactly that
+    (goals left to date beyond the quarter's are some client's, so the quarter's clients are
+    at most those to date less one: an adversary, 2026-12-07, put a quarter's hidden 4 at 1
+    to 5 so)."""
+    return tuple(
+        Relation((((table, r, units), 1.0), ((table, r, people), -float(MANY))), "<=")
+        for r in range(rows)
+        for units, people in pairs
+    )
+
+
 @dataclass(frozen=True)
 class Implied:
     """A count of people that is not printed but equals ``sum(coefficient * cell)``: protected
@@ -99,6 +116,13 @@ class SummaryTable:
     #: wherever any of them is (a test statistic printed on the Annex gives back the split of
     #: the pairs into improved, unchanged and worse printed on the Before and after sheet)
     hidden_with: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    #: a mean's cell, (row, column) -> other mean cells of the table: hidden wherever any of
+    #: them is as printed (a total score's mean is the sum of its items' over the complete
+    #: responses: beside the others, it gives an item's hidden mean, and that mean its
+    #: positive answers: an adversary, 2026-12-07)
+    hidden_with_cells: dict[tuple[int, str], tuple[tuple[int, str], ...]] = field(
+        default_factory=dict
+    )
     #: columns worked out across the rows (a p-value adjusted for the other measures, Holm):
     #: hidden in every row wherever hidden in one
     hidden_whole: tuple[str, ...] = ()

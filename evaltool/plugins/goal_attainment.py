@@ -16,7 +16,14 @@ from evaltool.data.specs import TableSpec
 from evaltool.instruments.base import Context, Definition, Instrument, Measure
 from evaltool.instruments.hookspecs import hookimpl
 from evaltool.instruments.kit import first_and_latest_rows, in_window, setting
-from evaltool.instruments.results import Cite, Evaluation, Headline, SummaryTable
+from evaltool.instruments.results import (
+    Cite,
+    Evaluation,
+    Headline,
+    Relation,
+    SummaryTable,
+    held_by,
+)
 
 
 def t_scores(goals: pd.DataFrame, rho: float = 0.3) -> pd.DataFrame:
@@ -215,6 +222,17 @@ class GoalAttainment(Instrument):
                 rises=("Goals at or above expected",),
                 carried=("Clients", "Goals", "Goals at or above expected"),
                 grows_with={"Clients": "Goals"},
+                relations=held_by("gas", len(table), (("Goals", "Clients"),))
+                + tuple(
+                    Relation(
+                        (
+                            (("gas", r, "Goals at or above expected"), 1.0),
+                            (("gas", r, "Goals"), -1.0),
+                        ),
+                        "<=",
+                    )
+                    for r in range(len(table))
+                ),
                 note="Quarter: clients with a goal review in the quarter, scored on all their "
                 "reviews up to the quarter end. To date: every client with a review.",
             )

@@ -20,7 +20,14 @@ from evaltool.instruments.kit import (
     scale_bounds,
     setting,
 )
-from evaltool.instruments.results import Cite, Evaluation, Headline, Relation, SummaryTable
+from evaltool.instruments.results import (
+    Cite,
+    Evaluation,
+    Headline,
+    Relation,
+    SummaryTable,
+    held_by,
+)
 
 #: the parents whose goals the means average (each with a goal rated twice or more)
 PEOPLE = "Clients with a goal rated twice or more"
@@ -199,6 +206,13 @@ class GoalBasedOutcomes(Instrument):
                 percent=("Share of goals improved",),
                 ratios={"Share of goals improved": ("Goals improved", "Goals rated twice or more")},
                 same_as_pairs={"Pairs": PEOPLE, "Goals": "Goals rated twice or more"},
+                # the means are over goals too: printed to 2 decimals beside a hidden count of
+                # goals, their whole sums gave it (3.75 and 2.33 over "10 to 19" goals: 12
+                # only, and with 11 improved one goal not: an adversary, 2026-12-07)
+                hidden_with={
+                    c: ((name, "Goals rated twice or more"),)
+                    for c in ("Mean first rating", "Mean latest rating", "Mean change")
+                },
                 grows=("Clients", PEOPLE),
                 carried=tuple(counts),
                 grows_with={"Clients": "Goals", PEOPLE: "Goals rated twice or more"},
@@ -216,6 +230,11 @@ class GoalBasedOutcomes(Instrument):
                     and whole in table
                     # reliably improved is improved where the threshold is above 0
                     and (part != "Goals reliably improved" or (self.threshold or 0) > 0)
+                )
+                + held_by(
+                    name,
+                    len(table),
+                    (("Goals", "Clients"), ("Goals rated twice or more", PEOPLE)),
                 ),
                 note=note,
             )

@@ -141,10 +141,11 @@ class Survey(Instrument):
         # each item is answered at most once a response, and by every complete response: an
         # item hidden beside 6 complete responses and 6 in all was 6, and less the next
         # return's 7 gave a quarter's one answer (an adversary, 2026-12-07)
-        items, answered = f"{self.name}-items", []
+        items, answered, total_with = f"{self.name}-items", [], {}
         for w, (label, _, _) in enumerate(ctx.windows):
             mine = [r for r in range(len(table)) if table.at[r, "Window"] == label]
             complete = mine[-1]  # the total score's row, last of its window
+            total_with[(complete, "Mean")] = tuple((r, "Mean") for r in mine[:-1])
             for r in mine[:-1]:
                 answered.append(
                     Relation(
@@ -178,6 +179,7 @@ class Survey(Instrument):
                 percent=("Share positive",),
                 ratios={"Share positive": ("Positive answers", "Answers")},
                 relations=tuple(answered),
+                hidden_with_cells=total_with,
                 # the mean times the answers is the sum of whole-point answers
                 mean_parts={
                     "Mean": (
@@ -189,7 +191,9 @@ class Survey(Instrument):
                     )
                 },
                 note=f"Scale {self.lo}-{self.hi}; positive = {positive} or better, after "
-                "reverse keying. Comments are never included in this return.",
+                "reverse keying. The total score's mean is hidden wherever an item's mean of its "
+                "window is (the items add up to the total). Comments are never included in "
+                "this return.",
             ),
         ]
 

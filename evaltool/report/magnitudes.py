@@ -126,6 +126,7 @@ def hold_means(
     before = earlier_sizes(earlier)
     sent = earlier_means(earlier)
     groups: dict[tuple, list[_Group]] = defaultdict(list)
+    group_of: dict[tuple[str, int, str], _Group] = {}
     for t in tables:
         bases = mean_columns(t)
         if not bases or t.name not in shown:
@@ -142,6 +143,7 @@ def hold_means(
                 across = window != "Quarter" and not t.name.endswith("quarter")
                 g = _Group(t, r, base, columns, float(n), f"{t.name}|{row}|{base}", across)
                 groups[(plain, base, tuple(sorted(columns)))].append(g)
+                group_of.update({(t.name, r, c): g for c in columns})
     record: dict[str, tuple[float, bool]] = {}
     held: set[str] = set()
     for members in groups.values():
@@ -167,6 +169,19 @@ def hold_means(
             for c in g.columns if visible else ():
                 if (x := _printed(s, g, c)) is not None:
                     record[f"{VALUES}{period_code}|{g.key}|{c}"] = (x, False)
+    # a mean hidden wherever others are (``SummaryTable.hidden_with_cells``), whatever hid
+    # them: the count they are of, or the rule above
+    for t in tables:
+        s = shown.get(t.name)
+        for (r, c), others in t.hidden_with_cells.items() if s is not None else ():
+            if not _number(s.values.at[r, c]) or not any(s.suppressed.at[o, x] for o, x in others):
+                continue
+            s.values.at[r, c] = SUPPRESSED
+            s.suppressed.at[r, c] = True
+            if (g := group_of.get((t.name, r, c))) is not None:
+                record.pop(f"{VALUES}{period_code}|{g.key}|{c}", None)
+                visible = any(_number(s.values.at[r, x]) for x in g.columns)
+                record[f"{PREFIX}{period_code}|{g.key}"] = (g.n, not visible)
     return record, held
 
 
