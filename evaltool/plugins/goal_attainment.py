@@ -22,7 +22,6 @@ from evaltool.instruments.results import (
     Headline,
     Relation,
     SummaryTable,
-    held_by,
 )
 
 
@@ -222,8 +221,8 @@ class GoalAttainment(Instrument):
                 rises=("Goals at or above expected",),
                 carried=("Clients", "Goals", "Goals at or above expected"),
                 grows_with={"Clients": "Goals"},
-                relations=held_by("gas", len(table), (("Goals", "Clients"),))
-                + tuple(
+                held_by=(("Goals", "Clients"),),
+                relations=tuple(
                     Relation(
                         (
                             (("gas", r, "Goals at or above expected"), 1.0),

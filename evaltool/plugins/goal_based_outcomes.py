@@ -26,7 +26,6 @@ from evaltool.instruments.results import (
     Headline,
     Relation,
     SummaryTable,
-    held_by,
 )
 
 #: the parents whose goals the means average (each with a goal rated twice or more)
@@ -230,12 +229,8 @@ class GoalBasedOutcomes(Instrument):
                     and whole in table
                     # reliably improved is improved where the threshold is above 0
                     and (part != "Goals reliably improved" or (self.threshold or 0) > 0)
-                )
-                + held_by(
-                    name,
-                    len(table),
-                    (("Goals", "Clients"), ("Goals rated twice or more", PEOPLE)),
                 ),
+                held_by=(("Goals", "Clients"), ("Goals rated twice or more", PEOPLE)),
                 note=note,
             )
         ]

@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evaltool.instruments.results import MANY, Implied, Relation
+from evaltool.instruments.results import Implied, Relation
 from evaltool.periods import make_period
 from evaltool.report.disclosure import BAND, RANGE, SUPPRESSED, Leak, audit
 from evaltool.report.formats import SYMBOL_PROFILES
@@ -109,11 +109,15 @@ AT_MOST = (
     ("Goals improved", "Goals rated twice or more"),
     ("Goals at or above expected", "Goals"),
 )
-#: units held by people, as the definitions say (a goal is a client's): some units mean one
-#: person at least, ``units <= MANY x people`` (``results.held_by``)
+#: units held by people, as the definitions say (a goal is a client's): units from 1 up mean
+#: one person at least (``results.held_by``). Read where the units printed say so (a
+#: shown count, a range's low end): as "units <= 1000 x people" it made the integer
+#: programmes of a 12-return series twenty times slower
 HELD_BY = (
     ("Goals", "Clients"),
     ("Goals rated twice or more", "Clients with a goal rated twice or more"),
+    ("Goals improved", "Clients with a goal rated twice or more"),
+    ("Goals at or above expected", "Clients"),
 )
 #: tables whose quarter counts the people read in the quarter, on all their readings to the
 #: period end (or the referrals made before it and still waiting), beside their "To date"
@@ -551,11 +555,18 @@ def _within_table(t: Table, counts: list[str], ref, threshold: int) -> list:
                 )
             else:
                 rels.append(Relation((*((ref(t, q, col), 1) for q in parts), (ref(t, r, col), -1))))
-    for part, whole, k in (*((*p, 1) for p in AT_MOST), *((*p, MANY) for p in HELD_BY)):
+    for part, whole in AT_MOST:
         if part in counts and whole in counts:
             rels += [
-                Relation(((ref(t, r, part), 1), (ref(t, r, whole), -k)), "<=")
+                Relation(((ref(t, r, part), 1), (ref(t, r, whole), -1)), "<=")
                 for r in range(len(t.rows))
+            ]
+    for units, people in HELD_BY:
+        if units in counts and people in counts:
+            rels += [
+                Relation(((ONE, 1), (ref(t, r, people), -1)), "<=")
+                for r in range(len(t.rows))
+                if _printed(t, r, units)[0] >= 1
             ]
     for total, parts in SUMS.items():
         if total in counts and all(p in counts for p in parts):
@@ -1131,17 +1142,27 @@ def _carried(td: Table, r: int, tq: Table, q: int, cols: list[str], ref) -> list
     date, all improved, and 6 of 6 improved this quarter: the other 5 moved up 5 at most, so
     this quarter's moved up is 3 to 6)."""
     rels = [Relation(((ref(tq, q, c), 1), (ref(td, r, c), -1)), "<=") for c in cols]
-    for part, whole, k in _row_bounds(cols):
-        terms = ((ref(td, r, part), 1), (ref(tq, q, part), -1))
-        terms += ((ref(td, r, whole), -k), (ref(tq, q, whole), k))
-        rels.append(Relation(terms, "<="))
+    for part, whole in AT_MOST:
+        if part in cols and whole in cols:
+            terms = ((ref(td, r, part), 1), (ref(tq, q, part), -1))
+            terms += ((ref(td, r, whole), -1), (ref(tq, q, whole), 1))
+            rels.append(Relation(terms, "<="))
+    for units, people in HELD_BY:  # units left to date beyond the quarter's: a person
+        if {units, people} <= set(cols) and _printed(td, r, units)[0] - _printed(tq, q, units)[
+            1
+        ] >= 1:
+            terms = ((ONE, 1), (ref(td, r, people), -1), (ref(tq, q, people), 1))
+            rels.append(Relation(terms, "<="))
     return rels
 
 
-def _row_bounds(cols: list[str]) -> list[tuple[str, str, float]]:
-    """``part <= k x whole`` of a row, among ``cols`` (``AT_MOST``, ``HELD_BY``)."""
-    bounds = [(*p, 1.0) for p in AT_MOST] + [(*p, float(MANY)) for p in HELD_BY]
-    return [(part, whole, k) for part, whole, k in bounds if part in cols and whole in cols]
+def _printed(t: Table, r: int, col: str) -> tuple[float, float]:
+    """The least and greatest a count can be as printed alone: its value, its range's ends,
+    or nothing known."""
+    v = t.rows[r][t.columns.index(col)]
+    if isinstance(v, int | float):
+        return float(v), float(v)
+    return _range(v) or (0.0, math.inf)
 
 
 def _carried_over(before: Return, after: Return, ref) -> list:
@@ -1163,9 +1184,16 @@ def _carried_over(before: Return, after: Return, ref) -> list:
         rest = {c: ((ref(td0, r0, c), 1), (ref(td, r, c), -1), (ref(tq, q, c), 1)) for c in cols}
         rels += [Relation((*((x, -k) for x, k in rest[c]), LINK), "<=") for c in cols]
         rels += [
-            Relation((*rest[part], *((x, -m * k) for x, k in rest[whole]), LINK), "<=")
-            for part, whole, m in _row_bounds(cols)
+            Relation((*rest[part], *((x, -k) for x, k in rest[whole]), LINK), "<=")
+            for part, whole in AT_MOST
+            if part in cols and whole in cols
         ]
+        for units, people in HELD_BY:  # and those of the rest
+            if units not in cols or people not in cols:
+                continue
+            low = _printed(td0, r0, units)[0] - _printed(td, r, units)[1]
+            if low + _printed(tq, q, units)[0] >= 1:
+                rels.append(Relation(((ONE, 1), *((x, -k) for x, k in rest[people]), LINK), "<="))
     return rels
 
 

@@ -28,7 +28,7 @@ from evaltool.analysis.windows import (
     THIS_QUARTER,
     YEAR_DAYS,
 )
-from evaltool.instruments.results import Headline, Implied, Ref, Relation, SummaryTable
+from evaltool.instruments.results import MANY, Headline, Implied, Ref, Relation, SummaryTable
 from evaltool.report import magnitudes, record
 from evaltool.report.disclosure import (
     DETAIL_WINDOWS,
@@ -658,8 +658,35 @@ def within(
         + _same_people(tables, values)
         + _lost_to_follow_up(tables, values)
         + _mean_parts(tables, values)
+        + _held(tables, values)
         + (_followed_a_year(tables, values, period) if period is not None else [])
     )
+
+
+def _held(tables: list[SummaryTable], values: dict[Ref, float]) -> list[Relation]:
+    """``SummaryTable.held_by``, row by row: units from 1 up mean one person at least."""
+    out = []
+    for t in tables:
+        for r in range(len(t.data)) if t.held_by else ():
+            for units, people in t.held_by:
+                u, p = (t.name, r, units), (t.name, r, people)
+                if u in values and p in values:
+                    out += held_relations(((u, 1.0),), ((p, 1.0),), (u,), values[u], values[p])
+    return out
+
+
+def held_relations(
+    units: tuple, people: tuple, printed: tuple, n_units: float, n_people: float
+) -> list[Relation]:
+    """Units (a sum of terms) held by people (another): ``units <= MANY x people``, exact with
+    whole numbers but a slow integer programme wherever its linear relaxation is fractional;
+    so also, where it holds, ``people >= 1`` known while the cells that give the units are
+    all shown, which settles most questions in the relaxation (a 12-client return took four
+    times as long without it)."""
+    out = [Relation((*units, *((x, -MANY * c) for x, c in people)), "<=")]
+    if n_units >= 1 and n_people >= 1:
+        out.append(Relation(((ONE, 1.0), *((x, -c) for x, c in people)), "<=", given=printed))
+    return out
 
 
 def _quarter_rows(
@@ -834,6 +861,11 @@ def _carried(tables: list[SummaryTable], earlier: record.Earlier, period: Period
                     Relation((((t.name, r, c), 1.0), ((qname, q, c), -1.0), (unseen[c], -1.0)))
                 )
             out += [Relation(tuple((unseen[x[2]], c) for x, c in rel.terms), rel.op) for rel in row]
+            held = [(u, p) for u, p in t.held_by if u in cols and p in cols]
+            for u, p in held:  # units among them mean one of them at least
+                printed = ((t.name, r, u), (qname, q, u))
+                z = (((unseen[u], 1.0),), ((unseen[p], 1.0),))
+                out += held_relations(*z, printed, part[u], part[p])
             before = {c: _key(previous, t.name, labels, c) for c in cols}
             if not all(b in earlier.cells for b in before.values()):
                 continue
@@ -842,6 +874,11 @@ def _carried(tables: list[SummaryTable], earlier: record.Earlier, period: Period
                 continue  # revised since: not what a reader could rely on
             for c in cols:
                 out.append(Relation(((unseen[c], 1.0), (_as_ref(before[c]), -1.0)), "<="))
+            for u, p in held:  # and so do those of the rest
+                printed = (_as_ref(before[u]), (t.name, r, u), (qname, q, u))
+                units = ((_as_ref(before[u]), 1.0), (unseen[u], -1.0))
+                people = ((_as_ref(before[p]), 1.0), (unseen[p], -1.0))
+                out += held_relations(units, people, printed, rest[u], rest[p])
             for rel in row:
                 then = [
                     term
