@@ -436,3 +436,29 @@ def test_goals_within_parents_are_compared_with_parents_as_units_as_r(scheme):
     r = pd.read_csv(CLUSTER / "expected_propensity.csv")
     np.testing.assert_allclose(coefs["coef"], r["coef"], rtol=1e-7)
     assert row["propensity"]["parents"] == 158
+
+
+def test_the_adjusted_hazard_ratio_is_not_printed_beside_hidden_events(tmp_path, monkeypatch):
+    """With a cohort's events hidden, the hazard ratio in words goes too, as the Annex's Cox
+    model does (with one or two events a cohort they give the events back): the sheet and
+    the board page say it is not shown, and why."""
+    from evaltool.api import load_settings, run
+    from evaltool.report.board import board_html
+    from evaltool.report.excel import build_workbook
+    from evaltool.report.output import output_for
+    from evaltool.report.publish import publish, words_of
+
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    cfg = tmp_path / "evaltool.toml"
+    cfg.write_text(SETTINGS)
+    results = run(FIXTURE / "data", load_settings(cfg), "2025-Q3")
+    pub = publish(results)
+    assert pub.texts["comparison"]["hr"] is not None  # the events are shown here
+    pub.shown["km-median"].suppressed.loc[0, "Events"] = True  # as if one were hidden
+    pub = words_of(results, pub)
+    assert pub.texts["comparison"]["hr"] is None
+    out = output_for(results, pub)
+    said = "service vs comparison: not shown, as it rests on counts hidden in this return"
+    assert said in board_html(out)
+    ws = build_workbook(out)["Time to next proceedings"]
+    assert any(c.value == said.split(": ")[1] for row in ws.iter_rows() for c in row)

@@ -782,3 +782,25 @@ def test_a_total_scores_mean_is_hidden_beside_an_items_hidden_mean(small):
     assert shown["s-items"].values.at[0, "Mean"] == 4.25
     total = [k for k in record if k.startswith(PREFIX) and "Total score" in k]
     assert total and all(record[k] == (12.0, True) for k in total)  # recorded as hidden
+
+
+def test_the_cox_model_and_log_rank_test_are_hidden_with_a_cohorts_events(tmp_path, monkeypatch):
+    """20 clients (seed 20), 2025-Q3: one parent with new proceedings in each cohort, the
+    medians table's events hidden. The code before printed the log-rank chi-square 0.21 and
+    the Cox coefficient -0.64 with its standard error 1.415: with one event a cohort and
+    a = n0/n1 at the service's event, b at the comparison's, the coefficient is ln(ab)/2 and
+    the standard error 1/sqrt(2p(1-p)), p = sqrt(b)/(sqrt(a)+sqrt(b)); an enumeration of the
+    events and risk sets that give the printed figures left 1 and 1 (an adversary,
+    2026-12-07). Each statistic is now hidden wherever a cohort's events are."""
+    from evaltool.report.disclosure import SUPPRESSED
+
+    monkeypatch.setenv("EVALTOOL_RECORD", str(tmp_path / "record.sqlite"))
+    data = write_csv_folder(generate(n_clients=20, seed=20), tmp_path / "data")
+    results = run(data, load_settings(EXAMPLE_CONFIG), "2025-Q3")
+    medians = results.survival.medians_
+    assert list(medians.set_index("group")["events"].loc[["service", "comparison"]]) == [1, 1]
+    pub = publish(results)
+    assert pub.shown["km-median"].suppressed["Events"].all()
+    logrank, cox = pub.shown["logrank"].values, pub.shown["cox"].values
+    assert (logrank[["Chi-square", "p"]] == SUPPRESSED).all().all()
+    assert (cox.drop(columns="Covariate") == SUPPRESSED).all().all()

@@ -104,10 +104,11 @@ class SummaryTable:
     #: share is hidden and its denominator shown, a bound may be printed in its place ("at
     #: most 20%"), if the audit finds that the bound narrows no hidden count (``disclosure``)
     ratios: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: column -> cells of the same row in other tables, (table, column): hidden in a row
-    #: wherever any of them is (a test statistic printed on the Annex gives back the split of
-    #: the pairs into improved, unchanged and worse printed on the Before and after sheet)
-    hidden_with: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    #: column -> cells of the same row in other tables, (table, column), or fixed cells,
+    #: (table, row, column): hidden in a row wherever any of them is (a test statistic
+    #: printed on the Annex gives back the split of the pairs into improved, unchanged and
+    #: worse printed on the Before and after sheet; the Cox model, a cohort's events)
+    hidden_with: dict[str, tuple[tuple[str, str] | Ref, ...]] = field(default_factory=dict)
     #: (units, people) count columns: units held by people (goals by clients), so a row's
     #: units from 1 up mean one person at least, and so do those to date not read in the
     #: quarter (``carried``): goals left to date beyond the quarter's are some client's (an

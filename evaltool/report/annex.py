@@ -21,8 +21,17 @@ LOGRANK = "logrank"
 COX = "cox"
 
 
-def annex_tables(survival: TimeToProceedings) -> list[SummaryTable]:
-    """The log-rank test (one row) and the Cox model's coefficients, where fitted."""
+def annex_tables(
+    survival: TimeToProceedings, medians: SummaryTable | None = None
+) -> list[SummaryTable]:
+    """The log-rank test (one row) and the Cox model's coefficients, where fitted. Each is
+    hidden wherever a cohort's parents with new proceedings (the medians table's events) are:
+    with one or two events a cohort, the statistics, the standard error near the square root
+    of 2, give the events back (an adversary, 2026-12-07: a service's 1 and a comparison
+    cohort's 1, printed "0 to 9", from the log-rank chi-square 0.21 and the Cox SE 1.415)."""
+    events: tuple = ()
+    if medians is not None and {"Group", "Events"} <= set(medians.data.columns):
+        events = tuple((medians.name, r, "Events") for r in range(len(medians.data)))
     tables = []
     if survival.logrank_:
         tables.append(
@@ -39,6 +48,7 @@ def annex_tables(survival: TimeToProceedings) -> list[SummaryTable]:
                     ]
                 ),
                 note=f"{CAVEAT} {evidence('unadjusted')['statement']}",
+                hidden_with={c: events for c in ("Chi-square", "df", "p")} if events else {},
             )
         )
     if survival.cox_ is not None:
@@ -59,6 +69,7 @@ def annex_tables(survival: TimeToProceedings) -> list[SummaryTable]:
                 "Cox proportional hazards model (time to next proceedings)",
                 cox,
                 formats={"Coefficient": "0.000", "SE": "0.000"},
+                hidden_with={c: events for c in cox.columns if c != "Covariate"} if events else {},
                 note="Efron ties; cohort coded service = 1. "
                 + (without_power(survival.evidence_) or evidence("unadjusted")["statement"]),
             )

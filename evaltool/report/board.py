@@ -293,7 +293,11 @@ def _comparison_html(output: Output) -> str:
     if words is None or CMP_BALANCE not in pub.shown:
         return ""
     e = html.escape
-    hr, low, high = words["hr"]
+    hr_words = (
+        "not shown, as it rests on counts hidden in this return"
+        if words["hr"] is None
+        else "{:.2f} (95% CI {:.2f} to {:.2f})".format(*words["hr"])
+    )
     b = pub.shown[CMP_BALANCE].values
     balance = "; ".join(
         f"{c} {before:+.2f} to {after:+.2f}"
@@ -303,9 +307,8 @@ def _comparison_html(output: Output) -> str:
         "<h2>Comparison with parents who did not receive the service, adjusted</h2>"
         f"<p id='comparison'>Groups compared: each {e(glossed('cohort'))}. Design: "
         f"{e(words['design'])}. {e(glossed('hazard ratio').capitalize())}, "
-        f"service vs comparison: {hr:.2f} (95% CI {low:.2f} to "
-        f"{high:.2f}). Balance (standardised mean difference before to after; "
-        f"within 0.1 is balanced): {e(balance)}. {e(words['evidence'])} "
+        f"service vs comparison: {hr_words}. Balance (standardised mean difference before "
+        f"to after; within 0.1 is balanced): {e(balance)}. {e(words['evidence'])} "
         f"{e(ATT_ATE)}</p>"
     )
 

@@ -1126,7 +1126,9 @@ def _render(
     for col, others in table.hidden_with.items():
         if col in sup:
             for r in range(len(frame)):
-                sup[col][r] |= any((other, r, c) in cells.hidden for other, c in others)
+                sup[col][r] |= any(
+                    ((o[0], r, o[1]) if len(o) == 2 else o) in cells.hidden for o in others
+                )
     for col in table.hidden_whole:
         if col in sup and sup[col].any():
             sup[col][:] = True

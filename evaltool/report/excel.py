@@ -563,7 +563,13 @@ def write_comparison(
             "for differences between them."
         )
         return
-    hr, low, high = words["hr"]
+    hr_words = (
+        "not shown, as it rests on counts hidden in this return"
+        if words["hr"] is None
+        else "{:.2f} (95% CI {:.2f} to {:.2f}; weighted Cox model, robust standard error)".format(
+            *words["hr"]
+        )
+    )
     size = tables[CMP_SIZE].values.set_index("Cohort")["Effective sample size"]
     service, comparison = (
         f"{v:.0f}" if isinstance(v, int | float) else shown_symbol(v, profile)
@@ -574,8 +580,7 @@ def write_comparison(
         [
             (
                 "Hazard ratio, service vs comparison",
-                f"{hr:.2f} (95% CI {low:.2f} to "
-                f"{high:.2f}; weighted Cox model, robust standard error)",
+                hr_words,
             ),
             (
                 "Effective sample size",

@@ -305,7 +305,7 @@ def gather(results: Results) -> dict[str, list[SummaryTable]]:
         medians = next(
             (t for t in sheets["Time to next proceedings"] if t.name == "km-median"), None
         )
-        tests = annex_tables(results.survival)
+        tests = annex_tables(results.survival, medians)
         for name, title, found in (
             (POWER, "Power of the comparison of the cohorts", results.survival.evidence_),
             (
@@ -370,9 +370,13 @@ def words_of(results: Results, pub: Publication) -> Publication:
     compared = results.compared
     if compared is not None:
         cox = compared.cox_.iloc[0]
+        # with a cohort's events hidden, so is the hazard ratio, as the Annex's Cox model
+        # (with one or two events a cohort it gives them back)
+        medians = pub.shown.get("km-median")
+        few = medians is not None and bool(medians.suppressed.get("Events", pd.Series()).any())
         texts["comparison"] = {  # the effective sample sizes: the cmp-size table
             "design": compared.propensity.describe(),
-            "hr": (float(cox["hr"]), float(cox["hr_low"]), float(cox["hr_high"])),
+            "hr": None if few else (float(cox["hr"]), float(cox["hr_low"]), float(cox["hr_high"])),
             "evidence": without_power(compared.evidence_),
         }
     shown = pub.shown.get("value")
