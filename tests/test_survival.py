@@ -762,3 +762,27 @@ def test_with_late_entries_disclosure_is_not_told_the_number_at_risk_never_rises
     # nobody late (origin start): the identity holds and is declared
     fit = TimeToProceedings(origin="start", times=(182, 365, 730)).fit(clients, sets, EXTRACT)
     assert any(falls(rel) for rel in survival_tables(fit)[0].relations)
+
+
+def test_a_cox_model_with_no_finite_estimate_is_not_reported():
+    """Nobody in the comparison cohort had new proceedings: the partial likelihood rises
+    without end as the coefficient grows (R's coxph: "coefficient may be infinite"), and
+    lifelines stops at a coefficient near 20 with a standard error in the thousands, which
+    the Annex printed as a hazard ratio of 690,000,000 (an adversary, 2026-12-07). It is
+    not reported; the same data with one comparison event give a finite estimate."""
+    from evaltool.analysis.survival.cox import cox_model
+
+    rng = np.random.default_rng(7)
+    n = 30
+    data = pd.DataFrame(
+        {
+            "time": rng.uniform(30, 1500, n).round(),
+            "event": [1] * 6 + [0] * 9 + [0] * 15,  # the first 15 service, the rest comparison
+            "cohort": ["service"] * 15 + ["comparison"] * 15,
+        }
+    ).assign(cohort_service=lambda d: (d["cohort"] == "service").astype(float))
+    with pytest.raises(AnalysisError, match="no finite estimate for 'cohort'"):
+        cox_model(data, ("cohort",), [])
+    data.loc[20, "event"] = 1
+    cox, _, _, _ = cox_model(data, ("cohort",), [])
+    assert np.isfinite(cox["hr"]).all() and (cox["se"] < 20).all()
