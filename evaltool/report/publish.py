@@ -683,10 +683,9 @@ def held_relations(
     units: tuple, people: tuple, printed: tuple, n_units: float, n_people: float
 ) -> list[Relation]:
     """Units (a sum of terms) held by people (another): ``units <= MANY x people``, exact with
-    whole numbers but a slow integer programme wherever its linear relaxation is fractional;
-    so also, where it holds, ``people >= 1`` known while the cells that give the units are
-    all shown, which settles most questions in the relaxation (a 12-client return took four
-    times as long without it)."""
+    whole numbers (its linear relaxation is not, so a question on it is an integer
+    programme); and, where it holds, ``people >= 1`` outright while the cells that give the
+    units are all shown, as a reader reads it."""
     out = [Relation((*units, *((x, -MANY * c) for x, c in people)), "<=")]
     if n_units >= 1 and n_people >= 1:
         out.append(Relation(((ONE, 1.0), *((x, -c) for x, c in people)), "<=", given=printed))
