@@ -359,6 +359,26 @@ def test_what_the_words_and_the_cox_model_say_of_counts_is_protected(tmp_path, m
     assert leaks == [], [(by_key.get(x.cell, x.cell), x.low, x.high) for x in leaks]
 
 
+def _finals(tmp_path, monkeypatch, periods, clients=None, seed=None):
+    """The record as a reader holds it after final returns for ``periods``, one after the
+    other, of a synthetic service (``clients``, ``seed``) or of the example."""
+    from evaltool.report import record
+    from evaltool.report.output import write_output
+    from tests.conftest import EXAMPLE
+
+    rec = tmp_path / "record.sqlite"
+    monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
+    settings = load_settings(EXAMPLE_CONFIG)
+    data = (
+        EXAMPLE
+        if clients is None
+        else write_csv_folder(generate(n_clients=clients, seed=seed), tmp_path / "data")
+    )
+    for period in periods:
+        write_output(run(data, settings, period), tmp_path / f"{period}.xlsx", final=True)
+    return record.read(rec, settings.service)
+
+
 def _reader(sent, constant=True):
     """What a reader of the recorded returns has: (ref, shown values, hidden cells, the
     record's relations), keys read as the protection names them; ``constant``: the constant
@@ -384,17 +404,9 @@ def test_clients_to_date_rise_by_at_most_their_goals_rise(tmp_path, monkeypatch)
     6 - (12 - 10) = 4: 4 to 6 (adversary 4, 2026-12-07; the code before showed both 12 and
     6). The reader here is the record's relations plus that one, written out by hand."""
     from evaltool.instruments.results import Relation
-    from evaltool.report import record
     from evaltool.report.disclosure import audit
-    from evaltool.report.output import write_output
 
-    rec = tmp_path / "record.sqlite"
-    monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
-    settings = load_settings(EXAMPLE_CONFIG)
-    data = write_csv_folder(generate(n_clients=20, seed=41), tmp_path / "data")
-    for period in ("2024-Q4", "2025-Q1"):
-        write_output(run(data, settings, period), tmp_path / f"{period}.xlsx", final=True)
-    sent = record.read(rec, settings.service)
+    sent = _finals(tmp_path, monkeypatch, ("2024-Q4", "2025-Q1"), 20, 41)
 
     ref, value, hidden, relations = _reader(sent, constant=False)
     people, goals = "Clients with a goal rated twice or more", "Goals rated twice or more"
@@ -516,17 +528,9 @@ def test_a_domains_quarter_is_its_to_date_less_what_was_carried_from_last_quarte
     they were (``SummaryTable.carried``). The code before tied only the clients: Sexual and
     reproductive health's quarter then printed unchanged and worse "0 to 9" that this put at
     1 to 5 and 0 to 4 (true 4 and 1)."""
-    from evaltool.report import record
     from evaltool.report.disclosure import audit
-    from evaltool.report.output import write_output
-    from tests.conftest import EXAMPLE
 
-    rec = tmp_path / "record.sqlite"
-    monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
-    settings = load_settings(EXAMPLE_CONFIG)
-    for period in ("2025-Q3", "2025-Q4"):
-        write_output(run(EXAMPLE, settings, period), tmp_path / f"{period}.xlsx", final=True)
-    sent = record.read(rec, settings.service)
+    sent = _finals(tmp_path, monkeypatch, ("2025-Q3", "2025-Q4"))
     key = "2025-Q4|recurrent-care-star-quarter|Domain=Sexual and reproductive health|Unchanged"
     assert sent.cells[key][0] == 4
     value, hidden, relations, targets = _carried_attack(sent, "2025-Q4", "2025-Q3")
@@ -538,16 +542,9 @@ def test_a_domains_quarter_is_its_to_date_less_people_who_keep_the_rows_sums(tmp
     date 11 clients, all improved, 8 moved up a stage; this quarter 6, all improved, and the
     code before printed its moved up "0 to 9". The other 5 improved, and moved up 5 at most,
     so it was 3 to 6 (true 3): to date less this quarter is people too."""
-    from evaltool.report import record
     from evaltool.report.disclosure import audit
-    from evaltool.report.output import write_output
 
-    rec = tmp_path / "record.sqlite"
-    monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
-    settings = load_settings(EXAMPLE_CONFIG)
-    data = write_csv_folder(generate(n_clients=25, seed=25), tmp_path / "data")
-    write_output(run(data, settings, "2025-Q1"), tmp_path / "q1.xlsx", final=True)
-    sent = record.read(rec, settings.service)
+    sent = _finals(tmp_path, monkeypatch, ("2025-Q1",), 25, 25)
     row = "2025-Q1|recurrent-care-star-{}|Domain=Sexual and reproductive health|{}"
     up = "Moved up a stage or more"
     got = [
@@ -594,17 +591,9 @@ def test_a_parent_worse_on_goal_ratings_has_a_goal_that_did_not_improve(tmp_path
     goals fell has a goal that did not improve: the Before and after's parents worse, printed
     "0 to 9", were 0 to 3 (true 1). The reader here is the record's relations plus those."""
     from evaltool.instruments.results import Relation
-    from evaltool.report import record
     from evaltool.report.disclosure import audit
-    from evaltool.report.output import write_output
 
-    rec = tmp_path / "record.sqlite"
-    monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
-    settings = load_settings(EXAMPLE_CONFIG)
-    data = write_csv_folder(generate(n_clients=25, seed=25), tmp_path / "data")
-    for period in ("2025-Q1", "2025-Q2"):
-        write_output(run(data, settings, period), tmp_path / f"{period}.xlsx", final=True)
-    sent = record.read(rec, settings.service)
+    sent = _finals(tmp_path, monkeypatch, ("2025-Q1", "2025-Q2"), 25, 25)
 
     ref, value, hidden, relations = _reader(sent)
     rated, improved = "Goals rated twice or more", "Goals improved"
@@ -644,17 +633,9 @@ def test_a_partner_referral_still_waiting_was_waiting_a_quarter_before(tmp_path,
     "0 to 9", at 0 to 2 and 3 to 5 (true 1 and 3). The reader here is the record's
     relations plus those, written out by hand."""
     from evaltool.instruments.results import Relation
-    from evaltool.report import record
     from evaltool.report.disclosure import audit
-    from evaltool.report.output import write_output
-    from tests.conftest import EXAMPLE
 
-    rec = tmp_path / "record.sqlite"
-    monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
-    settings = load_settings(EXAMPLE_CONFIG)
-    for period in ("2025-Q2", "2025-Q3"):
-        write_output(run(EXAMPLE, settings, period), tmp_path / f"{period}.xlsx", final=True)
-    sent = record.read(rec, settings.service)
+    sent = _finals(tmp_path, monkeypatch, ("2025-Q2", "2025-Q3"))
 
     ref, value, hidden, relations = _reader(sent)
     col = "Referrals still waiting"
@@ -688,17 +669,9 @@ def test_goals_left_to_date_beyond_the_quarters_are_some_clients(tmp_path, monke
     plus that one, for GAS's and GBO's goals and goals rated twice, written out by hand:
     whole numbers, and some goals mean one client at least (goals <= 1000 x clients)."""
     from evaltool.instruments.results import Relation
-    from evaltool.report import record
     from evaltool.report.disclosure import audit
-    from evaltool.report.output import write_output
 
-    rec = tmp_path / "record.sqlite"
-    monkeypatch.setenv("EVALTOOL_RECORD", str(rec))
-    settings = load_settings(EXAMPLE_CONFIG)
-    data = write_csv_folder(generate(n_clients=12, seed=12), tmp_path / "data")
-    for period in ("2025-Q2", "2025-Q3"):
-        write_output(run(data, settings, period), tmp_path / f"{period}.xlsx", final=True)
-    sent = record.read(rec, settings.service)
+    sent = _finals(tmp_path, monkeypatch, ("2025-Q2", "2025-Q3"), 12, 12)
     ref, value, hidden, relations = _reader(sent, constant=False)
     held = {
         "gas": (("Goals", "Clients"),),
