@@ -1124,7 +1124,8 @@ def _carried_rows(ret: Return) -> list[tuple[Table, int, Table, int, list[str], 
                 if td is None:
                     continue
                 now, quarter = _rows_by_label(td), _rows_by_label(tq)
-            counts = [c for c in (cols or td.counts()) if c in td.counts() and c in tq.counts()]
+            both = set(td.counts()) & set(tq.counts())  # each reads every row: once
+            counts = [c for c in (cols or td.counts()) if c in both]
             out += [
                 (td, r, tq, quarter[key], counts, key) for key, r in now.items() if key in quarter
             ]
